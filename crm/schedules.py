@@ -1,0 +1,18 @@
+"""Every periodic job, declared in one place (read by settings as CELERY_BEAT_SCHEDULE).
+
+Exactly one `celery beat` process may run (docker-compose.yml starts one). Jobs that must not
+overlap take a database lock themselves; the schedule alone does not prevent overlap.
+"""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE: dict[str, dict] = {
+    "sessions-clear-expired-daily": {
+        "task": "crm.tasks.sessions_clear_expired_task",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    "login-attempts-prune-daily": {
+        "task": "crm.tasks.login_attempts_prune_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
+}

@@ -1,0 +1,2 @@
+"""Customers (retail shops): the field catalogue, static / dynamic / system information,
+change requests."""

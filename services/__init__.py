@@ -1,0 +1,1 @@
+"""Customer service requests, care and value-added services."""

@@ -1,0 +1,1 @@
+"""Value tiers, core and problem customer lists, early warnings."""

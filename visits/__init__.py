@@ -1,0 +1,1 @@
+"""Visit planning and visit logs."""
