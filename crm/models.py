@@ -1,0 +1,207 @@
+"""Areas, users and roles, API tokens and the audit log: what every app shares."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.choices import AuditAction, AuditSource, Role
+from crm.querysets import AreaQuerySet
+
+
+@dataclass(frozen=True)
+class ScopePaths:
+    """Where a scoped model keeps the two facts the scope rule reads.
+
+    `area`: lookup path to the row's Area (e.g. "area", "customer__area"); empty when the model
+    *is* the area. `owner`: lookup path to the account manager who owns the row, or None when
+    rows have no owner (account managers then see the rows of their own areas).
+    """
+
+    area: str
+    owner: str | None = None
+
+
+area_code_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$",
+    _("Use 1-20 letters, digits, '-' or '_', starting with a letter or digit."),
+)
+
+
+class Area(models.Model):
+    """A management area (管理区域): the unit supervisors own and customers belong to.
+
+    Areas may nest (a city above its districts); a supervisor of a parent area sees every
+    area below it.
+    """
+
+    code = models.CharField(_("code"), max_length=20, unique=True, validators=[area_code_validator])
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent area"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    objects = AreaQuerySet.as_manager()
+    scope_paths = ScopePaths(area="")
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("pk")), name="crm_area_not_own_parent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class CrmUserManager(UserManager):
+    def get_by_natural_key(self, username: str) -> User:
+        # Usernames are unique case-insensitively (see the constraint on User).
+        return self.get(username__iexact=username)
+
+
+class User(AbstractUser):
+    """A person who signs in, or an integration client (a machine with an API token).
+
+    One role per user; areas say where a supervisor, account manager or licence officer works.
+    """
+
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    areas = models.ManyToManyField(
+        Area, verbose_name=_("areas"), related_name="members", blank=True
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+
+    objects = CrmUserManager()
+
+    REQUIRED_FIELDS = ["email", "role"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="crm_user_username_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="crm_user_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.username
+
+    def get_full_name(self) -> str:
+        return self.name or self.username
+
+    def get_short_name(self) -> str:
+        return self.name or self.username
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label if self.role in Role.values else ""
+
+    @property
+    def is_integration_client(self) -> bool:
+        return self.role == Role.INTEGRATION_CLIENT
+
+
+class ApiToken(models.Model):
+    """An API token of an integration client. Only a SHA-256 digest of the key is stored:
+    the key itself is shown once, when it is issued."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    prefix = models.CharField(_("prefix"), max_length=12, help_text=_("Shown to tell keys apart."))
+    digest = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    KEY_BYTES = 32
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user.username} {self.prefix}…"
+
+    @staticmethod
+    def digest_of(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def new_key(cls) -> str:
+        return secrets.token_urlsafe(cls.KEY_BYTES)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class AuditEntry(models.Model):
+    """One changed field (or one created / deleted object) and who or what changed it.
+
+    Written by services in the same transaction as the change, bulk paths included; never
+    by signals. `actor` is the person or API client; `actor_label` names a job or command
+    when no person acted.
+    """
+
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User,
+        verbose_name=_("who"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("who (label)"), max_length=150)
+    source = models.CharField(_("source"), max_length=16, choices=AuditSource.choices)
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("object type"), on_delete=models.PROTECT
+    )
+    object_id = models.CharField(_("object id"), max_length=64)
+    object_repr = models.CharField(_("object"), max_length=200)
+    action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices)
+    field = models.CharField(_("field"), max_length=100, blank=True)
+    old_value = models.JSONField(_("old value"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    new_value = models.JSONField(_("new value"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="crm_audit_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+        )

@@ -1,0 +1,61 @@
+"""Reads on areas, users and API clients, scoped to the user asking."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+
+from crm.choices import Role
+from crm.filtersets import AreaFilterSet
+from crm.models import Area, AuditEntry, User
+from crm.scope import area_ids_in_scope, sees_everything
+
+
+def area_list(
+    *, user: User, filters: Mapping[str, Any] | None = None, with_members: bool = True
+) -> QuerySet[Area]:
+    """Areas `user` may see, with their parent; `with_members` adds member counts per role
+    and the active people of each area (the page shows them, the API does not)."""
+    qs = Area.objects.visible_to(user).select_related("parent").order_by("code")
+    if with_members:
+        people = User.objects.filter(is_active=True, role__in=Role.people()).order_by("username")
+        qs = qs.with_member_counts().prefetch_related(
+            Prefetch("members", queryset=people, to_attr="active_members")
+        )
+    return AreaFilterSet(filters or {}, queryset=qs).qs
+
+
+def colleague_list(*, user: User, roles: list[Role] | None = None) -> QuerySet[User]:
+    """People working in the areas `user` sees (everyone for administrators), with their areas."""
+    qs = User.objects.filter(is_active=True, role__in=roles or Role.people())
+    if not sees_everything(user):
+        qs = qs.filter(areas__in=area_ids_in_scope(user)).distinct()
+    return qs.prefetch_related(Prefetch("areas", queryset=Area.objects.order_by("code")))
+
+
+def user_counts_by_role() -> dict[str, int]:
+    """Active users per role (administrators' home page)."""
+    rows = User.objects.filter(is_active=True).values("role").annotate(n=Count("pk"))
+    counts = {row["role"]: row["n"] for row in rows}
+    return {role.value: counts.get(role.value, 0) for role in Role}
+
+
+def api_client_list() -> QuerySet[User]:
+    """Integration clients with their number of active tokens and the last time one was used."""
+    return (
+        User.objects.filter(role=Role.INTEGRATION_CLIENT)
+        .annotate(
+            active_tokens=Count("api_tokens", filter=Q(api_tokens__revoked_at__isnull=True)),
+            last_used_at=Max("api_tokens__last_used_at"),
+        )
+        .order_by("username")
+    )
+
+
+def audit_recent(*, user: User, limit: int = 10) -> QuerySet[AuditEntry]:
+    """The latest audit rows; only administrators read the whole log."""
+    if not sees_everything(user) or user.is_integration_client:
+        return AuditEntry.objects.none()
+    return AuditEntry.objects.select_related("content_type")[:limit]

@@ -1,0 +1,385 @@
+"""Writes on areas, users and API clients. Each service is atomic and writes its audit rows
+in the same transaction (never through signals)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.choices import AuditAction, AuditSource, Role
+from crm.exceptions import DomainError
+from crm.models import ApiToken, Area, AuditEntry, User
+from crm.scope import forget_cached_scope
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who or what makes a change: a user (person or API client) or a named job/command."""
+
+    user: User | None
+    source: AuditSource
+    label: str
+
+    @classmethod
+    def of(cls, user: User, source: AuditSource) -> Actor:
+        return cls(user=user, source=source, label=user.username)
+
+    @classmethod
+    def system(cls, label: str, source: AuditSource = AuditSource.COMMAND) -> Actor:
+        return cls(user=None, source=source, label=label)
+
+
+# --- audit -------------------------------------------------------------------------------
+
+
+def audit_build(
+    *,
+    actor: Actor,
+    obj: models.Model,
+    action: AuditAction,
+    changes: Mapping[str, tuple[Any, Any]] | None = None,
+    reason: str = "",
+) -> list[AuditEntry]:
+    """Unsaved audit rows for one object: one per changed field, or one for a create/delete
+    without field changes. Bulk services collect these and `bulk_create` them."""
+    common = {
+        "actor": actor.user,
+        "actor_label": actor.label[:150],
+        "source": actor.source,
+        "content_type": ContentType.objects.get_for_model(obj),
+        "object_id": str(obj.pk),
+        "object_repr": str(obj)[:200],
+        "action": action,
+        "reason": reason,
+        "created_at": timezone.now(),
+    }
+    if not changes:
+        return [AuditEntry(**common)]
+    return [
+        AuditEntry(**common, field=field, old_value=old, new_value=new)
+        for field, (old, new) in changes.items()
+    ]
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    obj: models.Model,
+    action: AuditAction,
+    changes: Mapping[str, tuple[Any, Any]] | None = None,
+    reason: str = "",
+) -> list[AuditEntry]:
+    """Writes the audit rows of one change. Call inside the service's transaction."""
+    return AuditEntry.objects.bulk_create(
+        audit_build(actor=actor, obj=obj, action=action, changes=changes, reason=reason)
+    )
+
+
+# --- areas -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def area_upsert(*, code: str, name: str, parent_code: str | None = None, actor: Actor) -> Area:
+    """Creates the area `code` or updates its name and parent. Refuses an unknown parent and
+    a parent that would make a cycle."""
+    parent = None
+    if parent_code:
+        parent = Area.objects.filter(code=parent_code).first()
+        if parent is None:
+            raise DomainError(
+                _("There is no area with the code %(code)s.") % {"code": parent_code},
+                field="parent",
+            )
+    area = Area.objects.select_for_update().filter(code=code).first()
+    if area is None:
+        area = Area(code=code, name=name, parent=parent)
+        _full_clean(area)
+        area.save()
+        audit_record(
+            actor=actor,
+            obj=area,
+            action=AuditAction.CREATE,
+            changes={"code": (None, code), "name": (None, name), "parent": (None, parent_code)},
+        )
+        return area
+
+    if parent is not None and _is_ancestor_or_self(area, parent):
+        raise DomainError(
+            _("Area %(parent)s is below %(code)s, so it cannot be its parent.")
+            % {"parent": parent.code, "code": code},
+            field="parent",
+        )
+    changes = {}
+    if area.name != name:
+        changes["name"] = (area.name, name)
+        area.name = name
+    if area.parent_id != (parent.pk if parent else None):
+        changes["parent"] = (area.parent.code if area.parent else None, parent_code or None)
+        area.parent = parent
+    if changes:
+        _full_clean(area)
+        area.save()
+        audit_record(actor=actor, obj=area, action=AuditAction.UPDATE, changes=changes)
+    return area
+
+
+def _is_ancestor_or_self(area: Area, candidate: Area) -> bool:
+    """True if `candidate` is `area` or lies below it (walks up from the candidate)."""
+    parents = dict(Area.objects.values_list("pk", "parent_id"))
+    node: int | None = candidate.pk
+    seen: set[int] = set()
+    while node is not None and node not in seen:
+        if node == area.pk:
+            return True
+        seen.add(node)
+        node = parents.get(node)
+    return False
+
+
+# --- users -------------------------------------------------------------------------------
+
+
+def _areas_by_codes(codes: Sequence[str]) -> list[Area]:
+    codes = list(dict.fromkeys(codes))
+    areas = list(Area.objects.filter(code__in=codes))
+    missing = sorted(set(codes) - {a.code for a in areas})
+    if missing:
+        raise DomainError(
+            _("Unknown area code(s): %(codes)s.") % {"codes": ", ".join(missing)}, field="areas"
+        )
+    return areas
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    role: str,
+    actor: Actor,
+    area_codes: Sequence[str] = (),
+    password: str | None = None,
+    name: str = "",
+    email: str = "",
+    check_password: bool = True,
+) -> User:
+    """Creates a person who signs in to pages. `password=None` leaves the account without a
+    usable password (the operator sets one later). Integration clients are made by
+    `api_client_create`."""
+    if role not in [r.value for r in Role.people()]:
+        raise DomainError(
+            _("Unknown role %(role)s. Choose one of: %(roles)s.")
+            % {"role": role, "roles": ", ".join(r.value for r in Role.people())},
+            field="role",
+        )
+    _ensure_username_free(username)
+    areas = _areas_by_codes(area_codes)
+    user = User(
+        username=username,
+        role=role,
+        name=name,
+        email=email,
+        is_staff=role == Role.ADMINISTRATOR,
+    )
+    if password is None:
+        user.set_unusable_password()
+    else:
+        if check_password:
+            _validate_password(password, user)
+        user.set_password(password)
+    _full_clean(user, exclude=["password"])
+    user.save()
+    user.areas.set(areas)
+    audit_record(
+        actor=actor,
+        obj=user,
+        action=AuditAction.CREATE,
+        changes={
+            "username": (None, username),
+            "role": (None, role),
+            "areas": (None, sorted(a.code for a in areas)),
+        },
+    )
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *,
+    user: User,
+    actor: Actor,
+    role: str | None = None,
+    area_codes: Sequence[str] | None = None,
+    name: str | None = None,
+    is_active: bool | None = None,
+) -> User:
+    """Changes a person's role, areas, name or active flag; audits each changed field."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    if role is not None and role != user.role:
+        if role not in [r.value for r in Role.people()]:
+            raise DomainError(_("Unknown role %(role)s.") % {"role": role}, field="role")
+        changes["role"] = (user.role, role)
+        user.role = role
+        user.is_staff = role == Role.ADMINISTRATOR
+    if name is not None and name != user.name:
+        changes["name"] = (user.name, name)
+        user.name = name
+    if is_active is not None and is_active != user.is_active:
+        changes["is_active"] = (user.is_active, is_active)
+        user.is_active = is_active
+    if changes:
+        _full_clean(user, exclude=["password"])
+        user.save()
+    if area_codes is not None:
+        areas = _areas_by_codes(area_codes)
+        old = sorted(user.areas.values_list("code", flat=True))
+        new = sorted(a.code for a in areas)
+        if old != new:
+            user.areas.set(areas)
+            changes["areas"] = (old, new)
+            forget_cached_scope(user)
+    if changes:
+        audit_record(actor=actor, obj=user, action=AuditAction.UPDATE, changes=changes)
+    return user
+
+
+@transaction.atomic
+def user_set_password(
+    *, user: User, password: str, actor: Actor, check_password: bool = True
+) -> User:
+    """Sets a new password. The audit row says that it changed, never what it is."""
+    if check_password:
+        _validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(
+        actor=actor, obj=user, action=AuditAction.UPDATE, changes={"password": (None, None)}
+    )
+    return user
+
+
+# --- integration clients and their tokens -----------------------------------------------
+
+
+@transaction.atomic
+def api_client_create(*, name: str, actor: Actor) -> tuple[User, str]:
+    """Creates an integration client (a user that cannot sign in to pages) and issues its
+    first token. Returns the client and the token key, which is not stored and cannot be
+    shown again."""
+    _ensure_username_free(name)
+    client = User(username=name, role=Role.INTEGRATION_CLIENT, name=name)
+    client.set_unusable_password()
+    _full_clean(client, exclude=["password"])
+    client.save()
+    audit_record(
+        actor=actor,
+        obj=client,
+        action=AuditAction.CREATE,
+        changes={"username": (None, name), "role": (None, Role.INTEGRATION_CLIENT.value)},
+    )
+    return client, _token_issue(client=client, actor=actor)
+
+
+@transaction.atomic
+def api_token_rotate(*, client: User, actor: Actor) -> str:
+    """Revokes every active token of `client` and issues a new one (returns its key)."""
+    if not client.is_integration_client:
+        raise DomainError(
+            _("%(name)s is not an integration client.") % {"name": client.username},
+            field="name",
+        )
+    now = timezone.now()
+    for token in client.api_tokens.filter(revoked_at__isnull=True):
+        token.revoked_at = now
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor, obj=token, action=AuditAction.UPDATE, changes={"revoked_at": (None, now)}
+        )
+    return _token_issue(client=client, actor=actor)
+
+
+def _token_issue(*, client: User, actor: Actor) -> str:
+    key = ApiToken.new_key()
+    token = ApiToken.objects.create(user=client, prefix=key[:8], digest=ApiToken.digest_of(key))
+    audit_record(actor=actor, obj=token, action=AuditAction.CREATE)
+    return key
+
+
+# Writing last_used_at on every request would turn each API read into a write.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def api_token_mark_used(*, token: ApiToken) -> None:
+    """Records that the token was used now (at most once a minute; not audited: telemetry)."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _ensure_username_free(username: str) -> None:
+    if User.objects.filter(username__iexact=username).exists():
+        raise DomainError(
+            _("The name %(name)s is already taken.") % {"name": username}, field="username"
+        )
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError(errors={"password": list(exc.messages)}) from exc
+
+
+def _full_clean(obj: models.Model, exclude: Iterable[str] = ()) -> None:
+    """Model validation as a DomainError (unique checks are left to database constraints)."""
+    try:
+        obj.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise DomainError(errors=exc.message_dict) from exc
+
+
+# --- housekeeping ------------------------------------------------------------------------
+
+# Sign-in logs are kept half a year: long enough to investigate an incident.
+LOGIN_LOG_RETENTION = timedelta(days=183)
+
+
+def system_healthcheck() -> dict[str, str]:
+    """Checks that this process reaches the database and the cache."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    cache.set("crm:healthcheck", "ok", 30)
+    return {"database": "ok", "cache": "ok" if cache.get("crm:healthcheck") == "ok" else "error"}
+
+
+def sessions_clear_expired() -> int:
+    """Deletes expired sessions; returns how many."""
+    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return deleted
+
+
+def login_records_prune() -> int:
+    """Deletes failed-login attempts past the cool-off and sign-in logs past retention."""
+    now = timezone.now()
+    deleted = AccessAttempt.objects.filter(
+        attempt_time__lt=now - settings.AXES_COOLOFF_TIME
+    ).delete()[0]
+    for model in (AccessLog, AccessFailureLog):
+        deleted += model.objects.filter(attempt_time__lt=now - LOGIN_LOG_RETENTION).delete()[0]
+    return deleted
