@@ -1,0 +1,15 @@
+from django.http import HttpRequest
+
+from crm.navigation import nav_items_for
+
+
+def navigation(request: HttpRequest) -> dict:
+    """The role-aware navigation entries, each marked active when it matches the page."""
+    items = nav_items_for(request.user)
+    path = request.path
+    active = max(
+        (item for item in items if path.startswith(item.url)),
+        key=lambda item: len(item.url),
+        default=None,
+    )
+    return {"nav_items": items, "nav_active": active}

@@ -1,0 +1,45 @@
+"""The navigation bar, declared once: each entry says which roles see it.
+
+Later apps add their entries here (customers, grading, visits, ...), so what a role can
+reach is readable in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from crm.choices import Role
+
+PEOPLE = frozenset(Role.people())
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    icon: str
+    roles: frozenset[Role]
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem(_("Home"), "home", "house", PEOPLE),
+    NavItem(_("Areas & team"), "crm:area_list", "diagram-3", PEOPLE),
+    NavItem(_("API documentation"), "api:docs", "braces", frozenset({Role.ADMINISTRATOR})),
+    NavItem(_("Administration"), "admin:index", "gear", frozenset({Role.ADMINISTRATOR})),
+)
+
+
+def nav_items_for(user) -> list[NavItem]:
+    """The entries `user` sees, in order (none for anonymous users and integration clients)."""
+    if not user.is_authenticated:
+        return []
+    role = Role.ADMINISTRATOR if user.is_superuser else user.role
+    return [item for item in NAV_ITEMS if role in item.roles]

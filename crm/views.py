@@ -1,0 +1,99 @@
+"""Pages shared by the whole product: sign-in, the role-fitted home page, areas & team."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.generic import ListView, TemplateView
+
+from crm import selectors
+from crm.choices import Role
+from crm.filtersets import AreaFilterSet
+from crm.forms import LoginForm
+
+logger = logging.getLogger(__name__)
+
+
+class PeopleOnlyMixin(LoginRequiredMixin):
+    """Pages are for people; an integration client's session (should one exist) is refused."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.is_integration_client:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+
+class HomeView(PeopleOnlyMixin, TemplateView):
+    """One page per role: what that person needs first when they sign in."""
+
+    # Licence officers share the account managers' page until they get work of their own.
+    TEMPLATES = {
+        Role.ADMINISTRATOR: "crm/home_administrator.html",
+        Role.SUPERVISOR: "crm/home_supervisor.html",
+        Role.ACCOUNT_MANAGER: "crm/home_account_manager.html",
+        Role.LICENSE_OFFICER: "crm/home_account_manager.html",
+    }
+
+    def get_template_names(self) -> list[str]:
+        role = Role.ADMINISTRATOR if self.request.user.is_superuser else self.request.user.role
+        return [self.TEMPLATES[role]]
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        user = self.request.user
+        ctx["my_areas"] = user.areas.order_by("code")
+        if user.is_superuser or user.role == Role.ADMINISTRATOR:
+            ctx["role_counts"] = [
+                (Role(value).label, n) for value, n in selectors.user_counts_by_role().items()
+            ]
+            ctx["api_clients"] = selectors.api_client_list()
+            ctx["recent_changes"] = selectors.audit_recent(user=user)
+        elif user.role == Role.SUPERVISOR:
+            ctx["team"] = selectors.colleague_list(
+                user=user, roles=[Role.ACCOUNT_MANAGER, Role.LICENSE_OFFICER]
+            )
+        else:
+            ctx["supervisors"] = selectors.colleague_list(user=user, roles=[Role.SUPERVISOR])
+        return ctx
+
+
+class AreaListView(PeopleOnlyMixin, ListView):
+    """The areas the user sees, with their supervisors, account managers and licence officers."""
+
+    template_name = "crm/area_list.html"
+    context_object_name = "areas"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return selectors.area_list(user=self.request.user, filters=self.request.GET)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["filter"] = AreaFilterSet(self.request.GET)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        ctx["query_string"] = query.urlencode()
+        return ctx
+
+
+@never_cache
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness and database reachability, for load balancers and docker compose."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return JsonResponse({"status": "ok", "database": "ok"})
+    except Exception:  # any failure means "not healthy": report it as 503
+        logger.exception("Health check: the database is unreachable")
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
