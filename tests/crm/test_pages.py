@@ -1,0 +1,150 @@
+"""Role-fitted home pages, the navigation, the areas page, health, the admin site."""
+
+import pytest
+from django.urls import reverse
+
+from crm.choices import AuditAction, AuditSource, Role
+from crm.models import AuditEntry, User
+
+
+def nav_links(response) -> list[str]:
+    html = response.content.decode()
+    start = html.index('data-testid="main-nav"')
+    nav = html[start : html.index("</ul>", start)]
+    return [line.split('href="')[1].split('"')[0] for line in nav.splitlines() if 'href="' in line]
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (Role.ACCOUNT_MANAGER, ["/", "/areas/"]),
+        (Role.SUPERVISOR, ["/", "/areas/"]),
+        (Role.LICENSE_OFFICER, ["/", "/areas/"]),
+        (Role.ADMINISTRATOR, ["/", "/areas/", "/api/v1/docs/", "/admin/"]),
+    ],
+)
+def test_navigation_fits_the_role(client, make_user, areas, role, expected):
+    client.force_login(make_user(role, [areas["TH"]]))
+    assert nav_links(client.get(reverse("home"))) == expected
+
+
+def test_supervisor_home_lists_the_team_of_their_areas(client, make_user, areas):
+    sup = make_user(Role.SUPERVISOR, [areas["GZ"]])
+    make_user(Role.ACCOUNT_MANAGER, [areas["TH"]], name="张伟")
+    make_user(Role.ACCOUNT_MANAGER, [areas["SZ"]], name="外区")
+    client.force_login(sup)
+    html = client.get(reverse("home")).content.decode()
+    assert 'data-testid="my-team"' in html
+    assert "张伟" in html
+    assert "外区" not in html
+
+
+def test_account_manager_home_shows_areas_and_supervisors(client, make_user, areas):
+    make_user(Role.SUPERVISOR, [areas["TH"]], name="李主任")
+    make_user(Role.SUPERVISOR, [areas["SZ"]], name="别人")
+    client.force_login(make_user(Role.ACCOUNT_MANAGER, [areas["TH"]]))
+    html = client.get(reverse("home")).content.decode()
+    assert "天河区" in html
+    assert "李主任" in html
+    assert "别人" not in html
+
+
+def test_administrator_home_shows_users_clients_and_changes(client, make_user, system_actor):
+    from crm.services import api_client_create
+
+    api_client_create(name="erp", actor=system_actor)
+    client.force_login(make_user(Role.ADMINISTRATOR))
+    html = client.get(reverse("home")).content.decode()
+    assert 'data-testid="api-clients"' in html
+    assert "erp" in html
+    assert 'data-testid="recent-changes"' in html
+
+
+def test_integration_client_session_is_refused_on_pages(client, make_user):
+    client.force_login(make_user(Role.INTEGRATION_CLIENT))
+    assert client.get(reverse("home")).status_code == 403
+
+
+def test_area_page_is_scoped_and_counts_members(client, make_user, areas):
+    sup = make_user(Role.SUPERVISOR, [areas["GZ"]])
+    make_user(Role.ACCOUNT_MANAGER, [areas["TH"]])
+    make_user(Role.ACCOUNT_MANAGER, [areas["TH"]])
+    client.force_login(sup)
+    response = client.get(reverse("crm:area_list"))
+    rows = {area.code: area for area in response.context["areas"]}
+    assert sorted(rows) == ["GZ", "TH", "YX"]
+    assert rows["TH"].n_account_manager == 2
+
+
+def test_area_page_search(client, make_user, areas):
+    client.force_login(make_user(Role.ADMINISTRATOR))
+    response = client.get(reverse("crm:area_list"), {"q": "越秀"})
+    assert [a.code for a in response.context["areas"]] == ["YX"]
+
+
+def test_area_page_paginates_and_pins_its_query_count(
+    client, make_user, system_actor, django_assert_num_queries
+):
+    from crm.services import area_upsert
+
+    for i in range(30):
+        area_upsert(code=f"Z{i:02d}", name=f"区{i}", actor=system_actor)
+    admin = make_user(Role.ADMINISTRATOR)
+    client.force_login(admin)
+    # session, user, count, page rows, prefetched members
+    with django_assert_num_queries(5):
+        response = client.get(reverse("crm:area_list"), {"page": 2})
+    assert response.status_code == 200
+    assert len(response.context["areas"]) == 5
+    assert "page=1" in response.content.decode()
+
+
+def test_health_reports_database(client, db):
+    response = client.get(reverse("health"))
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [(Role.ADMINISTRATOR, 200), (Role.SUPERVISOR, 302), (Role.ACCOUNT_MANAGER, 302)],
+)
+def test_admin_site_is_for_administrators(client, make_user, role, status):
+    client.force_login(make_user(role))
+    assert client.get(reverse("admin:crm_user_changelist")).status_code == status
+
+
+def test_admin_edit_writes_audit_rows(client, make_user, areas):
+    admin = make_user(Role.ADMINISTRATOR)
+    area = areas["TH"]
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:crm_area_change", args=[area.pk]),
+        {"code": "TH", "name": "天河区（新）", "parent": areas["GZ"].pk},
+    )
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(object_id=str(area.pk), field="name")
+    assert (entry.old_value, entry.new_value) == ("天河区", "天河区（新）")
+    assert entry.source == AuditSource.ADMIN
+    assert entry.actor == admin
+    assert entry.action == AuditAction.UPDATE
+
+
+def test_admin_role_change_keeps_staff_flag_in_step(client, make_user):
+    admin = make_user(Role.ADMINISTRATOR)
+    am = make_user(Role.ACCOUNT_MANAGER, username="promote_me")
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:crm_user_change", args=[am.pk]),
+        {
+            "username": "promote_me",
+            "name": "",
+            "email": "",
+            "phone": "",
+            "role": "administrator",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+    assert response.status_code == 302, response.content
+    assert User.objects.get(pk=am.pk).is_staff
