@@ -21,10 +21,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-# Playwright's sync API keeps an event loop in the test thread; the database calls the tests
-# make between browser steps are ordinary synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 def chromium_path() -> str | None:
     return (
@@ -41,10 +37,18 @@ def browser():
         pytest.fail("chromium is not installed: run scripts/test, which installs it")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    # Playwright's sync API keeps an event loop in the test thread; the database calls the
+    # tests make between browser steps are ordinary synchronous code. Set only while the
+    # browser runs, so it cannot leak into other tests (check --deploy warns about it).
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    try:
+        with sync_playwright() as pw:
+            chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        mp.undo()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
