@@ -148,6 +148,18 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
         extra = [] if request.user.is_superuser else ["is_superuser"]
         return [*self.readonly_fields, *extra]
 
+    def user_change_password(self, request, id, form_url=""):
+        # Django's separate password form bypasses save_related, so audit its success here.
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            audit_record(
+                actor=Actor.of(request.user, AuditSource.ADMIN),
+                obj=self.get_object(request, id),
+                action=AuditAction.UPDATE,
+                changes={"password": (None, None)},
+            )
+        return response
+
     def save_model(self, request, obj, form, change):
         # Administrators use this site; the role decides access to it.
         obj.is_staff = obj.role == Role.ADMINISTRATOR or obj.is_superuser

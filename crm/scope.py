@@ -82,6 +82,20 @@ def descendant_area_ids(area_ids: Iterable[int]) -> frozenset[int]:
     return frozenset(seen)
 
 
+def ancestor_area_ids(area_ids: Iterable[int]) -> frozenset[int]:
+    """`area_ids` and every area above them (who is in charge of an area, not what one sees)."""
+    from crm.models import Area
+
+    parents = dict(Area.objects.values_list("pk", "parent_id"))
+    seen: set[int] = set()
+    for pk in area_ids:
+        node: int | None = pk
+        while node is not None and node not in seen:
+            seen.add(node)
+            node = parents.get(node)
+    return frozenset(seen)
+
+
 def forget_cached_scope(user: User) -> None:
     """Drops the cached area ids (after the user's areas or the area tree changed)."""
     if hasattr(user, _CACHE_ATTR):

@@ -10,7 +10,7 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from crm.choices import Role
 from crm.filtersets import AreaFilterSet
 from crm.models import Area, AuditEntry, User
-from crm.scope import area_ids_in_scope, sees_everything
+from crm.scope import ancestor_area_ids, area_ids_in_scope, sees_everything
 
 
 def area_list(
@@ -33,6 +33,16 @@ def colleague_list(*, user: User, roles: list[Role] | None = None) -> QuerySet[U
     if not sees_everything(user):
         qs = qs.filter(areas__in=area_ids_in_scope(user)).distinct()
     return qs.prefetch_related(Prefetch("areas", queryset=Area.objects.order_by("code")))
+
+
+def supervisor_list(*, user: User) -> QuerySet[User]:
+    """The supervisors in charge of `user`: those of the user's areas and of every area above."""
+    own = user.areas.values_list("pk", flat=True)
+    return (
+        User.objects.filter(is_active=True, role=Role.SUPERVISOR, areas__in=ancestor_area_ids(own))
+        .distinct()
+        .prefetch_related(Prefetch("areas", queryset=Area.objects.order_by("code")))
+    )
 
 
 def user_counts_by_role() -> dict[str, int]:

@@ -9,6 +9,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView, TemplateView
 
@@ -37,34 +38,42 @@ class LoginView(auth_views.LoginView):
 class HomeView(PeopleOnlyMixin, TemplateView):
     """One page per role: what that person needs first when they sign in."""
 
-    # Licence officers share the account managers' page until they get work of their own.
-    TEMPLATES = {
-        Role.ADMINISTRATOR: "crm/home_administrator.html",
-        Role.SUPERVISOR: "crm/home_supervisor.html",
-        Role.ACCOUNT_MANAGER: "crm/home_account_manager.html",
-        Role.LICENSE_OFFICER: "crm/home_account_manager.html",
-    }
-
+    # Supervisors, account managers and licence officers share one layout (their areas and
+    # the people they work with) until their own work lands on it.
     def get_template_names(self) -> list[str]:
-        role = Role.ADMINISTRATOR if self.request.user.is_superuser else self.request.user.role
-        return [self.TEMPLATES[role]]
+        if self._is_admin():
+            return ["crm/home_administrator.html"]
+        return ["crm/home_team.html"]
+
+    def _is_admin(self) -> bool:
+        return self.request.user.is_superuser or self.request.user.role == Role.ADMINISTRATOR
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         user = self.request.user
         ctx["my_areas"] = user.areas.order_by("code")
-        if user.is_superuser or user.role == Role.ADMINISTRATOR:
+        if self._is_admin():
             ctx["role_counts"] = [
                 (Role(value).label, n) for value, n in selectors.user_counts_by_role().items()
             ]
             ctx["api_clients"] = selectors.api_client_list()
             ctx["recent_changes"] = selectors.audit_recent(user=user)
         elif user.role == Role.SUPERVISOR:
-            ctx["team"] = selectors.colleague_list(
-                user=user, roles=[Role.ACCOUNT_MANAGER, Role.LICENSE_OFFICER]
-            )
+            ctx["people"] = {
+                "members": selectors.colleague_list(
+                    user=user, roles=[Role.ACCOUNT_MANAGER, Role.LICENSE_OFFICER]
+                ),
+                "title": _("My team"),
+                "empty_text": _("No account manager or licence officer works in your areas yet."),
+                "testid": "my-team",
+            }
         else:
-            ctx["supervisors"] = selectors.colleague_list(user=user, roles=[Role.SUPERVISOR])
+            ctx["people"] = {
+                "members": selectors.supervisor_list(user=user),
+                "title": _("My supervisors"),
+                "empty_text": _("No supervisor is assigned to your areas yet."),
+                "testid": "my-supervisors",
+            }
         return ctx
 
 

@@ -41,11 +41,15 @@ def test_supervisor_home_lists_the_team_of_their_areas(client, make_user, areas)
 
 def test_account_manager_home_shows_areas_and_supervisors(client, make_user, areas):
     make_user(Role.SUPERVISOR, [areas["TH"]], name="李主任")
+    make_user(Role.SUPERVISOR, [areas["GZ"]], name="城区主任")  # above TH: also in charge
+    make_user(Role.SUPERVISOR, [areas["YX"]], name="邻区主任")  # a sibling district: not
     make_user(Role.SUPERVISOR, [areas["SZ"]], name="别人")
     client.force_login(make_user(Role.ACCOUNT_MANAGER, [areas["TH"]]))
     html = client.get(reverse("home")).content.decode()
     assert "天河区" in html
     assert "李主任" in html
+    assert "城区主任" in html
+    assert "邻区主任" not in html
     assert "别人" not in html
 
 
@@ -148,3 +152,17 @@ def test_admin_role_change_keeps_staff_flag_in_step(client, make_user):
     )
     assert response.status_code == 302, response.content
     assert User.objects.get(pk=am.pk).is_staff
+
+
+def test_admin_password_change_is_audited_without_the_password(client, make_user):
+    admin = make_user(Role.ADMINISTRATOR)
+    am = make_user(Role.ACCOUNT_MANAGER)
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[am.pk]),
+        {"password1": "New-strong-pass-2026", "password2": "New-strong-pass-2026"},
+    )
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(object_id=str(am.pk), field="password")
+    assert (entry.old_value, entry.new_value) == (None, None)
+    assert entry.actor == admin
