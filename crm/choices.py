@@ -27,6 +27,8 @@ class AuditSource(models.TextChoices):
     JOB = "job", _("Scheduled job")
     COMMAND = "command", _("Management command")
     ADMIN = "admin", _("Administration site")
+    IMPORT = "import", _("File import")
+    APPROVAL = "approval", _("Approved change request")
 
 
 class AuditAction(models.TextChoices):

@@ -163,6 +163,27 @@ class ApiToken(models.Model):
         return self.revoked_at is None
 
 
+class Notification(models.Model):
+    """An in-app message to one user (e.g. "your change request was rejected")."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    message = models.TextField(_("message"))
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="crm_notification_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.message[:60]
+
+
 class AuditEntry(models.Model):
     """One changed field (or one created / deleted object) and who or what changed it.
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from crm.choices import AuditAction, AuditSource, Role
 from crm.exceptions import DomainError
-from crm.models import ApiToken, Area, AuditEntry, User
+from crm.models import ApiToken, Area, AuditEntry, Notification, User
 from crm.scope import forget_cached_scope
 
 
@@ -52,9 +52,11 @@ def audit_build(
     action: AuditAction,
     changes: Mapping[str, tuple[Any, Any]] | None = None,
     reason: str = "",
+    snapshot: Mapping[str, Any] | None = None,
 ) -> list[AuditEntry]:
-    """Unsaved audit rows for one object: one per changed field, or one for a create/delete
-    without field changes. Bulk services collect these and `bulk_create` them."""
+    """Unsaved audit rows for one object: one per changed field, or a single row for a create
+    or delete (carrying `snapshot`, the object's values, when given). Bulk services collect
+    these and `bulk_create` them."""
     common = {
         "actor": actor.user,
         "actor_label": actor.label[:150],
@@ -67,7 +69,7 @@ def audit_build(
         "created_at": timezone.now(),
     }
     if not changes:
-        return [AuditEntry(**common)]
+        return [AuditEntry(**common, new_value=dict(snapshot) if snapshot else None)]
     return [
         AuditEntry(**common, field=field, old_value=old, new_value=new)
         for field, (old, new) in changes.items()
@@ -81,10 +83,13 @@ def audit_record(
     action: AuditAction,
     changes: Mapping[str, tuple[Any, Any]] | None = None,
     reason: str = "",
+    snapshot: Mapping[str, Any] | None = None,
 ) -> list[AuditEntry]:
     """Writes the audit rows of one change. Call inside the service's transaction."""
     return AuditEntry.objects.bulk_create(
-        audit_build(actor=actor, obj=obj, action=action, changes=changes, reason=reason)
+        audit_build(
+            actor=actor, obj=obj, action=action, changes=changes, reason=reason, snapshot=snapshot
+        )
     )
 
 
@@ -352,6 +357,23 @@ def _full_clean(obj: models.Model, exclude: Iterable[str] = ()) -> None:
         obj.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         raise DomainError(errors=exc.message_dict) from exc
+
+
+# --- notifications -----------------------------------------------------------------------
+
+
+def notify(*, user: User, message: str, link: str = "") -> Notification:
+    """Leaves an in-app message for `user` (shown in the navigation bar and on /notifications/)."""
+    return Notification.objects.create(user=user, message=message, link=link)
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    """Marks the user's notifications (all, or those in `ids`) as read; returns how many."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())
 
 
 # --- housekeeping ------------------------------------------------------------------------

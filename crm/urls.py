@@ -21,7 +21,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", views.health, name="health"),
     path("", include(crm_patterns)),
+    path("customers/", include("customers.urls")),
     path("api/v1/", include("crm.api.urls")),
+    path("api/v1/", include("customers.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

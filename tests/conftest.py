@@ -37,3 +37,29 @@ def system_actor(db):
 def require_services():
     """Whether a test that needs PostgreSQL/Redis must fail (CI) rather than skip."""
     return settings.CRM_REQUIRE_SERVICES
+
+
+@pytest.fixture
+def customer_world(areas, make_user):
+    """Two account managers in TH (one customer each), one in YX, their supervisors, an admin."""
+    from tests.customers.factories import make_customer
+
+    people = {
+        "am_th": make_user(Role.ACCOUNT_MANAGER, [areas["TH"]], username="am_th"),
+        "am_th2": make_user(Role.ACCOUNT_MANAGER, [areas["TH"]], username="am_th2"),
+        "am_yx": make_user(Role.ACCOUNT_MANAGER, [areas["YX"]], username="am_yx"),
+        "sup_th": make_user(Role.SUPERVISOR, [areas["TH"]], username="sup_th"),
+        "sup_th2": make_user(Role.SUPERVISOR, [areas["TH"]], username="sup_th2"),
+        "sup_yx": make_user(Role.SUPERVISOR, [areas["YX"]], username="sup_yx"),
+        "sup_gz": make_user(Role.SUPERVISOR, [areas["GZ"]], username="sup_gz"),
+        "admin": make_user(Role.ADMINISTRATOR, username="admin_x"),
+        "lo_th": make_user(Role.LICENSE_OFFICER, [areas["TH"]], username="lo_th"),
+    }
+    customers = {
+        "th": make_customer(
+            areas["TH"], people["am_th"], store_name="天河一号店", phone="13800000001"
+        ),
+        "th2": make_customer(areas["TH"], people["am_th2"], store_name="天河二号店"),
+        "yx": make_customer(areas["YX"], people["am_yx"], store_name="越秀店"),
+    }
+    return {**people, **{f"c_{k}": v for k, v in customers.items()}}

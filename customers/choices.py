@@ -1,0 +1,116 @@
+"""Choices of customer fields. Codes are the national standard letters where one exists."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BusinessFormat(models.TextChoices):
+    """业态 — the first letter pair of the 42-category code."""
+
+    GROCERY = "Z", _("Grocery store")
+    CONVENIENCE = "B", _("Convenience store")
+    SUPERMARKET = "S", _("Supermarket")
+    DEPARTMENT_STORE = "N", _("Department store")
+    TOBACCO_LIQUOR = "Y", _("Tobacco & liquor shop")
+    ENTERTAINMENT = "F", _("Entertainment / service")
+    OTHER = "Q", _("Other")
+
+
+class MarketType(models.TextChoices):
+    URBAN = "C", _("Urban")
+    RURAL = "X", _("Rural")
+
+
+class BusinessScale(models.TextChoices):
+    LARGE = "1", _("Large")
+    MEDIUM = "2", _("Medium")
+    SMALL = "3", _("Small")
+
+
+class CustomerStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    CLOSED = "closed", _("Closed")
+
+
+class Premises(models.TextChoices):
+    OWNED = "owned", _("Owned")
+    RENTED = "rented", _("Rented")
+
+
+class PaymentMethod(models.TextChoices):
+    ELECTRONIC = "electronic", _("Electronic settlement")
+    CASH = "cash", _("Cash")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+
+
+class Cycle(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly")
+    FORTNIGHTLY = "fortnightly", _("Fortnightly")
+    MONTHLY = "monthly", _("Monthly")
+
+
+class OutletSize(models.TextChoices):
+    LARGE = "large", _("Large")
+    MEDIUM = "medium", _("Medium")
+    SMALL = "small", _("Small")
+
+
+class TradeArea(models.TextChoices):
+    """商圈环境."""
+
+    COMMERCIAL = "commercial", _("Commercial district")
+    RESIDENTIAL = "residential", _("Residential")
+    TRANSPORT = "transport", _("Transport hub")
+    SCHOOL = "school", _("Near schools")
+    INDUSTRIAL = "industrial", _("Industrial")
+    TOURIST = "tourist", _("Tourist area")
+    VILLAGE = "village", _("Village / town centre")
+    OTHER = "other", _("Other")
+
+
+class OperatingStatus(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    SEASONAL = "seasonal", _("Seasonal")
+    DIFFICULT = "difficult", _("In difficulty")
+    RENOVATING = "renovating", _("Renovating")
+
+
+class Cooperation(models.TextChoices):
+    GOOD = "good", _("Good")
+    FAIR = "fair", _("Fair")
+    POOR = "poor", _("Poor")
+
+
+class LicenseType(models.TextChoices):
+    RETAIL = "retail", _("Tobacco retail licence")
+    TEMPORARY = "temporary", _("Temporary retail licence")
+
+
+class CreditRating(models.TextChoices):
+    AAA = "AAA", "AAA"
+    AA = "AA", "AA"
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+
+
+class ValueTier(models.TextChoices):
+    VALUE = "value", _("Value customer")
+    SECONDARY = "secondary", _("Secondary value customer")
+    POTENTIAL = "potential", _("Potential value customer")
+    LOW = "low", _("Low value customer")
+
+
+class ChangeRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    STALE = "stale", _("Stale")
+
+
+class ImportStatus(models.TextChoices):
+    CHECKED = "checked", _("Checked (dry run)")
+    APPLIED = "applied", _("Applied")
+    FAILED = "failed", _("Failed")

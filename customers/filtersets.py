@@ -1,0 +1,92 @@
+"""The customer FilterSet, shared by the list page, its exports and the API."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Area
+from crm.scope import descendant_area_ids
+from customers import choices
+from customers.models import ChangeRequest, Customer
+
+# Sortable columns: the name a client sends -> the database column.
+ORDERING = {
+    "customer_code": "customer_code",
+    "store_name": "store_name",
+    "area": "area__code",
+    "account_manager": "account_manager__username",
+    "business_format": "business_format",
+    "market_type": "market_type",
+    "status": "dynamic__status",
+    "grade": "system__grade",
+    "structure_class": "system__structure_class",
+    "value_tier": "system__value_tier",
+    "purchase_amount": "system__purchase_amount",
+    "updated_at": "updated_at",
+}
+
+
+class CustomerFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q", label=_("Search (code, name, licence, phone, address)")
+    )
+    area = django_filters.CharFilter(
+        method="filter_area", label=_("Area (code; includes sub-areas)")
+    )
+    account_manager = django_filters.CharFilter(
+        field_name="account_manager__username", lookup_expr="iexact", label=_("Account manager")
+    )
+    business_format = django_filters.MultipleChoiceFilter(
+        choices=choices.BusinessFormat.choices, label=_("Business format")
+    )
+    market_type = django_filters.ChoiceFilter(
+        choices=choices.MarketType.choices, label=_("Market type")
+    )
+    status = django_filters.ChoiceFilter(
+        field_name="dynamic__status", choices=choices.CustomerStatus.choices, label=_("Status")
+    )
+    grade = django_filters.NumberFilter(field_name="system__grade", label=_("Grade"))
+    structure_class = django_filters.NumberFilter(
+        field_name="system__structure_class", label=_("Structure class")
+    )
+    value_tier = django_filters.ChoiceFilter(
+        field_name="system__value_tier", choices=choices.ValueTier.choices, label=_("Value tier")
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=[(column, name) for name, column in ORDERING.items()], label=_("Sort by")
+    )
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        if value.isdigit():
+            # Codes, licence numbers and phones are digits: prefix matches use the indexes.
+            return queryset.filter(
+                Q(customer_code__startswith=value)
+                | Q(license_number__startswith=value)
+                | Q(dynamic__phone__startswith=value)
+            )
+        return queryset.filter(
+            Q(store_name__icontains=value)
+            | Q(address__icontains=value)
+            | Q(customer_code__iexact=value)
+            | Q(license_number__iexact=value)
+        )
+
+    def filter_area(self, queryset, name, value):
+        roots = list(Area.objects.filter(code__iexact=value.strip()).values_list("pk", flat=True))
+        return queryset.filter(area_id__in=descendant_area_ids(roots))
+
+
+class ChangeRequestFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=choices.ChangeRequestStatus.choices)
+    customer = django_filters.CharFilter(field_name="customer__customer_code")
+
+    class Meta:
+        model = ChangeRequest
+        fields = ["status", "customer"]

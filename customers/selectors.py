@@ -1,0 +1,102 @@
+"""Reads on customers, always through the scope rule."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from crm.models import AuditEntry, User
+from customers.choices import ChangeRequestStatus
+from customers.filtersets import CustomerFilterSet
+from customers.models import ChangeRequest, Customer
+from customers.validators import normalise_address
+
+
+def customer_list(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Customer]:
+    """Customers `user` may see, with their parts joined, filtered by CustomerFilterSet."""
+    qs = Customer.objects.visible_to(user).with_parts()
+    filterset = CustomerFilterSet(filters or {}, queryset=qs)
+    # An invalid filter value filters nothing rather than failing the page.
+    qs = filterset.qs if filterset.is_valid() else qs
+    return qs if qs.query.order_by else qs.order_by("customer_code")
+
+
+def customer_get(*, user: User, code: str) -> Customer:
+    """One customer by code; 404 when it does not exist or lies outside the user's scope."""
+    customer = (
+        Customer.objects.visible_to(user)
+        .with_parts()
+        .select_related("license_officer")
+        .filter(customer_code=code)
+        .first()
+    )
+    if customer is None:
+        raise Http404
+    return customer
+
+
+def customer_history(*, customer: Customer, limit: int = 200) -> QuerySet[AuditEntry]:
+    """Every recorded change of the customer, newest first."""
+    return AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
+    ).select_related("actor")[:limit]
+
+
+def customer_similar(
+    *, user: User, phone: str = "", address: str = "", exclude_pk: int | None = None
+) -> QuerySet[Customer]:
+    """Customers (in the user's scope) with the same phone or normalised address: the
+    duplicate warning shown when creating or importing."""
+    key = normalise_address(address)
+    match = Q(pk__in=[])
+    if phone:
+        match |= Q(dynamic__phone=phone.strip())
+    if key:
+        match |= Q(address_key=key)
+    qs = Customer.objects.visible_to(user).filter(match)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.order_by("customer_code")[:5]
+
+
+def change_request_queue(*, user: User, status: str = ChangeRequestStatus.PENDING):
+    """Change requests on customers the user sees (a supervisor's area; all for administrators)."""
+    return (
+        ChangeRequest.objects.visible_to(user)
+        .filter(status=status)
+        .select_related("customer", "customer__area", "requested_by", "decided_by")
+        .order_by("created_at", "id")
+    )
+
+
+def change_request_mine(*, user: User) -> QuerySet[ChangeRequest]:
+    return (
+        ChangeRequest.objects.filter(requested_by=user)
+        .select_related("customer", "decided_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def change_request_get(*, user: User, pk: int) -> ChangeRequest:
+    change_request = (
+        ChangeRequest.objects.visible_to(user)
+        .select_related("customer", "requested_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if change_request is None:
+        # Authors may always see their own request, even after a reassignment.
+        change_request = ChangeRequest.objects.filter(pk=pk, requested_by=user).first()
+    if change_request is None:
+        raise Http404
+    return change_request
+
+
+def change_requests_for(*, customer: Customer) -> QuerySet[ChangeRequest]:
+    return customer.change_requests.select_related("requested_by", "decided_by").order_by(
+        "-created_at"
+    )

@@ -1,0 +1,622 @@
+"""Writes on customers: create, update, batch upsert (sync and import), change requests.
+
+Every write records its audit rows in the same transaction, with the customer as the object,
+so the customer's timeline shows every change whatever its source (page, API, import, job,
+approval). System-generated fields are never written here: jobs and order sync have their own
+services in their apps.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, models, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.choices import AuditAction, AuditSource
+from crm.exceptions import DomainError
+from crm.models import AuditEntry, User
+from crm.services import Actor, audit_build, audit_record, notify
+from customers import policies
+from customers.catalogue import (
+    CATALOGUE,
+    FIELDS,
+    external,
+    external_value,
+    internal_value,
+    reference_lookups,
+    to_internal,
+)
+from customers.choices import ChangeRequestStatus
+from customers.models import ChangeRequest, Customer, CustomerDynamic, CustomerSystem
+from customers.validators import normalise_address
+
+# Rows per transaction in a batch upsert: three bulk INSERTs (customer, dynamic, system) and
+# one of audit rows per batch. 1,000 rows keep a batch under ~20 MB and a second or two.
+BATCH_SIZE = 1000
+
+
+class Mode:
+    UPSERT = "upsert"
+    CREATE = "create"
+
+
+@dataclass
+class RowResult:
+    """What happened to one input row of a batch."""
+
+    index: int
+    code: str
+    outcome: str  # "created", "updated", "unchanged" or "error"
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    customer_id: int | None = None
+
+
+@dataclass
+class UpsertReport:
+    results: list[RowResult]
+
+    def counts(self) -> dict[str, int]:
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "errors": 0}
+        for result in self.results:
+            counts["errors" if result.outcome == "error" else result.outcome] += 1
+        return counts
+
+    def errors(self) -> list[dict[str, Any]]:
+        return [
+            {"index": r.index, "code": r.code, "errors": r.errors}
+            for r in self.results
+            if r.outcome == "error"
+        ]
+
+
+@dataclass
+class _Prepared:
+    customer: Customer
+    dynamic: CustomerDynamic
+    is_new: bool
+    changes: dict[str, tuple[Any, Any]]  # catalogue name -> (old, new), external form
+
+
+# --- preparing a row --------------------------------------------------------------------
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, models.Model) or isinstance(new, models.Model):
+        return getattr(old, "pk", None) == getattr(new, "pk", None)
+    return old == new
+
+
+def _prepare(
+    row: Mapping[str, Any], existing: Customer | None, references: Mapping
+) -> tuple[_Prepared | None, dict[str, list[str]]]:
+    """Converts and validates one row of catalogue-named values against `existing` (or a new
+    customer), without saving. Mutates `existing` in place: callers pass a fresh instance."""
+    errors: dict[str, list[str]] = defaultdict(list)
+    values: dict[str, Any] = {}
+    for name, raw in row.items():
+        spec = CATALOGUE.get(name)
+        if spec is None:
+            errors[name].append(_("Unknown field."))
+        elif spec.is_system:
+            errors[name].append(_("System-generated: only the system writes this field."))
+        else:
+            try:
+                values[name] = to_internal(name, raw, references=references)
+            except ValidationError as exc:
+                errors[name].extend(exc.messages)
+
+    if existing is None:
+        customer, dynamic = Customer(), CustomerDynamic()
+        for spec in FIELDS:
+            if spec.required and values.get(spec.name) in (None, "") and spec.name not in errors:
+                errors[spec.name].append(_("This field is required."))
+    else:
+        customer, dynamic = existing, existing.dynamic
+
+    changes: dict[str, tuple[Any, Any]] = {}
+    for name, new in values.items():
+        target = customer if CATALOGUE[name].part == "static" else dynamic
+        old = None if existing is None else getattr(target, name)
+        if existing is None or not _same(old, new):
+            setattr(target, name, new)
+            changes[name] = (external(name, old), external(name, new))
+    if "address" in changes or existing is None:
+        customer.address_key = normalise_address(customer.address)
+
+    _validate(customer, dynamic, changes, is_new=existing is None, errors=errors)
+    if errors:
+        return None, dict(errors)
+    return _Prepared(customer, dynamic, existing is None, changes), {}
+
+
+def _validate(customer, dynamic, changes, *, is_new: bool, errors) -> None:
+    """Model validation of the changed fields (all fields for a new customer), skipping fields
+    that already failed to convert, so one pass reports every fault of the row. Uniqueness is
+    checked by the caller against the batch and enforced by database constraints."""
+    failed = set(errors)
+    for instance, part in ((customer, "static"), (dynamic, "dynamic")):
+        fields = [f.name for f in instance._meta.concrete_fields]
+        if is_new:
+            exclude = ["customer"] if part == "dynamic" else []
+        else:
+            exclude = [name for name in fields if name not in changes]
+        try:
+            instance.full_clean(
+                exclude=[*exclude, *failed], validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors[key if key in CATALOGUE else "__all__"].extend(messages)
+
+
+# --- batch upsert: sync, import, create ------------------------------------------------
+
+
+def customer_upsert_many(
+    *,
+    rows: Sequence[Mapping[str, Any]],
+    actor: Actor,
+    dry_run: bool = False,
+    mode: str = Mode.UPSERT,
+) -> UpsertReport:
+    """Creates or updates customers by `customer_code` from rows of catalogue-named values.
+
+    Each row is all-or-nothing; a bad row is reported and the others are stored. Replaying the
+    same rows changes nothing. With `dry_run`, reports what would happen and writes nothing.
+    """
+    results: list[RowResult] = []
+    seen: dict[str, int] = {}
+    for start in range(0, len(rows), BATCH_SIZE):
+        chunk = rows[start : start + BATCH_SIZE]
+        for attempt in range(3):
+            try:
+                chunk_seen = dict(seen)
+                results.extend(_upsert_chunk(chunk, start, actor, dry_run, mode, chunk_seen))
+                seen = chunk_seen
+                break
+            except IntegrityError:
+                # Another writer created one of these codes or licences since we looked:
+                # read again; those rows now count as updates or errors.
+                if attempt == 2:
+                    raise
+    return UpsertReport(results)
+
+
+@transaction.atomic
+def _upsert_chunk(chunk, offset, actor, dry_run, mode, seen) -> list[RowResult]:
+    codes = [str(row.get("customer_code") or "").strip() for row in chunk]
+    existing = {
+        c.customer_code: c
+        for c in Customer.objects.filter(customer_code__in=[c for c in codes if c])
+        .select_related("dynamic", "area", "account_manager", "license_officer")
+        .select_for_update(of=("self",))
+    }
+    licences = {str(row.get("license_number") or "").strip() for row in chunk} - {""}
+    licence_owner = dict(
+        Customer.objects.filter(license_number__in=licences).values_list(
+            "license_number", "customer_code"
+        )
+    )
+    names = {name for row in chunk for name in row if name in CATALOGUE}
+    references = reference_lookups(names, chunk)
+
+    results: list[RowResult] = []
+    prepared: list[tuple[RowResult, _Prepared]] = []
+    for i, (row, code) in enumerate(zip(chunk, codes, strict=True)):
+        result = RowResult(index=offset + i, code=code, outcome="error")
+        results.append(result)
+        if not code:
+            result.errors = {"customer_code": [_("This field is required.")]}
+            continue
+        if code in seen:
+            result.errors = {
+                "customer_code": [_("Appears again: first at index %(i)s.") % {"i": seen[code]}]
+            }
+            continue
+        seen[code] = offset + i
+        current = existing.get(code)
+        if current is not None and mode == Mode.CREATE:
+            result.errors = {"customer_code": [_("A customer with this code already exists.")]}
+            continue
+        row_prepared, errors = _prepare(row, current, references)
+        if row_prepared is not None:
+            licence = row_prepared.customer.license_number
+            owner = licence_owner.get(licence)
+            if owner is not None and owner != code:
+                errors = {
+                    "license_number": [
+                        _("Licence number %(n)s belongs to customer %(code)s.")
+                        % {"n": licence, "code": owner}
+                    ]
+                }
+            else:
+                licence_owner[licence] = code
+        if errors:
+            result.errors = errors
+            continue
+        result.changes = row_prepared.changes
+        result.outcome = (
+            "created" if row_prepared.is_new else "updated" if row_prepared.changes else "unchanged"
+        )
+        if current is not None:
+            result.customer_id = current.pk
+        if result.outcome != "unchanged":
+            prepared.append((result, row_prepared))
+
+    if not dry_run and prepared:
+        _write(prepared, actor)
+    return results
+
+
+def _write(prepared: list[tuple[RowResult, _Prepared]], actor: Actor) -> None:
+    now = timezone.now()
+    creates = [p for _, p in prepared if p.is_new]
+    updates = [p for _, p in prepared if not p.is_new]
+    if creates:
+        for p in creates:
+            p.customer.created_at = p.customer.updated_at = now
+        Customer.objects.bulk_create([p.customer for p in creates])
+        for p in creates:
+            p.dynamic.customer = p.customer
+        CustomerDynamic.objects.bulk_create([p.dynamic for p in creates])
+        CustomerSystem.objects.bulk_create([CustomerSystem(customer=p.customer) for p in creates])
+    if updates:
+        static_fields, dynamic_fields = _changed_columns(p.changes for p in updates)
+        for p in updates:
+            p.customer.updated_at = now
+        Customer.objects.bulk_update([p.customer for p in updates], static_fields)
+        if dynamic_fields:
+            CustomerDynamic.objects.bulk_update([p.dynamic for p in updates], dynamic_fields)
+    entries: list[AuditEntry] = []
+    for result, p in prepared:
+        result.customer_id = p.customer.pk
+        entries += _audit_rows(p, actor)
+    AuditEntry.objects.bulk_create(entries)
+
+
+def _changed_columns(all_changes: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
+    names = set().union(*all_changes)
+    static = sorted(n for n in names if CATALOGUE[n].part == "static")
+    dynamic = sorted(n for n in names if CATALOGUE[n].part == "dynamic")
+    static += ["updated_at"] + (["address_key"] if "address" in names else [])
+    return static, dynamic
+
+
+def _audit_rows(p: _Prepared, actor: Actor, reason: str = "") -> list[AuditEntry]:
+    if p.is_new:
+        snapshot = {name: new for name, (_old, new) in p.changes.items() if new not in (None, "")}
+        return audit_build(
+            actor=actor,
+            obj=p.customer,
+            action=AuditAction.CREATE,
+            snapshot=snapshot,
+            reason=reason,
+        )
+    return audit_build(
+        actor=actor, obj=p.customer, action=AuditAction.UPDATE, changes=p.changes, reason=reason
+    )
+
+
+@transaction.atomic
+def customer_create(*, data: Mapping[str, Any], actor: Actor) -> Customer:
+    """Creates one customer (pages). Refuses an existing code with a clear error."""
+    result = customer_upsert_many(rows=[data], actor=actor, mode=Mode.CREATE).results[0]
+    if result.outcome == "error":
+        raise DomainError(errors=result.errors)
+    return Customer.objects.with_parts().get(pk=result.customer_id)
+
+
+# --- single-customer changes ------------------------------------------------------------
+
+
+@transaction.atomic
+def customer_update(
+    *, customer: Customer, data: Mapping[str, Any], actor: Actor, reason: str = ""
+) -> dict[str, tuple[Any, Any]]:
+    """Applies changes to one customer now and audits them; returns {field: (old, new)}.
+
+    Whether `actor` may make them is the caller's business (customer_edit, approvals, sync).
+    """
+    locked = Customer.objects.select_related("dynamic").select_for_update(of=("self",))
+    fresh = locked.get(pk=customer.pk)
+    prepared, errors = _prepare(data, fresh, reference_lookups(data.keys(), [data]))
+    if prepared is not None and "license_number" in prepared.changes:
+        clash = (
+            Customer.objects.filter(license_number=fresh.license_number)
+            .exclude(pk=fresh.pk)
+            .values_list("customer_code", flat=True)
+            .first()
+        )
+        if clash:
+            errors = {
+                "license_number": [
+                    _("Licence number %(n)s belongs to customer %(code)s.")
+                    % {"n": fresh.license_number, "code": clash}
+                ]
+            }
+    if errors:
+        raise DomainError(errors=errors)
+    if not prepared.changes:
+        return {}
+    static_fields, dynamic_fields = _changed_columns([prepared.changes])
+    fresh.updated_at = timezone.now()
+    fresh.save(update_fields=static_fields)
+    if dynamic_fields:
+        fresh.dynamic.save(update_fields=dynamic_fields)
+    AuditEntry.objects.bulk_create(_audit_rows(prepared, actor, reason))
+    return prepared.changes
+
+
+def _changed_only(customer: Customer, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of `data` whose value differs from the customer's (forms send every field)."""
+    references = reference_lookups(data.keys(), [data])
+    changed = {}
+    for name, value in data.items():
+        try:
+            new = to_internal(name, value, references=references)
+        except ValidationError:
+            changed[name] = value  # let validation report it
+            continue
+        if not _same(internal_value(customer, name), new):
+            changed[name] = value
+    return changed
+
+
+def customer_edit(
+    *, customer: Customer, user: User, data: Mapping[str, Any], reason: str = ""
+) -> dict[str, tuple[Any, Any]]:
+    """A direct edit from a page: only fields the user may change without approval."""
+    refused = [
+        name
+        for name in data
+        if name not in CATALOGUE or not policies.can_edit_directly(user, customer, CATALOGUE[name])
+    ]
+    if refused:
+        raise DomainError(
+            errors={name: [_("You may not change this field directly.")] for name in refused}
+        )
+    return customer_update(
+        customer=customer, data=data, actor=Actor.of(user, AuditSource.PAGE), reason=reason
+    )
+
+
+@dataclass
+class ProposalOutcome:
+    applied: dict[str, tuple[Any, Any]]
+    change_request: ChangeRequest | None
+
+
+@transaction.atomic
+def customer_propose(
+    *,
+    customer: Customer,
+    user: User,
+    data: Mapping[str, Any],
+    reason: str = "",
+    attachment: UploadedFile | None = None,
+) -> ProposalOutcome:
+    """The user's edits of any fields: those they may change directly are saved; those that
+    need approval become one change request. Unchanged values are ignored."""
+    changed = _changed_only(customer, data)
+    if not changed:
+        raise DomainError(_("Nothing was changed."))
+    direct, requested, refused = {}, {}, []
+    for name, value in changed.items():
+        spec = CATALOGUE.get(name)
+        if spec is not None and policies.can_edit_directly(user, customer, spec):
+            direct[name] = value
+        elif spec is not None and policies.can_propose(user, customer, spec):
+            requested[name] = value
+        else:
+            refused.append(name)
+    if refused:
+        raise DomainError(errors={name: [_("You may not change this field.")] for name in refused})
+    if requested and not reason.strip():
+        raise DomainError(_("Give a reason for the change request."), field="reason")
+    applied = (
+        customer_update(
+            customer=customer, data=direct, actor=Actor.of(user, AuditSource.PAGE), reason=reason
+        )
+        if direct
+        else {}
+    )
+    change_request = (
+        change_request_create(
+            customer=customer, user=user, data=requested, reason=reason, attachment=attachment
+        )
+        if requested
+        else None
+    )
+    return ProposalOutcome(applied=applied, change_request=change_request)
+
+
+# --- change requests --------------------------------------------------------------------
+
+
+@transaction.atomic
+def change_request_create(
+    *,
+    customer: Customer,
+    user: User,
+    data: Mapping[str, Any],
+    reason: str,
+    attachment: UploadedFile | None = None,
+) -> ChangeRequest:
+    """Records a request to change fields that need approval. The new values are validated
+    now (a request that could never be applied is refused at once)."""
+    fresh = Customer.objects.select_related("dynamic").get(pk=customer.pk)
+    prepared, errors = _prepare(data, fresh, reference_lookups(data.keys(), [data]))
+    if errors:
+        raise DomainError(errors=errors)
+    if not prepared.changes:
+        raise DomainError(_("Nothing was changed."))
+    change_request = ChangeRequest.objects.create(
+        customer=customer,
+        requested_by=user,
+        reason=reason.strip(),
+        attachment=attachment or "",
+        changes=[
+            {"field": name, "old": old, "new": new} for name, (old, new) in prepared.changes.items()
+        ],
+    )
+    audit_record(
+        actor=Actor.of(user, AuditSource.PAGE),
+        obj=change_request,
+        action=AuditAction.CREATE,
+        snapshot={"customer": customer.customer_code, "fields": change_request.fields},
+        reason=reason,
+    )
+    return change_request
+
+
+def _decide_guard(change_request: ChangeRequest, user: User) -> None:
+    if not policies.can_decide_requests(user):
+        raise DomainError(_("Only supervisors and administrators decide change requests."))
+    if change_request.requested_by_id == user.pk:
+        raise DomainError(_("Nobody may decide their own change request."))
+    if not Customer.objects.visible_to(user).filter(pk=change_request.customer_id).exists():
+        raise DomainError(_("This customer is outside your areas."))
+
+
+def _claim(change_request: ChangeRequest, user: User, status: str, comment: str) -> None:
+    """Moves a pending request to `status`, once: a conditional UPDATE, so two deciders at the
+    same moment cannot both succeed (on any database)."""
+    now = timezone.now()
+    claimed = ChangeRequest.objects.filter(
+        pk=change_request.pk, status=ChangeRequestStatus.PENDING
+    ).update(status=status, decided_by=user, decided_at=now, decision_comment=comment)
+    if not claimed:
+        current = ChangeRequest.objects.get(pk=change_request.pk)
+        raise DomainError(
+            _("This request is no longer pending: it is %(status)s.")
+            % {"status": current.get_status_display().lower()}
+        )
+    old_status = change_request.status
+    change_request.status, change_request.decided_by = status, user
+    change_request.decided_at, change_request.decision_comment = now, comment
+    audit_record(
+        actor=Actor.of(user, AuditSource.PAGE),
+        obj=change_request,
+        action=AuditAction.UPDATE,
+        changes={"status": (old_status, status)},
+        reason=comment,
+    )
+
+
+def change_request_approve(
+    *, change_request: ChangeRequest, user: User, comment: str = ""
+) -> ChangeRequest:
+    """Applies every field of the request atomically. Refused if a field changed since the
+    request was made (the request is then marked stale)."""
+    _decide_guard(change_request, user)
+    stale_fields: list[str] = []
+    with transaction.atomic():
+        _claim(change_request, user, ChangeRequestStatus.APPROVED, comment)
+        customer = (
+            Customer.objects.select_related("dynamic", "area", "account_manager", "license_officer")
+            .select_for_update(of=("self",))
+            .get(pk=change_request.customer_id)
+        )
+        stale_fields = [
+            item["field"]
+            for item in change_request.changes
+            if external_value(customer, item["field"]) != item["old"]
+        ]
+        if not stale_fields:
+            customer_update(
+                customer=customer,
+                data={item["field"]: item["new"] for item in change_request.changes},
+                actor=Actor(user=user, source=AuditSource.APPROVAL, label=user.username),
+                reason=_("Change request #%(id)s: %(reason)s")
+                % {"id": change_request.pk, "reason": change_request.reason},
+            )
+            notify(
+                user=change_request.requested_by,
+                message=_("Your change request #%(id)s for %(customer)s was approved.")
+                % {"id": change_request.pk, "customer": customer},
+                link=_customer_link(customer),
+            )
+            return change_request
+        # Fall through: leave the block so the claim rolls back, then mark the request stale.
+        transaction.set_rollback(True)
+    _mark_stale(change_request, user, stale_fields)
+    labels = ", ".join(str(CATALOGUE[name].label) for name in stale_fields)
+    raise DomainError(
+        _(
+            "%(fields)s changed after this request was made, so it cannot be applied. "
+            "The request is marked stale; ask for a new one."
+        )
+        % {"fields": labels}
+    )
+
+
+@transaction.atomic
+def _mark_stale(change_request: ChangeRequest, user: User, fields: list[str]) -> None:
+    change_request.status = ChangeRequestStatus.PENDING
+    _claim(
+        change_request,
+        user,
+        ChangeRequestStatus.STALE,
+        _("Stale: %(fields)s changed since the request.") % {"fields": ", ".join(fields)},
+    )
+    notify(
+        user=change_request.requested_by,
+        message=_("Your change request #%(id)s is stale: the customer changed meanwhile.")
+        % {"id": change_request.pk},
+        link=_customer_link(change_request.customer),
+    )
+
+
+@transaction.atomic
+def change_request_reject(
+    *, change_request: ChangeRequest, user: User, comment: str
+) -> ChangeRequest:
+    """Rejects with a comment (required) and tells the requester."""
+    if not comment.strip():
+        raise DomainError(_("Say why the request is rejected."), field="comment")
+    _decide_guard(change_request, user)
+    _claim(change_request, user, ChangeRequestStatus.REJECTED, comment.strip())
+    notify(
+        user=change_request.requested_by,
+        message=_("Your change request #%(id)s for %(customer)s was rejected: %(comment)s")
+        % {"id": change_request.pk, "customer": change_request.customer, "comment": comment},
+        link=_customer_link(change_request.customer),
+    )
+    return change_request
+
+
+@transaction.atomic
+def change_request_withdraw(*, change_request: ChangeRequest, user: User) -> ChangeRequest:
+    """The author takes back a pending request."""
+    if change_request.requested_by_id != user.pk:
+        raise DomainError(_("Only the author may withdraw a change request."))
+    _claim(change_request, user, ChangeRequestStatus.WITHDRAWN, "")
+    return change_request
+
+
+def change_request_bulk_approve(
+    *, change_requests: Iterable[ChangeRequest], user: User, comment: str = ""
+) -> list[tuple[ChangeRequest, str | None]]:
+    """Approves each request on its own (one failure does not stop the others); returns each
+    request with None on success or the reason it was refused."""
+    outcomes = []
+    for change_request in change_requests:
+        try:
+            change_request_approve(change_request=change_request, user=user, comment=comment)
+            outcomes.append((change_request, None))
+        except DomainError as exc:
+            outcomes.append((change_request, exc.message))
+    return outcomes
+
+
+def _customer_link(customer: Customer) -> str:
+    return reverse("customers:detail", args=[customer.customer_code])
