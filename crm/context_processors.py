@@ -12,4 +12,9 @@ def navigation(request: HttpRequest) -> dict:
         key=lambda item: len(item.url),
         default=None,
     )
-    return {"nav_items": items, "nav_active": active}
+    unread = (
+        request.user.notifications.filter(read_at__isnull=True).count()
+        if request.user.is_authenticated and not request.user.is_integration_client
+        else 0
+    )
+    return {"nav_items": items, "nav_active": active, "unread_notifications": unread}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.module_loading import import_string
+
 from crm.choices import AuditSource, Role
 from crm.models import User
 from crm.services import (
@@ -91,12 +93,16 @@ def seed_organisation(report: SeedReport, *, actor: Actor) -> None:
         report.lines.append(f"API client '{DEMO_API_CLIENT}' token (shown once): {key}")
 
 
-DEMO_SEEDERS = [seed_organisation]
+# Dotted paths, so crm (which every app depends on) imports no app of its own.
+DEMO_SEEDERS = [
+    "crm.demo.seed_organisation",
+    "customers.demo.seed_customers",
+]
 
 
 def seed_all() -> SeedReport:
     report = SeedReport()
     actor = Actor.system("seed_demo", AuditSource.COMMAND)
-    for seeder in DEMO_SEEDERS:
-        seeder(report, actor=actor)
+    for path in DEMO_SEEDERS:
+        import_string(path)(report, actor=actor)
     return report

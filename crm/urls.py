@@ -20,6 +20,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", views.health, name="health"),
+    path("notifications/", views.notification_list, name="notifications"),
     path("", include(crm_patterns)),
     path("customers/", include("customers.urls")),
     path("api/v1/", include("crm.api.urls")),

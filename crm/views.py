@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+from functools import wraps
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView, TemplateView
 
-from crm import selectors
+from crm import selectors, services
 from crm.choices import Role
 from crm.filtersets import AreaFilterSet
 from crm.forms import LoginForm
@@ -28,6 +31,20 @@ class PeopleOnlyMixin(LoginRequiredMixin):
         if request.user.is_authenticated and request.user.is_integration_client:
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+
+def people_only(view):
+    """The function-view form of PeopleOnlyMixin: signed-in people, not integration clients."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if request.user.is_integration_client:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 class LoginView(auth_views.LoginView):
@@ -94,6 +111,19 @@ class AreaListView(PeopleOnlyMixin, ListView):
         query.pop("page", None)
         ctx["query_string"] = query.urlencode()
         return ctx
+
+
+@people_only
+def notification_list(request: HttpRequest) -> HttpResponse:
+    """The user's in-app notifications; POST marks them all read."""
+    if request.method == "POST":
+        services.notifications_mark_read(user=request.user)
+        return redirect("notifications")
+    return render(
+        request,
+        "crm/notification_list.html",
+        {"notifications": request.user.notifications.all()[:100]},
+    )
 
 
 @never_cache

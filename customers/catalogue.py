@@ -20,9 +20,10 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext_lazy as _
 
+from crm.choices import Role
 from crm.models import Area, User
 from customers.models import Customer, CustomerDynamic, CustomerSystem
 
@@ -56,6 +57,11 @@ PARTS: dict[str, type[models.Model]] = {
 }
 # Foreign keys are written and read by a natural key: areas by code, users by username.
 REFERENCE_KEYS: dict[type[models.Model], str] = {Area: "code", User: "username"}
+# References to people name someone of the right role.
+REFERENCE_ROLES: dict[str, Role] = {
+    "account_manager": Role.ACCOUNT_MANAGER,
+    "license_officer": Role.LICENSE_OFFICER,
+}
 
 
 @dataclass(frozen=True)
@@ -228,7 +234,11 @@ def external(name: str, value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+        # With the field's own decimal places: money reads "80000.50", coordinates "23.100000".
+        places = CATALOGUE[name].model_field.decimal_places if name in CATALOGUE else None
+        if places is not None:
+            value = value.quantize(Decimal(1).scaleb(-places))
+        return format(value, "f")
     return value
 
 
@@ -283,8 +293,12 @@ def to_internal(name: str, value: Any, *, references: Mapping[str, Mapping[str, 
                 code="unknown_reference",
             )
         return target
+    if isinstance(value, list | dict | tuple | set):
+        raise ValidationError(_("Enter a single value."), code="not_scalar")
     if isinstance(value, str):
         value = value.strip()
+    if isinstance(value, float) and isinstance(field, models.DecimalField):
+        value = Decimal(repr(value))  # 23.1, not 23.100000000000001421…
     if value in (None, "") and (field.null or isinstance(field, models.BooleanField)):
         return None if field.null else False
     if value is None:
@@ -296,10 +310,18 @@ def to_internal(name: str, value: Any, *, references: Mapping[str, Mapping[str, 
         if lowered in {"0", "false", "no", "n", "否"}:
             return False
     if field.choices and isinstance(value, str):
-        # Accept a choice's label as well as its code (spreadsheets often carry labels).
-        by_label = {str(label).lower(): code for code, label in field.flatchoices}
-        value = by_label.get(value.lower(), value)
+        # Accept a choice's label, in English or Chinese, as well as its code (spreadsheets
+        # often carry labels).
+        value = _choice_by_label(field).get(value.lower(), value)
     return field.to_python(value)
+
+
+def _choice_by_label(field: models.Field) -> dict[str, Any]:
+    labels: dict[str, Any] = {}
+    for language in ("en", "zh-hans"):
+        with override(language):
+            labels.update({str(label).lower(): code for code, label in field.flatchoices})
+    return labels
 
 
 def reference_lookups(names: Iterable[str], raw_values: Iterable[Mapping[str, Any]]) -> dict:
@@ -308,8 +330,8 @@ def reference_lookups(names: Iterable[str], raw_values: Iterable[Mapping[str, An
     rows = list(raw_values)
     lookups: dict[str, dict[str, Any]] = {}
     for name in names:
-        spec = CATALOGUE[name]
-        if not spec.is_reference:
+        spec = CATALOGUE.get(name)
+        if spec is None or not spec.is_reference:
             continue
         model = spec.model_field.related_model
         key = REFERENCE_KEYS[model]
@@ -323,7 +345,7 @@ def reference_lookups(names: Iterable[str], raw_values: Iterable[Mapping[str, An
         match = models.Q(*[models.Q(**{f"{key}__iexact": w}) for w in wanted], _connector="OR")
         queryset = model._default_manager.filter(match)
         if model is User:
-            queryset = queryset.filter(is_active=True)
+            queryset = queryset.filter(is_active=True, role=REFERENCE_ROLES[name])
         lookups[name] = {getattr(obj, key).lower(): obj for obj in queryset}
     return lookups
 

@@ -12,6 +12,8 @@ policy; pages, forms, change requests, the API and exports read it.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -94,7 +96,7 @@ class Customer(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0.01)],
+        validators=[MinValueValidator(Decimal("0.01"))],
     )
     license_type = models.CharField(
         _label("license_type"), max_length=10, choices=choices.LicenseType.choices, blank=True

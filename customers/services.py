@@ -328,32 +328,54 @@ def customer_update(
     """
     locked = Customer.objects.select_related("dynamic").select_for_update(of=("self",))
     fresh = locked.get(pk=customer.pk)
-    prepared, errors = _prepare(data, fresh, reference_lookups(data.keys(), [data]))
-    if prepared is not None and "license_number" in prepared.changes:
-        clash = (
-            Customer.objects.filter(license_number=fresh.license_number)
-            .exclude(pk=fresh.pk)
-            .values_list("customer_code", flat=True)
-            .first()
-        )
-        if clash:
-            errors = {
-                "license_number": [
-                    _("Licence number %(n)s belongs to customer %(code)s.")
-                    % {"n": fresh.license_number, "code": clash}
-                ]
-            }
-    if errors:
-        raise DomainError(errors=errors)
+    prepared = _prepare_single(fresh, data)
     if not prepared.changes:
         return {}
     static_fields, dynamic_fields = _changed_columns([prepared.changes])
     fresh.updated_at = timezone.now()
-    fresh.save(update_fields=static_fields)
+    try:
+        with transaction.atomic():
+            fresh.save(update_fields=static_fields)
+    except IntegrityError as exc:
+        # A concurrent writer took the code or licence between our check and the save.
+        raise DomainError(_("Another customer has just taken this code or licence.")) from exc
     if dynamic_fields:
         fresh.dynamic.save(update_fields=dynamic_fields)
     AuditEntry.objects.bulk_create(_audit_rows(prepared, actor, reason))
     return prepared.changes
+
+
+def _prepare_single(customer: Customer, data: Mapping[str, Any]) -> _Prepared:
+    """`_prepare` for one existing customer, plus the uniqueness of its code and licence
+    against the other customers. Raises DomainError with every fault."""
+    prepared, errors = _prepare(data, customer, reference_lookups(data.keys(), [data]))
+    if prepared is not None:
+        errors = _uniqueness_errors(customer, prepared.changes)
+    if errors:
+        raise DomainError(errors=errors)
+    return prepared
+
+
+def _uniqueness_errors(customer: Customer, changes: Mapping[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    others = Customer.objects.exclude(pk=customer.pk)
+    if "customer_code" in changes and others.filter(customer_code=customer.customer_code).exists():
+        errors["customer_code"] = [
+            _("A customer with the code %(code)s already exists.")
+            % {"code": customer.customer_code}
+        ]
+    if "license_number" in changes:
+        holder = (
+            others.filter(license_number=customer.license_number)
+            .values_list("customer_code", flat=True)
+            .first()
+        )
+        if holder:
+            errors["license_number"] = [
+                _("Licence number %(n)s belongs to customer %(code)s.")
+                % {"n": customer.license_number, "code": holder}
+            ]
+    return errors
 
 
 def _changed_only(customer: Customer, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -361,6 +383,9 @@ def _changed_only(customer: Customer, data: Mapping[str, Any]) -> dict[str, Any]
     references = reference_lookups(data.keys(), [data])
     changed = {}
     for name, value in data.items():
+        if name not in CATALOGUE:
+            changed[name] = value  # refused by the caller as an unknown field
+            continue
         try:
             new = to_internal(name, value, references=references)
         except ValidationError:
@@ -375,6 +400,7 @@ def customer_edit(
     *, customer: Customer, user: User, data: Mapping[str, Any], reason: str = ""
 ) -> dict[str, tuple[Any, Any]]:
     """A direct edit from a page: only fields the user may change without approval."""
+    _ensure_visible(user, customer)
     refused = [
         name
         for name in data
@@ -406,6 +432,7 @@ def customer_propose(
 ) -> ProposalOutcome:
     """The user's edits of any fields: those they may change directly are saved; those that
     need approval become one change request. Unchanged values are ignored."""
+    _ensure_visible(user, customer)
     changed = _changed_only(customer, data)
     if not changed:
         raise DomainError(_("Nothing was changed."))
@@ -453,10 +480,9 @@ def change_request_create(
 ) -> ChangeRequest:
     """Records a request to change fields that need approval. The new values are validated
     now (a request that could never be applied is refused at once)."""
+    _ensure_visible(user, customer)
     fresh = Customer.objects.select_related("dynamic").get(pk=customer.pk)
-    prepared, errors = _prepare(data, fresh, reference_lookups(data.keys(), [data]))
-    if errors:
-        raise DomainError(errors=errors)
+    prepared = _prepare_single(fresh, data)
     if not prepared.changes:
         raise DomainError(_("Nothing was changed."))
     change_request = ChangeRequest.objects.create(
@@ -616,6 +642,12 @@ def change_request_bulk_approve(
         except DomainError as exc:
             outcomes.append((change_request, exc.message))
     return outcomes
+
+
+def _ensure_visible(user: User, customer: Customer) -> None:
+    """Services trust no caller with scope: a customer outside the user's scope is refused."""
+    if not Customer.objects.visible_to(user).filter(pk=customer.pk).exists():
+        raise DomainError(_("This customer is outside your areas."))
 
 
 def _customer_link(customer: Customer) -> str:

@@ -1,5 +1,27 @@
 from django.urls import path
 
+from customers import views
+
 app_name = "customers"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.CustomerListView.as_view(), name="list"),
+    path("new/", views.customer_create, name="create"),
+    path("export/", views.customer_export, name="export"),
+    path("import/", views.customer_import, name="import"),
+    path("import/<int:pk>/", views.customer_import_detail, name="import_detail"),
+    path("change-requests/", views.change_request_list, name="change_requests"),
+    path(
+        "change-requests/<int:pk>/decide/",
+        views.change_request_decide,
+        name="change_request_decide",
+    ),
+    path(
+        "change-requests/bulk-approve/",
+        views.change_request_bulk_approve,
+        name="change_request_bulk_approve",
+    ),
+    path("<str:code>/", views.customer_detail, name="detail"),
+    path("<str:code>/dynamic/", views.customer_dynamic_edit, name="dynamic_edit"),
+    path("<str:code>/change/", views.customer_change, name="change"),
+]

@@ -14,13 +14,16 @@ def nav_links(response) -> list[str]:
     return [line.split('href="')[1].split('"')[0] for line in nav.splitlines() if 'href="' in line]
 
 
+FIELD_PAGES = ["/customers/", "/customers/change-requests/", "/areas/"]
+
+
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.ACCOUNT_MANAGER, ["/", "/areas/"]),
-        (Role.SUPERVISOR, ["/", "/areas/"]),
-        (Role.LICENSE_OFFICER, ["/", "/areas/"]),
-        (Role.ADMINISTRATOR, ["/", "/areas/", "/api/v1/docs/", "/admin/"]),
+        (Role.ACCOUNT_MANAGER, ["/", *FIELD_PAGES]),
+        (Role.SUPERVISOR, ["/", *FIELD_PAGES]),
+        (Role.LICENSE_OFFICER, ["/", *FIELD_PAGES]),
+        (Role.ADMINISTRATOR, ["/", *FIELD_PAGES, "/api/v1/docs/", "/admin/"]),
     ],
 )
 def test_navigation_fits_the_role(client, make_user, areas, role, expected):
@@ -95,8 +98,8 @@ def test_area_page_paginates_and_pins_its_query_count(
         area_upsert(code=f"Z{i:02d}", name=f"区{i}", actor=system_actor)
     admin = make_user(Role.ADMINISTRATOR)
     client.force_login(admin)
-    # session, user, count, page rows, prefetched members
-    with django_assert_num_queries(5):
+    # session, user, unread notifications, count, page rows, prefetched members
+    with django_assert_num_queries(6):
         response = client.get(reverse("crm:area_list"), {"page": 2})
     assert response.status_code == 200
     assert len(response.context["areas"]) == 5

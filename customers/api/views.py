@@ -1,0 +1,203 @@
+"""Customers and areas through the API: scoped reads, and the bulk syncs integration clients use.
+
+Reads go through the customer selectors (the scope rule) and the same FilterSet as the list
+page; writes go through the services with an `AuditSource.API` actor, so the history says
+which client changed what.
+"""
+
+from __future__ import annotations
+
+import codecs
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, permissions
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils import json
+from rest_framework.views import APIView
+
+from crm.choices import AuditSource, Role
+from crm.exceptions import DomainError
+from crm.models import Area
+from crm.services import Actor, area_upsert
+from customers import selectors
+from customers.api.serializers import (
+    AreaSyncItemSerializer,
+    AreaSyncRequestSerializer,
+    CustomerSerializer,
+    CustomerSyncRequestSerializer,
+    SyncReportSerializer,
+)
+from customers.filtersets import CustomerFilterSet
+from customers.models import Customer
+from customers.services import customer_upsert_many
+
+
+class IsSyncClient(permissions.BasePermission):
+    """Sync writes: integration clients and administrators (or superusers) only."""
+
+    message = gettext_lazy("Only integration clients and administrators may sync data.")
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(
+            user
+            and user.is_authenticated
+            and user.is_active
+            and (user.is_superuser or user.role in (Role.INTEGRATION_CLIENT, Role.ADMINISTRATOR))
+        )
+
+
+class DecimalJSONParser(JSONParser):
+    """JSON whose numbers with a fraction are read as Decimal, digit for digit.
+
+    As a float, 23.1 would reach the model as 23.1000000 (a float is not exact), which a
+    field of 6 decimal places refuses; as Decimal("23.1") it is what the client sent.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = get_encoding(parser_context or {})
+        try:
+            return json.load(codecs.getreader(encoding)(stream), parse_float=Decimal)
+        except ValueError as exc:
+            raise ParseError(_("JSON parse error: %(error)s") % {"error": exc}) from exc
+
+
+def _api_actor(request: Request) -> Actor:
+    return Actor(user=request.user, source=AuditSource.API, label=request.user.username)
+
+
+def _field_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Errors keyed the way DRF keys them: "__all__" becomes "non_field_errors"."""
+    return {
+        ("non_field_errors" if key == "__all__" else key): [str(m) for m in msgs]
+        for key, msgs in errors.items()
+    }
+
+
+_SYNC_RESPONSES = {
+    200: SyncReportSerializer,
+    400: OpenApiResponse(description=gettext_lazy("The body is not of the documented shape.")),
+    403: OpenApiResponse(description=gettext_lazy("The caller may not sync data.")),
+}
+
+
+# --- customers (read) --------------------------------------------------------------------
+
+
+class CustomerListAPIView(generics.ListAPIView):
+    """Customers in the caller's scope, paged, filtered and sorted like the list page."""
+
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilterSet
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return Customer.objects.none()
+        # Filters are applied by the filter backend, with the FilterSet the page uses. The
+        # licence officer is a reference in the static block: joined here, not read per row.
+        return selectors.customer_list(user=self.request.user).select_related("license_officer")
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("customer_code", OpenApiTypes.STR, OpenApiParameter.PATH)]
+)
+class CustomerDetailAPIView(generics.RetrieveAPIView):
+    """One customer by code (404 when it does not exist or lies outside the caller's scope)."""
+
+    serializer_class = CustomerSerializer
+    filter_backends: list = []
+
+    def get_object(self) -> Customer:
+        return selectors.customer_get(user=self.request.user, code=self.kwargs["customer_code"])
+
+
+# --- syncs (write) -----------------------------------------------------------------------
+
+
+class AreaSyncAPIView(APIView):
+    """Creates or updates areas by code. Each area is stored on its own: a bad one is reported
+    and the others are kept. Replaying the same body changes nothing."""
+
+    permission_classes = [permissions.IsAuthenticated, IsSyncClient]
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(request=AreaSyncRequestSerializer, responses=_SYNC_RESPONSES)
+    def post(self, request: Request) -> Response:
+        body = AreaSyncRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        items = body.validated_data["areas"]
+        actor = _api_actor(request)
+
+        # What each area looks like now, to tell created / updated / unchanged apart; kept
+        # current as items are stored, so an area sent twice is compared with its new state.
+        codes = {str(item.get("code") or "").strip() for item in items} - {""}
+        current = {
+            area.code: (area.name, area.parent.code if area.parent else None)
+            for area in Area.objects.filter(code__in=codes).select_related("parent")
+        }
+        report: dict[str, Any] = {"created": 0, "updated": 0, "unchanged": 0, "errors": []}
+        for index, raw in enumerate(items):
+            item = AreaSyncItemSerializer(data=raw)
+            if not item.is_valid():
+                code = raw.get("code")
+                report["errors"].append(
+                    {
+                        "index": index,
+                        "code": None if code is None else str(code),
+                        "errors": _field_errors(item.errors),
+                    }
+                )
+                continue
+            code, name = item.validated_data["code"], item.validated_data["name"]
+            parent = item.validated_data.get("parent") or None
+            try:
+                with transaction.atomic():
+                    area_upsert(code=code, name=name, parent_code=parent, actor=actor)
+            except DomainError as exc:
+                errors = _field_errors(exc.errors)
+            except IntegrityError:
+                # Another request created the same code meanwhile: nothing of this item stuck.
+                errors = {
+                    "non_field_errors": [_("Another request changed this area; send it again.")]
+                }
+            else:
+                before = current.get(code)
+                outcome = (
+                    "created"
+                    if before is None
+                    else "unchanged"
+                    if before == (name, parent)
+                    else "updated"
+                )
+                report[outcome] += 1
+                current[code] = (name, parent)
+                continue
+            report["errors"].append({"index": index, "code": code, "errors": errors})
+        return Response(SyncReportSerializer(report).data)
+
+
+class CustomerSyncAPIView(APIView):
+    """Creates or updates customers by `customer_code`. Each customer is all-or-nothing: a bad
+    one is reported and the others are stored. Replaying the same body changes nothing."""
+
+    permission_classes = [permissions.IsAuthenticated, IsSyncClient]
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(request=CustomerSyncRequestSerializer, responses=_SYNC_RESPONSES)
+    def post(self, request: Request) -> Response:
+        body = CustomerSyncRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        report = customer_upsert_many(
+            rows=body.validated_data["customers"], actor=_api_actor(request)
+        )
+        errors = [{**error, "errors": _field_errors(error["errors"])} for error in report.errors()]
+        return Response(SyncReportSerializer({**report.counts(), "errors": errors}).data)

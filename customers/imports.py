@@ -1,0 +1,259 @@
+"""Customer file imports: check (dry run with a report), then apply.
+
+An administrator uploads a CSV or XLSX file; `customer_import_check` reads it, runs the
+batch upsert as a dry run, adds duplicate warnings for the customers it would create, and
+keeps the file and the report in a `CustomerImport`. `customer_import_apply` re-reads the
+stored file and runs the upsert for real. Each row is all-or-nothing (the upsert's rule):
+a bad row is reported and never stops the valid ones. Empty cells never clear a field (see
+`customers.io`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from pathlib import PurePath
+from typing import IO, Any
+
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.choices import AuditAction, AuditSource
+from crm.exceptions import DomainError
+from crm.models import User
+from crm.services import Actor, audit_record
+from customers import policies
+from customers.choices import ImportStatus
+from customers.io import Table, read_table
+from customers.models import Customer, CustomerImport
+from customers.services import UpsertReport, customer_upsert_many
+from customers.validators import normalise_address
+
+# A report keeps every error row and every row with a warning, but at most this many of the
+# other rows: a 50,000-row file would otherwise store tens of MB of JSON that no page shows.
+REPORT_MAX_OK_ROWS = 500
+# New rows per duplicate-lookup query: one query for a usual file, while a large one stays
+# under SQLite's 32,766 bound parameters (two per row: phone and address key).
+DUPLICATE_LOOKUP_BATCH = 5000
+# Codes listed in one duplicate warning (like the create page's `customer_similar`).
+DUPLICATE_CODES_SHOWN = 5
+
+
+def _import_actor(user: User) -> Actor:
+    return Actor(user=user, source=AuditSource.IMPORT, label=user.username)
+
+
+def _require_importer(user: User) -> None:
+    if not policies.can_import(user):
+        raise DomainError(_("Only administrators may import customers."))
+
+
+def customer_import_check(*, uploaded_file: IO[bytes], user: User) -> CustomerImport:
+    """Reads the file and records what importing it would do, writing no customer.
+
+    Raises DomainError when the user may not import or the file cannot be read (no
+    CustomerImport is kept then).
+    """
+    _require_importer(user)
+    name = PurePath(getattr(uploaded_file, "name", "") or "").name
+    uploaded_file.seek(0)
+    table = read_table(uploaded_file, name)
+    upsert = customer_upsert_many(rows=table.rows, actor=_import_actor(user), dry_run=True)
+    warnings = _duplicate_warnings(table, upsert, user)
+    report = build_report(table, upsert, warnings=warnings)
+
+    uploaded_file.seek(0)
+    content = uploaded_file if isinstance(uploaded_file, File) else File(uploaded_file)
+    customer_import = CustomerImport(
+        created_by=user, original_name=name[:255], status=ImportStatus.CHECKED, report=report
+    )
+    with transaction.atomic():
+        # The storage is not transactional: if the row fails to save, the file is orphaned
+        # (harmless); the reverse (a row without its file) cannot happen.
+        customer_import.file.save(name, content, save=False)
+        customer_import.save()
+        audit_record(
+            actor=_import_actor(user),
+            obj=customer_import,
+            action=AuditAction.CREATE,
+            snapshot={"file": name, "status": ImportStatus.CHECKED, "counts": report["counts"]},
+        )
+    return customer_import
+
+
+def customer_import_apply(*, customer_import: CustomerImport, user: User) -> CustomerImport:
+    """Imports a checked file for real and records the final report.
+
+    Only from status "checked", once: a conditional UPDATE claims the import, so two clicks
+    (or two administrators) cannot apply it twice. The upsert commits batch by batch; if it
+    fails part-way the import is marked failed, and uploading the file again is safe
+    (replaying rows already stored changes nothing).
+    """
+    _require_importer(user)
+    old_status = customer_import.status
+    with transaction.atomic():
+        claimed = CustomerImport.objects.filter(
+            pk=customer_import.pk, status=ImportStatus.CHECKED
+        ).update(status=ImportStatus.APPLIED, applied_at=timezone.now())
+        if not claimed:
+            current = CustomerImport.objects.get(pk=customer_import.pk)
+            raise DomainError(
+                _("This import cannot be applied: it is %(status)s.")
+                % {"status": current.get_status_display().lower()}
+            )
+    customer_import.refresh_from_db()
+    actor = _import_actor(user)
+    try:
+        with customer_import.file.open("rb") as stored:
+            table = read_table(stored, customer_import.original_name or stored.name)
+        upsert = customer_upsert_many(rows=table.rows, actor=actor)
+    except Exception as exc:
+        _finish(customer_import, actor, old_status, ImportStatus.FAILED, error=str(exc))
+        raise
+    report = build_report(table, upsert)
+    report["checked_counts"] = customer_import.report.get("counts")
+    _finish(customer_import, actor, old_status, ImportStatus.APPLIED, report=report)
+    return customer_import
+
+
+@transaction.atomic
+def _finish(
+    customer_import: CustomerImport,
+    actor: Actor,
+    old_status: str,
+    status: str,
+    *,
+    report: dict[str, Any] | None = None,
+    error: str = "",
+) -> None:
+    customer_import.status = status
+    if report is not None:
+        customer_import.report = report
+    if error:
+        customer_import.report = {**customer_import.report, "error": error}
+    customer_import.save(update_fields=["status", "report", "applied_at"])
+    audit_record(
+        actor=actor,
+        obj=customer_import,
+        action=AuditAction.UPDATE,
+        changes={"status": (old_status, status)},
+        reason=error,
+    )
+
+
+# --- reports -----------------------------------------------------------------------------
+
+
+def build_report(
+    table: Table, upsert: UpsertReport, *, warnings: Mapping[int, list[str]] | None = None
+) -> dict[str, Any]:
+    """The JSON report of a check or an apply: counts and the rows worth showing.
+
+    `warnings` maps a row's index in `table.rows` to its warnings. Every error row and every
+    row with a warning is kept; of the others, the first REPORT_MAX_OK_ROWS.
+    """
+    warnings = warnings or {}
+    rows: list[dict[str, Any]] = []
+    ok_kept, truncated = 0, False
+    for result in upsert.results:
+        row_warnings = warnings.get(result.index, [])
+        if result.outcome != "error" and not row_warnings:
+            if ok_kept >= REPORT_MAX_OK_ROWS:
+                truncated = True
+                continue
+            ok_kept += 1
+        rows.append(
+            {
+                "row": table.row_numbers[result.index],
+                "code": result.code,
+                "outcome": result.outcome,
+                "errors": result.errors,
+                "changes": {name: list(pair) for name, pair in result.changes.items()},
+                "warnings": row_warnings,
+            }
+        )
+    return {
+        "counts": {**upsert.counts(), "warnings": len(warnings)},
+        "total_rows": len(table.rows),
+        "columns": table.columns,
+        "ignored_columns": table.ignored_columns,
+        "rows": rows,
+        "truncated": truncated,
+    }
+
+
+def _duplicate_warnings(table: Table, upsert: UpsertReport, user: User) -> dict[int, list[str]]:
+    """For each row that would create a customer, the existing customers (in the user's
+    scope) — and earlier new rows of the file — with the same phone or normalised address.
+
+    One query per DUPLICATE_LOOKUP_BATCH new rows, never one per row.
+    """
+    new: list[tuple[int, str, str]] = []  # (row index, phone, address key)
+    for result in upsert.results:
+        if result.outcome == "created":
+            row = table.rows[result.index]
+            new.append(
+                (
+                    result.index,
+                    (row.get("phone") or "").strip(),
+                    normalise_address(row.get("address") or ""),
+                )
+            )
+    if not new:
+        return {}
+
+    by_phone: dict[str, list[str]] = defaultdict(list)
+    by_address: dict[str, list[str]] = defaultdict(list)
+    for start in range(0, len(new), DUPLICATE_LOOKUP_BATCH):
+        batch = new[start : start + DUPLICATE_LOOKUP_BATCH]
+        phones = {phone for _i, phone, _k in batch if phone}
+        keys = {key for _i, _p, key in batch if key}
+        if not phones and not keys:
+            continue
+        matches = (
+            Customer.objects.visible_to(user)
+            .filter(Q(dynamic__phone__in=phones) | Q(address_key__in=keys))
+            .order_by("customer_code")
+            .values_list("customer_code", "dynamic__phone", "address_key")
+        )
+        for code, phone, key in matches:
+            if phone in phones:
+                by_phone[phone].append(code)
+            if key in keys:
+                by_address[key].append(code)
+
+    warnings: dict[int, list[str]] = {}
+    first_row_with: dict[tuple[str, str], int] = {}
+    for index, phone, key in new:
+        found: list[str] = []
+        for kind, value, existing in (("phone", phone, by_phone), ("address", key, by_address)):
+            if not value:
+                continue
+            earlier = first_row_with.setdefault((kind, value), index)
+            params = {
+                "codes": _codes_text(existing.get(value, [])),
+                "row": table.row_numbers[earlier],
+            }
+            if kind == "phone":
+                if existing.get(value):
+                    found.append(_("Same phone as customer(s) %(codes)s.") % params)
+                if earlier != index:
+                    found.append(_("Same phone as row %(row)s of this file.") % params)
+            else:
+                if existing.get(value):
+                    found.append(_("Same address as customer(s) %(codes)s.") % params)
+                if earlier != index:
+                    found.append(_("Same address as row %(row)s of this file.") % params)
+        if found:
+            warnings[index] = found
+    return warnings
+
+
+def _codes_text(codes: Sequence[str]) -> str:
+    shown = ", ".join(codes[:DUPLICATE_CODES_SHOWN])
+    if len(codes) > DUPLICATE_CODES_SHOWN:
+        shown += " " + _("and %(n)s more") % {"n": len(codes) - DUPLICATE_CODES_SHOWN}
+    return shown

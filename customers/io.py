@@ -1,0 +1,360 @@
+"""Reading customer files (CSV, XLSX) into catalogue-named rows, and writing exports.
+
+Pure reading and writing: nothing here writes to the database. The import services
+(`customers.imports`, the `import_customers` command) and the export views build on it.
+
+Reading rules, shared by the import page and the command:
+
+- the first row is the header; a header cell may be a catalogue name (`store_name`), an
+  English label ("Store name") or a Chinese label ("店铺名称"), matched case-insensitively,
+  ignoring surrounding spaces and full-width/half-width differences;
+- an unknown header, a header given twice, a missing `customer_code` column or data under a
+  column without a header is refused with a DomainError naming them;
+- **empty cells are left out of the row**, so an import never clears a field: to clear a
+  value, edit the customer instead;
+- system-generated columns (grade, purchase figures…) are read-only: they are skipped and
+  listed in `Table.ignored_columns`, so an export (which carries them) re-imports cleanly;
+- fully empty rows are skipped; `Table.row_numbers` keeps each row's spreadsheet row number
+  (header = 1) for reports;
+- every value becomes text: XLSX dates as ISO `YYYY-MM-DD`, whole numbers without a
+  trailing `.0` (a code that Excel stored as the number 440100000001 keeps all its digits).
+
+Exports use the catalogue names as the header row, in catalogue order, so an export can be
+edited and imported again.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import PurePath
+from typing import IO, Any
+
+from django.db import models
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
+
+from crm.exceptions import DomainError
+from customers.catalogue import CATALOGUE, FIELDS, external_value
+
+CSV_EXTENSIONS = {".csv", ".txt"}
+XLSX_EXTENSIONS = {".xlsx", ".xlsm"}
+
+# Rows buffered per chunk yielded by `write_csv`: about 0.5 MB of text, few enough chunks
+# that a 200,000-row export is not slowed by per-chunk overhead in the response.
+CSV_CHUNK_ROWS = 1000
+# Rows fetched per round trip when exporting: bounds memory whatever the size of the export.
+EXPORT_CHUNK_SIZE = 2000
+
+
+@dataclass
+class Table:
+    """A customer file as read: catalogue-named rows and where each came from."""
+
+    rows: list[dict[str, str]]
+    row_numbers: list[int]  # spreadsheet row number of each row (header = 1)
+    columns: list[str]  # catalogue names of the columns read, in file order
+    ignored_columns: list[str] = field(default_factory=list)  # system-generated, skipped
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def _header_key(text: str) -> str:
+    # NFKC folds full-width brackets and letters ("（元）" = "(元)") and "m²" to "m2".
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+def _header_names() -> dict[str, str]:
+    """Every accepted header spelling -> catalogue name."""
+    names: dict[str, str] = {}
+    for spec in FIELDS:
+        for spelling in (spec.name, spec.label_en, spec.label_zh):
+            names[_header_key(str(spelling))] = spec.name
+    return names
+
+
+def read_rows(fileobj: IO[bytes], filename: str) -> list[dict[str, str]]:
+    """Rows of catalogue-named text values from a CSV or XLSX file (see the module's rules)."""
+    return read_table(fileobj, filename).rows
+
+
+def read_table(fileobj: IO[bytes], filename: str) -> Table:
+    """Reads a CSV or XLSX file; like `read_rows` but with row numbers and column facts."""
+    extension = PurePath(filename or "").suffix.lower()
+    if extension in CSV_EXTENSIONS:
+        records = _csv_records(fileobj)
+    elif extension in XLSX_EXTENSIONS:
+        records = _xlsx_records(fileobj)
+    else:
+        raise DomainError(
+            _("Unsupported file type %(ext)s: upload a .csv or .xlsx file.")
+            % {"ext": extension or _("(none)")},
+            field="file",
+        )
+    try:
+        return _table(records)
+    except (UnicodeError, csv.Error, ValueError, KeyError, OSError) as exc:
+        # KeyError/ValueError: openpyxl on a damaged workbook; csv.Error: a malformed CSV.
+        raise DomainError(
+            _("The file could not be read: %(error)s") % {"error": exc}, field="file"
+        ) from exc
+
+
+def _table(records: Iterator[Sequence[Any]]) -> Table:
+    header = next(records, None)
+    if header is None:
+        raise DomainError(_("The file is empty."), field="file")
+    names = _header_names()
+    positions: list[tuple[int, str]] = []  # (column index, catalogue name)
+    unknown, seen, headerless = [], {}, set()
+    for position, cell in enumerate(header):
+        text = _text(cell)
+        if not text:
+            headerless.add(position)
+            continue
+        name = names.get(_header_key(text))
+        if name is None:
+            unknown.append(text)
+        elif name in seen:
+            raise DomainError(
+                _("Columns %(first)s and %(second)s are both %(name)s.")
+                % {"first": seen[name], "second": text, "name": name},
+                field="file",
+            )
+        else:
+            seen[name] = text
+            positions.append((position, name))
+    if unknown:
+        raise DomainError(
+            _("Unknown columns: %(columns)s. Use the field names or labels of the export.")
+            % {"columns": ", ".join(unknown)},
+            field="file",
+        )
+    if "customer_code" not in seen:
+        raise DomainError(_("The file has no customer_code column."), field="file")
+
+    ignored = [name for _pos, name in positions if CATALOGUE[name].is_system]
+    kept = [(pos, name) for pos, name in positions if not CATALOGUE[name].is_system]
+    width = len(header)
+    rows: list[dict[str, str]] = []
+    row_numbers: list[int] = []
+    stray: set[int] = set()  # columns without a header that hold data
+    for number, record in enumerate(records, start=2):
+        texts = [_text(cell) for cell in record]
+        if not any(texts):
+            continue
+        stray.update(
+            pos for pos, text in enumerate(texts) if text and (pos >= width or pos in headerless)
+        )
+        rows.append(
+            {name: texts[pos] for pos, name in kept if pos < len(texts) and texts[pos] != ""}
+        )
+        row_numbers.append(number)
+    if stray:
+        raise DomainError(
+            _("Column(s) %(columns)s hold values but have no header.")
+            % {"columns": ", ".join(get_column_letter(pos + 1) for pos in sorted(stray))},
+            field="file",
+        )
+    return Table(
+        rows=rows,
+        row_numbers=row_numbers,
+        columns=[name for _pos, name in kept],
+        ignored_columns=ignored,
+    )
+
+
+def _csv_records(fileobj: IO[bytes]) -> Iterator[list[str]]:
+    data = fileobj.read()
+    if isinstance(data, str):
+        text = data
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            # Excel on a Chinese Windows saves "CSV" in the ANSI code page (GBK); GB18030
+            # is its superset and decodes any byte string GBK produced.
+            text = data.decode("gb18030")
+    del data
+    reader = csv.reader(io.StringIO(text, newline=""))
+    return ([_csv_unescape(cell) for cell in record] for record in reader)
+
+
+def _csv_unescape(text: str) -> str:
+    """Undoes the apostrophe `write_csv` puts before formula-like text, so exports re-import."""
+    stripped = text.strip()
+    if stripped[:1] == "'" and stripped[1:2] and stripped[1] in "=+-@\t\r":
+        return stripped[1:]
+    return text
+
+
+def _xlsx_records(fileobj: IO[bytes]) -> Iterator[tuple[Any, ...]]:
+    try:
+        workbook = load_workbook(fileobj, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError… on bad files
+        raise DomainError(
+            _("The file is not a readable .xlsx workbook: %(error)s") % {"error": exc},
+            field="file",
+        ) from exc
+
+    def records() -> Iterator[tuple[Any, ...]]:
+        try:
+            yield from workbook.worksheets[0].iter_rows(values_only=True)
+        finally:
+            workbook.close()
+
+    return records()
+
+
+def _text(value: Any) -> str:
+    """A cell's value as stripped text (see the module's rules)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, float):
+        # Whole numbers (codes, counts) lose the ".0"; floats hold integers exactly to 2**53.
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def export_columns() -> list[str]:
+    """Every catalogue name, in catalogue order: the header row of exports."""
+    return [spec.name for spec in FIELDS]
+
+
+def customer_rows(queryset: QuerySet, columns: Sequence[str]) -> Iterator[list[Any]]:
+    """Each customer of `queryset` as a list of external values (codes, usernames, ISO dates).
+
+    The caller scopes and filters the queryset; here every reference is joined so there is
+    no query per row, and rows are fetched in chunks so memory stays flat.
+    """
+    queryset = queryset.select_related(
+        "dynamic", "system", "area", "account_manager", "license_officer"
+    )
+    for customer in queryset.iterator(chunk_size=EXPORT_CHUNK_SIZE):
+        yield [external_value(customer, name) for name in columns]
+
+
+# Cells that Excel would run as a formula when a CSV is opened (CSV injection). Numbers and
+# phone numbers such as "+86 138 0000 0000" or "-12.5" are harmless and left alone.
+_FORMULA_START = ("=", "@", "\t", "\r")
+_NUMBERISH = re.compile(r"[+-][\d .\-]*")
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if text.startswith(_FORMULA_START) or (
+        text[:1] in ("+", "-") and not _NUMBERISH.fullmatch(text)
+    ):
+        return "'" + text
+    return text
+
+
+def write_csv(rows_iter: Iterable[Sequence[Any]], columns: Sequence[str]) -> Iterator[bytes]:
+    """Encoded CSV chunks for a StreamingHttpResponse: UTF-8 with a BOM (so Excel shows the
+    Chinese text correctly), header row of catalogue names.
+
+    Cells that Excel would run as formulas get a leading apostrophe, which `read_rows`
+    removes again; the XLSX export needs none (its cells are typed).
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    buffer.seek(0)
+    buffer.truncate()
+    pending = 0
+    for row in rows_iter:
+        writer.writerow([_csv_cell(value) for value in row])
+        pending += 1
+        if pending >= CSV_CHUNK_ROWS:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
+        yield buffer.getvalue().encode("utf-8")
+
+
+def write_xlsx(rows_iter: Iterable[Sequence[Any]], columns: Sequence[str]) -> bytes:
+    """An .xlsx workbook (one sheet, header row of catalogue names) as bytes.
+
+    openpyxl's write-only mode streams rows to a temporary file, so memory stays small
+    while rows are added. Codes stay text; decimal and integer fields become numbers and
+    date fields real dates, so Excel can sum and sort them; text is never a formula.
+    """
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title="customers")
+    sheet.append(list(columns))
+    kinds = [_xlsx_kind(name) for name in columns]
+    for row in rows_iter:
+        sheet.append(
+            [_xlsx_cell(sheet, kind, value) for kind, value in zip(kinds, row, strict=True)]
+        )
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _xlsx_kind(name: str) -> str:
+    spec = CATALOGUE.get(name)
+    if spec is None or spec.is_reference:
+        return "text"
+    model_field = spec.model_field
+    if isinstance(model_field, models.DateField):
+        return "date"
+    if isinstance(model_field, (models.DecimalField, models.IntegerField)):
+        return "number"
+    return "text"
+
+
+def _xlsx_cell(sheet, kind: str, value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if kind == "date" and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if kind == "number" and isinstance(value, str):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            return value
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value.startswith("="):
+            # openpyxl stores text starting with "=" as a formula; force a text cell.
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            return cell
+    return value

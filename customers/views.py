@@ -1,0 +1,443 @@
+"""Customer pages: list (with exports), detail, create, in-place edit of dynamic information,
+change proposals, the change-request queue. Views are thin: selectors read, services write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+from django.views.generic import ListView
+
+from crm.choices import AuditSource
+from crm.exceptions import DomainError
+from crm.services import Actor
+from crm.views import PeopleOnlyMixin, people_only
+from customers import imports, io, policies, selectors, services
+from customers.catalogue import CATALOGUE, FIELDS, Category, Maintenance, Policy, display_value
+from customers.choices import ChangeRequestStatus
+from customers.filtersets import ORDERING, CustomerFilterSet
+from customers.forms import DecisionForm, catalogue_form, changed_values
+from customers.models import ChangeRequest, CustomerImport
+
+LIST_COLUMNS = [
+    "customer_code",
+    "store_name",
+    "area",
+    "account_manager",
+    "business_format",
+    "market_type",
+    "status",
+    "grade",
+    "value_tier",
+]
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _apply_domain_error(form, exc: DomainError) -> None:
+    """Shows a service's errors on the form: on the field when the form has it."""
+    for key, msgs in exc.errors.items():
+        for msg in msgs:
+            form.add_error(key if key in form.fields else None, msg)
+
+
+class CustomerListView(PeopleOnlyMixin, ListView):
+    template_name = "customers/customer_list.html"
+    context_object_name = "customers"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return selectors.customer_list(user=self.request.user, filters=self.request.GET)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        ctx["query_string"] = query.urlencode()
+        sort_query = query.copy()
+        sort_query.pop("ordering", None)
+        ctx["sort_query"] = sort_query.urlencode()
+        ctx["filter"] = CustomerFilterSet(self.request.GET)
+        ctx["columns"] = [(name, CATALOGUE[name].label, name in ORDERING) for name in LIST_COLUMNS]
+        ctx["current_ordering"] = self.request.GET.get("ordering", "")
+        ctx["rows"] = [
+            (c, [display_value(c, name) for name in LIST_COLUMNS]) for c in ctx["customers"]
+        ]
+        ctx["can_create"] = policies.can_create_customers(self.request.user)
+        ctx["can_import"] = policies.can_import(self.request.user)
+        return ctx
+
+
+@people_only
+def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
+    customer = selectors.customer_get(user=request.user, code=code)
+    user = request.user
+    sections = []
+    for category in Category:
+        rows = [
+            {
+                "spec": spec,
+                "value": display_value(customer, spec.name),
+                "direct": policies.can_edit_directly(user, customer, spec),
+            }
+            for spec in FIELDS
+            if spec.category == category
+        ]
+        sections.append({"category": category, "rows": rows})
+    history = [
+        {"entry": entry, "label": CATALOGUE[entry.field].label if entry.field in CATALOGUE else ""}
+        for entry in selectors.customer_history(customer=customer)
+    ]
+    return render(
+        request,
+        "customers/customer_detail.html",
+        {
+            "customer": customer,
+            "sections": sections,
+            "history": history,
+            "change_requests": selectors.change_requests_for(customer=customer)[:20],
+            "can_edit_dynamic": bool(_dynamic_specs(user, customer)),
+            "can_change": bool(policies.changeable_fields(user, customer)),
+            "Maintenance": Maintenance,
+        },
+    )
+
+
+def _dynamic_specs(user, customer):
+    return [
+        spec
+        for spec in FIELDS
+        if spec.maintenance == Maintenance.DYNAMIC
+        and policies.can_edit_directly(user, customer, spec)
+    ]
+
+
+@people_only
+def customer_dynamic_edit(request: HttpRequest, code: str) -> HttpResponse:
+    """Edits the dynamic fields the user may change directly, in place (htmx swaps the form
+    into the page; without JavaScript it is a page of its own)."""
+    customer = selectors.customer_get(user=request.user, code=code)
+    specs = _dynamic_specs(request.user, customer)
+    if not specs:
+        raise PermissionDenied
+    form = catalogue_form(specs, user=request.user, customer=customer, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changes = services.customer_edit(
+                customer=customer, user=request.user, data=changed_values(form)
+            )
+        except DomainError as exc:
+            _apply_domain_error(form, exc)
+        else:
+            if changes:
+                messages.success(request, _("Saved %(n)d change(s).") % {"n": len(changes)})
+            else:
+                messages.info(request, _("Nothing was changed."))
+            url = reverse("customers:detail", args=[customer.customer_code]) + "#dynamic"
+            if _is_htmx(request):
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = url
+                return response
+            return redirect(url)
+    template = (
+        "customers/inc/dynamic_form.html"
+        if _is_htmx(request)
+        else "customers/customer_dynamic_edit.html"
+    )
+    return render(request, template, {"customer": customer, "form": form})
+
+
+@people_only
+def customer_change(request: HttpRequest, code: str) -> HttpResponse:
+    """Propose a change to any non-system field: direct fields are saved, the others become
+    one change request for a supervisor."""
+    customer = selectors.customer_get(user=request.user, code=code)
+    specs = policies.changeable_fields(request.user, customer)
+    if not specs:
+        raise PermissionDenied
+    form = catalogue_form(
+        specs,
+        user=request.user,
+        customer=customer,
+        data=request.POST or None,
+        files=request.FILES or None,
+        with_reason=True,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = services.customer_propose(
+                customer=customer,
+                user=request.user,
+                data=changed_values(form),
+                reason=form.cleaned_data["reason"],
+                attachment=form.cleaned_data.get("attachment"),
+            )
+        except DomainError as exc:
+            _apply_domain_error(form, exc)
+        else:
+            if outcome.applied:
+                messages.success(request, _("Saved %(n)d change(s).") % {"n": len(outcome.applied)})
+            if outcome.change_request:
+                messages.info(
+                    request,
+                    _("Change request #%(id)s was sent for approval.")
+                    % {"id": outcome.change_request.pk},
+                )
+            return redirect("customers:detail", code=customer.customer_code)
+    groups = [
+        {
+            "category": category,
+            "fields": [(form[spec.name], spec) for spec in specs if spec.category == category],
+        }
+        for category in Category
+    ]
+    return render(
+        request,
+        "customers/customer_change.html",
+        {
+            "customer": customer,
+            "form": form,
+            "groups": [g for g in groups if g["fields"]],
+            "Policy": Policy,
+        },
+    )
+
+
+@people_only
+def customer_create(request: HttpRequest) -> HttpResponse:
+    if not policies.can_create_customers(request.user):
+        raise PermissionDenied
+    specs = [spec for spec in FIELDS if not spec.is_system]
+    form = catalogue_form(specs, user=request.user, data=request.POST or None)
+    similar = []
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        similar = list(
+            selectors.customer_similar(
+                user=request.user, phone=data.get("phone", ""), address=data.get("address", "")
+            )
+        )
+        if similar and not request.POST.get("confirm_duplicates"):
+            messages.warning(
+                request,
+                _("Customers with the same phone or address exist. Check them, then confirm."),
+            )
+        else:
+            try:
+                customer = services.customer_create(
+                    data=data, actor=Actor.of(request.user, AuditSource.PAGE)
+                )
+            except DomainError as exc:
+                _apply_domain_error(form, exc)
+            else:
+                messages.success(request, _("Customer %(c)s was created.") % {"c": customer})
+                return redirect("customers:detail", code=customer.customer_code)
+    groups = [
+        {
+            "category": category,
+            "fields": [(form[s.name], s) for s in specs if s.category == category],
+        }
+        for category in Category
+    ]
+    return render(
+        request,
+        "customers/customer_create.html",
+        {"form": form, "groups": groups, "similar": similar},
+    )
+
+
+# --- change requests --------------------------------------------------------------------
+
+
+@people_only
+def change_request_list(request: HttpRequest) -> HttpResponse:
+    """Supervisors: the pending queue of their areas. Everyone: the requests they made."""
+    user = request.user
+    status = request.GET.get("status", ChangeRequestStatus.PENDING)
+    if status not in ChangeRequestStatus.values:
+        status = ChangeRequestStatus.PENDING
+    queue = (
+        selectors.change_request_queue(user=user, status=status)
+        if policies.can_decide_requests(user)
+        else ChangeRequest.objects.none()
+    )
+    return render(
+        request,
+        "customers/changerequest_list.html",
+        {
+            "queue": [_with_labels(cr) for cr in queue[:200]],
+            "mine": [_with_labels(cr) for cr in selectors.change_request_mine(user=user)[:50]],
+            "can_decide": policies.can_decide_requests(user),
+            "status": status,
+            "statuses": ChangeRequestStatus.choices,
+        },
+    )
+
+
+def _with_labels(change_request: ChangeRequest) -> ChangeRequest:
+    change_request.diff = [
+        {
+            "label": CATALOGUE[item["field"]].label
+            if item["field"] in CATALOGUE
+            else item["field"],
+            "old": item["old"],
+            "new": item["new"],
+        }
+        for item in change_request.changes
+    ]
+    return change_request
+
+
+@require_POST
+@people_only
+def change_request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    change_request = selectors.change_request_get(user=request.user, pk=pk)
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    comment = form.cleaned_data.get("comment", "")
+    action = request.POST.get("action")
+    try:
+        if action == "approve":
+            services.change_request_approve(
+                change_request=change_request, user=request.user, comment=comment
+            )
+            messages.success(request, _("Request #%(id)s approved.") % {"id": pk})
+        elif action == "reject":
+            services.change_request_reject(
+                change_request=change_request, user=request.user, comment=comment
+            )
+            messages.success(request, _("Request #%(id)s rejected.") % {"id": pk})
+        elif action == "withdraw":
+            services.change_request_withdraw(change_request=change_request, user=request.user)
+            messages.success(request, _("Request #%(id)s withdrawn.") % {"id": pk})
+        else:
+            messages.error(request, _("Unknown action."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return _back(request)
+
+
+@require_POST
+@people_only
+def change_request_bulk_approve(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    if not ids:
+        messages.error(request, _("Select at least one request."))
+        return _back(request)
+    requests = list(selectors.change_request_queue(user=request.user).filter(pk__in=ids))
+    outcomes = services.change_request_bulk_approve(
+        change_requests=requests, user=request.user, comment=request.POST.get("comment", "")
+    )
+    approved = [cr.pk for cr, error in outcomes if error is None]
+    if approved:
+        messages.success(
+            request,
+            _("Approved %(n)d request(s): %(ids)s.")
+            % {"n": len(approved), "ids": ", ".join(f"#{i}" for i in approved)},
+        )
+    for cr, error in outcomes:
+        if error:
+            messages.error(request, f"#{cr.pk}: {error}")
+    return _back(request)
+
+
+def _back(request: HttpRequest) -> HttpResponseRedirect:
+    target = request.POST.get("next") or ""
+    if not target.startswith("/") or target.startswith("//"):
+        target = reverse("customers:change_requests")
+    return redirect(target)
+
+
+# --- exports and imports ----------------------------------------------------------------
+
+
+@people_only
+def customer_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list (same filters as the page, same scope) as CSV or XLSX, with the
+    catalogue names as headers so the file can be imported back."""
+    queryset = selectors.customer_list(user=request.user, filters=request.GET)
+    columns = io.export_columns()
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            io.write_xlsx(io.customer_rows(queryset, columns), columns),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.xlsx"'
+        return response
+    response = StreamingHttpResponse(
+        io.write_csv(io.customer_rows(queryset, columns), columns),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
+    return response
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_lazy("Customer file (CSV or XLSX)"),
+        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".csv,.xlsx"}),
+    )
+
+
+@people_only
+def customer_import(request: HttpRequest) -> HttpResponse:
+    """Step 1: upload a file; it is checked (dry run) and the report shown before applying."""
+    if not policies.can_import(request.user):
+        raise PermissionDenied
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer_import = imports.customer_import_check(
+                uploaded_file=form.cleaned_data["file"], user=request.user
+            )
+        except DomainError as exc:
+            form.add_error("file", exc.message)
+        else:
+            return redirect("customers:import_detail", pk=customer_import.pk)
+    recent = CustomerImport.objects.select_related("created_by")[:20]
+    return render(
+        request,
+        "customers/customer_import.html",
+        {
+            "form": form,
+            "recent": recent,
+            "columns": [(s.name, s.label) for s in FIELDS if not s.is_system],
+        },
+    )
+
+
+@people_only
+def customer_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step 2: the dry-run report, row by row; applying it is one more click."""
+    if not policies.can_import(request.user):
+        raise PermissionDenied
+    customer_import = get_object_or_404(CustomerImport, pk=pk)
+    if request.method == "POST":
+        try:
+            imports.customer_import_apply(customer_import=customer_import, user=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            counts = customer_import.report.get("counts", {})
+            messages.success(
+                request,
+                _(
+                    "Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+                    "%(errors)s with errors."
+                )
+                % {k: counts.get(k, 0) for k in ("created", "updated", "unchanged", "errors")},
+            )
+        return redirect("customers:import_detail", pk=pk)
+    return render(
+        request, "customers/customer_import_detail.html", {"customer_import": customer_import}
+    )

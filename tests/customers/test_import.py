@@ -1,0 +1,459 @@
+"""Customer imports: reading files, the checked report, applying, and the command."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from openpyxl import Workbook
+
+from crm.choices import AuditSource
+from crm.exceptions import DomainError
+from crm.models import AuditEntry
+from customers.choices import ImportStatus
+from customers.imports import customer_import_apply, customer_import_check
+from customers.io import read_rows, read_table
+from customers.models import Customer, CustomerImport
+from tests.customers.factories import make_customer
+
+NEW = {
+    "customer_code": "440199000001",
+    "store_name": "新开便利店",
+    "license_number": "990199000001",
+    "business_format": "B",
+    "market_type": "C",
+    "area": "TH",
+}
+
+
+def _csv_bytes(header, rows, encoding="utf-8-sig"):
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+def _csv_of(dicts):
+    header = list(dict.fromkeys(name for row in dicts for name in row))
+    return _csv_bytes(header, [[row.get(name, "") for name in header] for row in dicts])
+
+
+def _upload(dicts, name="customers.csv"):
+    return SimpleUploadedFile(name, _csv_of(dicts), content_type="text/csv")
+
+
+def _customer_history(customer):
+    return AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
+    )
+
+
+def _by_code(report):
+    return {row["code"]: row for row in report["rows"]}
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def test_read_csv_utf8_with_bom():
+    data = _csv_bytes(["customer_code", "store_name"], [["440100000001", "天河一号店"]])
+    assert data.startswith(b"\xef\xbb\xbf")
+
+    rows = read_rows(io.BytesIO(data), "shops.csv")
+
+    assert rows == [{"customer_code": "440100000001", "store_name": "天河一号店"}]
+
+
+def test_read_csv_utf8_without_bom():
+    data = _csv_bytes(["customer_code", "store_name"], [["440100000001", "越秀店"]], "utf-8")
+
+    assert read_rows(io.BytesIO(data), "shops.CSV") == [
+        {"customer_code": "440100000001", "store_name": "越秀店"}
+    ]
+
+
+def test_read_csv_falls_back_to_gb18030():
+    # given: what Excel on a Chinese Windows saves, Chinese headers included
+    data = _csv_bytes(
+        ["客户编码", "店铺名称", "经营地址"],
+        [["440100000001", "天河一号店", "天河路1号"]],
+        "gb18030",
+    )
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+
+    rows = read_rows(io.BytesIO(data), "shops.csv")
+
+    assert rows == [
+        {"customer_code": "440100000001", "store_name": "天河一号店", "address": "天河路1号"}
+    ]
+
+
+def test_read_xlsx_keeps_codes_whole_and_dates_as_iso():
+    # given: a workbook where Excel stored the code as a number and the dates as dates
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["客户编码", "Store name", "license_issue_date", "registered_capital", "latitude"])
+    sheet.append([440100000001, "天河一号店", dt.date(2024, 3, 1), 50000.0, 23.125])
+    sheet.append([None, None, None, None, None])
+    # Excel cells hold naive date-times (no time zones in a workbook).
+    sheet.append(["440100000002", "越秀店", dt.datetime(2023, 12, 31), 1500, None])  # noqa: DTZ001
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+
+    table = read_table(buffer, "shops.xlsx")
+
+    assert table.rows == [
+        {
+            "customer_code": "440100000001",
+            "store_name": "天河一号店",
+            "license_issue_date": "2024-03-01",
+            "registered_capital": "50000",
+            "latitude": "23.125",
+        },
+        {
+            "customer_code": "440100000002",
+            "store_name": "越秀店",
+            "license_issue_date": "2023-12-31",
+            "registered_capital": "1500",
+        },
+    ]
+    assert table.row_numbers == [2, 4]
+
+
+def test_headers_may_be_names_english_labels_or_chinese_labels():
+    header = [
+        "customer_code",
+        "  STORE NAME ",
+        "许可证号",
+        "Business format",
+        "市场类型",
+        "注册资金(元)",
+    ]
+    data = _csv_bytes(header, [["440100000001", "店", "990100000001", "Z", "C", "100"]])
+
+    rows = read_rows(io.BytesIO(data), "shops.csv")
+
+    assert rows == [
+        {
+            "customer_code": "440100000001",
+            "store_name": "店",
+            "license_number": "990100000001",
+            "business_format": "Z",
+            "market_type": "C",
+            "registered_capital": "100",
+        }
+    ]
+
+
+def test_unknown_headers_are_named_in_the_error():
+    data = _csv_bytes(["customer_code", "Shop colour", "备注"], [["440100000001", "red", "x"]])
+
+    with pytest.raises(DomainError) as error:
+        read_rows(io.BytesIO(data), "shops.csv")
+
+    assert "Shop colour" in error.value.message
+    assert "备注" in error.value.message
+
+
+def test_a_file_without_customer_code_column_is_refused():
+    data = _csv_bytes(["store_name"], [["店"]])
+
+    with pytest.raises(DomainError, match="customer_code"):
+        read_rows(io.BytesIO(data), "shops.csv")
+
+
+def test_a_header_given_twice_is_refused():
+    data = _csv_bytes(["customer_code", "store_name", "店铺名称"], [["440100000001", "a", "b"]])
+
+    with pytest.raises(DomainError, match="store_name"):
+        read_rows(io.BytesIO(data), "shops.csv")
+
+
+def test_an_unsupported_file_type_is_refused():
+    with pytest.raises(DomainError, match=r"\.xls"):
+        read_rows(io.BytesIO(b"anything"), "shops.xls")
+
+
+def test_empty_cells_are_left_out_and_empty_rows_skipped():
+    data = _csv_bytes(
+        ["customer_code", "store_name", "phone"],
+        [["440100000001", "", "13800000001"], ["", " ", ""], ["440100000002", "店", "  "]],
+    )
+
+    table = read_table(io.BytesIO(data), "shops.csv")
+
+    assert table.rows == [
+        {"customer_code": "440100000001", "phone": "13800000001"},
+        {"customer_code": "440100000002", "store_name": "店"},
+    ]
+    assert table.row_numbers == [2, 4]
+
+
+def test_system_generated_columns_are_skipped_and_listed():
+    data = _csv_bytes(["customer_code", "grade", "购进金额（元）"], [["440100000001", "30", "5"]])
+
+    table = read_table(io.BytesIO(data), "shops.csv")
+
+    assert table.rows == [{"customer_code": "440100000001"}]
+    assert table.ignored_columns == ["grade", "purchase_amount"]
+
+
+# --- check -------------------------------------------------------------------------------
+
+
+def test_check_reports_each_row_and_writes_nothing(customer_world):
+    # given: one new customer, one change, one unchanged row and one bad row
+    admin, th, yx = customer_world["admin"], customer_world["c_th"], customer_world["c_yx"]
+    customers_before = Customer.objects.count()
+    history_before = AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Customer)
+    ).count()
+    upload = _upload(
+        [
+            NEW,
+            {"customer_code": th.customer_code, "store_name": "天河一号店（新）"},
+            {"customer_code": yx.customer_code, "store_name": yx.store_name},
+            {"customer_code": "440199000002", "store_name": "缺少字段的店", "phone": "abc"},
+        ]
+    )
+
+    # when
+    customer_import = customer_import_check(uploaded_file=upload, user=admin)
+
+    # then: the report says what would happen, row by row, with reasons
+    report = customer_import.report
+    assert customer_import.status == ImportStatus.CHECKED
+    assert report["counts"] == {
+        "created": 1,
+        "updated": 1,
+        "unchanged": 1,
+        "errors": 1,
+        "warnings": 0,
+    }
+    rows = _by_code(report)
+    assert rows[NEW["customer_code"]]["outcome"] == "created"
+    assert rows[NEW["customer_code"]]["row"] == 2
+    assert rows[th.customer_code]["outcome"] == "updated"
+    assert rows[th.customer_code]["changes"] == {"store_name": ["天河一号店", "天河一号店（新）"]}
+    assert rows[yx.customer_code]["outcome"] == "unchanged"
+    bad = rows["440199000002"]
+    assert bad["outcome"] == "error"
+    assert bad["row"] == 5
+    assert {"license_number", "business_format", "market_type", "area", "phone"} <= set(
+        bad["errors"]
+    )
+    assert report["truncated"] is False
+    # and nothing was written but the import record itself
+    assert Customer.objects.count() == customers_before
+    th.refresh_from_db()
+    assert th.store_name == "天河一号店"
+    assert (
+        AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Customer)).count()
+        == history_before
+    )
+    assert customer_import.file.read().decode("utf-8-sig").startswith("customer_code")
+    assert customer_import.original_name == "customers.csv"
+
+
+def test_check_warns_of_duplicates_by_phone_and_by_address(customer_world, areas):
+    admin, th = customer_world["admin"], customer_world["c_th"]
+    yx = make_customer(areas["YX"], address="越秀路８号")
+    upload = _upload(
+        [
+            {**NEW, "phone": th.dynamic.phone},
+            {
+                **NEW,
+                "customer_code": "440199000002",
+                "license_number": "990199000002",
+                "address": "越秀路 8 号",
+            },
+            {**NEW, "customer_code": "440199000003", "license_number": "990199000003"},
+        ]
+    )
+
+    customer_import = customer_import_check(uploaded_file=upload, user=admin)
+
+    rows = _by_code(customer_import.report)
+    assert rows["440199000001"]["warnings"] == [f"Same phone as customer(s) {th.customer_code}."]
+    assert rows["440199000002"]["warnings"] == [f"Same address as customer(s) {yx.customer_code}."]
+    assert rows["440199000003"]["warnings"] == []
+    assert customer_import.report["counts"]["warnings"] == 2
+
+
+def test_check_warns_of_duplicates_within_the_file(customer_world):
+    admin = customer_world["admin"]
+    second = {**NEW, "customer_code": "440199000002", "license_number": "990199000002"}
+    upload = _upload([{**NEW, "phone": "020-12345678"}, {**second, "phone": "020-12345678"}])
+
+    customer_import = customer_import_check(uploaded_file=upload, user=admin)
+
+    rows = _by_code(customer_import.report)
+    assert rows["440199000001"]["warnings"] == []
+    assert rows["440199000002"]["warnings"] == ["Same phone as row 2 of this file."]
+
+
+def test_check_of_an_unreadable_file_raises_and_keeps_nothing(customer_world):
+    upload = SimpleUploadedFile("shops.csv", _csv_bytes(["store_name"], [["店"]]))
+
+    with pytest.raises(DomainError):
+        customer_import_check(uploaded_file=upload, user=customer_world["admin"])
+
+    assert not CustomerImport.objects.exists()
+
+
+def test_only_administrators_may_import(customer_world):
+    supervisor = customer_world["sup_th"]
+
+    with pytest.raises(DomainError, match="administrators"):
+        customer_import_check(uploaded_file=_upload([NEW]), user=supervisor)
+
+    customer_import = customer_import_check(
+        uploaded_file=_upload([NEW]), user=customer_world["admin"]
+    )
+    with pytest.raises(DomainError, match="administrators"):
+        customer_import_apply(customer_import=customer_import, user=supervisor)
+    assert not Customer.objects.filter(customer_code=NEW["customer_code"]).exists()
+
+
+# --- apply -------------------------------------------------------------------------------
+
+
+def test_apply_stores_the_rows_with_import_history(customer_world):
+    admin, th = customer_world["admin"], customer_world["c_th"]
+    upload = _upload([NEW, {"customer_code": th.customer_code, "contact_person": "王五"}])
+    customer_import = customer_import_check(uploaded_file=upload, user=admin)
+
+    customer_import_apply(customer_import=customer_import, user=admin)
+
+    customer_import.refresh_from_db()
+    assert customer_import.status == ImportStatus.APPLIED
+    assert customer_import.applied_at is not None
+    assert customer_import.report["counts"]["created"] == 1
+    assert customer_import.report["counts"]["updated"] == 1
+    assert customer_import.report["checked_counts"]["created"] == 1
+    created = Customer.objects.get(customer_code=NEW["customer_code"])
+    assert created.store_name == NEW["store_name"]
+    assert created.area.code == "TH"
+    th.dynamic.refresh_from_db()
+    assert th.dynamic.contact_person == "王五"
+    for customer in (created, th):
+        entry = _customer_history(customer).latest("id")
+        assert entry.source == AuditSource.IMPORT
+        assert entry.actor == admin
+    status_change = AuditEntry.objects.get(
+        content_type=ContentType.objects.get_for_model(CustomerImport),
+        object_id=str(customer_import.pk),
+        field="status",
+    )
+    assert (status_change.old_value, status_change.new_value) == ("checked", "applied")
+
+
+def test_apply_errors_do_not_stop_valid_rows_and_a_bad_row_writes_nothing(customer_world):
+    # given: a valid new row, and a row that renames a store but has a bad phone
+    admin, th = customer_world["admin"], customer_world["c_th"]
+    upload = _upload(
+        [NEW, {"customer_code": th.customer_code, "store_name": "改名", "phone": "not a phone"}]
+    )
+    customer_import = customer_import_check(uploaded_file=upload, user=admin)
+
+    customer_import_apply(customer_import=customer_import, user=admin)
+
+    # then: the valid row is stored; none of the bad row is, not even its good field
+    assert Customer.objects.filter(customer_code=NEW["customer_code"]).exists()
+    th.refresh_from_db()
+    assert th.store_name == "天河一号店"
+    assert th.dynamic.phone == "13800000001"
+    report = customer_import.report
+    assert report["counts"]["errors"] == 1
+    assert list(_by_code(report)[th.customer_code]["errors"]) == ["phone"]
+
+
+def test_apply_twice_is_refused(customer_world):
+    admin = customer_world["admin"]
+    customer_import = customer_import_check(uploaded_file=_upload([NEW]), user=admin)
+    customer_import_apply(customer_import=customer_import, user=admin)
+
+    with pytest.raises(DomainError, match="applied"):
+        customer_import_apply(customer_import=customer_import, user=admin)
+    # A stale copy of the same import (a second browser tab) is refused too.
+    stale = CustomerImport.objects.get(pk=customer_import.pk)
+    stale.status = ImportStatus.CHECKED
+    with pytest.raises(DomainError):
+        customer_import_apply(customer_import=stale, user=admin)
+    assert Customer.objects.filter(customer_code=NEW["customer_code"]).count() == 1
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def import_file(tmp_path, customer_world):
+    th = customer_world["c_th"]
+    path = tmp_path / "customers.csv"
+    path.write_bytes(
+        _csv_of(
+            [
+                NEW,
+                {"customer_code": th.customer_code, "store_name": "天河一号店（新）"},
+                {"customer_code": "123", "store_name": "坏行"},
+            ]
+        )
+    )
+    return path
+
+
+def test_command_dry_run_reports_and_writes_nothing(import_file, customer_world):
+    out = io.StringIO()
+
+    call_command("import_customers", str(import_file), "--dry-run", stdout=out)
+
+    text = out.getvalue()
+    assert "Dry run" in text
+    assert "1 created, 1 updated, 0 unchanged, 1 errors" in text
+    assert "row 4, code 123, customer_code:" in text
+    assert not Customer.objects.filter(customer_code=NEW["customer_code"]).exists()
+    customer_world["c_th"].refresh_from_db()
+    assert customer_world["c_th"].store_name == "天河一号店"
+
+
+def test_command_applies_as_the_given_user(import_file, customer_world):
+    out = io.StringIO()
+
+    call_command("import_customers", str(import_file), "--user", "admin_x", stdout=out)
+
+    assert "1 created, 1 updated, 0 unchanged, 1 errors" in out.getvalue()
+    created = Customer.objects.get(customer_code=NEW["customer_code"])
+    entry = _customer_history(created).get()
+    assert entry.source == AuditSource.IMPORT
+    assert entry.actor == customer_world["admin"]
+
+
+def test_command_without_user_records_the_job(import_file, customer_world):
+    call_command("import_customers", str(import_file), stdout=io.StringIO())
+
+    entry = _customer_history(Customer.objects.get(customer_code=NEW["customer_code"])).get()
+    assert (entry.source, entry.actor, entry.actor_label) == (
+        AuditSource.IMPORT,
+        None,
+        "import_customers",
+    )
+
+
+def test_command_fails_on_an_unreadable_file(tmp_path, db):
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("import_customers", str(tmp_path / "missing.csv"), stdout=io.StringIO())
+    bad = tmp_path / "customers.txt"
+    bad.write_bytes(_csv_bytes(["colour"], [["red"]]))
+    with pytest.raises(CommandError, match="colour"):
+        call_command("import_customers", str(bad), stdout=io.StringIO())
+
+
+def test_command_refuses_an_unknown_user(import_file):
+    with pytest.raises(CommandError, match="nobody"):
+        call_command("import_customers", str(import_file), "--user", "nobody")
