@@ -114,3 +114,25 @@ class ImportStatus(models.TextChoices):
     CHECKED = "checked", _("Checked (dry run)")
     APPLIED = "applied", _("Applied")
     FAILED = "failed", _("Failed")
+
+
+def category_code(market_type: str, business_format: str, business_scale: str) -> str:
+    """The national 42-category code: market type + format + scale, e.g. "CZ1" (urban grocery,
+    large) or "XB3" (rural convenience store, small). Empty while the scale is unknown."""
+    if not (market_type and business_format and business_scale):
+        return ""
+    for letters, value in (
+        (MarketType, market_type),
+        (BusinessFormat, business_format),
+        (BusinessScale, business_scale),
+    ):
+        letters(value)  # raises ValueError for a letter outside the standard
+    return f"{market_type}{business_format}{business_scale}"
+
+
+CATEGORY_CODES: tuple[str, ...] = tuple(
+    category_code(m, f, s)
+    for m in MarketType.values
+    for f in BusinessFormat.values
+    for s in BusinessScale.values
+)
