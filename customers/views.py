@@ -20,7 +20,7 @@ from crm.exceptions import DomainError
 from crm.services import Actor
 from crm.views import PeopleOnlyMixin, people_only
 from customers import imports, io, policies, selectors, services
-from customers.catalogue import CATALOGUE, FIELDS, Category, Maintenance, Policy, display_value
+from customers.catalogue import CATALOGUE, FIELDS, Category, Maintenance, display_value
 from customers.choices import ChangeRequestStatus
 from customers.filtersets import ORDERING, CustomerFilterSet
 from customers.forms import DecisionForm, catalogue_form, changed_values
@@ -107,7 +107,6 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
             "change_requests": selectors.change_requests_for(customer=customer)[:20],
             "can_edit_dynamic": bool(_dynamic_specs(user, customer)),
             "can_change": bool(policies.changeable_fields(user, customer)),
-            "Maintenance": Maintenance,
         },
     )
 
@@ -193,22 +192,10 @@ def customer_change(request: HttpRequest, code: str) -> HttpResponse:
                     % {"id": outcome.change_request.pk},
                 )
             return redirect("customers:detail", code=customer.customer_code)
-    groups = [
-        {
-            "category": category,
-            "fields": [(form[spec.name], spec) for spec in specs if spec.category == category],
-        }
-        for category in Category
-    ]
     return render(
         request,
         "customers/customer_change.html",
-        {
-            "customer": customer,
-            "form": form,
-            "groups": [g for g in groups if g["fields"]],
-            "Policy": Policy,
-        },
+        {"customer": customer, "form": form, "groups": _by_category(form, specs)},
     )
 
 
@@ -241,18 +228,23 @@ def customer_create(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Customer %(c)s was created.") % {"c": customer})
                 return redirect("customers:detail", code=customer.customer_code)
-    groups = [
-        {
-            "category": category,
-            "fields": [(form[s.name], s) for s in specs if s.category == category],
-        }
-        for category in Category
-    ]
     return render(
         request,
         "customers/customer_create.html",
-        {"form": form, "groups": groups, "similar": similar},
+        {"form": form, "groups": _by_category(form, specs), "similar": similar},
     )
+
+
+def _by_category(form, specs) -> list[dict]:
+    """The form's catalogue fields in the five content categories (empty ones left out)."""
+    groups = [
+        {
+            "category": category,
+            "fields": [(form[spec.name], spec) for spec in specs if spec.category == category],
+        }
+        for category in Category
+    ]
+    return [group for group in groups if group["fields"]]
 
 
 # --- change requests --------------------------------------------------------------------
