@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -309,14 +310,22 @@ def to_internal(name: str, value: Any, *, references: Mapping[str, Mapping[str, 
             return True
         if lowered in {"0", "false", "no", "n", "否"}:
             return False
-    if field.choices and isinstance(value, str):
+    if field.choices and isinstance(value, str) and value not in _choice_codes(field):
         # Accept a choice's label, in English or Chinese, as well as its code (spreadsheets
         # often carry labels).
         value = _choice_by_label(field).get(value.lower(), value)
     return field.to_python(value)
 
 
+@cache
+def _choice_codes(field: models.Field) -> frozenset:
+    return frozenset(code for code, _label in field.flatchoices)
+
+
+@cache
 def _choice_by_label(field: models.Field) -> dict[str, Any]:
+    """Label (English or Chinese, lower-cased) -> code. Cached: a batch converts the same
+    choice fields tens of thousands of times."""
     labels: dict[str, Any] = {}
     for language in ("en", "zh-hans"):
         with override(language):

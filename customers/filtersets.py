@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import Area
 from crm.scope import descendant_area_ids
 from customers import choices
-from customers.models import ChangeRequest, Customer
+from customers.models import ChangeRequest, Customer, CustomerDynamic
 
 # Sortable columns: the name a client sends -> the database column.
 ORDERING = {
@@ -37,7 +37,10 @@ class CustomerFilterSet(django_filters.FilterSet):
         field_name="account_manager__username", lookup_expr="iexact", label=_("Account manager")
     )
     business_format = django_filters.MultipleChoiceFilter(
-        choices=choices.BusinessFormat.choices, label=_("Business format")
+        # No DISTINCT: one format per customer, and DISTINCT over the joined columns is slow.
+        choices=choices.BusinessFormat.choices,
+        label=_("Business format"),
+        distinct=False,
     )
     market_type = django_filters.ChoiceFilter(
         choices=choices.MarketType.choices, label=_("Market type")
@@ -65,17 +68,20 @@ class CustomerFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         if value.isdigit():
-            # Codes, licence numbers and phones are digits: prefix matches use the indexes.
+            # Codes, licence numbers and phones are digits: prefix matches use the indexes
+            # (the phone as a subquery, so the OR does not span two tables).
+            phones = CustomerDynamic.objects.filter(phone__startswith=value)
             return queryset.filter(
                 Q(customer_code__startswith=value)
                 | Q(license_number__startswith=value)
-                | Q(dynamic__phone__startswith=value)
+                | Q(pk__in=phones.values("customer_id"))
             )
+        # On PostgreSQL, trigram indexes on UPPER(store_name) and UPPER(address) serve these.
         return queryset.filter(
             Q(store_name__icontains=value)
             | Q(address__icontains=value)
-            | Q(customer_code__iexact=value)
-            | Q(license_number__iexact=value)
+            | Q(customer_code=value)
+            | Q(license_number=value)
         )
 
     def filter_area(self, queryset, name, value):

@@ -47,7 +47,7 @@ from openpyxl.utils import get_column_letter
 from crm.exceptions import DomainError
 from customers.catalogue import CATALOGUE, FIELDS, external_value
 
-CSV_EXTENSIONS = {".csv", ".txt"}
+CSV_EXTENSIONS = {".csv"}
 XLSX_EXTENSIONS = {".xlsx", ".xlsm"}
 
 # Rows buffered per chunk yielded by `write_csv`: about 0.5 MB of text, few enough chunks

@@ -22,7 +22,8 @@ def customer_list(*, user: User, filters: Mapping[str, Any] | None = None) -> Qu
     filterset = CustomerFilterSet(filters or {}, queryset=qs)
     # An invalid filter value filters nothing rather than failing the page.
     qs = filterset.qs if filterset.is_valid() else qs
-    return qs if qs.query.order_by else qs.order_by("customer_code")
+    # customer_code last, so rows with equal sort values keep their page.
+    return qs.order_by(*qs.query.order_by, "customer_code")
 
 
 def customer_get(*, user: User, code: str) -> Customer:

@@ -149,9 +149,19 @@ def _validate(customer, dynamic, changes, *, is_new: bool, errors) -> None:
             exclude = ["customer"] if part == "dynamic" else []
         else:
             exclude = [name for name in fields if name not in changes]
+        # References were loaded in one query per batch (reference_lookups): validating them
+        # again would run an EXISTS query per row and reference. Empty ones are still checked
+        # ("area is required").
+        loaded = [
+            f.name
+            for f in instance._meta.concrete_fields
+            if f.is_relation and getattr(instance, f.attname) is not None
+        ]
         try:
             instance.full_clean(
-                exclude=[*exclude, *failed], validate_unique=False, validate_constraints=False
+                exclude=[*exclude, *loaded, *failed],
+                validate_unique=False,
+                validate_constraints=False,
             )
         except ValidationError as exc:
             for key, messages in exc.message_dict.items():
@@ -271,16 +281,26 @@ def _write(prepared: list[tuple[RowResult, _Prepared]], actor: Actor) -> None:
         CustomerSystem.objects.bulk_create([CustomerSystem(customer=p.customer) for p in creates])
     if updates:
         static_fields, dynamic_fields = _changed_columns(p.changes for p in updates)
-        for p in updates:
-            p.customer.updated_at = now
-        Customer.objects.bulk_update([p.customer for p in updates], static_fields)
-        if dynamic_fields:
-            CustomerDynamic.objects.bulk_update([p.dynamic for p in updates], dynamic_fields)
+        # One statement for the shared timestamp; bulk_update (a CASE per column) only for
+        # the columns that changed, and only over the rows that changed them.
+        Customer.objects.filter(pk__in=[p.customer.pk for p in updates]).update(updated_at=now)
+        static_fields.remove("updated_at")
+        _bulk_update_changed(Customer, [(p, p.customer) for p in updates], static_fields)
+        _bulk_update_changed(CustomerDynamic, [(p, p.dynamic) for p in updates], dynamic_fields)
     entries: list[AuditEntry] = []
     for result, p in prepared:
         result.customer_id = p.customer.pk
         entries += _audit_rows(p, actor)
     AuditEntry.objects.bulk_create(entries)
+
+
+def _bulk_update_changed(model, pairs, columns: list[str]) -> None:
+    """bulk_update each column over just the rows whose change touches it."""
+    for column in columns:
+        name = "address" if column == "address_key" else column
+        objs = [obj for p, obj in pairs if name in p.changes]
+        if objs:
+            model.objects.bulk_update(objs, [column], batch_size=BATCH_SIZE)
 
 
 def _changed_columns(all_changes: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[str]]:

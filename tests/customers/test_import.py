@@ -175,6 +175,13 @@ def test_a_header_given_twice_is_refused():
         read_rows(io.BytesIO(data), "shops.csv")
 
 
+def test_values_under_a_column_without_header_are_refused():
+    data = _csv_bytes(["customer_code", "", "store_name"], [["440100000001", "lost", "店"]])
+
+    with pytest.raises(DomainError, match=r"Column\(s\) B hold values"):
+        read_rows(io.BytesIO(data), "shops.csv")
+
+
 def test_an_unsupported_file_type_is_refused():
     with pytest.raises(DomainError, match=r"\.xls"):
         read_rows(io.BytesIO(b"anything"), "shops.xls")
@@ -448,10 +455,14 @@ def test_command_without_user_records_the_job(import_file, customer_world):
 def test_command_fails_on_an_unreadable_file(tmp_path, db):
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_customers", str(tmp_path / "missing.csv"), stdout=io.StringIO())
-    bad = tmp_path / "customers.txt"
+    bad = tmp_path / "customers.csv"
     bad.write_bytes(_csv_bytes(["colour"], [["red"]]))
     with pytest.raises(CommandError, match="colour"):
         call_command("import_customers", str(bad), stdout=io.StringIO())
+    text = tmp_path / "customers.txt"
+    text.write_bytes(_csv_bytes(["customer_code"], [["440100000001"]]))
+    with pytest.raises(CommandError, match="Unsupported file type"):
+        call_command("import_customers", str(text), stdout=io.StringIO())
 
 
 def test_command_refuses_an_unknown_user(import_file):
