@@ -111,7 +111,9 @@ class ChangeRequestStatus(models.TextChoices):
 
 
 class ImportStatus(models.TextChoices):
+    CHECKING = "checking", _("Checking")
     CHECKED = "checked", _("Checked (dry run)")
+    APPLYING = "applying", _("Importing")
     APPLIED = "applied", _("Applied")
     FAILED = "failed", _("Failed")
 

@@ -11,7 +11,7 @@ a bad row is reported and never stops the valid ones. Empty cells never clear a 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePath
 from typing import IO, Any
 
@@ -27,7 +27,7 @@ from crm.models import User
 from crm.services import Actor, audit_record
 from customers import policies
 from customers.choices import ImportStatus
-from customers.io import Table, read_table
+from customers.io import Table, check_file_type, read_table
 from customers.models import Customer, CustomerImport
 from customers.services import UpsertReport, customer_upsert_many
 from customers.validators import normalise_address
@@ -51,24 +51,17 @@ def _require_importer(user: User) -> None:
         raise DomainError(_("Only administrators may import customers."))
 
 
-def customer_import_check(*, uploaded_file: IO[bytes], user: User) -> CustomerImport:
-    """Reads the file and records what importing it would do, writing no customer.
-
-    Raises DomainError when the user may not import or the file cannot be read (no
-    CustomerImport is kept then).
-    """
+def customer_import_upload(*, uploaded_file: IO[bytes], user: User) -> CustomerImport:
+    """Stores an uploaded file for checking (status "checking"). Pages then run the check as a
+    task (customers.tasks), so a large file never holds a web request; the command and tests
+    call `customer_import_check`, which does both at once."""
     _require_importer(user)
     name = PurePath(getattr(uploaded_file, "name", "") or "").name
-    uploaded_file.seek(0)
-    table = read_table(uploaded_file, name)
-    upsert = customer_upsert_many(rows=table.rows, actor=_import_actor(user), dry_run=True)
-    warnings = _duplicate_warnings(table, upsert, user)
-    report = build_report(table, upsert, warnings=warnings)
-
+    check_file_type(name)
     uploaded_file.seek(0)
     content = uploaded_file if isinstance(uploaded_file, File) else File(uploaded_file)
     customer_import = CustomerImport(
-        created_by=user, original_name=name[:255], status=ImportStatus.CHECKED, report=report
+        created_by=user, original_name=name[:255], status=ImportStatus.CHECKING
     )
     with transaction.atomic():
         # The storage is not transactional: if the row fails to save, the file is orphaned
@@ -79,44 +72,106 @@ def customer_import_check(*, uploaded_file: IO[bytes], user: User) -> CustomerIm
             actor=_import_actor(user),
             obj=customer_import,
             action=AuditAction.CREATE,
-            snapshot={"file": name, "status": ImportStatus.CHECKED, "counts": report["counts"]},
+            snapshot={"file": name, "status": ImportStatus.CHECKING},
         )
     return customer_import
 
 
-def customer_import_apply(*, customer_import: CustomerImport, user: User) -> CustomerImport:
-    """Imports a checked file for real and records the final report.
-
-    Only from status "checked", once: a conditional UPDATE claims the import, so two clicks
-    (or two administrators) cannot apply it twice. The upsert commits batch by batch; if it
-    fails part-way the import is marked failed, and uploading the file again is safe
-    (replaying rows already stored changes nothing).
-    """
-    _require_importer(user)
-    old_status = customer_import.status
-    with transaction.atomic():
-        claimed = CustomerImport.objects.filter(
-            pk=customer_import.pk, status=ImportStatus.CHECKED
-        ).update(status=ImportStatus.APPLIED, applied_at=timezone.now())
-        if not claimed:
-            current = CustomerImport.objects.get(pk=customer_import.pk)
-            raise DomainError(
-                _("This import cannot be applied: it is %(status)s.")
-                % {"status": current.get_status_display().lower()}
-            )
-    customer_import.refresh_from_db()
+def customer_import_run_check(*, customer_import: CustomerImport) -> CustomerImport:
+    """Reads the stored file and records what importing it would do, writing no customer.
+    An unreadable file ends in status "failed" with the reason in the report."""
+    user = customer_import.created_by
     actor = _import_actor(user)
     try:
-        with customer_import.file.open("rb") as stored:
-            table = read_table(stored, customer_import.original_name or stored.name)
-        upsert = customer_upsert_many(rows=table.rows, actor=actor)
+        table = _read_stored(customer_import)
+        upsert = customer_upsert_many(
+            rows=table.rows, actor=actor, dry_run=True, progress=_progress(customer_import)
+        )
+    except DomainError as exc:
+        _finish(
+            customer_import, actor, ImportStatus.CHECKING, ImportStatus.FAILED, error=exc.message
+        )
+        return customer_import
+    report = build_report(table, upsert, warnings=_duplicate_warnings(table, upsert, user))
+    _finish(customer_import, actor, ImportStatus.CHECKING, ImportStatus.CHECKED, report=report)
+    return customer_import
+
+
+def customer_import_check(*, uploaded_file: IO[bytes], user: User) -> CustomerImport:
+    """Upload and check in one go (the command, tests). Raises DomainError when the user may
+    not import or the file cannot be read; no CustomerImport is kept then."""
+    customer_import = customer_import_upload(uploaded_file=uploaded_file, user=user)
+    customer_import_run_check(customer_import=customer_import)
+    if customer_import.status == ImportStatus.FAILED:
+        error = customer_import.report.get("error", "")
+        customer_import.file.delete(save=False)
+        customer_import.delete()
+        raise DomainError(error, field="file")
+    return customer_import
+
+
+def customer_import_claim_apply(*, customer_import: CustomerImport, user: User) -> None:
+    """Marks a checked import for applying, once: a conditional UPDATE, so two clicks (or two
+    administrators) cannot apply it twice. The apply itself is `customer_import_run_apply`."""
+    _require_importer(user)
+    claimed = CustomerImport.objects.filter(
+        pk=customer_import.pk, status=ImportStatus.CHECKED
+    ).update(status=ImportStatus.APPLYING, applied_by=user, progress_done=0)
+    if not claimed:
+        current = CustomerImport.objects.get(pk=customer_import.pk)
+        raise DomainError(
+            _("This import cannot be applied: it is %(status)s.")
+            % {"status": current.get_status_display().lower()}
+        )
+    customer_import.refresh_from_db()
+    audit_record(
+        actor=_import_actor(user),
+        obj=customer_import,
+        action=AuditAction.UPDATE,
+        changes={"status": (ImportStatus.CHECKED, ImportStatus.APPLYING)},
+    )
+
+
+def customer_import_run_apply(*, customer_import: CustomerImport) -> CustomerImport:
+    """Imports a claimed file for real and records the final report. Safe to run again after
+    a crash (replaying rows already stored changes nothing). If it fails part-way the import
+    is marked failed; uploading the file again is safe for the same reason."""
+    actor = _import_actor(customer_import.applied_by)
+    try:
+        table = _read_stored(customer_import)
+        upsert = customer_upsert_many(
+            rows=table.rows, actor=actor, progress=_progress(customer_import)
+        )
     except Exception as exc:
-        _finish(customer_import, actor, old_status, ImportStatus.FAILED, error=str(exc))
+        _finish(customer_import, actor, ImportStatus.APPLYING, ImportStatus.FAILED, error=str(exc))
         raise
     report = build_report(table, upsert)
     report["checked_counts"] = customer_import.report.get("counts")
-    _finish(customer_import, actor, old_status, ImportStatus.APPLIED, report=report)
+    customer_import.applied_at = timezone.now()
+    _finish(customer_import, actor, ImportStatus.APPLYING, ImportStatus.APPLIED, report=report)
     return customer_import
+
+
+def customer_import_apply(*, customer_import: CustomerImport, user: User) -> CustomerImport:
+    """Claim and apply in one go (the command, tests)."""
+    customer_import_claim_apply(customer_import=customer_import, user=user)
+    return customer_import_run_apply(customer_import=customer_import)
+
+
+def _read_stored(customer_import: CustomerImport) -> Table:
+    # Through the storage, not the FieldFile, whose open handle callers may still use.
+    field_file = customer_import.file
+    with field_file.storage.open(field_file.name, "rb") as stored:
+        return read_table(stored, customer_import.original_name or field_file.name)
+
+
+def _progress(customer_import: CustomerImport) -> Callable[[int, int], None]:
+    def record(done: int, total: int) -> None:
+        CustomerImport.objects.filter(pk=customer_import.pk).update(
+            progress_done=done, progress_total=total
+        )
+
+    return record
 
 
 @transaction.atomic

@@ -89,19 +89,22 @@ def read_rows(fileobj: IO[bytes], filename: str) -> list[dict[str, str]]:
     return read_table(fileobj, filename).rows
 
 
-def read_table(fileobj: IO[bytes], filename: str) -> Table:
-    """Reads a CSV or XLSX file; like `read_rows` but with row numbers and column facts."""
+def check_file_type(filename: str) -> str:
+    """The file's extension if it is one we read; DomainError otherwise."""
     extension = PurePath(filename or "").suffix.lower()
-    if extension in CSV_EXTENSIONS:
-        records = _csv_records(fileobj)
-    elif extension in XLSX_EXTENSIONS:
-        records = _xlsx_records(fileobj)
-    else:
+    if extension not in CSV_EXTENSIONS and extension not in XLSX_EXTENSIONS:
         raise DomainError(
             _("Unsupported file type %(ext)s: upload a .csv or .xlsx file.")
             % {"ext": extension or _("(none)")},
             field="file",
         )
+    return extension
+
+
+def read_table(fileobj: IO[bytes], filename: str) -> Table:
+    """Reads a CSV or XLSX file; like `read_rows` but with row numbers and column facts."""
+    extension = check_file_type(filename)
+    records = _csv_records(fileobj) if extension in CSV_EXTENSIONS else _xlsx_records(fileobj)
     try:
         return _table(records)
     except (UnicodeError, csv.Error, ValueError, KeyError, OSError) as exc:

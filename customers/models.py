@@ -367,7 +367,18 @@ class CustomerImport(models.Model):
         default=choices.ImportStatus.CHECKED,
     )
     report = models.JSONField(_("report"), default=dict, encoder=DjangoJSONEncoder)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applied by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    # Rows processed so far by the running check or apply (the page shows a progress bar).
+    progress_done = models.PositiveIntegerField(_("rows processed"), default=0)
+    progress_total = models.PositiveIntegerField(_("rows"), default=0)
 
     class Meta:
         verbose_name = _("customer import")
@@ -376,3 +387,13 @@ class CustomerImport(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (choices.ImportStatus.CHECKING, choices.ImportStatus.APPLYING)
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.progress_total:
+            return 0
+        return min(100, round(100 * self.progress_done / self.progress_total))

@@ -9,7 +9,7 @@ services in their apps.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,23 +132,22 @@ def _prepare(
     if "address" in changes or existing is None:
         customer.address_key = normalise_address(customer.address)
 
-    _validate(customer, dynamic, changes, is_new=existing is None, errors=errors)
+    _validate(customer, dynamic, changes, errors=errors)
     if errors:
         return None, dict(errors)
     return _Prepared(customer, dynamic, existing is None, changes), {}
 
 
-def _validate(customer, dynamic, changes, *, is_new: bool, errors) -> None:
-    """Model validation of the changed fields (all fields for a new customer), skipping fields
-    that already failed to convert, so one pass reports every fault of the row. Uniqueness is
-    checked by the caller against the batch and enforced by database constraints."""
+def _validate(customer, dynamic, changes, *, errors) -> None:
+    """Model validation of the given fields, skipping fields that already failed to convert,
+    so one pass reports every fault of the row. Fields a new row does not give hold their
+    model defaults (valid by construction); required ones were checked against the
+    catalogue. Uniqueness is checked by the caller against the batch and enforced by database
+    constraints."""
     failed = set(errors)
-    for instance, part in ((customer, "static"), (dynamic, "dynamic")):
+    for instance in (customer, dynamic):
         fields = [f.name for f in instance._meta.concrete_fields]
-        if is_new:
-            exclude = ["customer"] if part == "dynamic" else []
-        else:
-            exclude = [name for name in fields if name not in changes]
+        exclude = [name for name in fields if name not in changes]
         # References were loaded in one query per batch (reference_lookups): validating them
         # again would run an EXISTS query per row and reference. Empty ones are still checked
         # ("area is required").
@@ -177,11 +176,13 @@ def customer_upsert_many(
     actor: Actor,
     dry_run: bool = False,
     mode: str = Mode.UPSERT,
+    progress: Callable[[int, int], None] | None = None,
 ) -> UpsertReport:
     """Creates or updates customers by `customer_code` from rows of catalogue-named values.
 
     Each row is all-or-nothing; a bad row is reported and the others are stored. Replaying the
     same rows changes nothing. With `dry_run`, reports what would happen and writes nothing.
+    `progress(done, total)` is called after each batch (long imports show it).
     """
     results: list[RowResult] = []
     seen: dict[str, int] = {}
@@ -198,6 +199,8 @@ def customer_upsert_many(
                 # read again; those rows now count as updates or errors.
                 if attempt == 2:
                     raise
+        if progress is not None:
+            progress(len(results), len(rows))
     return UpsertReport(results)
 
 

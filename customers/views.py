@@ -3,9 +3,12 @@ change proposals, the change-request queue. Views are thin: selectors read, serv
 
 from __future__ import annotations
 
+from functools import partial
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +22,7 @@ from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.services import Actor
 from crm.views import PeopleOnlyMixin, people_only
-from customers import imports, io, policies, selectors, services
+from customers import imports, io, policies, selectors, services, tasks
 from customers.catalogue import CATALOGUE, FIELDS, Category, Maintenance, display_value
 from customers.choices import ChangeRequestStatus
 from customers.filtersets import ORDERING, CustomerFilterSet
@@ -389,12 +392,16 @@ def customer_import(request: HttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            customer_import = imports.customer_import_check(
+            customer_import = imports.customer_import_upload(
                 uploaded_file=form.cleaned_data["file"], user=request.user
             )
         except DomainError as exc:
             form.add_error("file", exc.message)
         else:
+            # A task, so a large file never holds the request (eager without a broker).
+            transaction.on_commit(
+                partial(tasks.customer_import_check_task.delay, customer_import.pk)
+            )
             return redirect("customers:import_detail", pk=customer_import.pk)
     recent = CustomerImport.objects.select_related("created_by")[:20]
     return render(
@@ -410,24 +417,19 @@ def customer_import(request: HttpRequest) -> HttpResponse:
 
 @people_only
 def customer_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Step 2: the dry-run report, row by row; applying it is one more click."""
+    """Step 2: the dry-run report, row by row; applying it is one more click. While a check or
+    an apply runs, the page shows its progress and refreshes itself (htmx polling)."""
     if not policies.can_import(request.user):
         raise PermissionDenied
     customer_import = get_object_or_404(CustomerImport, pk=pk)
     if request.method == "POST":
         try:
-            imports.customer_import_apply(customer_import=customer_import, user=request.user)
+            imports.customer_import_claim_apply(customer_import=customer_import, user=request.user)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            counts = customer_import.report.get("counts", {})
-            messages.success(
-                request,
-                _(
-                    "Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
-                    "%(errors)s with errors."
-                )
-                % {k: counts.get(k, 0) for k in ("created", "updated", "unchanged", "errors")},
+            transaction.on_commit(
+                partial(tasks.customer_import_apply_task.delay, customer_import.pk)
             )
         return redirect("customers:import_detail", pk=pk)
     return render(

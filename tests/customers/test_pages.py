@@ -287,3 +287,70 @@ def test_queue_query_count_is_bounded(client, customer_world, django_assert_max_
 def test_import_page_is_for_administrators(client, make_user, role):
     client.force_login(make_user(role))
     assert client.get(reverse("customers:import")).status_code == 403
+
+
+def test_import_page_checks_in_a_task_then_applies(
+    client, customer_world, areas, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from customers.models import CustomerImport
+
+    client.force_login(customer_world["admin"])
+    csv_text = (
+        "customer_code,store_name,license_number,business_format,market_type,area\n"
+        "440177777777,导入店,440177777778,Z,C,TH\n"
+        "440177777779,坏行,123,Z,C,TH\n"
+    )
+    upload = SimpleUploadedFile("licences.csv", csv_text.encode("utf-8-sig"))
+    # when the file is uploaded (the check task runs eagerly without a broker)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("customers:import"), {"file": upload})
+    customer_import = CustomerImport.objects.get()
+    assert response.status_code == 302
+    assert customer_import.status == "checked"
+    assert (customer_import.progress_done, customer_import.progress_total) == (2, 2)
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-testid="apply-import"' in page and "license_number" in page
+    assert not Customer.objects.filter(customer_code="440177777777").exists()
+    # when it is applied
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(response["Location"])
+    customer_import.refresh_from_db()
+    assert customer_import.status == "applied"
+    assert customer_import.applied_by == customer_world["admin"]
+    assert Customer.objects.filter(customer_code="440177777777").exists()
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-testid="import-applied"' in page
+
+
+def test_import_page_refuses_an_unsupported_file(client, customer_world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(customer_world["admin"])
+    response = client.post(
+        reverse("customers:import"), {"file": SimpleUploadedFile("list.pdf", b"%PDF")}
+    )
+    assert response.status_code == 200
+    assert "Unsupported file type" in response.content.decode()
+
+
+def test_import_in_progress_page_polls_and_shows_progress(client, customer_world):
+    from django.core.files.base import ContentFile
+
+    from customers.models import CustomerImport
+
+    customer_import = CustomerImport(
+        created_by=customer_world["admin"],
+        original_name="big.csv",
+        status="applying",
+        progress_done=3000,
+        progress_total=50000,
+    )
+    customer_import.file.save("big.csv", ContentFile(b"customer_code\n"), save=False)
+    customer_import.save()
+    client.force_login(customer_world["admin"])
+    page = client.get(reverse("customers:import_detail", args=[customer_import.pk]))
+    html = page.content.decode()
+    assert 'hx-trigger="every 2s"' in html
+    assert 'data-testid="import-progress"' in html and "6%" in html
