@@ -6,12 +6,12 @@ import logging
 from functools import wraps
 
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView, TemplateView
@@ -24,17 +24,9 @@ from crm.forms import LoginForm
 logger = logging.getLogger(__name__)
 
 
-class PeopleOnlyMixin(LoginRequiredMixin):
-    """Pages are for people; an integration client's session (should one exist) is refused."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.user.is_integration_client:
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-
 def people_only(view):
-    """The function-view form of PeopleOnlyMixin: signed-in people, not integration clients."""
+    """Pages are for signed-in people: anonymous users go to the login page; an integration
+    client's session (should one exist) is refused."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -45,6 +37,14 @@ def people_only(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+class PeopleOnlyMixin:
+    """`people_only` for class-based views."""
+
+    @method_decorator(people_only)
+    def dispatch(self, request, *args, **kwargs):
+        return super().dispatch(request, *args, **kwargs)
 
 
 class LoginView(auth_views.LoginView):

@@ -7,8 +7,6 @@ which client changed what.
 
 from __future__ import annotations
 
-import codecs
-from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -17,11 +15,9 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils import json
 from rest_framework.views import APIView
 
 from crm.choices import AuditSource, Role
@@ -54,21 +50,6 @@ class IsSyncClient(permissions.BasePermission):
             and user.is_active
             and (user.is_superuser or user.role in (Role.INTEGRATION_CLIENT, Role.ADMINISTRATOR))
         )
-
-
-class DecimalJSONParser(JSONParser):
-    """JSON whose numbers with a fraction are read as Decimal, digit for digit.
-
-    As a float, 23.1 would reach the model as 23.1000000 (a float is not exact), which a
-    field of 6 decimal places refuses; as Decimal("23.1") it is what the client sent.
-    """
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        encoding = get_encoding(parser_context or {})
-        try:
-            return json.load(codecs.getreader(encoding)(stream), parse_float=Decimal)
-        except ValueError as exc:
-            raise ParseError(_("JSON parse error: %(error)s") % {"error": exc}) from exc
 
 
 def _api_actor(request: Request) -> Actor:
@@ -128,7 +109,7 @@ class AreaSyncAPIView(APIView):
     and the others are kept. Replaying the same body changes nothing."""
 
     permission_classes = [permissions.IsAuthenticated, IsSyncClient]
-    parser_classes = [DecimalJSONParser]
+    parser_classes = [JSONParser]  # JSON only; floats reach the catalogue, which reads them exactly
 
     @extend_schema(request=AreaSyncRequestSerializer, responses=_SYNC_RESPONSES)
     def post(self, request: Request) -> Response:
@@ -190,7 +171,7 @@ class CustomerSyncAPIView(APIView):
     one is reported and the others are stored. Replaying the same body changes nothing."""
 
     permission_classes = [permissions.IsAuthenticated, IsSyncClient]
-    parser_classes = [DecimalJSONParser]
+    parser_classes = [JSONParser]  # JSON only; floats reach the catalogue, which reads them exactly
 
     @extend_schema(request=CustomerSyncRequestSerializer, responses=_SYNC_RESPONSES)
     def post(self, request: Request) -> Response:
