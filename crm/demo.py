@@ -97,6 +97,7 @@ def seed_organisation(report: SeedReport, *, actor: Actor) -> None:
 DEMO_SEEDERS = [
     "crm.demo.seed_organisation",
     "customers.demo.seed_customers",
+    "orders.demo.seed_orders",
 ]
 
 

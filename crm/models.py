@@ -226,3 +226,32 @@ class AuditEntry(models.Model):
         return (
             f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
         )
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to an API request sent with an `Idempotency-Key` header.
+
+    A retry with the same key (same client, same body) gets this response back instead of
+    being processed again; the same key with another body is refused. Pruned after a day.
+    """
+
+    client = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    endpoint = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    # The rendered JSON, as text: a JSONB column would reorder the keys of the replay.
+    response = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "endpoint", "key"], name="crm_idempotency_client_key_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.endpoint} {self.key}"

@@ -15,4 +15,13 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "crm.tasks.login_attempts_prune_task",
         "schedule": crontab(hour=3, minute=30),
     },
+    "idempotency-records-prune-daily": {
+        "task": "crm.tasks.idempotency_records_prune_task",
+        "schedule": crontab(hour=3, minute=45),
+    },
+    # Shortly after midnight, so the purchase window has moved on when people start work.
+    "purchase-figures-refresh-daily": {
+        "task": "orders.tasks.purchase_figures_refresh_task",
+        "schedule": crontab(hour=0, minute=20),
+    },
 }

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from crm.choices import AuditAction, AuditSource, Role
 from crm.exceptions import DomainError
-from crm.models import ApiToken, Area, AuditEntry, Notification, User
+from crm.models import ApiToken, Area, AuditEntry, IdempotencyRecord, Notification, User
 from crm.scope import forget_cached_scope
 
 
@@ -404,4 +404,12 @@ def login_records_prune() -> int:
     ).delete()[0]
     for model in (AccessLog, AccessFailureLog):
         deleted += model.objects.filter(attempt_time__lt=now - LOGIN_LOG_RETENTION).delete()[0]
+    return deleted
+
+
+def idempotency_records_prune(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Forgets the responses kept for `Idempotency-Key` retries once they are a day old."""
+    deleted, _by_model = IdempotencyRecord.objects.filter(
+        created_at__lt=timezone.now() - older_than
+    ).delete()
     return deleted

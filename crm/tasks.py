@@ -21,3 +21,9 @@ def sessions_clear_expired_task() -> int:
 def login_attempts_prune_task() -> int:
     """Deletes failed-login records past their cool-off and old sign-in logs (idempotent)."""
     return services.login_records_prune()
+
+
+@shared_task(name="crm.tasks.idempotency_records_prune_task", acks_late=True)
+def idempotency_records_prune_task() -> int:
+    """Deletes stored responses of idempotent API requests older than a day (idempotent)."""
+    return services.idempotency_records_prune()

@@ -144,6 +144,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Largest body a bulk sync endpoint reads (1,000 orders × 20 lines is about 2 MB).
+SYNC_MAX_BYTES = env.int("SYNC_MAX_BYTES", default=32 * 1024 * 1024)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header turns anonymous requests into 401s.

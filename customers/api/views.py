@@ -20,10 +20,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.choices import AuditSource, Role
+from crm.api.sync import IsSyncClient, api_actor, field_errors
 from crm.exceptions import DomainError
 from crm.models import Area
-from crm.services import Actor, area_upsert
+from crm.services import area_upsert
 from customers import selectors
 from customers.api.serializers import (
     AreaSyncItemSerializer,
@@ -35,34 +35,6 @@ from customers.api.serializers import (
 from customers.filtersets import CustomerFilterSet
 from customers.models import Customer
 from customers.services import customer_upsert_many
-
-
-class IsSyncClient(permissions.BasePermission):
-    """Sync writes: integration clients and administrators (or superusers) only."""
-
-    message = gettext_lazy("Only integration clients and administrators may sync data.")
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(
-            user
-            and user.is_authenticated
-            and user.is_active
-            and (user.is_superuser or user.role in (Role.INTEGRATION_CLIENT, Role.ADMINISTRATOR))
-        )
-
-
-def _api_actor(request: Request) -> Actor:
-    return Actor(user=request.user, source=AuditSource.API, label=request.user.username)
-
-
-def _field_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Errors keyed the way DRF keys them: "__all__" becomes "non_field_errors"."""
-    return {
-        ("non_field_errors" if key == "__all__" else key): [str(m) for m in msgs]
-        for key, msgs in errors.items()
-    }
-
 
 _SYNC_RESPONSES = {
     200: SyncReportSerializer,
@@ -116,7 +88,7 @@ class AreaSyncAPIView(APIView):
         body = AreaSyncRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         items = body.validated_data["areas"]
-        actor = _api_actor(request)
+        actor = api_actor(request)
 
         # What each area looks like now, to tell created / updated / unchanged apart; kept
         # current as items are stored, so an area sent twice is compared with its new state.
@@ -134,7 +106,7 @@ class AreaSyncAPIView(APIView):
                     {
                         "index": index,
                         "code": None if code is None else str(code),
-                        "errors": _field_errors(item.errors),
+                        "errors": field_errors(item.errors),
                     }
                 )
                 continue
@@ -144,7 +116,7 @@ class AreaSyncAPIView(APIView):
                 with transaction.atomic():
                     area_upsert(code=code, name=name, parent_code=parent, actor=actor)
             except DomainError as exc:
-                errors = _field_errors(exc.errors)
+                errors = field_errors(exc.errors)
             except IntegrityError:
                 # Another request created the same code meanwhile: nothing of this item stuck.
                 errors = {
@@ -178,7 +150,7 @@ class CustomerSyncAPIView(APIView):
         body = CustomerSyncRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         report = customer_upsert_many(
-            rows=body.validated_data["customers"], actor=_api_actor(request)
+            rows=body.validated_data["customers"], actor=api_actor(request)
         )
-        errors = [{**error, "errors": _field_errors(error["errors"])} for error in report.errors()]
+        errors = [{**error, "errors": field_errors(error["errors"])} for error in report.errors()]
         return Response(SyncReportSerializer({**report.counts(), "errors": errors}).data)

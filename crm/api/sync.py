@@ -1,0 +1,194 @@
+"""What every bulk sync endpoint shares: who may call it, how big a request may be, and
+`Idempotency-Key` retries.
+
+A sync body is checked for its *shape* here (an object holding a list under one key); each
+item is checked by the app's service, so one bad item is reported without stopping the
+others, and no item costs a serializer or a query of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import permissions, serializers, status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crm.choices import AuditSource, Role
+from crm.models import IdempotencyRecord
+from crm.services import Actor
+
+IDEMPOTENCY_KEY_MAX = 100
+
+
+class IsSyncClient(permissions.BasePermission):
+    """Sync writes: integration clients and administrators (or superusers) only."""
+
+    message = gettext_lazy("Only integration clients and administrators may sync data.")
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(
+            user
+            and user.is_authenticated
+            and user.is_active
+            and (user.is_superuser or user.role in (Role.INTEGRATION_CLIENT, Role.ADMINISTRATOR))
+        )
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = gettext_lazy("The request is too large.")
+    default_code = "payload_too_large"
+
+
+def api_actor(request: Request) -> Actor:
+    """The audit actor of an API request: the person or client, labelled by username."""
+    return Actor(user=request.user, source=AuditSource.API, label=request.user.username)
+
+
+def field_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Errors keyed the way DRF keys them: "__all__" becomes "non_field_errors"."""
+    return {
+        ("non_field_errors" if key == "__all__" else key): [str(m) for m in msgs]
+        for key, msgs in errors.items()
+    }
+
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=gettext_lazy(
+        "Optional, at most 100 characters. A retry with the same key and the same body gets "
+        "the first response back (header `Idempotent-Replayed: true`) instead of being "
+        "processed again; the same key with another body is refused (409). Keys are kept "
+        "for a day."
+    ),
+)
+
+
+def sync_responses(report: type[serializers.Serializer]) -> dict[int, Any]:
+    return {
+        200: report,
+        400: OpenApiResponse(
+            description=gettext_lazy("The body is not JSON or not of the documented shape.")
+        ),
+        403: OpenApiResponse(description=gettext_lazy("The caller may not sync data.")),
+        409: OpenApiResponse(
+            description=gettext_lazy(
+                "The Idempotency-Key was used with another body, or its first request is "
+                "still running."
+            )
+        ),
+        413: OpenApiResponse(
+            description=gettext_lazy("Too many items, or a body above the size limit.")
+        ),
+    }
+
+
+class BulkSyncAPIView(APIView):
+    """POST `{items_key: [...]}`; subclasses implement `sync(items, request) -> dict`."""
+
+    permission_classes = [permissions.IsAuthenticated, IsSyncClient]
+    parser_classes = [JSONParser]
+    items_key: ClassVar[str]
+    max_items: ClassVar[int]
+
+    def sync(self, items: list[Any], request: Request) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def post(self, request: Request) -> Response:
+        # Before the body is read: an oversized body is refused without parsing it.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.SYNC_MAX_BYTES
+        if length > limit:
+            raise PayloadTooLarge(
+                _("The body is %(size)d bytes; at most %(limit)d are accepted. Send fewer items.")
+                % {"size": length, "limit": limit}
+            )
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return self._handle(request)
+        return _idempotent(request, key.strip(), type(self).__name__, lambda: self._handle(request))
+
+    def _handle(self, request: Request) -> Response:
+        data = request.data
+        items = data.get(self.items_key) if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise ValidationError(
+                {self.items_key: [_("Expected a JSON object with a list under this key.")]}
+            )
+        if len(items) > self.max_items:
+            raise PayloadTooLarge(
+                _("%(n)d items sent; at most %(max)d are accepted per request. Split the batch.")
+                % {"n": len(items), "max": self.max_items}
+            )
+        return Response(self.sync(items, request))
+
+
+def _idempotent(
+    request: Request, key: str, endpoint: str, handle: Callable[[], Response]
+) -> Response:
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX:
+        raise ValidationError(
+            {"Idempotency-Key": [_("Use 1 to %(n)d characters.") % {"n": IDEMPOTENCY_KEY_MAX}]}
+        )
+    body = json.dumps(request.data, sort_keys=True, default=str, ensure_ascii=False)
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    try:
+        # Committed at once: a concurrent retry with the same key finds it.
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                client=request.user,
+                endpoint=endpoint,
+                key=key,
+                request_hash=digest,
+                status_code=0,
+                response="",
+            )
+    except IntegrityError:
+        record = IdempotencyRecord.objects.filter(
+            client=request.user, endpoint=endpoint, key=key
+        ).first()
+        if record is None or record.request_hash != digest:
+            return Response(
+                {"detail": _("This Idempotency-Key was used with a different request body.")},
+                status=status.HTTP_409_CONFLICT,
+            )
+        if record.status_code == 0:
+            return Response(
+                {"detail": _("The first request with this Idempotency-Key is still running.")},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(
+            json.loads(record.response),
+            status=record.status_code,
+            headers={"Idempotent-Replayed": "true"},
+        )
+    try:
+        response = handle()
+    except Exception:
+        # Nothing was stored under the key: a retry is processed afresh.
+        record.delete()
+        raise
+    record.status_code = response.status_code
+    record.response = json.dumps(response.data, cls=DjangoJSONEncoder, ensure_ascii=False)
+    record.save(update_fields=["status_code", "response"])
+    return response

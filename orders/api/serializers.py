@@ -1,0 +1,176 @@
+"""API shapes of products and orders.
+
+Read serializers render rows; the sync serializers only *document* the request bodies in the
+OpenAPI schema — each item is checked by `orders.sync` / the services (no serializer and no
+query per item on the hot path).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from orders.choices import OrderStatus, PaymentMethod, PriceClass
+from orders.models import Order, OrderLine, Product
+
+# --- reads -----------------------------------------------------------------------------
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    price_class = serializers.ChoiceField(
+        choices=PriceClass.choices, help_text=_("1 (一类, highest) … 5 (五类)")
+    )
+
+    class Meta:
+        model = Product
+        fields = [
+            "code",
+            "name",
+            "brand",
+            "manufacturer",
+            "wholesale_price",
+            "price_class",
+            "tar_mg",
+            "is_key_brand",
+            "is_new_product",
+            "active",
+        ]
+        read_only_fields = fields
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    product_code = serializers.CharField(source="product.code", read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True)
+    quantity = serializers.IntegerField(source="cartons", read_only=True, help_text=_("Cartons"))
+
+    class Meta:
+        model = OrderLine
+        fields = ["product_code", "product_name", "quantity", "unit_price", "amount"]
+        read_only_fields = fields
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    customer_code = serializers.CharField(source="customer.customer_code", read_only=True)
+    lines = OrderLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "external_id",
+            "source",
+            "customer_code",
+            "order_date",
+            "status",
+            "payment_method",
+            "paid_on_time",
+            "payment_date",
+            "cartons",
+            "amount",
+            "line_count",
+            "lines",
+        ]
+        read_only_fields = fields
+
+
+# --- sync bodies (documentation) -------------------------------------------------------
+
+
+class ProductSyncItemSerializer(serializers.Serializer):
+    """One product of a products sync; upserted by code. Optional fields left out keep
+    their value on update."""
+
+    code = serializers.CharField(max_length=32, help_text=_("Product code"))
+    name = serializers.CharField(max_length=100)
+    wholesale_price = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=0,
+        help_text=_("Wholesale price per carton (CNY); decides the price class"),
+    )
+    brand = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    manufacturer = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    tar_mg = serializers.DecimalField(
+        max_digits=4, decimal_places=1, required=False, allow_null=True, help_text=_("mg/stick")
+    )
+    is_key_brand = serializers.BooleanField(required=False, default=False)
+    is_new_product = serializers.BooleanField(required=False, default=False)
+    active = serializers.BooleanField(required=False, default=True)
+
+
+class ProductSyncRequestSerializer(serializers.Serializer):
+    products = ProductSyncItemSerializer(many=True, help_text=_("At most 1,000 per request"))
+
+
+class OrderLineSyncSerializer(serializers.Serializer):
+    product_code = serializers.CharField(max_length=32, help_text=_("One line per product"))
+    quantity = serializers.IntegerField(min_value=1, help_text=_("Cartons (whole number > 0)"))
+    unit_price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=0, help_text=_("CNY per carton")
+    )
+    amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text=_("Line amount; quantity × unit price when left out"),
+    )
+
+
+class OrderSyncItemSerializer(serializers.Serializer):
+    """One order of an orders sync, stored whole or not at all. Sending an order again
+    replaces it (its lines included); sending it unchanged changes nothing."""
+
+    external_id = serializers.CharField(
+        max_length=64, help_text=_("The order number in the ordering system")
+    )
+    customer_code = serializers.CharField(max_length=32)
+    order_date = serializers.DateField()
+    status = serializers.ChoiceField(
+        choices=OrderStatus.choices,
+        help_text=_("Cancelled and returned orders do not count in sales figures"),
+    )
+    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    paid_on_time = serializers.BooleanField(required=False, allow_null=True)
+    payment_date = serializers.DateField(required=False, allow_null=True)
+    lines = OrderLineSyncSerializer(many=True, help_text=_("1 to 500 lines"))
+
+
+class OrderSyncRequestSerializer(serializers.Serializer):
+    orders = OrderSyncItemSerializer(many=True, help_text=_("At most 1,000 per request"))
+
+
+def sync_report_serializer(name: str, key_name: str, key_help: str) -> type[serializers.Serializer]:
+    """The response of a sync: counts, and each refused item with its messages by field."""
+    error = type(
+        f"{name}ErrorSerializer",
+        (serializers.Serializer,),
+        {
+            "index": serializers.IntegerField(help_text=_("Position in the request (from 0)")),
+            key_name: serializers.CharField(allow_null=True, help_text=key_help),
+            "errors": serializers.DictField(
+                child=serializers.ListField(child=serializers.CharField()),
+                help_text=_(
+                    "Messages by field (`lines.<i>.<field>` for a line; `non_field_errors` "
+                    "for the item as a whole)"
+                ),
+            ),
+        },
+    )
+    return type(
+        f"{name}Serializer",
+        (serializers.Serializer,),
+        {
+            "created": serializers.IntegerField(),
+            "updated": serializers.IntegerField(),
+            "unchanged": serializers.IntegerField(),
+            "errors": error(many=True),
+        },
+    )
+
+
+OrderSyncReportSerializer = sync_report_serializer(
+    "OrderSyncReport", "external_id", _("The order's external_id, as sent")
+)
+ProductSyncReportSerializer = sync_report_serializer(
+    "ProductSyncReport", "code", _("The product's code, as sent")
+)

@@ -1,0 +1,307 @@
+"""Products, orders with their lines, and the monthly sales facts every computation reads.
+
+Orders arrive from the ordering system (REST sync or a backfill file); the CRM never edits
+them by hand. `MonthlySalesFact` is derived from orders and lines and is kept right by the
+order services (and rebuildable from scratch), so grading, valuation and the customer page
+read one small table instead of the order lines.
+
+Scale: a province has ~200,000 shops ordering weekly, i.e. 100-300 million order lines a
+year. Lines are kept narrow (no text, no per-line audit) and carry their order's `month`, the
+key they would be partitioned by on PostgreSQL (see the README, "Orders at scale").
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import ScopePaths
+from crm.querysets import ScopedQuerySet
+from orders.choices import OrderStatus, PaymentMethod, PriceClass
+
+_money = {"max_digits": 14, "decimal_places": 2}
+_price = {"max_digits": 10, "decimal_places": 2}
+
+
+class OrdersConfig(models.Model):
+    """The order settings administrators change: price-class bands, the low-tar limit and the
+    window of the customers' purchase figures. One row (pk=1); `OrdersConfig.current()`.
+
+    Defaults: the national price classes are set on the allocation price per carton (≥100,
+    ≥70, ≥30, ≥16.5 CNY); the wholesale price retailers pay is about 1.3× that, hence
+    130 / 90 / 40 / 22 CNY. Low tar: ≤ 8 mg per stick.
+    """
+
+    class_1_min = models.DecimalField(
+        _("class 1 from (CNY per carton)"), default=Decimal("130.00"), **_price
+    )
+    class_2_min = models.DecimalField(
+        _("class 2 from (CNY per carton)"), default=Decimal("90.00"), **_price
+    )
+    class_3_min = models.DecimalField(
+        _("class 3 from (CNY per carton)"), default=Decimal("40.00"), **_price
+    )
+    class_4_min = models.DecimalField(
+        _("class 4 from (CNY per carton)"), default=Decimal("22.00"), **_price
+    )
+    low_tar_max_mg = models.DecimalField(
+        _("low tar: at most (mg per stick)"), max_digits=4, decimal_places=1, default=Decimal("8.0")
+    )
+    purchase_window_months = models.PositiveSmallIntegerField(
+        _("purchase figures window (months)"),
+        default=12,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "The customer's purchase quantity, amount, average price and e-settlement rate "
+            "cover this many calendar months, the current one included."
+        ),
+    )
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("order settings")
+        verbose_name_plural = _("order settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(class_1_min__gt=models.F("class_2_min"))
+                & models.Q(class_2_min__gt=models.F("class_3_min"))
+                & models.Q(class_3_min__gt=models.F("class_4_min"))
+                & models.Q(class_4_min__gt=0),
+                name="orders_config_bands_descending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+    @classmethod
+    def current(cls) -> OrdersConfig:
+        """The settings row, created with the defaults the first time it is read."""
+        config, _created = cls.objects.get_or_create(pk=1)
+        return config
+
+    def price_class_for(self, wholesale_price: Decimal) -> int:
+        """The price class (1 best … 5) of a wholesale price per carton."""
+        for price_class, minimum in (
+            (1, self.class_1_min),
+            (2, self.class_2_min),
+            (3, self.class_3_min),
+            (4, self.class_4_min),
+        ):
+            if wholesale_price >= minimum:
+                return price_class
+        return 5
+
+
+class Product(models.Model):
+    """A cigarette specification (卷烟规格), kept in sync by the ordering system."""
+
+    code = models.CharField(_("product code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    brand = models.CharField(_("brand"), max_length=50, blank=True)
+    manufacturer = models.CharField(_("manufacturer"), max_length=100, blank=True)
+    wholesale_price = models.DecimalField(_("wholesale price per carton"), **_price)
+    price_class = models.PositiveSmallIntegerField(_("price class"), choices=PriceClass.choices)
+    tar_mg = models.DecimalField(
+        _("tar (mg)"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    is_key_brand = models.BooleanField(_("key brand"), default=False)
+    is_new_product = models.BooleanField(_("new product"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(wholesale_price__gte=0), name="orders_product_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Order(models.Model):
+    """One order of a customer, as the ordering system (`source`) sent it.
+
+    `cartons`, `amount` and `line_count` are the sums of its lines; `content_hash` digests
+    everything a sync may send, so a replayed order is recognised without reading its lines.
+    """
+
+    source = models.CharField(
+        _("source"), max_length=150, help_text=_("The integration client that sent the order")
+    )
+    external_id = models.CharField(_("order number"), max_length=64)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,  # served by orders_order_customer_date_idx
+    )
+    order_date = models.DateField(_("order date"))
+    month = models.DateField(_("month"), help_text=_("First day of the order's month"))
+    status = models.CharField(_("status"), max_length=10, choices=OrderStatus.choices)
+    payment_method = models.CharField(
+        _("payment method"), max_length=10, choices=PaymentMethod.choices
+    )
+    paid_on_time = models.BooleanField(_("paid on time"), null=True, blank=True)
+    payment_date = models.DateField(_("payment date"), null=True, blank=True)
+    cartons = models.PositiveIntegerField(_("cartons"))
+    amount = models.DecimalField(_("amount"), **_money)
+    line_count = models.PositiveIntegerField(_("lines"))
+    content_hash = models.CharField(max_length=32, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_paths = ScopePaths(area="customer__area", owner="customer__account_manager")
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-order_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="orders_order_source_external_id_uniq"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "order_date"], name="orders_order_customer_date_idx"),
+            models.Index(fields=["order_date"], name="orders_order_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+    @property
+    def counts(self) -> bool:
+        """Whether the order counts in sales figures (cancelled and returned ones do not)."""
+        return self.status in OrderStatus.counted()
+
+
+class OrderLine(models.Model):
+    """One product of an order: cartons × unit price = amount (amount may carry a discount)."""
+
+    order = models.ForeignKey(
+        Order,
+        verbose_name=_("order"),
+        on_delete=models.CASCADE,
+        related_name="lines",
+        db_index=False,  # served by orders_line_order_product_uniq
+    )
+    # The order's month, repeated: the partition key of lines on PostgreSQL at scale.
+    month = models.DateField(_("month"))
+    product = models.ForeignKey(
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        # No index: at 100-300 M lines a year it would cost every insert, and no page reads
+        # lines by product (facts carry the per-product-class figures).
+        db_index=False,
+    )
+    cartons = models.PositiveIntegerField(_("cartons"))
+    unit_price = models.DecimalField(_("unit price"), **_price)
+    amount = models.DecimalField(_("amount"), **_money)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "product"], name="orders_line_order_product_uniq"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cartons__gt=0), name="orders_line_cartons_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.product_id} × {self.cartons}"
+
+
+class MonthlySalesFact(models.Model):
+    """A customer's purchases in one calendar month, from its placed and delivered orders.
+
+    Kept right by the order services whenever an order arrives, changes or is cancelled, and
+    rebuilt from scratch by `rebuild_sales_facts`. Product attributes (price class, key brand,
+    new product, tar) are read as they are now: changing them rebuilds the facts.
+    """
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="sales_facts",
+        db_index=False,  # served by orders_fact_customer_month_uniq
+    )
+    month = models.DateField(_("month"))
+    cartons = models.PositiveIntegerField(_("cartons"))
+    amount = models.DecimalField(_("amount"), **_money)
+    orders = models.PositiveIntegerField(_("orders"))
+    lines = models.PositiveIntegerField(_("lines"))
+    class_1_cartons = models.PositiveIntegerField(_("class 1 cartons"))
+    class_2_cartons = models.PositiveIntegerField(_("class 2 cartons"))
+    class_3_cartons = models.PositiveIntegerField(_("class 3 cartons"))
+    class_4_cartons = models.PositiveIntegerField(_("class 4 cartons"))
+    class_5_cartons = models.PositiveIntegerField(_("class 5 cartons"))
+    key_brand_cartons = models.PositiveIntegerField(_("key-brand cartons"))
+    new_product_cartons = models.PositiveIntegerField(_("new-product cartons"))
+    low_tar_cartons = models.PositiveIntegerField(_("low-tar cartons"))
+    electronic_orders = models.PositiveIntegerField(_("e-settled orders"))
+    electronic_amount = models.DecimalField(_("e-settled amount"), **_money)
+    first_order_date = models.DateField(_("first order date"))
+    last_order_date = models.DateField(_("last order date"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_paths = ScopePaths(area="customer__area", owner="customer__account_manager")
+
+    class Meta:
+        verbose_name = _("monthly sales fact")
+        verbose_name_plural = _("monthly sales facts")
+        ordering = ["customer", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "month"], name="orders_fact_customer_month_uniq"
+            ),
+        ]
+        indexes = [models.Index(fields=["month"], name="orders_fact_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.month:%Y-%m}"
+
+    @property
+    def average_price(self) -> Decimal | None:
+        """Amount per carton (单条值)."""
+        return (self.amount / self.cartons).quantize(Decimal("0.01")) if self.cartons else None
+
+    @property
+    def e_settlement_share(self) -> Decimal | None:
+        """Share of the amount settled electronically (0-1)."""
+        if not self.amount:
+            return None
+        return (self.electronic_amount / self.amount).quantize(Decimal("0.0001"))
+
+    def class_cartons(self) -> list[int]:
+        return [getattr(self, f"class_{n}_cartons") for n in range(1, 6)]
+
+
+FACT_CLASS_FIELDS = [f"class_{n}_cartons" for n in range(1, 6)]

@@ -1,0 +1,831 @@
+"""Writes of products, orders and the monthly sales facts derived from them.
+
+Order sync is the hot path (1,000 orders × 20 lines per request), so it is set-based:
+codes are resolved in two queries per batch, new orders are inserted with one
+`INSERT … ON CONFLICT DO NOTHING RETURNING` per chunk, existing ones are locked in key
+order and compared by content hash, lines go in with COPY on PostgreSQL, and the facts of
+the touched (customer, month) pairs are recomputed with one INSERT … SELECT. Uniqueness
+comes from the database constraint on (source, external_id), never from look-ups.
+
+Concurrency (PostgreSQL, READ COMMITTED): an INSERT that meets another transaction's
+uncommitted row waits for it, then sees it committed; existing rows are locked
+(`SELECT … FOR UPDATE`, sorted) before they are compared, so two syncs of the same order
+serialise and the later one sees the earlier one's lines. Facts are recomputed after the
+customers' `CustomerSystem` rows are locked (sorted), so the aggregate runs on a snapshot
+that includes every committed order of those customers: no lost update.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.choices import AuditAction
+from crm.exceptions import DomainError
+from crm.models import AuditEntry
+from crm.services import Actor, audit_build
+from customers.models import Customer, CustomerSystem
+from orders.choices import OrderStatus, PaymentMethod
+from orders.models import MonthlySalesFact, Order, OrderLine, OrdersConfig, Product
+from orders.sync import CleanOrder, ItemError, clean_order, money, text
+
+log = logging.getLogger(__name__)
+
+MAX_ORDERS_PER_SYNC = 1000
+MAX_PRODUCTS_PER_SYNC = 1000
+# Rows per INSERT statement: 15 parameters each stays far below PostgreSQL's 65,535 limit.
+_INSERT_CHUNK = 1000
+# (customer, month) pairs per facts statement: keeps the VALUES list and the plan small.
+_FACT_KEYS_CHUNK = 2000
+_DEADLOCK_RETRIES = 3
+
+Key = tuple[int, dt.date]  # (customer_id, month)
+
+
+# --- reports ---------------------------------------------------------------------------
+
+
+@dataclass
+class SyncReport:
+    """What a sync did: counts and the items refused (index, key, errors by field)."""
+
+    key_name: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def refuse(self, index: int, key: Any, errors: Mapping[str, list[str]]) -> None:
+        key = None if key is None or isinstance(key, dict | list) else str(key)
+        self.errors.append({"index": index, self.key_name: key, "errors": dict(errors)})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "errors": sorted(self.errors, key=lambda e: e["index"]),
+        }
+
+
+# --- settings --------------------------------------------------------------------------
+
+CONFIG_FIELDS = (
+    "class_1_min",
+    "class_2_min",
+    "class_3_min",
+    "class_4_min",
+    "low_tar_max_mg",
+    "purchase_window_months",
+)
+
+
+@transaction.atomic
+def orders_config_update(*, data: Mapping[str, Any], actor: Actor) -> OrdersConfig:
+    """Changes the order settings; re-derives product price classes and refreshes what
+    depends on them (facts, purchase figures) in the background. Audited per field."""
+    config = OrdersConfig.objects.select_for_update().get(pk=OrdersConfig.current().pk)
+    errors: dict[str, list[str]] = {}
+    new: dict[str, Any] = {}
+    for name in CONFIG_FIELDS:
+        value = data.get(name, getattr(config, name))
+        try:
+            if name == "purchase_window_months":
+                if isinstance(value, bool) or not str(value).strip().isdigit():
+                    raise ValueError(_("Expected a whole number."))
+                value = int(value)
+                if not 1 <= value <= 36:
+                    raise ValueError(_("Between 1 and 36 months."))
+            elif name == "low_tar_max_mg":
+                value = money(value, maximum=Decimal("99.9"), places=1)
+            else:
+                value = money(value)
+                if value <= 0:
+                    raise ValueError(_("Must be more than 0."))
+        except ValueError as exc:
+            errors[name] = [str(exc)]
+        new[name] = value
+    if not errors:
+        bands = [new[f"class_{n}_min"] for n in range(1, 5)]
+        for n in range(1, 4):
+            if bands[n - 1] <= bands[n]:
+                errors[f"class_{n}_min"] = [
+                    _("Class %(a)d must start above class %(b)d.") % {"a": n, "b": n + 1}
+                ]
+    if errors:
+        raise DomainError(_("Check the highlighted settings."), errors=errors)
+
+    changes = {
+        name: (str(getattr(config, name)), str(value))
+        for name, value in new.items()
+        if getattr(config, name) != value
+    }
+    if not changes:
+        return config
+    for name, value in new.items():
+        setattr(config, name, value)
+    config.updated_at = timezone.now()
+    config.updated_by = actor.user
+    config.save()
+    AuditEntry.objects.bulk_create(
+        audit_build(actor=actor, obj=config, action=AuditAction.UPDATE, changes=changes)
+    )
+    reclassified = products_reclassify(config=config)
+    if reclassified or "low_tar_max_mg" in changes:
+        _enqueue_facts_rebuild()
+    elif "purchase_window_months" in changes:
+        _enqueue_purchase_refresh()
+    return config
+
+
+def products_reclassify(*, config: OrdersConfig) -> int:
+    """Sets every product's price class from the current bands; returns how many changed."""
+    changed = []
+    for product in Product.objects.only("id", "wholesale_price", "price_class"):
+        price_class = config.price_class_for(product.wholesale_price)
+        if price_class != product.price_class:
+            product.price_class = price_class
+            changed.append(product)
+    Product.objects.bulk_update(changed, ["price_class"], batch_size=500)
+    return len(changed)
+
+
+# --- products --------------------------------------------------------------------------
+
+_PRODUCT_FIELDS = (
+    "name",
+    "brand",
+    "manufacturer",
+    "wholesale_price",
+    "tar_mg",
+    "is_key_brand",
+    "is_new_product",
+    "active",
+)
+# A change of these changes what the monthly facts count.
+_FACT_PRODUCT_FIELDS = frozenset({"price_class", "tar_mg", "is_key_brand", "is_new_product"})
+
+
+def _clean_product(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise ItemError({"non_field_errors": [_("Each product must be a JSON object.")]})
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    parsers: dict[str, Callable[[Any], Any]] = {
+        "code": lambda v: text(v, max_length=32),
+        "name": lambda v: text(v, max_length=100),
+        "wholesale_price": money,
+        "brand": lambda v: text(v, max_length=50, required=False),
+        "manufacturer": lambda v: text(v, max_length=100, required=False),
+        "tar_mg": lambda v: (
+            None if v in (None, "") else money(v, maximum=Decimal("99.9"), places=1)
+        ),
+        "is_key_brand": _strict_bool,
+        "is_new_product": _strict_bool,
+        "active": _strict_bool,
+    }
+    for name, parse in parsers.items():
+        # Left out: the required three are errors; the others keep their value.
+        if name not in raw and name not in ("code", "name", "wholesale_price"):
+            continue
+        try:
+            clean[name] = parse(raw.get(name))
+        except ValueError as exc:
+            errors[name] = [str(exc)]
+    if errors:
+        raise ItemError(errors)
+    return clean
+
+
+def _strict_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(_("Expected true or false."))
+    return value
+
+
+def product_upsert_many(*, rows: Sequence[Any], actor: Actor) -> SyncReport:
+    """Creates or updates products by code. A bad item is reported, the others stored;
+    a replay changes nothing. Audited per field. Facts are rebuilt (in the background) when a
+    product's price class, tar or flags changed."""
+    try:
+        with transaction.atomic():
+            return _product_upsert(rows, actor)
+    except IntegrityError:
+        # A concurrent sync created one of these codes first; run again, now as updates.
+        with transaction.atomic():
+            return _product_upsert(rows, actor)
+
+
+def _product_upsert(rows: Sequence[Any], actor: Actor) -> SyncReport:
+    report = SyncReport(key_name="code")
+    config = OrdersConfig.current()
+    clean: list[tuple[int, dict[str, Any]]] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(rows):
+        try:
+            item = _clean_product(raw)
+        except ItemError as exc:
+            report.refuse(index, raw.get("code") if isinstance(raw, Mapping) else None, exc.errors)
+            continue
+        if item["code"] in seen:
+            report.refuse(
+                index,
+                item["code"],
+                {"code": [_("Also at index %(i)d of this request.") % {"i": seen[item["code"]]}]},
+            )
+            continue
+        seen[item["code"]] = index
+        clean.append((index, item))
+
+    existing = {p.code: p for p in Product.objects.select_for_update().filter(code__in=seen)}
+    now = timezone.now()
+    creates: list[Product] = []
+    updates: list[Product] = []
+    audits: list[AuditEntry] = []
+    facts_stale = False
+    for _index, item in clean:
+        product = existing.get(item["code"])
+        if product is None:
+            product = Product(code=item["code"], created_at=now, updated_at=now)
+            for name in _PRODUCT_FIELDS:
+                if name in item:
+                    setattr(product, name, item[name])
+            product.price_class = config.price_class_for(product.wholesale_price)
+            creates.append(product)
+            report.created += 1
+            continue
+        changes = {}
+        for name in _PRODUCT_FIELDS:
+            if name in item and getattr(product, name) != item[name]:
+                changes[name] = (getattr(product, name), item[name])
+                setattr(product, name, item[name])
+        price_class = config.price_class_for(product.wholesale_price)
+        if price_class != product.price_class:
+            changes["price_class"] = (product.price_class, price_class)
+            product.price_class = price_class
+        if not changes:
+            report.unchanged += 1
+            continue
+        facts_stale = facts_stale or bool(_FACT_PRODUCT_FIELDS & changes.keys())
+        product.updated_at = now
+        updates.append(product)
+        audits += audit_build(
+            actor=actor,
+            obj=product,
+            action=AuditAction.UPDATE,
+            changes={k: (_jsonable(old), _jsonable(new)) for k, (old, new) in changes.items()},
+        )
+        report.updated += 1
+    Product.objects.bulk_create(creates, batch_size=500)
+    for product in creates:
+        audits += audit_build(
+            actor=actor,
+            obj=product,
+            action=AuditAction.CREATE,
+            snapshot={
+                name: _jsonable(getattr(product, name))
+                for name in ("code", *_PRODUCT_FIELDS, "price_class")
+            },
+        )
+    Product.objects.bulk_update(updates, [*_PRODUCT_FIELDS, "price_class", "updated_at"])
+    AuditEntry.objects.bulk_create(audits, batch_size=500)
+    if facts_stale:
+        _enqueue_facts_rebuild()
+    return report
+
+
+def _jsonable(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+# --- orders ----------------------------------------------------------------------------
+
+
+def order_sync_many(
+    *,
+    rows: Sequence[Any],
+    source: str,
+    actor: Actor,
+    refresh_facts: bool = True,
+    touched: set[Key] | None = None,
+    dry_run: bool = False,
+) -> SyncReport:
+    """Creates, replaces or leaves alone orders by (source, external_id).
+
+    Each order is all-or-nothing: a bad one is reported (`errors`, by index) and the others
+    are stored, in one transaction. A replay reports every order unchanged and writes
+    nothing; a changed order replaces its lines. With `refresh_facts` the monthly facts and
+    purchase figures of the touched customers are brought up to date in the same
+    transaction; otherwise the touched (customer, month) pairs are added to `touched` for
+    the caller to refresh later (the backfill command does that once at the end).
+    `dry_run` checks and counts what would happen, and writes nothing.
+    """
+    report = SyncReport(key_name="external_id")
+    valid = _clean_orders(rows, report)
+    if not valid:
+        return report
+    if dry_run:
+        hashes = dict(
+            Order.objects.filter(
+                source=source, external_id__in=[o.external_id for o in valid]
+            ).values_list("external_id", "content_hash")
+        )
+        for order in valid:
+            known = hashes.get(order.external_id)
+            if known is None:
+                report.created += 1
+            elif known == order.content_hash:
+                report.unchanged += 1
+            else:
+                report.updated += 1
+        return report
+    for attempt in range(1, _DEADLOCK_RETRIES + 1):
+        try:
+            with transaction.atomic():
+                outcome = _store_orders(valid, source=source, actor=actor)
+                if refresh_facts:
+                    sales_facts_refresh(keys=outcome.keys)
+                elif touched is not None:
+                    touched.update(outcome.keys)
+            break
+        except OperationalError as exc:
+            # Two syncs locking the same orders in different orders: PostgreSQL aborts one
+            # (deadlock_detected); nothing of it stuck, so it is run again.
+            if getattr(getattr(exc, "__cause__", None), "sqlstate", None) != "40P01":
+                raise
+            if attempt == _DEADLOCK_RETRIES:
+                raise
+            log.warning("Order sync deadlocked; retrying (attempt %d)", attempt)
+    report.created += outcome.created
+    report.updated += outcome.updated
+    report.unchanged += outcome.unchanged
+    return report
+
+
+def _clean_orders(rows: Sequence[Any], report: SyncReport) -> list[CleanOrder]:
+    customer_codes, product_codes = set(), set()
+    for raw in rows:
+        if isinstance(raw, Mapping):
+            if isinstance(raw.get("customer_code"), str):
+                customer_codes.add(raw["customer_code"].strip())
+            lines = raw.get("lines")
+            for line in lines if isinstance(lines, list) else ():
+                if isinstance(line, Mapping) and isinstance(line.get("product_code"), str):
+                    product_codes.add(line["product_code"].strip())
+    customers = dict(
+        Customer.objects.filter(customer_code__in=customer_codes).values_list("customer_code", "id")
+    )
+    products = dict(Product.objects.filter(code__in=product_codes).values_list("code", "id"))
+    valid: list[CleanOrder] = []
+    first_index: dict[str, int] = {}
+    for index, raw in enumerate(rows):
+        try:
+            order = clean_order(raw, index=index, customers=customers, products=products)
+        except ItemError as exc:
+            report.refuse(
+                index, raw.get("external_id") if isinstance(raw, Mapping) else None, exc.errors
+            )
+            continue
+        if order.external_id in first_index:
+            report.refuse(
+                index,
+                order.external_id,
+                {
+                    "external_id": [
+                        _("This order is also at index %(i)d of this request.")
+                        % {"i": first_index[order.external_id]}
+                    ]
+                },
+            )
+            continue
+        first_index[order.external_id] = index
+        valid.append(order)
+    return valid
+
+
+@dataclass
+class _Outcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    keys: set[Key] = field(default_factory=set)
+
+
+_ORDER_COLUMNS = (
+    "source",
+    "external_id",
+    "customer_id",
+    "order_date",
+    "month",
+    "status",
+    "payment_method",
+    "paid_on_time",
+    "payment_date",
+    "cartons",
+    "amount",
+    "line_count",
+    "content_hash",
+    "created_at",
+    "updated_at",
+)
+
+
+def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Outcome:
+    outcome = _Outcome()
+    now = timezone.now()
+    # Key order everywhere, so two syncs lock shared orders in the same order.
+    valid = sorted(valid, key=lambda o: o.external_id)
+    by_external_id = {o.external_id: o for o in valid}
+
+    # 1. New orders: inserted; those that exist (or that a concurrent sync inserts first)
+    #    are skipped here and handled as existing below.
+    created_ids: dict[str, int] = {}
+    table = Order._meta.db_table
+    placeholders = "(" + ", ".join(["%s"] * len(_ORDER_COLUMNS)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(valid), _INSERT_CHUNK):
+            chunk = valid[start : start + _INSERT_CHUNK]
+            params: list[Any] = []
+            for o in chunk:
+                params += [
+                    source,
+                    o.external_id,
+                    o.customer_id,
+                    o.order_date,
+                    o.month,
+                    o.status,
+                    o.payment_method,
+                    o.paid_on_time,
+                    o.payment_date,
+                    o.cartons,
+                    o.amount,
+                    len(o.lines),
+                    o.content_hash,
+                    now,
+                    now,
+                ]
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(_ORDER_COLUMNS)}) "  # noqa: S608 - names are ours
+                f"VALUES {', '.join([placeholders] * len(chunk))} "
+                "ON CONFLICT (source, external_id) DO NOTHING RETURNING id, external_id",
+                params,
+            )
+            created_ids.update((external_id, pk) for pk, external_id in cursor.fetchall())
+
+    # 2. Existing orders: locked, compared by content hash, replaced when they differ.
+    existing_keys = [o.external_id for o in valid if o.external_id not in created_ids]
+    existing = {
+        row[1]: row
+        for row in Order.objects.select_for_update()
+        .filter(source=source, external_id__in=existing_keys)
+        .order_by("external_id")
+        .values_list(
+            "id",
+            "external_id",
+            "content_hash",
+            "customer_id",
+            "month",
+            "status",
+            "cartons",
+            "amount",
+            "order_date",
+        )
+    }
+    changed: list[tuple[CleanOrder, tuple]] = []
+    for external_id in existing_keys:
+        row = existing[external_id]
+        order = by_external_id[external_id]
+        if row[2] == order.content_hash:
+            outcome.unchanged += 1
+        else:
+            changed.append((order, row))
+
+    line_orders: list[tuple[int, CleanOrder]] = [
+        (pk, by_external_id[external_id]) for external_id, pk in created_ids.items()
+    ]
+    if changed:
+        _replace_orders(changed, source=source, actor=actor, now=now)
+        line_orders += [(row[0], order) for order, row in changed]
+        outcome.keys.update((row[3], row[4]) for _order, row in changed)
+    _insert_lines(line_orders)
+    outcome.created = len(created_ids)
+    outcome.updated = len(changed)
+    outcome.keys.update((o.customer_id, o.month) for _pk, o in line_orders)
+    return outcome
+
+
+def _replace_orders(
+    changed: list[tuple[CleanOrder, tuple]], *, source: str, actor: Actor, now
+) -> None:
+    updates = []
+    audits: list[AuditEntry] = []
+    content_type = ContentType.objects.get_for_model(Order)
+    for order, row in changed:
+        pk, external_id, _hash, customer_id, _month, status, cartons, amount, order_date = row
+        updates.append(
+            Order(
+                id=pk,
+                customer_id=order.customer_id,
+                order_date=order.order_date,
+                month=order.month,
+                status=order.status,
+                payment_method=order.payment_method,
+                paid_on_time=order.paid_on_time,
+                payment_date=order.payment_date,
+                cartons=order.cartons,
+                amount=order.amount,
+                line_count=len(order.lines),
+                content_hash=order.content_hash,
+                updated_at=now,
+            )
+        )
+        old = {
+            "status": status,
+            "order_date": order_date.isoformat(),
+            "cartons": cartons,
+            "amount": str(amount),
+        }
+        new = {
+            "status": order.status,
+            "order_date": order.order_date.isoformat(),
+            "cartons": order.cartons,
+            "amount": str(order.amount),
+        }
+        if customer_id != order.customer_id:
+            old["customer_id"], new["customer_id"] = customer_id, order.customer_id
+        audits.append(
+            AuditEntry(
+                actor=actor.user,
+                actor_label=actor.label[:150],
+                source=actor.source,
+                content_type=content_type,
+                object_id=str(pk),
+                object_repr=f"{source} {external_id}"[:200],
+                action=AuditAction.UPDATE,
+                field="order",
+                old_value=old,
+                new_value=new,
+                created_at=now,
+            )
+        )
+    Order.objects.bulk_update(
+        updates,
+        [
+            "customer_id",
+            "order_date",
+            "month",
+            "status",
+            "payment_method",
+            "paid_on_time",
+            "payment_date",
+            "cartons",
+            "amount",
+            "line_count",
+            "content_hash",
+            "updated_at",
+        ],
+        batch_size=500,
+    )
+    OrderLine.objects.filter(order_id__in=[row[0] for _order, row in changed]).delete()
+    AuditEntry.objects.bulk_create(audits, batch_size=500)
+
+
+_LINE_COLUMNS = ("order_id", "month", "product_id", "cartons", "unit_price", "amount")
+
+
+def _insert_lines(line_orders: Iterable[tuple[int, CleanOrder]]) -> None:
+    rows = (
+        (pk, order.month, product_id, cartons, unit_price, amount)
+        for pk, order in line_orders
+        for product_id, cartons, unit_price, amount in order.lines
+    )
+    table = OrderLine._meta.db_table
+    if connection.vendor == "postgresql":
+        # COPY: ~10× faster than INSERT for thousands of rows (see bench/bench_order_sync.py).
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            with raw.copy(f"COPY {table} ({', '.join(_LINE_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    OrderLine.objects.bulk_create(
+        (OrderLine(**dict(zip(_LINE_COLUMNS, row, strict=True))) for row in rows),
+        batch_size=2000,
+    )
+
+
+# --- monthly sales facts ---------------------------------------------------------------
+
+_COUNTED = tuple(OrderStatus.counted())
+_ELECTRONIC = PaymentMethod.ELECTRONIC.value
+
+_FACT_COLUMNS = (
+    "customer_id",
+    "month",
+    "cartons",
+    "amount",
+    "orders",
+    "lines",
+    "class_1_cartons",
+    "class_2_cartons",
+    "class_3_cartons",
+    "class_4_cartons",
+    "class_5_cartons",
+    "key_brand_cartons",
+    "new_product_cartons",
+    "low_tar_cartons",
+    "electronic_orders",
+    "electronic_amount",
+    "first_order_date",
+    "last_order_date",
+)
+
+
+def _facts_sql(where: str) -> str:
+    """INSERT … SELECT of the facts of the orders matching `where` (over alias o).
+
+    Order-level figures (cartons, amount, lines, e-settlement, dates) come from the order
+    rows, which carry their totals; only the per-product splits read the lines.
+    """
+    fact, order, line, product = (
+        MonthlySalesFact._meta.db_table,
+        Order._meta.db_table,
+        OrderLine._meta.db_table,
+        Product._meta.db_table,
+    )
+    counted = ", ".join(f"'{status}'" for status in _COUNTED)
+    classes = ", ".join(
+        f"SUM(CASE WHEN p.price_class = {n} THEN l.cartons ELSE 0 END) AS c{n}" for n in range(1, 6)
+    )
+    return f"""
+        INSERT INTO {fact} ({", ".join(_FACT_COLUMNS)})
+        SELECT o_agg.customer_id, o_agg.month, o_agg.cartons, o_agg.amount, o_agg.orders,
+               o_agg.lines, l_agg.c1, l_agg.c2, l_agg.c3, l_agg.c4, l_agg.c5, l_agg.kb,
+               l_agg.np, l_agg.lt, o_agg.e_orders, o_agg.e_amount, o_agg.first_date,
+               o_agg.last_date
+        FROM (
+            SELECT o.customer_id, o.month, SUM(o.cartons) AS cartons, SUM(o.amount) AS amount,
+                   COUNT(*) AS orders, SUM(o.line_count) AS lines,
+                   SUM(CASE WHEN o.payment_method = '{_ELECTRONIC}' THEN 1 ELSE 0 END) AS e_orders,
+                   SUM(CASE WHEN o.payment_method = '{_ELECTRONIC}' THEN o.amount ELSE 0 END)
+                       AS e_amount,
+                   MIN(o.order_date) AS first_date, MAX(o.order_date) AS last_date
+            FROM {order} o
+            WHERE o.status IN ({counted}) AND {where}
+            GROUP BY o.customer_id, o.month
+        ) o_agg
+        JOIN (
+            SELECT o.customer_id, o.month, {classes},
+                   SUM(CASE WHEN p.is_key_brand THEN l.cartons ELSE 0 END) AS kb,
+                   SUM(CASE WHEN p.is_new_product THEN l.cartons ELSE 0 END) AS np,
+                   SUM(CASE WHEN p.tar_mg <= %s THEN l.cartons ELSE 0 END) AS lt
+            FROM {order} o
+            JOIN {line} l ON l.order_id = o.id
+            JOIN {product} p ON p.id = l.product_id
+            WHERE o.status IN ({counted}) AND {where}
+            GROUP BY o.customer_id, o.month
+        ) l_agg ON l_agg.customer_id = o_agg.customer_id AND l_agg.month = o_agg.month
+    """  # noqa: S608 - table names and statuses are ours; values are parameters
+
+
+def sales_facts_refresh(*, keys: Iterable[Key]) -> int:
+    """Recomputes the facts of the given (customer, month) pairs and the purchase figures of
+    their customers. Call inside the transaction that changed the orders."""
+    keys = sorted(set(keys))
+    if not keys:
+        return 0
+    customer_ids = sorted({customer_id for customer_id, _month in keys})
+    # Lock the customers' system rows (sorted): a concurrent sync of the same customers waits
+    # here, and its aggregate, run after we commit, sees our lines.
+    list(
+        CustomerSystem.objects.select_for_update()
+        .filter(customer_id__in=customer_ids)
+        .order_by("customer_id")
+        .values_list("customer_id", flat=True)
+    )
+    low_tar = OrdersConfig.current().low_tar_max_mg
+    written = 0
+    table = MonthlySalesFact._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), _FACT_KEYS_CHUNK):
+            chunk = keys[start : start + _FACT_KEYS_CHUNK]
+            values = ", ".join(["(%s, %s)"] * len(chunk))
+            flat = [value for key in chunk for value in key]
+            cursor.execute(
+                f"DELETE FROM {table} WHERE (customer_id, month) IN (VALUES {values})",  # noqa: S608
+                flat,
+            )
+            where = f"(o.customer_id, o.month) IN (VALUES {values})"
+            cursor.execute(_facts_sql(where), [*flat, low_tar, *flat])
+            written += cursor.rowcount
+    purchase_figures_refresh(customer_ids=customer_ids)
+    return written
+
+
+@transaction.atomic
+def sales_facts_rebuild(*, customer_ids: Sequence[int] | None = None) -> int:
+    """Rebuilds the monthly facts from the orders, for everyone or some customers, and then
+    the purchase figures. Returns the number of fact rows written."""
+    table = MonthlySalesFact._meta.db_table
+    low_tar = OrdersConfig.current().low_tar_max_mg
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The whole aggregate in memory: a hash aggregate instead of sorting on disk.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+        if customer_ids is None:
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+            cursor.execute(_facts_sql("1 = 1"), [low_tar])
+            written = cursor.rowcount
+        else:
+            written = 0
+            ids = sorted(set(customer_ids))
+            for start in range(0, len(ids), _FACT_KEYS_CHUNK):
+                chunk = ids[start : start + _FACT_KEYS_CHUNK]
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE customer_id IN ({marks})",  # noqa: S608
+                    chunk,
+                )
+                where = f"o.customer_id IN ({marks})"
+                cursor.execute(_facts_sql(where), [*chunk, low_tar, *chunk])
+                written += cursor.rowcount
+    purchase_figures_refresh(customer_ids=customer_ids)
+    return written
+
+
+def purchase_figures_refresh(
+    *, customer_ids: Sequence[int] | None = None, today: dt.date | None = None
+) -> int:
+    """Writes the customers' system-generated purchase figures from their monthly facts:
+    quantity, amount, average price and e-settlement rate over the purchase window (the
+    current month and the months before it), and the latest order date. Returns rows updated.
+
+    CustomerSystem holds what jobs and order sync compute; this set-based UPDATE is the one
+    place the purchase figures are written (a daily task keeps the window current).
+    """
+    today = today or timezone.localdate()
+    months = OrdersConfig.current().purchase_window_months
+    start = _add_months(today.replace(day=1), -(months - 1))
+    system, fact = CustomerSystem._meta.db_table, MonthlySalesFact._meta.db_table
+
+    def window(expression: str) -> str:
+        return (
+            f"(SELECT {expression} FROM {fact} f "  # noqa: S608
+            f"WHERE f.customer_id = {system}.customer_id AND f.month >= %s)"
+        )
+
+    # "* 1.0": SQLite stores whole amounts as integers and would divide them as integers.
+    average = "CASE WHEN SUM(f.cartons) > 0 THEN ROUND(SUM(f.amount) * 1.0 / SUM(f.cartons), 2) END"
+    e_share = (
+        "CASE WHEN SUM(f.amount) > 0 "
+        "THEN ROUND(SUM(f.electronic_amount) * 1.0 / SUM(f.amount), 4) END"
+    )
+    sql = f"""
+        UPDATE {system} SET
+            purchase_quantity = COALESCE({window("SUM(f.cartons)")}, 0),
+            purchase_amount = COALESCE({window("SUM(f.amount)")}, 0),
+            average_price = {window(average)},
+            e_settlement_rate = {window(e_share)},
+            last_order_date = (SELECT MAX(f.last_order_date) FROM {fact} f
+                               WHERE f.customer_id = {system}.customer_id),
+            computed_at = %s
+    """  # noqa: S608
+    params: list[Any] = [start, start, start, start, timezone.now()]
+    updated = 0
+    with connection.cursor() as cursor:
+        if customer_ids is None:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+        ids = sorted(set(customer_ids))
+        for chunk_start in range(0, len(ids), _FACT_KEYS_CHUNK):
+            chunk = ids[chunk_start : chunk_start + _FACT_KEYS_CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"{sql} WHERE customer_id IN ({marks})", [*params, *chunk])
+            updated += cursor.rowcount
+    return updated
+
+
+def _add_months(month: dt.date, delta: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + delta
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _enqueue_facts_rebuild() -> None:
+    from orders.tasks import sales_facts_rebuild_task
+
+    transaction.on_commit(sales_facts_rebuild_task.delay)
+
+
+def _enqueue_purchase_refresh() -> None:
+    from orders.tasks import purchase_figures_refresh_task
+
+    transaction.on_commit(purchase_figures_refresh_task.delay)
