@@ -8,7 +8,12 @@ def navigation(request: HttpRequest) -> dict:
     items = nav_items_for(request.user)
     path = request.path
     active = max(
-        (item for item in items if path.startswith(item.url)),
+        # "/" is a prefix of every path: Home is marked on the home page only.
+        (
+            item
+            for item in items
+            if path == item.url or (item.url != "/" and path.startswith(item.url))
+        ),
         key=lambda item: len(item.url),
         default=None,
     )

@@ -32,8 +32,10 @@ class NavItem:
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Home"), "home", "house", PEOPLE),
     NavItem(_("Customers"), "customers:list", "shop-window", PEOPLE),
+    NavItem(_("Orders"), "orders:list", "receipt", PEOPLE),
     NavItem(_("Change requests"), "customers:change_requests", "inbox", PEOPLE),
     NavItem(_("Areas & team"), "crm:area_list", "diagram-3", PEOPLE),
+    NavItem(_("Products"), "orders:products", "box-seam", frozenset({Role.ADMINISTRATOR})),
     NavItem(_("API documentation"), "api:docs", "braces", frozenset({Role.ADMINISTRATOR})),
     NavItem(_("Administration"), "admin:index", "gear", frozenset({Role.ADMINISTRATOR})),
 )

@@ -23,8 +23,10 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
     path("", include(crm_patterns)),
     path("customers/", include("customers.urls")),
+    path("orders/", include("orders.urls")),
     path("api/v1/", include("crm.api.urls")),
     path("api/v1/", include("customers.api.urls")),
+    path("api/v1/", include("orders.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

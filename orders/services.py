@@ -689,7 +689,7 @@ def _facts_sql(where: str) -> str:
                    SUM(CASE WHEN p.is_new_product THEN l.cartons ELSE 0 END) AS np,
                    SUM(CASE WHEN p.tar_mg <= %s THEN l.cartons ELSE 0 END) AS lt
             FROM {order} o
-            JOIN {line} l ON l.order_id = o.id
+            JOIN {line} l ON l.order_id = o.id AND l.month = o.month
             JOIN {product} p ON p.id = l.product_id
             WHERE o.status IN ({counted}) AND {where}
             GROUP BY o.customer_id, o.month

@@ -14,7 +14,7 @@ def nav_links(response) -> list[str]:
     return [line.split('href="')[1].split('"')[0] for line in nav.splitlines() if 'href="' in line]
 
 
-FIELD_PAGES = ["/customers/", "/customers/change-requests/", "/areas/"]
+FIELD_PAGES = ["/customers/", "/orders/", "/customers/change-requests/", "/areas/"]
 
 
 @pytest.mark.parametrize(
@@ -23,7 +23,7 @@ FIELD_PAGES = ["/customers/", "/customers/change-requests/", "/areas/"]
         (Role.ACCOUNT_MANAGER, ["/", *FIELD_PAGES]),
         (Role.SUPERVISOR, ["/", *FIELD_PAGES]),
         (Role.LICENSE_OFFICER, ["/", *FIELD_PAGES]),
-        (Role.ADMINISTRATOR, ["/", *FIELD_PAGES, "/api/v1/docs/", "/admin/"]),
+        (Role.ADMINISTRATOR, ["/", *FIELD_PAGES, "/orders/products/", "/api/v1/docs/", "/admin/"]),
     ],
 )
 def test_navigation_fits_the_role(client, make_user, areas, role, expected):

@@ -1,0 +1,168 @@
+"""Reads on products, orders and the monthly sales facts; orders always through the scope rule."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from orders.choices import PriceClass
+from orders.filtersets import OrderFilterSet, ProductFilterSet
+from orders.models import FACT_CLASS_FIELDS, MonthlySalesFact, Order, OrderLine, Product
+
+if TYPE_CHECKING:
+    from crm.models import User
+    from customers.models import Customer
+
+RECENT_ORDERS = 10
+_CENT = Decimal("0.01")
+_TENTH = Decimal("0.1")
+
+
+def product_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Product]:
+    """Every product, filtered and sorted by ProductFilterSet. Products are not scoped: the
+    catalogue is the same for everyone (the pages decide who may see it)."""
+    qs = Product.objects.all()
+    filterset = ProductFilterSet(filters or {}, queryset=qs)
+    # An invalid filter value filters nothing rather than failing the page.
+    qs = filterset.qs if filterset.is_valid() else qs
+    # code last, so rows with equal sort values keep their page.
+    return qs.order_by(*qs.query.order_by, "code")
+
+
+def order_list(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Order]:
+    """Orders of the customers `user` may see, filtered by OrderFilterSet, newest first."""
+    qs = Order.objects.visible_to(user).select_related("customer")
+    filterset = OrderFilterSet(filters or {}, queryset=qs)
+    qs = filterset.qs if filterset.is_valid() else qs
+    return qs.order_by("-order_date", "-id")
+
+
+def order_get(*, user: User, pk: int) -> Order:
+    """One order with its customer; 404 when it does not exist or lies outside the scope."""
+    order = Order.objects.visible_to(user).select_related("customer").filter(pk=pk).first()
+    if order is None:
+        raise Http404
+    return order
+
+
+def order_lines(*, order: Order) -> QuerySet[OrderLine]:
+    """The lines of `order` with their products, by product code."""
+    return (
+        OrderLine.objects.filter(order=order)
+        .select_related("product")
+        .order_by("product__code", "id")
+    )
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _months_back(month: date, n: int) -> date:
+    """The first day of the month `n` months before `month` (a first day itself)."""
+    index = month.year * 12 + month.month - 1 - n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _percent(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(_TENTH)
+
+
+def customer_sales_summary(
+    *, customer: Customer, months: int = 12, today: date | None = None
+) -> dict[str, Any]:
+    """The customer page's sales figures, from the monthly facts and the latest orders.
+
+    The caller has reached `customer` through the scope rule (`customers.selectors.
+    customer_get`), so its orders and facts are the user's to see. Two queries.
+
+    Returns::
+
+        {
+          "months": 12, "start": date, "end": date,      # first days of the first/last month
+          "monthly": [{"month": date, "cartons": int, "amount": Decimal, "orders": int}, ...],
+                     # exactly `months` entries, oldest first, ending with today's month;
+                     # zeros for months without a fact
+          "class_mix": [{"price_class": 1, "label": "Class 1", "cartons": int,
+                         "share": Decimal | None}, ...],   # classes 1..5, share in percent
+          "totals": {"cartons": int, "amount": Decimal, "orders": int,
+                     "average_price": Decimal | None,       # amount / cartons
+                     "e_settlement_share": Decimal | None}, # percent of the amount
+          "recent_orders": [Order, ...],   # the last 10, any status (`line_count` on each)
+          "has_orders": bool,              # the customer has any order at all
+          "has_sales": bool,               # some cartons were bought in the window
+          "chart": {"labels": ["2025-01", ...], "cartons": [int], "amount": [float],
+                    "class_labels": [str], "class_cartons": [int]},   # for json_script
+        }
+    """
+    end = _month_start(today or timezone.localdate())
+    start = _months_back(end, months - 1)
+    facts = {
+        fact.month: fact
+        for fact in MonthlySalesFact.objects.filter(
+            customer=customer, month__gte=start, month__lte=end
+        )
+    }
+    recent_orders = list(
+        Order.objects.filter(customer=customer).order_by("-order_date", "-id")[:RECENT_ORDERS]
+    )
+
+    monthly = []
+    for n in range(months - 1, -1, -1):
+        month = _months_back(end, n)
+        fact = facts.get(month)
+        monthly.append(
+            {
+                "month": month,
+                "cartons": fact.cartons if fact else 0,
+                "amount": fact.amount if fact else Decimal("0.00"),
+                "orders": fact.orders if fact else 0,
+            }
+        )
+
+    cartons = sum(row["cartons"] for row in monthly)
+    amount = sum((row["amount"] for row in monthly), Decimal("0.00"))
+    electronic = sum((f.electronic_amount for f in facts.values()), Decimal("0.00"))
+    class_cartons = [sum(getattr(f, field) for f in facts.values()) for field in FACT_CLASS_FIELDS]
+    class_total = sum(class_cartons)
+    class_mix = [
+        {
+            "price_class": price_class.value,
+            "label": price_class.label,
+            "cartons": n,
+            "share": _percent(n, class_total),
+        }
+        for price_class, n in zip(PriceClass, class_cartons, strict=True)
+    ]
+    return {
+        "months": months,
+        "start": start,
+        "end": end,
+        "monthly": monthly,
+        "class_mix": class_mix,
+        "totals": {
+            "cartons": cartons,
+            "amount": amount,
+            "orders": sum(row["orders"] for row in monthly),
+            "average_price": (amount / cartons).quantize(_CENT) if cartons else None,
+            "e_settlement_share": _percent(electronic, amount),
+        },
+        "recent_orders": recent_orders,
+        "has_orders": bool(recent_orders),
+        "has_sales": cartons > 0,
+        "chart": {
+            "labels": [f"{row['month']:%Y-%m}" for row in monthly],
+            "cartons": [row["cartons"] for row in monthly],
+            "amount": [float(row["amount"]) for row in monthly],
+            "class_labels": [str(row["label"]) for row in class_mix],
+            "class_cartons": class_cartons,
+        },
+    }
