@@ -1,4 +1,5 @@
-"""Fails when a translatable string in the code is missing from the zh-hans catalogue.
+"""Fails when a translatable string in the code is missing from the zh-hans catalogue, or is
+there without a translation (empty or fuzzy).
 
 Runs `makemessages` on a copy of the catalogue and compares the message ids, so the committed
 files are not touched. Needs GNU gettext (xgettext).
@@ -47,8 +48,11 @@ def main() -> int:
             current = {e.msgid for e in polib.pofile(str(PO))}
         finally:
             shutil.copy2(backup, PO)
-    committed = {e.msgid for e in polib.pofile(str(PO))}
+    catalogue = polib.pofile(str(PO))
+    committed = {e.msgid for e in catalogue}
     missing, stale = sorted(current - committed), sorted(committed - current)
+    # In the catalogue but with an empty or fuzzy translation (plural forms included).
+    missing += sorted(e.msgid for e in catalogue if e.msgid in current and not e.translated())
     for msgid in missing:
         print(f"not in locale/zh_Hans django.po: {msgid!r}")
     for msgid in stale:
