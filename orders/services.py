@@ -439,6 +439,12 @@ _ORDER_COLUMNS = (
 )
 
 
+# What a changed order replaces: everything but its key and when it was first stored.
+_ORDER_REPLACED_COLUMNS = [
+    c for c in _ORDER_COLUMNS if c not in ("source", "external_id", "created_at")
+]
+
+
 def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Outcome:
     outcome = _Outcome()
     now = timezone.now()
@@ -577,26 +583,57 @@ def _replace_orders(
                 created_at=now,
             )
         )
-    Order.objects.bulk_update(
-        updates,
-        [
-            "customer_id",
-            "order_date",
-            "month",
-            "status",
-            "payment_method",
-            "paid_on_time",
-            "payment_date",
-            "cartons",
-            "amount",
-            "line_count",
-            "content_hash",
-            "updated_at",
-        ],
-        batch_size=500,
-    )
+    _update_orders(updates)
     OrderLine.objects.filter(order_id__in=[row[0] for _order, row in changed]).delete()
     AuditEntry.objects.bulk_create(audits, batch_size=500)
+
+
+# PostgreSQL types of the replaced columns: a VALUES list holding only NULLs in a column
+# (say, no payment date in the batch) would otherwise be typed text.
+_ORDER_COLUMN_TYPES = {
+    "customer_id": "bigint",
+    "order_date": "date",
+    "month": "date",
+    "status": "text",
+    "payment_method": "text",
+    "paid_on_time": "boolean",
+    "payment_date": "date",
+    "cartons": "integer",
+    "amount": "numeric",
+    "line_count": "integer",
+    "content_hash": "text",
+    "updated_at": "timestamptz",
+}
+
+
+def _update_orders(updates: list[Order]) -> None:
+    """Writes the replaced columns of changed orders.
+
+    On PostgreSQL one `UPDATE … FROM (VALUES …)` per chunk: Django's `bulk_update` builds a
+    CASE expression per column and row, which cost half of a sync's time when half of a
+    1,000-order batch changed (bench/bench_order_sync.py).
+    """
+    if connection.vendor != "postgresql":
+        Order.objects.bulk_update(updates, _ORDER_REPLACED_COLUMNS, batch_size=500)
+        return
+    columns = _ORDER_REPLACED_COLUMNS
+    row = "(%s::bigint, " + ", ".join(f"%s::{_ORDER_COLUMN_TYPES[c]}" for c in columns) + ")"
+    assignments = ", ".join(f"{c} = v.{c}" for c in columns)
+    table = Order._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(updates), _INSERT_CHUNK):
+            chunk = updates[start : start + _INSERT_CHUNK]
+            params = [
+                value
+                for order in chunk
+                for value in (order.id, *(getattr(order, c) for c in columns))
+            ]
+            cursor.execute(
+                f"UPDATE {table} AS o SET {assignments} "  # noqa: S608 - names are ours
+                f"FROM (VALUES {', '.join([row] * len(chunk))}) AS v(id, {', '.join(columns)}) "
+                "WHERE o.id = v.id",
+                params,
+            )
 
 
 _LINE_COLUMNS = ("order_id", "month", "product_id", "cartons", "unit_price", "amount")
