@@ -687,8 +687,9 @@ _FACT_COLUMNS = (
 )
 
 
-def _facts_sql(where: str) -> str:
-    """INSERT … SELECT of the facts of the orders matching `where` (over alias o).
+def _facts_sql(where: str, orders: str = "") -> str:
+    """INSERT … SELECT of the facts of the orders matching `where` (over alias o); `orders`
+    replaces the plain orders table in FROM (e.g. a join to the keys wanted).
 
     Order-level figures (cartons, amount, lines, e-settlement, dates) come from the order
     rows, which carry their totals; only the per-product splits read the lines.
@@ -699,6 +700,7 @@ def _facts_sql(where: str) -> str:
         OrderLine._meta.db_table,
         Product._meta.db_table,
     )
+    orders = orders or f"{order} o"
     counted = ", ".join(f"'{status}'" for status in _COUNTED)
     classes = ", ".join(
         f"SUM(CASE WHEN p.price_class = {n} THEN l.cartons ELSE 0 END) AS c{n}" for n in range(1, 6)
@@ -716,7 +718,7 @@ def _facts_sql(where: str) -> str:
                    SUM(CASE WHEN o.payment_method = '{_ELECTRONIC}' THEN o.amount ELSE 0 END)
                        AS e_amount,
                    MIN(o.order_date) AS first_date, MAX(o.order_date) AS last_date
-            FROM {order} o
+            FROM {orders}
             WHERE o.status IN ({counted}) AND {where}
             GROUP BY o.customer_id, o.month
         ) o_agg
@@ -725,7 +727,7 @@ def _facts_sql(where: str) -> str:
                    SUM(CASE WHEN p.is_key_brand THEN l.cartons ELSE 0 END) AS kb,
                    SUM(CASE WHEN p.is_new_product THEN l.cartons ELSE 0 END) AS np,
                    SUM(CASE WHEN p.tar_mg <= %s THEN l.cartons ELSE 0 END) AS lt
-            FROM {order} o
+            FROM {orders}
             JOIN {line} l ON l.order_id = o.id AND l.month = o.month
             JOIN {product} p ON p.id = l.product_id
             WHERE o.status IN ({counted}) AND {where}
@@ -755,14 +757,34 @@ def sales_facts_refresh(*, keys: Iterable[Key]) -> int:
     with connection.cursor() as cursor:
         for start in range(0, len(keys), _FACT_KEYS_CHUNK):
             chunk = keys[start : start + _FACT_KEYS_CHUNK]
-            values = ", ".join(["(%s, %s)"] * len(chunk))
             flat = [value for key in chunk for value in key]
-            cursor.execute(
-                f"DELETE FROM {table} WHERE (customer_id, month) IN (VALUES {values})",  # noqa: S608
-                flat,
-            )
-            where = f"(o.customer_id, o.month) IN (VALUES {values})"
-            cursor.execute(_facts_sql(where), [*flat, low_tar, *flat])
+            if connection.vendor == "postgresql":
+                # Joined to the keys by customer and date range, so each key is an index
+                # range scan on (customer, order_date); `IN (VALUES …)` made PostgreSQL hash
+                # the keys and scan every order (bench/bench_order_sync.py on 10 M lines).
+                pairs = ", ".join(["(%s::bigint, %s::date)"] * len(chunk))
+                cursor.execute(
+                    f"DELETE FROM {table} f USING (VALUES {pairs}) AS k(customer_id, month) "  # noqa: S608
+                    "WHERE f.customer_id = k.customer_id AND f.month = k.month",
+                    flat,
+                )
+                ranges = ", ".join(["(%s::bigint, %s::date, %s::date)"] * len(chunk))
+                orders = (
+                    f"{Order._meta.db_table} o JOIN (VALUES {ranges}) "
+                    "AS k(customer_id, first_day, next_first_day) "
+                    "ON o.customer_id = k.customer_id AND o.order_date >= k.first_day "
+                    "AND o.order_date < k.next_first_day"
+                )
+                bounds = [v for c, m in chunk for v in (c, m, _add_months(m, 1))]
+                cursor.execute(_facts_sql("1 = 1", orders), [*bounds, low_tar, *bounds])
+            else:
+                values = ", ".join(["(%s, %s)"] * len(chunk))
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE (customer_id, month) IN (VALUES {values})",  # noqa: S608
+                    flat,
+                )
+                where = f"(o.customer_id, o.month) IN (VALUES {values})"
+                cursor.execute(_facts_sql(where), [*flat, low_tar, *flat])
             written += cursor.rowcount
     purchase_figures_refresh(customer_ids=customer_ids)
     return written
@@ -814,39 +836,43 @@ def purchase_figures_refresh(
     start = _add_months(today.replace(day=1), -(months - 1))
     system, fact = CustomerSystem._meta.db_table, MonthlySalesFact._meta.db_table
 
-    def window(expression: str) -> str:
-        return (
-            f"(SELECT {expression} FROM {fact} f "  # noqa: S608
-            f"WHERE f.customer_id = {system}.customer_id AND f.month >= %s)"
-        )
+    def sql(where: str) -> str:
+        # One pass over the customers' facts. "* 1.0": SQLite stores whole amounts as
+        # integers and would divide them as integers.
+        return f"""
+            UPDATE {system} SET
+                purchase_quantity = COALESCE(a.cartons, 0),
+                purchase_amount = COALESCE(a.amount, 0),
+                average_price = CASE WHEN a.cartons > 0
+                    THEN ROUND(a.amount * 1.0 / a.cartons, 2) END,
+                e_settlement_rate = CASE WHEN a.amount > 0
+                    THEN ROUND(a.e_amount * 1.0 / a.amount, 4) END,
+                last_order_date = a.last_date,
+                computed_at = %s
+            FROM (
+                SELECT s.customer_id,
+                       SUM(CASE WHEN f.month >= %s THEN f.cartons END) AS cartons,
+                       SUM(CASE WHEN f.month >= %s THEN f.amount END) AS amount,
+                       SUM(CASE WHEN f.month >= %s THEN f.electronic_amount END) AS e_amount,
+                       MAX(f.last_order_date) AS last_date
+                FROM {system} s LEFT JOIN {fact} f ON f.customer_id = s.customer_id
+                WHERE {where}
+                GROUP BY s.customer_id
+            ) a
+            WHERE {system}.customer_id = a.customer_id
+        """  # noqa: S608 - table names are ours; values are parameters
 
-    # "* 1.0": SQLite stores whole amounts as integers and would divide them as integers.
-    average = "CASE WHEN SUM(f.cartons) > 0 THEN ROUND(SUM(f.amount) * 1.0 / SUM(f.cartons), 2) END"
-    e_share = (
-        "CASE WHEN SUM(f.amount) > 0 "
-        "THEN ROUND(SUM(f.electronic_amount) * 1.0 / SUM(f.amount), 4) END"
-    )
-    sql = f"""
-        UPDATE {system} SET
-            purchase_quantity = COALESCE({window("SUM(f.cartons)")}, 0),
-            purchase_amount = COALESCE({window("SUM(f.amount)")}, 0),
-            average_price = {window(average)},
-            e_settlement_rate = {window(e_share)},
-            last_order_date = (SELECT MAX(f.last_order_date) FROM {fact} f
-                               WHERE f.customer_id = {system}.customer_id),
-            computed_at = %s
-    """  # noqa: S608
-    params: list[Any] = [start, start, start, start, timezone.now()]
+    params: list[Any] = [timezone.now(), start, start, start]
     updated = 0
     with connection.cursor() as cursor:
         if customer_ids is None:
-            cursor.execute(sql, params)
+            cursor.execute(sql("1 = 1"), params)
             return cursor.rowcount
         ids = sorted(set(customer_ids))
         for chunk_start in range(0, len(ids), _FACT_KEYS_CHUNK):
             chunk = ids[chunk_start : chunk_start + _FACT_KEYS_CHUNK]
             marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(f"{sql} WHERE customer_id IN ({marks})", [*params, *chunk])
+            cursor.execute(sql(f"s.customer_id IN ({marks})"), [*params, *chunk])
             updated += cursor.rowcount
     return updated
 
