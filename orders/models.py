@@ -217,6 +217,11 @@ class OrderLine(models.Model):
         # No index: at 100-300 M lines a year it would cost every insert, and no page reads
         # lines by product (facts carry the per-product-class figures).
         db_index=False,
+        # No database foreign key either: PostgreSQL checks one per line at commit, which was
+        # a quarter of an order sync's time (bench/bench_order_sync.py). The sync resolves
+        # every product code to an id in the same transaction, products are never deleted
+        # (PROTECT is still enforced by Django), and the order foreign key stays.
+        db_constraint=False,
     )
     cartons = models.PositiveIntegerField(_("cartons"))
     unit_price = models.DecimalField(_("unit price"), **_price)
