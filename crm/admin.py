@@ -30,7 +30,7 @@ def _plain(value):
 
 def _is_administrator(request) -> bool:
     user = request.user
-    return user.is_active and (user.is_superuser or user.role == Role.ADMINISTRATOR)
+    return user.is_active and user.is_administrator
 
 
 class AdministratorAdmin(admin.ModelAdmin):

@@ -126,6 +126,11 @@ class User(AbstractUser):
     def is_integration_client(self) -> bool:
         return self.role == Role.INTEGRATION_CLIENT
 
+    @property
+    def is_administrator(self) -> bool:
+        """Administrators by role, and superusers (who count as administrators everywhere)."""
+        return self.is_superuser or self.role == Role.ADMINISTRATOR
+
 
 class ApiToken(models.Model):
     """An API token of an integration client. Only a SHA-256 digest of the key is stored:

@@ -33,7 +33,7 @@ def sees_everything(user: User | None) -> bool:
     """True for users whose scope is the whole company."""
     if not _is_live(user):
         return False
-    return user.is_superuser or user.role in (Role.ADMINISTRATOR, Role.INTEGRATION_CLIENT)
+    return user.is_administrator or user.is_integration_client
 
 
 def scope_q(user: User | None, paths: ScopePaths) -> Q:

@@ -63,7 +63,7 @@ class HomeView(PeopleOnlyMixin, TemplateView):
         return ["crm/home_team.html"]
 
     def _is_admin(self) -> bool:
-        return self.request.user.is_superuser or self.request.user.role == Role.ADMINISTRATOR
+        return self.request.user.is_administrator
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -136,3 +136,17 @@ def health(request: HttpRequest) -> JsonResponse:
     except Exception:  # any failure means "not healthy": report it as 503
         logger.exception("Health check: the database is unreachable")
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+
+
+def list_query_context(request: HttpRequest) -> dict[str, str]:
+    """What a paged, sortable list page needs to build its links: the query string without
+    `page` (pagination links), without `page` and `ordering` (sort links), and the ordering."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("ordering", None)
+    return {
+        "query_string": query.urlencode(),
+        "sort_query": sort_query.urlencode(),
+        "current_ordering": request.GET.get("ordering", ""),
+    }

@@ -14,7 +14,7 @@ from customers.models import Customer
 
 
 def _is_admin(user: User) -> bool:
-    return user.is_superuser or user.role == Role.ADMINISTRATOR
+    return user.is_administrator
 
 
 def _is_area_supervisor(user: User) -> bool:

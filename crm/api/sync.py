@@ -26,7 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.choices import AuditSource, Role
+from crm.choices import AuditSource
 from crm.models import IdempotencyRecord
 from crm.services import Actor
 
@@ -44,7 +44,7 @@ class IsSyncClient(permissions.BasePermission):
             user
             and user.is_authenticated
             and user.is_active
-            and (user.is_superuser or user.role in (Role.INTEGRATION_CLIENT, Role.ADMINISTRATOR))
+            and (user.is_administrator or user.is_integration_client)
         )
 
 
