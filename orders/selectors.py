@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from crm.dates import add_months, month_start
 from orders.choices import PriceClass
 from orders.filtersets import OrderFilterSet, ProductFilterSet
 from orders.models import FACT_CLASS_FIELDS, MonthlySalesFact, Order, OrderLine, Product
@@ -60,16 +61,6 @@ def order_lines(*, order: Order) -> QuerySet[OrderLine]:
     )
 
 
-def _month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _months_back(month: date, n: int) -> date:
-    """The first day of the month `n` months before `month` (a first day itself)."""
-    index = month.year * 12 + month.month - 1 - n
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def _percent(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
     if not whole:
         return None
@@ -103,8 +94,8 @@ def customer_sales_summary(
                     "class_labels": [str], "class_cartons": [int]},   # for json_script
         }
     """
-    end = _month_start(today or timezone.localdate())
-    start = _months_back(end, months - 1)
+    end = month_start(today or timezone.localdate())
+    start = add_months(end, -(months - 1))
     facts = {
         fact.month: fact
         for fact in MonthlySalesFact.objects.filter(
@@ -117,7 +108,7 @@ def customer_sales_summary(
 
     monthly = []
     for n in range(months - 1, -1, -1):
-        month = _months_back(end, n)
+        month = add_months(end, -n)
         fact = facts.get(month)
         monthly.append(
             {

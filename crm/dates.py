@@ -1,0 +1,16 @@
+"""Calendar months, as the monthly figures (sales facts, grades, tiers) count them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def month_start(day: dt.date) -> dt.date:
+    """The first day of `day`'s month."""
+    return day.replace(day=1)
+
+
+def add_months(month: dt.date, delta: int) -> dt.date:
+    """The first day of the month `delta` months after (or, when negative, before) `month`."""
+    index = month.year * 12 + month.month - 1 + delta
+    return dt.date(index // 12, index % 12 + 1, 1)
