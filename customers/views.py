@@ -21,7 +21,7 @@ from django.views.generic import ListView
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.services import Actor
-from crm.views import PeopleOnlyMixin, people_only
+from crm.views import PeopleOnlyMixin, list_query_context, people_only
 from customers import imports, io, policies, selectors, services, tasks
 from customers.catalogue import CATALOGUE, FIELDS, Category, Maintenance, display_value
 from customers.choices import ChangeRequestStatus
@@ -64,15 +64,9 @@ class CustomerListView(PeopleOnlyMixin, ListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        ctx["query_string"] = query.urlencode()
-        sort_query = query.copy()
-        sort_query.pop("ordering", None)
-        ctx["sort_query"] = sort_query.urlencode()
+        ctx.update(list_query_context(self.request))
         ctx["filter"] = CustomerFilterSet(self.request.GET)
         ctx["columns"] = [(name, CATALOGUE[name].label, name in ORDERING) for name in LIST_COLUMNS]
-        ctx["current_ordering"] = self.request.GET.get("ordering", "")
         ctx["rows"] = [
             (c, [display_value(c, name) for name in LIST_COLUMNS]) for c in ctx["customers"]
         ]

@@ -1,21 +1,16 @@
-"""The order settings form. It checks what a person can get wrong (bands out of order, a window
-out of range) so they see it on the field; `orders_config_update` checks again and decides."""
+"""The order settings form. It reads the values; `orders_config_update` decides whether they make
+sense (bands in order, a window in range) and the view shows its refusals on the fields."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.core.validators import MaxValueValidator
 from django.forms.models import fields_for_model
-from django.utils.translation import gettext_lazy as _
 
 from orders.models import OrdersConfig
-
-BAND_FIELDS = ["class_1_min", "class_2_min", "class_3_min", "class_4_min"]
-CONFIG_FIELDS = [*BAND_FIELDS, "low_tar_max_mg", "purchase_window_months"]
-WINDOW_MAX_MONTHS = 36
+from orders.services import CONFIG_FIELDS, PURCHASE_WINDOW_MAX_MONTHS
 
 
 class OrdersConfigForm(forms.Form):
@@ -28,9 +23,9 @@ class OrdersConfigForm(forms.Form):
         # Labels, help texts, digits and validators come from the model.
         self.fields.update(fields_for_model(OrdersConfig, fields=CONFIG_FIELDS))
         window = self.fields["purchase_window_months"]
-        window.max_value = WINDOW_MAX_MONTHS
-        window.validators.append(MaxValueValidator(WINDOW_MAX_MONTHS))
-        window.widget.attrs.update({"min": 1, "max": WINDOW_MAX_MONTHS})
+        window.max_value = PURCHASE_WINDOW_MAX_MONTHS
+        window.validators.append(MaxValueValidator(PURCHASE_WINDOW_MAX_MONTHS))
+        window.widget.attrs.update({"min": 1, "max": PURCHASE_WINDOW_MAX_MONTHS})
         for name in CONFIG_FIELDS:
             widget = self.fields[name].widget
             widget.attrs["class"] = "form-control"
@@ -50,27 +45,6 @@ class OrdersConfigForm(forms.Form):
                 attrs = self.fields[name].widget.attrs
                 if "is-invalid" not in attrs["class"]:
                     attrs["class"] += " is-invalid"
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        for name in [*BAND_FIELDS, "low_tar_max_mg"]:
-            value = cleaned.get(name)
-            if value is not None and value <= 0:
-                self.add_error(name, _("Must be more than 0."))
-        # Each band must start below the one above it (class 1 is the most expensive).
-        previous: tuple[int, Decimal] | None = None
-        for n, name in enumerate(BAND_FIELDS, start=1):
-            value = cleaned.get(name)
-            if value is None:  # missing or already refused: compare the next with the last
-                continue
-            if previous is not None and value >= previous[1]:
-                self.add_error(
-                    name,
-                    _("Must be below the start of class %(above)d (%(value)s).")
-                    % {"above": previous[0], "value": previous[1]},
-                )
-            previous = (n, value)
-        return cleaned
 
     def service_data(self) -> dict[str, Any]:
         """The cleaned values, keyed by OrdersConfig field, for `orders_config_update`."""

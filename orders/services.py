@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.choices import AuditAction
+from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
 from crm.models import AuditEntry
 from crm.services import Actor, audit_build
@@ -79,6 +80,7 @@ class SyncReport:
 
 # --- settings --------------------------------------------------------------------------
 
+PURCHASE_WINDOW_MAX_MONTHS = 36
 CONFIG_FIELDS = (
     "class_1_min",
     "class_2_min",
@@ -103,8 +105,10 @@ def orders_config_update(*, data: Mapping[str, Any], actor: Actor) -> OrdersConf
                 if isinstance(value, bool) or not str(value).strip().isdigit():
                     raise ValueError(_("Expected a whole number."))
                 value = int(value)
-                if not 1 <= value <= 36:
-                    raise ValueError(_("Between 1 and 36 months."))
+                if not 1 <= value <= PURCHASE_WINDOW_MAX_MONTHS:
+                    raise ValueError(
+                        _("Between 1 and %(n)d months.") % {"n": PURCHASE_WINDOW_MAX_MONTHS}
+                    )
             elif name == "low_tar_max_mg":
                 value = money(value, maximum=Decimal("99.9"), places=1)
             else:
@@ -118,8 +122,10 @@ def orders_config_update(*, data: Mapping[str, Any], actor: Actor) -> OrdersConf
         bands = [new[f"class_{n}_min"] for n in range(1, 5)]
         for n in range(1, 4):
             if bands[n - 1] <= bands[n]:
-                errors[f"class_{n}_min"] = [
-                    _("Class %(a)d must start above class %(b)d.") % {"a": n, "b": n + 1}
+                # On the lower band: the one to fix when a person raised it too far.
+                errors[f"class_{n + 1}_min"] = [
+                    _("Must be below the start of class %(above)d (%(value)s).")
+                    % {"above": n, "value": bands[n - 1]}
                 ]
     if errors:
         raise DomainError(_("Check the highlighted settings."), errors=errors)
@@ -775,7 +781,7 @@ def sales_facts_refresh(*, keys: Iterable[Key]) -> int:
                     "ON o.customer_id = k.customer_id AND o.order_date >= k.first_day "
                     "AND o.order_date < k.next_first_day"
                 )
-                bounds = [v for c, m in chunk for v in (c, m, _add_months(m, 1))]
+                bounds = [v for c, m in chunk for v in (c, m, add_months(m, 1))]
                 cursor.execute(_facts_sql("1 = 1", orders), [*bounds, low_tar, *bounds])
             else:
                 values = ", ".join(["(%s, %s)"] * len(chunk))
@@ -833,7 +839,7 @@ def purchase_figures_refresh(
     """
     today = today or timezone.localdate()
     months = OrdersConfig.current().purchase_window_months
-    start = _add_months(today.replace(day=1), -(months - 1))
+    start = add_months(month_start(today), -(months - 1))
     system, fact = CustomerSystem._meta.db_table, MonthlySalesFact._meta.db_table
 
     def sql(where: str) -> str:
@@ -875,11 +881,6 @@ def purchase_figures_refresh(
             cursor.execute(sql(f"s.customer_id IN ({marks})"), [*params, *chunk])
             updated += cursor.rowcount
     return updated
-
-
-def _add_months(month: dt.date, delta: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + delta
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def _enqueue_facts_rebuild() -> None:

@@ -15,10 +15,10 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.generic import ListView
 
-from crm.choices import AuditSource, Role
+from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.services import Actor
-from crm.views import PeopleOnlyMixin, people_only
+from crm.views import PeopleOnlyMixin, list_query_context, people_only
 from orders import selectors, services
 from orders.choices import OrderStatus, PriceClass
 from orders.filtersets import OrderFilterSet, ProductFilterSet
@@ -36,36 +36,17 @@ PRODUCT_COLUMNS = [
 ]
 
 
-def _is_admin(user) -> bool:
-    # The same test as customers.policies and crm.admin: superusers count as administrators.
-    return user.is_superuser or user.role == Role.ADMINISTRATOR
-
-
 def administrators_only(view):
     """`people_only`, then 403 for anyone but administrators."""
 
     @people_only
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not _is_admin(request.user):
+        if not request.user.is_administrator:
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def _list_context(request: HttpRequest) -> dict:
-    """Query strings for the pagination links (without `page`) and the sort links (without
-    `ordering`), as customers' list does."""
-    query = request.GET.copy()
-    query.pop("page", None)
-    sort_query = query.copy()
-    sort_query.pop("ordering", None)
-    return {
-        "query_string": query.urlencode(),
-        "sort_query": sort_query.urlencode(),
-        "current_ordering": request.GET.get("ordering", ""),
-    }
 
 
 class AdministratorsOnlyMixin:
@@ -86,7 +67,7 @@ class ProductListView(AdministratorsOnlyMixin, ListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx.update(_list_context(self.request))
+        ctx.update(list_query_context(self.request))
         ctx["filter"] = ProductFilterSet(self.request.GET)
         ctx["price_classes"] = PriceClass.choices
         ctx["columns"] = [
@@ -157,7 +138,7 @@ class OrderListView(PeopleOnlyMixin, ListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx.update(_list_context(self.request))
+        ctx.update(list_query_context(self.request))
         ctx["filter"] = OrderFilterSet(self.request.GET)
         ctx["statuses"] = OrderStatus.choices
         return ctx

@@ -200,7 +200,7 @@ def test_order_settings_refuse_bands_out_of_order_and_keep_the_old_ones(db):
     assert set(raised.value.errors) == {"purchase_window_months"}
     with pytest.raises(DomainError) as raised:
         orders_config_update(data={"class_2_min": "200"}, actor=actor)
-    assert "class_1_min" in raised.value.errors
+    assert raised.value.errors == {"class_2_min": ["Must be below the start of class 1 (130.00)."]}
     assert OrdersConfig.current().class_2_min == Decimal("90.00")
 
 

@@ -201,9 +201,6 @@ def test_settings_refuses_out_of_range_values(client, customer_world, field, val
 
 
 def test_settings_save_rederives_price_classes(client, customer_world):
-    services = pytest.importorskip("orders.services")
-    if not hasattr(services, "orders_config_update"):
-        pytest.skip("orders.services.orders_config_update is not written yet")
     product = make_product("6901", "125.00")
     assert product.price_class == 2  # 90 ≤ 125 < 130
     client.force_login(customer_world["admin"])
@@ -392,9 +389,6 @@ def test_navigation_has_orders_for_everyone_and_products_for_administrators(
 
 
 def test_settings_shows_the_services_refusal_on_the_field(client, customer_world):
-    services = pytest.importorskip("orders.services")
-    if not hasattr(services, "orders_config_update"):
-        pytest.skip("orders.services.orders_config_update is not written yet")
     client.force_login(customer_world["admin"])
     # given a value the form's field accepts (4 digits) but the service refuses (over 99.9 mg)
     data = {**VALID_SETTINGS, "low_tar_max_mg": "150.0"}
