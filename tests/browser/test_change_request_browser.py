@@ -21,6 +21,9 @@ def sign_in(page, base, username):
 def sign_out(page):
     if page.locator(".navbar-toggler").is_visible():
         page.click(".navbar-toggler")
+        # Bootstrap adds `show` when the menu has finished opening; a click during the
+        # animation can land on a moving button and be lost (seen once in CI).
+        page.locator(".navbar-collapse.show").wait_for()
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login/")
 

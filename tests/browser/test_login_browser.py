@@ -31,14 +31,17 @@ def test_sign_in_switch_language_and_sign_out(live_server, page, make_user, area
     nav = page.get_by_test_id("main-nav")
     assert not nav.is_visible()
     page.click(".navbar-toggler")
+    page.locator(".navbar-collapse.show").wait_for()  # menu fully open
     nav.get_by_text("Areas & team").click()
     assert page.get_by_test_id("area-table").is_visible()
 
     page.click(".navbar-toggler")
+    page.locator(".navbar-collapse.show").wait_for()  # menu fully open
     page.get_by_test_id("language-switcher").get_by_text("简体中文").click()
     page.get_by_role("heading", name="区域与团队").wait_for()
 
     page.click(".navbar-toggler")
+    page.locator(".navbar-collapse.show").wait_for()  # menu fully open
     page.get_by_role("button", name="退出登录").click()
     page.wait_for_url("**/login/")
     assert page.get_by_role("heading", name="登录").is_visible()
