@@ -5,6 +5,22 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Area
+from crm.scope import descendant_area_ids
+
+
+class AreaTreeFilter(django_filters.CharFilter):
+    """An area code that also matches its sub-areas; `field_name` is the area id to filter
+    (e.g. "area_id", "customer__area_id")."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Area (code; includes sub-areas)"))
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        if not value or not value.strip():
+            return qs
+        roots = list(Area.objects.filter(code__iexact=value.strip()).values_list("pk", flat=True))
+        return qs.filter(**{f"{self.field_name}__in": descendant_area_ids(roots)})
 
 
 class AreaFilterSet(django_filters.FilterSet):

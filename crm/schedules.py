@@ -24,4 +24,9 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "orders.tasks.purchase_figures_refresh_task",
         "schedule": crontab(hour=0, minute=20),
     },
+    # The first of each month, early morning, after the night's order sync: grade the new month.
+    "grading-recompute-monthly": {
+        "task": "grading.tasks.grading_monthly_task",
+        "schedule": crontab(day_of_month=1, hour=2, minute=0),
+    },
 }

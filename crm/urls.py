@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include(crm_patterns)),
     path("customers/", include("customers.urls")),
     path("orders/", include("orders.urls")),
+    path("grading/", include("grading.urls")),
     path("api/v1/", include("crm.api.urls")),
     path("api/v1/", include("customers.api.urls")),
     path("api/v1/", include("orders.api.urls")),

@@ -22,9 +22,16 @@ class MarketType(models.TextChoices):
 
 
 class BusinessScale(models.TextChoices):
-    LARGE = "1", _("Large")
-    MEDIUM = "2", _("Medium")
-    SMALL = "3", _("Small")
+    """经营规模 within the shop's market type × format group; its digit ends the category code."""
+
+    LARGE = "large", _("Large")
+    MEDIUM = "medium", _("Medium")
+    SMALL = "small", _("Small")
+
+    @property
+    def digit(self) -> str:
+        """1 large, 2 medium, 3 small: the last character of the 42-category code."""
+        return str(list(BusinessScale).index(self) + 1)
 
 
 class CustomerStatus(models.TextChoices):
@@ -119,17 +126,14 @@ class ImportStatus(models.TextChoices):
 
 
 def category_code(market_type: str, business_format: str, business_scale: str) -> str:
-    """The national 42-category code: market type + format + scale, e.g. "CZ1" (urban grocery,
-    large) or "XB3" (rural convenience store, small). Empty while the scale is unknown."""
+    """The national 42-category code: market type + format + scale digit, e.g. "CZ1" (urban
+    grocery, large) or "XB3" (rural convenience store, small). Empty while the scale is
+    unknown. Raises ValueError for a letter or scale outside the standard."""
     if not (market_type and business_format and business_scale):
         return ""
-    for letters, value in (
-        (MarketType, market_type),
-        (BusinessFormat, business_format),
-        (BusinessScale, business_scale),
-    ):
-        letters(value)  # raises ValueError for a letter outside the standard
-    return f"{market_type}{business_format}{business_scale}"
+    MarketType(market_type)
+    BusinessFormat(business_format)
+    return f"{market_type}{business_format}{BusinessScale(business_scale).digit}"
 
 
 CATEGORY_CODES: tuple[str, ...] = tuple(

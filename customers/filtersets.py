@@ -4,8 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Area
-from crm.scope import descendant_area_ids
+from crm.filtersets import AreaTreeFilter
 from customers import choices
 from customers.models import ChangeRequest, Customer, CustomerDynamic
 
@@ -30,9 +29,7 @@ class CustomerFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_q", label=_("Search (code, name, licence, phone, address)")
     )
-    area = django_filters.CharFilter(
-        method="filter_area", label=_("Area (code; includes sub-areas)")
-    )
+    area = AreaTreeFilter(field_name="area_id")
     account_manager = django_filters.CharFilter(
         field_name="account_manager__username", lookup_expr="iexact", label=_("Account manager")
     )
@@ -83,10 +80,6 @@ class CustomerFilterSet(django_filters.FilterSet):
             | Q(customer_code=value)
             | Q(license_number=value)
         )
-
-    def filter_area(self, queryset, name, value):
-        roots = list(Area.objects.filter(code__iexact=value.strip()).values_list("pk", flat=True))
-        return queryset.filter(area_id__in=descendant_area_ids(roots))
 
 
 class ChangeRequestFilterSet(django_filters.FilterSet):

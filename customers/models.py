@@ -255,7 +255,7 @@ class CustomerSystem(models.Model):
     )
     grade = models.PositiveSmallIntegerField(_label("grade"), null=True, blank=True)
     business_scale = models.CharField(
-        _label("business_scale"), max_length=1, choices=choices.BusinessScale.choices, blank=True
+        _label("business_scale"), max_length=6, choices=choices.BusinessScale.choices, blank=True
     )
     category_code = models.CharField(_label("category_code"), max_length=3, blank=True)
     structure_class = models.PositiveSmallIntegerField(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pandas as pd
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from crm.frames import query_frame
 from crm.models import AuditEntry, User
-from customers.choices import ChangeRequestStatus
+from customers.choices import ChangeRequestStatus, CustomerStatus
 from customers.filtersets import CustomerFilterSet
 from customers.models import ChangeRequest, Customer
 from customers.validators import normalise_address
@@ -100,4 +102,38 @@ def change_request_get(*, user: User, pk: int) -> ChangeRequest:
 def change_requests_for(*, customer: Customer) -> QuerySet[ChangeRequest]:
     return customer.change_requests.select_related("requested_by", "decided_by").order_by(
         "-created_at"
+    )
+
+
+def customer_grading_frame(*, area_ids: Sequence[int] | None = None) -> pd.DataFrame:
+    """Every customer that is not closed (or those of `area_ids`), one row each, with what the
+    monthly grading reads: id, market type, format, floor area (NaN when unknown), area and
+    account manager. Read through `crm.frames` (COPY on PostgreSQL): 200,000 rows in < 1 s."""
+    qs = Customer.objects.exclude(dynamic__status=CustomerStatus.CLOSED)
+    if area_ids is not None:
+        qs = qs.filter(area_id__in=list(area_ids))
+    columns = (
+        "customer_id",
+        "market_type",
+        "business_format",
+        "floor_area_m2",
+        "area_id",
+        "account_manager_id",
+    )
+    qs = qs.order_by().values_list(
+        "id", "market_type", "business_format", "floor_area_m2", "area", "account_manager"
+    )
+    sql, params = qs.query.sql_with_params()
+    return query_frame(
+        sql,
+        params,
+        columns=columns,
+        dtypes={
+            "customer_id": "int64",
+            "market_type": object,
+            "business_format": object,
+            "floor_area_m2": "float64",
+            "area_id": "Int64",
+            "account_manager_id": "Int64",
+        },
     )

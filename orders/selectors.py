@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+import pandas as pd
+from django.db.models import Min, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from crm.dates import add_months, month_start
+from crm.frames import query_frame
 from orders.choices import PriceClass
 from orders.filtersets import OrderFilterSet, ProductFilterSet
 from orders.models import FACT_CLASS_FIELDS, MonthlySalesFact, Order, OrderLine, Product
@@ -157,3 +159,40 @@ def customer_sales_summary(
             "class_cartons": class_cartons,
         },
     }
+
+
+# --- frames for the monthly computations ---------------------------------------------------
+
+
+def sales_facts_frame(
+    *, months: Sequence[date], columns: Sequence[str], area_ids: Sequence[int] | None = None
+) -> pd.DataFrame:
+    """The `columns` of the monthly facts of `months` (first days), for every customer or those
+    of `area_ids`, as a DataFrame (`month` as datetime64, amounts as floats, the rest integers:
+    the frame feeds computations, not stored money). Not scoped: jobs read the whole company."""
+    qs = MonthlySalesFact.objects.filter(month__in=list(months))
+    if area_ids is not None:
+        qs = qs.filter(customer__area_id__in=list(area_ids))
+    qs = qs.order_by().values_list(*columns)
+    special = {"month": "date", "amount": "float64", "electronic_amount": "float64"}
+    dtypes: dict[str, Any] = {name: special.get(name, "int64") for name in columns}
+    return query_frame(*qs.query.sql_with_params(), columns=columns, dtypes=dtypes)
+
+
+def first_order_frame(*, before: date, area_ids: Sequence[int] | None = None) -> pd.DataFrame:
+    """Each customer's first order date among the facts of the months before `before`
+    (columns customer_id, first_order_date); customers without such facts are absent."""
+    qs = MonthlySalesFact.objects.filter(month__lt=before)
+    if area_ids is not None:
+        qs = qs.filter(customer__area_id__in=list(area_ids))
+    qs = (
+        qs.order_by()
+        .values("customer_id")
+        .annotate(first=Min("first_order_date"))
+        .values_list("customer_id", "first")
+    )
+    return query_frame(
+        *qs.query.sql_with_params(),
+        columns=("customer_id", "first_order_date"),
+        dtypes={"customer_id": "int64", "first_order_date": "date"},
+    )

@@ -147,6 +147,11 @@ STORAGES = {
 # Largest body a bulk sync endpoint reads (1,000 orders × 20 lines is about 2 MB).
 SYNC_MAX_BYTES = env.int("SYNC_MAX_BYTES", default=32 * 1024 * 1024)
 
+# The monthly grading run splits by area into a Celery chord (several workers read and
+# aggregate in parallel) from this many customers on, into at most this many parts.
+GRADING_SPLIT_MIN_CUSTOMERS = env.int("GRADING_SPLIT_MIN_CUSTOMERS", default=50_000)
+GRADING_MAX_PARTS = env.int("GRADING_MAX_PARTS", default=8)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header turns anonymous requests into 401s.

@@ -6,8 +6,8 @@ from customers.choices import CATEGORY_CODES, category_code
 
 
 def test_examples_from_the_brief():
-    assert category_code("C", "Z", "1") == "CZ1"  # urban grocery, large
-    assert category_code("X", "B", "3") == "XB3"  # rural convenience store, small
+    assert category_code("C", "Z", "large") == "CZ1"  # urban grocery, large
+    assert category_code("X", "B", "small") == "XB3"  # rural convenience store, small
 
 
 def test_there_are_exactly_42_categories():
@@ -19,7 +19,7 @@ def test_no_code_until_the_scale_is_known():
 
 
 @pytest.mark.parametrize(
-    ("market", "fmt", "scale"), [("U", "Z", "1"), ("C", "W", "1"), ("C", "Z", "4")]
+    ("market", "fmt", "scale"), [("U", "Z", "large"), ("C", "W", "large"), ("C", "Z", "huge"), ("C", "Z", "1")]
 )
 def test_unknown_letters_are_refused(market, fmt, scale):
     with pytest.raises(ValueError):

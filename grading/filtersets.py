@@ -1,0 +1,69 @@
+"""The grade-result FilterSet, shared by the grading overview, its lists and its export."""
+
+import django_filters
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from crm.filtersets import AreaTreeFilter
+from customers.choices import BusinessScale
+from grading.models import GradeResult
+
+MOVEMENTS = (
+    ("up", _("Upgraded")),
+    ("down", _("Downgraded")),
+    ("same", _("Unchanged")),
+    ("new", _("No grade the month before")),
+    ("overridden", _("Overridden")),
+)
+
+ORDERING = {
+    "customer_code": "customer__customer_code",
+    "store_name": "customer__store_name",
+    "grade": "grade",
+    "previous_grade": "previous_grade",
+    "avg_cartons": "avg_cartons",
+    "avg_price": "avg_price",
+    "category_code": "category_code",
+    "structure_class": "structure_class",
+}
+
+
+class GradeResultFilterSet(django_filters.FilterSet):
+    """Filters one month's results. Expects the queryset annotated with `previous_grade`
+    (`grading.selectors.grade_results`)."""
+
+    area = AreaTreeFilter(field_name="customer__area_id")
+    account_manager = django_filters.CharFilter(
+        field_name="customer__account_manager__username",
+        lookup_expr="iexact",
+        label=_("Account manager"),
+    )
+    grade = django_filters.NumberFilter(label=_("Grade"))
+    category_code = django_filters.CharFilter(lookup_expr="iexact", label=_("Category code"))
+    structure_class = django_filters.NumberFilter(label=_("Structure class"))
+    business_scale = django_filters.ChoiceFilter(
+        choices=BusinessScale.choices, label=_("Business scale")
+    )
+    movement = django_filters.ChoiceFilter(
+        method="filter_movement", choices=MOVEMENTS, label=_("Movement")
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=[(column, name) for name, column in ORDERING.items()], label=_("Sort by")
+    )
+
+    class Meta:
+        model = GradeResult
+        fields: list[str] = []
+
+    def filter_movement(self, queryset, name, value):
+        if value == "up":  # grade 1 is the highest: a smaller number is an upgrade
+            return queryset.filter(grade__lt=F("previous_grade"))
+        if value == "down":
+            return queryset.filter(grade__gt=F("previous_grade"))
+        if value == "same":
+            return queryset.filter(grade=F("previous_grade"))
+        if value == "new":
+            return queryset.filter(previous_grade__isnull=True)
+        if value == "overridden":
+            return queryset.exclude(grade=F("computed_grade"))
+        return queryset

@@ -1,0 +1,58 @@
+"""`manage.py recompute --month YYYY-MM [--dry-run]`: the monthly grading, in this process."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from crm.choices import AuditSource
+from crm.dates import month_start
+from crm.exceptions import DomainError
+from crm.services import Actor
+from grading import services
+
+
+def _month(value: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(value, "%Y-%m").date()  # noqa: DTZ007 (a calendar month)
+    except ValueError:
+        raise CommandError(f"--month must look like 2026-11, not {value!r}.") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Grades every customer for a month (grade, business scale, 42-category code, structure "
+        "class) from the monthly sales facts. --dry-run shows the distribution and the "
+        "movements against the previous month without saving."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--month", type=_month, help="YYYY-MM (default: this month)")
+        parser.add_argument("--dry-run", action="store_true", help="compute and report only")
+
+    def handle(self, *args, month: dt.date | None, dry_run: bool, **options) -> None:
+        month = month or month_start(timezone.localdate())
+        try:
+            outcome = services.grading_recompute(
+                month=month, dry_run=dry_run, actor=Actor.system("recompute", AuditSource.COMMAND)
+            )
+        except DomainError as error:
+            raise CommandError(error.message) from None
+        window = ", ".join(f"{m:%Y-%m}" for m in outcome.window)
+        self.stdout.write(
+            f"{'Dry run: ' if dry_run else ''}graded {outcome.customers} customers for "
+            f"{month:%Y-%m} with scheme v{outcome.scheme.version} ({outcome.scheme.name}); "
+            f"window {window or '-'}."
+        )
+        self.stdout.write("grade  customers")
+        for grade, n in outcome.distribution.items():
+            self.stdout.write(f"{grade:>5}  {n:>9}")
+        moves = outcome.movements
+        self.stdout.write(
+            f"Against the month before: {moves.get('up', 0)} up, {moves.get('down', 0)} down, "
+            f"{moves.get('same', 0)} unchanged, {moves.get('new', 0)} without a previous grade."
+        )
+        timings = ", ".join(f"{k} {v:.2f}s" for k, v in outcome.seconds.items())
+        self.stdout.write(f"Time: {timings}." + ("" if dry_run else " Saved."))

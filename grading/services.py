@@ -1,0 +1,743 @@
+"""Writes of the grading app: schemes, peak months, assessments, overrides and the monthly
+recompute. Each service is atomic and writes its audit rows itself.
+
+The recompute reads the monthly sales facts (never the order lines) into pandas, runs the
+pure rules of `grading.computations` and replaces the month's results in one transaction:
+a crash half way leaves the month as it was, and running a month twice stores the same
+results (approved overrides are applied again each time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.choices import AuditAction
+from crm.dates import add_months, month_start
+from crm.exceptions import DomainError
+from crm.frames import write_frame
+from crm.models import User
+from crm.services import Actor, audit_record
+from customers.choices import CustomerStatus
+from customers.models import Customer, CustomerSystem
+from customers.selectors import customer_grading_frame
+from grading import computations
+from grading.choices import OverrideStatus, RunStatus, RunTrigger, SchemeKind, SchemeStatus
+from grading.models import (
+    GradeAssessment,
+    GradeOverride,
+    GradeResult,
+    GradingRun,
+    GradingScheme,
+    PeakMonth,
+)
+from orders.selectors import first_order_frame, sales_facts_frame
+
+logger = logging.getLogger(__name__)
+
+# Serialises the write phase of runs (PostgreSQL advisory lock key): two months written at
+# once could leave the customers' system fields showing the older month.
+_WRITE_LOCK_KEY = 0x6772_6164  # "grad"
+
+
+# --- schemes ------------------------------------------------------------------------------
+
+
+def scheme_active() -> GradingScheme:
+    """The scheme new runs use. A migration creates the brief's default as version 1."""
+    scheme = GradingScheme.objects.filter(status=SchemeStatus.ACTIVE).first()
+    if scheme is None:
+        raise DomainError(_("No grading scheme is active. An administrator must activate one."))
+    return scheme
+
+
+def _next_version() -> int:
+    return (GradingScheme.objects.aggregate(v=Max("version"))["v"] or 0) + 1
+
+
+@transaction.atomic
+def scheme_create_draft(
+    *,
+    kind: str,
+    name: str,
+    actor: Actor,
+    parameters: dict[str, Any] | None = None,
+    note: str = "",
+) -> GradingScheme:
+    """A new draft of `kind`, with the brief's defaults unless `parameters` are given."""
+    if kind not in SchemeKind.values:
+        raise DomainError(_("Choose a scheme kind."), field="kind")
+    if not name.strip():
+        raise DomainError(_("Give the scheme a name."), field="name")
+    clean = computations.validate_parameters(
+        kind, parameters if parameters is not None else computations.default_parameters(kind)
+    )
+    scheme = GradingScheme.objects.create(
+        version=_next_version(),
+        name=name.strip()[:100],
+        kind=kind,
+        parameters=clean,
+        note=note,
+        created_by=actor.user,
+    )
+    audit_record(
+        actor=actor,
+        obj=scheme,
+        action=AuditAction.CREATE,
+        snapshot={"kind": kind, "name": scheme.name, "parameters": clean},
+    )
+    return scheme
+
+
+@transaction.atomic
+def scheme_copy(*, scheme: GradingScheme, actor: Actor) -> GradingScheme:
+    """A new draft with the same rules as `scheme` (how an active scheme gets changed)."""
+    return scheme_create_draft(
+        kind=scheme.kind,
+        name=scheme.name,
+        parameters=scheme.parameters,
+        note=_("Copied from version %(v)d.") % {"v": scheme.version},
+        actor=actor,
+    )
+
+
+def _locked_draft(scheme: GradingScheme) -> GradingScheme:
+    locked = GradingScheme.objects.select_for_update().get(pk=scheme.pk)
+    if locked.status != SchemeStatus.DRAFT:
+        raise DomainError(
+            _("Version %(v)d is no longer a draft: copy it to change the rules.")
+            % {"v": locked.version}
+        )
+    return locked
+
+
+@transaction.atomic
+def scheme_update_draft(
+    *, scheme: GradingScheme, name: str, parameters: dict[str, Any], note: str, actor: Actor
+) -> GradingScheme:
+    """Changes a draft's name, note and parameters (validated)."""
+    locked = _locked_draft(scheme)
+    if not name.strip():
+        raise DomainError(_("Give the scheme a name."), field="name")
+    clean = computations.validate_parameters(locked.kind, parameters)
+    changes = {
+        key: (getattr(locked, key), value)
+        for key, value in (("name", name.strip()[:100]), ("note", note), ("parameters", clean))
+        if getattr(locked, key) != value
+    }
+    for key, (_old, new) in changes.items():
+        setattr(locked, key, new)
+    if changes:
+        locked.save(update_fields=list(changes))
+        audit_record(actor=actor, obj=locked, action=AuditAction.UPDATE, changes=changes)
+    return locked
+
+
+@transaction.atomic
+def scheme_activate(*, scheme: GradingScheme, actor: Actor) -> GradingScheme:
+    """Makes a draft the active scheme and retires the active one. Months already graded keep
+    their results (they name the version that made them) until they are recomputed."""
+    locked = _locked_draft(scheme)
+    computations.validate_parameters(locked.kind, locked.parameters)
+    previous = GradingScheme.objects.select_for_update().filter(status=SchemeStatus.ACTIVE).first()
+    if previous is not None:
+        previous.status = SchemeStatus.RETIRED
+        previous.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            obj=previous,
+            action=AuditAction.UPDATE,
+            changes={"status": (SchemeStatus.ACTIVE.value, SchemeStatus.RETIRED.value)},
+        )
+    locked.status = SchemeStatus.ACTIVE
+    locked.activated_by = actor.user
+    locked.activated_at = timezone.now()
+    locked.save(update_fields=["status", "activated_by", "activated_at"])
+    audit_record(
+        actor=actor,
+        obj=locked,
+        action=AuditAction.UPDATE,
+        changes={"status": (SchemeStatus.DRAFT.value, SchemeStatus.ACTIVE.value)},
+    )
+    return locked
+
+
+@transaction.atomic
+def scheme_delete_draft(*, scheme: GradingScheme, actor: Actor) -> None:
+    locked = _locked_draft(scheme)
+    audit_record(
+        actor=actor,
+        obj=locked,
+        action=AuditAction.DELETE,
+        snapshot={"version": locked.version, "name": locked.name},
+    )
+    locked.delete()
+
+
+# --- peak months --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def peak_month_flag(*, month: dt.date, label: str, actor: Actor) -> PeakMonth:
+    """Flags a calendar month as peak season (schemes that exclude peaks skip it)."""
+    month = month_start(month)
+    if not label.strip():
+        raise DomainError(_("Say why the month is a peak (e.g. Spring Festival)."), field="label")
+    if PeakMonth.objects.filter(month=month).exists():
+        raise DomainError(_("%(m)s is already flagged.") % {"m": f"{month:%Y-%m}"}, field="month")
+    peak = PeakMonth.objects.create(month=month, label=label.strip()[:100], created_by=actor.user)
+    audit_record(actor=actor, obj=peak, action=AuditAction.CREATE, snapshot={"label": peak.label})
+    return peak
+
+
+@transaction.atomic
+def peak_month_unflag(*, peak: PeakMonth, actor: Actor) -> None:
+    audit_record(
+        actor=actor,
+        obj=peak,
+        action=AuditAction.DELETE,
+        snapshot={"month": f"{peak.month:%Y-%m}", "label": peak.label},
+    )
+    peak.delete()
+
+
+# --- account-manager assessments ----------------------------------------------------------
+
+
+@transaction.atomic
+def assessment_record(
+    *, customer: Customer, month: dt.date, score: int, note: str, actor: Actor
+) -> GradeAssessment:
+    """Records (or changes) the assessment of `customer` for grade month `month`, used by
+    score schemes that give the assessment a weight. Only people who see the customer."""
+    if (
+        actor.user is None
+        or not Customer.objects.visible_to(actor.user).filter(pk=customer.pk).exists()
+    ):
+        raise DomainError(_("You cannot assess this customer."))
+    if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
+        raise DomainError(_("Enter a whole number from 0 to 100."), field="score")
+    month = month_start(month)
+    existing = GradeAssessment.objects.select_for_update().filter(customer=customer, month=month)
+    before = existing.first()
+    if before is None:
+        assessment = GradeAssessment.objects.create(
+            customer=customer, month=month, score=score, note=note, assessed_by=actor.user
+        )
+        audit_record(
+            actor=actor,
+            obj=assessment,
+            action=AuditAction.CREATE,
+            snapshot={"score": score, "note": note},
+        )
+        return assessment
+    changes = {
+        key: (getattr(before, key), value)
+        for key, value in (("score", score), ("note", note))
+        if getattr(before, key) != value
+    }
+    if changes:
+        before.score, before.note = score, note
+        before.assessed_by, before.assessed_at = actor.user, timezone.now()
+        before.save()
+        audit_record(actor=actor, obj=before, action=AuditAction.UPDATE, changes=changes)
+    return before
+
+
+# --- overrides ----------------------------------------------------------------------------
+
+
+def _can_decide(user: User, customer: Customer) -> bool:
+    """Supervisors of the customer's area and administrators decide on overrides."""
+    if user.is_administrator:
+        return True
+    return (
+        user.role == "supervisor"
+        and Customer.objects.visible_to(user).filter(pk=customer.pk).exists()
+    )
+
+
+@transaction.atomic
+def override_propose(
+    *, customer: Customer, month: dt.date, grade: int, reason: str, actor: Actor
+) -> GradeOverride:
+    """A supervisor (or administrator) proposes another grade for one customer and month; it
+    takes effect once a second person approves it."""
+    user = actor.user
+    if user is None or not _can_decide(user, customer):
+        raise DomainError(_("Only a supervisor of the customer's area may propose an override."))
+    month = month_start(month)
+    result = GradeResult.objects.select_related("scheme").filter(customer=customer, month=month)
+    result = result.first()
+    if result is None:
+        raise DomainError(
+            _("%(m)s has not been graded for this customer yet.") % {"m": f"{month:%Y-%m}"},
+            field="month",
+        )
+    count = result.scheme.grade_count
+    if isinstance(grade, bool) or not isinstance(grade, int) or not 1 <= grade <= count:
+        raise DomainError(_("Enter a grade from 1 to %(n)d.") % {"n": count}, field="grade")
+    if grade == result.computed_grade:
+        raise DomainError(_("That is the computed grade already."), field="grade")
+    if not reason.strip():
+        raise DomainError(_("Give the reason for the override."), field="reason")
+    try:
+        with transaction.atomic():
+            override = GradeOverride.objects.create(
+                customer=customer,
+                month=month,
+                computed_grade=result.computed_grade,
+                grade=grade,
+                reason=reason.strip(),
+                proposed_by=user,
+            )
+    except IntegrityError:
+        raise DomainError(
+            _("This customer already has an override for %(m)s waiting or in force.")
+            % {"m": f"{month:%Y-%m}"}
+        ) from None
+    audit_record(
+        actor=actor,
+        obj=override,
+        action=AuditAction.CREATE,
+        reason=override.reason,
+        snapshot={"month": f"{month:%Y-%m}", "computed": result.computed_grade, "grade": grade},
+    )
+    return override
+
+
+def _locked_override(override: GradeOverride, *expected: str) -> GradeOverride:
+    locked = (
+        GradeOverride.objects.select_for_update().select_related("customer").get(pk=override.pk)
+    )
+    if locked.status not in expected:
+        raise DomainError(
+            _("This override is %(status)s; it cannot be changed that way.")
+            % {"status": locked.get_status_display().lower()}
+        )
+    return locked
+
+
+def _decide(override: GradeOverride, status: str, note: str, actor: Actor) -> GradeOverride:
+    before = override.status
+    override.status = status
+    override.decided_by = actor.user
+    override.decided_at = timezone.now()
+    override.decision_note = note.strip()
+    override.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    audit_record(
+        actor=actor,
+        obj=override,
+        action=AuditAction.UPDATE,
+        changes={"status": (before, status)},
+        reason=override.decision_note,
+    )
+    return override
+
+
+@transaction.atomic
+def override_approve(*, override: GradeOverride, note: str = "", actor: Actor) -> GradeOverride:
+    """A second person (another supervisor of the area or an administrator) approves: the
+    month's effective grade becomes the proposed one, now and after every recompute."""
+    locked = _locked_override(override, OverrideStatus.PROPOSED)
+    user = actor.user
+    if user is None or not _can_decide(user, locked.customer):
+        raise DomainError(_("Only a supervisor of the customer's area may approve."))
+    if user.pk == locked.proposed_by_id:
+        raise DomainError(_("A second person must approve an override you proposed."))
+    _decide(locked, OverrideStatus.APPROVED, note, actor)
+    _apply_effective_grade(locked.customer_id, locked.month, grade=locked.grade, override=locked)
+    return locked
+
+
+@transaction.atomic
+def override_reject(*, override: GradeOverride, note: str, actor: Actor) -> GradeOverride:
+    locked = _locked_override(override, OverrideStatus.PROPOSED)
+    user = actor.user
+    if user is None or not _can_decide(user, locked.customer):
+        raise DomainError(_("Only a supervisor of the customer's area may reject."))
+    if not note.strip():
+        raise DomainError(_("Say why the override is rejected."), field="note")
+    return _decide(locked, OverrideStatus.REJECTED, note, actor)
+
+
+@transaction.atomic
+def override_withdraw(*, override: GradeOverride, actor: Actor) -> GradeOverride:
+    locked = _locked_override(override, OverrideStatus.PROPOSED)
+    if actor.user is None or actor.user.pk != locked.proposed_by_id:
+        raise DomainError(_("Only the person who proposed it may withdraw it."))
+    return _decide(locked, OverrideStatus.WITHDRAWN, "", actor)
+
+
+@transaction.atomic
+def override_revoke(*, override: GradeOverride, note: str, actor: Actor) -> GradeOverride:
+    """Ends an approved override: the computed grade is effective again."""
+    locked = _locked_override(override, OverrideStatus.APPROVED)
+    user = actor.user
+    if user is None or not _can_decide(user, locked.customer):
+        raise DomainError(_("Only a supervisor of the customer's area may revoke."))
+    if not note.strip():
+        raise DomainError(_("Say why the override is revoked."), field="note")
+    _decide(locked, OverrideStatus.REVOKED, note, actor)
+    _apply_effective_grade(locked.customer_id, locked.month, grade=None, override=None)
+    return locked
+
+
+def _apply_effective_grade(
+    customer_id: int, month: dt.date, *, grade: int | None, override: GradeOverride | None
+) -> None:
+    """Sets the stored result's effective grade (`grade`, or the computed one when None) and,
+    when `month` is the latest graded month, the customer's system field."""
+    result = GradeResult.objects.filter(customer_id=customer_id, month=month)
+    result.update(grade=grade if grade is not None else F("computed_grade"), override=override)
+    if not GradeResult.objects.filter(month__gt=month).exists():
+        effective = result.values_list("grade", flat=True).first()
+        CustomerSystem.objects.filter(customer_id=customer_id).update(grade=effective)
+
+
+# --- the monthly recompute ----------------------------------------------------------------
+
+
+@dataclass
+class RecomputeOutcome:
+    """What a recompute found: the results frame and its summaries (saved or, dry, not)."""
+
+    month: dt.date
+    scheme: GradingScheme
+    window: list[dt.date]
+    results: pd.DataFrame
+    distribution: dict[int, int] = field(default_factory=dict)
+    movements: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def customers(self) -> int:
+        return len(self.results)
+
+
+def grading_window(*, month: dt.date, scheme: GradingScheme) -> list[dt.date]:
+    """The reference window `scheme` uses to grade `month`, with today's peak-month flags."""
+    window = scheme.parameters["window"]
+    return computations.reference_window(
+        month_start(month),
+        months=window["months"],
+        peak_months=PeakMonth.objects.values_list("month", flat=True),
+        exclude_peaks=window["exclude_peak_months"],
+    )
+
+
+def grading_inputs(
+    *, month: dt.date, scheme: GradingScheme, area_ids: Sequence[int] | None = None
+) -> pd.DataFrame:
+    """The window figures of every customer (or those of `area_ids`) for grading `month`:
+    three bulk reads (customers, first order dates, the window's facts) and one pure step."""
+    month = month_start(month)
+    window = grading_window(month=month, scheme=scheme)
+    customers = customer_grading_frame(area_ids=area_ids)
+    first = first_order_frame(before=month, area_ids=area_ids)
+    customers = customers.merge(first, on="customer_id", how="left")
+    assessments = pd.DataFrame.from_records(
+        GradeAssessment.objects.filter(month=month).values_list("customer_id", "score"),
+        columns=["customer_id", "assessment"],
+    )
+    customers = customers.merge(assessments, on="customer_id", how="left")
+    customers["assessment"] = customers["assessment"].astype(float)
+    facts = sales_facts_frame(months=window, columns=computations.FACT_COLUMNS, area_ids=area_ids)
+    metric = scheme.parameters["grades"].get("structure_metric")
+    return computations.window_inputs(facts, customers, window=window, structure_metric=metric)
+
+
+def grading_compute(
+    *, month: dt.date, scheme: GradingScheme, inputs: pd.DataFrame | None = None
+) -> RecomputeOutcome:
+    """Grades every customer for `month` with `scheme` without saving anything (the dry run,
+    the draft preview and the first half of a real run). Movements compare the effective
+    grades against the stored ones of the month before."""
+    month = month_start(month)
+    started = time.perf_counter()
+    if inputs is None:
+        inputs = grading_inputs(month=month, scheme=scheme)
+    read = time.perf_counter()
+    results = computations.grade_frame(inputs, kind=scheme.kind, parameters=scheme.parameters)
+    computed = time.perf_counter()
+    approved = pd.DataFrame.from_records(
+        GradeOverride.objects.filter(month=month, status=OverrideStatus.APPROVED).values_list(
+            "customer_id", "id", "grade"
+        ),
+        columns=["customer_id", "override_id", "grade"],
+    ).set_index("customer_id")
+    results["override_id"] = results["customer_id"].map(approved["override_id"]).astype("Int64")
+    results["grade"] = (
+        results["customer_id"].map(approved["grade"]).fillna(results["computed_grade"]).astype(int)
+    )
+    previous = pd.Series(
+        dict(
+            GradeResult.objects.filter(month=add_months(month, -1)).values_list(
+                "customer_id", "grade"
+            )
+        ),
+        dtype=float,
+    )
+    current = results.set_index("customer_id")["grade"]
+    return RecomputeOutcome(
+        month=month,
+        scheme=scheme,
+        window=grading_window(month=month, scheme=scheme),
+        results=results,
+        distribution=computations.distribution(results["grade"]),
+        movements=computations.movements(previous, current),
+        seconds={"read": read - started, "compute": computed - read},
+    )
+
+
+def grading_results_write(*, outcome: RecomputeOutcome, run: GradingRun | None) -> None:
+    """Replaces the stored results of `outcome.month` in one transaction (COPY on PostgreSQL)
+    and, if it is the latest graded month, the customers' system fields. Call inside
+    `transaction.atomic`."""
+    month = outcome.month
+    _lock_writes()
+    started = time.perf_counter()
+    GradeResult.objects.filter(month=month).delete()
+    frame = outcome.results.assign(
+        month=month,
+        scheme_id=outcome.scheme.pk,
+        run_id=run.pk if run else None,
+        computed_at=timezone.now(),
+    )
+    write_frame(GradeResult, frame)
+    outcome.seconds["write"] = time.perf_counter() - started
+    if not GradeResult.objects.filter(month__gt=month).exists():
+        system_started = time.perf_counter()
+        _system_fields_update(month)
+        outcome.seconds["system"] = time.perf_counter() - system_started
+
+
+def _lock_writes() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_WRITE_LOCK_KEY])
+
+
+def _system_fields_update(month: dt.date) -> None:
+    """The customers' grade, scale, category code and structure class from `month`'s results
+    (one UPDATE … FROM; PostgreSQL and SQLite ≥ 3.33 both have it)."""
+    system = CustomerSystem._meta.db_table
+    results = GradeResult._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {system} SET grade = r.grade, business_scale = r.business_scale, "  # noqa: S608 (table names from models)
+            "category_code = r.category_code, structure_class = r.structure_class, "
+            "computed_at = r.computed_at "
+            f"FROM {results} r WHERE r.customer_id = {system}.customer_id AND r.month = %s",
+            [month],
+        )
+
+
+# --- runs ---------------------------------------------------------------------------------
+
+
+def grading_run_start(*, month: dt.date, trigger: str, actor: Actor | None = None) -> GradingRun:
+    """Queues a run of `month` with the active scheme and enqueues its task after commit.
+    Refused while a run of that month is queued or running (a run older than the task time
+    limit is taken as abandoned and marked failed first)."""
+    from grading.tasks import grading_run_task
+
+    month = month_start(month)
+    with transaction.atomic():
+        run = _run_create(month=month, trigger=trigger, actor=actor)
+        if actor is not None:
+            audit_record(
+                actor=actor,
+                obj=run,
+                action=AuditAction.CREATE,
+                snapshot={"month": f"{month:%Y-%m}", "scheme": run.scheme.version},
+            )
+        transaction.on_commit(lambda: grading_run_task.delay(run.pk))
+    return run
+
+
+def _run_create(*, month: dt.date, trigger: str, actor: Actor | None) -> GradingRun:
+    """A queued run of `month` with the active scheme; refused while another run of that month
+    is live (a run older than the task time limit is taken as abandoned and marked failed)."""
+    scheme = scheme_active()
+    _abandon_stale_runs(month)
+    try:
+        with transaction.atomic():
+            return GradingRun.objects.create(
+                month=month,
+                trigger=trigger,
+                started_by=actor.user if actor else None,
+                scheme=scheme,
+            )
+    except IntegrityError:
+        raise DomainError(
+            _("A run of %(m)s is already queued or running.") % {"m": f"{month:%Y-%m}"}
+        ) from None
+
+
+def _abandon_stale_runs(month: dt.date) -> None:
+    limit = timezone.now() - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    GradingRun.objects.filter(
+        month=month, status__in=RunStatus.live(), created_at__lt=limit
+    ).update(
+        status=RunStatus.FAILED,
+        finished_at=timezone.now(),
+        error=_("Abandoned: the run did not finish within the task time limit."),
+    )
+
+
+def _claim(run_id: int) -> GradingRun | None:
+    """Marks a queued run running; None if it is not queued (a redelivered task)."""
+    with transaction.atomic():
+        run = GradingRun.objects.select_for_update().select_related("scheme").get(pk=run_id)
+        if run.status != RunStatus.QUEUED:
+            return None
+        run.status = RunStatus.RUNNING
+        run.started_at = timezone.now()
+        run.save(update_fields=["status", "started_at"])
+    return run
+
+
+def _fail(run_id: int, error: BaseException) -> None:
+    logger.exception("grading run %s failed", run_id, exc_info=error)
+    GradingRun.objects.filter(pk=run_id, status__in=RunStatus.live()).update(
+        status=RunStatus.FAILED,
+        finished_at=timezone.now(),
+        error=f"{type(error).__name__}: {error}"[:2000],
+    )
+
+
+def grading_run_execute(*, run_id: int) -> GradingRun:
+    """Runs a queued run in this process: compute, then write atomically. Any error leaves
+    the month's previous results untouched and is recorded on the run."""
+    run = _claim(run_id)
+    if run is None:
+        return GradingRun.objects.get(pk=run_id)
+    try:
+        outcome = grading_compute(month=run.month, scheme=run.scheme)
+        _finish(run, outcome)
+    except Exception as error:  # noqa: BLE001 (recorded on the run, then re-raised)
+        _fail(run.pk, error)
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def _finish(run: GradingRun, outcome: RecomputeOutcome) -> None:
+    with transaction.atomic():
+        grading_results_write(outcome=outcome, run=run)
+        run.status = RunStatus.SUCCEEDED
+        run.finished_at = timezone.now()
+        run.customers = outcome.customers
+        run.counts = {str(k): v for k, v in outcome.distribution.items()}
+        run.parts_done = run.parts_total
+        run.save(update_fields=["status", "finished_at", "customers", "counts", "parts_done"])
+
+
+def grading_recompute(
+    *, month: dt.date, dry_run: bool = False, actor: Actor | None = None
+) -> RecomputeOutcome:
+    """The in-process recompute (`manage.py recompute`): with `dry_run`, computes and reports
+    without saving or recording a run; otherwise records a run and writes like the task."""
+    if dry_run:
+        return grading_compute(month=month, scheme=scheme_active())
+    month = month_start(month)
+    with transaction.atomic():
+        run = _run_create(month=month, trigger=RunTrigger.COMMAND, actor=actor)
+    claimed = _claim(run.pk)
+    try:
+        outcome = grading_compute(month=month, scheme=claimed.scheme)
+        _finish(claimed, outcome)
+    except Exception as error:  # noqa: BLE001 (recorded on the run, then re-raised)
+        _fail(run.pk, error)
+        raise
+    return outcome
+
+
+# --- the run split by area (Celery chord) -------------------------------------------------
+
+
+def grading_run_parts(*, run_id: int) -> list[list[int]]:
+    """How a run is shared between workers: lists of area ids, balanced by customer count
+    (largest areas first into the emptiest part). One part below
+    `GRADING_SPLIT_MIN_CUSTOMERS` customers: splitting a small company only adds overhead."""
+    counts = (
+        Customer.objects.exclude(dynamic__status=CustomerStatus.CLOSED)
+        .order_by()
+        .values_list("area_id")
+        .annotate(n=Count("id"))
+        .values_list("area_id", "n")
+    )
+    sizes = sorted(((n, area) for area, n in counts if area is not None), reverse=True)
+    total = sum(n for n, _area in sizes)
+    wanted = min(settings.GRADING_MAX_PARTS, len(sizes))
+    if total < settings.GRADING_SPLIT_MIN_CUSTOMERS or wanted < 2:
+        return []
+    parts: list[list[int]] = [[] for _i in range(wanted)]
+    loads = [0] * wanted
+    for n, area in sizes:
+        emptiest = int(np.argmin(loads))
+        parts[emptiest].append(area)
+        loads[emptiest] += n
+    return parts
+
+
+def grading_part_compute(*, run_id: int, area_ids: list[int]) -> dict[str, list]:
+    """One part of a split run: the window figures of the customers of `area_ids`, as columns
+    (JSON-safe, for the chord's result backend). Marks the run failed on error."""
+    run = GradingRun.objects.select_related("scheme").get(pk=run_id)
+    try:
+        inputs = grading_inputs(month=run.month, scheme=run.scheme, area_ids=area_ids)
+    except Exception as error:  # noqa: BLE001 (recorded on the run, then re-raised)
+        _fail(run_id, error)
+        raise
+    GradingRun.objects.filter(pk=run_id).update(parts_done=F("parts_done") + 1)
+    inputs = inputs.astype(object).where(inputs.notna(), None)
+    return {name: inputs[name].tolist() for name in inputs.columns}
+
+
+def grading_parts_finish(*, run_id: int, parts: list[dict[str, list]]) -> GradingRun:
+    """The chord's body: grades all customers from the parts' figures (scales and scores rank
+    across areas, so this step sees everyone) and writes the month atomically."""
+    run = GradingRun.objects.select_related("scheme").get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        return run
+    try:
+        frames = [pd.DataFrame(part) for part in parts if part.get("customer_id")]
+        inputs = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=list(computations.INPUT_COLUMNS))
+        )
+        for name in ("floor_area_m2", "assessment", "avg_cartons", "avg_amount", "avg_price"):
+            inputs[name] = inputs[name].astype(float)
+        inputs["structure_share"] = inputs["structure_share"].astype(float)
+        inputs["months_used"] = inputs["months_used"].astype(int)
+        inputs["customer_id"] = inputs["customer_id"].astype(int)
+        outcome = grading_compute(month=run.month, scheme=run.scheme, inputs=inputs)
+        _finish(run, outcome)
+    except Exception as error:  # noqa: BLE001 (recorded on the run, then re-raised)
+        _fail(run_id, error)
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def grading_run_claim(*, run_id: int, parts: int) -> GradingRun | None:
+    """Marks a queued run running as `parts` parts; None for a redelivered task."""
+    run = _claim(run_id)
+    if run is not None:
+        GradingRun.objects.filter(pk=run_id).update(parts_total=parts, parts_done=0)
+    return run

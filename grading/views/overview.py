@@ -1,0 +1,3 @@
+"""Placeholder until the overview pages land (replaced in this branch)."""
+
+urlpatterns: list = []
