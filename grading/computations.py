@@ -216,6 +216,15 @@ class _Errors:
             )
         return numbers
 
+    def section(self, path: str, value: Any) -> Mapping[str, Any]:
+        """A nested object of the parameters; anything else is an error (and reads as {})."""
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            self.add(path, _("This part of the parameters must be an object."))
+            return {}
+        return value
+
     def raise_if_any(self) -> None:
         if self.errors:
             raise DomainError(errors=self.errors)
@@ -233,8 +242,10 @@ def validate_parameters(kind: str, parameters: Any) -> dict[str, Any]:
     if not isinstance(parameters, Mapping):
         errors.add("parameters", _("The parameters must be an object."))
         errors.raise_if_any()
-    p = {key: parameters.get(key) or {} for key in ("window", "grades", "initial", "scale")}
-    p["structure"] = parameters.get("structure") or {}
+    p = {
+        key: errors.section(key, parameters.get(key))
+        for key in ("window", "grades", "initial", "scale", "structure")
+    }
     out: dict[str, Any] = {}
 
     months = p["window"].get("months")
@@ -283,15 +294,16 @@ def validate_parameters(kind: str, parameters: Any) -> dict[str, Any]:
     initial = p["initial"]
     area = errors.number("initial.floor_area_m2", initial.get("floor_area_m2"), minimum=0)
     initial_grades: dict[str, dict[str, int]] = {}
+    by_market = errors.section("initial.grades", initial.get("grades"))
     for market in MARKETS:
-        row = (initial.get("grades") or {}).get(market) or {}
+        row = errors.section(f"initial.grades.{market}", by_market.get(market))
         initial_grades[market] = {}
         for size in ("up_to", "above"):
             value = row.get(size)
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= max(n, 1):
+            if n and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= n):
                 errors.add(
                     f"initial.grades.{market}.{size}",
-                    _("Enter a grade from 1 to %(n)d.") % {"n": max(n, 1)},
+                    _("Enter a grade from 1 to %(n)d.") % {"n": n},
                 )
             initial_grades[market][size] = value
     out["initial"] = {"floor_area_m2": area, "grades": initial_grades}
@@ -315,8 +327,9 @@ def validate_parameters(kind: str, parameters: Any) -> dict[str, Any]:
                 _("Each price must be lower than the one before it, and above 0."),
             )
     matrix: dict[str, list[int]] = {}
+    matrix_rows = errors.section("structure.matrix", structure.get("matrix"))
     for size in SCALES:
-        row = (structure.get("matrix") or {}).get(size)
+        row = matrix_rows.get(size)
         if not isinstance(row, list) or len(row) != len(bands) + 1:
             errors.add(
                 f"structure.matrix.{size}",

@@ -54,7 +54,7 @@ def facts(*rows: dict[str, Any]) -> pd.DataFrame:
         {
             "customer_id": "int64",
             "month": "datetime64[ns]",
-            **{name: "float64" for name in c.FACT_COLUMNS[2:]},
+            **dict.fromkeys(c.FACT_COLUMNS[2:], "float64"),
         }
     )
 
@@ -512,7 +512,7 @@ def test_score_ranks_only_customers_graded_on_their_window():
 
     result = grade(rows, "score", **QUANTITY_ONLY)
 
-    # percentiles among 1 and 2 only: 50 and 100 (not 33.33 and 66.67 … with 3 counted)
+    # percentiles among 1 and 2 only: 50 and 100 (with 3's 0 cartons ranked: 66.67 and 100)
     assert result.loc[1, "score"] == 50
     assert result.loc[2, "score"] == 100
     assert math.isnan(result.loc[3, "score"])
@@ -748,17 +748,44 @@ def errors_of(kind: str, **changes: Any) -> dict[str, list[str]]:
     ("kind", "changes", "path"),
     [
         # not strictly falling (1000 twice)
-        ("thresholds", {"grades__thresholds": [1500, 1000, 1000, 300, 200, 100, 50, 0]}, "grades.thresholds"),
+        (
+            "thresholds",
+            {"grades__thresholds": [1500, 1000, 1000, 300, 200, 100, 50, 0]},
+            "grades.thresholds",
+        ),
         # rising
-        ("thresholds", {"grades__thresholds": [0, 50, 100, 200, 300, 500, 1000, 1500]}, "grades.thresholds"),
+        (
+            "thresholds",
+            {"grades__thresholds": [0, 50, 100, 200, 300, 500, 1000, 1500]},
+            "grades.thresholds",
+        ),
         # not ending at 0
-        ("thresholds", {"grades__thresholds": [1500, 1000, 500, 300, 200, 100, 50, 10]}, "grades.thresholds"),
+        (
+            "thresholds",
+            {"grades__thresholds": [1500, 1000, 500, 300, 200, 100, 50, 10]},
+            "grades.thresholds",
+        ),
         ("matrix", {"grades__price": [180, 100, 10]}, "grades.price"),
         # 2+3+5+10+10+15+15+15+15+9 = 99
         ("score", {"grades__bands": [2, 3, 5, 10, 10, 15, 15, 15, 15, 9]}, "grades.bands"),
         # 0.2 + 0.6 + 0.1 = 0.9
-        ("score", {"grades__weights": {"quantity": 0.2, "amount": 0.6, "structure": 0.1}}, "grades.weights"),
-        ("score", {"grades__weights": {"quantity": 0.2, "amount": 0.8, "structure": 0.1, "assessment": -0.1}}, "grades.weights.assessment"),
+        (
+            "score",
+            {"grades__weights": {"quantity": 0.2, "amount": 0.6, "structure": 0.1}},
+            "grades.weights",
+        ),
+        (
+            "score",
+            {
+                "grades__weights": {
+                    "quantity": 0.2,
+                    "amount": 0.8,
+                    "structure": 0.1,
+                    "assessment": -0.1,
+                }
+            },
+            "grades.weights.assessment",
+        ),
         ("score", {"grades__structure_metric": "tar"}, "grades.structure_metric"),
         # 20 + 30 + 40 = 90
         ("thresholds", {"scale": {"large": 20, "medium": 30, "small": 40}}, "scale"),
@@ -774,7 +801,7 @@ def errors_of(kind: str, **changes: Any) -> dict[str, list[str]]:
         ("thresholds", {"window__months": 13}, "window.months"),
         ("thresholds", {"window__months": True}, "window.months"),
     ],
-)  # fmt: skip
+)
 def test_faulty_parameters_are_named_by_path(kind, changes, path):
     assert set(errors_of(kind, **changes)) == {path}
 
