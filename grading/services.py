@@ -56,11 +56,29 @@ _WRITE_LOCK_KEY = 0x6772_6164  # "grad"
 
 
 def scheme_active() -> GradingScheme:
-    """The scheme new runs use. A migration creates the brief's default as version 1."""
+    """The scheme new runs use. The first time (no scheme at all) it is the brief's default,
+    created as version 1: the 8 grades by monthly average cartons."""
     scheme = GradingScheme.objects.filter(status=SchemeStatus.ACTIVE).first()
-    if scheme is None:
+    if scheme is not None:
+        return scheme
+    if GradingScheme.objects.exists():
         raise DomainError(_("No grading scheme is active. An administrator must activate one."))
-    return scheme
+    kind = SchemeKind.THRESHOLDS
+    try:
+        with transaction.atomic():
+            return GradingScheme.objects.create(
+                version=1,
+                name=_("8 grades by monthly average cartons"),
+                kind=kind,
+                status=SchemeStatus.ACTIVE,
+                parameters=computations.validate_parameters(
+                    kind, computations.default_parameters(kind)
+                ),
+                note=_("The default of the product brief."),
+                activated_at=timezone.now(),
+            )
+    except IntegrityError:  # created by a concurrent caller
+        return GradingScheme.objects.get(status=SchemeStatus.ACTIVE)
 
 
 def _next_version() -> int:
@@ -601,7 +619,11 @@ def _abandon_stale_runs(month: dt.date) -> None:
 def _claim(run_id: int) -> GradingRun | None:
     """Marks a queued run running; None if it is not queued (a redelivered task)."""
     with transaction.atomic():
-        run = GradingRun.objects.select_for_update().select_related("scheme").get(pk=run_id)
+        run = (
+            GradingRun.objects.select_for_update(of=("self",))
+            .select_related("scheme")
+            .get(pk=run_id)
+        )
         if run.status != RunStatus.QUEUED:
             return None
         run.status = RunStatus.RUNNING
@@ -656,8 +678,8 @@ def grading_recompute(
     month = month_start(month)
     with transaction.atomic():
         run = _run_create(month=month, trigger=RunTrigger.COMMAND, actor=actor)
-    claimed = _claim(run.pk)
     try:
+        claimed = _claim(run.pk)
         outcome = grading_compute(month=month, scheme=claimed.scheme)
         _finish(claimed, outcome)
     except Exception as error:  # noqa: BLE001 (recorded on the run, then re-raised)

@@ -1,0 +1,287 @@
+"""The monthly recompute as a job: command, service, Celery task and chord.
+
+The hand-made company (customer_world: three urban grocery shops) graded for 2026-11 from
+the window 2026-08 … 2026-10:
+- c_th buys 600 cartons a month at 260 CNY → grade 3 (≥ 500), top of its group of three
+  → large (CZ1), price band ≥ 250 → structure class 1;
+- c_th2 buys 120 cartons at 150 CNY → grade 6 (≥ 100), second of three (33% above it,
+  past the 20% cut) → medium (CZ2), band 130-180 → class 5;
+- c_yx never ordered → a new customer: urban, floor area unknown → initial grade 6, last of
+  its group → small (CZ3), no price → band < 90 → class 10.
+"""
+
+import datetime as dt
+import os
+import time
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from crm.celery import app as celery_app
+from grading import services
+from grading.choices import RunStatus, RunTrigger, SchemeKind
+from grading.models import GradeResult, GradingRun
+from grading.tasks import grading_monthly_task, grading_run_task
+from orders.models import MonthlySalesFact
+from tests.grading.factories import buy_monthly
+
+NOV = dt.date(2026, 11, 1)
+WINDOW = ["2026-08", "2026-09", "2026-10"]
+# Buying since June: every window month is a full month of trade.
+HISTORY = ["2026-06", "2026-07", *WINDOW]
+EXPECTED = {
+    "c_th": (3, "large", "CZ1", 1),
+    "c_th2": (6, "medium", "CZ2", 5),
+    "c_yx": (6, "small", "CZ3", 10),
+}
+
+
+@pytest.fixture
+def world(customer_world):
+    buy_monthly(customer_world["c_th"], HISTORY, 600, "260.00")
+    buy_monthly(customer_world["c_th2"], HISTORY, 120, "150.00")
+    return customer_world
+
+
+def stored(month=NOV) -> dict[int, tuple]:
+    """What a run stored for `month`, without ids, timestamps and the run link."""
+    skip = {"id", "run", "computed_at"}
+    names = [f.attname for f in GradeResult._meta.concrete_fields if f.name not in skip]
+    return {
+        row[0]: row[1:]
+        for row in GradeResult.objects.filter(month=month).values_list(*names).order_by("customer")
+    }
+
+
+def results_by_customer(world, month=NOV):
+    rows = GradeResult.objects.filter(month=month)
+    by_id = {r.customer_id: r for r in rows}
+    return {
+        key: (
+            by_id[world[key].pk].grade,
+            by_id[world[key].pk].business_scale,
+            by_id[world[key].pk].category_code,
+            by_id[world[key].pk].structure_class,
+        )
+        for key in EXPECTED
+    }
+
+
+def test_recompute_command_stores_the_months_results(world):
+    out = StringIO()
+    call_command("recompute", "--month", "2026-11", stdout=out)
+    assert results_by_customer(world) == EXPECTED
+    assert "graded 3 customers for 2026-11" in out.getvalue()
+    run = GradingRun.objects.get()
+    assert (run.status, run.trigger, run.customers) == (RunStatus.SUCCEEDED, "command", 3)
+    assert run.counts == {"3": 1, "6": 2}
+    assert run.scheme == services.scheme_active()
+
+
+def test_results_carry_their_inputs(world):
+    call_command("recompute", "--month", "2026-11", stdout=StringIO())
+    th = GradeResult.objects.get(customer=world["c_th"], month=NOV)
+    assert th.basis == "window"
+    assert th.window == "2026-08 2026-09 2026-10"
+    assert th.months_used == 3
+    assert float(th.avg_cartons) == 600
+    assert float(th.avg_price) == 260
+    assert (th.quantity_pct, th.amount_pct, th.group_size) == (100, 100, 3)
+    yx = GradeResult.objects.get(customer=world["c_yx"], month=NOV)
+    assert (yx.basis, yx.months_used, yx.avg_price) == ("initial", 0, None)
+
+
+def test_after_recompute_the_customer_api_shows_the_system_block(world):
+    call_command("recompute", "--month", "2026-11", stdout=StringIO())
+    api = APIClient()
+    api.force_login(world["admin"])
+    for key, (grade, scale, code, structure) in EXPECTED.items():
+        body = api.get(f"/api/v1/customers/{world[key].customer_code}/").json()
+        system = body["system"]
+        assert system["grade"] == grade
+        assert system["business_scale"] == scale
+        assert system["category_code"] == code
+        assert system["structure_class"] == structure
+
+
+def test_running_a_month_twice_stores_the_same_results(world):
+    call_command("recompute", "--month", "2026-11", stdout=StringIO())
+    first = stored()
+    call_command("recompute", "--month", "2026-11", stdout=StringIO())
+    assert stored() == first
+    assert GradeResult.objects.filter(month=NOV).count() == 3
+    assert GradingRun.objects.filter(status=RunStatus.SUCCEEDED).count() == 2
+
+
+def test_a_crash_while_writing_leaves_the_months_previous_results(world, monkeypatch):
+    # given a stored month
+    call_command("recompute", "--month", "2026-11", stdout=StringIO())
+    before = stored()
+    # when the shops buy differently and the next run fails after replacing the rows
+    buy_monthly(world["c_yx"], WINDOW, 2000, "300.00")
+
+    def crash(month):
+        assert GradeResult.objects.filter(month=month, customer=world["c_yx"], grade=1).exists()
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "_system_fields_update", crash)
+    with pytest.raises(RuntimeError):
+        call_command("recompute", "--month", "2026-11", stdout=StringIO())
+    # then the month is as it was and the run says what happened
+    assert stored() == before
+    failed = GradingRun.objects.get(status=RunStatus.FAILED)
+    assert "disk full" in failed.error
+    assert failed.finished_at is not None
+    world["c_yx"].system.refresh_from_db()
+    assert world["c_yx"].system.grade == 6
+
+
+def test_dry_run_saves_nothing_and_reports_the_movements(world):
+    call_command("recompute", "--month", "2026-10", stdout=StringIO())
+    out = StringIO()
+    call_command("recompute", "--month", "2026-11", "--dry-run", stdout=out)
+    assert not GradeResult.objects.filter(month=NOV).exists()
+    assert GradingRun.objects.count() == 1
+    text = out.getvalue()
+    assert text.startswith("Dry run: graded 3 customers for 2026-11")
+    # October is graded on July-September: 600 and 120 cartons as in November, so nobody
+    # moves.
+    assert "0 up, 0 down, 3 unchanged" in text
+
+
+def test_an_older_month_does_not_overwrite_the_customers_current_values(world):
+    call_command("recompute", "--month", "2026-11", stdout=StringIO())
+    MonthlySalesFact.objects.filter(customer=world["c_th2"], month=dt.date(2026, 7, 1)).update(
+        cartons=5000
+    )
+    call_command("recompute", "--month", "2026-10", stdout=StringIO())
+    october = GradeResult.objects.get(customer=world["c_th2"], month=dt.date(2026, 10, 1))
+    assert october.grade == 1  # (5000 + 120 + 120) / 3 = 1746.67 ≥ 1500
+    world["c_th2"].system.refresh_from_db()
+    assert world["c_th2"].system.grade == 6  # still November's
+
+
+def test_a_new_scheme_never_rewrites_a_past_month(world, system_actor):
+    call_command("recompute", "--month", "2026-10", stdout=StringIO())
+    october = stored(dt.date(2026, 10, 1))
+    old = services.scheme_active()
+    draft = services.scheme_create_draft(
+        kind=SchemeKind.MATRIX, name="30 grades", actor=system_actor
+    )
+    services.scheme_activate(scheme=draft, actor=system_actor)
+    call_command("recompute", "--month", "2026-11", stdout=StringIO())
+    assert stored(dt.date(2026, 10, 1)) == october
+    assert set(
+        GradeResult.objects.filter(month=dt.date(2026, 10, 1)).values_list("scheme", flat=True)
+    ) == {old.pk}
+    assert set(GradeResult.objects.filter(month=NOV).values_list("scheme", flat=True)) == {draft.pk}
+
+
+def test_a_second_live_run_of_a_month_is_refused(world):
+    GradingRun.objects.create(month=NOV, trigger=RunTrigger.PAGE, status=RunStatus.RUNNING)
+    with pytest.raises(CommandError, match="already queued or running"):
+        call_command("recompute", "--month", "2026-11", stdout=StringIO())
+    # another month is fine
+    call_command("recompute", "--month", "2026-10", stdout=StringIO())
+
+
+def test_a_run_older_than_the_task_time_limit_is_taken_as_abandoned(world, settings):
+    from django.utils import timezone
+
+    stale = GradingRun.objects.create(
+        month=NOV,
+        trigger=RunTrigger.PAGE,
+        status=RunStatus.RUNNING,
+        created_at=timezone.now() - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
+    )
+    call_command("recompute", "--month", "2026-11", stdout=StringIO())
+    stale.refresh_from_db()
+    assert stale.status == RunStatus.FAILED
+    assert "Abandoned" in stale.error
+
+
+def test_a_bad_month_argument_is_refused():
+    with pytest.raises(CommandError, match="2026-11"):
+        call_command("recompute", "--month", "November")
+
+
+# --- Celery --------------------------------------------------------------------------------
+
+
+def test_a_run_started_from_the_page_runs_as_a_task(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.grading_run_start(month=NOV, trigger=RunTrigger.PAGE)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
+    assert (run.parts_total, run.parts_done) == (1, 1)
+    assert results_by_customer(world) == EXPECTED
+
+
+def test_a_redelivered_task_does_not_run_again(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.grading_run_start(month=NOV, trigger=RunTrigger.PAGE)
+    first = stored()
+    finished = GradingRun.objects.get(pk=run.pk).finished_at
+    assert grading_run_task.delay(run.pk).get() == RunStatus.SUCCEEDED
+    assert stored() == first
+    assert GradingRun.objects.get(pk=run.pk).finished_at == finished
+
+
+def test_a_large_company_is_split_by_area_into_a_chord(
+    world, settings, django_capture_on_commit_callbacks
+):
+    # given the single-process results
+    call_command("recompute", "--month", "2026-11", stdout=StringIO())
+    single = stored()
+    # when the split threshold is low enough for the two areas (TH, YX) to become two parts
+    settings.GRADING_SPLIT_MIN_CUSTOMERS = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.grading_run_start(month=NOV, trigger=RunTrigger.PAGE)
+    # then the chord graded everyone together: the same results (scales rank across areas)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
+    assert (run.parts_total, run.parts_done) == (2, 2)
+    assert stored() == single
+
+
+def test_the_monthly_schedule_grades_the_month_that_has_begun(world, monkeypatch):
+    monkeypatch.setattr("grading.tasks.timezone.localdate", lambda: dt.date(2026, 11, 1))
+    run_id = grading_monthly_task.delay().get()
+    run = GradingRun.objects.get(pk=run_id)
+    assert (run.month, run.trigger) == (NOV, RunTrigger.SCHEDULE)
+
+
+@pytest.fixture
+def real_broker(require_services):
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if not broker.startswith("redis"):
+        message = "CELERY_BROKER_URL does not point at Redis"
+        if require_services:
+            pytest.fail(message)
+        pytest.skip(message + " (CI runs this test against the real Redis)")
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    yield broker
+    celery_app.conf.task_always_eager = eager
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_split_run_goes_through_real_workers_and_redis(real_broker, customer_world, settings):
+    from celery.contrib.testing.worker import start_worker
+
+    buy_monthly(customer_world["c_th"], HISTORY, 600, "260.00")
+    buy_monthly(customer_world["c_th2"], HISTORY, 120, "150.00")
+    settings.GRADING_SPLIT_MIN_CUSTOMERS = 1
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
+        run = services.grading_run_start(month=NOV, trigger=RunTrigger.PAGE)
+        for _ in range(600):
+            run.refresh_from_db()
+            if not run.is_live:
+                break
+            time.sleep(0.1)
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert (run.parts_total, run.parts_done) == (2, 2)
+    assert results_by_customer(customer_world) == EXPECTED
