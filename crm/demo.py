@@ -98,6 +98,7 @@ DEMO_SEEDERS = [
     "crm.demo.seed_organisation",
     "customers.demo.seed_customers",
     "orders.demo.seed_orders",
+    "grading.demo.seed_grading",
 ]
 
 

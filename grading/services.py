@@ -56,18 +56,18 @@ _WRITE_LOCK_KEY = 0x6772_6164  # "grad"
 
 
 def scheme_active() -> GradingScheme:
-    """The scheme new runs use. The first time (no scheme at all) it is the brief's default,
-    created as version 1: the 8 grades by monthly average cartons."""
+    """The scheme new runs use. Until a scheme has ever been activated it is the brief's
+    default, created on first use: the 8 grades by monthly average cartons."""
     scheme = GradingScheme.objects.filter(status=SchemeStatus.ACTIVE).first()
     if scheme is not None:
         return scheme
-    if GradingScheme.objects.exists():
+    if GradingScheme.objects.exclude(status=SchemeStatus.DRAFT).exists():
         raise DomainError(_("No grading scheme is active. An administrator must activate one."))
     kind = SchemeKind.THRESHOLDS
     try:
         with transaction.atomic():
             return GradingScheme.objects.create(
-                version=1,
+                version=_next_version(),
                 name=_("8 grades by monthly average cartons"),
                 kind=kind,
                 status=SchemeStatus.ACTIVE,

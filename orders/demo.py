@@ -51,8 +51,9 @@ _MIDDLE = [code for code, *_r in DEMO_PRODUCTS if 40 <= _PRICE[code] < 130]
 _BUDGET = [code for code, *_r in DEMO_PRODUCTS if _PRICE[code] < 40]
 # Monthly volume factor: the Spring Festival peak (Jan-Feb), summer and National Day lifts.
 _SEASON = {1: 1.6, 2: 1.35, 3: 0.85, 4: 0.9, 5: 1.0, 6: 0.95, 7: 1.0, 8: 1.0, 9: 1.05, 10: 1.15}
-# Cartons a week by business format (before the shop's own size factor).
-_WEEKLY = {"Z": 18, "B": 22, "Y": 40, "S": 60, "F": 10, "N": 45, "Q": 8}
+# Cartons a week by business format (before the shop's own size factor): a grocery buys about
+# 200 cartons a month, a supermarket 850, so the demo spreads over the eight grades.
+_WEEKLY = {"Z": 45, "B": 55, "Y": 120, "S": 200, "F": 25, "N": 150, "Q": 20}
 
 
 def seed_orders(report: SeedReport, *, actor: Actor) -> None:
