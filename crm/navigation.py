@@ -33,6 +33,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Home"), "home", "house", PEOPLE),
     NavItem(_("Customers"), "customers:list", "shop-window", PEOPLE),
     NavItem(_("Orders"), "orders:list", "receipt", PEOPLE),
+    NavItem(_("Grading"), "grading:overview", "bar-chart-steps", PEOPLE),
     NavItem(_("Change requests"), "customers:change_requests", "inbox", PEOPLE),
     NavItem(_("Areas & team"), "crm:area_list", "diagram-3", PEOPLE),
     NavItem(_("Products"), "orders:products", "box-seam", frozenset({Role.ADMINISTRATOR})),

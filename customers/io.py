@@ -306,7 +306,9 @@ def write_csv(rows_iter: Iterable[Sequence[Any]], columns: Sequence[str]) -> Ite
         yield buffer.getvalue().encode("utf-8")
 
 
-def write_xlsx(rows_iter: Iterable[Sequence[Any]], columns: Sequence[str]) -> bytes:
+def write_xlsx(
+    rows_iter: Iterable[Sequence[Any]], columns: Sequence[str], *, title: str = "customers"
+) -> bytes:
     """An .xlsx workbook (one sheet, header row of catalogue names) as bytes.
 
     openpyxl's write-only mode streams rows to a temporary file, so memory stays small
@@ -314,7 +316,7 @@ def write_xlsx(rows_iter: Iterable[Sequence[Any]], columns: Sequence[str]) -> by
     date fields real dates, so Excel can sum and sort them; text is never a formula.
     """
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title="customers")
+    sheet = workbook.create_sheet(title=title[:31])  # Excel's sheet-name limit
     sheet.append(list(columns))
     kinds = [_xlsx_kind(name) for name in columns]
     for row in rows_iter:

@@ -64,6 +64,6 @@ class GradeResultFilterSet(django_filters.FilterSet):
             return queryset.filter(grade=F("previous_grade"))
         if value == "new":
             return queryset.filter(previous_grade__isnull=True)
-        if value == "overridden":
-            return queryset.exclude(grade=F("computed_grade"))
+        if value == "overridden":  # an approved override is in force
+            return queryset.filter(override__isnull=False)
         return queryset

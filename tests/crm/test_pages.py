@@ -14,7 +14,13 @@ def nav_links(response) -> list[str]:
     return [line.split('href="')[1].split('"')[0] for line in nav.splitlines() if 'href="' in line]
 
 
-FIELD_PAGES = ["/customers/", "/orders/", "/customers/change-requests/", "/areas/"]
+FIELD_PAGES = [
+    "/customers/",
+    "/orders/",
+    "/grading/",
+    "/customers/change-requests/",
+    "/areas/",
+]
 
 
 @pytest.mark.parametrize(
