@@ -47,6 +47,27 @@ class PeopleOnlyMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
+def administrators_only(view):
+    """`people_only`, then 403 for anyone but administrators."""
+
+    @people_only
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_administrator:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class AdministratorsOnlyMixin:
+    """`administrators_only` for class-based views."""
+
+    @method_decorator(administrators_only)
+    def dispatch(self, request, *args, **kwargs):
+        return super().dispatch(request, *args, **kwargs)
+
+
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True

@@ -4,13 +4,9 @@ an order's lines (everyone, within their scope). Views are thin: selectors read,
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.decorators import method_decorator
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.generic import ListView
@@ -18,7 +14,13 @@ from django.views.generic import ListView
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.services import Actor
-from crm.views import PeopleOnlyMixin, list_query_context, people_only
+from crm.views import (
+    AdministratorsOnlyMixin,
+    PeopleOnlyMixin,
+    administrators_only,
+    list_query_context,
+    people_only,
+)
 from orders import selectors, services
 from orders.choices import OrderStatus, PriceClass
 from orders.filtersets import OrderFilterSet, ProductFilterSet
@@ -34,27 +36,6 @@ PRODUCT_COLUMNS = [
     ("price_class", True),
     ("tar_mg", False),
 ]
-
-
-def administrators_only(view):
-    """`people_only`, then 403 for anyone but administrators."""
-
-    @people_only
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_administrator:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-class AdministratorsOnlyMixin:
-    """`administrators_only` for class-based views."""
-
-    @method_decorator(administrators_only)
-    def dispatch(self, request, *args, **kwargs):
-        return super().dispatch(request, *args, **kwargs)
 
 
 class ProductListView(AdministratorsOnlyMixin, ListView):

@@ -19,13 +19,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.services import Actor
+
+# Shared with the other administrator pages until it moves to crm.views.
+from crm.views import administrators_only
 from grading import selectors, services
 from grading.choices import RunTrigger
 from grading.models import GradingRun
 from grading.views.overview import parse_month
-
-# Shared with the other administrator pages until it moves to crm.views.
-from orders.views import administrators_only
 
 RUNS_PER_PAGE = 25
 
