@@ -28,6 +28,7 @@ from customers.choices import ChangeRequestStatus
 from customers.filtersets import ORDERING, CustomerFilterSet
 from customers.forms import DecisionForm, catalogue_form, changed_values
 from customers.models import ChangeRequest, CustomerImport
+from grading import selectors as grading_selectors
 from orders import selectors as order_selectors
 
 LIST_COLUMNS = [
@@ -105,8 +106,9 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
             "change_requests": selectors.change_requests_for(customer=customer)[:20],
             "can_edit_dynamic": bool(_dynamic_specs(user, customer)),
             "can_change": bool(policies.changeable_fields(user, customer)),
-            # The one read of another app: the customer's orders and monthly sales facts.
+            # Reads of other apps: the orders and monthly sales facts; the grading card.
             "sales": order_selectors.customer_sales_summary(customer=customer),
+            "grading": grading_selectors.customer_grading_card(customer=customer, user=user),
         },
     )
 

@@ -24,7 +24,7 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.choices import AuditAction
+from crm.choices import AuditAction, Role
 from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
 from crm.frames import write_frame
@@ -239,12 +239,14 @@ def assessment_record(
     *, customer: Customer, month: dt.date, score: int, note: str, actor: Actor
 ) -> GradeAssessment:
     """Records (or changes) the assessment of `customer` for grade month `month`, used by
-    score schemes that give the assessment a weight. Only people who see the customer."""
-    if (
-        actor.user is None
-        or not Customer.objects.visible_to(actor.user).filter(pk=customer.pk).exists()
-    ):
-        raise DomainError(_("You cannot assess this customer."))
+    score schemes that give the assessment a weight. By the customer's account manager, a
+    supervisor of its area or an administrator."""
+    user = actor.user
+    allowed = user is not None and (
+        user.is_administrator or user.role in (Role.ACCOUNT_MANAGER, Role.SUPERVISOR)
+    )
+    if not allowed or not Customer.objects.visible_to(user).filter(pk=customer.pk).exists():
+        raise DomainError(_("Only the customer's account manager or supervisor may assess it."))
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
         raise DomainError(_("Enter a whole number from 0 to 100."), field="score")
     month = month_start(month)
@@ -386,6 +388,8 @@ def override_reject(*, override: GradeOverride, note: str, actor: Actor) -> Grad
     user = actor.user
     if user is None or not _can_decide(user, locked.customer):
         raise DomainError(_("Only a supervisor of the customer's area may reject."))
+    if user.pk == locked.proposed_by_id:
+        raise DomainError(_("Withdraw your own proposal instead of rejecting it."))
     if not note.strip():
         raise DomainError(_("Say why the override is rejected."), field="note")
     return _decide(locked, OverrideStatus.REJECTED, note, actor)
