@@ -21,7 +21,7 @@ from django.views.generic import ListView
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.services import Actor
-from crm.views import PeopleOnlyMixin, list_query_context, people_only
+from crm.views import PeopleOnlyMixin, form_domain_error, list_query_context, people_only
 from customers import imports, io, policies, selectors, services, tasks
 from customers.catalogue import CATALOGUE, FIELDS, Category, Maintenance, display_value
 from customers.choices import ChangeRequestStatus
@@ -46,13 +46,6 @@ LIST_COLUMNS = [
 
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _apply_domain_error(form, exc: DomainError) -> None:
-    """Shows a service's errors on the form: on the field when the form has it."""
-    for key, msgs in exc.errors.items():
-        for msg in msgs:
-            form.add_error(key if key in form.fields else None, msg)
 
 
 class CustomerListView(PeopleOnlyMixin, ListView):
@@ -137,7 +130,7 @@ def customer_dynamic_edit(request: HttpRequest, code: str) -> HttpResponse:
                 customer=customer, user=request.user, data=changed_values(form)
             )
         except DomainError as exc:
-            _apply_domain_error(form, exc)
+            form_domain_error(form, exc)
         else:
             if changes:
                 messages.success(request, _("Saved %(n)d change(s).") % {"n": len(changes)})
@@ -183,7 +176,7 @@ def customer_change(request: HttpRequest, code: str) -> HttpResponse:
                 attachment=form.cleaned_data.get("attachment"),
             )
         except DomainError as exc:
-            _apply_domain_error(form, exc)
+            form_domain_error(form, exc)
         else:
             if outcome.applied:
                 messages.success(request, _("Saved %(n)d change(s).") % {"n": len(outcome.applied)})
@@ -226,7 +219,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
                     data=data, actor=Actor.of(request.user, AuditSource.PAGE)
                 )
             except DomainError as exc:
-                _apply_domain_error(form, exc)
+                form_domain_error(form, exc)
             else:
                 messages.success(request, _("Customer %(c)s was created.") % {"c": customer})
                 return redirect("customers:detail", code=customer.customer_code)

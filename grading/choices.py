@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SchemeKind(models.TextChoices):
@@ -14,7 +15,7 @@ class SchemeKind(models.TextChoices):
 
 class SchemeStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("grading scheme", "Active")
     RETIRED = "retired", _("Retired")
 
 
@@ -46,7 +47,7 @@ class RunStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
     SUCCEEDED = "succeeded", _("Succeeded")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("job run", "Failed")
 
     @classmethod
     def live(cls) -> list["RunStatus"]:

@@ -191,7 +191,7 @@ class SchemeForm(forms.Form):
                 widget=forms.Select(attrs={"class": "form-select"}),
             )
             self.fields["bands"] = NumberListField(
-                label=_("Bands (% of customers per grade)"),
+                label=_("Bands (percent of customers per grade)"),
                 help_text=_("Grade 1 first; they must add up to 100."),
             )
         for market in MARKETS:

@@ -18,6 +18,7 @@ from crm.views import (
     AdministratorsOnlyMixin,
     PeopleOnlyMixin,
     administrators_only,
+    form_domain_error,
     list_query_context,
     people_only,
 )
@@ -90,9 +91,7 @@ def orders_config_edit(request: HttpRequest) -> HttpResponse:
                 data=form.service_data(), actor=Actor.of(request.user, AuditSource.PAGE)
             )
         except DomainError as exc:
-            for key, msgs in exc.errors.items():
-                for msg in msgs:
-                    form.add_error(key if key in form.fields else None, msg)
+            form_domain_error(form, exc)
         else:
             messages.success(
                 request,

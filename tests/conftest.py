@@ -1,5 +1,7 @@
 """Fixtures shared by the whole suite."""
 
+import os
+
 import pytest
 from django.conf import settings
 
@@ -37,6 +39,24 @@ def system_actor(db):
 def require_services():
     """Whether a test that needs PostgreSQL/Redis must fail (CI) rather than skip."""
     return settings.CRM_REQUIRE_SERVICES
+
+
+@pytest.fixture
+def real_broker(require_services):
+    """Celery talks to the real Redis for this test (tasks go through a worker the test
+    starts); skipped without Redis, failed in CI."""
+    from crm.celery import app as celery_app
+
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if not broker.startswith("redis"):
+        message = "CELERY_BROKER_URL does not point at Redis"
+        if require_services:
+            pytest.fail(message)
+        pytest.skip(message + " (CI runs this test against the real Redis)")
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    yield broker
+    celery_app.conf.task_always_eager = eager
 
 
 @pytest.fixture

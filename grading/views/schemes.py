@@ -27,7 +27,7 @@ from crm.choices import AuditSource
 from crm.dates import month_start
 from crm.exceptions import DomainError
 from crm.services import Actor
-from crm.views import administrators_only
+from crm.views import administrators_only, form_domain_error
 from customers.choices import BusinessScale, MarketType
 from grading import computations, selectors, services
 from grading.choices import SchemeKind, SchemeStatus, StructureMetric
@@ -251,9 +251,7 @@ def scheme_list(request: HttpRequest) -> HttpResponse:
                 actor=_actor(request),
             )
         except DomainError as exc:
-            for key, msgs in exc.errors.items():
-                for msg in msgs:
-                    form.add_error(key if key in form.fields else None, msg)
+            form_domain_error(form, exc)
         else:
             messages.success(
                 request,
@@ -447,9 +445,7 @@ def peak_month_add(request: HttpRequest) -> HttpResponse:
                 actor=_actor(request),
             )
         except DomainError as exc:
-            for key, msgs in exc.errors.items():
-                for msg in msgs:
-                    form.add_error(key if key in form.fields else None, msg)
+            form_domain_error(form, exc)
         else:
             messages.success(
                 request,

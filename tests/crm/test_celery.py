@@ -1,6 +1,5 @@
 """Celery: the eager path (no broker) and a real worker against Redis."""
 
-import os
 from datetime import timedelta
 
 import pytest
@@ -33,20 +32,6 @@ def test_expired_sessions_are_cleared(db):
     )
     assert sessions_clear_expired_task.delay().get() == 1
     assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
-
-
-@pytest.fixture
-def real_broker(require_services):
-    broker = os.environ.get("CELERY_BROKER_URL", "")
-    if not broker.startswith("redis"):
-        message = "CELERY_BROKER_URL does not point at Redis"
-        if require_services:
-            pytest.fail(message)
-        pytest.skip(message + " (CI runs this test against the real Redis)")
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    yield broker
-    celery_app.conf.task_always_eager = eager
 
 
 @pytest.mark.services

@@ -19,7 +19,8 @@ def test_no_code_until_the_scale_is_known():
 
 
 @pytest.mark.parametrize(
-    ("market", "fmt", "scale"), [("U", "Z", "large"), ("C", "W", "large"), ("C", "Z", "huge"), ("C", "Z", "1")]
+    ("market", "fmt", "scale"),
+    [("U", "Z", "large"), ("C", "W", "large"), ("C", "Z", "huge"), ("C", "Z", "1")],
 )
 def test_unknown_letters_are_refused(market, fmt, scale):
     with pytest.raises(ValueError):

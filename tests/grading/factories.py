@@ -6,13 +6,13 @@ from decimal import Decimal
 from orders.models import MonthlySalesFact
 
 
-def make_fact(customer, month: str, cartons: int, price: str = "200.00", **fields):
-    """The fact of `customer` for `month` ("YYYY-MM"): `cartons` at `price` per carton,
-    ordered on the 5th (unless `first_order_date` is given)."""
-    start = dt.date.fromisoformat(f"{month}-01")
+def make_fact(customer, month: str | dt.date, cartons: int, price: str | int = "200.00", **fields):
+    """The fact of `customer` for `month` ("YYYY-MM" or its first day): `cartons` at `price`
+    per carton, ordered on the 5th (unless `first_order_date` is given)."""
+    start = month if isinstance(month, dt.date) else dt.date.fromisoformat(f"{month}-01")
     values = {
         "cartons": cartons,
-        "amount": Decimal(price) * cartons,
+        "amount": Decimal(str(price)) * cartons,
         "orders": 4,
         "lines": 20,
         "class_1_cartons": 0,

@@ -11,7 +11,6 @@ the window 2026-08 … 2026-10:
 """
 
 import datetime as dt
-import os
 import time
 from io import StringIO
 
@@ -251,20 +250,6 @@ def test_the_monthly_schedule_grades_the_month_that_has_begun(world, monkeypatch
     run_id = grading_monthly_task.delay().get()
     run = GradingRun.objects.get(pk=run_id)
     assert (run.month, run.trigger) == (NOV, RunTrigger.SCHEDULE)
-
-
-@pytest.fixture
-def real_broker(require_services):
-    broker = os.environ.get("CELERY_BROKER_URL", "")
-    if not broker.startswith("redis"):
-        message = "CELERY_BROKER_URL does not point at Redis"
-        if require_services:
-            pytest.fail(message)
-        pytest.skip(message + " (CI runs this test against the real Redis)")
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    yield broker
-    celery_app.conf.task_always_eager = eager
 
 
 @pytest.mark.services

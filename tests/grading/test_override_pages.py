@@ -3,9 +3,7 @@ override queue, through Django's test client."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -18,8 +16,8 @@ from grading import services
 from grading.choices import OverrideStatus
 from grading.models import GradeAssessment, GradeOverride, GradeResult, PeakMonth
 from grading.selectors import category_meaning
-from orders.models import MonthlySalesFact
 from tests.customers.factories import make_customer
+from tests.grading.factories import make_fact
 
 MONTH = month_start(timezone.localdate())
 
@@ -32,29 +30,9 @@ def add_facts(customer, cartons: int, price: int = 200, *, months=(1, 2, 3), fir
     """`cartons` a month at `price` CNY a carton in the given months before MONTH (1 = the
     month before); the first order on `first` (default: the month before the earliest)."""
     first = first or add_months(MONTH, -max(months) - 1)
-    MonthlySalesFact.objects.bulk_create(
-        MonthlySalesFact(
-            customer=customer,
-            month=add_months(MONTH, -k),
-            cartons=cartons,
-            amount=Decimal(cartons * price),
-            orders=2,
-            lines=4,
-            class_1_cartons=0,
-            class_2_cartons=cartons,
-            class_3_cartons=0,
-            class_4_cartons=0,
-            class_5_cartons=0,
-            key_brand_cartons=0,
-            new_product_cartons=0,
-            low_tar_cartons=0,
-            electronic_orders=2,
-            electronic_amount=Decimal(cartons * price),
-            first_order_date=max(first, add_months(MONTH, -k)),
-            last_order_date=add_months(MONTH, -k) + dt.timedelta(days=20),
-        )
-        for k in months
-    )
+    for k in months:
+        start = add_months(MONTH, -k)
+        make_fact(customer, start, cartons, price, first_order_date=max(first, start))
 
 
 @pytest.fixture

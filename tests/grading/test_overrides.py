@@ -5,7 +5,6 @@ and that an approved override survives a recompute of its month."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -19,7 +18,7 @@ from crm.services import Actor
 from grading import services
 from grading.choices import OverrideStatus
 from grading.models import GradeAssessment, GradeOverride, GradeResult
-from orders.models import MonthlySalesFact
+from tests.grading.factories import make_fact
 
 MONTH = month_start(timezone.localdate())
 
@@ -32,29 +31,8 @@ def add_facts(customer, cartons: int, price: int = 200, *, months: int = 3, mont
     """`cartons` a month at `price` CNY a carton in the `months` months before `month`; the
     first order well before them, so every month counts."""
     first = add_months(month, -months - 1)
-    MonthlySalesFact.objects.bulk_create(
-        MonthlySalesFact(
-            customer=customer,
-            month=add_months(month, -k),
-            cartons=cartons,
-            amount=Decimal(cartons * price),
-            orders=4,
-            lines=8,
-            class_1_cartons=0,
-            class_2_cartons=cartons,
-            class_3_cartons=0,
-            class_4_cartons=0,
-            class_5_cartons=0,
-            key_brand_cartons=0,
-            new_product_cartons=0,
-            low_tar_cartons=0,
-            electronic_orders=4,
-            electronic_amount=Decimal(cartons * price),
-            first_order_date=first,
-            last_order_date=add_months(month, -k) + dt.timedelta(days=20),
-        )
-        for k in range(1, months + 1)
-    )
+    for k in range(1, months + 1):
+        make_fact(customer, add_months(month, -k), cartons, price, first_order_date=first)
 
 
 @pytest.fixture

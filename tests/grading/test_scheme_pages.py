@@ -5,7 +5,6 @@ activation, copies, deletion, and the preview on a hand-made case."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -17,7 +16,7 @@ from grading import selectors, services
 from grading.choices import SchemeKind, SchemeStatus
 from grading.forms import SchemeForm
 from grading.models import GradeResult, GradingScheme, PeakMonth
-from orders.models import MonthlySalesFact
+from tests.grading.factories import make_fact
 from tests.orders.factories import integration_client
 
 GRADE_MONTH = dt.date(2026, 4, 1)
@@ -73,26 +72,7 @@ def update_entries(scheme):
 
 
 def fact(customer, month, cartons, price=200):
-    return MonthlySalesFact.objects.create(
-        customer=customer,
-        month=month,
-        cartons=cartons,
-        amount=Decimal(cartons * price),
-        orders=1,
-        lines=1,
-        class_1_cartons=0,
-        class_2_cartons=cartons,
-        class_3_cartons=0,
-        class_4_cartons=0,
-        class_5_cartons=0,
-        key_brand_cartons=0,
-        new_product_cartons=0,
-        low_tar_cartons=0,
-        electronic_orders=1,
-        electronic_amount=Decimal(cartons * price),
-        first_order_date=WINDOW[0],
-        last_order_date=month + dt.timedelta(days=20),
-    )
+    return make_fact(customer, month, cartons, price, first_order_date=WINDOW[0])
 
 
 @pytest.fixture
