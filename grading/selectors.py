@@ -312,7 +312,12 @@ def _grade_rule(result: GradeResult) -> dict[str, Any] | None:
             "score": result.score,
             "top_from": _plain(round(sum(bands[: g - 1]), 4)),
             "top_to": _plain(round(sum(bands[:g]), 4)),
-            "weights": {name: _plain(round(100 * w, 2)) for name, w in weights.items() if w},
+            # In a fixed order: PostgreSQL's jsonb does not keep the keys' order.
+            "weights": {
+                name: _plain(round(100 * weights[name], 2))
+                for name in ("quantity", "amount", "structure", "assessment")
+                if weights.get(name)
+            },
             "structure_share": (
                 None if result.structure_share is None else round(100 * result.structure_share, 2)
             ),

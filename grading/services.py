@@ -532,13 +532,16 @@ def grading_results_write(*, outcome: RecomputeOutcome, run: GradingRun | None) 
     _lock_writes()
     started = time.perf_counter()
     GradeResult.objects.filter(month=month).delete()
-    frame = outcome.results.assign(
-        month=month,
-        scheme_id=outcome.scheme.pk,
-        run_id=run.pk if run else None,
-        computed_at=timezone.now(),
+    write_frame(
+        GradeResult,
+        outcome.results,
+        constants={
+            "month": month,
+            "scheme_id": outcome.scheme.pk,
+            "run_id": run.pk if run else None,
+            "computed_at": timezone.now(),
+        },
     )
-    write_frame(GradeResult, frame)
     outcome.seconds["write"] = time.perf_counter() - started
     if not GradeResult.objects.filter(month__gt=month).exists():
         system_started = time.perf_counter()
@@ -552,17 +555,23 @@ def _lock_writes() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_WRITE_LOCK_KEY])
 
 
+_SYSTEM_FIELDS = ("grade", "business_scale", "category_code", "structure_class")
+
+
 def _system_fields_update(month: dt.date) -> None:
-    """The customers' grade, scale, category code and structure class from `month`'s results
-    (one UPDATE … FROM; PostgreSQL and SQLite ≥ 3.33 both have it)."""
+    """The customers' grade, scale, category code and structure class from `month`'s results:
+    one UPDATE … FROM (PostgreSQL; SQLite ≥ 3.33) of only the rows that change — rewriting all
+    200,000 unchanged rows cost 3 s of the run. `computed_at` is when they last changed."""
     system = CustomerSystem._meta.db_table
     results = GradeResult._meta.db_table
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    changed = " OR ".join(f"{system}.{name} {differs} r.{name}" for name in _SYSTEM_FIELDS)
+    assignments = ", ".join(f"{name} = r.{name}" for name in _SYSTEM_FIELDS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {system} SET grade = r.grade, business_scale = r.business_scale, "  # noqa: S608 (table names from models)
-            "category_code = r.category_code, structure_class = r.structure_class, "
-            "computed_at = r.computed_at "
-            f"FROM {results} r WHERE r.customer_id = {system}.customer_id AND r.month = %s",
+            f"UPDATE {system} SET {assignments}, computed_at = r.computed_at "  # noqa: S608 (names from the models)
+            f"FROM {results} r WHERE r.customer_id = {system}.customer_id AND r.month = %s "
+            f"AND ({changed})",
             [month],
         )
 
