@@ -204,6 +204,57 @@ def scheme_delete_draft(*, scheme: GradingScheme, actor: Actor) -> None:
     locked.delete()
 
 
+# --- the draft preview ----------------------------------------------------------------
+
+
+def scheme_preview(*, scheme: GradingScheme, parameters: dict[str, Any]) -> dict[str, Any]:
+    """What `scheme` with `parameters` (already validated) would give for the latest graded
+    month (this month when nothing is graded yet), beside the stored grades of that month:
+    customers per grade now and with the scheme, and how many would move up, down or stay.
+    Nothing is saved. For the whole company: the scheme pages are for administrators."""
+    started = time.perf_counter()
+    month = GradeResult.objects.order_by("-month").values_list("month", flat=True).first()
+    graded = month is not None
+    month = month or month_start(timezone.localdate())
+    candidate = GradingScheme(
+        version=scheme.version, name=scheme.name, kind=scheme.kind, parameters=parameters
+    )
+    outcome = grading_compute(month=month, scheme=candidate)
+    stored = pd.Series(
+        dict(GradeResult.objects.filter(month=month).values_list("customer_id", "grade"))
+        if graded
+        else {},
+        dtype=float,
+    )
+    proposed = outcome.results.set_index("customer_id")["grade"]
+    now = computations.distribution(stored) if len(stored) else {}
+    draft = outcome.distribution
+    grades = range(1, max([*now, *draft, candidate.grade_count]) + 1)
+    rows = [
+        {
+            "grade": g,
+            "now": now.get(g, 0),
+            "draft": draft.get(g, 0),
+            "difference": draft.get(g, 0) - now.get(g, 0),
+        }
+        for g in grades
+    ]
+    return {
+        "month": month,
+        "graded": graded,
+        "window": outcome.window,
+        "rows": rows,
+        "totals": {"now": len(stored), "draft": outcome.customers},
+        "movements": computations.movements(stored, proposed),
+        "chart": {
+            "labels": [str(g) for g in grades],
+            "now": [row["now"] for row in rows],
+            "draft": [row["draft"] for row in rows],
+        },
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
 # --- peak months --------------------------------------------------------------------------
 
 

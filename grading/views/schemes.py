@@ -10,21 +10,17 @@ sets the result beside the month's stored grades: a dry `grading_compute` with a
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-import pandas as pd
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.choices import AuditSource
-from crm.dates import month_start
 from crm.exceptions import DomainError
 from crm.services import Actor
 from crm.views import administrators_only, form_domain_error
@@ -147,65 +143,6 @@ def scheme_display(scheme: GradingScheme) -> dict[str, Any]:
         ],
     }
     return shown
-
-
-# --- the preview (view glue: a dry computation set beside the stored month) ---------------
-
-
-def scheme_preview_compute(
-    *, scheme: GradingScheme, parameters: dict[str, Any], user
-) -> dict[str, Any]:
-    """What `scheme` with `parameters` (already validated) would give for the latest graded
-    month (this month when nothing is graded yet), beside the stored grades of that month:
-    customers per grade now and with the scheme, and how many would move up, down or stay.
-    Nothing is saved."""
-    started = time.perf_counter()
-    month = selectors.latest_result_month()
-    graded = month is not None
-    month = month or month_start(timezone.localdate())
-    candidate = GradingScheme(
-        version=scheme.version, name=scheme.name, kind=scheme.kind, parameters=parameters
-    )
-    outcome = services.grading_compute(month=month, scheme=candidate)
-    stored = pd.Series(
-        dict(
-            selectors.grade_results(user=user, month=month)
-            .order_by()
-            .values_list("customer_id", "grade")
-        )
-        if graded
-        else {},
-        dtype=float,
-    )
-    proposed = outcome.results.set_index("customer_id")["grade"]
-    # Counted from the grades just read rather than through `grading_overview`: the same
-    # stored month, one query instead of its four, and the movements join the same rows.
-    now = computations.distribution(stored) if len(stored) else {}
-    draft = outcome.distribution
-    grades = range(1, max([*now, *draft, candidate.grade_count]) + 1)
-    rows = [
-        {
-            "grade": g,
-            "now": now.get(g, 0),
-            "draft": draft.get(g, 0),
-            "difference": draft.get(g, 0) - now.get(g, 0),
-        }
-        for g in grades
-    ]
-    return {
-        "month": month,
-        "graded": graded,
-        "window": outcome.window,
-        "rows": rows,
-        "totals": {"now": len(stored), "draft": outcome.customers},
-        "movements": computations.movements(stored, proposed),
-        "chart": {
-            "labels": [str(g) for g in grades],
-            "now": [row["now"] for row in rows],
-            "draft": [row["draft"] for row in rows],
-        },
-        "seconds": round(time.perf_counter() - started, 2),
-    }
 
 
 # --- list ---------------------------------------------------------------------------------
@@ -369,7 +306,7 @@ def scheme_preview(request: HttpRequest, pk: int) -> HttpResponse:
         parameters = scheme.parameters
     preview = None
     if parameters is not None:
-        preview = scheme_preview_compute(scheme=scheme, parameters=parameters, user=request.user)
+        preview = services.scheme_preview(scheme=scheme, parameters=parameters)
     if _is_htmx(request):
         part = "scheme_editor" if form is not None else "scheme_preview"
         template = f"grading/inc/{part}.html"
