@@ -8,7 +8,6 @@ month's results. The export writes the same scoped, filtered results with their 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from crm.dates import parse_month
 from crm.views import list_query_context, people_only
 from customers import io
 from customers.choices import BusinessScale
@@ -41,19 +41,6 @@ LIST_ONLY_FILTERS = (
     "business_scale",
     "page",
 )
-
-_MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
-
-
-def parse_month(text: str | None) -> dt.date | None:
-    """`YYYY-MM` → the first day of that month; None when it is not such a month."""
-    match = _MONTH_RE.fullmatch((text or "").strip())
-    if not match:
-        return None
-    try:
-        return dt.date(int(match[1]), int(match[2]), 1)
-    except ValueError:
-        return None
 
 
 def _query(request: HttpRequest, month: dt.date, **changes: str | None) -> str:

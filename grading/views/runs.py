@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from crm.choices import AuditSource
+from crm.dates import parse_month
 from crm.exceptions import DomainError
 from crm.services import Actor
 
@@ -25,7 +26,6 @@ from crm.views import administrators_only
 from grading import selectors, services
 from grading.choices import RunTrigger
 from grading.models import GradingRun
-from grading.views.overview import parse_month
 
 RUNS_PER_PAGE = 25
 

@@ -8,17 +8,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from crm.choices import AuditSource
-from crm.dates import month_start
+from crm.dates import month_start, parse_month
 from crm.exceptions import DomainError
 from crm.services import Actor
 from grading import services
 
 
 def _month(value: str) -> dt.date:
-    try:
-        return dt.datetime.strptime(value, "%Y-%m").date()  # noqa: DTZ007 (a calendar month)
-    except ValueError:
-        raise CommandError(f"--month must look like 2026-11, not {value!r}.") from None
+    month = parse_month(value)
+    if month is None:
+        raise CommandError(f"--month must look like 2026-11, not {value!r}.")
+    return month
 
 
 class Command(BaseCommand):
