@@ -6,3 +6,12 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+/* Shared by the chart scripts (loaded after this file): a colour from Bootstrap's CSS
+   variables, and whether the user asked for less motion (then charts do not animate). */
+window.crmCharts = {
+  colour: function (name, fallback) {
+    return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+  },
+  reduceMotion: !!(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches)
+};

@@ -10,16 +10,13 @@
     return;
   }
   var data = JSON.parse(source.textContent);
-  var styles = getComputedStyle(document.documentElement);
-  function colour(name, fallback) {
-    return styles.getPropertyValue(name).trim() || fallback;
-  }
+  var colour = window.crmCharts.colour;
   var colours = {
     grades: colour("--bs-primary", "#0d6efd"),
     categories: colour("--bs-teal", "#20c997"),
     structures: colour("--bs-indigo", "#6610f2")
   };
-  var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  var reduceMotion = window.crmCharts.reduceMotion;
 
   document.querySelectorAll("canvas[data-series]").forEach(function (canvas) {
     var series = data[canvas.dataset.series];

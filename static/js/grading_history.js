@@ -12,14 +12,11 @@
     return;
   }
   var data = JSON.parse(source.textContent);
-  var styles = getComputedStyle(document.documentElement);
-  function colour(name, fallback) {
-    return styles.getPropertyValue(name).trim() || fallback;
-  }
+  var colour = window.crmCharts.colour;
   var primary = colour("--bs-primary", "#0d6efd");
   var muted = colour("--bs-secondary", "#6c757d");
   var accent = colour("--bs-teal", "#20c997");
-  var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  var reduceMotion = window.crmCharts.reduceMotion;
 
   // Draw the computed grade only where an override made it differ from the effective one.
   var overridden = data.computed.some(function (value, i) {

@@ -6,11 +6,8 @@
 (function () {
   "use strict";
   var chart = null;
-  var styles = getComputedStyle(document.documentElement);
-  function colour(name, fallback) {
-    return styles.getPropertyValue(name).trim() || fallback;
-  }
-  var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  var colour = window.crmCharts.colour;
+  var reduceMotion = window.crmCharts.reduceMotion;
 
   function draw() {
     var source = document.getElementById("scheme-preview-data");

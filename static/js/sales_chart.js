@@ -9,13 +9,10 @@
     return;
   }
   var data = JSON.parse(source.textContent);
-  var styles = getComputedStyle(document.documentElement);
-  function colour(name, fallback) {
-    return styles.getPropertyValue(name).trim() || fallback;
-  }
+  var colour = window.crmCharts.colour;
   var primary = colour("--bs-primary", "#0d6efd");
   var accent = colour("--bs-orange", "#fd7e14");
-  var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  var reduceMotion = window.crmCharts.reduceMotion;
   var animation = reduceMotion ? false : undefined;
 
   var monthly = document.getElementById("sales-monthly-chart");
