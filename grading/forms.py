@@ -20,6 +20,12 @@ from grading.choices import SchemeKind, StructureMetric
 from grading.computations import MARKETS, SCALES
 
 WEIGHTS: tuple[str, ...] = ("quantity", "amount", "structure", "assessment")
+WEIGHT_LABELS = {
+    "quantity": gettext_lazy("Quantity"),
+    "amount": gettext_lazy("Amount"),
+    "structure": gettext_lazy("Structure"),
+    "assessment": gettext_lazy("Account manager's assessment"),
+}
 INITIAL_SIZES: tuple[str, ...] = ("up_to", "above")
 # Commas (also the full-width ones of Chinese keyboards), semicolons or spaces separate values.
 _SEPARATORS = re.compile(r"[,，;；、\s]+")
@@ -177,14 +183,8 @@ class SchemeForm(forms.Form):
                 help_text=_("Falling strictly, the last one 0."),
             )
         else:
-            labels = {
-                "quantity": _("Quantity"),
-                "amount": _("Amount"),
-                "structure": _("Structure"),
-                "assessment": _("Account manager's assessment"),
-            }
             for name in WEIGHTS:
-                self.fields[f"weight_{name}"] = NumberField(label=labels[name])
+                self.fields[f"weight_{name}"] = NumberField(label=WEIGHT_LABELS[name])
             self.fields["structure_metric"] = forms.ChoiceField(
                 label=_("Structure measure"),
                 choices=StructureMetric.choices,

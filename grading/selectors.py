@@ -12,9 +12,18 @@ from django.http import Http404
 from django.utils import timezone
 
 from crm.dates import add_months, month_start
-from grading.choices import OverrideStatus, SchemeStatus
+from customers.choices import BusinessFormat, BusinessScale, MarketType
+from grading import policies
+from grading.choices import GradeBasis, OverrideStatus, SchemeKind, SchemeStatus
 from grading.filtersets import GradeResultFilterSet
-from grading.models import GradeOverride, GradeResult, GradingRun, GradingScheme, PeakMonth
+from grading.models import (
+    GradeAssessment,
+    GradeOverride,
+    GradeResult,
+    GradingRun,
+    GradingScheme,
+    PeakMonth,
+)
 
 if TYPE_CHECKING:
     from crm.models import User
@@ -194,38 +203,8 @@ def peak_month_list() -> QuerySet[PeakMonth]:
 
 # --- customer card ------------------------------------------------------------------------
 # What the customer page's grading card shows and offers. The customer was reached through
-# the scope rule (customers.selectors.customer_get), so "sees the customer" holds here; the
-# permission helpers mirror the services' rules so pages only offer what the services accept
-# (the services check again).
-
-
-def overrides_may_decide(*, user: User) -> bool:
-    """Whether `user` may propose, approve, reject and revoke overrides of customers they
-    see: supervisors and administrators (`grading.services._can_decide`)."""
-    from crm.choices import Role
-
-    return bool(user.is_administrator or user.role == Role.SUPERVISOR)
-
-
-def assessment_may_record(*, user: User) -> bool:
-    """Whether `user` may record assessments of customers they see: the account manager (who
-    sees only their own customers), supervisors and administrators."""
-    from crm.choices import Role
-
-    return bool(user.is_administrator or user.role in (Role.SUPERVISOR, Role.ACCOUNT_MANAGER))
-
-
-def override_actions(*, user: User, override: GradeOverride) -> list[str]:
-    """The decisions `user` may take on `override` (of a customer they see): approve and
-    reject a waiting one (not their own: they withdraw it), revoke an approved one."""
-    decides = overrides_may_decide(user=user)
-    mine = override.proposed_by_id == user.pk
-    if override.status == OverrideStatus.PROPOSED:
-        actions = ["approve", "reject"] if decides and not mine else []
-        return [*actions, "withdraw"] if mine else actions
-    if override.status == OverrideStatus.APPROVED and decides:
-        return ["revoke"]
-    return []
+# the scope rule (customers.selectors.customer_get), so "sees the customer" holds here; what
+# the user may do comes from grading.policies, the rules the services enforce.
 
 
 def override_status_counts(*, user: User) -> dict[str, int]:
@@ -249,8 +228,6 @@ def _plain(value: Any) -> Any:
 def category_meaning(code: str) -> dict[str, str] | None:
     """The parts of a 42-category code ("CZ1" → Urban, Grocery store, Large); None if the
     code is not one of the standard's."""
-    from customers.choices import BusinessFormat, BusinessScale, MarketType
-
     if len(code or "") != 3 or code[2] not in "123":
         return None
     try:
@@ -276,8 +253,6 @@ def _band(falling: list[Any], index: int) -> dict[str, Any]:
 
 def _grade_rule(result: GradeResult) -> dict[str, Any] | None:
     """Which rule of the result's scheme placed the computed grade (window basis)."""
-    from grading.choices import SchemeKind
-
     grades = result.scheme.parameters.get("grades") or {}
     g = result.computed_grade
     kind = result.scheme.kind
@@ -348,8 +323,6 @@ def _window_months(result: GradeResult) -> dict[str, Any]:
 
 def _scale_and_structure(result: GradeResult) -> dict[str, Any]:
     """The business-scale percentiles and the price band × scale cell of the structure class."""
-    from customers.choices import BusinessFormat, BusinessScale, MarketType
-
     parameters = result.scheme.parameters
     cuts = parameters.get("scale") or {}
     code = result.category_code or ""
@@ -397,8 +370,6 @@ def _scale_and_structure(result: GradeResult) -> dict[str, Any]:
 
 def _initial_rule(result: GradeResult) -> dict[str, Any]:
     """The new-customer rule: market type × floor area (unknown counts as the smaller)."""
-    from customers.choices import MarketType
-
     initial = result.scheme.parameters.get("initial") or {}
     limit = _plain(initial.get("floor_area_m2"))
     area = result.floor_area_m2
@@ -421,8 +392,6 @@ def grade_explanation(*, result: GradeResult) -> dict[str, Any]:
     """Why `result` came out as it did, from its stored inputs and its scheme's parameters:
     the window months, the averages and the grade rule (or the new-customer rule), the scale
     percentiles and the structure cell. Plain data; the template words it."""
-    from grading.choices import GradeBasis
-
     why: dict[str, Any] = {"basis": result.basis, **_scale_and_structure(result)}
     if result.basis == GradeBasis.INITIAL:
         why["initial"] = _initial_rule(result)
@@ -456,13 +425,11 @@ def customer_grading_card(
     """Everything the customer page's grading card shows, for `user` (who reached `customer`
     through the scope rule): the latest result and why, the 12-month history, the overrides
     with what `user` may do with them, this month's assessment. Five or six queries."""
-    from grading.models import GradeAssessment
-
     result = customer_grade_result(customer=customer)
-    decides = overrides_may_decide(user=user)
+    decides = policies.may_decide_overrides(user)
     overrides = list(overrides_for(customer=customer)[:25])
     open_overrides = [
-        {"override": o, "actions": override_actions(user=user, override=o)}
+        {"override": o, "actions": policies.override_actions(user, o)}
         for o in overrides
         if o.status in (OverrideStatus.PROPOSED, OverrideStatus.APPROVED)
     ]
@@ -481,7 +448,7 @@ def customer_grading_card(
         "closed_overrides": closed[:5],
         "assessment": assessment,
         "assessment_month": assessment_month,
-        "can_assess": assessment_may_record(user=user),
+        "can_assess": policies.may_assess(user),
         "may_decide": decides,
         "can_propose": False,
         "history": [],

@@ -24,7 +24,7 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.choices import AuditAction, Role
+from crm.choices import AuditAction
 from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
 from crm.frames import write_frame
@@ -33,7 +33,7 @@ from crm.services import Actor, audit_record
 from customers.choices import CustomerStatus
 from customers.models import Customer, CustomerSystem
 from customers.selectors import customer_grading_frame
-from grading import computations
+from grading import computations, policies
 from grading.choices import OverrideStatus, RunStatus, RunTrigger, SchemeKind, SchemeStatus
 from grading.models import (
     GradeAssessment,
@@ -293,10 +293,7 @@ def assessment_record(
     score schemes that give the assessment a weight. By the customer's account manager, a
     supervisor of its area or an administrator."""
     user = actor.user
-    allowed = user is not None and (
-        user.is_administrator or user.role in (Role.ACCOUNT_MANAGER, Role.SUPERVISOR)
-    )
-    if not allowed or not Customer.objects.visible_to(user).filter(pk=customer.pk).exists():
+    if user is None or not policies.may_assess(user) or not _sees(user, customer):
         raise DomainError(_("Only the customer's account manager or supervisor may assess it."))
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
         raise DomainError(_("Enter a whole number from 0 to 100."), field="score")
@@ -332,12 +329,11 @@ def assessment_record(
 
 def _can_decide(user: User, customer: Customer) -> bool:
     """Supervisors of the customer's area and administrators decide on overrides."""
-    if user.is_administrator:
-        return True
-    return (
-        user.role == "supervisor"
-        and Customer.objects.visible_to(user).filter(pk=customer.pk).exists()
-    )
+    return policies.may_decide_overrides(user) and _sees(user, customer)
+
+
+def _sees(user: User, customer: Customer) -> bool:
+    return Customer.objects.visible_to(user).filter(pk=customer.pk).exists()
 
 
 @transaction.atomic
@@ -708,17 +704,23 @@ def _fail(run_id: int, error: BaseException) -> None:
 def grading_run_execute(*, run_id: int) -> GradingRun:
     """Runs a queued run in this process: compute, then write atomically. Any error leaves
     the month's previous results untouched and is recorded on the run."""
-    run = _claim(run_id)
-    if run is None:
-        return GradingRun.objects.get(pk=run_id)
+    _execute(run_id)
+    return GradingRun.objects.get(pk=run_id)
+
+
+def _execute(run_id: int) -> RecomputeOutcome | None:
+    """Claims a queued run, computes and writes it; None if it was not queued (a redelivered
+    task). An error is recorded on the run and raised again."""
     try:
+        run = _claim(run_id)
+        if run is None:
+            return None
         outcome = grading_compute(month=run.month, scheme=run.scheme)
         _finish(run, outcome)
     except Exception as error:  # noqa: BLE001 (recorded on the run, then re-raised)
-        _fail(run.pk, error)
+        _fail(run_id, error)
         raise
-    run.refresh_from_db()
-    return run
+    return outcome
 
 
 def _finish(run: GradingRun, outcome: RecomputeOutcome) -> None:
@@ -742,13 +744,8 @@ def grading_recompute(
     month = month_start(month)
     with transaction.atomic():
         run = _run_create(month=month, trigger=RunTrigger.COMMAND, actor=actor)
-    try:
-        claimed = _claim(run.pk)
-        outcome = grading_compute(month=month, scheme=claimed.scheme)
-        _finish(claimed, outcome)
-    except Exception as error:  # noqa: BLE001 (recorded on the run, then re-raised)
-        _fail(run.pk, error)
-        raise
+    outcome = _execute(run.pk)
+    assert outcome is not None  # noqa: S101 (this process created the run queued)
     return outcome
 
 

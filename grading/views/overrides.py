@@ -2,7 +2,7 @@
 page's grading card (propose an override, decide on one, record an assessment).
 
 Who may do what is decided by `grading.services` (which raise DomainError); the pages only
-offer the buttons the services would accept (`grading.selectors.override_actions`). Every
+offer the buttons the services would accept (`grading.policies`). Every
 POST goes back to where it came from with the outcome as a message.
 """
 
@@ -29,7 +29,7 @@ from crm.exceptions import DomainError
 from crm.services import Actor
 from crm.views import PeopleOnlyMixin, list_query_context, people_only
 from customers import selectors as customer_selectors
-from grading import selectors, services
+from grading import policies, selectors, services
 from grading.choices import OverrideStatus
 
 OVERRIDES_PER_PAGE = 25
@@ -132,10 +132,9 @@ class OverrideListView(PeopleOnlyMixin, ListView):
         # it was on may no longer exist.
         ctx["next_url"] = f"{reverse('grading:overrides')}?status={current}"
         ctx["rows"] = [
-            {"override": o, "actions": selectors.override_actions(user=user, override=o)}
-            for o in ctx["overrides"]
+            {"override": o, "actions": policies.override_actions(user, o)} for o in ctx["overrides"]
         ]
-        ctx["may_decide"] = selectors.overrides_may_decide(user=user)
+        ctx["may_decide"] = policies.may_decide_overrides(user)
         return ctx
 
 
@@ -203,7 +202,7 @@ def override_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def assessment_record(request: HttpRequest, code: str) -> HttpResponse:
     """Records this month's assessment of the customer (the card's form)."""
     customer = customer_selectors.customer_get(user=request.user, code=code)
-    if not selectors.assessment_may_record(user=request.user):
+    if not policies.may_assess(request.user):
         raise PermissionDenied
     form = AssessmentForm(request.POST)
     if not form.is_valid():

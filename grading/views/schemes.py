@@ -28,6 +28,7 @@ from customers.choices import BusinessScale, MarketType
 from grading import computations, selectors, services
 from grading.choices import SchemeKind, SchemeStatus, StructureMetric
 from grading.forms import (
+    WEIGHT_LABELS,
     WEIGHTS,
     PeakMonthForm,
     SchemeCreateForm,
@@ -94,12 +95,6 @@ def scheme_display(scheme: GradingScheme) -> dict[str, Any]:
             ],
         }
     else:
-        labels = {
-            "quantity": _("Quantity"),
-            "amount": _("Amount"),
-            "structure": _("Structure"),
-            "assessment": _("Account manager's assessment"),
-        }
         cumulative = 0.0
         bands = []
         for i, share in enumerate(grades["bands"]):
@@ -110,7 +105,7 @@ def scheme_display(scheme: GradingScheme) -> dict[str, Any]:
         shown["score"] = {
             "weights": [
                 {
-                    "label": labels[name],
+                    "label": WEIGHT_LABELS[name],
                     "weight": plain_number(grades["weights"][name]),
                     "percent": plain_number(round(grades["weights"][name] * 100, 4)),
                 }
