@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -35,3 +36,31 @@ class AuditAction(models.TextChoices):
     CREATE = "create", _("Created")
     UPDATE = "update", _("Updated")
     DELETE = "delete", _("Deleted")
+
+
+class SchemeStatus(models.TextChoices):
+    """The life of a versioned configuration (grading schemes, valuation schemes)."""
+
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", pgettext_lazy("grading scheme", "Active")
+    RETIRED = "retired", _("Retired")
+
+
+class RunStatus(models.TextChoices):
+    """The life of a recorded job run (grading, valuation)."""
+
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", pgettext_lazy("job run", "Failed")
+
+    @classmethod
+    def live(cls) -> list["RunStatus"]:
+        return [cls.QUEUED, cls.RUNNING]
+
+
+class RunTrigger(models.TextChoices):
+    COMMAND = "command", _("Management command")
+    SCHEDULE = "schedule", _("Monthly schedule")
+    PAGE = "page", _("Started from the page")
+    CHAIN = "chain", _("After the grading run")

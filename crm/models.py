@@ -14,7 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.choices import AuditAction, AuditSource, Role
+from crm.choices import AuditAction, AuditSource, Role, RunStatus, RunTrigger, SchemeStatus
 from crm.querysets import AreaQuerySet
 
 
@@ -260,3 +260,80 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id} {self.endpoint} {self.key}"
+
+
+class VersionedScheme(models.Model):
+    """The shape of a versioned configuration that administrators edit (grading schemes,
+    valuation schemes): drafts are edited and previewed; activating one retires the active
+    one; active and retired versions are never edited again, because results name the
+    version that made them. `crm.versioning` holds the services every such model shares."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=8, choices=SchemeStatus.choices, default=SchemeStatus.DRAFT
+    )
+    parameters = models.JSONField(_("parameters"), encoder=DjangoJSONEncoder)
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(
+        User,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    activated_by = models.ForeignKey(
+        User,
+        verbose_name=_("activated by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.name}"
+
+
+class JobRun(models.Model):
+    """The shape of a recorded job run (a grading or valuation recompute): who or what
+    started it, when, how it went. `crm.jobs` holds the claim / fail / abandon steps every
+    such model shares."""
+
+    status = models.CharField(
+        _("status"), max_length=9, choices=RunStatus.choices, default=RunStatus.QUEUED
+    )
+    trigger = models.CharField(_("started by"), max_length=8, choices=RunTrigger.choices)
+    started_by = models.ForeignKey(
+        User,
+        verbose_name=_("person"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("queued at"), default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if not (self.started_at and self.finished_at):
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in RunStatus.live()

@@ -34,6 +34,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Customers"), "customers:list", "shop-window", PEOPLE),
     NavItem(_("Orders"), "orders:list", "receipt", PEOPLE),
     NavItem(_("Grading"), "grading:overview", "bar-chart-steps", PEOPLE),
+    NavItem(_("Value"), "valuation:overview", "gem", PEOPLE),
+    NavItem(_("Warnings"), "valuation:warnings", "exclamation-triangle", PEOPLE),
     NavItem(_("Change requests"), "customers:change_requests", "inbox", PEOPLE),
     NavItem(_("Areas & team"), "crm:area_list", "diagram-3", PEOPLE),
     NavItem(_("Products"), "orders:products", "box-seam", frozenset({Role.ADMINISTRATOR})),

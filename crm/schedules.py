@@ -29,4 +29,9 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "grading.tasks.grading_monthly_task",
         "schedule": crontab(day_of_month=1, hour=2, minute=0),
     },
+    # Daily, after the purchase figures (last order dates) have moved on.
+    "valuation-warnings-refresh-daily": {
+        "task": "valuation.tasks.warnings_refresh_task",
+        "schedule": crontab(hour=0, minute=40),
+    },
 }

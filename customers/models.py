@@ -264,6 +264,15 @@ class CustomerSystem(models.Model):
     value_tier = models.CharField(
         _label("value_tier"), max_length=10, choices=choices.ValueTier.choices, blank=True
     )
+    contribution_score = models.FloatField(_label("contribution_score"), null=True, blank=True)
+    support_score = models.FloatField(_label("support_score"), null=True, blank=True)
+    credit_score = models.FloatField(_label("credit_score"), null=True, blank=True)
+    growth_score = models.FloatField(_label("growth_score"), null=True, blank=True)
+    influence_score = models.FloatField(_label("influence_score"), null=True, blank=True)
+    current_value = models.FloatField(_label("current_value"), null=True, blank=True)
+    potential_value = models.FloatField(_label("potential_value"), null=True, blank=True)
+    is_core = models.BooleanField(_label("is_core"), null=True, blank=True)
+    is_problem = models.BooleanField(_label("is_problem"), null=True, blank=True)
     purchase_quantity = models.IntegerField(_label("purchase_quantity"), null=True, blank=True)
     purchase_amount = models.DecimalField(
         _label("purchase_amount"), max_digits=14, decimal_places=2, null=True, blank=True

@@ -137,3 +137,35 @@ def customer_grading_frame(*, area_ids: Sequence[int] | None = None) -> pd.DataF
             "account_manager_id": "Int64",
         },
     )
+
+
+def customer_valuation_frame(*, area_ids: Sequence[int] | None = None) -> pd.DataFrame:
+    """Every customer that is not closed (or those of `area_ids`), one row each, with what
+    the valuation and the early warnings read: market type, format, outlet size, trade-area
+    environment and order cycle ("" when unknown), model-outlet flag, last order date (NaT
+    when none), area and account manager. One bulk read through `crm.frames`."""
+    qs = Customer.objects.exclude(dynamic__status=CustomerStatus.CLOSED)
+    if area_ids is not None:
+        qs = qs.filter(area_id__in=list(area_ids))
+    fields = {
+        "customer_id": ("id", "int64"),
+        "market_type": ("market_type", object),
+        "business_format": ("business_format", object),
+        "outlet_size": ("dynamic__outlet_size", object),
+        "trade_area": ("dynamic__trade_area", object),
+        "order_cycle": ("dynamic__order_cycle", object),
+        "model_outlet": ("is_model_outlet", object),
+        "last_order_date": ("system__last_order_date", "date"),
+        "area_id": ("area", "Int64"),
+        "account_manager_id": ("account_manager", "Int64"),
+    }
+    qs = qs.order_by().values_list(*(path for path, _kind in fields.values()))
+    sql, params = qs.query.sql_with_params()
+    frame = query_frame(
+        sql, params, columns=tuple(fields), dtypes={k: kind for k, (_p, kind) in fields.items()}
+    )
+    for name in ("outlet_size", "trade_area", "order_cycle"):
+        frame[name] = frame[name].fillna("").astype(str)
+    # PostgreSQL's CSV writes booleans as t / f; SQLite gives 1 / 0.
+    frame["model_outlet"] = frame["model_outlet"].isin([True, 1, "t", "true", "True"])
+    return frame

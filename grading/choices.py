@@ -2,7 +2,9 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+
+# Shared with valuation: crm owns the versioned-scheme and job-run shapes. Re-exported here.
+from crm.choices import RunStatus, RunTrigger, SchemeStatus  # noqa: F401
 
 
 class SchemeKind(models.TextChoices):
@@ -11,12 +13,6 @@ class SchemeKind(models.TextChoices):
     THRESHOLDS = "thresholds", _("Thresholds on monthly average cartons")
     MATRIX = "matrix", _("Volume segments × price-per-carton intervals")
     SCORE = "score", _("Weighted score ranked into bands")
-
-
-class SchemeStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    ACTIVE = "active", pgettext_lazy("grading scheme", "Active")
-    RETIRED = "retired", _("Retired")
 
 
 class GradeBasis(models.TextChoices):
@@ -41,20 +37,3 @@ class OverrideStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     REVOKED = "revoked", _("Revoked")
-
-
-class RunStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    SUCCEEDED = "succeeded", _("Succeeded")
-    FAILED = "failed", pgettext_lazy("job run", "Failed")
-
-    @classmethod
-    def live(cls) -> list["RunStatus"]:
-        return [cls.QUEUED, cls.RUNNING]
-
-
-class RunTrigger(models.TextChoices):
-    COMMAND = "command", _("Management command")
-    SCHEDULE = "schedule", _("Monthly schedule")
-    PAGE = "page", _("Started from the page")

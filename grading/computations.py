@@ -24,7 +24,7 @@ import pandas as pd
 from django.utils.translation import gettext as _
 
 from crm.dates import add_months
-from crm.exceptions import DomainError
+from crm.parameters import ParameterErrors
 from customers.choices import BusinessScale, MarketType
 from grading.choices import SchemeKind, StructureMetric
 
@@ -164,78 +164,12 @@ def grade_count(kind: str, parameters: Mapping[str, Any]) -> int:
     return len(grades["bands"])
 
 
-class _Errors:
-    """Collects messages per parameter path ("grades.thresholds") for one DomainError."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-
-    def add(self, path: str, message: str) -> None:
-        self.errors.setdefault(path, []).append(str(message))
-
-    def number(self, path: str, value: Any, *, minimum: float = 0) -> float | None:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
-            self.add(path, _("Enter a number."))
-            return None
-        if value < minimum:
-            self.add(path, _("Enter a number of at least %(min)s.") % {"min": minimum})
-            return None
-        return float(value)
-
-    def falling_to_zero(self, path: str, values: Any, *, minimum_length: int = 2) -> list[float]:
-        """A list of numbers falling strictly and ending at 0 (the last band starts at 0)."""
-        if not isinstance(values, list) or len(values) < minimum_length:
-            self.add(path, _("Give at least %(n)d values.") % {"n": minimum_length})
-            return []
-        numbers = [self.number(f"{path}.{i}", v) for i, v in enumerate(values)]
-        if None in numbers:
-            return []
-        if any(a <= b for a, b in zip(numbers, numbers[1:], strict=False)):
-            self.add(path, _("Each value must be lower than the one before it."))
-        if numbers[-1] != 0:
-            self.add(path, _("The last value must be 0, so every customer gets a grade."))
-        return numbers
-
-    def shares(self, path: str, values: Any, *, count: int | None = None) -> list[float]:
-        """Positive percentages summing to 100."""
-        if not isinstance(values, list) or not values:
-            self.add(path, _("Give at least one band."))
-            return []
-        if count is not None and len(values) != count:
-            self.add(path, _("Give exactly %(n)d bands.") % {"n": count})
-        numbers = [self.number(f"{path}.{i}", v) for i, v in enumerate(values)]
-        if None in numbers:
-            return []
-        if any(n <= 0 for n in numbers):
-            self.add(path, _("Each band must hold more than 0%."))
-        if abs(sum(numbers) - 100) > 1e-6:
-            self.add(
-                path,
-                _("The bands must add up to 100%% (they add up to %(sum)s%%).")
-                % {"sum": round(sum(numbers), 4)},
-            )
-        return numbers
-
-    def section(self, path: str, value: Any) -> Mapping[str, Any]:
-        """A nested object of the parameters; anything else is an error (and reads as {})."""
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            self.add(path, _("This part of the parameters must be an object."))
-            return {}
-        return value
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise DomainError(errors=self.errors)
-
-
 def validate_parameters(kind: str, parameters: Any) -> dict[str, Any]:
     """Checks a scheme's parameters and returns them normalised (numbers as numbers, only the
     known keys). Raises DomainError naming each faulty parameter, e.g. `grades.thresholds`:
     thresholds strictly falling to 0, band sizes summing to 100%, weights summing to 1,
     initial grades and structure classes within range."""
-    errors = _Errors()
+    errors = ParameterErrors()
     if kind not in SchemeKind.values:
         errors.add("kind", _("Choose a scheme kind."))
         errors.raise_if_any()
@@ -268,17 +202,11 @@ def validate_parameters(kind: str, parameters: Any) -> dict[str, Any]:
         out["grades"] = {"volume": volume, "price": price}
         n = len(volume) * len(price)
     else:
-        weights = grades.get("weights") or {}
-        clean = {
-            name: errors.number(f"grades.weights.{name}", weights.get(name, 0))
-            for name in ("quantity", "amount", "structure", "assessment")
-        }
-        if None not in clean.values() and abs(sum(clean.values()) - 1) > 1e-6:
-            errors.add(
-                "grades.weights",
-                _("The weights must add up to 1 (they add up to %(sum)s).")
-                % {"sum": round(sum(clean.values()), 6)},
-            )
+        clean = errors.weights(
+            "grades.weights",
+            grades.get("weights") or {},
+            ("quantity", "amount", "structure", "assessment"),
+        )
         metric = grades.get("structure_metric", StructureMetric.LOW_TAR)
         if metric not in StructureMetric.values:
             errors.add("grades.structure_metric", _("Choose a structure measure."))

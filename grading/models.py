@@ -8,60 +8,28 @@ customer page can explain it and a later change of scheme never rewrites a past 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import ScopePaths
+from crm.models import JobRun, ScopePaths, VersionedScheme
 from crm.querysets import ScopedQuerySet
 from customers.choices import BusinessScale
 from grading.choices import (
     GradeBasis,
     OverrideStatus,
-    RunStatus,
-    RunTrigger,
     SchemeKind,
-    SchemeStatus,
 )
 
 
-class GradingScheme(models.Model):
+class GradingScheme(VersionedScheme):
     """One version of the grading rules: the grade scheme (kind + parameters), the reference
     window, the new-customer rule, the business-scale cuts and the structure matrix.
-
-    Drafts are edited and previewed; activating one retires the active one. Active and
-    retired versions are never edited again: results point at the version that made them.
     `parameters` is checked by `grading.computations.validate_parameters`.
     """
 
-    version = models.PositiveIntegerField(_("version"), unique=True)
-    name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=12, choices=SchemeKind.choices)
-    status = models.CharField(
-        _("status"), max_length=8, choices=SchemeStatus.choices, default=SchemeStatus.DRAFT
-    )
-    parameters = models.JSONField(_("parameters"), encoder=DjangoJSONEncoder)
-    note = models.TextField(_("note"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    activated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("activated by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("grading scheme")
@@ -74,9 +42,6 @@ class GradingScheme(models.Model):
                 name="grading_one_active_scheme",
             ),
         ]
-
-    def __str__(self) -> str:
-        return f"v{self.version} {self.name}"
 
     @property
     def grade_count(self) -> int:
@@ -154,22 +119,10 @@ class GradeAssessment(models.Model):
         return f"{self.customer_id} {self.month:%Y-%m} {self.score}"
 
 
-class GradingRun(models.Model):
+class GradingRun(JobRun):
     """One recompute of a grade month: who or what started it, with which scheme, how it went."""
 
     month = models.DateField(_("grade month"))
-    status = models.CharField(
-        _("status"), max_length=9, choices=RunStatus.choices, default=RunStatus.QUEUED
-    )
-    trigger = models.CharField(_("started by"), max_length=8, choices=RunTrigger.choices)
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("person"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     scheme = models.ForeignKey(
         GradingScheme,
         verbose_name=_("scheme"),
@@ -178,14 +131,10 @@ class GradingRun(models.Model):
         blank=True,
         related_name="runs",
     )
-    created_at = models.DateTimeField(_("queued at"), default=timezone.now, db_index=True)
-    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     parts_total = models.PositiveIntegerField(_("parts"), default=1)
     parts_done = models.PositiveIntegerField(_("parts done"), default=0)
     customers = models.PositiveIntegerField(_("customers"), default=0)
     counts = models.JSONField(_("customers per grade"), default=dict)
-    error = models.TextField(_("error"), blank=True)
 
     class Meta:
         verbose_name = _("grading run")
@@ -202,16 +151,6 @@ class GradingRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.status}"
-
-    @property
-    def duration_seconds(self) -> float | None:
-        if not (self.started_at and self.finished_at):
-            return None
-        return (self.finished_at - self.started_at).total_seconds()
-
-    @property
-    def is_live(self) -> bool:
-        return self.status in RunStatus.live()
 
 
 class GradeOverride(models.Model):

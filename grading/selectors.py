@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 from django.db import connection
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import Http404
@@ -481,3 +482,28 @@ def customer_grading_card(
         }
     )
     return card
+
+
+def grade_pairs_frame(*, up_to: dt.date) -> pd.DataFrame:
+    """The effective grades of the latest graded month up to `up_to` and of the month before
+    it: columns customer_id, month, grade, previous_grade (NaN without a grade the month
+    before). Empty when no month is graded. For the early warnings (a fall of grades)."""
+    month = (
+        GradeResult.objects.filter(month__lte=up_to)
+        .order_by("-month")
+        .values_list("month", flat=True)
+        .first()
+    )
+    columns = ["customer_id", "month", "grade", "previous_grade"]
+    if month is None:
+        return pd.DataFrame(columns=columns)
+    grades = pd.DataFrame.from_records(
+        GradeResult.objects.filter(month__in=[month, add_months(month, -1)]).values_list(
+            "customer_id", "month", "grade"
+        ),
+        columns=["customer_id", "month", "grade"],
+    )
+    current = grades[grades["month"] == month]
+    previous = grades[grades["month"] != month].set_index("customer_id")["grade"]
+    out = current.assign(previous_grade=current["customer_id"].map(previous).astype(float))
+    return out.loc[:, columns].reset_index(drop=True)

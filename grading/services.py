@@ -10,7 +10,6 @@ results (approved overrides are applied again each time).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,10 +19,12 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Max
+from django.db.models import Count, F
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from crm import jobs, versioning
 from crm.choices import AuditAction
 from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
@@ -45,8 +46,6 @@ from grading.models import (
 )
 from orders.selectors import first_order_frame, sales_facts_frame
 
-logger = logging.getLogger(__name__)
-
 # Serialises the write phase of runs (PostgreSQL advisory lock key): two months written at
 # once could leave the customers' system fields showing the older month.
 _WRITE_LOCK_KEY = 0x6772_6164  # "grad"
@@ -67,7 +66,7 @@ def scheme_active() -> GradingScheme:
     try:
         with transaction.atomic():
             return GradingScheme.objects.create(
-                version=_next_version(),
+                version=versioning.next_version(GradingScheme),
                 name=_("8 grades by monthly average cartons"),
                 kind=kind,
                 status=SchemeStatus.ACTIVE,
@@ -79,10 +78,6 @@ def scheme_active() -> GradingScheme:
             )
     except IntegrityError:  # created by a concurrent caller
         return GradingScheme.objects.get(status=SchemeStatus.ACTIVE)
-
-
-def _next_version() -> int:
-    return (GradingScheme.objects.aggregate(v=Max("version"))["v"] or 0) + 1
 
 
 @transaction.atomic
@@ -97,14 +92,13 @@ def scheme_create_draft(
     """A new draft of `kind`, with the brief's defaults unless `parameters` are given."""
     if kind not in SchemeKind.values:
         raise DomainError(_("Choose a scheme kind."), field="kind")
-    if not name.strip():
-        raise DomainError(_("Give the scheme a name."), field="name")
+    name = versioning.clean_name(name)
     clean = computations.validate_parameters(
         kind, parameters if parameters is not None else computations.default_parameters(kind)
     )
     scheme = GradingScheme.objects.create(
-        version=_next_version(),
-        name=name.strip()[:100],
+        version=versioning.next_version(GradingScheme),
+        name=name,
         kind=kind,
         parameters=clean,
         note=note,
@@ -131,77 +125,32 @@ def scheme_copy(*, scheme: GradingScheme, actor: Actor) -> GradingScheme:
     )
 
 
-def _locked_draft(scheme: GradingScheme) -> GradingScheme:
-    locked = GradingScheme.objects.select_for_update().get(pk=scheme.pk)
-    if locked.status != SchemeStatus.DRAFT:
-        raise DomainError(
-            _("Version %(v)d is no longer a draft: copy it to change the rules.")
-            % {"v": locked.version}
-        )
-    return locked
-
-
 @transaction.atomic
 def scheme_update_draft(
     *, scheme: GradingScheme, name: str, parameters: dict[str, Any], note: str, actor: Actor
 ) -> GradingScheme:
     """Changes a draft's name, note and parameters (validated)."""
-    locked = _locked_draft(scheme)
-    if not name.strip():
-        raise DomainError(_("Give the scheme a name."), field="name")
-    clean = computations.validate_parameters(locked.kind, parameters)
-    changes = {
-        key: (getattr(locked, key), value)
-        for key, value in (("name", name.strip()[:100]), ("note", note), ("parameters", clean))
-        if getattr(locked, key) != value
+    locked = versioning.locked_draft(scheme)
+    values = {
+        "name": versioning.clean_name(name),
+        "note": note,
+        "parameters": computations.validate_parameters(locked.kind, parameters),
     }
-    for key, (_old, new) in changes.items():
-        setattr(locked, key, new)
-    if changes:
-        locked.save(update_fields=list(changes))
-        audit_record(actor=actor, obj=locked, action=AuditAction.UPDATE, changes=changes)
-    return locked
+    return versioning.draft_update(locked, values=values, actor=actor)
 
 
 @transaction.atomic
 def scheme_activate(*, scheme: GradingScheme, actor: Actor) -> GradingScheme:
     """Makes a draft the active scheme and retires the active one. Months already graded keep
     their results (they name the version that made them) until they are recomputed."""
-    locked = _locked_draft(scheme)
+    locked = versioning.locked_draft(scheme)
     computations.validate_parameters(locked.kind, locked.parameters)
-    previous = GradingScheme.objects.select_for_update().filter(status=SchemeStatus.ACTIVE).first()
-    if previous is not None:
-        previous.status = SchemeStatus.RETIRED
-        previous.save(update_fields=["status"])
-        audit_record(
-            actor=actor,
-            obj=previous,
-            action=AuditAction.UPDATE,
-            changes={"status": (SchemeStatus.ACTIVE.value, SchemeStatus.RETIRED.value)},
-        )
-    locked.status = SchemeStatus.ACTIVE
-    locked.activated_by = actor.user
-    locked.activated_at = timezone.now()
-    locked.save(update_fields=["status", "activated_by", "activated_at"])
-    audit_record(
-        actor=actor,
-        obj=locked,
-        action=AuditAction.UPDATE,
-        changes={"status": (SchemeStatus.DRAFT.value, SchemeStatus.ACTIVE.value)},
-    )
-    return locked
+    return versioning.activate(locked, actor=actor)
 
 
 @transaction.atomic
 def scheme_delete_draft(*, scheme: GradingScheme, actor: Actor) -> None:
-    locked = _locked_draft(scheme)
-    audit_record(
-        actor=actor,
-        obj=locked,
-        action=AuditAction.DELETE,
-        snapshot={"version": locked.version, "name": locked.name},
-    )
-    locked.delete()
+    versioning.delete_draft(versioning.locked_draft(scheme), actor=actor)
 
 
 # --- the draft preview ----------------------------------------------------------------
@@ -650,7 +599,7 @@ def _run_create(*, month: dt.date, trigger: str, actor: Actor | None) -> Grading
     """A queued run of `month` with the active scheme; refused while another run of that month
     is live (a run older than the task time limit is taken as abandoned and marked failed)."""
     scheme = scheme_active()
-    _abandon_stale_runs(month)
+    jobs.runs_abandon_stale(GradingRun, month=month)
     try:
         with transaction.atomic():
             return GradingRun.objects.create(
@@ -665,42 +614,6 @@ def _run_create(*, month: dt.date, trigger: str, actor: Actor | None) -> Grading
         ) from None
 
 
-def _abandon_stale_runs(month: dt.date) -> None:
-    limit = timezone.now() - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    GradingRun.objects.filter(
-        month=month, status__in=RunStatus.live(), created_at__lt=limit
-    ).update(
-        status=RunStatus.FAILED,
-        finished_at=timezone.now(),
-        error=_("Abandoned: the run did not finish within the task time limit."),
-    )
-
-
-def _claim(run_id: int) -> GradingRun | None:
-    """Marks a queued run running; None if it is not queued (a redelivered task)."""
-    with transaction.atomic():
-        run = (
-            GradingRun.objects.select_for_update(of=("self",))
-            .select_related("scheme")
-            .get(pk=run_id)
-        )
-        if run.status != RunStatus.QUEUED:
-            return None
-        run.status = RunStatus.RUNNING
-        run.started_at = timezone.now()
-        run.save(update_fields=["status", "started_at"])
-    return run
-
-
-def _fail(run_id: int, error: BaseException) -> None:
-    logger.exception("grading run %s failed", run_id, exc_info=error)
-    GradingRun.objects.filter(pk=run_id, status__in=RunStatus.live()).update(
-        status=RunStatus.FAILED,
-        finished_at=timezone.now(),
-        error=f"{type(error).__name__}: {error}"[:2000],
-    )
-
-
 def grading_run_execute(*, run_id: int) -> GradingRun:
     """Runs a queued run in this process: compute, then write atomically. Any error leaves
     the month's previous results untouched and is recorded on the run."""
@@ -708,22 +621,23 @@ def grading_run_execute(*, run_id: int) -> GradingRun:
     return GradingRun.objects.get(pk=run_id)
 
 
-def _execute(run_id: int) -> RecomputeOutcome | None:
+def _execute(run_id: int, *, follow_up: bool = True) -> RecomputeOutcome | None:
     """Claims a queued run, computes and writes it; None if it was not queued (a redelivered
-    task). An error is recorded on the run and raised again."""
+    task). An error is recorded on the run and raised again. With `follow_up`, the jobs that
+    come after grading in the monthly chain are enqueued once the results are committed."""
     try:
-        run = _claim(run_id)
+        run = jobs.run_claim(GradingRun, run_id, related=("scheme",))
         if run is None:
             return None
         outcome = grading_compute(month=run.month, scheme=run.scheme)
-        _finish(run, outcome)
+        _finish(run, outcome, follow_up=follow_up)
     except Exception as error:  # noqa: BLE001 (recorded on the run, then re-raised)
-        _fail(run_id, error)
+        jobs.run_fail(GradingRun, run_id, error)
         raise
     return outcome
 
 
-def _finish(run: GradingRun, outcome: RecomputeOutcome) -> None:
+def _finish(run: GradingRun, outcome: RecomputeOutcome, *, follow_up: bool = True) -> None:
     with transaction.atomic():
         grading_results_write(outcome=outcome, run=run)
         run.status = RunStatus.SUCCEEDED
@@ -732,19 +646,31 @@ def _finish(run: GradingRun, outcome: RecomputeOutcome) -> None:
         run.counts = {str(k): v for k, v in outcome.distribution.items()}
         run.parts_done = run.parts_total
         run.save(update_fields=["status", "finished_at", "customers", "counts", "parts_done"])
+        if follow_up:
+            transaction.on_commit(lambda: _follow_up(run.pk))
+
+
+def _follow_up(run_id: int) -> None:
+    """Enqueues the jobs of `GRADING_FOLLOW_UP_TASKS` (the rest of the monthly chain, e.g.
+    valuation) with the id of the run that has just succeeded. Grading names them in
+    settings rather than importing them: the apps that build on grading depend on it, not
+    the other way round."""
+    for path in settings.GRADING_FOLLOW_UP_TASKS:
+        import_string(path).delay(run_id)
 
 
 def grading_recompute(
     *, month: dt.date, dry_run: bool = False, actor: Actor | None = None
 ) -> RecomputeOutcome:
     """The in-process recompute (`manage.py recompute`): with `dry_run`, computes and reports
-    without saving or recording a run; otherwise records a run and writes like the task."""
+    without saving or recording a run; otherwise records a run and writes like the task. The
+    follow-up jobs are not enqueued: the command runs them itself, in this process."""
     if dry_run:
         return grading_compute(month=month, scheme=scheme_active())
     month = month_start(month)
     with transaction.atomic():
         run = _run_create(month=month, trigger=RunTrigger.COMMAND, actor=actor)
-    outcome = _execute(run.pk)
+    outcome = _execute(run.pk, follow_up=False)
     assert outcome is not None  # noqa: S101 (this process created the run queued)
     return outcome
 
@@ -784,7 +710,7 @@ def grading_part_compute(*, run_id: int, area_ids: list[int]) -> dict[str, list]
     try:
         inputs = grading_inputs(month=run.month, scheme=run.scheme, area_ids=area_ids)
     except Exception as error:  # noqa: BLE001 (recorded on the run, then re-raised)
-        _fail(run_id, error)
+        jobs.run_fail(GradingRun, run_id, error)
         raise
     GradingRun.objects.filter(pk=run_id).update(parts_done=F("parts_done") + 1)
     inputs = inputs.astype(object).where(inputs.notna(), None)
@@ -812,7 +738,7 @@ def grading_parts_finish(*, run_id: int, parts: list[dict[str, list]]) -> Gradin
         outcome = grading_compute(month=run.month, scheme=run.scheme, inputs=inputs)
         _finish(run, outcome)
     except Exception as error:  # noqa: BLE001 (recorded on the run, then re-raised)
-        _fail(run_id, error)
+        jobs.run_fail(GradingRun, run_id, error)
         raise
     run.refresh_from_db()
     return run
@@ -820,7 +746,7 @@ def grading_parts_finish(*, run_id: int, parts: list[dict[str, list]]) -> Gradin
 
 def grading_run_claim(*, run_id: int, parts: int) -> GradingRun | None:
     """Marks a queued run running as `parts` parts; None for a redelivered task."""
-    run = _claim(run_id)
+    run = jobs.run_claim(GradingRun, run_id, related=("scheme",))
     if run is not None:
         GradingRun.objects.filter(pk=run_id).update(parts_total=parts, parts_done=0)
     return run

@@ -273,6 +273,9 @@ class MonthlySalesFact(models.Model):
     low_tar_cartons = models.PositiveIntegerField(_("low-tar cartons"))
     electronic_orders = models.PositiveIntegerField(_("e-settled orders"))
     electronic_amount = models.DecimalField(_("e-settled amount"), **_money)
+    # Orders whose payment is known to have come on time / late (unknown ones in neither).
+    on_time_orders = models.PositiveIntegerField(_("orders paid on time"), default=0)
+    late_orders = models.PositiveIntegerField(_("orders paid late"), default=0)
     first_order_date = models.DateField(_("first order date"))
     last_order_date = models.DateField(_("last order date"))
 

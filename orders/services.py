@@ -688,6 +688,8 @@ _FACT_COLUMNS = (
     "low_tar_cartons",
     "electronic_orders",
     "electronic_amount",
+    "on_time_orders",
+    "late_orders",
     "first_order_date",
     "last_order_date",
 )
@@ -715,7 +717,8 @@ def _facts_sql(where: str, orders: str = "") -> str:
         INSERT INTO {fact} ({", ".join(_FACT_COLUMNS)})
         SELECT o_agg.customer_id, o_agg.month, o_agg.cartons, o_agg.amount, o_agg.orders,
                o_agg.lines, l_agg.c1, l_agg.c2, l_agg.c3, l_agg.c4, l_agg.c5, l_agg.kb,
-               l_agg.np, l_agg.lt, o_agg.e_orders, o_agg.e_amount, o_agg.first_date,
+               l_agg.np, l_agg.lt, o_agg.e_orders, o_agg.e_amount, o_agg.on_time, o_agg.late,
+               o_agg.first_date,
                o_agg.last_date
         FROM (
             SELECT o.customer_id, o.month, SUM(o.cartons) AS cartons, SUM(o.amount) AS amount,
@@ -723,6 +726,8 @@ def _facts_sql(where: str, orders: str = "") -> str:
                    SUM(CASE WHEN o.payment_method = '{_ELECTRONIC}' THEN 1 ELSE 0 END) AS e_orders,
                    SUM(CASE WHEN o.payment_method = '{_ELECTRONIC}' THEN o.amount ELSE 0 END)
                        AS e_amount,
+                   SUM(CASE WHEN o.paid_on_time THEN 1 ELSE 0 END) AS on_time,
+                   SUM(CASE WHEN o.paid_on_time = FALSE THEN 1 ELSE 0 END) AS late,
                    MIN(o.order_date) AS first_date, MAX(o.order_date) AS last_date
             FROM {orders}
             WHERE o.status IN ({counted}) AND {where}

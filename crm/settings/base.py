@@ -151,6 +151,8 @@ SYNC_MAX_BYTES = env.int("SYNC_MAX_BYTES", default=32 * 1024 * 1024)
 # aggregate in parallel) from this many customers on, into at most this many parts.
 GRADING_SPLIT_MIN_CUSTOMERS = env.int("GRADING_SPLIT_MIN_CUSTOMERS", default=50_000)
 GRADING_MAX_PARTS = env.int("GRADING_MAX_PARTS", default=8)
+# The monthly chain: tasks enqueued with the run id once a grading run has succeeded.
+GRADING_FOLLOW_UP_TASKS = ["valuation.tasks.valuation_after_grading_task"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -69,6 +69,8 @@ def _schema_field(spec: FieldSpec, *, for_write: bool) -> serializers.Field:
         )
     if isinstance(field, models.DateField):
         return serializers.DateField(allow_null=nullable, **options)
+    if isinstance(field, models.FloatField):
+        return serializers.FloatField(allow_null=nullable, **options)
     if isinstance(field, models.IntegerField):
         return serializers.IntegerField(allow_null=nullable, **options)
     return serializers.CharField(allow_blank=field.blank, allow_null=nullable, **options)

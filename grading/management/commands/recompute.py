@@ -1,4 +1,5 @@
-"""`manage.py recompute --month YYYY-MM [--dry-run]`: the monthly grading, in this process."""
+"""`manage.py recompute --month YYYY-MM [--dry-run]`: the monthly chain (grading, then
+valuation and the early warnings), in this process."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from crm.dates import month_start, parse_month
 from crm.exceptions import DomainError
 from crm.services import Actor
 from grading import services
+from valuation import services as valuation_services
 
 
 def _month(value: str) -> dt.date:
@@ -24,8 +26,9 @@ def _month(value: str) -> dt.date:
 class Command(BaseCommand):
     help = (
         "Grades every customer for a month (grade, business scale, 42-category code, structure "
-        "class) from the monthly sales facts. --dry-run shows the distribution and the "
-        "movements against the previous month without saving."
+        "class) from the monthly sales facts, then values them (five indicator scores, value "
+        "tier, core and problem lists) and refreshes the early warnings. --dry-run shows the "
+        "distributions and the movements against the previous month without saving."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,12 +37,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, month: dt.date | None, dry_run: bool, **options) -> None:
         month = month or month_start(timezone.localdate())
+        actor = Actor.system("recompute", AuditSource.COMMAND)
         try:
-            outcome = services.grading_recompute(
-                month=month, dry_run=dry_run, actor=Actor.system("recompute", AuditSource.COMMAND)
+            outcome = services.grading_recompute(month=month, dry_run=dry_run, actor=actor)
+            self._report_grading(outcome, month, dry_run)
+            valued = valuation_services.valuation_recompute(
+                month=month, dry_run=dry_run, actor=actor
             )
         except DomainError as error:
             raise CommandError(error.message) from None
+        self._report_valuation(valued, month, dry_run)
+
+    def _report_grading(self, outcome, month: dt.date, dry_run: bool) -> None:
         window = ", ".join(f"{m:%Y-%m}" for m in outcome.window)
         self.stdout.write(
             f"{'Dry run: ' if dry_run else ''}graded {outcome.customers} customers for "
@@ -54,5 +63,24 @@ class Command(BaseCommand):
             f"Against the month before: {moves.get('up', 0)} up, {moves.get('down', 0)} down, "
             f"{moves.get('same', 0)} unchanged, {moves.get('new', 0)} without a previous grade."
         )
+        timings = ", ".join(f"{k} {v:.2f}s" for k, v in outcome.seconds.items())
+        self.stdout.write(f"Time: {timings}." + ("" if dry_run else " Saved."))
+
+    def _report_valuation(self, outcome, month: dt.date, dry_run: bool) -> None:
+        self.stdout.write(
+            f"{'Dry run: ' if dry_run else ''}valued {outcome.customers} customers for "
+            f"{month:%Y-%m} with valuation scheme v{outcome.scheme.version}: "
+            f"{outcome.core} core, {outcome.problem} problem customers."
+        )
+        self.stdout.write("tier       customers")
+        for tier, n in outcome.counts.items():
+            self.stdout.write(f"{tier:<9}  {n:>9}")
+        moved = sum(
+            n
+            for before, row in outcome.movements.items()
+            for after, n in row.items()
+            if before and before != after
+        )
+        self.stdout.write(f"Against the month before: {moved} changed tier.")
         timings = ", ".join(f"{k} {v:.2f}s" for k, v in outcome.seconds.items())
         self.stdout.write(f"Time: {timings}." + ("" if dry_run else " Saved."))

@@ -1,0 +1,660 @@
+"""Writes of the valuation app: schemes, compliance records, early warnings and the monthly
+valuation run. Each service is atomic and writes its audit rows itself.
+
+The run reads the monthly sales facts (never the order lines), the customers' shop attributes
+and the violation records into pandas, runs the pure rules of `valuation.computations` and
+replaces the month's results in one transaction: a crash half way leaves the month as it was,
+and valuing a month twice stores the same results. It follows the grading run of the same
+month (`GRADING_FOLLOW_UP_TASKS`), and `manage.py recompute` runs both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from crm import jobs, versioning
+from crm.choices import AuditAction, RunStatus, RunTrigger, SchemeStatus
+from crm.dates import add_months, month_start
+from crm.exceptions import DomainError
+from crm.frames import write_frame
+from crm.models import User
+from crm.services import Actor, audit_record, notify
+from customers.models import Customer, CustomerSystem
+from customers.selectors import customer_valuation_frame
+from grading.selectors import grade_pairs_frame
+from orders.selectors import first_order_frame, sales_facts_frame
+from valuation import computations, policies
+from valuation.choices import RecordType, WarningStatus
+from valuation.models import (
+    ComplianceRecord,
+    EarlyWarning,
+    ValuationRun,
+    ValuationScheme,
+    ValueResult,
+    WarningRefresh,
+)
+
+logger = logging.getLogger(__name__)
+
+# Serialises the write phase of valuation runs (PostgreSQL advisory lock key).
+_WRITE_LOCK_KEY = 0x7661_6C75  # "valu"
+
+
+# --- schemes ------------------------------------------------------------------------------
+
+
+def scheme_active() -> ValuationScheme:
+    """The scheme new runs use. Until a scheme has ever been activated it is the default of
+    the brief, created on first use."""
+    scheme = ValuationScheme.objects.filter(status=SchemeStatus.ACTIVE).first()
+    if scheme is not None:
+        return scheme
+    if ValuationScheme.objects.exclude(status=SchemeStatus.DRAFT).exists():
+        raise DomainError(_("No valuation scheme is active. An administrator must activate one."))
+    try:
+        with transaction.atomic():
+            return ValuationScheme.objects.create(
+                version=versioning.next_version(ValuationScheme),
+                name=_("Five indicators, 2×2 tiers"),
+                status=SchemeStatus.ACTIVE,
+                parameters=computations.validate_parameters(computations.default_parameters()),
+                note=_("The default of the product brief."),
+                activated_at=timezone.now(),
+            )
+    except IntegrityError:  # created by a concurrent caller
+        return ValuationScheme.objects.get(status=SchemeStatus.ACTIVE)
+
+
+@transaction.atomic
+def scheme_create_draft(
+    *, name: str, actor: Actor, parameters: dict[str, Any] | None = None, note: str = ""
+) -> ValuationScheme:
+    """A new draft, with the defaults of the brief unless `parameters` are given."""
+    name = versioning.clean_name(name)
+    clean = computations.validate_parameters(
+        parameters if parameters is not None else computations.default_parameters()
+    )
+    scheme = ValuationScheme.objects.create(
+        version=versioning.next_version(ValuationScheme),
+        name=name,
+        parameters=clean,
+        note=note,
+        created_by=actor.user,
+    )
+    audit_record(
+        actor=actor,
+        obj=scheme,
+        action=AuditAction.CREATE,
+        snapshot={"name": scheme.name, "parameters": clean},
+    )
+    return scheme
+
+
+@transaction.atomic
+def scheme_copy(*, scheme: ValuationScheme, actor: Actor) -> ValuationScheme:
+    """A new draft with the same rules as `scheme` (how an active scheme gets changed)."""
+    return scheme_create_draft(
+        name=scheme.name,
+        parameters=scheme.parameters,
+        note=_("Copied from version %(v)d.") % {"v": scheme.version},
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def scheme_update_draft(
+    *, scheme: ValuationScheme, name: str, parameters: dict[str, Any], note: str, actor: Actor
+) -> ValuationScheme:
+    """Changes a draft's name, note and parameters (validated)."""
+    locked = versioning.locked_draft(scheme)
+    values = {
+        "name": versioning.clean_name(name),
+        "note": note,
+        "parameters": computations.validate_parameters(parameters),
+    }
+    return versioning.draft_update(locked, values=values, actor=actor)
+
+
+@transaction.atomic
+def scheme_activate(*, scheme: ValuationScheme, actor: Actor) -> ValuationScheme:
+    """Makes a draft the active scheme and retires the active one. Months already valued keep
+    their results (they name the version that made them) until they are recomputed."""
+    locked = versioning.locked_draft(scheme)
+    computations.validate_parameters(locked.parameters)
+    return versioning.activate(locked, actor=actor)
+
+
+@transaction.atomic
+def scheme_delete_draft(*, scheme: ValuationScheme, actor: Actor) -> None:
+    versioning.delete_draft(versioning.locked_draft(scheme), actor=actor)
+
+
+# --- compliance records -------------------------------------------------------------------
+
+
+def _sees(user, customer: Customer) -> bool:
+    return Customer.objects.visible_to(user).filter(pk=customer.pk).exists()
+
+
+def _check_compliance_actor(actor: Actor, customer: Customer) -> None:
+    user = actor.user
+    if user is None or not policies.may_record_compliance(user) or not _sees(user, customer):
+        raise DomainError(_("Only the customer's licence officer may record its compliance."))
+
+
+@transaction.atomic
+def compliance_record_add(
+    *, customer: Customer, date: dt.date, record_type: str, note: str, actor: Actor
+) -> ComplianceRecord:
+    """A licence officer records a violation or a clean inspection of `customer`. A violation
+    lowers the credit score from the next valuation and marks the customer non-compliant now."""
+    _check_compliance_actor(actor, customer)
+    if record_type not in RecordType.values:
+        raise DomainError(_("Choose the type of record."), field="record_type")
+    if not isinstance(date, dt.date) or date > timezone.localdate():
+        raise DomainError(_("Enter the date it happened (not in the future)."), field="date")
+    note = note.strip()
+    if record_type in RecordType.violations() and not note:
+        raise DomainError(_("Say what was found."), field="note")
+    record = ComplianceRecord.objects.create(
+        customer=customer, date=date, record_type=record_type, note=note, recorded_by=actor.user
+    )
+    audit_record(
+        actor=actor,
+        obj=record,
+        action=AuditAction.CREATE,
+        snapshot={"date": date.isoformat(), "type": record_type, "note": note},
+    )
+    compliance_flags_refresh(customer_ids=[customer.pk])
+    return record
+
+
+@transaction.atomic
+def compliance_record_void(*, record: ComplianceRecord, reason: str, actor: Actor) -> None:
+    """Voids a mistaken record (it stays on file, struck through, with the reason)."""
+    locked = (
+        ComplianceRecord.objects.select_for_update().select_related("customer").get(pk=record.pk)
+    )
+    _check_compliance_actor(actor, locked.customer)
+    if locked.is_void:
+        raise DomainError(_("This record is already void."))
+    if not reason.strip():
+        raise DomainError(_("Say why the record is void."), field="reason")
+    locked.voided_by, locked.voided_at = actor.user, timezone.now()
+    locked.void_reason = reason.strip()
+    locked.save(update_fields=["voided_by", "voided_at", "void_reason"])
+    audit_record(
+        actor=actor,
+        obj=locked,
+        action=AuditAction.UPDATE,
+        reason=locked.void_reason,
+        changes={"voided": (False, True)},
+    )
+    compliance_flags_refresh(customer_ids=[locked.customer_id])
+
+
+def _violations(since: dt.date):
+    return ComplianceRecord.objects.filter(
+        record_type__in=RecordType.violations(), voided_at__isnull=True, date__gte=since
+    )
+
+
+def compliance_flags_refresh(
+    *, customer_ids: list[int] | None = None, today: dt.date | None = None
+) -> None:
+    """Sets the customers' compliance flag (system field 守法经营): no violation on record in
+    the problem window of the active scheme (default the last 6 months)."""
+    today = today or timezone.localdate()
+    months = scheme_active().parameters["problem"]["violation_months"]
+    since = add_months(month_start(today), -months)
+    violators = set(_violations(since).values_list("customer_id", flat=True))
+    systems = CustomerSystem.objects.all()
+    if customer_ids is not None:
+        systems = systems.filter(customer_id__in=customer_ids)
+    systems.filter(customer_id__in=violators).exclude(compliance_flag=False).update(
+        compliance_flag=False
+    )
+    systems.exclude(customer_id__in=violators).exclude(compliance_flag=True).update(
+        compliance_flag=True
+    )
+
+
+# --- early warnings -----------------------------------------------------------------------
+
+
+def _check_warning_actor(actor: Actor, warning: EarlyWarning) -> None:
+    user = actor.user
+    if user is None or not policies.may_handle_warnings(user) or not _sees(user, warning.customer):
+        raise DomainError(_("Only the customer's account manager or supervisor may do this."))
+
+
+def _locked_warning(warning: EarlyWarning) -> EarlyWarning:
+    return (
+        EarlyWarning.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=warning.pk)
+    )
+
+
+@transaction.atomic
+def warning_acknowledge(*, warning: EarlyWarning, note: str, actor: Actor) -> EarlyWarning:
+    """The account manager (or a supervisor) has seen an open warning and says what they will
+    do about it."""
+    locked = _locked_warning(warning)
+    _check_warning_actor(actor, locked)
+    if locked.status != WarningStatus.OPEN:
+        raise DomainError(_("Only an open warning can be acknowledged."))
+    if not note.strip():
+        raise DomainError(_("Say what you will do about it."), field="note")
+    locked.status = WarningStatus.ACKNOWLEDGED
+    locked.note = note.strip()
+    locked.acknowledged_by, locked.acknowledged_at = actor.user, timezone.now()
+    locked.save(update_fields=["status", "note", "acknowledged_by", "acknowledged_at"])
+    audit_record(
+        actor=actor,
+        obj=locked,
+        action=AuditAction.UPDATE,
+        reason=locked.note,
+        changes={"status": (WarningStatus.OPEN.value, WarningStatus.ACKNOWLEDGED.value)},
+    )
+    return locked
+
+
+@transaction.atomic
+def warning_resolve(*, warning: EarlyWarning, note: str, actor: Actor) -> EarlyWarning:
+    """Closes an open or acknowledged warning by hand. The refresh does not open it again for
+    the same episode (the same last order, month or grade month)."""
+    locked = _locked_warning(warning)
+    _check_warning_actor(actor, locked)
+    if not locked.is_unresolved:
+        raise DomainError(_("This warning is resolved already."))
+    before = locked.status
+    locked.status = WarningStatus.RESOLVED
+    locked.resolution = note.strip()
+    locked.resolved_by, locked.resolved_at = actor.user, timezone.now()
+    locked.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
+    audit_record(
+        actor=actor,
+        obj=locked,
+        action=AuditAction.UPDATE,
+        reason=locked.resolution,
+        changes={"status": (before, WarningStatus.RESOLVED.value)},
+    )
+    return locked
+
+
+def warning_signs(*, today: dt.date, parameters: dict[str, Any]) -> pd.DataFrame:
+    """The churn signs that hold on `today` for every customer that is not closed (three bulk
+    reads and one pure step)."""
+    customers = customer_valuation_frame()
+    k = parameters["warnings"]["drop_months"]
+    this_month = month_start(today)
+    months = [add_months(this_month, -n) for n in range(2 * k, 0, -1)]
+    amounts = sales_facts_frame(months=months, columns=("customer_id", "month", "amount"))
+    grades = grade_pairs_frame(up_to=this_month)
+    return computations.warning_frame(
+        customers[["customer_id", "order_cycle", "last_order_date"]],
+        amounts,
+        grades,
+        today=today,
+        parameters=parameters,
+    )
+
+
+def warnings_refresh(*, today: dt.date | None = None) -> WarningRefresh:
+    """Brings the early warnings up to date (daily, and after each valuation run): opens a
+    warning for each new episode of a churn sign, updates the figures of the unresolved ones
+    whose sign still holds, and resolves those whose sign has gone. Account managers with new
+    warnings get one notification each. One transaction; recorded as a WarningRefresh."""
+    today = today or timezone.localdate()
+    refresh = WarningRefresh.objects.create(as_of=today)
+    try:
+        with transaction.atomic():
+            counts = _warnings_sync(today)
+    except Exception as error:  # noqa: BLE001 (recorded, then re-raised)
+        WarningRefresh.objects.filter(pk=refresh.pk).update(
+            finished_at=timezone.now(), error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        raise
+    for name, value in counts.items():
+        setattr(refresh, name, value)
+    refresh.finished_at = timezone.now()
+    refresh.save()
+    return refresh
+
+
+def _warnings_sync(today: dt.date) -> dict[str, int]:
+    signs = warning_signs(today=today, parameters=scheme_active().parameters)
+    found = {
+        (int(c), str(k), str(key)): details
+        for c, k, key, details in signs.itertuples(index=False, name=None)
+    }
+    existing = {
+        (w.customer_id, w.kind, w.key): w
+        for w in EarlyWarning.objects.select_for_update().filter(
+            customer_id__in={c for c, _k, _key in found}
+        )
+    }
+    now = timezone.now()
+    new = [
+        EarlyWarning(customer_id=c, kind=k, key=key, details=details, opened_at=now, updated_at=now)
+        for (c, k, key), details in found.items()
+        if (c, k, key) not in existing
+    ]
+    EarlyWarning.objects.bulk_create(new, batch_size=2000)
+    changed = []
+    for ident, warning in existing.items():
+        if warning.is_unresolved and warning.details != found[ident]:
+            warning.details, warning.updated_at = found[ident], now
+            changed.append(warning)
+    EarlyWarning.objects.bulk_update(changed, ["details", "updated_at"], batch_size=2000)
+    gone = [
+        pk
+        for pk, c, k, key in EarlyWarning.objects.filter(
+            status__in=WarningStatus.unresolved()
+        ).values_list("pk", "customer_id", "kind", "key")
+        if (c, k, key) not in found
+    ]
+    EarlyWarning.objects.filter(pk__in=gone).update(
+        status=WarningStatus.RESOLVED,
+        resolved_at=now,
+        resolution=_("Resolved by the daily check: the sign has gone."),
+    )
+    _notify_new(new)
+    return {"opened": len(new), "updated": len(changed), "resolved": len(gone)}
+
+
+def _notify_new(new: list[EarlyWarning]) -> None:
+    """One notification per account manager with new warnings, however many there are."""
+    owners = dict(
+        Customer.objects.filter(
+            pk__in={w.customer_id for w in new}, account_manager__isnull=False
+        ).values_list("pk", "account_manager_id")
+    )
+    totals = Counter(owners[w.customer_id] for w in new if w.customer_id in owners)
+    for user in User.objects.filter(pk__in=list(totals)):
+        n = totals[user.pk]
+        notify(
+            user=user,
+            message=ngettext(
+                "%(n)d new early warning on your customers.",
+                "%(n)d new early warnings on your customers.",
+                n,
+            )
+            % {"n": n},
+            link=reverse("valuation:warnings"),
+        )
+
+
+# --- the monthly valuation ----------------------------------------------------------------
+
+
+@dataclass
+class ValuationOutcome:
+    """What a valuation found: the results frame and its summaries (saved or, dry, not)."""
+
+    month: dt.date
+    scheme: ValuationScheme
+    results: pd.DataFrame
+    counts: dict[str, int] = field(default_factory=dict)
+    movements: dict[str, dict[str, int]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def customers(self) -> int:
+        return len(self.results)
+
+    @property
+    def core(self) -> int:
+        return int(self.results["is_core"].sum())
+
+    @property
+    def problem(self) -> int:
+        return int(self.results["is_problem"].sum())
+
+
+def valuation_inputs(*, month: dt.date, scheme: ValuationScheme) -> pd.DataFrame:
+    """The raw inputs of every customer that is not closed for valuing `month`: four bulk
+    reads (customers, first order dates, the facts of the months read, violations) and one
+    pure step."""
+    month = month_start(month)
+    parameters = scheme.parameters
+    customers = customer_valuation_frame().merge(
+        first_order_frame(before=month), on="customer_id", how="left"
+    )
+    facts = sales_facts_frame(
+        months=computations.months_read(parameters, month), columns=computations.FACT_COLUMNS
+    )
+    longest = max(
+        parameters["credit"]["violation_months"], parameters["problem"]["violation_months"]
+    )
+    violations = pd.DataFrame.from_records(
+        _violations(add_months(month, -longest))
+        .filter(date__lt=month)
+        .values_list("customer_id", "date"),
+        columns=list(computations.VIOLATION_COLUMNS),
+    )
+    return computations.value_inputs(
+        facts, customers, violations, month=month, parameters=parameters
+    )
+
+
+def valuation_compute(*, month: dt.date, scheme: ValuationScheme) -> ValuationOutcome:
+    """Values every customer for `month` with `scheme` without saving anything (the dry run and
+    the first half of a real run). Movements compare the tiers against the stored ones of the
+    month before."""
+    month = month_start(month)
+    started = time.perf_counter()
+    inputs = valuation_inputs(month=month, scheme=scheme)
+    read = time.perf_counter()
+    results = computations.value_frame(inputs, parameters=scheme.parameters)
+    computed = time.perf_counter()
+    previous = pd.Series(
+        dict(
+            ValueResult.objects.filter(month=add_months(month, -1)).values_list(
+                "customer_id", "value_tier"
+            )
+        ),
+        dtype=object,
+    )
+    return ValuationOutcome(
+        month=month,
+        scheme=scheme,
+        results=results,
+        counts=computations.tier_counts(results["value_tier"]),
+        movements=computations.tier_movements(
+            previous, results.set_index("customer_id")["value_tier"]
+        ),
+        seconds={"read": read - started, "compute": computed - read},
+    )
+
+
+def valuation_results_write(*, outcome: ValuationOutcome, run: ValuationRun | None) -> None:
+    """Replaces the stored results of `outcome.month` (COPY on PostgreSQL) and, if it is the
+    latest valued month, the customers' value fields. Call inside `transaction.atomic`."""
+    month = outcome.month
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_WRITE_LOCK_KEY])
+    started = time.perf_counter()
+    ValueResult.objects.filter(month=month).delete()
+    write_frame(
+        ValueResult,
+        outcome.results,
+        constants={
+            "month": month,
+            "scheme_id": outcome.scheme.pk,
+            "run_id": run.pk if run else None,
+            "computed_at": timezone.now(),
+        },
+    )
+    outcome.seconds["write"] = time.perf_counter() - started
+    if not ValueResult.objects.filter(month__gt=month).exists():
+        system_started = time.perf_counter()
+        _system_fields_update(month)
+        outcome.seconds["system"] = time.perf_counter() - system_started
+
+
+_SYSTEM_FIELDS = (
+    "value_tier",
+    "contribution_score",
+    "support_score",
+    "credit_score",
+    "growth_score",
+    "influence_score",
+    "current_value",
+    "potential_value",
+    "is_core",
+    "is_problem",
+)
+
+
+def _system_fields_update(month: dt.date) -> None:
+    """The customers' value fields from `month`'s results: one UPDATE … FROM of only the rows
+    that change (as grading does, see `grading.services._system_fields_update`)."""
+    system = CustomerSystem._meta.db_table
+    results = ValueResult._meta.db_table
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    changed = " OR ".join(f"{system}.{name} {differs} r.{name}" for name in _SYSTEM_FIELDS)
+    assignments = ", ".join(f"{name} = r.{name}" for name in _SYSTEM_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {system} SET {assignments}, computed_at = r.computed_at "  # noqa: S608 (names from the models)
+            f"FROM {results} r WHERE r.customer_id = {system}.customer_id AND r.month = %s "
+            f"AND ({changed})",
+            [month],
+        )
+
+
+# --- runs ---------------------------------------------------------------------------------
+
+
+def valuation_run_start(
+    *, month: dt.date, trigger: str, actor: Actor | None = None
+) -> ValuationRun:
+    """Queues a valuation of `month` with the active scheme and enqueues its task after
+    commit (an administrator revaluing a month after changing the scheme). Refused while a
+    run of that month is live."""
+    from valuation.tasks import valuation_run_task
+
+    month = month_start(month)
+    with transaction.atomic():
+        run = _run_create(month=month, trigger=trigger, actor=actor)
+        if actor is not None:
+            audit_record(
+                actor=actor,
+                obj=run,
+                action=AuditAction.CREATE,
+                snapshot={"month": f"{month:%Y-%m}", "scheme": run.scheme.version},
+            )
+        transaction.on_commit(lambda: valuation_run_task.delay(run.pk))
+    return run
+
+
+def _run_create(
+    *, month: dt.date, trigger: str, actor: Actor | None, grading_run_id: int | None = None
+) -> ValuationRun:
+    scheme = scheme_active()
+    jobs.runs_abandon_stale(ValuationRun, month=month)
+    try:
+        with transaction.atomic():
+            return ValuationRun.objects.create(
+                month=month,
+                trigger=trigger,
+                started_by=actor.user if actor else None,
+                scheme=scheme,
+                grading_run_id=grading_run_id,
+            )
+    except IntegrityError:
+        raise DomainError(
+            _("A valuation of %(m)s is already queued or running.") % {"m": f"{month:%Y-%m}"}
+        ) from None
+
+
+def valuation_run_execute(*, run_id: int) -> ValuationRun:
+    """Runs a queued run in this process: compute, then write atomically, then refresh the
+    early warnings. Any error leaves the month's previous results untouched and is recorded
+    on the run."""
+    _execute(run_id)
+    return ValuationRun.objects.get(pk=run_id)
+
+
+def _execute(run_id: int) -> ValuationOutcome | None:
+    try:
+        run = jobs.run_claim(ValuationRun, run_id, related=("scheme",))
+        if run is None:
+            return None
+        outcome = valuation_compute(month=run.month, scheme=run.scheme)
+        with transaction.atomic():
+            valuation_results_write(outcome=outcome, run=run)
+            run.status = RunStatus.SUCCEEDED
+            run.finished_at = timezone.now()
+            run.customers = outcome.customers
+            run.counts = outcome.counts
+            run.core, run.problem = outcome.core, outcome.problem
+            run.save(
+                update_fields=["status", "finished_at", "customers", "counts", "core", "problem"]
+            )
+    except Exception as error:  # noqa: BLE001 (recorded on the run, then re-raised)
+        jobs.run_fail(ValuationRun, run_id, error)
+        raise
+    _after_run(outcome)
+    return outcome
+
+
+def _after_run(outcome: ValuationOutcome) -> None:
+    """The compliance flags and the early warnings read the new grades and violations; a
+    failure here is logged and recorded on its refresh, never undoes the run."""
+    started = time.perf_counter()
+    try:
+        compliance_flags_refresh()
+        warnings_refresh()
+    except Exception:  # noqa: BLE001 (the run stands; the daily refresh tries again)
+        logger.exception("refreshing the early warnings after valuing %s failed", outcome.month)
+    outcome.seconds["warnings"] = time.perf_counter() - started
+
+
+def valuation_after_grading(*, grading_run_id: int) -> ValuationRun | None:
+    """The monthly chain's second step: values the month the grading run `grading_run_id` has
+    just graded, in this process. None when a valuation of that month is already live."""
+    from grading.models import GradingRun
+
+    grading_run = GradingRun.objects.get(pk=grading_run_id)
+    try:
+        with transaction.atomic():
+            run = _run_create(
+                month=grading_run.month,
+                trigger=RunTrigger.CHAIN,
+                actor=None,
+                grading_run_id=grading_run.pk,
+            )
+    except DomainError:
+        logger.warning("valuation of %s already live; chain step skipped", grading_run.month)
+        return None
+    return valuation_run_execute(run_id=run.pk)
+
+
+def valuation_recompute(
+    *, month: dt.date, dry_run: bool = False, actor: Actor | None = None
+) -> ValuationOutcome:
+    """The in-process valuation (`manage.py recompute`, after the grading): with `dry_run`,
+    computes and reports without saving or recording a run."""
+    if dry_run:
+        return valuation_compute(month=month, scheme=scheme_active())
+    with transaction.atomic():
+        run = _run_create(month=month_start(month), trigger=RunTrigger.COMMAND, actor=actor)
+    outcome = _execute(run.pk)
+    assert outcome is not None  # noqa: S101 (this process created the run queued)
+    return outcome

@@ -1,0 +1,1 @@
+"""Valuation pages: one module per page family, each with its own urlpatterns."""
