@@ -99,6 +99,7 @@ DEMO_SEEDERS = [
     "customers.demo.seed_customers",
     "orders.demo.seed_orders",
     "grading.demo.seed_grading",
+    "valuation.demo.seed_valuation",
 ]
 
 

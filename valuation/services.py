@@ -304,10 +304,12 @@ def warning_signs(*, today: dt.date, parameters: dict[str, Any]) -> pd.DataFrame
     months = [add_months(this_month, -n) for n in range(2 * k, 0, -1)]
     amounts = sales_facts_frame(months=months, columns=("customer_id", "month", "amount"))
     grades = grade_pairs_frame(up_to=this_month)
+    # Facts and grades are read for everyone; closed customers get no warning.
+    live = customers["customer_id"]
     return computations.warning_frame(
         customers[["customer_id", "order_cycle", "last_order_date"]],
-        amounts,
-        grades,
+        amounts[amounts["customer_id"].isin(live)],
+        grades[grades["customer_id"].isin(live)],
         today=today,
         parameters=parameters,
     )
