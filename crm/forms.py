@@ -1,5 +1,9 @@
+import re
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,3 +26,60 @@ class LoginForm(AuthenticationForm):
         super().confirm_login_allowed(user)
         if user.is_integration_client:
             raise forms.ValidationError(self.error_messages["api_client"], code="api_client")
+
+
+# --- numbers typed by people (the scheme editors) ---
+
+
+def plain_number(value: float | int | None) -> int | float | None:
+    """A number as people write it: 1500 rather than 1500.0."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def parse_number(text: str) -> int | float:
+    """A number typed by a person ("1500", "0.2", "1e3" are all fine); ValueError otherwise."""
+    text = text.strip()
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    number = float(text)  # ValueError for anything else, "nan"/"inf" caught below
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(text)
+    return plain_number(number)
+
+
+class NumberField(forms.CharField):
+    """One number (int when whole, else float); empty is None so the service names it."""
+
+    def __init__(self, *, integer: bool = False, css: str = "form-control", **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.integer = integer
+        # A text input with a numeric keypad: no spinner arrows eating the small grid cells,
+        # and what was typed comes back as typed (a number input drops what it cannot read).
+        self.widget = forms.TextInput(
+            attrs={
+                "class": css,
+                "inputmode": "numeric" if integer else "decimal",
+                "autocomplete": "off",
+            }
+        )
+
+    def to_python(self, value: Any) -> int | float | None:
+        text = super().to_python(value).strip()
+        if not text:
+            return None
+        try:
+            number = parse_number(text)
+        except ValueError:
+            number = None
+        if number is None or (self.integer and not isinstance(number, int)):
+            message = _("Enter a whole number.") if self.integer else _("Enter a number.")
+            raise ValidationError(message, code="invalid")
+        return number
+
+    def prepare_value(self, value: Any) -> Any:
+        return plain_number(value) if isinstance(value, float) else value

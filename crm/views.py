@@ -21,6 +21,7 @@ from crm.choices import Role
 from crm.exceptions import DomainError
 from crm.filtersets import AreaFilterSet
 from crm.forms import LoginForm
+from valuation.selectors import customer as valuation_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,8 @@ class HomeView(PeopleOnlyMixin, TemplateView):
                 "empty_text": _("No account manager or licence officer works in your areas yet."),
                 "testid": "my-team",
             }
+            # The value panels (warnings, core and problem customers) of the supervisor's areas.
+            ctx["value_panels"] = valuation_selectors.value_home_panels(user=user)
         else:
             ctx["people"] = {
                 "members": selectors.supervisor_list(user=user),
@@ -121,6 +124,9 @@ class HomeView(PeopleOnlyMixin, TemplateView):
                 "empty_text": _("No supervisor is assigned to your areas yet."),
                 "testid": "my-supervisors",
             }
+            if user.role == Role.ACCOUNT_MANAGER:
+                # Their open warnings and their core and problem customers.
+                ctx["value_panels"] = valuation_selectors.value_home_panels(user=user)
         return ctx
 
 

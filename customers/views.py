@@ -30,6 +30,7 @@ from customers.forms import DecisionForm, catalogue_form, changed_values
 from customers.models import ChangeRequest, CustomerImport
 from grading import selectors as grading_selectors
 from orders import selectors as order_selectors
+from valuation.selectors import customer as valuation_selectors
 
 LIST_COLUMNS = [
     "customer_code",
@@ -99,9 +100,10 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
             "change_requests": selectors.change_requests_for(customer=customer)[:20],
             "can_edit_dynamic": bool(_dynamic_specs(user, customer)),
             "can_change": bool(policies.changeable_fields(user, customer)),
-            # Reads of other apps: the orders and monthly sales facts; the grading card.
+            # Reads of other apps: the orders and monthly sales facts; the grading and value cards.
             "sales": order_selectors.customer_sales_summary(customer=customer),
             "grading": grading_selectors.customer_grading_card(customer=customer, user=user),
+            "valuation": valuation_selectors.customer_value_card(customer=customer, user=user),
         },
     )
 

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.forms import NumberField, parse_number, plain_number
 from customers.choices import BusinessScale, MarketType
 from grading.choices import SchemeKind, StructureMetric
 from grading.computations import MARKETS, SCALES
@@ -31,31 +32,11 @@ INITIAL_SIZES: tuple[str, ...] = ("up_to", "above")
 _SEPARATORS = re.compile(r"[,，;；、\s]+")
 
 
-def plain_number(value: float | int | None) -> int | float | None:
-    """A number as people write it: 1500 rather than 1500.0."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 def number_list_text(values: Any) -> str:
     """A list of numbers as the comma-separated text the form shows."""
     if not isinstance(values, list):
         return ""
     return ", ".join(str(plain_number(v)) for v in values)
-
-
-def _parse_number(text: str) -> int | float:
-    """A number typed by a person ("1500", "0.2", "1e3" are all fine); ValueError otherwise."""
-    text = text.strip()
-    if re.fullmatch(r"[+-]?\d+", text):
-        return int(text)
-    number = float(text)  # ValueError for anything else, "nan"/"inf" caught below
-    if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError(text)
-    return plain_number(number)
 
 
 class NumberListField(forms.CharField):
@@ -72,7 +53,7 @@ class NumberListField(forms.CharField):
         numbers: list[int | float] = []
         for item in filter(None, _SEPARATORS.split(text.strip())):
             try:
-                numbers.append(_parse_number(item))
+                numbers.append(parse_number(item))
             except ValueError:
                 raise ValidationError(
                     _("“%(value)s” is not a number. Separate the numbers with commas."),
@@ -80,40 +61,6 @@ class NumberListField(forms.CharField):
                     params={"value": item},
                 ) from None
         return numbers
-
-
-class NumberField(forms.CharField):
-    """One number (int when whole, else float); empty is None so the service names it."""
-
-    def __init__(self, *, integer: bool = False, **kwargs: Any) -> None:
-        kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
-        self.integer = integer
-        # A text input with a numeric keypad: no spinner arrows eating the small grid cells,
-        # and what was typed comes back as typed (a number input drops what it cannot read).
-        self.widget = forms.TextInput(
-            attrs={
-                "class": "form-control",
-                "inputmode": "numeric" if integer else "decimal",
-                "autocomplete": "off",
-            }
-        )
-
-    def to_python(self, value: Any) -> int | float | None:
-        text = super().to_python(value).strip()
-        if not text:
-            return None
-        try:
-            number = _parse_number(text)
-        except ValueError:
-            number = None
-        if number is None or (self.integer and not isinstance(number, int)):
-            message = _("Enter a whole number.") if self.integer else _("Enter a number.")
-            raise ValidationError(message, code="invalid")
-        return number
-
-    def prepare_value(self, value: Any) -> Any:
-        return plain_number(value) if isinstance(value, float) else value
 
 
 def band_labels(bands: list[float]) -> list[str]:

@@ -18,6 +18,8 @@ FIELD_PAGES = [
     "/customers/",
     "/orders/",
     "/grading/",
+    "/valuation/",
+    "/valuation/warnings/",
     "/customers/change-requests/",
     "/areas/",
 ]

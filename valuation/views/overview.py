@@ -1,3 +1,389 @@
-"""Placeholder until the page lands (this branch only)."""
+"""The value overview (everyone with a people role, within their scope) and the exports of its
+core and problem lists.
 
-urlpatterns: list = []
+One valued month at a time, for the population the user picked (area, account manager): the
+2×2 matrix of current × potential value with the tier of each cell, the tiers by area (a
+stacked bar chart with its table) and by account manager, the tier movements against the
+month before, and the paginated core and problem lists. The exports write the same scoped,
+filtered lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from crm.dates import parse_month
+from crm.views import people_only
+from customers import io
+from customers.choices import ValueTier
+from valuation.filtersets import ValueResultFilterSet
+from valuation.selectors import overview as selectors
+
+LIST_PER_PAGE = 25
+# The filters of the whole page: the summaries and both lists follow them.
+FILTERS = ("area", "account_manager")
+LISTS = ("core", "problem")
+TIERS = selectors.TIERS
+# A hue per tier, shared by the matrix, the tables and the chart (Bootstrap colour names).
+TIER_COLOURS = {
+    ValueTier.VALUE: "success",
+    ValueTier.SECONDARY: "primary",
+    ValueTier.POTENTIAL: "warning",
+    ValueTier.LOW: "secondary",
+}
+# Tier movements: value is the top, low the bottom; secondary (high current value) and
+# potential (high potential value) stand side by side, so a move between them is neither up
+# nor down.
+_TIER_RANK = {
+    ValueTier.VALUE: 0,
+    ValueTier.SECONDARY: 1,
+    ValueTier.POTENTIAL: 1,
+    ValueTier.LOW: 2,
+}
+_MOVEMENT_COLOUR = {
+    "up": "success",
+    "down": "danger",
+    "same": "primary",
+    "across": "info",
+    "new": "secondary",
+}
+
+
+def _query(request: HttpRequest, month: dt.date, **changes: str | None) -> str:
+    """The page's filters (only those) with `month` set and `changes` applied (None removes)."""
+    query = QueryDict(mutable=True)
+    for key in FILTERS:
+        if request.GET.get(key):
+            query[key] = request.GET[key]
+    query["month"] = f"{month:%Y-%m}"
+    for key, value in changes.items():
+        if value is None:
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return query.urlencode()
+
+
+def _cut(scheme, name: str) -> Any:
+    tiers = (scheme.parameters.get("tiers") if scheme else None) or {}
+    return selectors.plain_number(tiers.get(name, 50))
+
+
+def _share(n: int, total: int) -> str:
+    return f"{100 * n / total:.1f}" if total else "0.0"
+
+
+def value_matrix(summary: dict[str, Any], scheme) -> dict[str, Any]:
+    """The 2×2 matrix: rows potential value high / low, columns current value high / low,
+    each cell its tier, customers, share of customers and amount in the window."""
+    total = summary["customers"]
+
+    def cell(tier: ValueTier) -> dict[str, Any]:
+        figures = summary["by_tier"][tier]
+        return {
+            "tier": tier.value,
+            "label": tier.label,
+            "colour": TIER_COLOURS[tier],
+            "n": figures["n"],
+            "share": _share(figures["n"], total),
+            "amount": figures["amount"],
+        }
+
+    return {
+        "current_from": _cut(scheme, "current_from"),
+        "potential_from": _cut(scheme, "potential_from"),
+        "rows": [
+            {"high": True, "cells": [cell(ValueTier.VALUE), cell(ValueTier.POTENTIAL)]},
+            {"high": False, "cells": [cell(ValueTier.SECONDARY), cell(ValueTier.LOW)]},
+        ],
+        "total": total,
+        "amount": sum((t["amount"] for t in summary["by_tier"].values()), Decimal(0)),
+    }
+
+
+def _movement(before: str | None, after: str) -> str:
+    if before is None:
+        return "new"
+    if before == after:
+        return "same"
+    rank_before, rank_after = _TIER_RANK.get(before, 2), _TIER_RANK.get(after, 2)
+    if rank_after < rank_before:
+        return "up"
+    return "down" if rank_after > rank_before else "across"
+
+
+def tier_movements(summary: dict[str, Any]) -> dict[str, Any]:
+    """The transition matrix: a row per tier of the month before (then "none"), a column per
+    tier; each cell's shade grows with its count, its hue says up / down / across / same."""
+    transitions = summary["transitions"]
+    peak = max(transitions.values(), default=0)
+    labels = dict(ValueTier.choices)
+    rows = []
+    for before in [*TIERS, None]:
+        cells = []
+        for after in TIERS:
+            n = transitions.get((before, after), 0)
+            kind = _movement(before, after)
+            alpha = 0.12 + 0.78 * n / peak if n else 0.0
+            cells.append(
+                {
+                    "tier": after,
+                    "n": n,
+                    "kind": kind,
+                    "colour": _MOVEMENT_COLOUR[kind],
+                    "alpha": f"{alpha:.2f}",
+                    "dark": alpha > 0.55,
+                    "diagonal": before == after,
+                }
+            )
+        total = sum(cell["n"] for cell in cells)
+        if before is None and not total:
+            continue  # every customer was valued the month before: no "none" row
+        rows.append(
+            {"tier": before, "label": labels.get(before, ""), "cells": cells, "total": total}
+        )
+    movements = {"up": 0, "down": 0, "across": 0, "same": 0, "new": 0}
+    for row in rows:
+        for cell in row["cells"]:
+            movements[cell["kind"]] += cell["n"]
+    return {
+        "axis": [(tier, labels[tier]) for tier in TIERS],
+        "rows": rows,
+        "totals": [summary["by_tier"][tier]["n"] for tier in TIERS],
+        "movements": movements,
+    }
+
+
+def _distribution_rows(
+    request: HttpRequest, month: dt.date, rows: list[dict[str, Any]], param: str
+) -> list[dict[str, Any]]:
+    """Rows by area or account manager, each linking to the page narrowed to it."""
+    total = sum(row["total"] for row in rows)
+    key = "code" if param == "area" else "username"
+    return [
+        {
+            **row,
+            "query": _query(request, month, **{param: row[key] or None}) if row[key] else "",
+            "share": _share(row["total"], total),
+        }
+        for row in rows
+    ]
+
+
+def _chart_data(by_area: list[dict[str, Any]]) -> dict[str, Any]:
+    """The stacked bars the chart script reads (json_script): areas, one series per tier."""
+    return {
+        "labels": [row["code"] for row in by_area],
+        "names": [row["name"] for row in by_area],
+        "series": [
+            {
+                "tier": tier,
+                "label": str(ValueTier(tier).label),
+                "colour": TIER_COLOURS[tier],
+                "counts": [row["counts"][i] for row in by_area],
+            }
+            for i, tier in enumerate(TIERS)
+        ],
+    }
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its count: the summary has counted the core and problem customers
+    already, so the lists skip a COUNT over the month's results each."""
+
+    def __init__(self, object_list, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # fills the cached_property
+
+
+def _list(
+    request: HttpRequest, month: dt.date, key: str, results, summary, scheme, title: str
+) -> dict[str, Any]:
+    """One of the two lists: its page (its own page parameter) and its links."""
+    param = f"{key}_page"
+    other = "problem_page" if key == "core" else "core_page"
+    qs = selectors.core_list(results) if key == "core" else selectors.problem_list(results)
+    paginator = _CountedPaginator(qs, LIST_PER_PAGE, count=summary[key])
+    page: Page = paginator.get_page(request.GET.get(param))
+    rows = list(page.object_list)
+    parameters = scheme.parameters if scheme else None
+    credit_below = ((parameters or {}).get("problem") or {}).get("credit_below")
+    for result in rows:
+        result.tier_colour = TIER_COLOURS.get(result.value_tier, "secondary")
+        if key == "problem":
+            result.low_credit = credit_below is not None and result.credit_score < credit_below
+            result.reasons = selectors.problem_reasons(
+                credit_score=result.credit_score,
+                recent_violations=result.recent_violations,
+                parameters=parameters,
+            )
+    # Paging one list keeps the other on its page.
+    keep = {other: request.GET[other]} if request.GET.get(other) else {}
+    return {
+        "key": key,
+        "title": title,
+        "rows": rows,
+        "page_obj": page,
+        "paginator": page.paginator,
+        "page_param": param,
+        "page_query": _query(request, month, **keep),
+        "export_query": _query(request, month, list=key),
+    }
+
+
+@people_only
+def overview(request: HttpRequest) -> HttpResponse:
+    """The valued month's overview for the user's scope (default: the latest valued month)."""
+    months = selectors.result_months()
+    ctx: dict[str, Any] = {
+        "tab": "overview",
+        "months": months,
+        "filter": ValueResultFilterSet(request.GET),
+        "is_administrator": request.user.is_administrator,
+    }
+    if not months:
+        return render(request, "valuation/overview.html", {**ctx, "no_results": True})
+    requested = request.GET.get("month")
+    month = parse_month(requested) if requested else months[0]
+    if month not in months:
+        ctx.update(unknown_month=True, requested_month=requested)
+        return render(request, "valuation/overview.html", ctx)
+
+    filters = {key: request.GET[key] for key in FILTERS if request.GET.get(key)}
+    results = selectors.value_results(user=request.user, month=month, filters=filters)
+    summary = selectors.value_overview(results=results, month=month)
+    scheme = selectors.month_scheme(month)
+    by_area = _distribution_rows(request, month, summary["by_area"], "area")
+    ctx.update(
+        month=month,
+        scheme=scheme,
+        overview=summary,
+        matrix=value_matrix(summary, scheme),
+        movements=tier_movements(summary),
+        tiers=[(tier, ValueTier(tier).label, TIER_COLOURS[tier]) for tier in TIERS],
+        by_area=by_area,
+        by_manager=_distribution_rows(request, month, summary["by_manager"], "account_manager"),
+        chart=_chart_data(by_area) if by_area else None,
+        lists=[
+            _list(request, month, "core", results, summary, scheme, _("Core customers")),
+            _list(request, month, "problem", results, summary, scheme, _("Problem customers")),
+        ],
+        clear_query=_query(request, month, area=None, account_manager=None),
+    )
+    return render(request, "valuation/overview.html", ctx)
+
+
+# --- export -------------------------------------------------------------------------------
+
+# (header, value path of the results queryset); "" for the reasons, worked out per row.
+EXPORT_COLUMNS: list[tuple[Any, str]] = [
+    (_lazy("Customer code"), "customer__customer_code"),
+    (_lazy("Store name"), "customer__store_name"),
+    (_lazy("Area code"), "customer__area__code"),
+    (_lazy("Account manager"), "customer__account_manager__username"),
+    (_lazy("Month"), "month"),
+    (_lazy("Value tier"), "value_tier"),
+    (_lazy("Current value"), "current_value"),
+    (_lazy("Potential value"), "potential_value"),
+    (_lazy("Contribution"), "contribution_score"),
+    (_lazy("Support"), "support_score"),
+    (_lazy("Credit"), "credit_score"),
+    (_lazy("Growth"), "growth_score"),
+    (_lazy("Influence"), "influence_score"),
+    (_lazy("Amount in the window"), "window_amount"),
+    (_lazy("Violations in the problem window"), "recent_violations"),
+    (_lazy("Core customer"), "is_core"),
+    (_lazy("Problem customer"), "is_problem"),
+    (_lazy("Why a problem customer"), ""),
+    (_lazy("Scheme version"), "scheme__version"),
+]
+
+# Rows fetched per round trip: a few hundred kB of plain values, flat memory on any size.
+EXPORT_CHUNK_SIZE = 2000
+
+
+def _export_rows(results, parameters) -> Iterator[list[Any]]:
+    """The results as export rows of plain values, one query per chunk. The words are read
+    now, in the request's language: the rows are produced later, while the response streams."""
+    tiers = {value: str(label) for value, label in ValueTier.choices}
+    yes, no = _("Yes"), _("No")
+    paths = [value_path for _label, value_path in EXPORT_COLUMNS if value_path]
+    at = {name: paths.index(name) for name in paths}
+    # The reasons depend on two numbers only: worded once per pair.
+    reasons: dict[tuple[float, int], str] = {}
+
+    def why(credit: float, violations: int) -> str:
+        key = (credit, violations)
+        if key not in reasons:
+            reasons[key] = "; ".join(
+                selectors.problem_reasons(
+                    credit_score=credit, recent_violations=violations, parameters=parameters
+                )
+            )
+        return reasons[key]
+
+    def rows() -> Iterator[list[Any]]:
+        for values in results.values_list(*paths).iterator(chunk_size=EXPORT_CHUNK_SIZE):
+            v = list(values)
+            problem = v[at["is_problem"]]
+            row = [
+                *v[: at["is_problem"] + 1],
+                why(v[at["credit_score"]], v[at["recent_violations"]]) if problem else "",
+                *v[at["is_problem"] + 1 :],
+            ]
+            row[at["month"]] = f"{row[at['month']]:%Y-%m}"
+            row[at["value_tier"]] = tiers.get(row[at["value_tier"]], row[at["value_tier"]])
+            row[at["is_core"]] = yes if row[at["is_core"]] else no
+            row[at["is_problem"]] = yes if problem else no
+            yield row
+
+    return rows()
+
+
+@people_only
+def value_export(request: HttpRequest) -> HttpResponse:
+    """The core or the problem list of a month (same scope and filters as the overview) as
+    CSV or XLSX."""
+    key = request.GET.get("list")
+    if key not in LISTS:
+        raise Http404
+    requested = request.GET.get("month")
+    month = parse_month(requested) if requested else selectors.latest_result_month()
+    if month is None:
+        raise Http404
+    filters = {name: request.GET[name] for name in FILTERS if request.GET.get(name)}
+    results = selectors.value_results(user=request.user, month=month, filters=filters)
+    listed = selectors.core_list(results) if key == "core" else selectors.problem_list(results)
+    scheme = selectors.month_scheme(month)
+    rows = _export_rows(listed, scheme.parameters if scheme else None)
+    headers = [str(label) for label, _path in EXPORT_COLUMNS]
+    name = f"{key}-customers-{month:%Y-%m}"
+    if request.GET.get("format") == "xlsx":
+        title = _("Core customers") if key == "core" else _("Problem customers")
+        response = HttpResponse(
+            io.write_xlsx(rows, headers, title=title),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+    response = StreamingHttpResponse(
+        io.write_csv(rows, headers), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+urlpatterns = [
+    path("", overview, name="overview"),
+    path("export/", value_export, name="export"),
+]

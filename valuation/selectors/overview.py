@@ -1,0 +1,191 @@
+"""Reads of the value overview: the valued months, one month's results (always through the
+scope rule), their summaries (the 2×2 matrix, the distributions by area and account manager,
+the month-over-month tier movements) and the core and problem lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from crm.dates import add_months, month_start
+from customers.choices import ValueTier
+from valuation.filtersets import ValueResultFilterSet
+from valuation.models import ValuationScheme, ValueResult
+
+if TYPE_CHECKING:
+    from crm.models import User
+
+TIERS: tuple[str, ...] = tuple(ValueTier.values)
+
+
+def result_months() -> list[dt.date]:
+    """Months that have stored value results, newest first.
+
+    A recursive "skip scan", as for the grades (`grading.selectors.result_months`): one probe
+    per month on the (month, customer) unique index instead of a DISTINCT over every row."""
+    table = ValueResult._meta.db_table
+    sql = (
+        f"WITH RECURSIVE m(month) AS ("  # noqa: S608 (the table name comes from the model)
+        f"  SELECT MAX(month) FROM {table}"
+        f"  UNION ALL"
+        f"  SELECT (SELECT MAX(r.month) FROM {table} r WHERE r.month < m.month)"
+        f"  FROM m WHERE m.month IS NOT NULL"
+        f") SELECT month FROM m WHERE month IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        field = ValueResult._meta.get_field("month")
+        return [field.to_python(row[0]) for row in cursor.fetchall()]
+
+
+def latest_result_month() -> dt.date | None:
+    return ValueResult.objects.order_by("-month").values_list("month", flat=True).first()
+
+
+def month_scheme(month: dt.date) -> ValuationScheme | None:
+    """The scheme that valued `month`. A run replaces the month's results as a whole, so every
+    result of a month names the same scheme: one index probe finds it."""
+    first = ValueResult.objects.filter(month=month_start(month)).values("scheme_id")[:1]
+    return ValuationScheme.objects.filter(pk=Subquery(first)).first()
+
+
+def value_results(
+    *, user: User, month: dt.date, filters: Mapping[str, Any] | None = None
+) -> QuerySet[ValueResult]:
+    """`month`'s results of the customers `user` may see, with the customer, its area and
+    account manager, filtered and sorted by ValueResultFilterSet (default: by customer code).
+
+    The filters are applied once, here (the area filter reads the area tree): derive the
+    summaries and the lists from the returned queryset rather than calling this again."""
+    qs = (
+        ValueResult.objects.visible_to(user)
+        .filter(month=month_start(month))
+        .select_related("customer", "customer__area", "customer__account_manager")
+    )
+    filterset = ValueResultFilterSet(filters or {}, queryset=qs)
+    qs = filterset.qs if filterset.is_valid() else qs
+    return qs.order_by(*qs.query.order_by, "customer__customer_code")
+
+
+def _tier_row(counts: Mapping[str, int]) -> dict[str, Any]:
+    return {"counts": [counts.get(t, 0) for t in TIERS], "total": sum(counts.values())}
+
+
+def value_overview(*, results: QuerySet[ValueResult], month: dt.date) -> dict[str, Any]:
+    """The summaries of `results` (from `value_results`, so already scoped and filtered):
+
+    Returns::
+
+        {"month": date, "previous_month": date, "customers": int,
+         "by_tier": {tier: {"n": int, "amount": Decimal}},
+         "transitions": {(previous tier or None, tier): n},
+         "by_area": [{"code", "name", "counts": [n per tier], "total"}],
+         "by_manager": [{"username", "name", "counts": [n per tier], "total"}],
+         "core": int, "problem": int}
+
+    Three grouped queries, whatever the number of customers."""
+    month = month_start(month)
+    previous_month = add_months(month, -1)
+    qs = results.order_by()
+    previous = (
+        ValueResult.objects.filter(customer_id=OuterRef("customer_id"), month=previous_month)
+        .order_by()
+        .values("value_tier")[:1]
+    )
+    pairs = (
+        qs.annotate(previous_tier=Subquery(previous))
+        .values("previous_tier", "value_tier")
+        .annotate(
+            n=Count("id"),
+            amount=Sum("window_amount"),
+            core=Count("id", filter=Q(is_core=True)),
+            problem=Count("id", filter=Q(is_problem=True)),
+        )
+    )
+    transitions: dict[tuple[str | None, str], int] = {}
+    by_tier = {tier: {"n": 0, "amount": Decimal(0)} for tier in TIERS}
+    core = problem = 0
+    for row in pairs:
+        core += row["core"]
+        problem += row["problem"]
+        transitions[(row["previous_tier"], row["value_tier"])] = row["n"]
+        cell = by_tier.setdefault(row["value_tier"], {"n": 0, "amount": Decimal(0)})
+        cell["n"] += row["n"]
+        cell["amount"] += row["amount"] or 0
+
+    def grouped(*keys: str) -> dict[tuple, dict[str, int]]:
+        out: dict[tuple, dict[str, int]] = {}
+        rows = qs.values_list(*keys, "value_tier").annotate(n=Count("id")).order_by(*keys)
+        for *key, tier, n in rows:
+            out.setdefault(tuple(key), {})[tier] = n
+        return out
+
+    by_area = [
+        {"code": code, "name": name, **_tier_row(counts)}
+        for (code, name), counts in grouped("customer__area__code", "customer__area__name").items()
+    ]
+    managers = grouped(
+        "customer__account_manager__username", "customer__account_manager__name"
+    ).items()
+    by_manager = [
+        {"username": username or "", "name": name or username or "", **_tier_row(counts)}
+        for (username, name), counts in managers
+    ]
+    # Customers without an account manager last.
+    by_manager.sort(key=lambda row: (not row["username"], row["username"]))
+    return {
+        "month": month,
+        "previous_month": previous_month,
+        "customers": sum(cell["n"] for cell in by_tier.values()),
+        "by_tier": by_tier,
+        "transitions": transitions,
+        "by_area": by_area,
+        "by_manager": by_manager,
+        "core": core,
+        "problem": problem,
+    }
+
+
+def core_list(results: QuerySet[ValueResult]) -> QuerySet[ValueResult]:
+    """The core customers among `results`, highest current value first."""
+    return results.filter(is_core=True).order_by("-current_value", "customer__customer_code")
+
+
+def problem_list(results: QuerySet[ValueResult]) -> QuerySet[ValueResult]:
+    """The problem customers among `results`, lowest credit score first."""
+    return results.filter(is_problem=True).order_by("credit_score", "customer__customer_code")
+
+
+def problem_reasons(
+    *, credit_score: float, recent_violations: int, parameters: Mapping[str, Any] | None
+) -> list[str]:
+    """Why a problem customer is on the list, by the rules of the scheme that valued it
+    (`parameters`): "credit below 30", "violation in the last 6 months"."""
+    rule = (parameters or {}).get("problem") or {}
+    reasons = []
+    below = rule.get("credit_below")
+    if below is not None and credit_score < below:
+        reasons.append(_("credit below %(n)s") % {"n": plain_number(below)})
+    if recent_violations:
+        months = int(rule.get("violation_months") or 0)
+        reasons.append(
+            ngettext(
+                "violation in the last %(n)d month", "violation in the last %(n)d months", months
+            )
+            % {"n": months}
+        )
+    return reasons
+
+
+def plain_number(value: Any) -> Any:
+    """500.0 → 500, as people write it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
