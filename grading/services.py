@@ -34,6 +34,7 @@ from crm.services import Actor, audit_record
 from customers.choices import CustomerStatus
 from customers.models import Customer, CustomerSystem
 from customers.selectors import customer_grading_frame
+from customers.services import system_fields_copy
 from grading import computations, policies
 from grading.choices import OverrideStatus, RunStatus, RunTrigger, SchemeKind, SchemeStatus
 from grading.models import (
@@ -555,21 +556,7 @@ _SYSTEM_FIELDS = ("grade", "business_scale", "category_code", "structure_class")
 
 
 def _system_fields_update(month: dt.date) -> None:
-    """The customers' grade, scale, category code and structure class from `month`'s results:
-    one UPDATE … FROM (PostgreSQL; SQLite ≥ 3.33) of only the rows that change — rewriting all
-    200,000 unchanged rows cost 3 s of the run. `computed_at` is when they last changed."""
-    system = CustomerSystem._meta.db_table
-    results = GradeResult._meta.db_table
-    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-    changed = " OR ".join(f"{system}.{name} {differs} r.{name}" for name in _SYSTEM_FIELDS)
-    assignments = ", ".join(f"{name} = r.{name}" for name in _SYSTEM_FIELDS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {system} SET {assignments}, computed_at = r.computed_at "  # noqa: S608 (names from the models)
-            f"FROM {results} r WHERE r.customer_id = {system}.customer_id AND r.month = %s "
-            f"AND ({changed})",
-            [month],
-        )
+    system_fields_copy(results=GradeResult, month=month, fields=_SYSTEM_FIELDS)
 
 
 # --- runs ---------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from crm.models import User
 from crm.services import Actor, audit_record, notify
 from customers.models import Customer, CustomerSystem
 from customers.selectors import customer_valuation_frame
+from customers.services import system_fields_copy
 from grading.selectors import grade_pairs_frame
 from orders.selectors import first_order_frame, sales_facts_frame
 from valuation import computations, policies
@@ -524,20 +525,7 @@ _SYSTEM_FIELDS = (
 
 
 def _system_fields_update(month: dt.date) -> None:
-    """The customers' value fields from `month`'s results: one UPDATE … FROM of only the rows
-    that change (as grading does, see `grading.services._system_fields_update`)."""
-    system = CustomerSystem._meta.db_table
-    results = ValueResult._meta.db_table
-    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-    changed = " OR ".join(f"{system}.{name} {differs} r.{name}" for name in _SYSTEM_FIELDS)
-    assignments = ", ".join(f"{name} = r.{name}" for name in _SYSTEM_FIELDS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {system} SET {assignments}, computed_at = r.computed_at "  # noqa: S608 (names from the models)
-            f"FROM {results} r WHERE r.customer_id = {system}.customer_id AND r.month = %s "
-            f"AND ({changed})",
-            [month],
-        )
+    system_fields_copy(results=ValueResult, month=month, fields=_SYSTEM_FIELDS)
 
 
 # --- runs ---------------------------------------------------------------------------------
