@@ -359,7 +359,8 @@ def _warnings_sync(today: dt.date) -> dict[str, int]:
     EarlyWarning.objects.bulk_create(new, batch_size=2000)
     changed = []
     for ident, warning in existing.items():
-        if warning.is_unresolved and warning.details != found[ident]:
+        # `existing` also holds these customers' older episodes; only current ones update.
+        if warning.is_unresolved and ident in found and warning.details != found[ident]:
             warning.details, warning.updated_at = found[ident], now
             changed.append(warning)
     EarlyWarning.objects.bulk_update(changed, ["details", "updated_at"], batch_size=2000)

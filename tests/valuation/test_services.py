@@ -484,6 +484,24 @@ def test_a_new_episode_after_a_resolved_one_opens_a_new_warning(signs):
     assert refresh.opened == 1
 
 
+def test_a_new_episode_of_the_same_sign_opens_a_warning_and_resolves_the_old_one(signs):
+    # given c_th's open warning for its order of 1 November
+    services.warnings_refresh(today=TODAY)
+    # when it orders once on the 2nd and then nothing for two more cycles (a new episode,
+    # while the old warning is still open)
+    CustomerSystem.objects.filter(customer=signs["c_th"]).update(
+        last_order_date=dt.date(2026, 11, 2)
+    )
+    refresh = services.warnings_refresh(today=TODAY)
+    # then
+    assert refresh.error == ""
+    assert warnings_of(signs["c_th"]) == [
+        ("no_orders", "2026-11-01", "resolved"),
+        ("no_orders", "2026-11-02", "open"),
+    ]
+    assert (refresh.opened, refresh.resolved) == (1, 1)
+
+
 def test_a_sign_that_has_gone_is_resolved_by_the_refresh(signs):
     services.warnings_refresh(today=TODAY)
     acknowledged = EarlyWarning.objects.get(customer=signs["c_th"])

@@ -19,7 +19,7 @@ from customers.choices import OutletSize, TradeArea
 from customers.models import Customer
 from valuation import policies
 from valuation.choices import Indicator, PercentileGroup, RecordType, ScoreMethod
-from valuation.computations import CURRENT, INPUTS
+from valuation.computations import ANSWERS, CURRENT, INPUTS, POTENTIAL
 from valuation.models import ValueResult
 from valuation.selectors.warnings import (
     compliance_records_for,
@@ -131,8 +131,11 @@ def _method_text(name: str, spec: dict[str, Any], group_size: int) -> str:
         ) % {"n": group_size}
     if spec["method"] == ScoreMethod.SCALE:
         return _("scale: %(full)s or more scores 100") % {"full": _full_text(name, spec["full"])}
+    # In the answers' own order: a jsonb column does not keep the keys' order.
     points = " · ".join(
-        f"{_answer(name, answer)} {score:g}" for answer, score in spec["points"].items()
+        f"{_answer(name, answer)} {spec['points'][answer]:g}"
+        for answer in ANSWERS[name]
+        if answer in spec["points"]
     )
     return _("points per answer (%(points)s)") % {"points": points}
 
@@ -212,10 +215,10 @@ def value_explanation(*, result: ValueResult, customer: Customer) -> dict[str, A
             "value": getattr(result, f"{kind}_value"),
             "terms": [
                 {"label": by_key[name]["label"], "weight": weight, "score": by_key[name]["score"]}
-                for name, weight in p["values"][kind].items()
+                for name, weight in zip(names, (p["values"][kind][n] for n in names), strict=True)
             ],
         }
-        for kind in ("current", "potential")
+        for kind, names in (("current", CURRENT), ("potential", POTENTIAL))
     }
     problem = p["problem"]
     problem_reasons = []

@@ -97,9 +97,11 @@ def scheme_display(scheme: ValuationScheme) -> dict[str, Any]:
                     "method": _choice_label(ScoreMethod, method),
                     "full": plain_number(spec.get("full")) if method == ScoreMethod.SCALE else None,
                     "unit": FULL_UNITS.get(name, ""),
+                    # In the answers' own order: a jsonb column does not keep the keys' order.
                     "points": [
-                        (answer_label(name, answer), plain_number(points))
-                        for answer, points in (spec.get("points") or {}).items()
+                        (answer_label(name, answer), plain_number(spec["points"][answer]))
+                        for answer in computations.ANSWERS.get(name, ())
+                        if answer in (spec.get("points") or {})
                     ]
                     if method == ScoreMethod.POINTS
                     else [],
