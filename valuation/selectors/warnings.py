@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 
 from customers.choices import Cycle
 from valuation.choices import WarningKind, WarningStatus
-from valuation.forms_records import (
+from valuation.filtersets import (
     DEFAULT_WARNING_STATUS,
     WARNING_STATUS_TABS,
     ComplianceRecordFilterSet,

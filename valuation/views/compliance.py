@@ -25,12 +25,8 @@ from crm.services import Actor
 from crm.views import PeopleOnlyMixin, form_domain_error, list_query_context, people_only
 from valuation import policies, services
 from valuation.choices import RecordType
-from valuation.forms_records import (
-    ANY_VIOLATION,
-    ComplianceRecordFilterSet,
-    ComplianceRecordForm,
-    ComplianceVoidForm,
-)
+from valuation.filtersets import ANY_VIOLATION, ComplianceRecordFilterSet
+from valuation.forms_records import ComplianceRecordForm, ComplianceVoidForm
 from valuation.selectors import warnings as selectors
 
 RECORDS_PER_PAGE = 25

@@ -27,12 +27,8 @@ from crm.services import Actor
 from crm.views import PeopleOnlyMixin, list_query_context, people_only
 from valuation import policies, services
 from valuation.choices import WarningKind
-from valuation.forms_records import (
-    WARNING_STATUS_TABS,
-    EarlyWarningFilterSet,
-    WarningAcknowledgeForm,
-    WarningResolveForm,
-)
+from valuation.filtersets import WARNING_STATUS_TABS, EarlyWarningFilterSet
+from valuation.forms_records import WarningAcknowledgeForm, WarningResolveForm
 from valuation.selectors import warnings as selectors
 
 WARNINGS_PER_PAGE = 25
