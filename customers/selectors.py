@@ -28,6 +28,12 @@ def customer_list(*, user: User, filters: Mapping[str, Any] | None = None) -> Qu
     return qs.order_by(*qs.query.order_by, "customer_code")
 
 
+def customer_in_scope(*, user: User, customer: Customer) -> bool:
+    """Whether `user` may see `customer` (the scope rule; one query). Services check it
+    rather than trust their caller."""
+    return Customer.objects.visible_to(user).filter(pk=customer.pk).exists()
+
+
 def customer_get(*, user: User, code: str) -> Customer:
     """One customer by code; 404 when it does not exist or lies outside the user's scope."""
     customer = (

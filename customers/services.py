@@ -36,6 +36,7 @@ from customers.catalogue import (
 )
 from customers.choices import ChangeRequestStatus
 from customers.models import ChangeRequest, Customer, CustomerDynamic, CustomerSystem
+from customers.selectors import customer_in_scope
 from customers.validators import normalise_address
 
 # Rows per transaction in a batch upsert: three bulk INSERTs (customer, dynamic, system) and
@@ -669,7 +670,7 @@ def change_request_bulk_approve(
 
 def _ensure_visible(user: User, customer: Customer) -> None:
     """Services trust no caller with scope: a customer outside the user's scope is refused."""
-    if not Customer.objects.visible_to(user).filter(pk=customer.pk).exists():
+    if not customer_in_scope(user=user, customer=customer):
         raise DomainError(_("This customer is outside your areas."))
 
 

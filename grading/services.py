@@ -33,7 +33,7 @@ from crm.models import User
 from crm.services import Actor, audit_record
 from customers.choices import CustomerStatus
 from customers.models import Customer, CustomerSystem
-from customers.selectors import customer_grading_frame
+from customers.selectors import customer_grading_frame, customer_in_scope
 from customers.services import system_fields_copy
 from grading import computations, policies
 from grading.choices import OverrideStatus, RunStatus, RunTrigger, SchemeKind, SchemeStatus
@@ -243,7 +243,11 @@ def assessment_record(
     score schemes that give the assessment a weight. By the customer's account manager, a
     supervisor of its area or an administrator."""
     user = actor.user
-    if user is None or not policies.may_assess(user) or not _sees(user, customer):
+    if (
+        user is None
+        or not policies.may_assess(user)
+        or not customer_in_scope(user=user, customer=customer)
+    ):
         raise DomainError(_("Only the customer's account manager or supervisor may assess it."))
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
         raise DomainError(_("Enter a whole number from 0 to 100."), field="score")
@@ -279,11 +283,7 @@ def assessment_record(
 
 def _can_decide(user: User, customer: Customer) -> bool:
     """Supervisors of the customer's area and administrators decide on overrides."""
-    return policies.may_decide_overrides(user) and _sees(user, customer)
-
-
-def _sees(user: User, customer: Customer) -> bool:
-    return Customer.objects.visible_to(user).filter(pk=customer.pk).exists()
+    return policies.may_decide_overrides(user) and customer_in_scope(user=user, customer=customer)
 
 
 @transaction.atomic

@@ -32,7 +32,7 @@ from crm.frames import write_frame
 from crm.models import User
 from crm.services import Actor, audit_record, notify
 from customers.models import Customer, CustomerSystem
-from customers.selectors import customer_valuation_frame
+from customers.selectors import customer_in_scope, customer_valuation_frame
 from customers.services import system_fields_copy
 from grading.selectors import grade_pairs_frame
 from orders.selectors import first_order_frame, sales_facts_frame
@@ -145,13 +145,13 @@ def scheme_delete_draft(*, scheme: ValuationScheme, actor: Actor) -> None:
 # --- compliance records -------------------------------------------------------------------
 
 
-def _sees(user, customer: Customer) -> bool:
-    return Customer.objects.visible_to(user).filter(pk=customer.pk).exists()
-
-
 def _check_compliance_actor(actor: Actor, customer: Customer) -> None:
     user = actor.user
-    if user is None or not policies.may_record_compliance(user) or not _sees(user, customer):
+    if (
+        user is None
+        or not policies.may_record_compliance(user)
+        or not customer_in_scope(user=user, customer=customer)
+    ):
         raise DomainError(_("Only the customer's licence officer may record its compliance."))
 
 
@@ -237,7 +237,11 @@ def compliance_flags_refresh(
 
 def _check_warning_actor(actor: Actor, warning: EarlyWarning) -> None:
     user = actor.user
-    if user is None or not policies.may_handle_warnings(user) or not _sees(user, warning.customer):
+    if (
+        user is None
+        or not policies.may_handle_warnings(user)
+        or not customer_in_scope(user=user, customer=warning.customer)
+    ):
         raise DomainError(_("Only the customer's account manager or supervisor may do this."))
 
 

@@ -7,36 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from crm.choices import AuditSource
-from crm.dates import parse_month
-from crm.exceptions import DomainError
-from crm.services import Actor
+from crm.job_views import duration_text, run_list_context, run_start
 
 # Shared with the other administrator pages until it moves to crm.views.
 from crm.views import administrators_only
 from grading import selectors, services
-from grading.choices import RunTrigger
 from grading.models import GradingRun
 
 RUNS_PER_PAGE = 25
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds < 60:
-        return _("%(s).1f s") % {"s": seconds}
-    minutes, rest = divmod(int(round(seconds)), 60)
-    return _("%(m)d min %(s)02d s") % {"m": minutes, "s": rest}
 
 
 def _for_display(run: GradingRun) -> GradingRun:
@@ -44,7 +28,7 @@ def _for_display(run: GradingRun) -> GradingRun:
     run.grade_counts = sorted((int(grade), n) for grade, n in (run.counts or {}).items())
     total = max(run.parts_total, 1)
     run.progress = round(100 * min(run.parts_done, total) / total)
-    run.duration = _duration(run.duration_seconds)
+    run.duration = duration_text(run.duration_seconds)
     return run
 
 
@@ -53,38 +37,15 @@ def _for_display(run: GradingRun) -> GradingRun:
 def run_list(request: HttpRequest) -> HttpResponse:
     """GET: the start form and the runs, newest first. POST: queues a run of a month."""
     if request.method == "POST":
-        month = parse_month(request.POST.get("month"))
-        if month is None:
-            messages.error(request, _("Choose a month to grade."))
-            return redirect("grading:runs")
-        try:
-            services.grading_run_start(
-                month=month,
-                trigger=RunTrigger.PAGE,
-                actor=Actor.of(request.user, AuditSource.PAGE),
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(
-                request,
-                _("The run of %(m)s is queued; its progress shows below.")
-                % {"m": f"{month:%Y-%m}"},
-            )
-        return redirect("grading:runs")
-    page_obj = Paginator(selectors.run_list(), RUNS_PER_PAGE).get_page(request.GET.get("page"))
-    for run in page_obj.object_list:
-        _for_display(run)
-    query = request.GET.copy()
-    query.pop("page", None)
+        return run_start(
+            request,
+            start=services.grading_run_start,
+            url_name="grading:runs",
+            choose=_("Choose a month to grade."),
+            queued=_("The run of %(m)s is queued; its progress shows below."),
+        )
     ctx: dict[str, Any] = {
-        "tab": "runs",
-        "runs": page_obj.object_list,
-        "page_obj": page_obj,
-        "paginator": page_obj.paginator,
-        "is_paginated": page_obj.has_other_pages(),
-        "query_string": query.urlencode(),
-        "this_month": f"{timezone.localdate():%Y-%m}",
+        **run_list_context(request, selectors.run_list(), decorate=_for_display),
         "active_scheme": selectors.scheme_active_or_none(),
     }
     return render(request, "grading/run_list.html", ctx)

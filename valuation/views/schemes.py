@@ -15,10 +15,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
 
 from crm.choices import AuditSource, SchemeStatus
 from crm.exceptions import DomainError
+from crm.job_views import SchemeActions
 from crm.services import Actor
 from crm.views import administrators_only, form_domain_error
 from customers.choices import Cycle
@@ -271,61 +272,19 @@ def scheme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("valuation:scheme", scheme.pk)
 
 
-@administrators_only
-@require_POST
-def scheme_activate(request: HttpRequest, pk: int) -> HttpResponse:
-    scheme = selectors.scheme_get(pk=pk)
-    previous = selectors.scheme_active_or_none()
-    try:
-        services.scheme_activate(scheme=scheme, actor=_actor(request))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        if previous is not None:
-            text = _(
-                "Version %(v)d is active; version %(old)d is retired. Months already valued "
-                "keep their results until they are recomputed."
-            ) % {"v": scheme.version, "old": previous.version}
-        else:
-            text = _("Version %(v)d is active.") % {"v": scheme.version}
-        messages.success(request, text)
-    return redirect("valuation:scheme", scheme.pk)
-
-
-@administrators_only
-@require_POST
-def scheme_copy(request: HttpRequest, pk: int) -> HttpResponse:
-    scheme = selectors.scheme_get(pk=pk)
-    try:
-        copy = services.scheme_copy(scheme=scheme, actor=_actor(request))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("valuation:scheme", scheme.pk)
-    messages.success(
-        request,
-        _("Draft version %(v)d is a copy of version %(old)d.")
-        % {"v": copy.version, "old": scheme.version},
-    )
-    return redirect("valuation:scheme", copy.pk)
-
-
-@administrators_only
-@require_POST
-def scheme_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    scheme = selectors.scheme_get(pk=pk)
-    try:
-        services.scheme_delete_draft(scheme=scheme, actor=_actor(request))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("valuation:scheme", scheme.pk)
-    messages.success(request, _("Draft version %(v)d was deleted.") % {"v": scheme.version})
-    return redirect("valuation:schemes")
+_ACTIONS = SchemeActions(
+    namespace="valuation",
+    services=services,
+    selectors=selectors,
+    retired=gettext_lazy(
+        "Version %(v)d is active; version %(old)d is retired. Months already valued "
+        "keep their results until they are recomputed."
+    ),
+)
 
 
 urlpatterns = [
     path("schemes/", scheme_list, name="schemes"),
     path("schemes/<int:pk>/", scheme_detail, name="scheme"),
-    path("schemes/<int:pk>/activate/", scheme_activate, name="scheme_activate"),
-    path("schemes/<int:pk>/copy/", scheme_copy, name="scheme_copy"),
-    path("schemes/<int:pk>/delete/", scheme_delete, name="scheme_delete"),
+    *_ACTIONS.urlpatterns(),
 ]
