@@ -34,4 +34,9 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "valuation.tasks.warnings_refresh_task",
         "schedule": crontab(hour=0, minute=40),
     },
+    # Daily, early, so each account manager's agenda is ready when the day starts.
+    "visits-plan-daily": {
+        "task": "visits.tasks.visits_plan_task",
+        "schedule": crontab(hour=5, minute=0),
+    },
 }

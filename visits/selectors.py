@@ -1,0 +1,379 @@
+"""Reads on visits, always through the scope rule: the agenda, visit lists and details, the
+customer's timeline, follow-ups and the supervisors' coverage figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.http import Http404
+from django.utils import timezone
+
+from crm.choices import Role
+from crm.models import User
+from crm.scope import ancestor_area_ids, area_ids_in_scope, sees_everything
+from customers.choices import CustomerStatus, ValueTier
+from customers.models import Customer
+from visits.choices import FollowUpStatus, PlanStatus
+from visits.computations import effective_cycle, in_cycle
+from visits.filtersets import VisitFilterSet
+from visits.models import FollowUp, PlannedVisit, Visit, VisitsConfig
+
+ROUTE_ORDER = (
+    "customer__dynamic__visit_batch",
+    "customer__dynamic__delivery_route",
+    "customer__customer_code",
+)
+
+
+# --- people ------------------------------------------------------------------------------
+
+
+def account_managers_in_scope(*, user: User) -> QuerySet[User]:
+    """The account managers whose agenda and coverage `user` may watch: themselves (an
+    account manager), those of their areas (supervisors), everyone (administrators)."""
+    managers = User.objects.filter(role=Role.ACCOUNT_MANAGER, is_active=True)
+    if sees_everything(user):
+        return managers.order_by("username")
+    if user.role == Role.ACCOUNT_MANAGER:
+        return managers.filter(pk=user.pk)
+    return managers.filter(areas__in=area_ids_in_scope(user)).distinct().order_by("username")
+
+
+def follow_up_owners(*, customer: Customer) -> QuerySet[User]:
+    """People who may own a follow-up on `customer`: its account manager and the supervisors
+    of its area and the areas above (the ones who see it)."""
+    areas = ancestor_area_ids([customer.area_id])
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(pk=customer.account_manager_id) | Q(role=Role.SUPERVISOR, areas__in=areas))
+        .distinct()
+        .order_by("username")
+    )
+
+
+# --- agenda ------------------------------------------------------------------------------
+
+
+@dataclass
+class Agenda:
+    """One account manager's day: what is overdue, what is planned (in route order), what
+    was done and skipped, and what comes in the days ahead."""
+
+    day: dt.date
+    overdue: list[PlannedVisit] = field(default_factory=list)
+    planned: list[PlannedVisit] = field(default_factory=list)
+    done: list[Visit] = field(default_factory=list)
+    skipped: list[PlannedVisit] = field(default_factory=list)
+    upcoming: list[tuple[dt.date, list[PlannedVisit]]] = field(default_factory=list)
+    follow_ups_due: list[FollowUp] = field(default_factory=list)
+
+
+def _plans(user: User, account_manager: User) -> QuerySet[PlannedVisit]:
+    return (
+        PlannedVisit.objects.visible_to(user)
+        .filter(customer__account_manager=account_manager)
+        .select_related("customer", "customer__dynamic", "customer__system")
+    )
+
+
+def agenda(*, user: User, account_manager: User, day: dt.date | None = None) -> Agenda:
+    """`account_manager`'s agenda for `day` (today by default), as `user` may see it. Overdue
+    visits are the open ones planned before today; the upcoming ones cover the horizon."""
+    today = timezone.localdate()
+    day = day or today
+    config = VisitsConfig.current()
+    plans = _plans(user, account_manager)
+    result = Agenda(day=day)
+    result.overdue = list(
+        plans.filter(status=PlanStatus.PLANNED, planned_for__lt=today).order_by(
+            "planned_for", *ROUTE_ORDER
+        )
+    )
+    result.planned = list(
+        plans.filter(status=PlanStatus.PLANNED, planned_for=day)
+        .exclude(planned_for__lt=today)
+        .order_by(*ROUTE_ORDER)
+    )
+    result.skipped = list(
+        plans.filter(status=PlanStatus.SKIPPED, planned_for=day).order_by(*ROUTE_ORDER)
+    )
+    result.done = list(
+        Visit.objects.visible_to(user)
+        .filter(visited_by=account_manager, visited_at__date=day)
+        .select_related("customer", "customer__dynamic")
+        .prefetch_related("follow_ups")
+        .order_by("visited_at")
+    )
+    end = max(day, today) + dt.timedelta(days=config.horizon_days)
+    by_day: dict[dt.date, list[PlannedVisit]] = defaultdict(list)
+    for plan in plans.filter(
+        status=PlanStatus.PLANNED, planned_for__gt=max(day, today), planned_for__lt=end
+    ).order_by("planned_for", *ROUTE_ORDER):
+        by_day[plan.planned_for].append(plan)
+    result.upcoming = sorted(by_day.items())
+    result.follow_ups_due = list(
+        FollowUp.objects.visible_to(user)
+        .filter(owner=account_manager, status=FollowUpStatus.OPEN, due_date__lte=day)
+        .select_related("customer")
+        .order_by("due_date", "id")
+    )
+    return result
+
+
+def planned_visit_get(*, user: User, pk: int) -> PlannedVisit:
+    plan = (
+        PlannedVisit.objects.visible_to(user)
+        .select_related("customer", "customer__dynamic")
+        .filter(pk=pk)
+        .first()
+    )
+    if plan is None:
+        raise Http404
+    return plan
+
+
+# --- visits ------------------------------------------------------------------------------
+
+
+def visit_list(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Visit]:
+    """Visits `user` may see, newest first, filtered by VisitFilterSet."""
+    qs = Visit.objects.visible_to(user).select_related("customer", "customer__area", "visited_by")
+    filterset = VisitFilterSet(filters or {}, queryset=qs)
+    qs = filterset.qs if filterset.is_valid() else qs
+    return qs.order_by("-visited_at", "-id")
+
+
+def visit_get(*, user: User, pk: int) -> Visit:
+    """One visit; 404 when it does not exist or its customer lies outside the user's scope."""
+    visit = (
+        Visit.objects.visible_to(user)
+        .select_related("customer", "customer__dynamic", "visited_by", "plan")
+        .prefetch_related(
+            Prefetch("follow_ups", queryset=FollowUp.objects.select_related("owner", "done_by"))
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if visit is None:
+        raise Http404
+    return visit
+
+
+def customer_visit_timeline(*, customer: Customer, limit: int = 20) -> dict[str, Any]:
+    """The customer page's visit card: the latest visits with their follow-ups, the next
+    planned visit, and how many visits there were in all. The caller has checked the scope."""
+    visits = list(
+        Visit.objects.filter(customer=customer)
+        .select_related("visited_by")
+        .prefetch_related(Prefetch("follow_ups", queryset=FollowUp.objects.select_related("owner")))
+        .order_by("-visited_at", "-id")[:limit]
+    )
+    next_plan = (
+        PlannedVisit.objects.filter(customer=customer, status=PlanStatus.PLANNED)
+        .order_by("planned_for")
+        .first()
+    )
+    return {
+        "visits": visits,
+        "next_plan": next_plan,
+        "total": Visit.objects.filter(customer=customer).count()
+        if len(visits) == limit
+        else len(visits),
+        "today": timezone.localdate(),
+    }
+
+
+def follow_up_get(*, user: User, pk: int) -> FollowUp:
+    follow_up = (
+        FollowUp.objects.visible_to(user)
+        .select_related("customer", "owner", "visit")
+        .filter(pk=pk)
+        .first()
+    )
+    if follow_up is None:
+        raise Http404
+    return follow_up
+
+
+def follow_up_list(
+    *, user: User, owner: User | None = None, overdue_only: bool = False
+) -> QuerySet[FollowUp]:
+    """Open follow-ups `user` may see (of `owner` when given), the most urgent first."""
+    qs = FollowUp.objects.visible_to(user).filter(status=FollowUpStatus.OPEN)
+    if owner is not None:
+        qs = qs.filter(owner=owner)
+    if overdue_only:
+        qs = qs.filter(due_date__lt=timezone.localdate())
+    return qs.select_related("customer", "owner", "visit").order_by("due_date", "id")
+
+
+# --- coverage ----------------------------------------------------------------------------
+
+
+@dataclass
+class CustomerCoverage:
+    """One customer on the coverage drill-down."""
+
+    customer_id: int
+    customer_code: str
+    store_name: str
+    account_manager_id: int
+    cycle: str
+    cycle_days: int
+    boosted: bool
+    last_visit: dt.date | None
+    in_cycle: bool
+    next_due: dt.date
+    overdue_since: dt.date | None
+
+
+@dataclass
+class ManagerCoverage:
+    """One account manager's line on the coverage page."""
+
+    manager: User
+    customers: int = 0
+    in_cycle: int = 0
+    overdue: int = 0
+    visits: int = 0
+    visits_per_day: float = 0.0
+    follow_ups_overdue: int = 0
+
+    @property
+    def share(self) -> float | None:
+        """Share of customers visited within their cycle, 0-100 (None without customers)."""
+        return None if not self.customers else 100 * self.in_cycle / self.customers
+
+
+def work_days_between(start: dt.date, end: dt.date, weekdays: frozenset[int]) -> int:
+    """Working days from `start` to `end`, both included."""
+    days = (end - start).days + 1
+    return sum(
+        1
+        for offset in range(max(0, days))
+        if (start + dt.timedelta(days=offset)).isoweekday() in weekdays
+    )
+
+
+def coverage_customers(
+    *, user: User, today: dt.date | None = None, account_manager: User | None = None
+) -> list[CustomerCoverage]:
+    """Every open customer `user` sees that has an account manager (of `account_manager` when
+    given): its effective cycle, last visit, whether that visit still covers today, the day
+    the next visit is due and, when a planned visit is overdue, since when."""
+    today = today or timezone.localdate()
+    config = VisitsConfig.current()
+    customers = (
+        Customer.objects.visible_to(user)
+        .exclude(dynamic__status=CustomerStatus.CLOSED)
+        .filter(account_manager__isnull=False)
+    )
+    if account_manager is not None:
+        customers = customers.filter(account_manager=account_manager)
+    rows = list(
+        customers.order_by("customer_code").values_list(
+            "pk",
+            "customer_code",
+            "store_name",
+            "account_manager_id",
+            "dynamic__visit_cycle",
+            "system__value_tier",
+        )
+    )
+    ids = [row[0] for row in rows]
+    last = {}
+    overdue = {}
+    # Chunks keep the IN lists well inside SQLite's and PostgreSQL's parameter limits.
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        last.update(
+            Visit.objects.filter(customer_id__in=chunk)
+            .order_by()
+            .values("customer_id")
+            .annotate(last=Max(TruncDate("visited_at")))
+            .values_list("customer_id", "last")
+        )
+        for customer_id, day in (
+            PlannedVisit.objects.filter(
+                customer_id__in=chunk, status=PlanStatus.PLANNED, planned_for__lt=today
+            )
+            .order_by("planned_for")
+            .values_list("customer_id", "planned_for")
+        ):
+            overdue.setdefault(customer_id, day)
+    result = []
+    for pk, code, name, manager_id, cycle, tier in rows:
+        cycle_name, boosted = effective_cycle(
+            cycle,
+            potential=tier == ValueTier.POTENTIAL,
+            shift=config.potential_shift,
+            default=config.default_cycle,
+        )
+        days = config.cycle_days[cycle_name]
+        last_visit = last.get(pk)
+        result.append(
+            CustomerCoverage(
+                customer_id=pk,
+                customer_code=code,
+                store_name=name,
+                account_manager_id=manager_id,
+                cycle=cycle_name,
+                cycle_days=days,
+                boosted=boosted,
+                last_visit=last_visit,
+                in_cycle=in_cycle(last_visit, cycle_days=days, today=today),
+                next_due=today
+                if last_visit is None
+                else max(today, last_visit + dt.timedelta(days=days)),
+                overdue_since=overdue.get(pk),
+            )
+        )
+    return result
+
+
+def coverage(
+    *, user: User, today: dt.date | None = None, period_days: int = 30
+) -> list[ManagerCoverage]:
+    """Per account manager `user` may watch: customers, how many were visited within their
+    cycle, overdue planned visits, visits in the last `period_days` days and per working day,
+    and overdue follow-ups they own."""
+    today = today or timezone.localdate()
+    config = VisitsConfig.current()
+    managers = list(account_managers_in_scope(user=user))
+    lines = {manager.pk: ManagerCoverage(manager=manager) for manager in managers}
+    for row in coverage_customers(user=user, today=today):
+        line = lines.get(row.account_manager_id)
+        if line is None:  # an account manager outside the user's areas (reassigned shops)
+            continue
+        line.customers += 1
+        line.in_cycle += row.in_cycle
+        line.overdue += row.overdue_since is not None
+    start = today - dt.timedelta(days=period_days - 1)
+    visits = _count_by(
+        Visit.objects.visible_to(user).filter(
+            visited_by__in=list(lines), visited_at__date__gte=start, visited_at__date__lte=today
+        ),
+        "visited_by",
+    )
+    follow_ups = _count_by(
+        FollowUp.objects.visible_to(user).filter(
+            owner__in=list(lines), status=FollowUpStatus.OPEN, due_date__lt=today
+        ),
+        "owner",
+    )
+    work_days = max(1, work_days_between(start, today, config.work_weekdays))
+    for pk, line in lines.items():
+        line.visits = visits.get(pk, 0)
+        line.visits_per_day = line.visits / work_days
+        line.follow_ups_overdue = follow_ups.get(pk, 0)
+    return list(lines.values())
+
+
+def _count_by(qs: QuerySet, column: str) -> dict[int, int]:
+    return dict(qs.order_by().values(column).annotate(n=Count("pk")).values_list(column, "n"))
