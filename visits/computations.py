@@ -67,6 +67,7 @@ def plan_dates(
     cycle_days: int,
     last_visit: dt.date | None,
     kept: Iterable[dt.date] = (),
+    skipped: Iterable[dt.date] = (),
     weekday: int | None = None,
     work_weekdays: Collection[int] = (1, 2, 3, 4, 5),
 ) -> list[dt.date]:
@@ -77,13 +78,15 @@ def plan_dates(
     - Each next visit falls one cycle after the one before.
     - `kept` are the customer's open planned visits the job does not move (moved by a person,
       or overdue — those count as due today): no new visit is planned within a cycle of one.
+    - `skipped` are the days a person skipped a visit on: that visit was dropped, so none is
+      planned within a cycle of it either (and not again on that day).
     - Every day is moved forward to the batch's weekday, or to a working day.
     """
     if cycle_days < 1 or horizon_days < 1:
         return []
     end = today + dt.timedelta(days=horizon_days - 1)
     step = dt.timedelta(days=cycle_days)
-    fixed = sorted({max(day, today) for day in kept})
+    fixed = sorted({max(day, today) for day in kept} | set(skipped))
     start = today if last_visit is None else max(today, last_visit + step)
 
     def snap(day: dt.date) -> dt.date:

@@ -166,6 +166,16 @@ def _plan_sync(*, today: dt.date, customer_ids: Sequence[int] | None) -> dict[st
         "pk", "customer_id", "planned_for", "rescheduled_from"
     ):
         open_plans[customer_id].append((pk, planned_for, moved is not None))
+    # Skips within the longest cycle still hold back the next visit.
+    skips = PlannedVisit.objects.filter(
+        status=PlanStatus.SKIPPED,
+        planned_for__gte=today - dt.timedelta(days=max(cycle_days.values())),
+    )
+    if customer_ids is not None:
+        skips = skips.filter(customer_id__in=ids)
+    skipped: dict[int, list[dt.date]] = defaultdict(list)
+    for customer_id, planned_for in skips.order_by().values_list("customer_id", "planned_for"):
+        skipped[customer_id].append(planned_for)
 
     new: list[PlannedVisit] = []
     withdraw: list[int] = []
@@ -182,9 +192,13 @@ def _plan_sync(*, today: dt.date, customer_ids: Sequence[int] | None) -> dict[st
         )
         days = cycle_days[name]
         existing = open_plans.get(customer_id, [])
+        last = last_visit.get(customer_id)
         overdue = sorted((p for p in existing if p[1] < today), key=lambda p: p[1])
-        # One overdue visit stands for all: the older ones were missed.
-        missed.extend(pk for pk, _day, _moved in overdue[:-1])
+        # One overdue visit stands for all: the older ones were missed, and so were those a
+        # later visit has overtaken (a visit made more than a cycle late).
+        gone = overdue[:-1] + [p for p in overdue[-1:] if last is not None and p[1] <= last]
+        missed.extend(pk for pk, _day, _moved in gone)
+        overdue = [p for p in overdue if p not in gone]
         kept = [day for _pk, day, moved in existing if moved and day >= today]
         if overdue:
             kept.append(overdue[-1][1])
@@ -193,8 +207,9 @@ def _plan_sync(*, today: dt.date, customer_ids: Sequence[int] | None) -> dict[st
             today=today,
             horizon_days=config.horizon_days,
             cycle_days=days,
-            last_visit=last_visit.get(customer_id),
+            last_visit=last,
             kept=kept,
+            skipped=skipped.get(customer_id, ()),
             weekday=batch_weekday(batch),
             work_weekdays=config.work_weekdays,
         )
@@ -515,7 +530,7 @@ def _clean_position(
         except (InvalidOperation, ValueError):
             errors[name] = [_("Not a number.")]
             continue
-        if not -limit <= value <= limit:
+        if not value.is_finite() or not -limit <= value <= limit:
             errors[name] = [_("Between -%(n)d and %(n)d.") % {"n": limit}]
             continue
         values[name] = value
@@ -599,7 +614,8 @@ def _place(visit: Visit, *, customer: Customer, radius_m: int) -> None:
 
 def _fulfil_plan(visit: Visit, plan: PlannedVisit | None) -> None:
     """Marks done the planned visit this visit fulfils: the one it was started from, else the
-    customer's open one nearest the visit's day within a cycle of it."""
+    customer's open one nearest the visit's day within a cycle of it, else the latest one
+    overdue by the visit's day (a visit made more than a cycle late)."""
     day = timezone.localdate(visit.visited_at)
     open_plans = PlannedVisit.objects.select_for_update().filter(
         customer_id=visit.customer_id, status=PlanStatus.PLANNED
@@ -614,6 +630,8 @@ def _fulfil_plan(visit: Visit, plan: PlannedVisit | None) -> None:
             if abs((candidate.planned_for - day).days) < candidate.cycle_days
         ]
         chosen = min(near, key=lambda p: (abs((p.planned_for - day).days), p.pk), default=None)
+    if chosen is None:
+        chosen = open_plans.filter(planned_for__lte=day).order_by("-planned_for", "-pk").first()
     if chosen is None:
         return
     chosen.status, chosen.visit = PlanStatus.DONE, visit
