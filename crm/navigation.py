@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.choices import Role
 
 PEOPLE = frozenset(Role.people())
+SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR})
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class NavItem:
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Home"), "home", "house", PEOPLE),
     NavItem(_("Customers"), "customers:list", "shop-window", PEOPLE),
+    NavItem(_("Visits"), "visits:agenda", "calendar-check", PEOPLE),
+    NavItem(_("Coverage"), "visits:coverage", "speedometer2", SUPERVISING),
     NavItem(_("Orders"), "orders:list", "receipt", PEOPLE),
     NavItem(_("Grading"), "grading:overview", "bar-chart-steps", PEOPLE),
     NavItem(_("Value"), "valuation:overview", "gem", PEOPLE),

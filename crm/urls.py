@@ -26,9 +26,11 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("grading/", include("grading.urls")),
     path("valuation/", include("valuation.urls")),
+    path("visits/", include("visits.urls")),
     path("api/v1/", include("crm.api.urls")),
     path("api/v1/", include("customers.api.urls")),
     path("api/v1/", include("orders.api.urls")),
+    path("api/v1/", include("visits.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -22,6 +22,7 @@ from crm.exceptions import DomainError
 from crm.filtersets import AreaFilterSet
 from crm.forms import LoginForm
 from valuation.selectors import customer as valuation_selectors
+from visits import selectors as visits_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,8 @@ class HomeView(PeopleOnlyMixin, TemplateView):
             }
             # The value panels (warnings, core and problem customers) of the supervisor's areas.
             ctx["value_panels"] = valuation_selectors.value_home_panels(user=user)
+            # The visit coverage of their team, a line per account manager.
+            ctx["visits_coverage"] = visits_selectors.coverage(user=user)
         else:
             ctx["people"] = {
                 "members": selectors.supervisor_list(user=user),
@@ -127,6 +130,8 @@ class HomeView(PeopleOnlyMixin, TemplateView):
             if user.role == Role.ACCOUNT_MANAGER:
                 # Their open warnings and their core and problem customers.
                 ctx["value_panels"] = valuation_selectors.value_home_panels(user=user)
+                # Today's visits: planned, overdue, done, and the follow-ups due.
+                ctx["visits_today"] = visits_selectors.agenda(user=user, account_manager=user)
         return ctx
 
 

@@ -31,6 +31,8 @@ from customers.models import ChangeRequest, CustomerImport
 from grading import selectors as grading_selectors
 from orders import selectors as order_selectors
 from valuation.selectors import customer as valuation_selectors
+from visits import policies as visits_policies
+from visits import selectors as visits_selectors
 
 LIST_COLUMNS = [
     "customer_code",
@@ -104,6 +106,8 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
             "sales": order_selectors.customer_sales_summary(customer=customer),
             "grading": grading_selectors.customer_grading_card(customer=customer, user=user),
             "valuation": valuation_selectors.customer_value_card(customer=customer, user=user),
+            "visits": visits_selectors.customer_visit_timeline(customer=customer),
+            "can_log_visit": visits_policies.can_log_visit(user, customer),
         },
     )
 
@@ -160,6 +164,11 @@ def customer_change(request: HttpRequest, code: str) -> HttpResponse:
     specs = policies.changeable_fields(request.user, customer)
     if not specs:
         raise PermissionDenied
+    # ?field=<catalogue name> narrows the form to that field (e.g. "something here is wrong"
+    # from the visit form); ?reason= pre-fills the reason.
+    only = next((spec for spec in specs if spec.name == request.GET.get("field")), None)
+    if only is not None:
+        specs = [only]
     form = catalogue_form(
         specs,
         user=request.user,
@@ -168,6 +177,7 @@ def customer_change(request: HttpRequest, code: str) -> HttpResponse:
         files=request.FILES or None,
         with_reason=True,
     )
+    form.initial["reason"] = request.GET.get("reason", "")[:500]
     if request.method == "POST" and form.is_valid():
         try:
             outcome = services.customer_propose(
@@ -192,7 +202,13 @@ def customer_change(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "customers/customer_change.html",
-        {"customer": customer, "form": form, "groups": _by_category(form, specs)},
+        {
+            "customer": customer,
+            "form": form,
+            "groups": _by_category(form, specs),
+            "only_field": only,
+            "reason": form.initial["reason"],
+        },
     )
 
 

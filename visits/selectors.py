@@ -22,7 +22,7 @@ from customers.models import Customer
 from visits.choices import FollowUpStatus, PlanStatus
 from visits.computations import effective_cycle, in_cycle
 from visits.filtersets import VisitFilterSet
-from visits.models import FollowUp, PlannedVisit, Visit, VisitsConfig
+from visits.models import FollowUp, PlannedVisit, PlanRefresh, Visit, VisitsConfig
 
 ROUTE_ORDER = (
     "customer__dynamic__visit_batch",
@@ -377,3 +377,8 @@ def coverage(
 
 def _count_by(qs: QuerySet, column: str) -> dict[int, int]:
     return dict(qs.order_by().values(column).annotate(n=Count("pk")).values_list(column, "n"))
+
+
+def plan_refresh_list(*, limit: int = 10) -> QuerySet[PlanRefresh]:
+    """The latest runs of the planning job, newest first (the settings page lists them)."""
+    return PlanRefresh.objects.order_by("-started_at", "-id")[:limit]

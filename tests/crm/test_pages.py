@@ -16,6 +16,7 @@ def nav_links(response) -> list[str]:
 
 FIELD_PAGES = [
     "/customers/",
+    "/visits/",
     "/orders/",
     "/grading/",
     "/valuation/",
@@ -23,15 +24,20 @@ FIELD_PAGES = [
     "/customers/change-requests/",
     "/areas/",
 ]
+# Supervisors and administrators also watch the visit coverage (right after Visits).
+SUPERVISING_PAGES = [*FIELD_PAGES[:2], "/visits/coverage/", *FIELD_PAGES[2:]]
 
 
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
         (Role.ACCOUNT_MANAGER, ["/", *FIELD_PAGES]),
-        (Role.SUPERVISOR, ["/", *FIELD_PAGES]),
+        (Role.SUPERVISOR, ["/", *SUPERVISING_PAGES]),
         (Role.LICENSE_OFFICER, ["/", *FIELD_PAGES]),
-        (Role.ADMINISTRATOR, ["/", *FIELD_PAGES, "/orders/products/", "/api/v1/docs/", "/admin/"]),
+        (
+            Role.ADMINISTRATOR,
+            ["/", *SUPERVISING_PAGES, "/orders/products/", "/api/v1/docs/", "/admin/"],
+        ),
     ],
 )
 def test_navigation_fits_the_role(client, make_user, areas, role, expected):
