@@ -100,6 +100,7 @@ DEMO_SEEDERS = [
     "orders.demo.seed_orders",
     "grading.demo.seed_grading",
     "valuation.demo.seed_valuation",
+    "visits.demo.seed_visits",
 ]
 
 

@@ -137,10 +137,12 @@ def plan_refresh(*, today: dt.date | None = None) -> PlanRefresh:
     return record
 
 
-def _plan_sync(*, today: dt.date, customer_ids: Sequence[int] | None) -> dict[str, int]:
+def _plan_sync(
+    *, today: dt.date, customer_ids: Sequence[int] | None, config: VisitsConfig | None = None
+) -> dict[str, int]:
     """Brings the open planned visits of `customer_ids` (all customers when None) in line with
     the plan. Idempotent: a second run the same day changes nothing."""
-    config = VisitsConfig.current()
+    config = config or VisitsConfig.current()
     cycle_days = config.cycle_days
     customers = Customer.objects.exclude(dynamic__status=CustomerStatus.CLOSED).filter(
         account_manager__isnull=False
@@ -309,6 +311,8 @@ def planned_visit_reschedule(
         reason=reason,
         changes={"planned_for": (old.isoformat(), new_date.isoformat())},
     )
+    # The rest of the customer's plan follows the moved visit now, not at the next daily run.
+    _plan_sync(today=timezone.localdate(), customer_ids=[locked.customer_id])
     return locked
 
 
@@ -331,6 +335,7 @@ def planned_visit_skip(*, plan: PlannedVisit, reason: str, actor: Actor) -> Plan
         reason=reason,
         changes={"status": (PlanStatus.PLANNED.value, PlanStatus.SKIPPED.value)},
     )
+    _plan_sync(today=timezone.localdate(), customer_ids=[locked.customer_id])
     return locked
 
 
@@ -414,7 +419,7 @@ def visit_log(
                     "follow_ups": len(cleaned_follow_ups),
                 },
             )
-            _plan_sync(today=timezone.localdate(), customer_ids=[customer.pk])
+            _plan_sync(today=timezone.localdate(), customer_ids=[customer.pk], config=config)
     except IntegrityError:
         _delete_files(visit)
         # The same draft arrived twice at once: the other request stored it.

@@ -263,8 +263,9 @@ def test_a_rescheduled_plan_stays_where_the_person_put_it(areas, am, every_day):
         PlanStatus.PLANNED,
     )
     assert open_days(weekly) == [t + days(2), t + days(9)]
-    assert counts(record) == (1, 1, 1, 0)
-    assert counts(services.plan_refresh(today=t)) == (1, 0, 0, 0)
+    # the rest of the plan moved with it at once (the reschedule replans the customer), so the
+    # daily run finds nothing to change
+    assert counts(record) == (1, 0, 0, 0)
 
 
 def test_plans_of_closed_customers_and_customers_without_manager_are_withdrawn(areas, am):

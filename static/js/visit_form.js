@@ -1,0 +1,340 @@
+/* The visit form (templates/visits/visit_form.html), on a phone that may lose its connection.
+
+   - Position: asked for when the form opens (with a "Try again"), put in the hidden latitude /
+     longitude / accuracy fields; the distance to the shop's recorded position is shown, with a
+     warning beyond the radius. The server computes the distance again when it stores the visit.
+   - Draft: every change is kept in localStorage under "crm-visit-draft:<user id>:<customer code>"
+     (not the photo), restored when the form is opened again for that customer, cleared once the
+     server has the visit and when the user signs out.
+   - Sending: fetch() with the form's data (photo included). Without a connection the draft stays
+     and is sent again when the connection returns, every 30 s, or on "Send now"; the draft's
+     client_id does not change, so the server stores it once. A refused field comes back as the
+     form re-rendered (JSON "html"), which replaces the form's content.
+
+   Also loaded by the other visit pages, for the sign-out part only. Without JavaScript the form
+   is an ordinary form post. */
+(function () {
+  "use strict";
+
+  var DRAFT_PREFIX = "crm-visit-draft:";
+  var RETRY_MS = 30000;
+  var script = document.currentScript;
+
+  function storage() {
+    try {
+      return window.localStorage;
+    } catch (e) {
+      return null; // storage disabled: the form still works, without a draft
+    }
+  }
+
+  /* Signing out forgets every visit draft kept in this browser. */
+  function forgetDraftsOnSignOut() {
+    var url = script && script.dataset.logoutUrl;
+    if (!url) return;
+    document.querySelectorAll("form").forEach(function (candidate) {
+      if (candidate.getAttribute("action") !== url) return;
+      candidate.addEventListener("submit", function () {
+        var store = storage();
+        if (!store) return;
+        var keys = [];
+        for (var i = 0; i < store.length; i++) {
+          var key = store.key(i);
+          if (key && key.indexOf(DRAFT_PREFIX) === 0) keys.push(key);
+        }
+        keys.forEach(function (key) { store.removeItem(key); });
+      });
+    });
+  }
+  forgetDraftsOnSignOut();
+
+  var form = document.getElementById("visit-form");
+  if (!form) return;
+
+  var text = JSON.parse(document.getElementById("visit-form-text").textContent);
+  var draftKey = form.dataset.draftKey;
+  var draftNotice = document.getElementById("visit-draft-notice");
+  var sendStatus = document.getElementById("visit-send-status");
+  var store = storage();
+
+  function say(template, metres) {
+    return template.replace("%(m)s", String(metres));
+  }
+
+  /* --- position ------------------------------------------------------------------------- */
+
+  var lastPosition = null; // {lat, lon, accuracy} or {error: key}
+
+  function haversine(lat1, lon1, lat2, lon2) {
+    var rad = Math.PI / 180;
+    var dPhi = (lat2 - lat1) * rad;
+    var dLambda = (lon2 - lon1) * rad;
+    var a = Math.pow(Math.sin(dPhi / 2), 2) +
+      Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.pow(Math.sin(dLambda / 2), 2);
+    return 2 * 6371008.8 * Math.asin(Math.min(1, Math.sqrt(a)));
+  }
+
+  function showPosition() {
+    var box = form.querySelector("#visit-location");
+    if (!box || !lastPosition) return;
+    var line = box.querySelector("[data-location-text]");
+    var retry = box.querySelector("[data-location-retry]");
+    box.classList.remove("border-warning", "text-warning-emphasis", "border-success");
+    if (lastPosition.error) {
+      line.textContent = text[lastPosition.error];
+      retry.hidden = lastPosition.error === "unsupported";
+      box.classList.add("border-warning");
+      return;
+    }
+    if (lastPosition.pending) {
+      line.textContent = text.locating;
+      retry.hidden = true;
+      return;
+    }
+    var parts = [say(text.accuracy, Math.round(lastPosition.accuracy))];
+    var shopLat = parseFloat(form.dataset.shopLat);
+    var shopLon = parseFloat(form.dataset.shopLon);
+    var radius = parseFloat(form.dataset.radius);
+    box.dataset.distance = "";
+    if (isNaN(shopLat) || isNaN(shopLon)) {
+      parts.push(text.no_shop);
+    } else {
+      var distance = Math.round(haversine(lastPosition.lat, lastPosition.lon, shopLat, shopLon));
+      box.dataset.distance = String(distance);
+      parts.push(say(text.distance, distance));
+      if (distance > radius) {
+        parts.push(say(text.far, radius));
+        box.classList.add("border-warning", "text-warning-emphasis");
+      } else {
+        box.classList.add("border-success");
+      }
+    }
+    line.textContent = parts.join(" ");
+    retry.hidden = false;
+  }
+
+  function setHidden(name, value) {
+    var input = form.querySelector('input[name="' + name + '"]');
+    if (input) input.value = value;
+  }
+
+  function locate() {
+    if (!navigator.geolocation) {
+      lastPosition = { error: "unsupported" };
+      showPosition();
+      return;
+    }
+    lastPosition = { pending: true };
+    showPosition();
+    navigator.geolocation.getCurrentPosition(function (position) {
+      var c = position.coords;
+      lastPosition = { lat: c.latitude, lon: c.longitude, accuracy: c.accuracy };
+      setHidden("latitude", c.latitude.toFixed(6));
+      setHidden("longitude", c.longitude.toFixed(6));
+      setHidden("location_accuracy_m", c.accuracy.toFixed(1));
+      showPosition();
+      saveDraftIfStarted();
+    }, function (error) {
+      lastPosition = { error: error.code === 1 ? "denied" : "unavailable" };
+      showPosition();
+    }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
+  }
+
+  form.addEventListener("click", function (event) {
+    if (event.target.closest("[data-location-retry]")) locate();
+  });
+
+  /* --- the draft ------------------------------------------------------------------------ */
+
+  var started = false; // a draft is kept only once the user has typed something
+
+  function fieldsOf() {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.name && el.type !== "file" && el.type !== "submit" && el.type !== "button" &&
+        el.name !== "csrfmiddlewaretoken";
+    });
+  }
+
+  function saveDraft() {
+    if (!store) return;
+    var values = {};
+    fieldsOf().forEach(function (el) { values[el.name] = el.value; });
+    try {
+      store.setItem(draftKey, JSON.stringify({ savedAt: new Date().toISOString(), fields: values }));
+    } catch (e) {
+      /* storage full or refused: the form still sends */
+    }
+  }
+
+  function saveDraftIfStarted() {
+    if (started) saveDraft();
+  }
+
+  function readDraft() {
+    if (!store) return null;
+    try {
+      return JSON.parse(store.getItem(draftKey) || "null");
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function clearDraft() {
+    if (store) store.removeItem(draftKey);
+  }
+
+  function restoreDraft() {
+    var draft = readDraft();
+    if (!draft || !draft.fields) return;
+    fieldsOf().forEach(function (el) {
+      if (Object.prototype.hasOwnProperty.call(draft.fields, el.name)) el.value = draft.fields[el.name];
+    });
+    started = true;
+    draftNotice.hidden = false;
+    // Follow-up rows kept in the draft are shown.
+    form.querySelectorAll("details").forEach(function (details) {
+      var filled = Array.prototype.some.call(details.querySelectorAll("input[type=text], input[type=date]"), function (el) {
+        return el.value;
+      });
+      if (filled) details.open = true;
+    });
+  }
+
+  function onEdit() {
+    started = true;
+    saveDraft();
+  }
+  form.addEventListener("input", onEdit);
+  form.addEventListener("change", onEdit);
+
+  draftNotice.querySelector("[data-draft-discard]").addEventListener("click", function () {
+    clearDraft();
+    // A fresh form: new times, a new draft id.
+    window.location.replace(window.location.href);
+  });
+
+  /* --- sending -------------------------------------------------------------------------- */
+
+  var sending = false;
+  var pending = false;
+  var retryTimer = null;
+
+  function showSendStatus(key) {
+    if (!key) {
+      sendStatus.hidden = true;
+      return;
+    }
+    sendStatus.querySelector("[data-send-text]").textContent = text[key];
+    sendStatus.dataset.state = key;
+    sendStatus.hidden = false;
+  }
+
+  function setBusy(busy) {
+    form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = busy; });
+    sendStatus.querySelector("[data-send-now]").disabled = busy;
+  }
+
+  function keepTrying() {
+    pending = true;
+    if (retryTimer === null) retryTimer = window.setInterval(send, RETRY_MS);
+  }
+
+  function stopTrying() {
+    pending = false;
+    if (retryTimer !== null) {
+      window.clearInterval(retryTimer);
+      retryTimer = null;
+    }
+  }
+
+  function csrfToken() {
+    var input = form.querySelector('input[name="csrfmiddlewaretoken"]');
+    return input ? input.value : "";
+  }
+
+  function replaceForm(html) {
+    var hadPhoto = Array.prototype.some.call(form.querySelectorAll("input[type=file]"), function (el) {
+      return el.files && el.files.length;
+    });
+    form.innerHTML = html;
+    showPosition();
+    saveDraft();
+    if (hadPhoto) {
+      var photo = form.querySelector("input[type=file]");
+      var note = document.createElement("div");
+      note.className = "form-text text-warning-emphasis";
+      note.textContent = text.photo_again;
+      if (photo) photo.insertAdjacentElement("afterend", note);
+    }
+    var first = form.querySelector(".is-invalid, [role=alert]");
+    if (first) first.scrollIntoView({ block: "center" });
+    revealDraftNote();
+  }
+
+  function send() {
+    if (sending) return;
+    sending = true;
+    setBusy(true);
+    if (!sendStatus.hidden) showSendStatus("sending");
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch", "X-CSRFToken": csrfToken() }
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) return { problem: "server" };
+      return response.json().then(function (data) { return { status: response.status, data: data }; });
+    }).then(function (answer) {
+      sending = false;
+      setBusy(false);
+      if (answer.data && answer.data.redirect) {
+        // Saved now or saved before: either way the server has it.
+        stopTrying();
+        clearDraft();
+        window.location.assign(answer.data.redirect);
+        return;
+      }
+      if (answer.data && answer.status === 400 && answer.data.html) {
+        stopTrying();
+        showSendStatus(null);
+        replaceForm(answer.data.html);
+        return;
+      }
+      showSendStatus("server");
+      keepTrying();
+    }).catch(function () {
+      // fetch() rejects only when nothing came back: no connection.
+      sending = false;
+      setBusy(false);
+      saveDraft();
+      showSendStatus("offline");
+      keepTrying();
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    if (!window.fetch || !window.FormData) return; // an ordinary form post
+    event.preventDefault();
+    started = true;
+    saveDraft();
+    send();
+  });
+  sendStatus.querySelector("[data-send-now]").addEventListener("click", send);
+  window.addEventListener("online", function () {
+    if (pending) send();
+  });
+
+  /* --- start ---------------------------------------------------------------------------- */
+
+  function revealDraftNote() {
+    var note = form.querySelector("[data-draft-note]");
+    if (note && store) note.hidden = false;
+  }
+
+  // A form the server sent back with errors shows what was posted: that, not an older draft.
+  if (form.dataset.bound !== "true") restoreDraft();
+  else started = true;
+  revealDraftNote();
+  locate();
+})();

@@ -1,0 +1,374 @@
+"""The agenda (sections, route order, whose day), rescheduling and skipping planned visits, and
+the follow-up list."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.choices import AuditSource
+from crm.services import Actor
+from tests.customers.factories import make_customer
+from visits import services
+from visits.choices import FollowUpStatus, PlanStatus
+from visits.models import FollowUp, PlannedVisit, Visit, VisitsConfig
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def section(html: str, testid: str) -> str:
+    """The part of the page from the section's marker to the next section's."""
+    start = html.index(f'data-testid="{testid}"')
+    ends = [
+        i
+        for marker in (
+            "agenda-overdue",
+            "agenda-planned",
+            "agenda-done",
+            "agenda-skipped",
+            "agenda-follow-ups",
+            "agenda-upcoming",
+        )
+        if (i := html.find(f'data-testid="{marker}"', start + 1)) != -1
+    ]
+    return html[start : min(ends, default=len(html))]
+
+
+def plan(customer, day, **fields):
+    return PlannedVisit.objects.create(customer=customer, planned_for=day, cycle_days=30, **fields)
+
+
+@pytest.fixture
+def today():
+    return timezone.localdate()
+
+
+@pytest.fixture
+def route(customer_world):
+    """Three of am_th's shops whose route order differs from their codes' order."""
+    am = customer_world["am_th"]
+    return [
+        make_customer("TH", am, store_name="乙店", visit_batch="B", delivery_route="R2"),
+        make_customer("TH", am, store_name="甲店", visit_batch="A", delivery_route="R9"),
+        make_customer("TH", am, store_name="丙店", visit_batch="B", delivery_route="R1"),
+    ]
+
+
+def test_the_agenda_shows_the_day_in_route_order_with_every_section(
+    client, customer_world, route, today
+):
+    # given
+    am = customer_world["am_th"]
+    for customer in route:
+        plan(customer, today)
+    plan(customer_world["c_th"], today - dt.timedelta(days=2))  # overdue
+    boosted = make_customer("TH", am, store_name="潜力店")
+    plan(boosted, today + dt.timedelta(days=3), boosted=True)
+    skipped_shop = make_customer("TH", am, store_name="休息店")
+    plan(skipped_shop, today, status=PlanStatus.SKIPPED, reason="Closed for a funeral")
+    done_shop = make_customer("TH", am, store_name="已访店")
+    visit = Visit.objects.create(
+        customer=done_shop,
+        visited_by=am,
+        visited_at=timezone.now(),
+        visit_type="routine",
+        purpose="Round",
+    )
+    FollowUp.objects.create(
+        visit=visit, customer=done_shop, action="Send the poster", due_date=today, owner=am
+    )
+    plan(customer_world["c_th2"], today)  # another account manager's: not on this agenda
+    client.force_login(am)
+
+    # when
+    html = client.get(reverse("visits:agenda")).content.decode()
+
+    # then
+    planned = section(html, "agenda-planned")
+    positions = [planned.index(name) for name in ("甲店", "丙店", "乙店")]
+    assert positions == sorted(positions)
+    assert "天河二号店" not in html
+    assert planned.count('data-testid="start-visit"') == 3
+    first = route[1]
+    assert (
+        f"{reverse('visits:log')}?customer={first.customer_code}&amp;plan="
+        f"{PlannedVisit.objects.get(customer=first).pk}"
+    ) in planned
+    overdue = section(html, "agenda-overdue")
+    assert "天河一号店" in overdue and "planned for" in overdue
+    assert "已访店" in section(html, "agenda-done")
+    skipped = section(html, "agenda-skipped")
+    assert "休息店" in skipped and "Closed for a funeral" in skipped
+    assert "Send the poster" in section(html, "agenda-follow-ups")
+    upcoming = section(html, "agenda-upcoming")
+    assert "潜力店" in upcoming and "shorter cycle: potential value" in upcoming
+    assert (today + dt.timedelta(days=3)).isoformat() in upcoming
+
+
+def test_another_day_is_shown_with_day(client, customer_world, route, today):
+    later = today + dt.timedelta(days=2)
+    plan(route[0], later)
+    client.force_login(customer_world["am_th"])
+
+    html = client.get(reverse("visits:agenda"), {"day": later.isoformat()}).content.decode()
+
+    assert "乙店" in section(html, "agenda-planned")
+    # A bad day is today.
+    response = client.get(reverse("visits:agenda"), {"day": "soon"})
+    assert response.context["agenda"].day == today
+
+
+def test_supervisors_choose_whose_agenda_within_their_areas(client, customer_world, today):
+    plan(customer_world["c_th"], today)
+    client.force_login(customer_world["sup_th"])
+
+    choose = client.get(reverse("visits:agenda"))
+    assert [m.username for m in choose.context["managers"]] == ["am_th", "am_th2"]
+    assert 'data-testid="agenda-choose"' in choose.content.decode()
+
+    response = client.get(reverse("visits:agenda"), {"am": "am_th"})
+    assert response.context["manager"] == customer_world["am_th"]
+    assert "天河一号店" in section(response.content.decode(), "agenda-planned")
+
+    assert client.get(reverse("visits:agenda"), {"am": "am_yx"}).status_code == 404
+    assert client.get(reverse("visits:agenda"), {"am": "nobody"}).status_code == 404
+
+    client.force_login(customer_world["sup_gz"])  # the city: sees both districts
+    assert client.get(reverse("visits:agenda"), {"am": "am_yx"}).status_code == 200
+
+
+def test_an_account_manager_sees_only_their_own_agenda(client, customer_world, today):
+    client.force_login(customer_world["am_th"])
+
+    assert client.get(reverse("visits:agenda"), {"am": "am_th"}).status_code == 200
+    assert client.get(reverse("visits:agenda"), {"am": "am_th2"}).status_code == 404
+
+
+def test_licence_officers_have_no_agenda(client, customer_world):
+    client.force_login(customer_world["lo_th"])
+
+    response = client.get(reverse("visits:agenda"))
+
+    assert response.status_code == 200
+    assert 'data-testid="agenda-empty"' in response.content.decode()
+
+
+# --- reschedule and skip -------------------------------------------------------------------
+
+
+def test_reschedule_by_htmx_swaps_the_row(client, customer_world, today):
+    planned = plan(customer_world["c_th"], today)
+    client.force_login(customer_world["am_th"])
+    url = reverse("visits:plan_reschedule", args=[planned.pk])
+    later = today + dt.timedelta(days=4)
+
+    # The reason is required: the row comes back with the error and the form open.
+    refused = client.post(url, {"new_date": later.isoformat(), "reason": ""}, **HTMX)
+    html = refused.content.decode()
+    assert refused.status_code == 200  # htmx swaps only successful answers
+    assert html.lstrip().startswith(f'<li class="list-group-item py-3" id="plan-{planned.pk}"')
+    assert "Say why the visit moves." in html
+    assert '<details class="flex-fill" open>' in html
+    assert f'value="{later.isoformat()}"' in html  # what was typed comes back
+    planned.refresh_from_db()
+    assert planned.planned_for == today
+
+    moved = client.post(url, {"new_date": later.isoformat(), "reason": "Owner away"}, **HTMX)
+    assert f"Moved to {later.isoformat()}." in moved.content.decode()
+    planned.refresh_from_db()
+    assert (planned.planned_for, planned.rescheduled_from, planned.reason) == (
+        later,
+        today,
+        "Owner away",
+    )
+
+
+def test_reschedule_without_javascript_goes_back_with_a_message(client, customer_world, today):
+    planned = plan(customer_world["c_th"], today)
+    client.force_login(customer_world["am_th"])
+    url = reverse("visits:plan_reschedule", args=[planned.pk])
+    agenda = reverse("visits:agenda") + f"?day={today.isoformat()}"
+
+    past = client.post(
+        url,
+        {"new_date": (today - dt.timedelta(days=1)).isoformat(), "reason": "x", "next": agenda},
+        follow=True,
+    )
+    assert past.redirect_chain == [(agenda, 302)]
+    assert "The new day cannot be in the past." in past.content.decode()
+
+    bad = client.post(url, {"new_date": "someday", "reason": "x"}, follow=True)
+    assert "Enter a valid date." in bad.content.decode()
+
+    # An unsafe `next` is ignored.
+    response = client.post(
+        url,
+        {
+            "new_date": (today + dt.timedelta(days=1)).isoformat(),
+            "reason": "Rain",
+            "next": "https://example.com/",
+        },
+    )
+    assert response["Location"] == reverse("visits:agenda")
+
+
+def test_skip_needs_a_reason(client, customer_world, today):
+    planned = plan(customer_world["c_th"], today)
+    client.force_login(customer_world["am_th"])
+    url = reverse("visits:plan_skip", args=[planned.pk])
+
+    refused = client.post(url, {"reason": "  "}, **HTMX)
+    assert "Say why the visit is skipped." in refused.content.decode()
+    planned.refresh_from_db()
+    assert planned.status == PlanStatus.PLANNED
+
+    skipped = client.post(url, {"reason": "Shop closed today"}, **HTMX)
+    html = skipped.content.decode()
+    assert 'data-testid="plan-status"' in html and "Skipped" in html
+    assert 'data-testid="start-visit"' not in html
+    planned.refresh_from_db()
+    assert (planned.status, planned.reason) == (PlanStatus.SKIPPED, "Shop closed today")
+
+    # Skipped once is final.
+    again = client.post(url, {"reason": "again"}, follow=True)
+    assert "Only a planned visit that is still open can be changed." in again.content.decode()
+
+
+def test_plans_outside_the_scope_are_not_found(client, customer_world, today):
+    planned = plan(customer_world["c_th"], today)
+    client.force_login(customer_world["am_th2"])
+
+    assert (
+        client.post(reverse("visits:plan_skip", args=[planned.pk]), {"reason": "x"}).status_code
+        == 404
+    )
+    client.force_login(customer_world["lo_th"])  # sees it, may not change it
+    assert (
+        client.post(reverse("visits:plan_skip", args=[planned.pk]), {"reason": "x"}).status_code
+        == 403
+    )
+    planned.refresh_from_db()
+    assert planned.status == PlanStatus.PLANNED
+
+
+def test_a_supervisor_skips_from_the_account_managers_agenda(client, customer_world, today):
+    planned = plan(customer_world["c_th"], today)
+    client.force_login(customer_world["sup_th"])
+
+    html = client.get(reverse("visits:agenda"), {"am": "am_th"}).content.decode()
+    assert 'data-testid="skip-form"' in html
+    client.post(reverse("visits:plan_skip", args=[planned.pk]), {"reason": "Road works"})
+
+    planned.refresh_from_db()
+    assert planned.status == PlanStatus.SKIPPED
+
+
+def test_the_agenda_query_count_does_not_grow_with_rows(
+    client, customer_world, route, today, django_assert_num_queries
+):
+    am = customer_world["am_th"]
+    VisitsConfig.current()
+    for customer in route:
+        plan(customer, today)
+        plan(customer, today + dt.timedelta(days=5))
+        plan(customer, today - dt.timedelta(days=3))
+        visit = Visit.objects.create(
+            customer=customer, visited_by=am, visited_at=timezone.now(), purpose="Round"
+        )
+        FollowUp.objects.create(
+            visit=visit, customer=customer, action="Call", due_date=today, owner=am
+        )
+    client.force_login(am)
+
+    # session, user, config, overdue, planned, skipped, done and their follow-ups, upcoming,
+    # follow-ups due, unread notifications
+    with django_assert_num_queries(11):
+        response = client.get(reverse("visits:agenda"))
+    agenda = response.context["agenda"]
+    assert [len(agenda.overdue), len(agenda.planned), len(agenda.done)] == [3, 3, 3]
+    assert len(agenda.follow_ups_due) == 3
+
+
+# --- follow-ups ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def follow_ups(customer_world, today):
+    def make(customer, owner, due, action):
+        visit = services.visit_log(
+            customer=customer,
+            data={"visited_at": timezone.now(), "visit_type": "routine", "purpose": "Round"},
+            actor=Actor.of(customer.account_manager, AuditSource.PAGE),
+            follow_ups=[{"action": action, "due_date": due, "owner": owner}],
+        )
+        return visit.follow_ups.get()
+
+    late = make(customer_world["c_th"], customer_world["am_th"], today, "Late one")
+    # Due before today: made through the service (which refuses a past due date), then aged.
+    FollowUp.objects.filter(pk=late.pk).update(due_date=today - dt.timedelta(days=2))
+    return {
+        "late": late,
+        "soon": make(
+            customer_world["c_th"],
+            customer_world["am_th"],
+            today + dt.timedelta(days=2),
+            "Soon one",
+        ),
+        "other": make(
+            customer_world["c_th2"], customer_world["am_th2"], today, "Another manager's"
+        ),
+    }
+
+
+def test_follow_up_tabs(client, customer_world, follow_ups):
+    client.force_login(customer_world["am_th"])
+
+    mine = client.get(reverse("visits:follow_ups"))
+    assert [r["follow_up"].action for r in mine.context["rows"]] == ["Late one", "Soon one"]
+    assert [key for key, _label in mine.context["tabs"]] == ["mine", "overdue"]
+    overdue = client.get(reverse("visits:follow_ups"), {"tab": "overdue"})
+    assert [r["follow_up"].action for r in overdue.context["rows"]] == ["Late one"]
+    # Account managers have no "my areas" tab: they get their own.
+    area = client.get(reverse("visits:follow_ups"), {"tab": "area"})
+    assert area.context["tab"] == "mine"
+
+    client.force_login(customer_world["sup_th"])
+    area = client.get(reverse("visits:follow_ups"), {"tab": "area"})
+    assert {r["follow_up"].action for r in area.context["rows"]} == {
+        "Late one",
+        "Soon one",
+        "Another manager's",
+    }
+    assert all(r["may_complete"] for r in area.context["rows"])
+
+
+def test_follow_up_done_by_htmx(client, customer_world, follow_ups):
+    follow_up = follow_ups["soon"]
+    client.force_login(customer_world["am_th"])
+    url = reverse("visits:follow_up_done", args=[follow_up.pk])
+
+    refused = client.post(url, {"note": ""}, **HTMX)
+    assert "Say what was done." in refused.content.decode()
+
+    done = client.post(url, {"note": "Delivered"}, **HTMX)
+    html = done.content.decode()
+    assert html.lstrip().startswith(f'<li class="list-group-item" id="followup-{follow_up.pk}"')
+    assert "Delivered" in html and 'data-testid="follow-up-done-form"' not in html
+    follow_up.refresh_from_db()
+    assert follow_up.status == FollowUpStatus.DONE
+
+    # Outside the scope: not found.
+    client.force_login(customer_world["am_th2"])
+    assert client.post(url, {"note": "x"}).status_code == 404
+
+
+def test_the_follow_up_list_query_count_does_not_grow_with_rows(
+    client, customer_world, follow_ups, django_assert_num_queries
+):
+    client.force_login(customer_world["sup_gz"])
+
+    # session, user, the scope (their areas, the area tree), count, the page, notifications
+    with django_assert_num_queries(7):
+        response = client.get(reverse("visits:follow_ups"), {"tab": "area"})
+    assert len(response.context["rows"]) == 3

@@ -1,0 +1,221 @@
+"""Visits through the API: the scoped list, one visit, and logging a visit.
+
+Reads go through the visit selectors (the scope rule) and the FilterSet the visit list page
+uses. A POST is checked for its types by `VisitCreateSerializer`; the customer, the planned
+visit and the follow-ups' owners are looked up here by their natural keys, and everything
+else is `visits.services.visit_log`'s: a refusal is a 400 naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import generics, permissions, status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from crm.api.sync import api_actor
+from crm.models import User
+from customers.models import Customer
+from customers.selectors import customer_get
+from visits import policies, selectors, services
+from visits.api.serializers import (
+    VisitConflictSerializer,
+    VisitCreateSerializer,
+    VisitCreateWithPhotoSerializer,
+    VisitSerializer,
+)
+from visits.filtersets import VisitFilterSet
+from visits.models import FollowUp, PlannedVisit, Visit
+
+
+class PeopleLogVisits(permissions.BasePermission):
+    """Anyone signed in reads (within their scope); only people log visits: integration
+    clients do not visit shops. Which customer a person may log a visit for is
+    `policies.can_log_visit`'s, checked once the customer is known."""
+
+    message = gettext_lazy("Integration clients may read visits but not log them.")
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return not request.user.is_integration_client
+
+
+def _with_details(visits: QuerySet[Visit]) -> QuerySet[Visit]:
+    """What VisitSerializer reads, in three queries whatever the page size."""
+    return visits.select_related("plan").prefetch_related(
+        Prefetch(
+            "follow_ups",
+            queryset=FollowUp.objects.select_related("owner").order_by("due_date", "id"),
+        )
+    )
+
+
+_POST_EXAMPLE = {
+    "customer_code": "440100000001",
+    "visited_at": "2026-10-05T09:30:00+08:00",
+    "ended_at": "2026-10-05T09:50:00+08:00",
+    "visit_type": "routine",
+    "purpose": "例行拜访，了解新品动销",
+    "stock_level": "low",
+    "price_display": "compliant",
+    "customer_requests": "希望增加中华(硬)配额",
+    "latitude": 23.134512,
+    "longitude": 113.321876,
+    "location_accuracy_m": 15,
+    "follow_ups": [{"action": "反馈配额申请", "due_date": "2026-10-09"}],
+    "client_id": "5b0c1c3e-8f0a-4d52-9a51-2a3d7e0c4f11",
+}
+
+
+class VisitListCreateAPIView(generics.ListAPIView):
+    """GET: the visits the caller may see, newest first, paged and filtered like the visit
+    list page. POST: logs a visit (people only; the customer must be in the caller's scope
+    and, for an account manager, one of their own)."""
+
+    serializer_class = VisitSerializer
+    filterset_class = VisitFilterSet
+    permission_classes = [permissions.IsAuthenticated, PeopleLogVisits]
+    # Multipart so a phone can send the photo with the visit.
+    parser_classes = [JSONParser, MultiPartParser]
+
+    def get_queryset(self) -> QuerySet[Visit]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return Visit.objects.none()
+        # The filter backend applies VisitFilterSet (the page's) to the scoped list; an
+        # invalid filter value is a 400 here rather than ignored as on the page.
+        return _with_details(selectors.visit_list(user=self.request.user))
+
+    @extend_schema(
+        request={
+            "application/json": VisitCreateSerializer,
+            "multipart/form-data": VisitCreateWithPhotoSerializer,
+        },
+        responses={
+            201: VisitSerializer,
+            400: OpenApiResponse(
+                description=gettext_lazy(
+                    "A field is missing or refused; the body names it: "
+                    '`{"visited_at": ["…"]}`. Nothing is stored.'
+                )
+            ),
+            403: OpenApiResponse(
+                description=gettext_lazy(
+                    "The caller may not log visits (integration clients) or not for this customer."
+                )
+            ),
+            404: OpenApiResponse(
+                description=gettext_lazy(
+                    "No customer with this code in the caller's scope. Nothing is stored."
+                )
+            ),
+            409: VisitConflictSerializer,
+        },
+        examples=[OpenApiExample("Visit", value=_POST_EXAMPLE, request_only=True)],
+    )
+    def post(self, request: Request) -> Response:
+        body = VisitCreateWithPhotoSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data: dict[str, Any] = dict(body.validated_data)
+        user = request.user
+        customer = _customer(user, data.pop("customer_code"))
+        if not policies.can_log_visit(user, customer):
+            raise PermissionDenied(_("You cannot log visits for this customer."))
+        plan = _plan(user, customer, data.pop("plan", None))
+        follow_ups = _follow_ups(data.pop("follow_ups", None) or [])
+        photo = data.pop("photo", None)
+        client_id = data.pop("client_id", None)
+        try:
+            visit = services.visit_log(
+                customer=customer,
+                data=data,
+                actor=api_actor(request),
+                follow_ups=follow_ups,
+                photo=photo,
+                plan=plan,
+                client_id=client_id,
+            )
+        except services.DuplicateVisit as exc:
+            return Response(
+                {"detail": exc.message, "visit": self._render(exc.visit.pk)},
+                status=status.HTTP_409_CONFLICT,
+            )
+        location = request.build_absolute_uri(
+            reverse("visits_api:visit_detail", kwargs={"pk": visit.pk})
+        )
+        return Response(
+            self._render(visit.pk), status=status.HTTP_201_CREATED, headers={"Location": location}
+        )
+
+    def _render(self, pk: int) -> dict[str, Any] | None:
+        try:
+            visit = selectors.visit_get(user=self.request.user, pk=pk)
+        except Http404:  # a first copy whose customer has left the caller's scope since
+            return None
+        return VisitSerializer(visit, context=self.get_serializer_context()).data
+
+
+class VisitDetailAPIView(generics.RetrieveAPIView):
+    """One visit (404 when it does not exist or its customer lies outside the caller's scope)."""
+
+    serializer_class = VisitSerializer
+    filter_backends: list = []
+
+    def get_object(self) -> Visit:
+        return selectors.visit_get(user=self.request.user, pk=self.kwargs["pk"])
+
+
+# --- lookups by natural key ----------------------------------------------------------------
+
+
+def _customer(user: User, code: str) -> Customer:
+    try:
+        return customer_get(user=user, code=code.strip())
+    except Http404:
+        # Unknown and out of scope read the same: the API does not tell which codes exist.
+        raise NotFound(
+            {"customer_code": [_("No customer with this code in your scope.")]}
+        ) from None
+
+
+def _plan(user: User, customer: Customer, pk: int | None) -> PlannedVisit | None:
+    if pk is None:
+        return None
+    try:
+        plan = selectors.planned_visit_get(user=user, pk=pk)
+    except Http404:
+        plan = None
+    if plan is None or plan.customer_id != customer.pk:
+        raise ValidationError({"plan": [_("No planned visit with this id for this customer.")]})
+    return plan
+
+
+def _follow_ups(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The follow-ups with their owners as users (the caller's when left out). Whether an
+    owner may own one for this customer is the service's rule."""
+    names = {str(item.get("owner") or "").strip() for item in items} - {""}
+    users = {user.username: user for user in User.objects.filter(username__in=names)}
+    problems = [
+        _("Follow-up %(n)d: no user is called %(name)s.") % {"n": number, "name": name}
+        for number, item in enumerate(items, start=1)
+        if (name := str(item.get("owner") or "").strip()) and name not in users
+    ]
+    if problems:
+        raise ValidationError({"follow_ups": problems})
+    return [
+        {
+            "action": item["action"],
+            "due_date": item["due_date"],
+            "owner": users.get(str(item.get("owner") or "").strip()),
+        }
+        for item in items
+    ]

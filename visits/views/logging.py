@@ -1,0 +1,283 @@
+"""Logging a visit (the phone-first form), the visit list, a visit's page and its photo.
+
+The visit form posts like any form without JavaScript. With JavaScript (static/js/visit_form.js)
+it keeps a draft in the browser and sends the form with fetch(), marked by the
+`X-Requested-With: fetch` header; such a request is answered in JSON: `{"status": "saved" |
+"duplicate", "redirect": url}`, or, when the service refuses a field, 400 with
+`{"status": "invalid", "errors": {field: [message]}, "html": the form's fields re-rendered}`.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.generic import ListView
+
+from crm.choices import AuditSource, Role
+from crm.exceptions import DomainError
+from crm.services import Actor
+from crm.views import PeopleOnlyMixin, list_query_context, people_only
+from customers import policies as customer_policies
+from customers import selectors as customer_selectors
+from customers.models import Customer
+from visits import policies, selectors, services
+from visits.choices import VisitType
+from visits.filtersets import VisitFilterSet
+from visits.forms import (
+    CustomerPickForm,
+    VisitForm,
+    follow_up_forms,
+    show_visit_error,
+)
+from visits.models import PlannedVisit, VisitsConfig
+
+# Customers the picker shows at once: enough to scroll on a phone, few enough to read.
+PICKER_LIMIT = 20
+FETCH_HEADER = "fetch"
+
+
+def _is_fetch(request: HttpRequest) -> bool:
+    return request.headers.get("X-Requested-With") == FETCH_HEADER
+
+
+# --- logging -------------------------------------------------------------------------------
+
+
+@people_only
+def visit_log_view(request: HttpRequest) -> HttpResponse:
+    """The visit form for ?customer=CODE (optionally started from the planned visit ?plan=ID);
+    without a customer, a picker among the user's customers."""
+    code = request.GET.get("customer", "").strip()
+    if not code:
+        return _customer_picker(request)
+    customer = customer_selectors.customer_get(user=request.user, code=code)
+    if not policies.can_log_visit(request.user, customer):
+        raise PermissionDenied
+    plan = _plan_of(request, customer)
+    owners = selectors.follow_up_owners(customer=customer)
+    default_owner = _default_owner(request.user, customer, owners)
+    if request.method == "POST":
+        form = VisitForm(request.POST, request.FILES)
+        rows = follow_up_forms(request.POST, owners=owners, default_owner=default_owner)
+    else:
+        form = VisitForm()
+        rows = follow_up_forms(None, owners=owners, default_owner=default_owner)
+    follow_up_errors: list[str] = []
+    if request.method == "POST" and form.is_valid() and all(row.is_valid() for row in rows):
+        try:
+            visit = services.visit_log(
+                customer=customer,
+                data=form.service_data(),
+                actor=Actor.of(request.user, AuditSource.PAGE),
+                follow_ups=[item for row in rows if (item := row.item()) is not None],
+                photo=form.cleaned_data.get("photo"),
+                plan=plan,
+                client_id=form.cleaned_data.get("client_id"),
+            )
+        except services.DuplicateVisit as exc:
+            return _answer_saved(request, exc.visit, duplicate=True)
+        except DomainError as exc:
+            follow_up_errors = show_visit_error(form, exc)
+        else:
+            return _answer_saved(request, visit, duplicate=False)
+    context = _form_context(request, customer, plan, form, rows, follow_up_errors)
+    if request.method == "POST" and _is_fetch(request):
+        errors = {key: [str(m) for m in msgs] for key, msgs in form.errors.items()}
+        for index, row in enumerate(rows):
+            for key, msgs in row.errors.items():
+                errors[f"fu{index}-{key}"] = [str(m) for m in msgs]
+        if follow_up_errors:
+            errors["follow_ups"] = follow_up_errors
+        return JsonResponse(
+            {
+                "status": "invalid",
+                "errors": errors,
+                "html": render_to_string("visits/inc/visit_form_body.html", context, request),
+            },
+            status=400,
+        )
+    return render(request, "visits/visit_form.html", context)
+
+
+def _answer_saved(request: HttpRequest, visit, *, duplicate: bool) -> HttpResponse:
+    url = reverse("visits:detail", args=[visit.pk])
+    if duplicate:
+        messages.info(request, _("This visit was saved already; here it is."))
+    else:
+        messages.success(request, _("The visit was saved."))
+    if _is_fetch(request):
+        return JsonResponse({"status": "duplicate" if duplicate else "saved", "redirect": url})
+    return redirect(url)
+
+
+def _plan_of(request: HttpRequest, customer: Customer) -> PlannedVisit | None:
+    """The planned visit the form was started from (?plan=), which must be this customer's."""
+    raw = request.GET.get("plan", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404
+    plan = selectors.planned_visit_get(user=request.user, pk=int(raw))
+    if plan.customer_id != customer.pk:
+        raise Http404
+    return plan
+
+
+def _default_owner(user, customer: Customer, owners):
+    """Follow-ups are the user's by default; the customer's account manager's when the user
+    cannot own one (an administrator or licence officer logging the visit)."""
+    candidates = {owner.pk: owner for owner in owners}
+    return candidates.get(user.pk) or candidates.get(customer.account_manager_id)
+
+
+def _form_context(request, customer, plan, form, rows, follow_up_errors) -> dict:
+    config = VisitsConfig.current()
+    dynamic = getattr(customer, "dynamic", None)
+    today = timezone.localdate()
+    return {
+        "customer": customer,
+        "plan": plan,
+        "form": form,
+        "follow_up_rows": rows,
+        "follow_up_errors": follow_up_errors,
+        "radius_m": config.location_radius_m,
+        "photo_max_mb": config.photo_max_mb,
+        "shop_latitude": dynamic.latitude if dynamic else None,
+        "shop_longitude": dynamic.longitude if dynamic else None,
+        "changeable_fields": customer_policies.changeable_fields(request.user, customer),
+        "wrong_reason": _("Seen on the visit of %(day)s: ") % {"day": today.isoformat()},
+        "draft_key": f"crm-visit-draft:{request.user.pk}:{customer.customer_code}",
+        "form_action": request.get_full_path(),
+        "js_text": _js_text(),
+    }
+
+
+def _js_text() -> dict[str, str]:
+    """What static/js/visit_form.js says, translated (`%(m)s` stands for metres)."""
+    return {
+        "locating": _("Finding your position…"),
+        "accuracy": _("Your position is known to within %(m)s m."),
+        "distance": _("Distance to the shop: %(m)s m."),
+        "far": _("That is farther than %(m)s m from the shop: the visit will be flagged."),
+        "no_shop": _("The shop has no recorded position: the distance cannot be checked."),
+        "denied": _("Location not shared: the visit is saved without it."),
+        "unavailable": _("Your position could not be found."),
+        "unsupported": _("This browser cannot share its position."),
+        "sending": _("Sending…"),
+        "offline": _("Not sent: no connection. It will be sent when the connection returns."),
+        "server": _(
+            "Not sent: the server did not take the visit (are you still signed in?). "
+            "The draft is kept on this phone and will be sent again."
+        ),
+        "photo_again": _("The photo is not kept with the draft: choose it again."),
+    }
+
+
+def _customer_picker(request: HttpRequest) -> HttpResponse:
+    """The customers the user may log a visit for, searched by code or name (the scope rule
+    gives account managers their own customers, the others those of their areas)."""
+    form = CustomerPickForm(request.GET)
+    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    customers = customer_selectors.customer_list(
+        user=request.user, filters={"q": query} if query else {}
+    )
+    return render(
+        request,
+        "visits/visit_form.html",
+        {
+            "picker": form,
+            "query": query,
+            "customers": list(customers[:PICKER_LIMIT]),
+            "picker_limit": PICKER_LIMIT,
+        },
+    )
+
+
+# --- reading visits ------------------------------------------------------------------------
+
+
+class VisitListView(PeopleOnlyMixin, ListView):
+    """Every visit the user may see, newest first, filtered by VisitFilterSet."""
+
+    template_name = "visits/visit_list.html"
+    context_object_name = "visits"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return selectors.visit_list(user=self.request.user, filters=self.request.GET)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(list_query_context(self.request))
+        ctx["filter"] = VisitFilterSet(self.request.GET)
+        ctx["visit_types"] = VisitType.choices
+        return ctx
+
+
+@people_only
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Everything recorded on one visit, with its follow-ups; 404 outside the user's scope."""
+    visit = selectors.visit_get(user=request.user, pk=pk)
+    follow_ups = list(visit.follow_ups.all())
+    for follow_up in follow_ups:
+        # The policy reads the follow-up's customer: it is the visit's, already loaded.
+        follow_up.customer = visit.customer
+    plan = getattr(visit, "plan", None)
+    return render(
+        request,
+        "visits/visit_detail.html",
+        {
+            "visit": visit,
+            "plan": plan,
+            "plan_url": _agenda_url(request.user, visit.customer, plan.planned_for) if plan else "",
+            "follow_up_rows": [
+                {"follow_up": f, "may_complete": policies.can_complete_follow_up(request.user, f)}
+                for f in follow_ups
+            ],
+            "radius_m": VisitsConfig.current().location_radius_m,
+            "today": timezone.localdate(),
+            "next_url": request.get_full_path(),
+            "may_log": policies.can_log_visit(request.user, visit.customer),
+        },
+    )
+
+
+def _agenda_url(user, customer: Customer, day) -> str:
+    """The agenda of the customer's account manager on `day`, as `user` opens it."""
+    query = {"day": day.isoformat()}
+    if user.role != Role.ACCOUNT_MANAGER and customer.account_manager_id:
+        query["am"] = customer.account_manager.username
+    return f"{reverse('visits:agenda')}?{urlencode(query)}"
+
+
+PHOTO_KINDS = {"full": "photo", "thumb": "photo_thumbnail"}
+
+
+@people_only
+def visit_photo(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+    """A visit's photo or thumbnail, read from storage after the scope check: photos have no
+    public address."""
+    if kind not in PHOTO_KINDS:
+        raise Http404
+    visit = selectors.visit_get(user=request.user, pk=pk)
+    file = getattr(visit, PHOTO_KINDS[kind])
+    if not file:
+        raise Http404
+    try:
+        handle = file.storage.open(file.name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    # Private to the signed-in user's browser; a photo never changes once stored.
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
