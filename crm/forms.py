@@ -6,6 +6,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from crm.exceptions import DomainError
+
 
 class LoginForm(AuthenticationForm):
     """The sign-in form. Integration clients are machines: they use API tokens, not pages."""
@@ -83,3 +85,11 @@ class NumberField(forms.CharField):
 
     def prepare_value(self, value: Any) -> Any:
         return plain_number(value) if isinstance(value, float) else value
+
+
+def form_domain_error(form, exc: DomainError) -> None:
+    """Shows a service's DomainError on a form: each message on its field when the form has
+    one, otherwise as a form-wide error."""
+    for key, msgs in exc.errors.items():
+        for msg in msgs:
+            form.add_error(key if key in form.fields else None, msg)

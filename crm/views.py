@@ -18,9 +18,8 @@ from django.views.generic import ListView, TemplateView
 
 from crm import selectors, services
 from crm.choices import Role
-from crm.exceptions import DomainError
 from crm.filtersets import AreaFilterSet
-from crm.forms import LoginForm
+from crm.forms import LoginForm, form_domain_error  # noqa: F401 (views import it from here)
 from valuation.selectors import customer as valuation_selectors
 from visits import selectors as visits_selectors
 
@@ -40,14 +39,6 @@ def people_only(view):
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def form_domain_error(form, exc: DomainError) -> None:
-    """Shows a service's DomainError on a form: each message on its field when the form has
-    one, otherwise as a form-wide error."""
-    for key, msgs in exc.errors.items():
-        for msg in msgs:
-            form.add_error(key if key in form.fields else None, msg)
 
 
 class PeopleOnlyMixin:

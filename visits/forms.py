@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm.exceptions import DomainError
+from crm.forms import form_domain_error
 from crm.models import User
-from crm.views import form_domain_error
 from visits.choices import PriceDisplay, StockLevel, VisitType
 
 # Follow-up rows offered on the visit form (the service takes more; a phone screen does not).

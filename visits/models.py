@@ -149,6 +149,7 @@ class Visit(models.Model):
         verbose_name=_("visited by"),
         on_delete=models.PROTECT,
         related_name="visits",
+        db_index=False,  # served by visits_visit_user_idx
     )
     visited_at = models.DateTimeField(_("time in"))
     ended_at = models.DateTimeField(_("time out"), null=True, blank=True)
@@ -312,6 +313,7 @@ class FollowUp(models.Model):
         verbose_name=_("owner"),
         on_delete=models.PROTECT,
         related_name="follow_ups",
+        db_index=False,  # served by visits_followup_owner_idx
     )
     status = models.CharField(
         _("status"), max_length=4, choices=FollowUpStatus.choices, default=FollowUpStatus.OPEN

@@ -31,6 +31,14 @@ ROUTE_ORDER = (
 )
 
 
+def days_filter(field: str, first: dt.date, last: dt.date) -> dict[str, dt.datetime]:
+    """Lookups selecting the moments of local days `first` to `last` in a datetime column, as
+    aware bounds (a `__date` lookup would hide the column from its index)."""
+    start = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min))
+    return {f"{field}__gte": start, f"{field}__lt": end}
+
+
 # --- people ------------------------------------------------------------------------------
 
 
@@ -105,7 +113,7 @@ def agenda(*, user: User, account_manager: User, day: dt.date | None = None) -> 
     )
     result.done = list(
         Visit.objects.visible_to(user)
-        .filter(visited_by=account_manager, visited_at__date=day)
+        .filter(visited_by=account_manager, **days_filter("visited_at", day, day))
         .select_related("customer", "customer__dynamic")
         .prefetch_related("follow_ups")
         .order_by("visited_at")
@@ -286,27 +294,24 @@ def coverage_customers(
             "system__value_tier",
         )
     )
-    ids = [row[0] for row in rows]
-    last = {}
-    overdue = {}
-    # Chunks keep the IN lists well inside SQLite's and PostgreSQL's parameter limits.
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        last.update(
-            Visit.objects.filter(customer_id__in=chunk)
-            .order_by()
-            .values("customer_id")
-            .annotate(last=Max(TruncDate("visited_at")))
-            .values_list("customer_id", "last")
+    # The scoped customers as a subquery: one query each, however many customers.
+    in_scope = customers.order_by().values("pk")
+    last = dict(
+        Visit.objects.filter(customer__in=in_scope)
+        .order_by()
+        .values("customer_id")
+        .annotate(last=Max(TruncDate("visited_at")))
+        .values_list("customer_id", "last")
+    )
+    overdue: dict[int, dt.date] = {}
+    for customer_id, day in (
+        PlannedVisit.objects.filter(
+            customer__in=in_scope, status=PlanStatus.PLANNED, planned_for__lt=today
         )
-        for customer_id, day in (
-            PlannedVisit.objects.filter(
-                customer_id__in=chunk, status=PlanStatus.PLANNED, planned_for__lt=today
-            )
-            .order_by("planned_for")
-            .values_list("customer_id", "planned_for")
-        ):
-            overdue.setdefault(customer_id, day)
+        .order_by("planned_for")
+        .values_list("customer_id", "planned_for")
+    ):
+        overdue.setdefault(customer_id, day)
     result = []
     for pk, code, name, manager_id, cycle, tier in rows:
         cycle_name, boosted = effective_cycle(
@@ -357,7 +362,7 @@ def coverage(
     start = today - dt.timedelta(days=period_days - 1)
     visits = _count_by(
         Visit.objects.visible_to(user).filter(
-            visited_by__in=list(lines), visited_at__date__gte=start, visited_at__date__lte=today
+            visited_by__in=list(lines), **days_filter("visited_at", start, today)
         ),
         "visited_by",
     )
