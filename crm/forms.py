@@ -93,3 +93,19 @@ def form_domain_error(form, exc: DomainError) -> None:
     for key, msgs in exc.errors.items():
         for msg in msgs:
             form.add_error(key if key in form.fields else None, msg)
+
+
+class InvalidFieldsMixin:
+    """Marks each field with an error `is-invalid`, so Bootstrap outlines it in red (also for
+    errors a service raised after validation). `unmarked` names fields to leave alone (e.g. a
+    group of checkboxes)."""
+
+    unmarked: tuple[str, ...] = ()
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        for name in self.errors:
+            if name in self.fields and name not in self.unmarked:
+                attrs = self.fields[name].widget.attrs
+                if "is-invalid" not in attrs.get("class", ""):
+                    attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()

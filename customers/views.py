@@ -14,14 +14,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.services import Actor
-from crm.views import PeopleOnlyMixin, form_domain_error, list_query_context, people_only
+from crm.views import PeopleOnlyMixin, form_domain_error, is_htmx, list_query_context, people_only
 from customers import imports, io, policies, selectors, services, tasks
 from customers.catalogue import CATALOGUE, FIELDS, Category, Maintenance, display_value
 from customers.choices import ChangeRequestStatus
@@ -45,10 +45,6 @@ LIST_COLUMNS = [
     "grade",
     "value_tier",
 ]
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 class CustomerListView(PeopleOnlyMixin, ListView):
@@ -143,14 +139,14 @@ def customer_dynamic_edit(request: HttpRequest, code: str) -> HttpResponse:
             else:
                 messages.info(request, _("Nothing was changed."))
             url = reverse("customers:detail", args=[customer.customer_code]) + "#dynamic"
-            if _is_htmx(request):
+            if is_htmx(request):
                 response = HttpResponse(status=204)
                 response["HX-Redirect"] = url
                 return response
             return redirect(url)
     template = (
         "customers/inc/dynamic_form.html"
-        if _is_htmx(request)
+        if is_htmx(request)
         else "customers/customer_dynamic_edit.html"
     )
     return render(request, template, {"customer": customer, "form": form})
@@ -389,7 +385,7 @@ def customer_export(request: HttpRequest) -> HttpResponse:
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label=_lazy("Customer file (CSV or XLSX)"),
+        label=gettext_lazy("Customer file (CSV or XLSX)"),
         widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".csv,.xlsx"}),
     )
 

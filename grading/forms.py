@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.forms import NumberField, parse_number, plain_number
+from crm.forms import InvalidFieldsMixin, NumberField, parse_number, plain_number
 from customers.choices import BusinessScale, MarketType
 from grading.choices import SchemeKind, StructureMetric
 from grading.computations import MARKETS, SCALES
@@ -74,7 +74,7 @@ def band_labels(bands: list[float]) -> list[str]:
     return labels
 
 
-class SchemeForm(forms.Form):
+class SchemeForm(InvalidFieldsMixin, forms.Form):
     """A draft's name, note and parameters, shaped for its kind. Bound data is only parsed:
     `parameters()` gives the dict for `scheme_update_draft` / the preview, and the service's
     `DomainError` paths come back through `add_service_errors`."""
@@ -340,15 +340,6 @@ class SchemeForm(forms.Form):
                     self.group_errors.setdefault(place, []).append(message)
                 else:
                     self.add_error(None, message)
-
-    def add_error(self, field: str | None, error: Any) -> None:
-        super().add_error(field, error)
-        # Bootstrap outlines a field in red by its `is-invalid` class.
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                if "is-invalid" not in attrs.get("class", ""):
-                    attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
 
     @property
     def has_errors(self) -> bool:

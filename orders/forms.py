@@ -9,11 +9,12 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.forms.models import fields_for_model
 
+from crm.forms import InvalidFieldsMixin
 from orders.models import OrdersConfig
 from orders.services import CONFIG_FIELDS, PURCHASE_WINDOW_MAX_MONTHS
 
 
-class OrdersConfigForm(forms.Form):
+class OrdersConfigForm(InvalidFieldsMixin, forms.Form):
     """The editable OrdersConfig fields. A plain Form (not a ModelForm) on purpose: a ModelForm
     writes the posted values onto the instance while validating, so a refused save would show
     the unsaved bands as the current ones."""
@@ -36,15 +37,6 @@ class OrdersConfigForm(forms.Form):
     def for_config(cls, config: OrdersConfig, data=None) -> OrdersConfigForm:
         """The form showing `config`'s current values (bound to `data` when posted)."""
         return cls(data=data, initial={name: getattr(config, name) for name in CONFIG_FIELDS})
-
-    def add_error(self, field: str | None, error: Any) -> None:
-        super().add_error(field, error)
-        # Bootstrap outlines a field in red by its `is-invalid` class.
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                if "is-invalid" not in attrs["class"]:
-                    attrs["class"] += " is-invalid"
 
     def service_data(self) -> dict[str, Any]:
         """The cleaned values, keyed by OrdersConfig field, for `orders_config_update`."""

@@ -19,7 +19,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.forms import NumberField, plain_number
+from crm.forms import InvalidFieldsMixin, NumberField, plain_number
 from customers.choices import Cycle, OutletSize, TradeArea
 from valuation.choices import Indicator, PercentileGroup, ScoreMethod
 from valuation.computations import ANSWERS, CURRENT, INDICATORS, INPUTS, POTENTIAL
@@ -122,7 +122,7 @@ def _get(parameters: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-class SchemeForm(forms.Form):
+class SchemeForm(InvalidFieldsMixin, forms.Form):
     """A draft's name, note and every parameter. Bound data is only parsed: `parameters()`
     gives the dict for `scheme_update_draft`, and the rules' `DomainError` paths come back
     through `add_service_errors`."""
@@ -357,15 +357,6 @@ class SchemeForm(forms.Form):
                     self.group_errors.setdefault(path, []).append(message)
                 else:
                     self.add_error(None, message)
-
-    def add_error(self, field: str | None, error: Any) -> None:
-        super().add_error(field, error)
-        # Bootstrap outlines a field in red by its `is-invalid` class.
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                if "is-invalid" not in attrs.get("class", ""):
-                    attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
 
     @property
     def has_errors(self) -> bool:

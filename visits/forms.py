@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm.exceptions import DomainError
-from crm.forms import form_domain_error
+from crm.forms import InvalidFieldsMixin, form_domain_error
 from crm.models import User
 from visits.choices import PriceDisplay, StockLevel, VisitType
 
@@ -25,7 +25,7 @@ FOLLOW_UP_ROWS = 3
 LOCAL_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
-class BootstrapMixin:
+class BootstrapMixin(InvalidFieldsMixin):
     """Bootstrap classes on every widget, and `is-invalid` on the fields with errors."""
 
     def _style(self) -> None:
@@ -35,14 +35,6 @@ class BootstrapMixin:
                 continue
             css = "form-select" if isinstance(widget, forms.Select) else "form-control"
             widget.attrs.setdefault("class", css)
-
-    def add_error(self, field: str | None, error: Any) -> None:
-        super().add_error(field, error)
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                if "is-invalid" not in attrs.get("class", ""):
-                    attrs["class"] = (attrs.get("class", "") + " is-invalid").strip()
 
 
 def local_datetime_widget() -> forms.DateTimeInput:

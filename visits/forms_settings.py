@@ -9,6 +9,7 @@ from django.forms import fields_for_model
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from crm.forms import InvalidFieldsMixin
 from visits.models import VisitsConfig
 from visits.services import CONFIG_FIELDS
 
@@ -23,11 +24,13 @@ WEEKDAYS = [
 ]
 
 
-class VisitsConfigForm(forms.Form):
+class VisitsConfigForm(InvalidFieldsMixin, forms.Form):
     """Every editable VisitsConfig field. A plain Form (not a ModelForm) on purpose: a
     ModelForm writes the posted values onto the instance while validating, so a refused save
     would show the unsaved values as the current ones. The working days are checkboxes,
     stored as ISO weekday digits ("12345")."""
+
+    unmarked = ("work_days",)  # checkboxes: the group shows its error itself
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -58,15 +61,6 @@ class VisitsConfigForm(forms.Form):
         initial = {name: getattr(config, name) for name in CONFIG_FIELDS}
         initial["work_days"] = list(config.work_days)
         return cls(data=data, initial=initial)
-
-    def add_error(self, field: str | None, error: Any) -> None:
-        super().add_error(field, error)
-        # Bootstrap outlines a field in red by its `is-invalid` class.
-        for name in self.errors:
-            if name in self.fields and name != "work_days":
-                attrs = self.fields[name].widget.attrs
-                if "is-invalid" not in attrs.get("class", ""):
-                    attrs["class"] = attrs.get("class", "") + " is-invalid"
 
     def service_data(self) -> dict[str, Any]:
         """The cleaned values, keyed by VisitsConfig field, for `visits_config_update`."""

@@ -17,9 +17,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 
@@ -27,7 +26,7 @@ from crm.choices import AuditSource
 from crm.dates import month_start
 from crm.exceptions import DomainError
 from crm.services import Actor
-from crm.views import PeopleOnlyMixin, list_query_context, people_only
+from crm.views import PeopleOnlyMixin, list_query_context, people_only, redirect_back
 from customers import selectors as customer_selectors
 from grading import policies, selectors, services
 from grading.choices import OverrideStatus
@@ -36,30 +35,30 @@ OVERRIDES_PER_PAGE = 25
 
 # The queue's tabs: key → (label, the statuses it shows; None for all).
 TABS: dict[str, tuple[Any, tuple[str, ...] | None]] = {
-    "waiting": (_lazy("Waiting"), (OverrideStatus.PROPOSED,)),
-    "approved": (_lazy("Approved"), (OverrideStatus.APPROVED,)),
+    "waiting": (gettext_lazy("Waiting"), (OverrideStatus.PROPOSED,)),
+    "approved": (gettext_lazy("Approved"), (OverrideStatus.APPROVED,)),
     "closed": (
-        _lazy("Rejected, withdrawn or revoked"),
+        gettext_lazy("Rejected, withdrawn or revoked"),
         (OverrideStatus.REJECTED, OverrideStatus.WITHDRAWN, OverrideStatus.REVOKED),
     ),
-    "all": (_lazy("All"), None),
+    "all": (gettext_lazy("All"), None),
 }
 ACTIONS = ("approve", "reject", "withdraw", "revoke")
 
 
 class OverrideProposeForm(forms.Form):
-    month = forms.DateField(label=_lazy("Grade month"), input_formats=["%Y-%m-%d", "%Y-%m"])
-    grade = forms.IntegerField(label=_lazy("Grade"), min_value=1)
-    reason = forms.CharField(label=_lazy("Reason"), max_length=2000)
+    month = forms.DateField(label=gettext_lazy("Grade month"), input_formats=["%Y-%m-%d", "%Y-%m"])
+    grade = forms.IntegerField(label=gettext_lazy("Grade"), min_value=1)
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=2000)
 
 
 class OverrideDecisionForm(forms.Form):
-    note = forms.CharField(label=_lazy("Note"), max_length=2000, required=False)
+    note = forms.CharField(label=gettext_lazy("Note"), max_length=2000, required=False)
 
 
 class AssessmentForm(forms.Form):
-    score = forms.IntegerField(label=_lazy("Assessment"), min_value=0, max_value=100)
-    note = forms.CharField(label=_lazy("Note"), max_length=255, required=False)
+    score = forms.IntegerField(label=gettext_lazy("Assessment"), min_value=0, max_value=100)
+    note = forms.CharField(label=gettext_lazy("Note"), max_length=255, required=False)
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -68,16 +67,6 @@ def _actor(request: HttpRequest) -> Actor:
 
 def _customer_url(code: str) -> str:
     return reverse("customers:detail", args=[code]) + "#grading"
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponse:
-    """To the page the form named in `next` (same site only), else to `default`."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
 
 
 def _form_errors(request: HttpRequest, form: forms.Form) -> None:
@@ -194,7 +183,7 @@ def override_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         _domain_error(request, exc)
     else:
         messages.success(request, done)
-    return _back(request, _customer_url(override.customer.customer_code))
+    return redirect_back(request, _customer_url(override.customer.customer_code))
 
 
 @require_POST

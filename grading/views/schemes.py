@@ -25,7 +25,7 @@ from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.job_views import SchemeActions
 from crm.services import Actor
-from crm.views import administrators_only, form_domain_error
+from crm.views import administrators_only, form_domain_error, is_htmx
 from customers.choices import BusinessScale, MarketType
 from grading import computations, selectors, services
 from grading.choices import SchemeKind, SchemeStatus, StructureMetric
@@ -45,10 +45,6 @@ PAGE_SIZE = 25
 
 def _actor(request: HttpRequest) -> Actor:
     return Actor.of(request.user, AuditSource.PAGE)
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 # --- readable parameters ------------------------------------------------------------------
@@ -304,7 +300,7 @@ def scheme_preview(request: HttpRequest, pk: int) -> HttpResponse:
     preview = None
     if parameters is not None:
         preview = services.scheme_preview(scheme=scheme, parameters=parameters)
-    if _is_htmx(request):
+    if is_htmx(request):
         part = "scheme_editor" if form is not None else "scheme_preview"
         template = f"grading/inc/{part}.html"
         return _render_detail(

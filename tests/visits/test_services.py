@@ -8,7 +8,6 @@ lo_th work in TH, sup_gz above TH and YX.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import io
 import uuid
 

@@ -14,9 +14,8 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
@@ -24,7 +23,7 @@ from django.views.generic import ListView
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.services import Actor
-from crm.views import PeopleOnlyMixin, list_query_context, people_only
+from crm.views import PeopleOnlyMixin, is_htmx, list_query_context, people_only, redirect_back
 from valuation import policies, services
 from valuation.choices import WarningKind
 from valuation.filtersets import WARNING_STATUS_TABS, EarlyWarningFilterSet
@@ -32,20 +31,6 @@ from valuation.forms_records import WarningAcknowledgeForm, WarningResolveForm
 from valuation.selectors import warnings as selectors
 
 WARNINGS_PER_PAGE = 25
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponse:
-    """To the page the form named in `next` (same site only), else to `default`."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
 
 
 def _errors(form: forms.Form | None, exc: DomainError | None) -> list[str]:
@@ -118,7 +103,7 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         except DomainError as exc:
             error, done = exc, ""
     errors = _errors(form, error)
-    if _is_htmx(request):
+    if is_htmx(request):
         warning = selectors.warning_get(user=request.user, pk=pk)
         return render(
             request,
@@ -135,7 +120,7 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.error(request, message)
     if done:
         messages.success(request, done)
-    return _back(request, reverse("valuation:warnings"))
+    return redirect_back(request, reverse("valuation:warnings"))
 
 
 @require_POST

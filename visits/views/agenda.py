@@ -14,35 +14,20 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.choices import AuditSource, Role
 from crm.exceptions import DomainError
 from crm.services import Actor
-from crm.views import people_only
+from crm.views import is_htmx, people_only, redirect_back
 from visits import policies, selectors, services
 from visits.forms import FollowUpDoneForm, PlanRescheduleForm, PlanSkipForm
 
 FOLLOW_UPS_PER_PAGE = 50
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponse:
-    """To the page the form named in `next` (same site only), else to `default`."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
 
 
 def _parse_day(text: str | None) -> dt.date | None:
@@ -135,7 +120,7 @@ def _plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             errors = [m for msgs in exc.errors.values() for m in msgs]
     else:
         errors = [str(e) for msgs in form.errors.values() for e in msgs]
-    if _is_htmx(request):
+    if is_htmx(request):
         plan = selectors.planned_visit_get(user=request.user, pk=pk)
         return render(
             request,
@@ -159,7 +144,7 @@ def _plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             _("%(customer)s: %(outcome)s")
             % {"customer": plan.customer.store_name, "outcome": done},
         )
-    return _back(request, reverse("visits:agenda"))
+    return redirect_back(request, reverse("visits:agenda"))
 
 
 @require_POST
@@ -239,7 +224,7 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
             errors = [m for msgs in exc.errors.values() for m in msgs]
     else:
         errors = [str(e) for msgs in form.errors.values() for e in msgs]
-    if _is_htmx(request):
+    if is_htmx(request):
         follow_up = selectors.follow_up_get(user=request.user, pk=pk)
         return render(
             request,
@@ -257,4 +242,4 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, message)
     if done:
         messages.success(request, done)
-    return _back(request, reverse("visits:follow_ups"))
+    return redirect_back(request, reverse("visits:follow_ups"))
