@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict, Streaming
 from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from crm.dates import parse_month
 from crm.views import list_query_context, people_only
@@ -234,25 +234,25 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 # (header, value path of the results queryset). The previous grade is the selector's annotation.
 EXPORT_COLUMNS: list[tuple[Any, str]] = [
-    (_lazy("Customer code"), "customer__customer_code"),
-    (_lazy("Store name"), "customer__store_name"),
-    (_lazy("Area code"), "customer__area__code"),
-    (_lazy("Account manager"), "customer__account_manager__username"),
-    (_lazy("Grade month"), "month"),
-    (_lazy("Grade"), "grade"),
-    (_lazy("Computed grade"), "computed_grade"),
-    (_lazy("Previous grade"), "previous_grade"),
-    (_lazy("Basis"), "basis"),
-    (_lazy("Window months"), "window"),
-    (_lazy("Months counted"), "months_used"),
-    (_lazy("Monthly average cartons"), "avg_cartons"),
-    (_lazy("Monthly average amount"), "avg_amount"),
-    (_lazy("Average price per carton"), "avg_price"),
-    (_lazy("Business scale"), "business_scale"),
-    (_lazy("Category code"), "category_code"),
-    (_lazy("Price band"), "price_band"),
-    (_lazy("Structure class"), "structure_class"),
-    (_lazy("Scheme version"), "scheme__version"),
+    (gettext_lazy("Customer code"), "customer__customer_code"),
+    (gettext_lazy("Store name"), "customer__store_name"),
+    (gettext_lazy("Area code"), "customer__area__code"),
+    (gettext_lazy("Account manager"), "customer__account_manager__username"),
+    (gettext_lazy("Grade month"), "month"),
+    (gettext_lazy("Grade"), "grade"),
+    (gettext_lazy("Computed grade"), "computed_grade"),
+    (gettext_lazy("Previous grade"), "previous_grade"),
+    (gettext_lazy("Basis"), "basis"),
+    (gettext_lazy("Window months"), "window"),
+    (gettext_lazy("Months counted"), "months_used"),
+    (gettext_lazy("Monthly average cartons"), "avg_cartons"),
+    (gettext_lazy("Monthly average amount"), "avg_amount"),
+    (gettext_lazy("Average price per carton"), "avg_price"),
+    (gettext_lazy("Business scale"), "business_scale"),
+    (gettext_lazy("Category code"), "category_code"),
+    (gettext_lazy("Price band"), "price_band"),
+    (gettext_lazy("Structure class"), "structure_class"),
+    (gettext_lazy("Scheme version"), "scheme__version"),
 ]
 
 # Rows fetched per round trip: a few hundred kB of plain values, flat memory on any size.

@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict, Streaming
 from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from crm.dates import parse_month
 from crm.views import people_only
@@ -287,25 +287,25 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 # (header, value path of the results queryset); "" for the reasons, worked out per row.
 EXPORT_COLUMNS: list[tuple[Any, str]] = [
-    (_lazy("Customer code"), "customer__customer_code"),
-    (_lazy("Store name"), "customer__store_name"),
-    (_lazy("Area code"), "customer__area__code"),
-    (_lazy("Account manager"), "customer__account_manager__username"),
-    (_lazy("Month"), "month"),
-    (_lazy("Value tier"), "value_tier"),
-    (_lazy("Current value"), "current_value"),
-    (_lazy("Potential value"), "potential_value"),
-    (_lazy("Contribution"), "contribution_score"),
-    (_lazy("Support"), "support_score"),
-    (_lazy("Credit"), "credit_score"),
-    (_lazy("Growth"), "growth_score"),
-    (_lazy("Influence"), "influence_score"),
-    (_lazy("Amount in the window"), "window_amount"),
-    (_lazy("Violations in the problem window"), "recent_violations"),
-    (_lazy("Core customer"), "is_core"),
-    (_lazy("Problem customer"), "is_problem"),
-    (_lazy("Why a problem customer"), ""),
-    (_lazy("Scheme version"), "scheme__version"),
+    (gettext_lazy("Customer code"), "customer__customer_code"),
+    (gettext_lazy("Store name"), "customer__store_name"),
+    (gettext_lazy("Area code"), "customer__area__code"),
+    (gettext_lazy("Account manager"), "customer__account_manager__username"),
+    (gettext_lazy("Month"), "month"),
+    (gettext_lazy("Value tier"), "value_tier"),
+    (gettext_lazy("Current value"), "current_value"),
+    (gettext_lazy("Potential value"), "potential_value"),
+    (gettext_lazy("Contribution"), "contribution_score"),
+    (gettext_lazy("Support"), "support_score"),
+    (gettext_lazy("Credit"), "credit_score"),
+    (gettext_lazy("Growth"), "growth_score"),
+    (gettext_lazy("Influence"), "influence_score"),
+    (gettext_lazy("Amount in the window"), "window_amount"),
+    (gettext_lazy("Violations in the problem window"), "recent_violations"),
+    (gettext_lazy("Core customer"), "is_core"),
+    (gettext_lazy("Problem customer"), "is_problem"),
+    (gettext_lazy("Why a problem customer"), ""),
+    (gettext_lazy("Scheme version"), "scheme__version"),
 ]
 
 # Rows fetched per round trip: a few hundred kB of plain values, flat memory on any size.

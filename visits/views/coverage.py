@@ -25,7 +25,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from crm.models import Area, User
 from crm.scope import descendant_area_ids
@@ -46,9 +46,9 @@ FAIR_SHARE = 70
 # The drill-down's tabs: every customer, those not visited within their cycle, those with
 # an overdue planned visit.
 TABS = {
-    "all": _lazy("All"),
-    "out": _lazy("Not visited within cycle"),
-    "overdue": _lazy("Overdue"),
+    "all": gettext_lazy("All"),
+    "out": gettext_lazy("Not visited within cycle"),
+    "overdue": gettext_lazy("Overdue"),
 }
 CYCLE_LABELS = dict(VisitsConfig._meta.get_field("default_cycle").choices)
 
