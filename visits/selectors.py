@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +15,13 @@ from django.http import Http404
 from django.utils import timezone
 
 from crm.choices import Role
-from crm.models import User
-from crm.scope import ancestor_area_ids, area_ids_in_scope, sees_everything
+from crm.models import Area, User
+from crm.scope import (
+    ancestor_area_ids,
+    area_ids_in_scope,
+    descendant_area_ids,
+    sees_everything,
+)
 from customers.choices import CustomerStatus, ValueTier
 from customers.models import Customer
 from visits.choices import FollowUpStatus, PlanStatus
@@ -42,10 +47,12 @@ def days_filter(field: str, first: dt.date, last: dt.date) -> dict[str, dt.datet
 # --- people ------------------------------------------------------------------------------
 
 
-def account_managers_in_scope(*, user: User) -> QuerySet[User]:
+def account_managers_in_scope(*, user: User, area: Area | None = None) -> QuerySet[User]:
     """The account managers whose agenda and coverage `user` may watch: themselves (an
     account manager), those of their areas (supervisors), everyone (administrators)."""
     managers = User.objects.filter(role=Role.ACCOUNT_MANAGER, is_active=True)
+    if area is not None:  # those working in `area` or below it
+        managers = managers.filter(areas__in=descendant_area_ids([area.pk])).distinct()
     if sees_everything(user):
         return managers.order_by("username")
     if user.role == Role.ACCOUNT_MANAGER:
@@ -210,14 +217,18 @@ def follow_up_get(*, user: User, pk: int) -> FollowUp:
 
 
 def follow_up_list(
-    *, user: User, owner: User | None = None, overdue_only: bool = False
+    *,
+    user: User,
+    owner: User | None = None,
+    overdue_only: bool = False,
+    today: dt.date | None = None,
 ) -> QuerySet[FollowUp]:
     """Open follow-ups `user` may see (of `owner` when given), the most urgent first."""
     qs = FollowUp.objects.visible_to(user).filter(status=FollowUpStatus.OPEN)
     if owner is not None:
         qs = qs.filter(owner=owner)
     if overdue_only:
-        qs = qs.filter(due_date__lt=timezone.localdate())
+        qs = qs.filter(due_date__lt=today or timezone.localdate())
     return qs.select_related("customer", "owner", "visit").order_by("due_date", "id")
 
 
@@ -243,9 +254,9 @@ class CustomerCoverage:
 
 @dataclass
 class ManagerCoverage:
-    """One account manager's line on the coverage page."""
+    """One account manager's line on the coverage page (`manager` None: a total)."""
 
-    manager: User
+    manager: User | None
     customers: int = 0
     in_cycle: int = 0
     overdue: int = 0
@@ -257,6 +268,20 @@ class ManagerCoverage:
     def share(self) -> float | None:
         """Share of customers visited within their cycle, 0-100 (None without customers)."""
         return None if not self.customers else 100 * self.in_cycle / self.customers
+
+
+def coverage_total(lines: Sequence[ManagerCoverage]) -> ManagerCoverage:
+    """The lines added up: the team's customers, visits and overdue counts, and its visits
+    per working day (the lines share one period, so their rates add up)."""
+    total = ManagerCoverage(manager=None)
+    for line in lines:
+        total.customers += line.customers
+        total.in_cycle += line.in_cycle
+        total.overdue += line.overdue
+        total.visits += line.visits
+        total.visits_per_day += line.visits_per_day
+        total.follow_ups_overdue += line.follow_ups_overdue
+    return total
 
 
 def work_days_between(start: dt.date, end: dt.date, weekdays: frozenset[int]) -> int:
@@ -343,14 +368,14 @@ def coverage_customers(
 
 
 def coverage(
-    *, user: User, today: dt.date | None = None, period_days: int = 30
+    *, user: User, today: dt.date | None = None, period_days: int = 30, area: Area | None = None
 ) -> list[ManagerCoverage]:
     """Per account manager `user` may watch: customers, how many were visited within their
     cycle, overdue planned visits, visits in the last `period_days` days and per working day,
-    and overdue follow-ups they own."""
+    and overdue follow-ups they own (those working in `area` or below it, when given)."""
     today = today or timezone.localdate()
     config = VisitsConfig.current()
-    managers = list(account_managers_in_scope(user=user))
+    managers = list(account_managers_in_scope(user=user, area=area))
     lines = {manager.pk: ManagerCoverage(manager=manager) for manager in managers}
     for row in coverage_customers(user=user, today=today):
         line = lines.get(row.account_manager_id)

@@ -230,3 +230,45 @@ def test_work_days_between_counted_by_hand():
     assert selectors.work_days_between(start, end, frozenset({1, 3, 5})) == 13
     assert selectors.work_days_between(end, end, frozenset({2})) == 1
     assert selectors.work_days_between(end, start, frozenset({1, 2, 3, 4, 5})) == 0
+
+
+def test_coverage_of_an_area_has_its_account_managers_only(world, areas):
+    # given: the city supervisor sees the managers of TH (am_cov, am_idle) and YX (am_yx)
+    sup = world["sup_gz"]
+
+    # when: the figures are asked for one district, and for the city
+    yx = selectors.coverage(user=sup, area=areas["YX"])
+    city = selectors.coverage(user=sup, area=areas["GZ"])
+
+    # then: a district keeps its own managers; the city keeps the districts below it
+    assert [line.manager.username for line in yx] == ["am_yx"]
+    assert [line.manager.username for line in city] == ["am_cov", "am_idle", "am_yx"]
+
+
+def test_coverage_total_adds_the_lines_up():
+    a = selectors.ManagerCoverage(
+        manager=None,
+        customers=4,
+        in_cycle=1,
+        overdue=1,
+        visits=6,
+        visits_per_day=0.3,
+        follow_ups_overdue=1,
+    )
+    b = selectors.ManagerCoverage(
+        manager=None,
+        customers=6,
+        in_cycle=4,
+        overdue=0,
+        visits=4,
+        visits_per_day=0.2,
+        follow_ups_overdue=2,
+    )
+
+    total = selectors.coverage_total([a, b])
+
+    # 5 of 10 customers within their cycle: 50 %
+    assert (total.customers, total.in_cycle, total.share) == (10, 5, 50.0)
+    assert (total.overdue, total.visits, total.follow_ups_overdue) == (1, 10, 3)
+    assert total.visits_per_day == pytest.approx(0.5)
+    assert selectors.coverage_total([]).share is None

@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.models import Area, User
-from crm.scope import descendant_area_ids
 from crm.views import people_only
 from customers import io
 from visits import policies, selectors
@@ -103,45 +102,14 @@ def _area_choices(user: User) -> list[Area]:
     return list(Area.objects.visible_to(user).order_by("code"))
 
 
-def _managers_of_area(user: User, area: Area) -> set[int]:
-    """Ids of the account managers (that `user` may watch) working in `area` or below."""
-    return set(
-        selectors.account_managers_in_scope(user=user)
-        .filter(areas__in=descendant_area_ids([area.pk]))
-        .values_list("pk", flat=True)
-    )
-
-
 def _lines(request: HttpRequest, today: dt.date, period: int) -> dict[str, Any]:
-    """The coverage lines (narrowed to the chosen area) and the area filter."""
+    """The coverage lines (of the chosen area's account managers) and the area filter."""
     user = request.user
-    lines = selectors.coverage(user=user, today=today, period_days=period)
     areas = _area_choices(user)
-    area = None
     code = request.GET.get("area", "")
-    if code and len(areas) > 1:
-        area = next((a for a in areas if a.code == code), None)
-        if area is not None:
-            in_area = _managers_of_area(user, area)
-            lines = [line for line in lines if line.manager.pk in in_area]
+    area = next((a for a in areas if a.code == code), None) if code and len(areas) > 1 else None
+    lines = selectors.coverage(user=user, today=today, period_days=period, area=area)
     return {"lines": lines, "areas": areas if len(areas) > 1 else [], "area": area}
-
-
-def _totals(lines: Sequence[selectors.ManagerCoverage]) -> dict[str, Any]:
-    customers = sum(line.customers for line in lines)
-    in_cycle = sum(line.in_cycle for line in lines)
-    share = 100 * in_cycle / customers if customers else None
-    return {
-        "customers": customers,
-        "in_cycle": in_cycle,
-        "share": share,
-        "level": share_level(share),
-        "overdue": sum(line.overdue for line in lines),
-        "visits": sum(line.visits for line in lines),
-        # The team's visits per working day: the managers' figures share one divisor.
-        "visits_per_day": sum(line.visits_per_day for line in lines),
-        "follow_ups_overdue": sum(line.follow_ups_overdue for line in lines),
-    }
 
 
 @_watchers_only
@@ -152,6 +120,7 @@ def coverage_view(request: HttpRequest) -> HttpResponse:
     period = _period(request)
     ctx = _lines(request, today, period)
     rows = [{"line": line, "level": share_level(line.share)} for line in ctx["lines"]]
+    totals = selectors.coverage_total(ctx["lines"])
     with_customers = [row for row in rows if row["line"].customers]
     chart = {
         "labels": [str(row["line"].manager) for row in with_customers],
@@ -166,7 +135,8 @@ def coverage_view(request: HttpRequest) -> HttpResponse:
         {
             **ctx,
             "rows": rows,
-            "totals": _totals(ctx["lines"]),
+            "totals": totals,
+            "totals_level": share_level(totals.share),
             "chart": chart if with_customers else None,
             "period": period,
             "periods": PERIODS,
@@ -202,11 +172,15 @@ def coverage_detail(request: HttpRequest, username: str) -> HttpResponse:
     tab = _tab(request)
     counts = {key: len(_tab_rows(rows, key)) for key in TABS}
     page = Paginator(_tab_rows(rows, tab), PER_PAGE).get_page(request.GET.get("page"))
-    in_cycle = counts["all"] - counts["out"]
-    share = 100 * in_cycle / counts["all"] if counts["all"] else None
+    summary = selectors.ManagerCoverage(
+        manager=manager,
+        customers=counts["all"],
+        in_cycle=counts["all"] - counts["out"],
+        overdue=counts["overdue"],
+    )
     # Overdue as of the page's day (the same day as the figures above).
-    follow_ups = selectors.follow_up_list(user=request.user, owner=manager).filter(
-        due_date__lt=today
+    follow_ups = selectors.follow_up_list(
+        user=request.user, owner=manager, overdue_only=True, today=today
     )
     shown = list(follow_ups[: FOLLOW_UPS_SHOWN + 1])
     query = request.GET.copy()
@@ -228,13 +202,8 @@ def coverage_detail(request: HttpRequest, username: str) -> HttpResponse:
                 {"row": row, "cycle_label": CYCLE_LABELS.get(row.cycle, row.cycle)}
                 for row in page.object_list
             ],
-            "summary": {
-                "customers": counts["all"],
-                "in_cycle": in_cycle,
-                "share": share,
-                "level": share_level(share),
-                "overdue": counts["overdue"],
-            },
+            "summary": summary,
+            "summary_level": share_level(summary.share),
             "follow_ups": shown[:FOLLOW_UPS_SHOWN],
             "more_follow_ups": len(shown) > FOLLOW_UPS_SHOWN,
             "follow_ups_total": follow_ups.count() if len(shown) > FOLLOW_UPS_SHOWN else len(shown),
