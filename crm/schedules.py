@@ -39,4 +39,14 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "visits.tasks.visits_plan_task",
         "schedule": crontab(hour=5, minute=0),
     },
+    # Overdue service requests reach the supervisor within a quarter of an hour.
+    "services-escalate": {
+        "task": "services.tasks.service_requests_escalate_task",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Daily, after the visit plan, so the care list greets account managers in the morning.
+    "services-care-due-daily": {
+        "task": "services.tasks.care_due_notify_task",
+        "schedule": crontab(hour=5, minute=30),
+    },
 }

@@ -27,6 +27,7 @@ urlpatterns = [
     path("grading/", include("grading.urls")),
     path("valuation/", include("valuation.urls")),
     path("visits/", include("visits.urls")),
+    path("services/", include("services.urls")),
     path("api/v1/", include("crm.api.urls")),
     path("api/v1/", include("customers.api.urls")),
     path("api/v1/", include("orders.api.urls")),

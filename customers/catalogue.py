@@ -187,6 +187,8 @@ FIELDS: tuple[FieldSpec, ...] = (
     _spec("phone", P, DY, DIRECT, "Phone", "电话"),
     _spec("home_address", P, DY, DIRECT, "Home address", "住址"),
     _spec("mailing_address", P, DY, DIRECT, "Mailing address", "通讯地址"),
+    _spec("care_need", P, DY, DIRECT, "Family service (care need)", "亲情服务对象"),
+    _spec("owner_birthday", P, DY, DIRECT, "Owner's birthday", "店主生日"),
 )
 
 CATALOGUE: dict[str, FieldSpec] = {spec.name: spec for spec in FIELDS}

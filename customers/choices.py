@@ -83,6 +83,13 @@ class OperatingStatus(models.TextChoices):
     RENOVATING = "renovating", _("Renovating")
 
 
+class CareNeed(models.TextChoices):
+    """Why a shop's owner receives family service (亲情服务)."""
+
+    ELDERLY = "elderly", _("Elderly owner")
+    SPECIAL_NEED = "special_need", _("Special need or hardship")
+
+
 class Cooperation(models.TextChoices):
     GOOD = "good", _("Good")
     FAIR = "fair", _("Fair")

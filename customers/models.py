@@ -222,6 +222,10 @@ class CustomerDynamic(models.Model):
     )
     home_address = models.CharField(_label("home_address"), max_length=255, blank=True)
     mailing_address = models.CharField(_label("mailing_address"), max_length=255, blank=True)
+    care_need = models.CharField(
+        _label("care_need"), max_length=14, choices=choices.CareNeed.choices, blank=True
+    )
+    owner_birthday = models.DateField(_label("owner_birthday"), null=True, blank=True)
     latitude = models.DecimalField(
         _label("latitude"),
         max_digits=9,

@@ -1,0 +1,369 @@
+"""Reads on services, always through the scope rule: the request queues, one request and its
+history, the care due this week, the activity lists, the customer's service timeline and the
+satisfaction summary per area and month."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.http import Http404
+from django.utils import timezone
+
+from crm.dates import add_months, month_start
+from crm.models import Area, AuditEntry, User
+from crm.scope import descendant_area_ids
+from customers.choices import CustomerStatus
+from customers.models import Customer
+from services import workflow
+from services.choices import ActivityKind, GreetingAudience, Queue, RequestStatus
+from services.filtersets import ActivityFilterSet, ServiceRequestFilterSet
+from services.models import (
+    Holiday,
+    ServiceActivity,
+    ServiceRequest,
+    ServicesConfig,
+    TrainingSession,
+)
+
+# --- requests --------------------------------------------------------------------------------
+
+
+def request_queue(
+    *,
+    user: User,
+    queue: str = Queue.MINE,
+    filters: Mapping[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> QuerySet[ServiceRequest]:
+    """A service queue, the most pressing first:
+
+    - mine: requests assigned to `user` or raised by them;
+    - area: every request `user` sees (an account manager's customers, a supervisor's areas);
+    - overdue: unfinished requests past their due time that `user` sees.
+
+    Closed requests are left out unless the filters ask for a status. Filtered by
+    ServiceRequestFilterSet (status, type, priority, customer, assignee)."""
+    qs = ServiceRequest.objects.visible_to(user)
+    if queue == Queue.MINE:
+        qs = qs.filter(Q(assignee=user) | Q(raised_by=user))
+    elif queue == Queue.OVERDUE:
+        qs = qs.filter(status__in=workflow.UNFINISHED, due_at__lt=now or timezone.now())
+    filters = filters or {}
+    filterset = ServiceRequestFilterSet(filters, queryset=qs)
+    qs = filterset.qs if filterset.is_valid() else qs
+    if not filters.get("status"):
+        qs = qs.exclude(status=RequestStatus.CLOSED)
+    return qs.select_related(
+        "customer", "customer__area", "assignee", "raised_by", "escalated_to"
+    ).order_by("due_at", "id")
+
+
+def request_counts(*, user: User, now: dt.datetime | None = None) -> dict[str, int]:
+    """How many requests each queue holds (closed ones left out), for the queue tabs."""
+    now = now or timezone.now()
+    visible = ServiceRequest.objects.visible_to(user).exclude(status=RequestStatus.CLOSED)
+    return visible.aggregate(
+        mine=Count("pk", filter=Q(assignee=user) | Q(raised_by=user)),
+        area=Count("pk"),
+        overdue=Count("pk", filter=Q(status__in=workflow.UNFINISHED, due_at__lt=now)),
+    )
+
+
+def request_get(*, user: User, pk: int) -> ServiceRequest:
+    """One request; 404 when it does not exist or its customer lies outside the user's scope."""
+    request = (
+        ServiceRequest.objects.visible_to(user)
+        .select_related(
+            "customer",
+            "customer__area",
+            "customer__account_manager",
+            "visit",
+            "assignee",
+            "raised_by",
+            "escalated_to",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if request is None:
+        raise Http404
+    return request
+
+
+def request_history(*, request: ServiceRequest) -> QuerySet[AuditEntry]:
+    """The request's audit rows, oldest first: who raised, assigned, moved or escalated it."""
+    return (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(ServiceRequest),
+            object_id=str(request.pk),
+        )
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+
+
+# --- activities and training -------------------------------------------------------------------
+
+
+def activity_list(
+    *, user: User, filters: Mapping[str, Any] | None = None
+) -> QuerySet[ServiceActivity]:
+    """Care and value-added services `user` may see, newest first, filtered by
+    ActivityFilterSet (category, kind, customer, who, dates)."""
+    qs = ServiceActivity.objects.visible_to(user).select_related(
+        "customer", "performed_by", "training_session"
+    )
+    filterset = ActivityFilterSet(filters or {}, queryset=qs)
+    qs = filterset.qs if filterset.is_valid() else qs
+    return qs.order_by("-performed_on", "-id")
+
+
+def training_list(*, user: User) -> QuerySet[TrainingSession]:
+    return (
+        TrainingSession.objects.visible_to(user)
+        .select_related("area", "held_by")
+        .annotate(attendee_count=Count("attendances"))
+        .order_by("-held_on", "-id")
+    )
+
+
+def training_get(*, user: User, pk: int) -> TrainingSession:
+    session = TrainingSession.objects.visible_to(user).select_related("area", "held_by")
+    session = session.filter(pk=pk).first()
+    if session is None:
+        raise Http404
+    return session
+
+
+def training_attendees(*, user: User, session: TrainingSession) -> QuerySet[ServiceActivity]:
+    """The session's attendees `user` sees (a supervisor of one district sees its shops)."""
+    return (
+        ServiceActivity.objects.visible_to(user)
+        .filter(training_session=session)
+        .select_related("customer", "customer__area")
+        .order_by("customer__customer_code")
+    )
+
+
+def customer_service_timeline(*, customer: Customer, limit: int = 20) -> dict[str, Any]:
+    """The customer page's service card: the latest requests and the latest care and
+    value-added services, with how many are open. The caller has checked the scope."""
+    requests = list(
+        ServiceRequest.objects.filter(customer=customer)
+        .select_related("assignee")
+        .order_by("-raised_at", "-id")[:limit]
+    )
+    activities = list(
+        ServiceActivity.objects.filter(customer=customer)
+        .select_related("performed_by", "training_session")
+        .order_by("-performed_on", "-id")[:limit]
+    )
+    open_count = ServiceRequest.objects.filter(
+        customer=customer, status__in=workflow.UNFINISHED
+    ).count()
+    return {"requests": requests, "activities": activities, "open_count": open_count}
+
+
+# --- care due ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CareDue:
+    """One care service due this week: for whom, what, by when, and for which occasion."""
+
+    customer: Customer
+    kind: str
+    due_on: dt.date
+    holiday: Holiday | None = None
+    last_done: dt.date | None = None
+
+    @property
+    def kind_label(self) -> str:
+        return ActivityKind(self.kind).label
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.due_on < today
+
+
+def _care_customers(user: User, account_manager: User | None) -> QuerySet[Customer]:
+    qs = Customer.objects.visible_to(user).filter(dynamic__status=CustomerStatus.ACTIVE)
+    if account_manager is not None:
+        qs = qs.filter(account_manager=account_manager)
+    return qs.select_related("dynamic", "account_manager", "area")
+
+
+def care_due(
+    *,
+    user: User,
+    account_manager: User | None = None,
+    today: dt.date | None = None,
+) -> list[CareDue]:
+    """The care services due in the week (Monday to Sunday) holding `today`, for the active
+    customers `user` sees (of `account_manager` when given), soonest first:
+
+    - family service for customers marked elderly or special need, every
+      `family_interval_days` after the last one (at once when never served);
+    - a birthday greeting when the owner's birthday falls in the week and was not greeted;
+    - a holiday greeting for each holiday from the week's Monday to `greeting_lead_days`
+      after its Sunday, for the customers `greeting_audience` names, not yet greeted."""
+    today = today or timezone.localdate()
+    config = ServicesConfig.current()
+    week_start, week_end = workflow.week_bounds(today)
+    customers = _care_customers(user, account_manager)
+    items: list[CareDue] = []
+
+    family = customers.exclude(dynamic__care_need="").annotate(
+        last_family=Max(
+            "service_activities__performed_on",
+            filter=Q(service_activities__kind=ActivityKind.FAMILY),
+        )
+    )
+    for customer in family:
+        due = workflow.family_due_on(customer.last_family, config.family_interval_days, today)
+        if due <= week_end:
+            items.append(
+                CareDue(customer, ActivityKind.FAMILY, due, last_done=customer.last_family)
+            )
+
+    days = [week_start + dt.timedelta(days=n) for n in range(7)]
+    birthday_q = Q()
+    for day in days:
+        birthday_q |= Q(
+            dynamic__owner_birthday__month=day.month, dynamic__owner_birthday__day=day.day
+        )
+        if day.month == 2 and day.day == 28:  # 29 February birthdays in other years
+            birthday_q |= Q(dynamic__owner_birthday__month=2, dynamic__owner_birthday__day=29)
+    candidates = list(customers.filter(dynamic__owner_birthday__isnull=False).filter(birthday_q))
+    greeted = set(
+        ServiceActivity.objects.filter(
+            kind=ActivityKind.BIRTHDAY_GREETING,
+            customer__in=[c.pk for c in candidates],
+            occasion__in=[f"birthday:{year}" for year in {week_start.year, week_end.year}],
+        ).values_list("customer_id", "occasion")
+    )
+    for customer in candidates:
+        day = workflow.birthdays_between(customer.dynamic.owner_birthday, week_start, week_end)
+        if day is not None and (customer.pk, f"birthday:{day.year}") not in greeted:
+            items.append(CareDue(customer, ActivityKind.BIRTHDAY_GREETING, day))
+
+    holidays = Holiday.objects.filter(
+        date__gte=week_start, date__lte=week_end + dt.timedelta(days=config.greeting_lead_days)
+    )
+    for holiday in holidays:
+        audience = customers
+        if config.greeting_audience == GreetingAudience.CARE:
+            audience = audience.exclude(dynamic__care_need="")
+        elif config.greeting_audience == GreetingAudience.CARE_AND_CORE:
+            audience = audience.filter(~Q(dynamic__care_need="") | Q(system__is_core=True))
+        audience = audience.exclude(
+            service_activities__kind=ActivityKind.HOLIDAY_GREETING,
+            service_activities__occasion=holiday.occasion,
+        )
+        items.extend(
+            CareDue(customer, ActivityKind.HOLIDAY_GREETING, holiday.date, holiday=holiday)
+            for customer in audience
+        )
+    items.sort(key=lambda item: (item.due_on, item.kind, item.customer.customer_code))
+    return items
+
+
+def care_due_by_manager(items: list[CareDue]) -> list[tuple[User | None, int]]:
+    """Counts of due care services per account manager, most first (for supervisors)."""
+    counts: dict[int | None, int] = defaultdict(int)
+    managers: dict[int | None, User | None] = {}
+    for item in items:
+        key = item.customer.account_manager_id
+        counts[key] += 1
+        managers[key] = item.customer.account_manager
+    return sorted(
+        ((managers[key], n) for key, n in counts.items()),
+        key=lambda pair: (-pair[1], str(pair[0] or "")),
+    )
+
+
+def upcoming_holidays(*, today: dt.date | None = None, days: int = 60) -> QuerySet[Holiday]:
+    today = today or timezone.localdate()
+    return Holiday.objects.filter(
+        date__gte=today - dt.timedelta(days=14), date__lte=today + dt.timedelta(days=days)
+    )
+
+
+# --- satisfaction --------------------------------------------------------------------------------
+
+
+@dataclass
+class SatisfactionRow:
+    """One area's satisfaction: a score per month (oldest first) and over the whole period."""
+
+    area: Area | None
+    months: list[workflow.MonthScore]
+    overall: workflow.MonthScore
+
+
+@dataclass
+class SatisfactionSummary:
+    months: list[dt.date]
+    rows: list[SatisfactionRow]
+    total: SatisfactionRow
+    distribution: dict[int, int]
+
+
+def satisfaction_summary(
+    *,
+    user: User,
+    months: int = 6,
+    until: dt.date | None = None,
+    area: Area | None = None,
+) -> SatisfactionSummary:
+    """The customers' satisfaction with closed requests, per area (the customer's) and month
+    (of closing), for the `months` months up to the one holding `until`: how many were rated
+    and their mean. Rows are the areas with at least one rating; `total` adds them up;
+    `distribution` counts each score 1-5 over the period."""
+    last = month_start(until or timezone.localdate())
+    first = add_months(last, -(months - 1))
+    month_list = [add_months(first, n) for n in range(months)]
+    start = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(add_months(last, 1), dt.time.min))
+    qs = ServiceRequest.objects.visible_to(user).filter(
+        status=RequestStatus.CLOSED,
+        satisfaction__isnull=False,
+        closed_at__gte=start,
+        closed_at__lt=end,
+    )
+    if area is not None:
+        qs = qs.filter(customer__area__in=descendant_area_ids([area.pk]))
+    cells: dict[tuple[int, dt.date], tuple[int, int]] = {}
+    for row in (
+        qs.annotate(month=TruncMonth("closed_at"))
+        .values("customer__area", "month")
+        .annotate(count=Count("pk"), total=Sum("satisfaction"))
+    ):
+        month = row["month"]
+        month = timezone.localtime(month).date() if isinstance(month, dt.datetime) else month
+        cells[(row["customer__area"], month_start(month))] = (row["count"], row["total"])
+    distribution = dict.fromkeys(range(1, 6), 0)
+    for row in qs.values("satisfaction").annotate(n=Count("pk")):
+        distribution[row["satisfaction"]] = row["n"]
+    areas = Area.objects.in_bulk({key[0] for key in cells})
+    rows = []
+    for area_id in sorted(areas, key=lambda pk: areas[pk].code):
+        scores = [workflow.MonthScore(*cells.get((area_id, m), (0, 0))) for m in month_list]
+        rows.append(SatisfactionRow(areas[area_id], scores, _sum(scores)))
+    totals = [_sum([row.months[i] for row in rows]) for i in range(len(month_list))]
+    return SatisfactionSummary(
+        months=month_list,
+        rows=rows,
+        total=SatisfactionRow(None, totals, _sum(totals)),
+        distribution=distribution,
+    )
+
+
+def _sum(scores: list[workflow.MonthScore]) -> workflow.MonthScore:
+    return workflow.MonthScore(sum(s.count for s in scores), sum(s.total for s in scores))
