@@ -101,6 +101,7 @@ DEMO_SEEDERS = [
     "grading.demo.seed_grading",
     "valuation.demo.seed_valuation",
     "visits.demo.seed_visits",
+    "services.demo.seed_services",
 ]
 
 

@@ -35,6 +35,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Customers"), "customers:list", "shop-window", PEOPLE),
     NavItem(_("Visits"), "visits:agenda", "calendar-check", PEOPLE),
     NavItem(_("Coverage"), "visits:coverage", "speedometer2", SUPERVISING),
+    NavItem(_("Services"), "services:queue", "heart-pulse", PEOPLE),
     NavItem(_("Orders"), "orders:list", "receipt", PEOPLE),
     NavItem(_("Grading"), "grading:overview", "bar-chart-steps", PEOPLE),
     NavItem(_("Value"), "valuation:overview", "gem", PEOPLE),

@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/v1/", include("customers.api.urls")),
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/", include("visits.api.urls")),
+    path("api/v1/", include("services.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -30,6 +30,8 @@ from customers.forms import DecisionForm, catalogue_form, changed_values
 from customers.models import ChangeRequest, CustomerImport
 from grading import selectors as grading_selectors
 from orders import selectors as order_selectors
+from services import policies as service_policies
+from services import selectors as service_selectors
 from valuation.selectors import customer as valuation_selectors
 from visits import policies as visits_policies
 from visits import selectors as visits_selectors
@@ -45,6 +47,8 @@ LIST_COLUMNS = [
     "grade",
     "value_tier",
 ]
+# Requests and services the customer page's service card lists (the newest).
+SERVICES_SHOWN = 5
 
 
 class CustomerListView(PeopleOnlyMixin, ListView):
@@ -104,6 +108,11 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
             "valuation": valuation_selectors.customer_value_card(customer=customer, user=user),
             "visits": visits_selectors.customer_visit_timeline(customer=customer),
             "can_log_visit": visits_policies.can_log_visit(user, customer),
+            # The service card: the latest requests and care or value-added services.
+            "service_timeline": service_selectors.customer_service_timeline(
+                customer=customer, limit=SERVICES_SHOWN
+            ),
+            "can_serve": service_policies.can_serve(user, customer),
         },
     )
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
@@ -125,9 +125,17 @@ def activity_list(
     return qs.order_by("-performed_on", "-id")
 
 
+def _training_visible(user: User) -> QuerySet[TrainingSession]:
+    """Sessions of the areas `user` sees, and sessions attended by customers `user` sees (a
+    city-wide session shows to the district whose shops went)."""
+    attended = ServiceActivity.objects.visible_to(user).filter(training_session=OuterRef("pk"))
+    by_area = TrainingSession.objects.visible_to(user).values("pk")
+    return TrainingSession.objects.filter(Q(pk__in=by_area) | Q(Exists(attended)))
+
+
 def training_list(*, user: User) -> QuerySet[TrainingSession]:
     return (
-        TrainingSession.objects.visible_to(user)
+        _training_visible(user)
         .select_related("area", "held_by")
         .annotate(attendee_count=Count("attendances"))
         .order_by("-held_on", "-id")
@@ -135,7 +143,7 @@ def training_list(*, user: User) -> QuerySet[TrainingSession]:
 
 
 def training_get(*, user: User, pk: int) -> TrainingSession:
-    session = TrainingSession.objects.visible_to(user).select_related("area", "held_by")
+    session = _training_visible(user).select_related("area", "held_by")
     session = session.filter(pk=pk).first()
     if session is None:
         raise Http404

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from django.utils.translation import ngettext
 from crm.choices import AuditAction, AuditSource, Role
 from crm.exceptions import DomainError
 from crm.models import Area, User
+from crm.scope import ancestor_area_ids, descendant_area_ids
 from crm.services import Actor, audit_record, notify
 from customers.models import Customer
 from customers.selectors import customer_in_scope
@@ -146,20 +148,22 @@ def holiday_delete(*, holiday: Holiday, actor: Actor) -> None:
 
 
 def assignee_candidates(*, customer: Customer) -> list[User]:
-    """People who may be given a request on `customer`: active people (not integration
-    clients) who see the customer. Account managers only for their own customers."""
-    people = (
+    """People who may be given a request on `customer` (one query): the administrators, the
+    supervisors and licence officers of its area and the areas above, and its account manager.
+    The same people the scope rule lets see it; integration clients never."""
+    areas = ancestor_area_ids([customer.area_id])
+    return list(
         User.objects.filter(is_active=True)
         .exclude(role=Role.INTEGRATION_CLIENT)
-        .prefetch_related("areas")
+        .filter(
+            Q(role=Role.ADMINISTRATOR)
+            | Q(is_superuser=True)
+            | Q(role__in=[Role.SUPERVISOR, Role.LICENSE_OFFICER], areas__in=areas)
+            | Q(pk=customer.account_manager_id)
+        )
+        .distinct()
         .order_by("role", "username")
     )
-    return [
-        person
-        for person in people
-        if (person.role != Role.ACCOUNT_MANAGER or customer.account_manager_id == person.pk)
-        and _sees(person, customer)
-    ]
 
 
 def _sees(person: User, customer: Customer) -> bool:
@@ -383,9 +387,9 @@ def service_request_act(
         if satisfaction in (None, ""):
             raise DomainError(_("Record the customer's satisfaction (1-5)."), field="satisfaction")
         try:
-            score = int(satisfaction)
+            score = int(str(satisfaction).strip())
         except (TypeError, ValueError):
-            score = 0
+            score = 0  # not a whole number (4.5, "x"): refused below
         if not 1 <= score <= 5:
             raise DomainError(
                 _("Satisfaction is a whole number from 1 to 5."), field="satisfaction"
@@ -522,7 +526,8 @@ def _occasion(kind: str, customer: Customer, performed_on: dt.date, holiday: Hol
                 _("The owner's birthday is not recorded; add it to the customer first."),
                 field="kind",
             )
-        return f"birthday:{performed_on.year}"
+        birthday = workflow.nearest_birthday(customer.dynamic.owner_birthday, performed_on)
+        return f"birthday:{birthday.year}"
     if kind == ActivityKind.HOLIDAY_GREETING:
         if holiday is None:
             raise DomainError(_("Choose the holiday."), field="holiday")
@@ -630,9 +635,18 @@ def training_session_log(
             .values_list("pk", flat=True)
         )
         outside = [c.customer_code for c in unique if c.pk not in visible]
+        session_areas = descendant_area_ids([area.pk])
+        elsewhere = [
+            c.customer_code for c in unique if c.pk in visible and c.area_id not in session_areas
+        ]
         if outside:
             errors["attendees"] = [
                 _("Not in your scope: %(codes)s.") % {"codes": ", ".join(sorted(outside)[:10])}
+            ]
+        elif elsewhere:
+            errors["attendees"] = [
+                _("Not in the session's area: %(codes)s.")
+                % {"codes": ", ".join(sorted(elsewhere)[:10])}
             ]
     if errors:
         raise DomainError(_("Check the highlighted fields."), errors=errors)

@@ -66,6 +66,13 @@ def birthdays_between(birthday: dt.date, start: dt.date, end: dt.date) -> dt.dat
     return None
 
 
+def nearest_birthday(birthday: dt.date, day: dt.date) -> dt.date:
+    """The birthday closest to `day` (a greeting on 31 December for a 1 January birthday is for
+    the coming year's)."""
+    dates = [birthday_in(year, birthday) for year in (day.year - 1, day.year, day.year + 1)]
+    return min(dates, key=lambda candidate: abs((candidate - day).days))
+
+
 def family_due_on(last_done: dt.date | None, interval_days: int, marked_on: dt.date) -> dt.date:
     """When family service is next due: `interval_days` after the last one; at once for a
     customer never served (from the day the list is drawn, `marked_on`)."""

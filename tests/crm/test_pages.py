@@ -17,6 +17,7 @@ def nav_links(response) -> list[str]:
 FIELD_PAGES = [
     "/customers/",
     "/visits/",
+    "/services/",
     "/orders/",
     "/grading/",
     "/valuation/",
@@ -24,7 +25,8 @@ FIELD_PAGES = [
     "/customers/change-requests/",
     "/areas/",
 ]
-# Supervisors and administrators also watch the visit coverage (right after Visits).
+# Supervisors and administrators also watch the visit coverage (right after Visits, before
+# Services).
 SUPERVISING_PAGES = [*FIELD_PAGES[:2], "/visits/coverage/", *FIELD_PAGES[2:]]
 
 

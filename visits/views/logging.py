@@ -29,6 +29,7 @@ from crm.views import PeopleOnlyMixin, list_query_context, people_only
 from customers import policies as customer_policies
 from customers import selectors as customer_selectors
 from customers.models import Customer
+from services import policies as service_policies
 from visits import policies, selectors, services
 from visits.choices import VisitType
 from visits.filtersets import VisitFilterSet
@@ -247,6 +248,8 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "today": timezone.localdate(),
             "next_url": request.get_full_path(),
             "may_log": policies.can_log_visit(request.user, visit.customer),
+            # Raising a service request or logging a care service on this visit.
+            "may_serve": service_policies.can_serve(request.user, visit.customer),
         },
     )
 
