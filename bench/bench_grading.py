@@ -141,11 +141,11 @@ INSERT INTO customers_customerdynamic (customer_id, status, phone, contact_perso
     payment_method, bank_account, order_cycle, visit_cycle, visit_batch, order_batch,
     order_frequency, delivery_route, delivery_segment, delivery_person, order_taker,
     outlet_size, operating_status, cooperation, business_characteristics, trade_area,
-    credit_rating, home_address, mailing_address, latitude, longitude)
+    credit_rating, home_address, mailing_address, latitude, longitude, care_need)
 SELECT c.id, CASE WHEN c.id % 97 = 0 THEN 'suspended' ELSE 'active' END,
        '139' || lpad((c.id % 100000000)::text, 8, '0'), '', 'electronic', '', 'weekly',
        'weekly', '', '', 2, '', '', '', '', {outlet_size_sql("c.id")}, '', '', '',
-       {trade_area_sql("c.id")}, '', '', '', NULL, NULL
+       {trade_area_sql("c.id")}, '', '', '', NULL, NULL, ''
 FROM customers_customer c
 WHERE NOT EXISTS (SELECT 1 FROM customers_customerdynamic d WHERE d.customer_id = c.id)
 """  # noqa: S608 (our own constants)

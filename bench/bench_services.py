@@ -283,17 +283,7 @@ def fill(url: str, *, customers: int, per_district: int, care_day: dt.date) -> N
                 conn.execute(_CUSTOMERS_SQL, {**params, "start": start, "stop": stop})
                 conn.commit()
                 print(f"  filled {stop:,} customers", flush=True)
-            # bench_visits' dynamic rows name no care mark; the column has no default in the
-            # database (Django keeps defaults in Python), so give it one for this insert (the
-            # foreign keys checked first: a table with pending checks cannot be altered).
-            conn.execute(
-                "ALTER TABLE customers_customerdynamic ALTER COLUMN care_need SET DEFAULT ''"
-            )
             conn.execute(_DYNAMIC_SQL)
-            conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            conn.execute(
-                "ALTER TABLE customers_customerdynamic ALTER COLUMN care_need DROP DEFAULT"
-            )
             conn.execute(_SYSTEM_SQL)
             conn.commit()
             changed = True

@@ -100,7 +100,7 @@ INSERT INTO customers_customerdynamic (customer_id, status, phone, contact_perso
     payment_method, bank_account, order_cycle, visit_cycle, visit_batch, order_batch,
     order_frequency, delivery_route, delivery_segment, delivery_person, order_taker,
     outlet_size, operating_status, cooperation, business_characteristics, trade_area,
-    credit_rating, home_address, mailing_address, latitude, longitude)
+    credit_rating, home_address, mailing_address, latitude, longitude, care_need)
 SELECT c.id,
        CASE WHEN {frac("c.id", 50)} < 0.005 THEN 'closed'
             WHEN {frac("c.id", 50)} < 0.015 THEN 'suspended' ELSE 'active' END,
@@ -115,7 +115,8 @@ SELECT c.id,
        CASE WHEN {frac("c.id", 55)} >= 0.03
             THEN round((22.5 + {frac("c.id", 56)})::numeric, 6) END,
        CASE WHEN {frac("c.id", 55)} >= 0.03
-            THEN round((113.0 + 1.5 * {frac("c.id", 57)})::numeric, 6) END
+            THEN round((113.0 + 1.5 * {frac("c.id", 57)})::numeric, 6) END,
+       ''
 FROM customers_customer c
 WHERE NOT EXISTS (SELECT 1 FROM customers_customerdynamic d WHERE d.customer_id = c.id)
 """  # noqa: S608 (our own constants)

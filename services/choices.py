@@ -3,6 +3,7 @@ and value-added services an account manager logs."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RequestType(models.TextChoices):
@@ -15,18 +16,20 @@ class RequestType(models.TextChoices):
 
 
 class Priority(models.TextChoices):
-    LOW = "low", _("Low")
-    NORMAL = "normal", _("Normal")
-    HIGH = "high", _("High")
-    URGENT = "urgent", _("Urgent")
+    # Contexts keep these words apart from the same English words elsewhere (stock "Low",
+    # business "Normal", a shop "Closed"), which Chinese words differently.
+    LOW = "low", pgettext_lazy("priority", "Low")
+    NORMAL = "normal", pgettext_lazy("priority", "Normal")
+    HIGH = "high", pgettext_lazy("priority", "High")
+    URGENT = "urgent", pgettext_lazy("priority", "Urgent")
 
 
 class RequestStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    IN_PROGRESS = "in_progress", _("In progress")
-    RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
-    REOPENED = "reopened", _("Reopened")
+    OPEN = "open", pgettext_lazy("service request", "Open")
+    IN_PROGRESS = "in_progress", pgettext_lazy("service request", "In progress")
+    RESOLVED = "resolved", pgettext_lazy("service request", "Resolved")
+    CLOSED = "closed", pgettext_lazy("service request", "Closed")
+    REOPENED = "reopened", pgettext_lazy("service request", "Reopened")
 
 
 # Statuses in which the request still waits for someone: these run against the due date.

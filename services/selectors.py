@@ -5,13 +5,13 @@ satisfaction summary per area and month."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
@@ -200,11 +200,93 @@ class CareDue:
         return self.due_on < today
 
 
+@dataclass(frozen=True)
+class _Due:
+    """A care service due, as ids (cheap to draw for the whole company)."""
+
+    customer_id: int
+    manager_id: int | None
+    kind: str
+    due_on: dt.date
+    holiday: Holiday | None = None
+    last_done: dt.date | None = None
+
+
 def _care_customers(user: User, account_manager: User | None) -> QuerySet[Customer]:
-    qs = Customer.objects.visible_to(user).filter(dynamic__status=CustomerStatus.ACTIVE)
+    qs = Customer.objects.visible_to(user)
     if account_manager is not None:
         qs = qs.filter(account_manager=account_manager)
-    return qs.select_related("dynamic", "account_manager", "area")
+    return qs
+
+
+def _due_rows(customers: QuerySet[Customer], today: dt.date) -> list[_Due]:
+    """The rule of `care_due` on a set of customers, read as plain values (a few queries,
+    whatever the number of customers)."""
+    config = ServicesConfig.current()
+    week_start, week_end = workflow.week_bounds(today)
+    customers = customers.filter(dynamic__status=CustomerStatus.ACTIVE).order_by()
+    rows: list[_Due] = []
+
+    last_family = (
+        ServiceActivity.objects.filter(customer=OuterRef("pk"), kind=ActivityKind.FAMILY)
+        .order_by("-performed_on")
+        .values("performed_on")[:1]
+    )
+    family = (
+        customers.exclude(dynamic__care_need="")
+        .annotate(last_family=Subquery(last_family))
+        .values_list("pk", "account_manager_id", "last_family")
+    )
+    for pk, manager_id, last in family:
+        due = workflow.family_due_on(last, config.family_interval_days, today)
+        if due <= week_end:
+            rows.append(_Due(pk, manager_id, ActivityKind.FAMILY, due, last_done=last))
+
+    birthday_q = Q()
+    for day in (week_start + dt.timedelta(days=n) for n in range(7)):
+        birthday_q |= Q(
+            dynamic__owner_birthday__month=day.month, dynamic__owner_birthday__day=day.day
+        )
+        if day.month == 2 and day.day == 28:  # 29 February birthdays in other years
+            birthday_q |= Q(dynamic__owner_birthday__month=2, dynamic__owner_birthday__day=29)
+    candidates = list(
+        customers.filter(dynamic__owner_birthday__isnull=False)
+        .filter(birthday_q)
+        .values_list("pk", "account_manager_id", "dynamic__owner_birthday")
+    )
+    greeted = set(
+        ServiceActivity.objects.filter(
+            kind=ActivityKind.BIRTHDAY_GREETING,
+            customer__in=[pk for pk, _m, _b in candidates],
+            occasion__in=[f"birthday:{year}" for year in {week_start.year, week_end.year}],
+        ).values_list("customer_id", "occasion")
+    )
+    for pk, manager_id, birthday in candidates:
+        day = workflow.birthdays_between(birthday, week_start, week_end)
+        if day is not None and (pk, f"birthday:{day.year}") not in greeted:
+            rows.append(_Due(pk, manager_id, ActivityKind.BIRTHDAY_GREETING, day))
+
+    holidays = Holiday.objects.filter(
+        date__gte=week_start, date__lte=week_end + dt.timedelta(days=config.greeting_lead_days)
+    )
+    for holiday in holidays:
+        audience = customers
+        if config.greeting_audience == GreetingAudience.CARE:
+            audience = audience.exclude(dynamic__care_need="")
+        elif config.greeting_audience == GreetingAudience.CARE_AND_CORE:
+            audience = audience.filter(~Q(dynamic__care_need="") | Q(system__is_core=True))
+        greeted_for = ServiceActivity.objects.filter(
+            customer=OuterRef("pk"),
+            kind=ActivityKind.HOLIDAY_GREETING,
+            occasion=holiday.occasion,
+        )
+        rows.extend(
+            _Due(pk, manager_id, ActivityKind.HOLIDAY_GREETING, holiday.date, holiday=holiday)
+            for pk, manager_id in audience.filter(~Exists(greeted_for)).values_list(
+                "pk", "account_manager_id"
+            )
+        )
+    return rows
 
 
 def care_due(
@@ -220,80 +302,31 @@ def care_due(
       `family_interval_days` after the last one (at once when never served);
     - a birthday greeting when the owner's birthday falls in the week and was not greeted;
     - a holiday greeting for each holiday from the week's Monday to `greeting_lead_days`
-      after its Sunday, for the customers `greeting_audience` names, not yet greeted."""
-    today = today or timezone.localdate()
-    config = ServicesConfig.current()
-    week_start, week_end = workflow.week_bounds(today)
-    customers = _care_customers(user, account_manager)
-    items: list[CareDue] = []
+      after its Sunday, for the customers `greeting_audience` names, not yet greeted.
 
-    family = customers.exclude(dynamic__care_need="").annotate(
-        last_family=Max(
-            "service_activities__performed_on",
-            filter=Q(service_activities__kind=ActivityKind.FAMILY),
-        )
+    For one account manager's list; `care_due_counts` counts a whole company's."""
+    rows = _due_rows(_care_customers(user, account_manager), today or timezone.localdate())
+    customers = Customer.objects.select_related("dynamic", "account_manager", "area").in_bulk(
+        {row.customer_id for row in rows}
     )
-    for customer in family:
-        due = workflow.family_due_on(customer.last_family, config.family_interval_days, today)
-        if due <= week_end:
-            items.append(
-                CareDue(customer, ActivityKind.FAMILY, due, last_done=customer.last_family)
-            )
-
-    days = [week_start + dt.timedelta(days=n) for n in range(7)]
-    birthday_q = Q()
-    for day in days:
-        birthday_q |= Q(
-            dynamic__owner_birthday__month=day.month, dynamic__owner_birthday__day=day.day
-        )
-        if day.month == 2 and day.day == 28:  # 29 February birthdays in other years
-            birthday_q |= Q(dynamic__owner_birthday__month=2, dynamic__owner_birthday__day=29)
-    candidates = list(customers.filter(dynamic__owner_birthday__isnull=False).filter(birthday_q))
-    greeted = set(
-        ServiceActivity.objects.filter(
-            kind=ActivityKind.BIRTHDAY_GREETING,
-            customer__in=[c.pk for c in candidates],
-            occasion__in=[f"birthday:{year}" for year in {week_start.year, week_end.year}],
-        ).values_list("customer_id", "occasion")
-    )
-    for customer in candidates:
-        day = workflow.birthdays_between(customer.dynamic.owner_birthday, week_start, week_end)
-        if day is not None and (customer.pk, f"birthday:{day.year}") not in greeted:
-            items.append(CareDue(customer, ActivityKind.BIRTHDAY_GREETING, day))
-
-    holidays = Holiday.objects.filter(
-        date__gte=week_start, date__lte=week_end + dt.timedelta(days=config.greeting_lead_days)
-    )
-    for holiday in holidays:
-        audience = customers
-        if config.greeting_audience == GreetingAudience.CARE:
-            audience = audience.exclude(dynamic__care_need="")
-        elif config.greeting_audience == GreetingAudience.CARE_AND_CORE:
-            audience = audience.filter(~Q(dynamic__care_need="") | Q(system__is_core=True))
-        audience = audience.exclude(
-            service_activities__kind=ActivityKind.HOLIDAY_GREETING,
-            service_activities__occasion=holiday.occasion,
-        )
-        items.extend(
-            CareDue(customer, ActivityKind.HOLIDAY_GREETING, holiday.date, holiday=holiday)
-            for customer in audience
-        )
+    items = [
+        CareDue(customers[r.customer_id], r.kind, r.due_on, r.holiday, r.last_done)
+        for r in rows
+    ]
     items.sort(key=lambda item: (item.due_on, item.kind, item.customer.customer_code))
     return items
 
 
-def care_due_by_manager(items: list[CareDue]) -> list[tuple[User | None, int]]:
-    """Counts of due care services per account manager, most first (for supervisors)."""
-    counts: dict[int | None, int] = defaultdict(int)
-    managers: dict[int | None, User | None] = {}
-    for item in items:
-        key = item.customer.account_manager_id
-        counts[key] += 1
-        managers[key] = item.customer.account_manager
-    return sorted(
-        ((managers[key], n) for key, n in counts.items()),
-        key=lambda pair: (-pair[1], str(pair[0] or "")),
-    )
+def care_due_counts(
+    *, customers: QuerySet[Customer], today: dt.date | None = None
+) -> dict[int | None, Counter]:
+    """How many care services of each kind are due this week, per account manager id (None:
+    customers without one), among `customers` — the caller scopes them (`visible_to(user)` on
+    pages; every customer for the daily notice)."""
+    counts: dict[int | None, Counter] = defaultdict(Counter)
+    for row in _due_rows(customers, today or timezone.localdate()):
+        counts[row.manager_id][row.kind] += 1
+    return dict(counts)
 
 
 def upcoming_holidays(*, today: dt.date | None = None, days: int = 60) -> QuerySet[Holiday]:

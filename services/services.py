@@ -10,7 +10,6 @@ rules in `services.policies`; the workflow itself is `services.workflow`.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -688,31 +687,29 @@ def training_session_log(
 def care_due_notify(*, today: dt.date | None = None) -> int:
     """Daily: tells each account manager how many care services are due this week (once a
     day: a second run the same day tells no one again). Returns how many were told."""
-    from crm.models import Notification
-    from services.selectors import care_due
+    from services.selectors import care_due_counts
 
     today = today or timezone.localdate()
     link = reverse("services:care")
     # Once per calendar day of sending, whatever day the list is drawn for.
     start = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
+    counts = care_due_counts(customers=Customer.objects.all(), today=today)
+    managers = User.objects.filter(
+        role=Role.ACCOUNT_MANAGER, is_active=True, pk__in=[pk for pk in counts if pk]
+    ).exclude(notifications__link=link, notifications__created_at__gte=start)
     told = 0
-    managers = User.objects.filter(role=Role.ACCOUNT_MANAGER, is_active=True).order_by("pk")
-    for manager in managers:
-        items = care_due(user=manager, account_manager=manager, today=today)
-        if not items:
-            continue
-        if Notification.objects.filter(user=manager, link=link, created_at__gte=start).exists():
-            continue
-        kinds = Counter(item.kind for item in items)
+    for manager in managers.order_by("pk"):
+        kinds = counts[manager.pk]
+        total = sum(kinds.values())
         parts = ", ".join(f"{ActivityKind(kind).label}: {n}" for kind, n in sorted(kinds.items()))
         notify(
             user=manager,
             message=ngettext(
                 "%(n)d care service is due this week (%(parts)s).",
                 "%(n)d care services are due this week (%(parts)s).",
-                len(items),
+                total,
             )
-            % {"n": len(items), "parts": parts},
+            % {"n": total, "parts": parts},
             link=link,
         )
         told += 1

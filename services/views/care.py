@@ -8,7 +8,7 @@ manager's list with ?am=username.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Any
 
 from django.contrib import messages
@@ -25,6 +25,7 @@ from django.views.generic import ListView
 from crm.choices import AuditSource, Role
 from crm.exceptions import DomainError
 from crm.forms import form_domain_error
+from crm.models import User
 from crm.services import Actor
 from crm.views import PeopleOnlyMixin, list_query_context, people_only, redirect_back
 from customers import selectors as customer_selectors
@@ -92,30 +93,26 @@ def care_view(request: HttpRequest) -> HttpResponse:
 def _overview(request: HttpRequest, today) -> dict[str, Any]:
     """How much care is due per account manager the user watches (those with none too)."""
     user = request.user
-    items = selectors.care_due(user=user, today=today)
+    counts = selectors.care_due_counts(customers=Customer.objects.visible_to(user), today=today)
     in_scope = list(visits_selectors.account_managers_in_scope(user=user))
     in_scope_ids = {m.pk for m in in_scope}
-    per_kind: dict[int | None, Counter] = defaultdict(Counter)
-    for item in items:
-        per_kind[item.customer.account_manager_id][item.kind] += 1
-    rows = []
-    for manager, count in selectors.care_due_by_manager(items):
-        key = manager.pk if manager is not None else None
-        rows.append(
-            {
-                "manager": manager,
-                "total": count,
-                "kinds": [per_kind[key][kind] for kind in CARE_TABS],
-                "may_open": key in in_scope_ids,
-            }
-        )
-    shown = {row["manager"].pk for row in rows if row["manager"] is not None}
+    people = User.objects.in_bulk([pk for pk in counts if pk is not None])
+    rows = [
+        {
+            "manager": people.get(key) if key is not None else None,
+            "total": sum(per_kind.values()),
+            "kinds": [per_kind[kind] for kind in CARE_TABS],
+            "may_open": key in in_scope_ids,
+        }
+        for key, per_kind in counts.items()
+    ]
+    rows.sort(key=lambda row: (-row["total"], str(row["manager"] or "")))
     rows.extend(
         {"manager": m, "total": 0, "kinds": [0] * len(CARE_TABS), "may_open": True}
         for m in in_scope
-        if m.pk not in shown
+        if m.pk not in counts
     )
-    totals = Counter(item.kind for item in items)
+    totals = sum(counts.values(), Counter())
     page = Paginator(rows, MANAGERS_PER_PAGE).get_page(request.GET.get("page"))
     return {
         "overview": True,
@@ -124,7 +121,7 @@ def _overview(request: HttpRequest, today) -> dict[str, Any]:
         "paginator": page.paginator,
         "is_paginated": page.has_other_pages(),
         "query_string": list_query_context(request)["query_string"],
-        "total": len(items),
+        "total": sum(totals.values()),
         "kind_totals": [(ActivityKind(kind).label, totals[kind]) for kind in CARE_TABS],
     }
 

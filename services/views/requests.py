@@ -322,9 +322,9 @@ class HistoryEvent:
 
 STATUS_EVENTS = {
     RequestStatus.IN_PROGRESS: (gettext_lazy("Work started"), "play-circle"),
-    RequestStatus.RESOLVED: (gettext_lazy("Resolved"), "check2-circle"),
-    RequestStatus.CLOSED: (gettext_lazy("Closed"), "lock"),
-    RequestStatus.REOPENED: (gettext_lazy("Reopened"), "arrow-counterclockwise"),
+    RequestStatus.RESOLVED: (RequestStatus.RESOLVED.label, "check2-circle"),
+    RequestStatus.CLOSED: (RequestStatus.CLOSED.label, "lock"),
+    RequestStatus.REOPENED: (RequestStatus.REOPENED.label, "arrow-counterclockwise"),
 }
 
 

@@ -9,6 +9,7 @@ The seeded holiday calendar is emptied for every test here; each test adds its o
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -18,7 +19,7 @@ from django.utils import timezone
 from crm.choices import AuditAction, AuditSource, Role
 from crm.exceptions import DomainError
 from crm.models import AuditEntry, Notification
-from customers.models import CustomerDynamic, CustomerSystem
+from customers.models import Customer, CustomerDynamic, CustomerSystem
 from services import selectors, services
 from services.models import Holiday, ServiceActivity, TrainingSession
 from tests.services.factories import activities_of, actor, holiday, log_activity, mark_care
@@ -330,13 +331,22 @@ def test_a_supervisor_narrows_the_list_to_one_account_manager(everyone_due):
     assert due(w["sup_th"], account_manager=w["am_yx"]) == []
 
 
-def test_care_due_counted_by_manager(everyone_due):
+def test_care_due_counted_by_manager_and_kind(everyone_due):
     w = everyone_due
     mark_care(w["c_th2"], birthday=dt.date(1970, 6, 9))
-    counts = selectors.care_due_by_manager(selectors.care_due(user=w["sup_gz"], today=WED))
-    pairs = [(m.username, n) for m, n in counts]
-    assert pairs[0] == ("am_th2", 2)  # most first; ties follow the managers' names
-    assert sorted(pairs[1:]) == [("am_th", 1), ("am_yx", 1)]
+    counts = selectors.care_due_counts(
+        customers=Customer.objects.visible_to(w["sup_gz"]), today=WED
+    )
+    assert counts == {
+        w["am_th"].pk: Counter({"family": 1}),
+        w["am_th2"].pk: Counter({"family": 1, "birthday_greeting": 1}),
+        w["am_yx"].pk: Counter({"family": 1}),
+    }
+    # the counts agree with the lists
+    listed = Counter(item.customer.account_manager_id for item in selectors.care_due(
+        user=w["sup_gz"], today=WED
+    ))
+    assert {pk: sum(kinds.values()) for pk, kinds in counts.items()} == listed
 
 
 # --- the daily notice ------------------------------------------------------------------------

@@ -194,10 +194,10 @@ def test_care_page_query_count_is_bounded(
     for n in range(10):
         factories.mark_care(make_customer("TH", care_case["am"], store_name=f"多店{n}"), "elderly")
     client.force_login(customer_world["sup_th"])
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         client.get(reverse("services:care"))
     client.force_login(care_case["am"])
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("services:care"))
     assert len(response.context["rows"]) == 23  # 11 family, 1 birthday, 11 holiday greetings
 
