@@ -310,8 +310,7 @@ def care_due(
         {row.customer_id for row in rows}
     )
     items = [
-        CareDue(customers[r.customer_id], r.kind, r.due_on, r.holiday, r.last_done)
-        for r in rows
+        CareDue(customers[r.customer_id], r.kind, r.due_on, r.holiday, r.last_done) for r in rows
     ]
     items.sort(key=lambda item: (item.due_on, item.kind, item.customer.customer_code))
     return items

@@ -23,9 +23,9 @@ from django.utils.translation import ngettext
 
 from crm.choices import AuditAction, AuditSource, Role
 from crm.exceptions import DomainError
-from crm.models import Area, User
+from crm.models import Area, AuditEntry, Notification, User
 from crm.scope import ancestor_area_ids, descendant_area_ids
-from crm.services import Actor, audit_record, notify
+from crm.services import Actor, audit_build, audit_record, notify
 from customers.models import Customer
 from customers.selectors import customer_in_scope
 from services import policies, workflow
@@ -466,53 +466,63 @@ def escalation_targets(area: Area, cache: dict[int, list[User]] | None = None) -
     return people
 
 
-def service_requests_escalate(*, now: dt.datetime | None = None) -> int:
+def service_requests_escalate(*, now: dt.datetime | None = None, chunk: int = 200) -> int:
     """Escalates unfinished requests past their due time (plus `escalate_after_hours`) to the
     supervisor: marks them escalated, tells the supervisors and the assignee. Each request
-    escalates once (again only after it is reopened). Returns how many escalated."""
+    escalates once (again only after it is reopened). Works in transactions of `chunk`
+    requests, so a large backlog is not one long lock and a stop half-way loses nothing.
+    Returns how many escalated."""
     now = now or timezone.now()
     config = ServicesConfig.current()
     cutoff = now - dt.timedelta(hours=config.escalate_after_hours)
-    actor = Actor.system(ESCALATION_LABEL, AuditSource.JOB)
+    pending = list(
+        ServiceRequest.objects.filter(
+            status__in=workflow.UNFINISHED, escalated_at__isnull=True, due_at__lt=cutoff
+        )
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)
+    )
     cache: dict[int, list[User]] = {}
-    count = 0
-    pending = ServiceRequest.objects.filter(
-        status__in=workflow.UNFINISHED, escalated_at__isnull=True, due_at__lt=cutoff
-    ).values_list("pk", flat=True)
-    for pk in list(pending):
-        with transaction.atomic():
-            request = (
-                ServiceRequest.objects.select_for_update(of=("self",))
-                .select_related("customer", "customer__area", "assignee")
-                .filter(pk=pk, escalated_at__isnull=True, status__in=workflow.UNFINISHED)
-                .first()
-            )
-            if request is None:
-                continue
-            targets = escalation_targets(request.customer.area, cache)
-            request.escalated_at = now
-            request.escalated_to = targets[0] if targets else None
-            request.save(update_fields=["escalated_at", "escalated_to"])
-            audit_record(
-                actor=actor,
-                obj=request,
-                action=AuditAction.UPDATE,
-                changes={
-                    "escalated_to": (None, request.escalated_to.username if targets else None)
-                },
-                reason=_("Overdue since %(due)s")
-                % {"due": timezone.localtime(request.due_at).strftime("%Y-%m-%d %H:%M")},
-            )
-            message = _("%(number)s for %(customer)s is overdue (due %(due)s, with %(who)s).") % {
-                "number": request.number,
-                "customer": request.customer.store_name,
-                "due": timezone.localtime(request.due_at).strftime("%Y-%m-%d %H:%M"),
-                "who": request.assignee,
-            }
-            for person in {p.pk: p for p in [*targets, request.assignee]}.values():
-                notify(user=person, message=message, link=_link(request))
-            count += 1
-    return count
+    return sum(_escalate(pending[i : i + chunk], now, cache) for i in range(0, len(pending), chunk))
+
+
+@transaction.atomic
+def _escalate(pks: Sequence[int], now: dt.datetime, cache: dict[int, list[User]]) -> int:
+    # Rows another run holds are skipped (that run escalates them); on PostgreSQL.
+    requests = list(
+        ServiceRequest.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("customer", "customer__area", "assignee")
+        .filter(pk__in=pks, escalated_at__isnull=True, status__in=workflow.UNFINISHED)
+    )
+    actor = Actor.system(ESCALATION_LABEL, AuditSource.JOB)
+    entries: list[AuditEntry] = []
+    notices: list[Notification] = []
+    for request in requests:
+        targets = escalation_targets(request.customer.area, cache)
+        due = timezone.localtime(request.due_at).strftime("%Y-%m-%d %H:%M")
+        request.escalated_at = now
+        request.escalated_to = targets[0] if targets else None
+        entries += audit_build(
+            actor=actor,
+            obj=request,
+            action=AuditAction.UPDATE,
+            changes={"escalated_to": (None, targets[0].username if targets else None)},
+            reason=_("Overdue since %(due)s") % {"due": due},
+        )
+        message = _("%(number)s for %(customer)s is overdue (due %(due)s, with %(who)s).") % {
+            "number": request.number,
+            "customer": request.customer.store_name,
+            "due": due,
+            "who": request.assignee,
+        }
+        notices += [
+            Notification(user=person, message=message, link=_link(request))
+            for person in {p.pk: p for p in [*targets, request.assignee]}.values()
+        ]
+    ServiceRequest.objects.bulk_update(requests, ["escalated_at", "escalated_to"])
+    AuditEntry.objects.bulk_create(entries)
+    Notification.objects.bulk_create(notices)
+    return len(requests)
 
 
 # --- care and value-added services ---------------------------------------------------------
