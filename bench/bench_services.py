@@ -697,6 +697,19 @@ def main() -> None:
                 record(label, figures, care_text(figures["result"], care_day))
                 check(label, ok(figures["result"]), f"{care_counts(figures['result'])}")
                 del figures
+        # What the care page's overview and the daily notice read: counts per manager and kind.
+        label = "care_due_counts(), administrator (all customers)"
+        for _ in range(args.runs):
+            figures = measure(
+                lambda: selectors.care_due_counts(
+                    customers=Customer.objects.visible_to(fresh(admin)), today=care_day
+                )
+            )
+            summed = sum(figures["result"].values(), Counter())
+            summed = {kind: summed.get(kind, 0) for kind in expected_all}
+            record(label, figures, f"{sum(summed.values())} due, {len(figures['result'])} managers")
+            check(label, summed == expected_all, f"{summed}")
+            del figures
         check(
             "holiday greetings",
             bool(holidays) and expected_all["holiday_greeting"] > 0,

@@ -96,7 +96,14 @@ def post(api, body, **kwargs):
 def log(user, customer, *, days_ago=0, **data):
     """A visit stored through the service (for the read tests)."""
     fields = {
-        "visited_at": timezone.now() - dt.timedelta(days=days_ago, hours=1),
+        # Noon of the local day `days_ago` days back (a fixed hour would cross midnight when
+        # the tests run just after it), or a minute ago when today's noon is still ahead.
+        "visited_at": min(
+            timezone.make_aware(
+                dt.datetime.combine(timezone.localdate() - dt.timedelta(days=days_ago), dt.time(12))
+            ),
+            timezone.now() - dt.timedelta(minutes=1),
+        ),
         "visit_type": "routine",
         "purpose": "例行拜访",
         **data,
