@@ -65,17 +65,26 @@ class PeopleOnlyMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
+def people_allowed(check):
+    """`people_only`, then 403 for anyone `check(user)` (a policy) refuses. A decorator
+    factory: `@people_allowed(policies.can_watch_coverage)`."""
+
+    def decorator(view):
+        @people_only
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not check(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
 def administrators_only(view):
     """`people_only`, then 403 for anyone but administrators."""
-
-    @people_only
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_administrator:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+    return people_allowed(lambda user: user.is_administrator)(view)
 
 
 class AdministratorsOnlyMixin:

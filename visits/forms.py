@@ -187,7 +187,7 @@ def show_visit_error(form: VisitForm, exc: DomainError) -> list[str]:
 
 
 class CustomerPickForm(forms.Form):
-    """Which customer the visit is for: a code or a part of the name."""
+    """Which customer a visit or a service is for: a code or a part of the name."""
 
     q = forms.CharField(
         label=_("Customer code or name"),
@@ -197,6 +197,26 @@ class CustomerPickForm(forms.Form):
             attrs={"class": "form-control", "type": "search", "autocomplete": "off"}
         ),
     )
+
+
+PICKER_LIMIT = 20
+
+
+def customer_picker_context(request, limit: int = PICKER_LIMIT) -> dict:
+    """The context of a "which customer?" step (visit form, service request, service log): the
+    search form and the first `limit` customers the user sees matching it (the scope rule
+    gives account managers their own customers, the others those of their areas)."""
+    from customers.selectors import customer_list
+
+    form = CustomerPickForm(request.GET)
+    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    customers = customer_list(user=request.user, filters={"q": query} if query else {})
+    return {
+        "picker": form,
+        "query": query,
+        "customers": list(customers[:limit]),
+        "picker_limit": limit,
+    }
 
 
 class PlanRescheduleForm(BootstrapMixin, forms.Form):

@@ -35,13 +35,12 @@ from services.choices import SINGLE_KINDS, ActivityCategory, ActivityKind
 from services.filtersets import ActivityFilterSet
 from services.forms_care import ActivityForm
 from visits import selectors as visits_selectors
-from visits.forms import CustomerPickForm
+from visits.forms import customer_picker_context
 from visits.models import Visit
 
 CARE_PER_PAGE = 50
 MANAGERS_PER_PAGE = 50
 ACTIVITIES_PER_PAGE = 50
-PICKER_LIMIT = 20
 # The care list's tabs, in the order the page shows them.
 CARE_TABS = (ActivityKind.FAMILY, ActivityKind.BIRTHDAY_GREETING, ActivityKind.HOLIDAY_GREETING)
 # What ?kind= may preset on the form (training is logged as a session).
@@ -310,20 +309,12 @@ def activity_new(request: HttpRequest) -> HttpResponse:
 
 def _customer_picker(request: HttpRequest) -> HttpResponse:
     """The customers the user may log a service for, searched by code or name."""
-    form = CustomerPickForm(request.GET)
-    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    customers = customer_selectors.customer_list(
-        user=request.user, filters={"q": query} if query else {}
-    )
     kind = request.GET.get("kind", "")
     return render(
         request,
         "services/activity_form.html",
         {
-            "picker": form,
-            "query": query,
-            "customers": list(customers[:PICKER_LIMIT]),
-            "picker_limit": PICKER_LIMIT,
+            **customer_picker_context(request),
             "kind": kind if kind in LOGGABLE else "",
             "back_url": reverse("services:activity_list"),
         },

@@ -39,10 +39,9 @@ from services.filtersets import ServiceRequestFilterSet
 from services.forms import RequestActionForm, RequestAssignForm, RequestRaiseForm, person_label
 from services.models import ServiceRequest, ServicesConfig
 from visits import selectors as visit_selectors
-from visits.forms import CustomerPickForm
+from visits.forms import customer_picker_context
 
 REQUESTS_PER_PAGE = 50
-PICKER_LIMIT = 20
 # Filters the queue page and its export read (besides `queue` and `page`).
 FILTER_NAMES = ("status", "request_type", "priority", "customer", "assignee", "escalated")
 # Overdue by less than this is told in hours, beyond it in days.
@@ -287,21 +286,7 @@ def _default_help(customer: Customer, user) -> str:
 
 def _customer_picker(request: HttpRequest) -> HttpResponse:
     """The customers the user may raise a request for, searched by code or name."""
-    form = CustomerPickForm(request.GET)
-    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    customers = customer_selectors.customer_list(
-        user=request.user, filters={"q": query} if query else {}
-    )
-    return render(
-        request,
-        "services/request_form.html",
-        {
-            "picker": form,
-            "query": query,
-            "customers": list(customers[:PICKER_LIMIT]),
-            "picker_limit": PICKER_LIMIT,
-        },
-    )
+    return render(request, "services/request_form.html", customer_picker_context(request))
 
 
 # --- one request ---------------------------------------------------------------------------

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from functools import wraps
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -24,7 +22,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from crm.models import Area
-from crm.views import people_only
+from crm.views import people_allowed
 from customers import io
 from services import policies, selectors
 from services.workflow import MonthScore
@@ -34,17 +32,8 @@ DEFAULT_MONTHS = 6
 SCORES = range(1, 6)
 
 
-def _watchers_only(view):
-    """`people_only`, then 403 for anyone the satisfaction summary is not for."""
-
-    @people_only
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not policies.can_watch_satisfaction(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+# `people_only`, then 403 for anyone the page is not for.
+_watchers_only = people_allowed(policies.can_watch_satisfaction)
 
 
 def _today() -> dt.date:

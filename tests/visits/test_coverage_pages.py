@@ -27,7 +27,10 @@ WORK_DAYS_30 = 22
 
 
 def at(day: dt.date, hour: int = 10) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+    """`hour` o'clock on `day`; a minute ago when that is still ahead (today, just after
+    midnight: a visit cannot be logged in the future)."""
+    moment = timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+    return min(moment, timezone.now() - dt.timedelta(minutes=1))
 
 
 def days_ago(n: int) -> dt.date:

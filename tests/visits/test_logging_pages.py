@@ -220,9 +220,12 @@ def test_refused_values_are_shown_on_their_field(
 
 def test_follow_up_refusals_are_shown_above_the_follow_ups(client, customer_world, shop):
     client.force_login(customer_world["am_th"])
-    yesterday = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
+    data = visit_data()
+    # the day before the visit's (not today's: just after midnight the visit was yesterday)
+    visit_day = dt.datetime.fromisoformat(data["visited_at"]).date()
+    before = (visit_day - dt.timedelta(days=1)).isoformat()
 
-    response = client.post(log_url(shop), visit_data(**{"fu0-due_date": yesterday}))
+    response = client.post(log_url(shop), {**data, "fu0-due_date": before})
 
     assert response.context["follow_up_errors"] == ["Follow-up 1: due before the visit."]
     assert 'data-testid="error-follow_ups"' in response.content.decode()

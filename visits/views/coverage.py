@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from functools import wraps
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -28,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.models import Area, User
-from crm.views import people_only
+from crm.views import people_allowed
 from customers import io
 from visits import policies, selectors
 from visits.models import VisitsConfig
@@ -52,17 +50,8 @@ TABS = {
 CYCLE_LABELS = dict(VisitsConfig._meta.get_field("default_cycle").choices)
 
 
-def _watchers_only(view):
-    """`people_only`, then 403 for anyone the coverage page is not for."""
-
-    @people_only
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not policies.can_watch_coverage(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+# `people_only`, then 403 for anyone the page is not for.
+_watchers_only = people_allowed(policies.can_watch_coverage)
 
 
 def _today() -> dt.date:

@@ -34,15 +34,14 @@ from visits import policies, selectors, services
 from visits.choices import VisitType
 from visits.filtersets import VisitFilterSet
 from visits.forms import (
-    CustomerPickForm,
     VisitForm,
+    customer_picker_context,
     follow_up_forms,
     show_visit_error,
 )
 from visits.models import PlannedVisit, VisitsConfig
 
 # Customers the picker shows at once: enough to scroll on a phone, few enough to read.
-PICKER_LIMIT = 20
 FETCH_HEADER = "fetch"
 
 
@@ -186,21 +185,7 @@ def _js_text() -> dict[str, str]:
 def _customer_picker(request: HttpRequest) -> HttpResponse:
     """The customers the user may log a visit for, searched by code or name (the scope rule
     gives account managers their own customers, the others those of their areas)."""
-    form = CustomerPickForm(request.GET)
-    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    customers = customer_selectors.customer_list(
-        user=request.user, filters={"q": query} if query else {}
-    )
-    return render(
-        request,
-        "visits/visit_form.html",
-        {
-            "picker": form,
-            "query": query,
-            "customers": list(customers[:PICKER_LIMIT]),
-            "picker_limit": PICKER_LIMIT,
-        },
-    )
+    return render(request, "visits/visit_form.html", customer_picker_context(request))
 
 
 # --- reading visits ------------------------------------------------------------------------
