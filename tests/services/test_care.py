@@ -343,9 +343,9 @@ def test_care_due_counted_by_manager_and_kind(everyone_due):
         w["am_yx"].pk: Counter({"family": 1}),
     }
     # the counts agree with the lists
-    listed = Counter(item.customer.account_manager_id for item in selectors.care_due(
-        user=w["sup_gz"], today=WED
-    ))
+    listed = Counter(
+        item.customer.account_manager_id for item in selectors.care_due(user=w["sup_gz"], today=WED)
+    )
     assert {pk: sum(kinds.values()) for pk, kinds in counts.items()} == listed
 
 
