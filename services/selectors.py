@@ -35,6 +35,18 @@ from services.models import (
 # --- requests --------------------------------------------------------------------------------
 
 
+def in_queue(
+    qs: QuerySet[ServiceRequest], *, user: User, queue: str, now: dt.datetime | None = None
+) -> QuerySet[ServiceRequest]:
+    """The requests of `qs` in a queue: mine (assigned to or raised by `user`), overdue
+    (unfinished and past their due time), area (all of them)."""
+    if queue == Queue.MINE:
+        return qs.filter(Q(assignee=user) | Q(raised_by=user))
+    if queue == Queue.OVERDUE:
+        return qs.filter(status__in=workflow.UNFINISHED, due_at__lt=now or timezone.now())
+    return qs
+
+
 def request_queue(
     *,
     user: User,
@@ -50,11 +62,7 @@ def request_queue(
 
     Closed requests are left out unless the filters ask for a status. Filtered by
     ServiceRequestFilterSet (status, type, priority, customer, assignee)."""
-    qs = ServiceRequest.objects.visible_to(user)
-    if queue == Queue.MINE:
-        qs = qs.filter(Q(assignee=user) | Q(raised_by=user))
-    elif queue == Queue.OVERDUE:
-        qs = qs.filter(status__in=workflow.UNFINISHED, due_at__lt=now or timezone.now())
+    qs = in_queue(ServiceRequest.objects.visible_to(user), user=user, queue=queue, now=now)
     filters = filters or {}
     filterset = ServiceRequestFilterSet(filters, queryset=qs)
     qs = filterset.qs if filterset.is_valid() else qs

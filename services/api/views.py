@@ -14,10 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
@@ -30,7 +29,7 @@ from crm.api.sync import api_actor
 from crm.models import User
 from customers.models import Customer
 from customers.selectors import customer_get
-from services import policies, selectors, services, workflow
+from services import policies, selectors, services
 from services.api.serializers import ServiceRequestCreateSerializer, ServiceRequestSerializer
 from services.choices import Queue
 from services.filtersets import ServiceRequestFilterSet
@@ -66,12 +65,7 @@ class ServiceRequestAPIFilterSet(ServiceRequestFilterSet):
     )
 
     def filter_queue(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        user = self.request.user
-        if value == Queue.MINE:
-            return queryset.filter(Q(assignee=user) | Q(raised_by=user))
-        if value == Queue.OVERDUE:
-            return queryset.filter(status__in=workflow.UNFINISHED, due_at__lt=timezone.now())
-        return queryset
+        return selectors.in_queue(queryset, user=self.request.user, queue=value)
 
 
 _POST_EXAMPLE = {
