@@ -53,8 +53,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_grading import (  # noqa: E402
-    _CUSTOMERS_SQL,
-    CUSTOMER_CHUNK,
     frac,
     migrate_if_needed,
 )
@@ -65,9 +63,7 @@ from bench_import import (  # noqa: E402
 )
 from bench_order_sync import code_version, require_postgres  # noqa: E402
 from bench_visits import (  # noqa: E402
-    _DYNAMIC_SQL,
-    _SYSTEM_SQL,
-    ensure_managers,
+    fill_customers,
     measure,
     pick_sql,
     reset_peak,
@@ -255,45 +251,12 @@ def fill(url: str, *, customers: int, per_district: int, care_day: dt.date) -> N
     from django.conf import settings
     from django.utils import timezone
 
-    from crm.models import Area, User
     from services.models import ServicesConfig
 
-    managers = ensure_managers(per_district)
-    districts = sorted(managers)
-    area_ids = dict(Area.objects.filter(code__in=districts).values_list("code", "id"))
-    user_ids = dict(
-        User.objects.filter(username__in=[u for d in districts for u in managers[d]]).values_list(
-            "username", "id"
-        )
-    )
     config = ServicesConfig.current()
     now = timezone.now()
-    changed = False
     with psycopg.connect(url) as conn:
-        have = conn.execute("SELECT COUNT(*) FROM customers_customer").fetchone()[0]
-        if have < customers:
-            started = time.perf_counter()
-            params = {
-                "areas": [area_ids[d] for d in districts],
-                "managers": [user_ids[u] for d in districts for u in managers[d]],
-                "per_area": per_district,
-            }
-            for start in range(have + 1, customers + 1, CUSTOMER_CHUNK):
-                stop = min(start + CUSTOMER_CHUNK - 1, customers)
-                conn.execute(_CUSTOMERS_SQL, {**params, "start": start, "stop": stop})
-                conn.commit()
-                print(f"  filled {stop:,} customers", flush=True)
-            conn.execute(_DYNAMIC_SQL)
-            conn.execute(_SYSTEM_SQL)
-            conn.commit()
-            changed = True
-            print(
-                f"Filled {customers - have:,} customers (+ dynamic, system rows) in "
-                f"{time.perf_counter() - started:.0f} s",
-                flush=True,
-            )
-        else:
-            print(f"{have:,} customers already there.", flush=True)
+        changed = fill_customers(conn, customers=customers, per_district=per_district)
 
         conn.execute(
             "CREATE TABLE IF NOT EXISTS bench_services_fill "

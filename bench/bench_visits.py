@@ -298,14 +298,10 @@ def ensure_managers(per_district: int) -> dict[str, list[str]]:
     return managers
 
 
-def fill(url: str, *, customers: int, per_district: int, as_of: dt.date) -> None:
-    """Customers with their dynamic and system rows, if missing; the visit history and its
-    follow-ups as of `as_of` (refilled when a kept database was filled as of another day)."""
-    import psycopg
-    from django.conf import settings
-
+def fill_customers(conn: Any, *, customers: int, per_district: int) -> bool:
+    """Customers with their dynamic and system rows up to `customers`, over the bench districts
+    and their account managers (`per_district` each); True when any were added."""
     from crm.models import Area, User
-    from visits.models import VisitsConfig
 
     managers = ensure_managers(per_district)
     districts = sorted(managers)
@@ -315,33 +311,45 @@ def fill(url: str, *, customers: int, per_district: int, as_of: dt.date) -> None
             "username", "id"
         )
     )
-    config = VisitsConfig.current()
     changed = False
-    with psycopg.connect(url) as conn:
-        have = conn.execute("SELECT COUNT(*) FROM customers_customer").fetchone()[0]
-        if have < customers:
-            started = time.perf_counter()
-            params = {
-                "areas": [area_ids[d] for d in districts],
-                "managers": [user_ids[u] for d in districts for u in managers[d]],
-                "per_area": per_district,
-            }
-            for start in range(have + 1, customers + 1, CUSTOMER_CHUNK):
-                stop = min(start + CUSTOMER_CHUNK - 1, customers)
-                conn.execute(_CUSTOMERS_SQL, {**params, "start": start, "stop": stop})
-                conn.commit()
-                print(f"  filled {stop:,} customers", flush=True)
-            conn.execute(_DYNAMIC_SQL)
-            conn.execute(_SYSTEM_SQL)
+    have = conn.execute("SELECT COUNT(*) FROM customers_customer").fetchone()[0]
+    if have < customers:
+        started = time.perf_counter()
+        params = {
+            "areas": [area_ids[d] for d in districts],
+            "managers": [user_ids[u] for d in districts for u in managers[d]],
+            "per_area": per_district,
+        }
+        for start in range(have + 1, customers + 1, CUSTOMER_CHUNK):
+            stop = min(start + CUSTOMER_CHUNK - 1, customers)
+            conn.execute(_CUSTOMERS_SQL, {**params, "start": start, "stop": stop})
             conn.commit()
-            changed = True
-            print(
-                f"Filled {customers - have:,} customers (+ dynamic, system rows) in "
-                f"{time.perf_counter() - started:.0f} s",
-                flush=True,
-            )
-        else:
-            print(f"{have:,} customers already there.", flush=True)
+            print(f"  filled {stop:,} customers", flush=True)
+        conn.execute(_DYNAMIC_SQL)
+        conn.execute(_SYSTEM_SQL)
+        conn.commit()
+        changed = True
+        print(
+            f"Filled {customers - have:,} customers (+ dynamic, system rows) in "
+            f"{time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
+    else:
+        print(f"{have:,} customers already there.", flush=True)
+    return changed
+
+
+def fill(url: str, *, customers: int, per_district: int, as_of: dt.date) -> None:
+    """Customers with their dynamic and system rows, if missing; the visit history and its
+    follow-ups as of `as_of` (refilled when a kept database was filled as of another day)."""
+    import psycopg
+    from django.conf import settings
+
+    from visits.models import VisitsConfig
+
+    config = VisitsConfig.current()
+    with psycopg.connect(url) as conn:
+        changed = fill_customers(conn, customers=customers, per_district=per_district)
 
         # The history is relative to the planning day: a database kept from another day is
         # refilled, so every run sees the same picture.

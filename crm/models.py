@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
@@ -35,6 +36,33 @@ area_code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$",
     _("Use 1-20 letters, digits, '-' or '_', starting with a letter or digit."),
 )
+
+
+class SettingsRow(models.Model):
+    """The one row of an app's settings (pk=1) that administrators change: who changed it last
+    and when, and `current()`. Changed through `crm.services.settings_update`."""
+
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+    @classmethod
+    def current(cls):
+        """The settings row, created with the defaults the first time it is read."""
+        config, _created = cls.objects.get_or_create(pk=1)
+        return config
 
 
 class Area(models.Model):

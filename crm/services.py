@@ -3,7 +3,7 @@ in the same transaction (never through signals)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,7 +21,15 @@ from django.utils.translation import gettext as _
 
 from crm.choices import AuditAction, AuditSource, Role
 from crm.exceptions import DomainError
-from crm.models import ApiToken, Area, AuditEntry, IdempotencyRecord, Notification, User
+from crm.models import (
+    ApiToken,
+    Area,
+    AuditEntry,
+    IdempotencyRecord,
+    Notification,
+    SettingsRow,
+    User,
+)
 from crm.scope import forget_cached_scope
 
 
@@ -91,6 +99,46 @@ def audit_record(
             actor=actor, obj=obj, action=action, changes=changes, reason=reason, snapshot=snapshot
         )
     )
+
+
+# --- settings ----------------------------------------------------------------------------
+
+
+def settings_update(
+    *,
+    model: type[SettingsRow],
+    fields: Sequence[str],
+    data: Mapping[str, Any],
+    actor: Actor,
+    check: Callable[[SettingsRow], None] | None = None,
+) -> SettingsRow:
+    """Changes an app's settings row: the `fields` present in `data`, validated by the model
+    (and by `check`, which raises DomainError for rules across fields), saved and audited per
+    changed field. Nothing is saved when anything is refused. The caller checks who may."""
+    with transaction.atomic():
+        config = model.objects.select_for_update().get(pk=model.current().pk)
+        before = {name: getattr(config, name) for name in fields}
+        for name in fields:
+            if name in data:
+                setattr(config, name, data[name])
+        try:
+            config.full_clean(exclude=["updated_by", "updated_at"])
+        except ValidationError as exc:
+            raise DomainError(
+                _("Check the highlighted settings."), errors=exc.message_dict
+            ) from exc
+        if check is not None:
+            check(config)
+        changes = {
+            name: (str(before[name]), str(getattr(config, name)))
+            for name in fields
+            if str(before[name]) != str(getattr(config, name))
+        }
+        if changes:
+            config.updated_at, config.updated_by = timezone.now(), actor.user
+            config.save()
+            audit_record(actor=actor, obj=config, action=AuditAction.UPDATE, changes=changes)
+        return config
 
 
 # --- areas -------------------------------------------------------------------------------

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import ScopePaths
+from crm.models import ScopePaths, SettingsRow
 from crm.querysets import ScopedQuerySet
 from orders.choices import OrderStatus, PaymentMethod, PriceClass
 
@@ -28,7 +27,7 @@ _money = {"max_digits": 14, "decimal_places": 2}
 _price = {"max_digits": 10, "decimal_places": 2}
 
 
-class OrdersConfig(models.Model):
+class OrdersConfig(SettingsRow):
     """The order settings administrators change: price-class bands, the low-tar limit and the
     window of the customers' purchase figures. One row (pk=1); `OrdersConfig.current()`.
 
@@ -61,15 +60,6 @@ class OrdersConfig(models.Model):
             "cover this many calendar months, the current one included."
         ),
     )
-    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("updated by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
 
     class Meta:
         verbose_name = _("order settings")
@@ -83,15 +73,6 @@ class OrdersConfig(models.Model):
                 name="orders_config_bands_descending",
             ),
         ]
-
-    def __str__(self) -> str:
-        return str(self._meta.verbose_name)
-
-    @classmethod
-    def current(cls) -> OrdersConfig:
-        """The settings row, created with the defaults the first time it is read."""
-        config, _created = cls.objects.get_or_create(pk=1)
-        return config
 
     def price_class_for(self, wholesale_price: Decimal) -> int:
         """The price class (1 best … 5) of a wholesale price per carton."""

@@ -26,7 +26,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import AuditSource
-from crm.models import ScopePaths
+from crm.models import ScopePaths, SettingsRow
 from crm.querysets import ScopedQuerySet
 from services.choices import (
     ActivityKind,
@@ -45,7 +45,7 @@ def _hours(label: str, default: int) -> models.PositiveIntegerField:
     )
 
 
-class ServicesConfig(models.Model):
+class ServicesConfig(SettingsRow):
     """The service settings administrators change. One row (pk=1); `ServicesConfig.current()`.
 
     Defaults: a delivery problem is due in 24 hours, supply and complaints in 48, price and
@@ -90,28 +90,10 @@ class ServicesConfig(models.Model):
         choices=GreetingAudience.choices,
         default=GreetingAudience.CARE_AND_CORE,
     )
-    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("updated by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
 
     class Meta:
         verbose_name = _("service settings")
         verbose_name_plural = _("service settings")
-
-    def __str__(self) -> str:
-        return str(self._meta.verbose_name)
-
-    @classmethod
-    def current(cls) -> ServicesConfig:
-        """The settings row, created with the defaults the first time it is read."""
-        config, _created = cls.objects.get_or_create(pk=1)
-        return config
 
     def sla_hours(self, request_type: str) -> int:
         """Hours a request of this type has before it is due."""

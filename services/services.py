@@ -13,7 +13,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -25,7 +24,7 @@ from crm.choices import AuditAction, AuditSource, Role
 from crm.exceptions import DomainError
 from crm.models import Area, AuditEntry, Notification, User
 from crm.scope import ancestor_area_ids, descendant_area_ids
-from crm.services import Actor, audit_build, audit_record, notify
+from crm.services import Actor, audit_build, audit_record, notify, settings_update
 from customers.models import Customer
 from customers.selectors import customer_in_scope
 from services import policies, workflow
@@ -61,33 +60,12 @@ CARE_NOTICE_LABEL = "services.care_due"
 # --- settings and the holiday calendar ------------------------------------------------------
 
 
-@transaction.atomic
 def services_config_update(*, data: Mapping[str, Any], actor: Actor) -> ServicesConfig:
     """Changes the service settings (audited per field). New requests get the new service
     levels; requests already raised keep their due time."""
     if not policies.can_configure(actor.user):
         raise DomainError(_("Only administrators change the service settings."))
-    config = ServicesConfig.objects.select_for_update().get(pk=ServicesConfig.current().pk)
-    before = {name: getattr(config, name) for name in CONFIG_FIELDS}
-    for name in CONFIG_FIELDS:
-        if name in data:
-            setattr(config, name, data[name])
-    try:
-        config.full_clean(exclude=["updated_by", "updated_at"])
-    except ValidationError as exc:
-        for name, value in before.items():
-            setattr(config, name, value)
-        raise DomainError(_("Check the highlighted settings."), errors=exc.message_dict) from exc
-    changes = {
-        name: (str(before[name]), str(getattr(config, name)))
-        for name in CONFIG_FIELDS
-        if str(before[name]) != str(getattr(config, name))
-    }
-    if changes:
-        config.updated_at, config.updated_by = timezone.now(), actor.user
-        config.save()
-        audit_record(actor=actor, obj=config, action=AuditAction.UPDATE, changes=changes)
-    return config
+    return settings_update(model=ServicesConfig, fields=CONFIG_FIELDS, data=data, actor=actor)
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import AuditSource
-from crm.models import ScopePaths
+from crm.models import ScopePaths, SettingsRow
 from crm.querysets import ScopedQuerySet
 from visits.choices import FollowUpStatus, PlanStatus, PriceDisplay, StockLevel, VisitType
 
@@ -31,7 +31,7 @@ work_days_validator = RegexValidator(
 )
 
 
-class VisitsConfig(models.Model):
+class VisitsConfig(SettingsRow):
     """The visit settings administrators change. One row (pk=1); `VisitsConfig.current()`.
 
     Defaults: cycles of 7 / 14 / 30 days; a customer without a cycle is visited monthly;
@@ -96,28 +96,10 @@ class VisitsConfig(models.Model):
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(50)],
     )
-    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("updated by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
 
     class Meta:
         verbose_name = _("visit settings")
         verbose_name_plural = _("visit settings")
-
-    def __str__(self) -> str:
-        return str(self._meta.verbose_name)
-
-    @classmethod
-    def current(cls) -> VisitsConfig:
-        """The settings row, created with the defaults the first time it is read."""
-        config, _created = cls.objects.get_or_create(pk=1)
-        return config
 
     @property
     def cycle_days(self) -> dict[str, int]:

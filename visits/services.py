@@ -16,7 +16,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
@@ -28,7 +27,7 @@ from crm.choices import AuditAction, AuditSource
 from crm.exceptions import DomainError
 from crm.frames import write_frame
 from crm.models import User
-from crm.services import Actor, audit_record
+from crm.services import Actor, audit_record, settings_update
 from customers.choices import CustomerStatus, ValueTier
 from customers.models import Customer
 from customers.selectors import customer_in_scope
@@ -69,47 +68,24 @@ class DuplicateVisit(DomainError):
 # --- settings ----------------------------------------------------------------------------
 
 
-@transaction.atomic
 def visits_config_update(*, data: Mapping[str, Any], actor: Actor) -> VisitsConfig:
     """Changes the visit settings (audited per field). The cycles must get longer from weekly
     to monthly. The next planning run uses the new values."""
     if not policies.can_configure(actor.user):
         raise DomainError(_("Only administrators change the visit settings."))
-    config = VisitsConfig.objects.select_for_update().get(pk=VisitsConfig.current().pk)
-    before = {name: getattr(config, name) for name in CONFIG_FIELDS}
-    for name in CONFIG_FIELDS:
-        if name in data:
-            value = data[name]
-            if name == "work_days":
-                value = "".join(sorted(set(str(value or ""))))
-            setattr(config, name, value)
-    try:
-        config.full_clean(exclude=["updated_by", "updated_at"])
-    except ValidationError as exc:
-        _restore(config, before)
-        raise DomainError(_("Check the highlighted settings."), errors=exc.message_dict) from exc
-    days = [config.weekly_days, config.fortnightly_days, config.monthly_days]
-    if not days[0] < days[1] < days[2]:
-        _restore(config, before)
+    if "work_days" in data:
+        data = {**data, "work_days": "".join(sorted(set(str(data["work_days"] or ""))))}
+    return settings_update(
+        model=VisitsConfig, fields=CONFIG_FIELDS, data=data, actor=actor, check=_cycles_grow
+    )
+
+
+def _cycles_grow(config: VisitsConfig) -> None:
+    if not config.weekly_days < config.fortnightly_days < config.monthly_days:
         raise DomainError(
             _("The cycles must get longer: weekly, then fortnightly, then monthly."),
             field="fortnightly_days",
         )
-    changes = {
-        name: (str(before[name]), str(getattr(config, name)))
-        for name in CONFIG_FIELDS
-        if before[name] != getattr(config, name)
-    }
-    if changes:
-        config.updated_at, config.updated_by = timezone.now(), actor.user
-        config.save()
-        audit_record(actor=actor, obj=config, action=AuditAction.UPDATE, changes=changes)
-    return config
-
-
-def _restore(config: VisitsConfig, before: Mapping[str, Any]) -> None:
-    for name, value in before.items():
-        setattr(config, name, value)
 
 
 # --- planning ----------------------------------------------------------------------------
