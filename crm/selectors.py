@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
-from crm.choices import Role
+from crm.choices import Role, SchemeStatus
 from crm.filtersets import AreaFilterSet
-from crm.models import Area, AuditEntry, User
+from crm.models import Area, AuditEntry, JobRun, SettingsRow, User, VersionedScheme
 from crm.scope import ancestor_area_ids, area_ids_in_scope, sees_everything
 
 
@@ -69,3 +70,61 @@ def audit_recent(*, user: User, limit: int = 10) -> QuerySet[AuditEntry]:
     if not sees_everything(user) or user.is_integration_client:
         return AuditEntry.objects.none()
     return AuditEntry.objects.select_related("content_type")[:limit]
+
+
+# --- administrators' home page: jobs and configuration -------------------------------------------
+# Found by their shared base (crm.models.JobRun / VersionedScheme / SettingsRow), so an app that
+# adds a run, scheme or settings model shows on the home page without a change here.
+
+
+def _concrete_models(base: type) -> list[type]:
+    """The installed concrete models built on `base`, in INSTALLED_APPS order."""
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, base) and not model._meta.abstract and not model._meta.proxy
+    ]
+
+
+def job_runs_latest(*, limit: int = 3) -> list[dict[str, Any]]:
+    """Per kind of recorded job run (grading, valuation…): its model and its latest `limit`
+    runs, newest first, with who started them. One query per kind."""
+    return [
+        {
+            "model": model,
+            "runs": list(
+                model.objects.select_related("started_by").order_by("-created_at", "-id")[:limit]
+            ),
+        }
+        for model in _concrete_models(JobRun)
+    ]
+
+
+def scheme_versions() -> list[dict[str, Any]]:
+    """Per kind of versioned configuration (grading schemes, valuation schemes): the active
+    version and the drafts waiting, newest first. One query per kind."""
+    out = []
+    for model in _concrete_models(VersionedScheme):
+        rows = list(
+            model.objects.filter(status__in=[SchemeStatus.ACTIVE, SchemeStatus.DRAFT])
+            .select_related("created_by", "activated_by")
+            .order_by("-version")
+        )
+        out.append(
+            {
+                "model": model,
+                "active": next((s for s in rows if s.status == SchemeStatus.ACTIVE), None),
+                "drafts": [s for s in rows if s.status == SchemeStatus.DRAFT],
+            }
+        )
+    return out
+
+
+def settings_rows() -> list[dict[str, Any]]:
+    """Per app's settings row (orders, visits, services…): the row with who changed it last,
+    or None while it holds the defaults and was never saved. Read, never created. One query
+    per app."""
+    return [
+        {"model": model, "row": model.objects.select_related("updated_by").filter(pk=1).first()}
+        for model in _concrete_models(SettingsRow)
+    ]

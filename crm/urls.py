@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from crm import views
+from crm import home, views
 
 admin.site.site_header = _("Tobacco retail CRM administration")
 admin.site.site_title = _("CRM administration")
@@ -15,7 +15,7 @@ crm_patterns = (
 )
 
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
+    path("", home.HomeView.as_view(), name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

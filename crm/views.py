@@ -13,16 +13,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.generic import ListView, TemplateView
+from django.views.generic import ListView
 
 from crm import selectors, services
-from crm.choices import Role
 from crm.filtersets import AreaFilterSet
 from crm.forms import LoginForm, form_domain_error  # noqa: F401 (views import it from here)
-from valuation.selectors import customer as valuation_selectors
-from visits import selectors as visits_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -98,57 +94,6 @@ class AdministratorsOnlyMixin:
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
-
-
-class HomeView(PeopleOnlyMixin, TemplateView):
-    """One page per role: what that person needs first when they sign in."""
-
-    # Supervisors, account managers and licence officers share one layout (their areas and
-    # the people they work with) until their own work lands on it.
-    def get_template_names(self) -> list[str]:
-        if self._is_admin():
-            return ["crm/home_administrator.html"]
-        return ["crm/home_team.html"]
-
-    def _is_admin(self) -> bool:
-        return self.request.user.is_administrator
-
-    def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        user = self.request.user
-        ctx["my_areas"] = user.areas.order_by("code")
-        if self._is_admin():
-            ctx["role_counts"] = [
-                (Role(value).label, n) for value, n in selectors.user_counts_by_role().items()
-            ]
-            ctx["api_clients"] = selectors.api_client_list()
-            ctx["recent_changes"] = selectors.audit_recent(user=user)
-        elif user.role == Role.SUPERVISOR:
-            ctx["people"] = {
-                "members": selectors.colleague_list(
-                    user=user, roles=[Role.ACCOUNT_MANAGER, Role.LICENSE_OFFICER]
-                ),
-                "title": _("My team"),
-                "empty_text": _("No account manager or licence officer works in your areas yet."),
-                "testid": "my-team",
-            }
-            # The value panels (warnings, core and problem customers) of the supervisor's areas.
-            ctx["value_panels"] = valuation_selectors.value_home_panels(user=user)
-            # The visit coverage of their team, a line per account manager.
-            ctx["visits_coverage"] = visits_selectors.coverage(user=user)
-        else:
-            ctx["people"] = {
-                "members": selectors.supervisor_list(user=user),
-                "title": _("My supervisors"),
-                "empty_text": _("No supervisor is assigned to your areas yet."),
-                "testid": "my-supervisors",
-            }
-            if user.role == Role.ACCOUNT_MANAGER:
-                # Their open warnings and their core and problem customers.
-                ctx["value_panels"] = valuation_selectors.value_home_panels(user=user)
-                # Today's visits: planned, overdue, done, and the follow-ups due.
-                ctx["visits_today"] = visits_selectors.agenda(user=user, account_manager=user)
-        return ctx
 
 
 class AreaListView(PeopleOnlyMixin, ListView):

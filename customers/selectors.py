@@ -7,11 +7,12 @@ from typing import Any
 
 import pandas as pd
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from crm.frames import query_frame
 from crm.models import AuditEntry, User
+from customers import policies
 from customers.choices import ChangeRequestStatus, CustomerStatus
 from customers.filtersets import CustomerFilterSet
 from customers.models import ChangeRequest, Customer
@@ -175,3 +176,37 @@ def customer_valuation_frame(*, area_ids: Sequence[int] | None = None) -> pd.Dat
     # PostgreSQL's CSV writes booleans as t / f; SQLite gives 1 / 0.
     frame["model_outlet"] = frame["model_outlet"].isin([True, 1, "t", "true", "True"])
     return frame
+
+
+# --- home page ----------------------------------------------------------------------------
+
+
+def change_request_home_panel(*, user: User, limit: int = 5) -> dict[str, Any]:
+    """The home page's change requests: for people who decide them (supervisors,
+    administrators), the pending queue of their scope, oldest first; for everyone else, their
+    own pending requests, newest first. Two queries."""
+    deciding = policies.can_decide_requests(user)
+    if deciding:
+        qs = change_request_queue(user=user)
+    else:
+        qs = change_request_mine(user=user).filter(status=ChangeRequestStatus.PENDING)
+    return {"deciding": deciding, "total": qs.count(), "requests": list(qs[:limit])}
+
+
+def customer_grade_tier_counts(*, user: User) -> dict[str, dict[Any, int]]:
+    """The customers `user` sees, counted by their current grade and by their current value
+    tier (the system fields the latest graded and valued month wrote; None for none yet).
+    One grouped query, whatever the number of customers."""
+    rows = (
+        Customer.objects.visible_to(user)
+        .order_by()
+        .values_list("system__grade", "system__value_tier")
+        .annotate(n=Count("pk"))
+    )
+    by_grade: dict[int | None, int] = {}
+    by_tier: dict[str | None, int] = {}
+    for grade, tier, n in rows:
+        by_grade[grade] = by_grade.get(grade, 0) + n
+        tier = tier or None
+        by_tier[tier] = by_tier.get(tier, 0) + n
+    return {"by_grade": by_grade, "by_tier": by_tier}

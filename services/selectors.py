@@ -415,3 +415,28 @@ def satisfaction_summary(
 
 def _sum(scores: list[workflow.MonthScore]) -> workflow.MonthScore:
     return workflow.MonthScore(sum(s.count for s in scores), sum(s.total for s in scores))
+
+
+# --- home page -----------------------------------------------------------------------------------
+
+
+def request_home_panel(
+    *, user: User, queue: str = Queue.MINE, limit: int = 5, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The home page's service requests: the queue counts (`request_counts`) and the `limit`
+    most pressing requests of `queue` (soonest due first). Two queries."""
+    now = now or timezone.now()
+    return {
+        "queue": queue,
+        "counts": request_counts(user=user, now=now),
+        "requests": list(request_queue(user=user, queue=queue, now=now)[:limit]),
+        "now": now,
+    }
+
+
+def care_due_count(*, user: User, today: dt.date | None = None) -> int:
+    """How many care services are due this week for the customers `user` looks after (an
+    account manager's own), as the care page counts them (`care_due_counts`)."""
+    customers = Customer.objects.visible_to(user).filter(account_manager=user)
+    counts = care_due_counts(customers=customers, today=today)
+    return sum(counts.get(user.pk, Counter()).values())

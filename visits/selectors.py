@@ -97,12 +97,14 @@ def _plans(user: User, account_manager: User) -> QuerySet[PlannedVisit]:
     )
 
 
-def agenda(*, user: User, account_manager: User, day: dt.date | None = None) -> Agenda:
+def agenda(
+    *, user: User, account_manager: User, day: dt.date | None = None, upcoming: bool = True
+) -> Agenda:
     """`account_manager`'s agenda for `day` (today by default), as `user` may see it. Overdue
-    visits are the open ones planned before today; the upcoming ones cover the horizon."""
+    visits are the open ones planned before today; the upcoming ones cover the horizon (left
+    out with `upcoming=False`, for the home page's card, which does not show them)."""
     today = timezone.localdate()
     day = day or today
-    config = VisitsConfig.current()
     plans = _plans(user, account_manager)
     result = Agenda(day=day)
     result.overdue = list(
@@ -125,13 +127,15 @@ def agenda(*, user: User, account_manager: User, day: dt.date | None = None) -> 
         .prefetch_related("follow_ups")
         .order_by("visited_at")
     )
-    end = max(day, today) + dt.timedelta(days=config.horizon_days)
-    by_day: dict[dt.date, list[PlannedVisit]] = defaultdict(list)
-    for plan in plans.filter(
-        status=PlanStatus.PLANNED, planned_for__gt=max(day, today), planned_for__lt=end
-    ).order_by("planned_for", *ROUTE_ORDER):
-        by_day[plan.planned_for].append(plan)
-    result.upcoming = sorted(by_day.items())
+    if upcoming:
+        horizon = VisitsConfig.current().horizon_days
+        end = max(day, today) + dt.timedelta(days=horizon)
+        by_day: dict[dt.date, list[PlannedVisit]] = defaultdict(list)
+        for plan in plans.filter(
+            status=PlanStatus.PLANNED, planned_for__gt=max(day, today), planned_for__lt=end
+        ).order_by("planned_for", *ROUTE_ORDER):
+            by_day[plan.planned_for].append(plan)
+        result.upcoming = sorted(by_day.items())
     result.follow_ups_due = list(
         FollowUp.objects.visible_to(user)
         .filter(owner=account_manager, status=FollowUpStatus.OPEN, due_date__lte=day)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -189,3 +189,47 @@ def plain_number(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def tier_transitions(*, user: User, month: dt.date | None = None) -> dict[str, Any] | None:
+    """The tiers of the customers `user` sees in `month` (default: the latest valued month)
+    against the month before, in the shape of `value_overview` that
+    `valuation.views.overview.tier_movements` reads:
+
+        {"month": date, "previous_month": date, "customers": n,
+         "transitions": {(previous tier or None, tier): n}, "by_tier": {tier: {"n": n}}}
+
+    None when no month is valued. One grouped query (two without `month`): the customers
+    joined to their two months' results (as `grading.selectors.grade_movements`)."""
+    from customers.models import Customer
+
+    month = month or latest_result_month()
+    if month is None:
+        return None
+    month = month_start(month)
+    previous_month = add_months(month, -1)
+    pairs = (
+        Customer.objects.visible_to(user)
+        .annotate(
+            now=FilteredRelation("value_results", condition=Q(value_results__month=month)),
+            before=FilteredRelation(
+                "value_results", condition=Q(value_results__month=previous_month)
+            ),
+        )
+        .filter(now__isnull=False)
+        .order_by()
+        .values_list("before__value_tier", "now__value_tier")
+        .annotate(n=Count("pk"))
+    )
+    transitions: dict[tuple[str | None, str], int] = {}
+    by_tier: dict[str, dict[str, int]] = {tier: {"n": 0} for tier in TIERS}
+    for before, after, n in pairs:
+        transitions[(before, after)] = n
+        by_tier.setdefault(after, {"n": 0})["n"] += n
+    return {
+        "month": month,
+        "previous_month": previous_month,
+        "customers": sum(cell["n"] for cell in by_tier.values()),
+        "transitions": transitions,
+        "by_tier": by_tier,
+    }
