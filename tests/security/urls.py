@@ -1,0 +1,110 @@
+"""Every URL pattern of the product, and how to build a concrete URL for it from the world.
+
+`url_patterns()` walks the root resolver (includes and namespaces too); `build_url()` fills a
+pattern's arguments from the tables below: by argument name (`code`, `username`, ...), and
+for `pk` by the URL's name (a `pk` means a different row on every URL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+
+@dataclass(frozen=True)
+class Pattern:
+    name: str  # namespaced ("customers:detail"), or the route when a pattern has no name
+    route: str  # the full route, for messages
+    kwargs: tuple[str, ...]
+
+
+def url_patterns() -> list[Pattern]:
+    """Every pattern reachable from ROOT_URLCONF, with its namespaced name and arguments."""
+    found: list[Pattern] = []
+
+    def walk(resolver: URLResolver, prefix: str, namespace: str) -> None:
+        for item in resolver.url_patterns:
+            if isinstance(item, URLResolver):
+                ns = f"{namespace}{item.namespace}:" if item.namespace else namespace
+                walk(item, prefix + str(item.pattern), ns)
+            elif isinstance(item, URLPattern):
+                route = prefix + str(item.pattern)
+                name = f"{namespace}{item.name}" if item.name else route
+                kwargs = tuple(getattr(item.pattern, "converters", {}))
+                found.append(Pattern(name=name, route=route, kwargs=kwargs))
+
+    walk(get_resolver(), "", "")
+    return found
+
+
+# URL patterns the matrix leaves out, and why: the admin site's own pages are Django's,
+# behind is_staff (only administrators are staff); its index is in the matrix.
+NOT_IN_MATRIX_ROUTES = ("admin/",)
+NOT_IN_MATRIX_EXCEPT = {"admin:index"}
+
+# The query a URL needs to show what it is for (not its 404 for a missing parameter).
+QUERIES = {"valuation:export": "?list=core"}
+
+
+# Which world row a `pk` names, per URL name (the YX variant reads `<row>_yx`).
+PK_ROWS = {
+    "customers:import_detail": "import",
+    "customers:change_request_decide": "change_request",
+    "orders:detail": "order",
+    "grading:run_status": "grading_run",
+    "grading:scheme": "grading_scheme",
+    "grading:scheme_preview": "grading_scheme",
+    "grading:scheme_activate": "grading_scheme",
+    "grading:scheme_copy": "grading_scheme",
+    "grading:scheme_delete": "grading_scheme",
+    "grading:peak_month_delete": "peak_month",
+    "grading:override_decide": "override",
+    "valuation:run_status": "valuation_run",
+    "valuation:scheme": "valuation_scheme",
+    "valuation:scheme_activate": "valuation_scheme",
+    "valuation:scheme_copy": "valuation_scheme",
+    "valuation:scheme_delete": "valuation_scheme",
+    "valuation:warning_acknowledge": "warning",
+    "valuation:warning_resolve": "warning",
+    "valuation:compliance_void": "compliance",
+    "visits:plan_reschedule": "plan",
+    "visits:plan_skip": "plan",
+    "visits:follow_up_done": "follow_up",
+    "visits:detail": "visit",
+    "visits:photo": "visit",
+    "services:request_detail": "service_request",
+    "services:request_assign": "service_request",
+    "services:request_act": "service_request",
+    "services:training_detail": "training",
+    "services:holiday_delete": "holiday",
+    "visits_api:visit_detail": "visit",
+    "services_api:service_request_detail": "service_request",
+}
+
+# The other arguments, by name: (TH value, YX value) from the world.
+KWARG_VALUES = {
+    "code": lambda w, yx: w["c_yx" if yx else "c_th"].customer_code,
+    "customer_code": lambda w, yx: w["c_yx" if yx else "c_th"].customer_code,
+    "username": lambda w, yx: w["am_yx" if yx else "am_th"].username,
+    "kind": lambda w, yx: "full",
+}
+# `action` differs per URL: a real action of that URL.
+ACTIONS = {
+    "grading:override_decide": "approve",
+    "services:request_act": "start",
+}
+
+
+def build_url(pattern: Pattern, world: dict[str, Any], *, yx: bool = False) -> str:
+    kwargs: dict[str, Any] = {}
+    for name in pattern.kwargs:
+        if name == "pk":
+            row = PK_ROWS[pattern.name] + ("_yx" if yx else "")
+            kwargs[name] = world[row].pk
+        elif name == "action":
+            kwargs[name] = ACTIONS[pattern.name]
+        else:
+            kwargs[name] = KWARG_VALUES[name](world, yx)
+    return reverse(pattern.name, kwargs=kwargs)
