@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
@@ -249,7 +250,9 @@ def external(name: str, value: Any) -> Any:
         # With the field's own decimal places: money reads "80000.50", coordinates "23.100000".
         places = CATALOGUE[name].model_field.decimal_places if name in CATALOGUE else None
         if places is not None:
-            value = value.quantize(Decimal(1).scaleb(-places))
+            # Too many digits for the field: shown as it came (validation refuses it).
+            with suppress(InvalidOperation):
+                value = value.quantize(Decimal(1).scaleb(-places))
         return format(value, "f")
     return value
 
@@ -325,7 +328,12 @@ def to_internal(name: str, value: Any, *, references: Mapping[str, Mapping[str, 
         # Accept a choice's label, in English or Chinese, as well as its code (spreadsheets
         # often carry labels).
         value = _choice_by_label(field).get(value.lower(), value)
-    return field.to_python(value)
+    try:
+        return field.to_python(value)
+    except (TypeError, InvalidOperation) as error:  # e.g. a number where a date belongs
+        raise ValidationError(
+            field.error_messages["invalid"], code="invalid", params={"value": value}
+        ) from error
 
 
 @cache

@@ -21,11 +21,12 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.api.parsers import NoNulJSONParser
+from crm.api.schema import AutoSchema
 from crm.choices import AuditSource
 from crm.models import IdempotencyRecord
 from crm.services import Actor
@@ -103,8 +104,9 @@ def sync_responses(report: type[serializers.Serializer]) -> dict[int, Any]:
 class BulkSyncAPIView(APIView):
     """POST `{items_key: [...]}`; subclasses implement `sync(items, request) -> dict`."""
 
+    schema = AutoSchema()
     permission_classes = [permissions.IsAuthenticated, IsSyncClient]
-    parser_classes = [JSONParser]
+    parser_classes = [NoNulJSONParser]
     items_key: ClassVar[str]
     max_items: ClassVar[int]
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.api.parsers import NoNulJSONParser
+from crm.api.schema import AutoSchema
 from crm.api.sync import IsSyncClient, api_actor, field_errors
 from crm.exceptions import DomainError
 from crm.models import Area
@@ -49,6 +51,7 @@ _SYNC_RESPONSES = {
 class CustomerListAPIView(generics.ListAPIView):
     """Customers in the caller's scope, paged, filtered and sorted like the list page."""
 
+    schema = AutoSchema()
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilterSet
 
@@ -66,11 +69,15 @@ class CustomerListAPIView(generics.ListAPIView):
 class CustomerDetailAPIView(generics.RetrieveAPIView):
     """One customer by code (404 when it does not exist or lies outside the caller's scope)."""
 
+    schema = AutoSchema()
     serializer_class = CustomerSerializer
     filter_backends: list = []
 
     def get_object(self) -> Customer:
-        return selectors.customer_get(user=self.request.user, code=self.kwargs["customer_code"])
+        code = self.kwargs["customer_code"]
+        if "\x00" in code:  # no code holds one (and PostgreSQL cannot compare text with it)
+            raise Http404
+        return selectors.customer_get(user=self.request.user, code=code)
 
 
 # --- syncs (write) -----------------------------------------------------------------------
@@ -80,8 +87,10 @@ class AreaSyncAPIView(APIView):
     """Creates or updates areas by code. Each area is stored on its own: a bad one is reported
     and the others are kept. Replaying the same body changes nothing."""
 
+    schema = AutoSchema()
     permission_classes = [permissions.IsAuthenticated, IsSyncClient]
-    parser_classes = [JSONParser]  # JSON only; floats reach the catalogue, which reads them exactly
+    # JSON only (floats reach the catalogue, which reads them exactly), with no NUL in text.
+    parser_classes = [NoNulJSONParser]
 
     @extend_schema(request=AreaSyncRequestSerializer, responses=_SYNC_RESPONSES)
     def post(self, request: Request) -> Response:
@@ -142,8 +151,10 @@ class CustomerSyncAPIView(APIView):
     """Creates or updates customers by `customer_code`. Each customer is all-or-nothing: a bad
     one is reported and the others are stored. Replaying the same body changes nothing."""
 
+    schema = AutoSchema()
     permission_classes = [permissions.IsAuthenticated, IsSyncClient]
-    parser_classes = [JSONParser]  # JSON only; floats reach the catalogue, which reads them exactly
+    # JSON only (floats reach the catalogue, which reads them exactly), with no NUL in text.
+    parser_classes = [NoNulJSONParser]
 
     @extend_schema(request=CustomerSyncRequestSerializer, responses=_SYNC_RESPONSES)
     def post(self, request: Request) -> Response:

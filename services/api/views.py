@@ -25,6 +25,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from crm.api.schema import AutoSchema
 from crm.api.sync import api_actor
 from crm.models import User
 from customers.models import Customer
@@ -83,6 +84,7 @@ class ServiceRequestListCreateAPIView(generics.ListAPIView):
     (people only; the customer must be in the caller's scope and, for an account manager, one
     of their own)."""
 
+    schema = AutoSchema()
     serializer_class = ServiceRequestSerializer
     filterset_class = ServiceRequestAPIFilterSet
     permission_classes = [permissions.IsAuthenticated, PeopleRaiseRequests]
@@ -155,6 +157,7 @@ class ServiceRequestDetailAPIView(generics.RetrieveAPIView):
     """One service request (404 when it does not exist or its customer lies outside the
     caller's scope)."""
 
+    schema = AutoSchema()
     serializer_class = ServiceRequestSerializer
     filter_backends: list = []
 

@@ -27,6 +27,9 @@ from visits.models import FollowUp, Visit
 
 # --- reads -----------------------------------------------------------------------------
 
+# A link that is null when there is nothing to link to (no photo).
+_NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
+
 
 class FollowUpSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
@@ -109,15 +112,15 @@ class VisitSerializer(serializers.ModelSerializer):
     def get_has_photo(self, visit: Visit) -> bool:
         return bool(visit.photo)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(_NULLABLE_URI)
     def get_photo_url(self, visit: Visit) -> str | None:
         return self._photo_url(visit, "full") if visit.photo else None
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(_NULLABLE_URI)
     def get_thumbnail_url(self, visit: Visit) -> str | None:
         return self._photo_url(visit, "thumb") if visit.photo_thumbnail else None
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field({"type": "integer", "nullable": True})
     def get_plan(self, visit: Visit) -> int | None:
         try:
             return visit.plan.pk

@@ -18,10 +18,12 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from crm.api.parsers import NoNulJSONParser
+from crm.api.schema import AutoSchema
 from crm.api.sync import api_actor
 from crm.models import User
 from customers.models import Customer
@@ -82,11 +84,12 @@ class VisitListCreateAPIView(generics.ListAPIView):
     list page. POST: logs a visit (people only; the customer must be in the caller's scope
     and, for an account manager, one of their own)."""
 
+    schema = AutoSchema()
     serializer_class = VisitSerializer
     filterset_class = VisitFilterSet
     permission_classes = [permissions.IsAuthenticated, PeopleLogVisits]
     # Multipart so a phone can send the photo with the visit.
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [NoNulJSONParser, MultiPartParser]
 
     def get_queryset(self) -> QuerySet[Visit]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
@@ -167,6 +170,7 @@ class VisitListCreateAPIView(generics.ListAPIView):
 class VisitDetailAPIView(generics.RetrieveAPIView):
     """One visit (404 when it does not exist or its customer lies outside the caller's scope)."""
 
+    schema = AutoSchema()
     serializer_class = VisitSerializer
     filter_backends: list = []
 
