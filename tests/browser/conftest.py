@@ -1,12 +1,15 @@
 """Headless Chromium (Debian's `chromium`) driven by Playwright against pytest-django's live server.
 
 scripts/test installs chromium when it is missing. A failed test leaves a screenshot in
-test-artifacts/.
+test-artifacts/ (and, with the `journey` fixture, the screens of its last steps).
 """
 
 import os
+import re
 import shutil
+from collections import deque
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -69,3 +72,66 @@ def page(browser, request):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+class Journey:
+    """Watches a page through a user's journey: the browser console's errors, the page's
+    uncaught exceptions and any request to another host than the live server (nothing may
+    come from a CDN) are problems; `step()` fails on the first ones and keeps a screenshot of
+    the last few steps, written to test-artifacts/ only when the test fails."""
+
+    KEEP = 3
+
+    def __init__(self, page, base_url: str):
+        self.page = page
+        self.host = urlsplit(base_url).netloc
+        self.problems: list[str] = []
+        self.shots: deque[tuple[str, bytes]] = deque(maxlen=self.KEEP)
+        self.count = 0
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        page.context.on("request", self._request)
+
+    def _console(self, message) -> None:
+        if message.type != "error":
+            return
+        source = message.location.get("url", "")
+        self.problems.append(f"console error on {self.page.url}: {message.text} ({source})")
+
+    def _request(self, request) -> None:
+        url = urlsplit(request.url)
+        if url.scheme in ("http", "https", "ws", "wss") and url.netloc != self.host:
+            self.problems.append(f"request to another host: {request.url}")
+
+    def check(self) -> None:
+        assert not self.problems, "\n".join(self.problems)
+
+    def step(self, name: str) -> None:
+        """Starts the step `name`: checks that nothing went wrong so far, then keeps a
+        screenshot of the screen the step starts from."""
+        self.check()
+        self.count += 1
+        if self.page.url == "about:blank":
+            return  # nothing to see before the first page
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        self.shots.append((f"{self.count:02d}-{slug}", self.page.screenshot()))
+
+    def save(self, name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        for old in ARTIFACTS.glob(f"{name}-step*.png"):  # an earlier failure's
+            old.unlink()
+        for label, png in self.shots:
+            (ARTIFACTS / f"{name}-step{label}.png").write_bytes(png)
+
+
+@pytest.fixture
+def journey(page, live_server, request):
+    """A `Journey` watching `page` (see there). Fails the test if a problem was seen after
+    its last step."""
+    watch = Journey(page, live_server.url)
+    yield watch
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        watch.save(request.node.name)
+    elif report is not None and report.passed and watch.problems:
+        pytest.fail("\n".join(watch.problems))
