@@ -41,8 +41,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop in the test thread; the database calls the
-    # tests make between browser steps are ordinary synchronous code. Set only while the
-    # browser runs, so it cannot leak into other tests (check --deploy warns about it).
+    # tests make between browser steps are ordinary synchronous code. Set while the browser
+    # runs: from the first browser test to the end of the session (the deploy check's test
+    # leaves it out of the environment it gives manage.py).
     mp = pytest.MonkeyPatch()
     mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     try:

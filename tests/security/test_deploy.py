@@ -22,11 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_production_settings_pass_check_deploy(tmp_path):
     """`manage.py check --deploy --fail-level WARNING` with crm.settings.production and the
     environment an operator gives it (no DJANGO_HTTPS: the default, HTTPS behind a proxy)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DJANGO_HTTPS", "DJANGO_DEBUG", "SECURE_HSTS_SECONDS")
-    }
+    # Not the test process's own switches: the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for
+    # the session, which check --deploy rightly refuses.
+    test_only = ("DJANGO_HTTPS", "DJANGO_DEBUG", "SECURE_HSTS_SECONDS", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {key: value for key, value in os.environ.items() if key not in test_only}
     env.update(
         DJANGO_SETTINGS_MODULE="crm.settings.production",
         SECRET_KEY=secrets.token_urlsafe(64),
