@@ -1,24 +1,34 @@
-"""Demo customers: shops over every format and market type in the demo areas, with their
-account managers, and a few pending change requests so the approval queue has work."""
+"""Demo customers: `--customers` shops over every format and market type in the districts of
+`crm.demo.organisation_plan`, with their account managers (and licence officers in the
+generated districts), each with a trading profile (`shop_profile`: size, trend, e-settlement
+share, new or closing), through `customer_upsert_many` in chunks; and a few pending change
+requests so the approval queue has work."""
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import random
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from crm.demo import SeedReport
+from django.utils import timezone
+
+from crm.choices import Role
+from crm.demo import (
+    NAMED_BOOKS,
+    Book,
+    DemoOptions,
+    SeedReport,
+    demo_first_day,
+    organisation_plan,
+)
 from crm.models import User
 from crm.services import Actor
 from customers.choices import ChangeRequestStatus
 from customers.models import ChangeRequest, Customer
 from customers.services import change_request_create, customer_upsert_many
 
-# (area, account manager, market type, number of shops)
-DEMO_BOOKS = [
-    ("GZ-TH", "am_zhang", "C", 24),
-    ("GZ-TH", "am_liu", "C", 20),
-    ("GZ-YX", "am_zhao", "C", 22),
-    ("GZ-BY", "am_huang", "X", 26),
-]
 FORMAT_WEIGHTS = {"Z": 40, "B": 20, "Y": 15, "S": 8, "F": 8, "N": 3, "Q": 6}
 NAME_PARTS = {
     "Z": ["食杂店", "小卖部", "杂货铺"],
@@ -34,63 +44,200 @@ STREETS = {
     "GZ-YX": ["中山五路", "北京路", "东风中路", "越秀南路"],
     "GZ-BY": ["太和镇大源村", "人和镇方石村", "钟落潭镇", "江高镇"],
 }
+GENERIC_STREETS = {
+    "C": ["人民路", "解放路", "中山路", "建设路", "新华路", "和平路", "文化路", "青年路"],
+    "X": ["东村", "西村", "新围村", "上塘村", "石龙村", "大岭村"],
+}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林"
 TRADE = {"C": ["commercial", "residential", "transport", "school"], "X": ["village", "residential"]}
+# Rows per customer_upsert_many call (it works in batches of 1,000 inside): a progress line
+# each, and the rows of one call only in memory.
+CHUNK = 10_000
+# A closing shop that stopped ordering longer ago than this has its licence cancelled.
+CLOSED_AFTER = dt.timedelta(days=45)
 
 
-def _rows(rng: random.Random) -> list[dict]:
-    rows, n = [], 0
-    for area, manager, market, count in DEMO_BOOKS:
-        for _ in range(count):
+@dataclass(frozen=True)
+class ShopProfile:
+    """How a shop trades over the demo period (from the seed and its code alone, so the
+    customers, orders and tests agree): its size, trend, how upmarket it is, its e-settlement
+    share, its order weekday, and, for a new or closing shop, when in the period (a fraction
+    from 0 to 1) it starts or stops ordering."""
+
+    size: float
+    trend: str  # growth / stable / decline
+    slope: float  # change of volume per year
+    upmarket: float
+    e_share: float
+    weekday: int
+    opens: float | None = None
+    closes: float | None = None
+
+
+def shop_profile(seed: int, code: str, market: str) -> ShopProfile:
+    rng = random.Random(f"{seed}:shop:{code}")  # noqa: S311 - demo data
+    roll = rng.random()
+    if roll < 0.22:
+        trend, slope = "growth", rng.uniform(0.15, 0.5)
+    elif roll < 0.44:
+        trend, slope = "decline", -rng.uniform(0.15, 0.5)
+    else:
+        trend, slope = "stable", rng.uniform(-0.05, 0.05)
+    life = rng.random()
+    opens = rng.uniform(0.25, 0.75) if life < 0.06 else None
+    closes = rng.uniform(0.3, 0.9) if 0.06 <= life < 0.10 else None
+    cash_only = rng.random() < 0.08
+    e_share = 0.0 if cash_only else rng.uniform(*((0.75, 1.0) if market == "C" else (0.35, 0.9)))
+    return ShopProfile(
+        size=rng.lognormvariate(0, 0.5),
+        trend=trend,
+        slope=slope,
+        upmarket=rng.random() * (1.0 if market == "C" else 0.6),
+        e_share=e_share,
+        weekday=rng.randrange(6),
+        opens=opens,
+        closes=closes,
+    )
+
+
+def period_day(first: dt.date, today: dt.date, fraction: float) -> dt.date:
+    """The day `fraction` of the way through the demo period."""
+    return first + dt.timedelta(days=round((today - first).days * fraction))
+
+
+def order_cadence_days(customers: int, book: Book) -> int:
+    """Days between a shop's orders: weekly for the named books and small demos; fortnightly,
+    then every four weeks for big ones (the volume a month stays the same)."""
+    if book.named or customers <= 5_000:
+        return 7
+    return 14 if customers <= 50_000 else 28
+
+
+def demo_books(options: DemoOptions) -> Iterator[tuple[str, Book]]:
+    """Each shop's code and book, in code order (the named books first)."""
+    n = 0
+    for book in organisation_plan(options.customers).books:
+        for _i in range(book.count):
             n += 1
-            fmt = rng.choices(list(FORMAT_WEIGHTS), weights=list(FORMAT_WEIGHTS.values()))[0]
-            owner = rng.choice(SURNAMES) + rng.choice("伟芳娜敏静强磊军洋勇艳杰")
-            street = rng.choice(STREETS[area])
-            rows.append(
-                {
-                    "customer_code": f"4401{n:08d}",
-                    "license_number": f"4401{(n + 50000):08d}",
-                    "store_name": f"{owner[0]}记{rng.choice(NAME_PARTS[fmt])}",
-                    "legal_representative": owner,
-                    "business_scope": "卷烟、雪茄烟零售",
-                    "address": f"广州市{street}{rng.randint(1, 300)}号",
-                    "business_format": fmt,
-                    "market_type": market,
-                    "area": area,
-                    "account_manager": manager,
-                    "premises": rng.choice(["owned", "rented", "rented"]),
-                    "floor_area_m2": str(rng.choice([12, 18, 25, 30, 45, 60, 80, 120, 300])),
-                    "registered_capital": str(rng.choice([10000, 30000, 50000, 100000])),
-                    "license_type": "retail",
-                    "issuing_bureau": "广州市烟草专卖局",
-                    "license_issue_date": f"{rng.randint(2019, 2025)}-0{rng.randint(1, 9)}-15",
-                    "license_expiry_date": f"{rng.randint(2027, 2030)}-0{rng.randint(1, 9)}-14",
-                    "status": "active",
-                    "phone": f"13{rng.randint(100000000, 999999999)}",
-                    "contact_person": owner,
-                    "payment_method": rng.choice(["electronic", "electronic", "cash"]),
-                    "order_cycle": "weekly",
-                    "visit_cycle": rng.choice(["weekly", "fortnightly", "monthly"]),
-                    "visit_batch": rng.choice(["周一", "周二", "周三", "周四", "周五"]),
-                    "delivery_route": f"{area}-{rng.randint(1, 6):02d}",
-                    "outlet_size": rng.choice(["small", "small", "medium", "large"]),
-                    "operating_status": "normal",
-                    "trade_area": rng.choice(TRADE[market]),
-                    "latitude": f"{23.1 + rng.random() * 0.2:.6f}",
-                    "longitude": f"{113.25 + rng.random() * 0.2:.6f}",
-                }
-            )
-    return rows
+            yield f"{book.code_prefix}{n:08d}", book
+
+
+def customer_rows(options: DemoOptions, today: dt.date) -> Iterator[dict]:
+    """The demo's customers as rows for `customer_upsert_many` (the same options and day give
+    the same rows)."""
+    rng = random.Random(options.seed)  # noqa: S311 - demo data
+    first = demo_first_day(options.months, today)
+    plan = organisation_plan(options.customers)
+    officers: dict[str, list[str]] = {}
+    for username, role, areas, _name in plan.users:
+        if role == Role.LICENSE_OFFICER:
+            officers.setdefault(areas[0], []).append(username)
+    names = {code: name for code, name, _p in plan.areas}
+    for n, (code, book) in enumerate(demo_books(options), start=1):
+        market = book.market or ("X" if rng.random() < book.rural_share else "C")
+        profile = shop_profile(options.seed, code, market)
+        fmt = rng.choices(list(FORMAT_WEIGHTS), weights=list(FORMAT_WEIGHTS.values()))[0]
+        owner = rng.choice(SURNAMES) + rng.choice("伟芳娜敏静强磊军洋勇艳杰")
+        city = names[book.area.split("-")[0]]
+        street = rng.choice(STREETS.get(book.area) or GENERIC_STREETS[market])
+        if book.area not in STREETS:
+            street = names[book.area] + street
+        issued = f"{rng.randint(2019, 2025)}-0{rng.randint(1, 9)}-15"
+        status, operating = "active", "normal"
+        if profile.opens is not None:
+            issued = (period_day(first, today, profile.opens) - dt.timedelta(days=20)).isoformat()
+        if profile.closes is not None:
+            stopped = period_day(first, today, profile.closes)
+            status = "closed" if stopped < today - CLOSED_AFTER else "active"
+            operating = "difficult"
+        elif profile.trend == "decline" and rng.random() < 0.3:
+            operating = "difficult"
+        cadence = order_cadence_days(options.customers, book)
+        row = {
+            "customer_code": code,
+            "license_number": f"{book.code_prefix}{(n + 50000):08d}",
+            "store_name": f"{owner[0]}记{rng.choice(NAME_PARTS[fmt])}",
+            "legal_representative": owner,
+            "business_scope": "卷烟、雪茄烟零售",
+            "address": f"{city}{street}{rng.randint(1, 300)}号",
+            "business_format": fmt,
+            "market_type": market,
+            "area": book.area,
+            "account_manager": book.manager,
+            "premises": rng.choice(["owned", "rented", "rented"]),
+            "floor_area_m2": str(rng.choice([12, 18, 25, 30, 45, 60, 80, 120, 300])),
+            "registered_capital": str(rng.choice([10000, 30000, 50000, 100000])),
+            "license_type": "retail",
+            "issuing_bureau": f"{city}烟草专卖局",
+            "license_issue_date": issued,
+            "license_expiry_date": f"{rng.randint(2027, 2030)}-0{rng.randint(1, 9)}-14",
+            "status": status,
+            "phone": f"13{rng.randint(100000000, 999999999)}",
+            "contact_person": owner,
+            "payment_method": "electronic" if profile.e_share >= 0.5 else "cash",
+            "order_cycle": {7: "weekly", 14: "fortnightly"}.get(cadence, "monthly"),
+            "visit_cycle": rng.choice(["weekly", "fortnightly", "monthly"]),
+            "visit_batch": rng.choice(["周一", "周二", "周三", "周四", "周五"]),
+            "delivery_route": f"{book.area}-{rng.randint(1, 6):02d}",
+            "outlet_size": rng.choice(["small", "small", "medium", "large"]),
+            "operating_status": operating,
+            "trade_area": rng.choice(TRADE[market]),
+            "latitude": f"{23.1 + rng.random() * 0.2:.6f}",
+            "longitude": f"{113.25 + rng.random() * 0.2:.6f}",
+        }
+        if book.area in officers:
+            district = officers[book.area]
+            row["license_officer"] = district[n % len(district)]
+        yield row
 
 
 def seed_customers(report: SeedReport, *, actor: Actor) -> None:
-    """About 90 shops; idempotent (a second run reports every shop unchanged)."""
-    result = customer_upsert_many(rows=_rows(random.Random(2026)), actor=actor)  # noqa: S311
-    counts = result.counts()
+    """The demo's shops through the customer upsert, in chunks; idempotent (a second run
+    reports every shop unchanged)."""
+    options, today = report.options, timezone.localdate()
+    totals = {"created": 0, "updated": 0, "unchanged": 0, "errors": 0}
+    rows = customer_rows(options, today)
+    done = 0
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        result = customer_upsert_many(rows=chunk, actor=actor)
+        if result.errors():  # the demo's own data: a refusal is a bug here
+            raise RuntimeError(f"Demo customers refused: {result.errors()[:3]}")
+        for key, value in result.counts().items():
+            totals[key] += value
+        done += len(chunk)
+        if options.customers > CHUNK:
+            report.step(f"  customers {done:,} / {options.customers:,}")
     report.lines.append(
-        "Customers: {created} created, {updated} updated, {unchanged} unchanged.".format(**counts)
+        "Customers: {created} created, {updated} updated, {unchanged} unchanged.".format(**totals)
     )
     _seed_change_requests(report)
+
+
+def demo_sample(options: DemoOptions) -> set[int]:
+    """The shops that get the full visit and service history: every shop of the named
+    account managers and the first few of every other one (about 1,000 more in all, at least
+    one each), so every page has something while nothing per shop runs for all of a big
+    demo."""
+    named = {manager for _a, manager, _m, _c in NAMED_BOOKS}
+    rows = list(
+        Customer.objects.filter(account_manager__isnull=False)
+        .order_by("customer_code")
+        .values_list("pk", "account_manager__username")
+    )
+    others = {username for _pk, username in rows if username not in named}
+    per_manager = max(1, SAMPLE_OTHERS // max(1, len(others)))
+    taken: dict[str, int] = {}
+    sample = set()
+    for pk, username in rows:
+        if username in named:
+            sample.add(pk)
+        elif taken.get(username, 0) < per_manager:
+            taken[username] = taken.get(username, 0) + 1
+            sample.add(pk)
+    return sample
+
+
+SAMPLE_OTHERS = 1000
 
 
 def _seed_change_requests(report: SeedReport) -> None:

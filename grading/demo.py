@@ -1,6 +1,7 @@
-"""Demo grading: the Spring Festival flagged as a peak month, twelve months graded (so the
-customer page has a history and the overview a transition matrix), a draft score scheme to
-preview, and two overrides (one approved, one waiting for approval).
+"""Demo grading: the Spring Festival month of each year in the demo period flagged as a peak
+month, every month of the period graded (so the customer page has a history and the overview
+a transition matrix), a draft score scheme to preview, and two overrides (one approved, one
+waiting for approval).
 
 Idempotent: recomputing a month stores the same results, and the peak month, the draft and
 the overrides are only created when missing.
@@ -9,37 +10,41 @@ the overrides are only created when missing.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from django.utils import timezone
 
-from crm.dates import add_months, month_start
-from crm.demo import SeedReport
+from crm.dates import month_start
+from crm.demo import SeedReport, demo_first_day, demo_months, spring_festival_months
 from crm.models import User
 from crm.services import Actor
 from grading import services
 from grading.choices import SchemeKind, SchemeStatus
 from grading.models import GradeOverride, GradeResult, GradingScheme, PeakMonth
 
-MONTHS = 12
-# The Spring Festival of 2026 fell on 17 February: its month is the year's sales peak.
-SPRING_FESTIVAL = dt.date(2026, 2, 1)
 SCORE_DRAFT = "Score ranking (20% quantity, 70% amount, 10% low-tar share)"
 
 
 def seed_grading(report: SeedReport, *, actor: Actor) -> None:
     admin = User.objects.get(username="admin")
-    if not PeakMonth.objects.filter(month=SPRING_FESTIVAL).exists():
-        services.peak_month_flag(month=SPRING_FESTIVAL, label="春节 Spring Festival", actor=actor)
+    today = timezone.localdate()
+    months = report.options.months
+    for month in spring_festival_months(demo_first_day(months, today), today):
+        if not PeakMonth.objects.filter(month=month).exists():
+            services.peak_month_flag(month=month, label="春节 Spring Festival", actor=actor)
     if not GradingScheme.objects.filter(name=SCORE_DRAFT, status=SchemeStatus.DRAFT).exists():
         services.scheme_create_draft(
             kind=SchemeKind.SCORE, name=SCORE_DRAFT, actor=Actor.of(admin, actor.source)
         )
 
-    this_month = month_start(timezone.localdate())
-    for back in range(MONTHS - 1, -1, -1):
-        services.grading_recompute(month=add_months(this_month, -back), actor=actor)
+    this_month = month_start(today)
+    for month in demo_months(months, today):
+        started = time.perf_counter()
+        services.grading_recompute(month=month, actor=actor)
+        if report.options.customers > 10_000:
+            report.step(f"  graded {month:%Y-%m} in {time.perf_counter() - started:.1f} s")
     report.lines.append(
-        f"Grading: {MONTHS} months graded up to {this_month:%Y-%m} "
+        f"Grading: {months} months graded up to {this_month:%Y-%m} "
         f"({GradeResult.objects.filter(month=this_month).count()} customers this month)."
     )
     _seed_overrides(this_month, actor)

@@ -1,27 +1,51 @@
-"""Demo products and a year of weekly orders for the demo shops, sent through the same
-services as the REST sync (so facts and purchase figures are computed the real way).
+"""Demo products and the orders of every demo shop over the demo period, with the Spring
+Festival peak (its month and the month before), summer and National Day lifts, each shop's
+trend (growth, stable or decline), new shops starting and closing shops stopping mid-period,
+and each shop's e-settlement share.
 
-Deterministic: each order's content comes from a generator seeded by (shop, date), so a
-second run reports every order unchanged; a run on a later day adds the new weeks.
+Orders are checked and hashed by `orders.sync.clean_order` (as the REST sync does); new ones
+go in with `orders.services.orders_bulk_insert` (COPY on PostgreSQL), changed ones (a run on
+a later day: an order's status moves on) through `order_sync_many`, and the monthly facts and
+purchase figures are rebuilt once at the end (`sales_facts_rebuild`) — the state the real
+services leave. A small demo orders weekly; a big one fortnightly or every four weeks (the
+named account managers' shops stay weekly), with the same volume a month.
+
+Deterministic: each order's content comes from a generator seeded by (seed, shop, date), so a
+second run reports every order unchanged and writes nothing; a run on a later day adds the
+new weeks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
+from collections.abc import Iterator
 from decimal import Decimal
 
 from django.utils import timezone
 
 from crm.choices import AuditSource
-from crm.demo import SeedReport
+from crm.demo import DemoOptions, SeedReport, demo_first_day, season_factor
 from crm.models import User
 from crm.services import Actor
+from customers.demo import demo_books, order_cadence_days, period_day, shop_profile
 from customers.models import Customer
-from orders.services import MAX_ORDERS_PER_SYNC, order_sync_many, product_upsert_many
+from orders.models import Order, Product
+from orders.services import (
+    MAX_ORDERS_PER_SYNC,
+    order_sync_many,
+    orders_bulk_insert,
+    product_upsert_many,
+    sales_facts_rebuild,
+)
+from orders.sync import CleanOrder, content_hash
 
 DEMO_SOURCE = "ordering-system"  # the demo API client (crm.demo)
-WEEKS = 52
+# Shops per round of generating, checking and storing orders (one progress line each).
+CHUNK = 5_000
+# A new shop takes two months to reach its volume; a closing one fades over its last two.
+RAMP_DAYS = 60
 
 # code, name, brand, manufacturer, wholesale price per carton, tar mg, key brand, new product
 DEMO_PRODUCTS = [
@@ -49,15 +73,13 @@ _PRICE = {code: Decimal(price) for code, _n, _b, _m, price, *_rest in DEMO_PRODU
 _PREMIUM = [code for code, *_r in DEMO_PRODUCTS if _PRICE[code] >= 130]
 _MIDDLE = [code for code, *_r in DEMO_PRODUCTS if 40 <= _PRICE[code] < 130]
 _BUDGET = [code for code, *_r in DEMO_PRODUCTS if _PRICE[code] < 40]
-# Monthly volume factor: the Spring Festival peak (Jan-Feb), summer and National Day lifts.
-_SEASON = {1: 1.6, 2: 1.35, 3: 0.85, 4: 0.9, 5: 1.0, 6: 0.95, 7: 1.0, 8: 1.0, 9: 1.05, 10: 1.15}
 # Cartons a week by business format (before the shop's own size factor): a grocery buys about
 # 200 cartons a month, a supermarket 850, so the demo spreads over the eight grades.
 _WEEKLY = {"Z": 45, "B": 55, "Y": 120, "S": 200, "F": 25, "N": 150, "Q": 20}
 
 
 def seed_orders(report: SeedReport, *, actor: Actor) -> None:
-    """The product catalogue and a year of weekly orders for every demo shop."""
+    """The product catalogue and the demo period's orders for every demo shop."""
     products = product_upsert_many(
         rows=[
             {
@@ -84,77 +106,232 @@ def seed_orders(report: SeedReport, *, actor: Actor) -> None:
     sync_actor = (
         Actor(user=client, source=AuditSource.API, label=client.username) if client else actor
     )
-    orders = demo_orders(today=timezone.localdate())
-    totals = {"created": 0, "updated": 0, "unchanged": 0}
-    for start in range(0, len(orders), MAX_ORDERS_PER_SYNC):
-        result = order_sync_many(
-            rows=orders[start : start + MAX_ORDERS_PER_SYNC], source=DEMO_SOURCE, actor=sync_actor
+    options, today = report.options, timezone.localdate()
+    product_ids = dict(Product.objects.filter(code__in=list(_PRICE)).values_list("code", "id"))
+    shops = list(
+        Customer.objects.order_by("customer_code").values_list(
+            "id", "customer_code", "business_format", "market_type"
         )
-        if result.errors:
-            raise RuntimeError(f"Demo orders refused: {result.errors[:3]}")
-        for key in totals:
-            totals[key] += getattr(result, key)
-    report.lines.append(
-        "Orders (a year, weekly): {created} created, {updated} updated, "
-        "{unchanged} unchanged.".format(**totals)
     )
-
-
-def demo_orders(*, today: dt.date) -> list[dict]:
-    """A year of weekly orders per demo shop, as the ordering system would send them."""
-    orders = []
-    shops = Customer.objects.order_by("customer_code").values_list(
-        "customer_code", "business_format"
-    )
-    for code, business_format in shops:
-        shop = random.Random(code)  # noqa: S311 - demo data
-        size = shop.lognormvariate(0, 0.5)
-        trend = shop.choice([-0.4, -0.15, 0, 0, 0.1, 0.3])  # change over the year
-        upmarket = shop.random()
-        electronic = shop.random() < 0.8
-        weekday = shop.randrange(5)
-        first = today - dt.timedelta(weeks=WEEKS)
-        first += dt.timedelta(days=(weekday - first.weekday()) % 7)
-        for week in range(WEEKS + 1):
-            day = first + dt.timedelta(weeks=week)
-            if day > today:
-                break
-            rng = random.Random(f"{code}:{day.isoformat()}")  # noqa: S311
-            if rng.random() < 0.06:  # a week without an order
-                continue
-            volume = _WEEKLY[business_format or "Q"] * size * _SEASON.get(day.month, 1.0)
-            volume *= 1 + trend * (week / WEEKS - 0.5)
-            orders.append(
-                {
-                    "external_id": f"DEMO-{code}-{day:%Y%m%d}",
-                    "customer_code": code,
-                    "order_date": day.isoformat(),
-                    "status": rng.choices(
-                        ["delivered", "cancelled", "returned"], weights=[96, 3, 1]
-                    )[0]
-                    if day < today - dt.timedelta(days=3)
-                    else "placed",
-                    "payment_method": "electronic"
-                    if electronic and rng.random() < 0.95
-                    else "cash",
-                    "paid_on_time": rng.random() < 0.97,
-                    "lines": _lines(rng, volume, upmarket),
-                }
+    books = dict(demo_books(options))
+    totals = {"created": 0, "updated": 0, "unchanged": 0}
+    amounts: dict[tuple[str, int], Decimal] = {}
+    for start in range(0, len(shops), CHUNK):
+        chunk = [shop for shop in shops[start : start + CHUNK] if shop[1] in books]
+        known = dict(
+            Order.objects.filter(
+                source=DEMO_SOURCE, customer_id__in=[pk for pk, *_rest in chunk]
+            ).values_list("external_id", "content_hash")
+        )
+        new, changed = [], []
+        for pk, code, business_format, market in chunk:
+            shop = {
+                "today": today,
+                "code": code,
+                "business_format": business_format,
+                "market": market,
+                "cadence": order_cadence_days(options.customers, books[code]),
+            }
+            stale = set()
+            for order in shop_clean_orders(
+                options, customer_id=pk, product_ids=product_ids, amounts=amounts, **shop
+            ):
+                stored = known.get(order.external_id)
+                if stored is None:
+                    new.append(order)
+                elif stored != order.content_hash:
+                    stale.add(order.external_id)
+                else:
+                    totals["unchanged"] += 1
+            if stale:  # a run on a later day: placed orders delivered since
+                changed += [o for o in shop_orders(options, **shop) if o["external_id"] in stale]
+        totals["created"] += orders_bulk_insert(orders=new, source=DEMO_SOURCE)
+        totals["updated"] += _sync(changed, sync_actor)
+        if len(shops) > CHUNK:
+            report.step(
+                f"  orders of {min(start + CHUNK, len(shops)):,} / {len(shops):,} shops: "
+                f"{totals['created']:,} new"
             )
+    facts = 0
+    if totals["created"] or totals["updated"]:
+        facts = sales_facts_rebuild()
+    cadence = "weekly" if options.customers <= 5_000 else "weekly to monthly"
+    report.lines.append(
+        f"Orders ({options.months} months, {cadence}): {{created}} created, {{updated}} "
+        "updated, {unchanged} unchanged; {facts} monthly facts rebuilt.".format(
+            facts=facts, **totals
+        )
+    )
+
+
+def _sync(rows: list[dict], actor: Actor) -> int:
+    """Changed orders through the sync (checked, replaced, audited); facts are rebuilt after."""
+    updated = 0
+    for start in range(0, len(rows), MAX_ORDERS_PER_SYNC):
+        result = order_sync_many(
+            rows=rows[start : start + MAX_ORDERS_PER_SYNC],
+            source=DEMO_SOURCE,
+            actor=actor,
+            refresh_facts=False,
+        )
+        if result.errors:  # the demo's own data: a refusal is a bug here
+            raise RuntimeError(f"Demo orders refused: {result.errors[:3]}")
+        updated += result.updated
+    return updated
+
+
+def _rounds(
+    options: DemoOptions,
+    *,
+    today: dt.date,
+    code: str,
+    business_format: str,
+    market: str,
+    cadence: int,
+) -> Iterator[tuple[dt.date, str, str, bool, list[tuple[str, int]]]]:
+    """One shop's orders over the demo period: (date, status, payment method, paid on time,
+    lines as (product code, cartons)). Each order from a generator seeded by (seed, shop,
+    date), so an order's content does not depend on when the period starts."""
+    first = demo_first_day(options.months, today)
+    profile = shop_profile(options.seed, code, market)
+    opens = period_day(first, today, profile.opens) if profile.opens is not None else None
+    closes = period_day(first, today, profile.closes) if profile.closes is not None else None
+    middle = first + (today - first) / 2
+    key = (options.seed * 10**13 + int(code)) * 10**6
+    # The shop's order day: its weekday, and for a longer cadence a phase of its own.
+    day = first + dt.timedelta(days=(profile.weekday - first.weekday()) % 7)
+    day += dt.timedelta(weeks=random.Random(key).randrange(cadence // 7))  # noqa: S311
+    weekly = _WEEKLY[business_format or "Q"] * profile.size
+    skip = 0.06 if cadence == 7 else 0.03  # a round without an order
+    settled = today - dt.timedelta(days=3)
+    while day <= today:
+        this, day = day, day + dt.timedelta(days=cadence)
+        if (opens and this < opens) or (closes and this >= closes):
+            continue
+        rng = random.Random(key + this.toordinal())  # noqa: S311 - demo data
+        if rng.random() < skip:
+            continue
+        volume = weekly * cadence / 7 * _season(this.year, this.month)
+        volume *= max(0.2, 1 + profile.slope * (this - middle).days / 365)
+        if opens:
+            volume *= min(1.0, 0.4 + 0.6 * (this - opens).days / RAMP_DAYS)
+        if closes:
+            volume *= min(1.0, 0.3 + 0.7 * (closes - this).days / RAMP_DAYS)
+        status = "placed"
+        if this < settled:
+            roll = rng.random()
+            status = "delivered" if roll < 0.96 else "cancelled" if roll < 0.99 else "returned"
+        method = "electronic" if rng.random() < profile.e_share else "cash"
+        paid = rng.random() < (0.97 if profile.e_share else 0.9)
+        yield this, status, method, paid, _lines(rng, volume, profile.upmarket)
+
+
+def shop_orders(
+    options: DemoOptions,
+    *,
+    today: dt.date,
+    code: str,
+    business_format: str,
+    market: str,
+    cadence: int = 7,
+) -> list[dict]:
+    """One shop's orders over the demo period, as the ordering system would send them."""
+    return [
+        {
+            "external_id": f"DEMO-{code}-{day:%Y%m%d}",
+            "customer_code": code,
+            "order_date": day.isoformat(),
+            "status": status,
+            "payment_method": method,
+            "paid_on_time": paid,
+            "lines": [
+                {"product_code": product, "quantity": quantity, "unit_price": str(_PRICE[product])}
+                for product, quantity in lines
+            ],
+        }
+        for day, status, method, paid, lines in _rounds(
+            options,
+            today=today,
+            code=code,
+            business_format=business_format,
+            market=market,
+            cadence=cadence,
+        )
+    ]
+
+
+def shop_clean_orders(
+    options: DemoOptions,
+    *,
+    today: dt.date,
+    code: str,
+    customer_id: int,
+    business_format: str,
+    market: str,
+    cadence: int,
+    product_ids: dict[str, int],
+    amounts: dict[tuple[str, int], Decimal],
+) -> list[CleanOrder]:
+    """The same orders as `shop_orders`, built as `orders.sync.clean_order` would build them
+    from those rows (the tests check they agree), without parsing them back: the bulk path's
+    hot loop. `amounts` caches each (product, cartons) line amount."""
+    orders = []
+    for day, status, method, paid, lines in _rounds(
+        options,
+        today=today,
+        code=code,
+        business_format=business_format,
+        market=market,
+        cadence=cadence,
+    ):
+        clean_lines = []
+        for product, quantity in lines:
+            amount = amounts.get((product, quantity))
+            if amount is None:
+                amount = amounts[product, quantity] = (_PRICE[product] * quantity).quantize(_CENT)
+            clean_lines.append((product_ids[product], quantity, _PRICE[product], amount))
+        order = CleanOrder(
+            index=0,
+            external_id=f"DEMO-{code}-{day:%Y%m%d}",
+            customer_id=customer_id,
+            order_date=day,
+            month=day.replace(day=1),
+            status=status,
+            payment_method=method,
+            paid_on_time=paid,
+            payment_date=None,
+            lines=clean_lines,
+            cartons=sum(line[1] for line in clean_lines),
+            amount=sum((line[3] for line in clean_lines), Decimal("0.00")),
+        )
+        order.content_hash = content_hash(order)
+        orders.append(order)
     return orders
 
 
-def _lines(rng: random.Random, volume: float, upmarket: float) -> list[dict]:
-    weights = {"premium": 0.15 + 0.5 * upmarket, "middle": 0.5, "budget": 0.6 - 0.5 * upmarket}
-    lines = {}
-    for family, share in weights.items():
-        codes = {"premium": _PREMIUM, "middle": _MIDDLE, "budget": _BUDGET}[family]
-        cartons = round(volume * share / sum(weights.values()))
-        for code in rng.sample(codes, k=min(len(codes), 1 + rng.randrange(3))):
-            quantity = max(1, round(cartons * rng.uniform(0.2, 0.6)))
-            lines[code] = {
-                "product_code": code,
-                "quantity": quantity,
-                "unit_price": str(_PRICE[code]),
-            }
-    return list(lines.values())
+@functools.cache
+def _season(year: int, month: int) -> float:
+    return season_factor(dt.date(year, month, 1))
+
+
+_FAMILIES = [(_PREMIUM, 0.15, 0.5), (_MIDDLE, 0.5, 0.0), (_BUDGET, 0.6, -0.5)]
+_CENT = Decimal("0.01")
+
+
+def _lines(rng: random.Random, volume: float, upmarket: float) -> list[tuple[str, int]]:
+    """An order's lines: its volume split over premium, middle and budget brands by how
+    upmarket the shop is, one to three products of each."""
+    shares = [base + tilt * upmarket for _codes, base, tilt in _FAMILIES]
+    whole = sum(shares)
+    lines = []
+    draw = rng.random
+    for (codes, _base, _tilt), share in zip(_FAMILIES, shares, strict=True):
+        cartons = volume * share / whole
+        # One to three products of the family, from a place of its own (distinct products;
+        # cheaper than rng.sample in the hot loop of a big demo).
+        size = len(codes)
+        first = int(draw() * size)
+        for step in range(min(size, 1 + int(draw() * 3))):
+            quantity = round(cartons * (0.2 + 0.4 * draw()))
+            lines.append((codes[(first + step) % size], max(1, quantity)))
+    return lines

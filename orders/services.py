@@ -642,6 +642,76 @@ def _update_orders(updates: list[Order]) -> None:
             )
 
 
+def orders_bulk_insert(*, orders: Sequence[CleanOrder], source: str) -> int:
+    """Stores new orders (checked by `orders.sync.clean_order`, none of them stored yet) and
+    their lines, exactly as `order_sync_many` stores new orders, but in bulk: on PostgreSQL
+    the ids are drawn from the orders' sequence and orders and lines go in with COPY;
+    elsewhere with executemany. Writes no facts: the caller runs `sales_facts_rebuild()` (or
+    `sales_facts_refresh`) once the load is done. For big loads of orders known to be new
+    (the demo data); an order that exists already fails the whole call (the unique key on
+    source and order number), so anything else goes through `order_sync_many`."""
+    if not orders:
+        return 0
+    now = timezone.now()
+    table = Order._meta.db_table
+
+    def values(order: CleanOrder) -> tuple:
+        return (
+            source,
+            order.external_id,
+            order.customer_id,
+            order.order_date,
+            order.month,
+            order.status,
+            order.payment_method,
+            order.paid_on_time,
+            order.payment_date,
+            order.cartons,
+            order.amount,
+            len(order.lines),
+            order.content_hash,
+            now,
+            now,
+        )
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, len(orders)],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            raw = cursor.cursor
+            with raw.copy(f"COPY {table} (id, {', '.join(_ORDER_COLUMNS)}) FROM STDIN") as copy:
+                for pk, order in zip(ids, orders, strict=True):
+                    copy.write_row((pk, *values(order)))
+        _insert_lines(zip(ids, orders, strict=True))
+        return len(orders)
+    # SQLite (one writer at a time, so the ids after the highest are ours): plain
+    # executemany with the values `_store_orders` sends; bulk_create spent most of a small
+    # demo's order time building model instances.
+    line_table = OrderLine._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
+        first_id = cursor.fetchone()[0] + 1
+        ids = range(first_id, first_id + len(orders))
+        marks = ", ".join(["%s"] * (len(_ORDER_COLUMNS) + 1))
+        cursor.executemany(
+            f"INSERT INTO {table} (id, {', '.join(_ORDER_COLUMNS)}) VALUES ({marks})",  # noqa: S608
+            [(pk, *values(order)) for pk, order in zip(ids, orders, strict=True)],
+        )
+        marks = ", ".join(["%s"] * len(_LINE_COLUMNS))
+        cursor.executemany(
+            f"INSERT INTO {line_table} ({', '.join(_LINE_COLUMNS)}) VALUES ({marks})",  # noqa: S608
+            [
+                (pk, order.month, product_id, cartons, unit_price, amount)
+                for pk, order in zip(ids, orders, strict=True)
+                for product_id, cartons, unit_price, amount in order.lines
+            ],
+        )
+    return len(orders)
+
+
 _LINE_COLUMNS = ("order_id", "month", "product_id", "cartons", "unit_price", "amount")
 
 

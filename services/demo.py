@@ -40,6 +40,7 @@ from crm.demo import SeedReport
 from crm.models import Area, AuditEntry, Notification, User
 from crm.services import Actor
 from customers.choices import CareNeed, CustomerStatus
+from customers.demo import demo_sample
 from customers.models import Customer
 from customers.services import customer_upsert_many
 from services import services, workflow
@@ -178,10 +179,11 @@ def seed_services(report: SeedReport, *, actor: Actor) -> None:
             "demo history is not logged again.".format(*existing)
         )
     else:
-        customers = _customers()
-        rng = random.Random(2026)  # noqa: S311 - demo data
+        sample = demo_sample(report.options)
+        customers = _customers(sample)
+        rng = random.Random(report.options.seed)  # noqa: S311 - demo data
         marked, birthdays = _seed_care_marks(customers, today, rng, actor)
-        customers = _customers()  # with their new marks
+        customers = _customers(sample)  # with their new marks
         visits = _visits_by_customer(today)
         requests = _seed_requests(customers, visits, rng, actor)
         activities = _seed_activities(customers, visits, today, rng, actor)
@@ -200,10 +202,12 @@ def seed_services(report: SeedReport, *, actor: Actor) -> None:
     )
 
 
-def _customers() -> list[Customer]:
+def _customers(sample: set[int]) -> list[Customer]:
+    """The active shops of the sample (`customers.demo.demo_sample`: every shop of the named
+    account managers and a few of every other one)."""
     return list(
         Customer.objects.with_parts()
-        .filter(account_manager__isnull=False, dynamic__status=CustomerStatus.ACTIVE)
+        .filter(account_manager__isnull=False, dynamic__status=CustomerStatus.ACTIVE, pk__in=sample)
         .order_by("customer_code")
     )
 

@@ -1,7 +1,8 @@
 """Demo valuation: the licence officer's compliance records (two violations, so the problem
-list is not empty, and clean inspections), twelve months valued (so the customer page has a
-tier history and the overview its movements), the early warnings refreshed, one acknowledged
-and one resolved by their account managers, and a draft scheme to edit.
+list is not empty, and clean inspections), every month of the demo period valued (so the
+customer page has a tier history and the overview its movements), the early warnings
+refreshed, one acknowledged and one resolved by their account managers, and a draft scheme to
+edit.
 
 Idempotent: valuing a month again stores the same results; records, the draft and the
 warning decisions are only made when missing.
@@ -10,11 +11,12 @@ warning decisions are only made when missing.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from django.utils import timezone
 
-from crm.dates import add_months, month_start
-from crm.demo import SeedReport
+from crm.dates import month_start
+from crm.demo import SeedReport, demo_months
 from crm.models import User
 from crm.services import Actor
 from customers.models import Customer
@@ -22,7 +24,6 @@ from valuation import computations, services
 from valuation.choices import PercentileGroup, RecordType, WarningStatus
 from valuation.models import ComplianceRecord, EarlyWarning, ValuationScheme, ValueResult
 
-MONTHS = 12
 DRAFT = "Percentiles within market type and format"
 
 # (days ago, type, note) for the first customers of the officer's areas.
@@ -43,13 +44,17 @@ def seed_valuation(report: SeedReport, *, actor: Actor) -> None:
         services.scheme_create_draft(
             name=DRAFT, parameters=parameters, actor=Actor.of(admin, actor.source)
         )
-    this_month = month_start(timezone.localdate())
-    for back in range(MONTHS - 1, -1, -1):
-        services.valuation_recompute(month=add_months(this_month, -back), actor=actor)
+    today = timezone.localdate()
+    this_month, months = month_start(today), report.options.months
+    for month in demo_months(months, today):
+        started = time.perf_counter()
+        services.valuation_recompute(month=month, actor=actor)
+        if report.options.customers > 10_000:
+            report.step(f"  valued {month:%Y-%m} in {time.perf_counter() - started:.1f} s")
     _seed_warning_decisions(actor)
     latest = ValueResult.objects.filter(month=this_month)
     report.lines.append(
-        f"Valuation: {MONTHS} months valued up to {this_month:%Y-%m} "
+        f"Valuation: {months} months valued up to {this_month:%Y-%m} "
         f"({latest.filter(is_core=True).count()} core, "
         f"{latest.filter(is_problem=True).count()} problem customers); "
         f"{EarlyWarning.objects.filter(status__in=WarningStatus.unresolved()).count()} "

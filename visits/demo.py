@@ -25,10 +25,11 @@ from typing import Any
 from django.utils import timezone
 
 from crm.choices import Role
-from crm.demo import SeedReport
+from crm.demo import NAMED_BOOKS, SeedReport
 from crm.models import User
 from crm.services import Actor
 from customers.choices import CustomerStatus, ValueTier
+from customers.demo import demo_sample
 from customers.models import Customer
 from visits import selectors, services
 from visits.choices import FollowUpStatus, PlanStatus, PriceDisplay, StockLevel, VisitType
@@ -97,7 +98,7 @@ def seed_visits(report: SeedReport, *, actor: Actor) -> None:
         )
         run = services.plan_refresh(today=today)
     else:
-        counts = _seed_history(today, actor)
+        counts = _seed_history(today, actor, demo_sample(report.options))
         run = services.plan_refresh(today=today)
         counts["moved"] = _seed_moves(today, actor)
         report.lines.append(
@@ -122,19 +123,21 @@ def seed_visits(report: SeedReport, *, actor: Actor) -> None:
 # --- the history -------------------------------------------------------------------------
 
 
-def _customers() -> list[Customer]:
+def _customers(sample: set[int]) -> list[Customer]:
     return list(
         Customer.objects.with_parts()
-        .filter(account_manager__isnull=False)
+        .filter(account_manager__isnull=False, pk__in=sample)
         .exclude(dynamic__status=CustomerStatus.CLOSED)
         .order_by("customer_code")
     )
 
 
-def _seed_history(today: dt.date, actor: Actor) -> dict[str, int]:
+def _seed_history(today: dt.date, actor: Actor, sample: set[int]) -> dict[str, int]:
+    """The history of the sample's shops (`customers.demo.demo_sample`: every shop of the
+    named account managers and a few of every other one); the planning job plans everyone."""
     config = VisitsConfig.current()
     recent_start = today - dt.timedelta(days=RECENT_DAYS)
-    customers = _customers()
+    customers = _customers(sample)
     rngs = {c.pk: random.Random(f"visits-{c.customer_code}") for c in customers}  # noqa: S311
     visits = 0
 
@@ -378,9 +381,17 @@ def _fill_today(today: dt.date, actor: Actor) -> int:
 
 
 def _agenda_summary(today: dt.date, moved_today: int) -> str:
+    """The named account managers' agendas (and how many other managers there are)."""
     parts = []
+    named = {manager for _a, manager, _m, _c in NAMED_BOOKS}
+    others = 0
     for manager in _managers():
+        if manager.username not in named:
+            others += 1
+            continue
         day = selectors.agenda(user=manager, account_manager=manager, day=today)
         parts.append(f"{manager.username} {len(day.planned)} today, {len(day.overdue)} overdue")
+    if others:
+        parts.append(f"and {others} more account managers")
     moved = f" ({moved_today} moved to today)" if moved_today else ""
     return "agendas: " + "; ".join(parts) + moved + "."
