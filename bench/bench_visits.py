@@ -358,7 +358,8 @@ def fill(url: str, *, customers: int, per_district: int, as_of: dt.date) -> None
         if filled != as_of or changed:
             started = time.perf_counter()
             conn.execute(
-                "TRUNCATE visits_followup, visits_plannedvisit, visits_visit RESTART IDENTITY CASCADE"
+                "TRUNCATE visits_followup, visits_plannedvisit, visits_visit"
+                " RESTART IDENTITY CASCADE"
             )
             conn.execute("DELETE FROM bench_visits_fill")
             visits = conn.execute(
