@@ -27,7 +27,7 @@ from services.views.requests import overdue_by
 from valuation.selectors import customer as valuation_selectors
 from valuation.selectors import overview as valuation_overview
 from valuation.selectors import schemes as valuation_schemes
-from valuation.views.overview import tier_movements
+from valuation.views.overview import MOVEMENT_COLOURS, TIER_COLOURS, tier_movements
 from visits import selectors as visits_selectors
 
 
@@ -150,20 +150,9 @@ class HomeView(PeopleOnlyMixin, TemplateView):
 
 # How many days of orders the administrators' home reads to tell each client's last sync.
 HOME_SYNC_DAYS = 7
-# Colours (Bootstrap variables) of the value tiers and of the movements on the home charts.
-_TIER_COLOURS = {
-    ValueTier.VALUE: "--bs-success",
-    ValueTier.SECONDARY: "--bs-primary",
-    ValueTier.POTENTIAL: "--bs-warning",
-    ValueTier.LOW: "--bs-secondary",
-}
-_MOVEMENT_COLOURS = {
-    "up": "--bs-success",
-    "down": "--bs-danger",
-    "across": "--bs-info",
-    "same": "--bs-primary",
-    "new": "--bs-secondary",
-}
+# The value overview's colours (Bootstrap colour names) as the CSS variables the charts read.
+_TIER_COLOURS = {tier: f"--bs-{name}" for tier, name in TIER_COLOURS.items()}
+_MOVEMENT_COLOURS = {kind: f"--bs-{name}" for kind, name in MOVEMENT_COLOURS.items()}
 
 
 def _link(name: str, query: dict[str, Any] | None = None) -> str | None:

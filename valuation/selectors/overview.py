@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import Count, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -199,9 +199,9 @@ def tier_transitions(*, user: User, month: dt.date | None = None) -> dict[str, A
         {"month": date, "previous_month": date, "customers": n,
          "transitions": {(previous tier or None, tier): n}, "by_tier": {tier: {"n": n}}}
 
-    None when no month is valued. One grouped query (two without `month`): the customers
-    joined to their two months' results (as `grading.selectors.grade_movements`)."""
-    from customers.models import Customer
+    None when no month is valued. One grouped query (two without `month`) over
+    `customers.selectors.customers_with_month_pair`."""
+    from customers.selectors import customers_with_month_pair
 
     month = month or latest_result_month()
     if month is None:
@@ -209,15 +209,9 @@ def tier_transitions(*, user: User, month: dt.date | None = None) -> dict[str, A
     month = month_start(month)
     previous_month = add_months(month, -1)
     pairs = (
-        Customer.objects.visible_to(user)
-        .annotate(
-            now=FilteredRelation("value_results", condition=Q(value_results__month=month)),
-            before=FilteredRelation(
-                "value_results", condition=Q(value_results__month=previous_month)
-            ),
+        customers_with_month_pair(
+            user=user, relation="value_results", month=month, previous_month=previous_month
         )
-        .filter(now__isnull=False)
-        .order_by()
         .values_list("before__value_tier", "now__value_tier")
         .annotate(n=Count("pk"))
     )

@@ -50,7 +50,7 @@ _TIER_RANK = {
     ValueTier.POTENTIAL: 1,
     ValueTier.LOW: 2,
 }
-_MOVEMENT_COLOUR = {
+MOVEMENT_COLOURS = {
     "up": "success",
     "down": "danger",
     "same": "primary",
@@ -140,7 +140,7 @@ def tier_movements(summary: dict[str, Any]) -> dict[str, Any]:
                     "tier": after,
                     "n": n,
                     "kind": kind,
-                    "colour": _MOVEMENT_COLOUR[kind],
+                    "colour": MOVEMENT_COLOURS[kind],
                     "alpha": f"{alpha:.2f}",
                     "dark": alpha > 0.55,
                     "diagonal": before == after,
