@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
 
 from crm.models import Area
 from crm.scope import descendant_area_ids
@@ -21,6 +22,16 @@ class AreaTreeFilter(django_filters.CharFilter):
             return qs
         roots = list(Area.objects.filter(code__iexact=value.strip()).values_list("pk", flat=True))
         return qs.filter(**{f"{self.field_name}__in": descendant_area_ids(roots)})
+
+
+class OrderingFilter(django_filters.OrderingFilter):
+    """django-filter's, except that a value naming no field (`?ordering=,`) keeps the list's
+    own order instead of clearing it (an unordered list pages unpredictably)."""
+
+    def filter(self, qs, value):
+        if value not in EMPTY_VALUES and all(param in EMPTY_VALUES for param in value):
+            return qs
+        return super().filter(qs, value)
 
 
 class AreaFilterSet(django_filters.FilterSet):

@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.filtersets import AreaTreeFilter
+from crm.filtersets import AreaTreeFilter, OrderingFilter
 from customers import choices
 from customers.models import ChangeRequest, Customer, CustomerDynamic
 
@@ -52,7 +52,7 @@ class CustomerFilterSet(django_filters.FilterSet):
     value_tier = django_filters.ChoiceFilter(
         field_name="system__value_tier", choices=choices.ValueTier.choices, label=_("Value tier")
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=[(column, name) for name, column in ORDERING.items()], label=_("Sort by")
     )
 

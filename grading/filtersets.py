@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from crm.filtersets import AreaTreeFilter
+from crm.filtersets import AreaTreeFilter, OrderingFilter
 from customers.choices import BusinessScale
 from grading.models import GradeResult
 
@@ -47,7 +47,7 @@ class GradeResultFilterSet(django_filters.FilterSet):
     movement = django_filters.ChoiceFilter(
         method="filter_movement", choices=MOVEMENTS, label=_("Movement")
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=[(column, name) for name, column in ORDERING.items()], label=_("Sort by")
     )
 

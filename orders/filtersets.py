@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.filtersets import OrderingFilter
 from orders.choices import OrderStatus, PriceClass
 from orders.models import Order, Product
 
@@ -14,7 +15,7 @@ class ProductFilterSet(django_filters.FilterSet):
     is_key_brand = django_filters.BooleanFilter(label=_("Key brand"))
     is_new_product = django_filters.BooleanFilter(label=_("New product"))
     active = django_filters.BooleanFilter(label=_("Active"))
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=[
             ("code", "code"),
             ("name", "name"),

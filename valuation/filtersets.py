@@ -6,7 +6,7 @@ from typing import Any
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from crm.filtersets import AreaTreeFilter
+from crm.filtersets import AreaTreeFilter, OrderingFilter
 from customers.choices import ValueTier
 from valuation.choices import RecordType, WarningKind, WarningStatus
 from valuation.models import ComplianceRecord, EarlyWarning, ValueResult
@@ -34,7 +34,7 @@ class ValueResultFilterSet(django_filters.FilterSet):
     value_tier = django_filters.ChoiceFilter(choices=ValueTier.choices, label=_("Value tier"))
     is_core = django_filters.BooleanFilter(label=_("Core customer"))
     is_problem = django_filters.BooleanFilter(label=_("Problem customer"))
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=[(column, name) for name, column in ORDERING.items()], label=_("Sort by")
     )
 

@@ -19,7 +19,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from crm.models import Area, IdempotencyRecord
+from customers.filtersets import CustomerFilterSet
 from customers.models import Customer
+from orders.filtersets import ProductFilterSet
 from orders.models import Order, Product
 from tests.api_fuzz.conftest import ACCOUNT_MANAGER_KEY, INTEGRATION_CLIENT_KEY
 
@@ -159,3 +161,27 @@ def test_a_decimal_too_long_is_reported_on_its_item(erp, field, value):
 
     assert response.status_code == 200
     assert field in response.json()["errors"][0]["errors"]
+
+
+@pytest.mark.parametrize(
+    ("url_name", "key", "filterset", "model"),
+    [
+        ("orders_api:product_list", "code", ProductFilterSet, Product),
+        ("customers_api:customer_list", "customer_code", CustomerFilterSet, Customer),
+    ],
+)
+def test_an_ordering_naming_no_field_keeps_the_default_order(
+    fuzz_world, url_name, key, filterset, model
+):
+    """`?ordering=,` used to clear the list's order (django-filter orders by nothing), so its
+    pages could repeat or skip rows; it now keeps the list's own order."""
+    client = api(INTEGRATION_CLIENT_KEY)
+
+    plain = client.get(reverse(url_name)).json()["results"]
+    empty = client.get(reverse(url_name), {"ordering": ","}).json()["results"]
+
+    assert len(plain) > 1
+    assert [row[key] for row in empty] == [row[key] for row in plain]
+    ordered = model.objects.order_by("pk")
+    assert filterset({"ordering": ","}, queryset=ordered).qs.ordered
+    assert filterset({"ordering": ", ,"}, queryset=ordered).qs.query.order_by == ("pk",)
