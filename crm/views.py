@@ -140,6 +140,16 @@ def health(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
 
 
+def int_choice_param(request: HttpRequest, name: str, choices, default: int) -> int:
+    """The query parameter `name` when it is one of the whole numbers `choices`, else `default`
+    (a page's period or month count: a bad value shows the default, not an error)."""
+    try:
+        value = int(request.GET.get(name, default))
+    except ValueError:
+        return default
+    return value if value in choices else default
+
+
 def list_query_context(request: HttpRequest) -> dict[str, str]:
     """What a paged, sortable list page needs to build its links: the query string without
     `page` (pagination links), without `page` and `ordering` (sort links), and the ordering."""

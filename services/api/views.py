@@ -15,21 +15,19 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
-from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.api.schema import AutoSchema
 from crm.api.sync import api_actor
 from crm.models import User
-from customers.models import Customer
-from customers.selectors import customer_get
+from customers.api.lookups import customer_by_code
 from services import policies, selectors, services
 from services.api.serializers import ServiceRequestCreateSerializer, ServiceRequestSerializer
 from services.choices import Queue
@@ -129,7 +127,7 @@ class ServiceRequestListCreateAPIView(generics.ListAPIView):
         body.is_valid(raise_exception=True)
         data: dict[str, Any] = dict(body.validated_data)
         user = request.user
-        customer = _customer(user, data.pop("customer_code"))
+        customer = customer_by_code(user, data.pop("customer_code"))
         if not policies.can_serve(user, customer):
             raise PermissionDenied(_("You cannot raise requests for this customer."))
         raised = services.service_request_raise(
@@ -166,16 +164,6 @@ class ServiceRequestDetailAPIView(generics.RetrieveAPIView):
 
 
 # --- lookups by natural key ----------------------------------------------------------------
-
-
-def _customer(user: User, code: str) -> Customer:
-    try:
-        return customer_get(user=user, code=code.strip())
-    except Http404:
-        # Unknown and out of scope read the same: the API does not tell which codes exist.
-        raise NotFound(
-            {"customer_code": [_("No customer with this code in your scope.")]}
-        ) from None
 
 
 def _assignee(username: str | None) -> User | None:

@@ -22,7 +22,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from crm.models import Area
-from crm.views import people_allowed
+from crm.views import int_choice_param, people_allowed
 from customers import io
 from services import policies, selectors
 from services.workflow import MonthScore
@@ -41,21 +41,13 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def _months(request: HttpRequest) -> int:
-    try:
-        value = int(request.GET.get("months", DEFAULT_MONTHS))
-    except ValueError:
-        return DEFAULT_MONTHS
-    return value if value in MONTH_CHOICES else DEFAULT_MONTHS
-
-
 def _summary(request: HttpRequest) -> dict[str, Any]:
     """The summary for the chosen period and area, with the area filter (the areas the user
     sees, offered only when there are several)."""
     areas = list(Area.objects.visible_to(request.user).order_by("code"))
     code = request.GET.get("area", "")
     area = next((a for a in areas if a.code == code), None) if code and len(areas) > 1 else None
-    months = _months(request)
+    months = int_choice_param(request, "months", MONTH_CHOICES, DEFAULT_MONTHS)
     summary = selectors.satisfaction_summary(
         user=request.user, months=months, until=_today(), area=area
     )

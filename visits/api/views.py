@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,8 +26,8 @@ from crm.api.parsers import NoNulJSONParser
 from crm.api.schema import AutoSchema
 from crm.api.sync import api_actor
 from crm.models import User
+from customers.api.lookups import customer_by_code
 from customers.models import Customer
-from customers.selectors import customer_get
 from visits import policies, selectors, services
 from visits.api.serializers import (
     VisitConflictSerializer,
@@ -130,7 +130,7 @@ class VisitListCreateAPIView(generics.ListAPIView):
         body.is_valid(raise_exception=True)
         data: dict[str, Any] = dict(body.validated_data)
         user = request.user
-        customer = _customer(user, data.pop("customer_code"))
+        customer = customer_by_code(user, data.pop("customer_code"))
         if not policies.can_log_visit(user, customer):
             raise PermissionDenied(_("You cannot log visits for this customer."))
         plan = _plan(user, customer, data.pop("plan", None))
@@ -179,16 +179,6 @@ class VisitDetailAPIView(generics.RetrieveAPIView):
 
 
 # --- lookups by natural key ----------------------------------------------------------------
-
-
-def _customer(user: User, code: str) -> Customer:
-    try:
-        return customer_get(user=user, code=code.strip())
-    except Http404:
-        # Unknown and out of scope read the same: the API does not tell which codes exist.
-        raise NotFound(
-            {"customer_code": [_("No customer with this code in your scope.")]}
-        ) from None
 
 
 def _plan(user: User, customer: Customer, pk: int | None) -> PlannedVisit | None:

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.models import Area, User
-from crm.views import people_allowed
+from crm.views import int_choice_param, people_allowed
 from customers import io
 from visits import policies, selectors
 from visits.models import VisitsConfig
@@ -60,11 +60,7 @@ def _today() -> dt.date:
 
 
 def _period(request: HttpRequest) -> int:
-    try:
-        value = int(request.GET.get("period", DEFAULT_PERIOD))
-    except ValueError:
-        return DEFAULT_PERIOD
-    return value if value in PERIODS else DEFAULT_PERIOD
+    return int_choice_param(request, "period", PERIODS, DEFAULT_PERIOD)
 
 
 def share_level(share: float | None) -> str:
