@@ -7,17 +7,23 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Count
 from django.utils import timezone
 
 from crm.choices import AuditSource, Role
-from crm.dates import add_months, month_start
+from crm.dates import month_start
 from crm.demo import SPRING_FESTIVALS, DemoOptions, SeedReport, seed_organisation
-from crm.models import Area, User
+from crm.models import Area, DemoSeedStep, User
 from crm.services import Actor, area_upsert, user_set_password, user_update
 from customers.catalogue import external_value
 from customers.choices import ChangeRequestStatus
 from customers.models import ChangeRequest, Customer
-from customers.services import change_request_approve, change_request_reject, customer_edit
+from customers.services import (
+    change_request_approve,
+    change_request_reject,
+    customer_edit,
+    customer_upsert_many,
+)
 from grading import services as grading_services
 from grading.choices import OverrideStatus
 from grading.models import GradeOverride, GradeResult, GradingScheme, PeakMonth
@@ -253,3 +259,180 @@ def test_a_second_seed_keeps_every_change_people_made(db, settings, tmp_path):
     changed = {name: (before[name], n) for name, n in counts().items() if n != before[name]}
     assert (undone, changed) == ([], {})
     assert "0 created" in second_run
+
+
+def test_a_bigger_demo_adds_the_missing_shops_and_keeps_the_others(db, settings):
+    settings.DEBUG = True
+    seed("--months", "2")
+    kept = Customer.objects.order_by("customer_code").first()
+    customer_edit(
+        customer=kept, user=User.objects.get(username="admin"), data={"phone": "13900002222"}
+    )
+
+    # when
+    out = seed("--months", "2", "--customers", "60")  # the last --customers counts
+
+    # then: ten shops more, with their orders and a grade and value every month; the others
+    # as they were
+    kept.refresh_from_db()
+    assert external_value(kept, "phone") == "13900002222"
+    assert Customer.objects.count() == 60
+    assert "Customers: 10 created, 50 existing left as they are." in out
+    new = Customer.objects.order_by("-customer_code")[:10]
+    assert Order.objects.filter(customer__in=new).exists()
+    open_shops = Customer.objects.exclude(dynamic__status="closed").count()
+    for results in (GradeResult, ValueResult):
+        per_month = results.objects.values("month").annotate(n=Count("id"))
+        assert len(per_month) == 2 and {row["n"] for row in per_month} == {open_shops}
+    assert ChangeRequest.objects.count() == 2
+
+
+def test_a_run_cut_off_half_way_is_finished_by_running_it_again(db, settings, monkeypatch):
+    settings.DEBUG = True
+    upsert, approve = customer_upsert_many, grading_services.override_approve
+    calls = []
+
+    def cut_off_at_the_second_chunk(**kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ConnectionError("killed")
+        return upsert(**kwargs)
+
+    def cut_off(**kwargs):
+        raise ConnectionError("killed")
+
+    # given: a run cut off in the customers stage (after a first chunk of shops) ...
+    monkeypatch.setattr("customers.demo.CHUNK", 20)
+    monkeypatch.setattr("customers.demo.customer_upsert_many", cut_off_at_the_second_chunk)
+    with pytest.raises(ConnectionError):
+        seed("--months", "2")
+    assert User.objects.filter(username="am_zhang").exists()  # the stage before it stands
+    assert not Customer.objects.exists()  # the stage cut off left nothing half-made
+    monkeypatch.setattr("customers.demo.customer_upsert_many", upsert)
+    # ... and a second one cut off in the grading stage, as it approved an override
+    monkeypatch.setattr("grading.services.override_approve", cut_off)
+    with pytest.raises(ConnectionError):
+        seed("--months", "2")
+    assert Customer.objects.count() == CUSTOMERS and Order.objects.exists()
+    assert not GradeResult.objects.exists() and not GradeOverride.objects.exists()
+    monkeypatch.setattr("grading.services.override_approve", approve)
+
+    # when
+    seed("--months", "2")
+
+    # then: every stage complete, each one-off part made once
+    assert Customer.objects.count() == CUSTOMERS
+    assert ChangeRequest.objects.filter(status=ChangeRequestStatus.PENDING).count() == 2
+    assert GradeResult.objects.values("month").distinct().count() == 2
+    assert ValueResult.objects.values("month").distinct().count() == 2
+    assert sorted(GradeOverride.objects.values_list("status", flat=True)) == [
+        OverrideStatus.APPROVED,
+        OverrideStatus.PROPOSED,
+    ]
+    assert GradingScheme.objects.filter(status="draft").count() == 1
+    assert Visit.objects.exists() and ServiceRequest.objects.exists()
+    assert DemoSeedStep.objects.filter(key="grading.overrides").count() == 1
+
+
+def test_generated_people_are_made_once_and_keep_what_was_changed(db):
+    # given: a demo big enough for generated people (the organisation stage alone)
+    actor = Actor.system("seed_demo", AuditSource.COMMAND)
+    options = DemoOptions(customers=1000)
+    seed_organisation(SeedReport(options=options), actor=actor)
+    person = User.objects.get(username="am_0001")
+    assert person.check_password("crm-demo")
+    admin = by("admin")
+    user_update(user=person, name="新名字", area_codes=["GZ-YX"], is_active=False, actor=admin)
+    user_set_password(
+        user=User.objects.get(username="lo_0001"),
+        password="another-Secret-7",  # noqa: S106
+        check_password=False,
+        actor=admin,
+    )
+    people = User.objects.count()
+
+    # when
+    report = SeedReport(options=options)
+    seed_organisation(report, actor=actor)
+
+    # then
+    person.refresh_from_db()
+    assert (person.name, person.is_active) == ("新名字", False)
+    assert list(person.areas.values_list("code", flat=True)) == ["GZ-YX"]
+    assert User.objects.get(username="lo_0001").check_password("another-Secret-7")
+    assert User.objects.count() == people
+    assert any("8 generated (0 new)" in line for line in report.lines)
+
+
+def test_a_demo_seeded_before_its_parts_were_recorded_is_not_played_again(db, settings):
+    # given: a demo seeded by the version that recorded no parts, and decisions made since
+    settings.DEBUG = True
+    seed("--months", months_with_spring_festival(timezone.localdate()))
+    DemoSeedStep.objects.all().delete()
+    for change_request in ChangeRequest.objects.all():
+        change_request_reject(
+            change_request=change_request, user=User.objects.get(username="admin"), comment="不"
+        )
+    before = counts()
+
+    # when
+    seed("--months", months_with_spring_festival(timezone.localdate()))
+
+    # then: no change request, override, record, draft, peak month or history played again
+    assert counts() == before
+    assert not ChangeRequest.objects.filter(status=ChangeRequestStatus.PENDING).exists()
+
+
+def test_a_later_day_adds_its_orders_and_moves_on_only_the_demos_untouched_placed_orders(
+    db, settings, monkeypatch
+):
+    settings.DEBUG = True
+    seed("--months", "1")
+    placed = list(Order.objects.filter(status="placed").order_by("external_id"))
+    assert len(placed) >= 2
+    settled = dict(
+        Order.objects.exclude(status="placed").values_list("external_id", "content_hash")
+    )
+    # the ordering system marks one placed order paid late
+    changed = placed[0]
+    row = {
+        "external_id": changed.external_id,
+        "customer_code": changed.customer.customer_code,
+        "order_date": changed.order_date.isoformat(),
+        "status": "placed",
+        "payment_method": changed.payment_method,
+        "paid_on_time": not changed.paid_on_time,
+        "lines": [
+            {
+                "product_code": line.product.code,
+                "quantity": line.cartons,
+                "unit_price": str(line.unit_price),
+            }
+            for line in changed.lines.select_related("product")
+        ],
+    }
+    client = Actor(
+        user=User.objects.get(username="ordering-system"), source=AuditSource.API, label="os"
+    )
+    assert order_sync_many(rows=[row], source=changed.source, actor=client).updated == 1
+    changed.refresh_from_db()
+
+    # when: ./scripts/run a week later
+    later = timezone.now() + dt.timedelta(days=7)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: later)
+    seed("--months", "1")
+
+    # then: the week's orders added; the demo's own placed orders delivered (or cancelled,
+    # returned); the one the ordering system changed and every settled one as they were
+    assert Order.objects.count() > len(placed) + len(settled)
+    # (a new shop's first orders may no longer be generated a week later: those stay placed)
+    moved_on = Order.objects.filter(pk__in=[o.pk for o in placed[1:]]).exclude(status="placed")
+    assert moved_on.count() >= len(placed[1:]) / 2
+    stored = Order.objects.get(pk=changed.pk)
+    assert (stored.status, stored.content_hash) == ("placed", changed.content_hash)
+    assert (
+        dict(
+            Order.objects.filter(external_id__in=settled).values_list("external_id", "content_hash")
+        )
+        == settled
+    )
