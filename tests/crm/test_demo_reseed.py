@@ -27,7 +27,7 @@ from customers.services import (
 from grading import services as grading_services
 from grading.choices import OverrideStatus
 from grading.models import GradeOverride, GradeResult, GradingScheme, PeakMonth
-from orders.models import Order, Product
+from orders.models import Order, OrdersConfig, Product
 from orders.services import order_sync_many, orders_config_update, product_upsert_many
 from services import services as services_services
 from services.choices import RequestAction, RequestStatus
@@ -233,6 +233,8 @@ def test_a_second_seed_keeps_every_change_people_made(db, settings, tmp_path):
         undone.append("visits settings")
     if ServicesConfig.current().reopen_days != 9:
         undone.append("services settings")
+    if OrdersConfig.current().purchase_window_months != 6:
+        undone.append("orders settings")
     if PeakMonth.objects.exists():
         undone.append("unflagged peak month")
     if GradingScheme.objects.filter(status="draft").exists():
