@@ -2,7 +2,14 @@
 
 `seed_demo` runs the seeders listed in `DEMO_SEEDERS` in order; each later app adds its own
 (customers, products and orders, visits, services) so the demo shows every feature.
-Every seeder is idempotent: running the command again changes nothing that is already right.
+
+The demo is seeded once: a later run (`./scripts/run` runs the command every time) only adds
+what is missing — areas, people, shops, products and orders that do not exist yet, months not
+graded or valued yet — and never changes or replays what exists, so whatever people did with
+the demo (approved a change, imported a phone, moved a visit, changed a password or a
+setting, deleted a draft) stays as they left it. The one-off parts (the change requests, the
+drafts, the peak months, the overrides, the visit and service histories…) are recorded as
+`DemoSeedStep` rows by `seed_once`, in the same transaction as the part.
 """
 
 from __future__ import annotations
@@ -18,15 +25,8 @@ from django.utils.module_loading import import_string
 
 from crm.choices import AuditSource, Role
 from crm.dates import add_months, month_start
-from crm.models import User
-from crm.services import (
-    Actor,
-    api_client_create,
-    area_upsert,
-    user_create,
-    user_set_password,
-    user_update,
-)
+from crm.models import Area, DemoSeedStep, User
+from crm.services import Actor, api_client_create, area_upsert, user_create
 
 # Local demo only: seed_demo refuses to run outside DEBUG unless forced.
 DEMO_PASSWORD = "crm-demo"  # noqa: S105
@@ -441,17 +441,43 @@ class SeedReport:
         return self._plan
 
 
+def seed_once(key: str, *, made: Callable[[], bool] | None = None) -> bool:
+    """Whether a seeder makes the one-off part `key` of the demo now: only the first time.
+
+    The key is recorded in the caller's transaction, so a stage an interrupted run cut off
+    makes the part again; `made` tells whether a demo seeded before parts were recorded holds
+    it already (asked only when the key is new)."""
+    _step, created = DemoSeedStep.objects.get_or_create(key=key)
+    return created and not (made is not None and made())
+
+
+# What the logins list says of a demo user whose password is no longer the demo password, or
+# who was deactivated: a later run never resets either.
+OWN_PASSWORD = "(own password)"  # noqa: S105
+DEACTIVATED = "(deactivated)"
+
+
 def seed_organisation(report: SeedReport, *, actor: Actor) -> None:
     """Demo areas, one or more users of every role (the named ones, and generated people for
-    a bigger demo), and the ordering system's API client."""
+    a bigger demo), and the ordering system's API client. Only what is missing is made: an
+    area, a person or the client that exists is left as it is (renamed, moved to other areas,
+    given another role, deactivated, with a password of its own)."""
     plan = report.plan
+    known = set(Area.objects.values_list("code", flat=True))
     for code, name, parent in plan.areas:
-        area_upsert(code=code, name=name, parent_code=parent, actor=actor)
+        if code not in known:
+            area_upsert(code=code, name=name, parent_code=parent, actor=actor)
 
+    existing = {
+        u.username: u
+        for u in User.objects.filter(username__in=[u[0] for u in DEMO_USERS]).prefetch_related(
+            "areas"
+        )
+    }
     for username, role, areas, name in DEMO_USERS:
-        user = User.objects.filter(username=username).first()
+        user = existing.get(username)
         if user is None:
-            user = user_create(
+            user_create(
                 username=username,
                 role=role,
                 area_codes=areas,
@@ -460,15 +486,15 @@ def seed_organisation(report: SeedReport, *, actor: Actor) -> None:
                 check_password=False,
                 actor=actor,
             )
-        else:
-            user_update(
-                user=user, role=role, area_codes=areas, name=name, is_active=True, actor=actor
+            report.logins.append(
+                (username, DEMO_PASSWORD, Role(role).label, ", ".join(areas) or "*")
             )
-            if not user.check_password(DEMO_PASSWORD):
-                user_set_password(
-                    user=user, password=DEMO_PASSWORD, check_password=False, actor=actor
-                )
-        report.logins.append((username, DEMO_PASSWORD, Role(role).label, ", ".join(areas) or "*"))
+            continue
+        password = DEMO_PASSWORD if user.check_password(DEMO_PASSWORD) else OWN_PASSWORD
+        codes = ", ".join(sorted(a.code for a in user.areas.all())) or "*"
+        report.logins.append(
+            (username, password if user.is_active else DEACTIVATED, Role(user.role).label, codes)
+        )
     _seed_generated_people(report, plan, actor)
 
     if User.objects.filter(username=DEMO_API_CLIENT).exists():
@@ -482,39 +508,30 @@ def seed_organisation(report: SeedReport, *, actor: Actor) -> None:
 
 
 def _seed_generated_people(report: SeedReport, plan: OrganisationPlan, actor: Actor) -> None:
-    """The generated supervisors, licence officers and account managers, all with the demo
-    password. Hashing it costs about half a second a person, so it is hashed once (a fixed
-    salt, so a second run finds it unchanged) and set on the new people in one update."""
+    """The generated supervisors, licence officers and account managers that do not exist
+    yet, with the demo password. Hashing it costs about half a second a person, so it is
+    hashed once and set on the new people in one update; the people who exist keep their
+    role, areas, name, active flag and password."""
     if not plan.users:
         return
-    existing = {u.username: u for u in User.objects.filter(username__in=[u[0] for u in plan.users])}
-    created = []
-    for username, role, areas, name in plan.users:
-        user = existing.get(username)
-        if user is None:
-            user = user_create(
-                username=username, role=role, area_codes=areas, name=name, actor=actor
-            )
-            created.append(user.pk)
-        else:
-            user_update(
-                user=user, role=role, area_codes=areas, name=name, is_active=True, actor=actor
-            )
-    shared = make_password(DEMO_PASSWORD, salt=_GENERATED_SALT)
-    User.objects.filter(username__in=[u[0] for u in plan.users]).exclude(password=shared).update(
-        password=shared
-    )
+    usernames = [u[0] for u in plan.users]
+    existing = set(User.objects.filter(username__in=usernames).values_list("username", flat=True))
+    created = [
+        user_create(username=username, role=role, area_codes=areas, name=name, actor=actor).pk
+        for username, role, areas, name in plan.users
+        if username not in existing
+    ]
+    if created:
+        User.objects.filter(pk__in=created).update(password=make_password(DEMO_PASSWORD))
     counts = plan.role_counts()
     report.lines.append(
         f"People: {len(plan.users)} generated ({len(created)} new) — "
         f"{counts.get(Role.ACCOUNT_MANAGER, 0)} account managers, "
         f"{counts.get(Role.SUPERVISOR, 0)} supervisors, "
         f"{counts.get(Role.LICENSE_OFFICER, 0)} licence officers in all; "
-        f"the generated ones (am_0001, sup_0001, lo_0001, …) also sign in with {DEMO_PASSWORD}."
+        f"the new ones (am_0001, sup_0001, lo_0001, …) sign in with {DEMO_PASSWORD}; the others "
+        "keep their password."
     )
-
-
-_GENERATED_SALT = "crmdemogenerated"
 
 
 # Dotted paths, so crm (which every app depends on) imports no app of its own.
@@ -532,9 +549,9 @@ DEMO_SEEDERS = [
 def seed_all(
     options: DemoOptions | None = None, *, progress: Callable[[str], None] | None = None
 ) -> SeedReport:
-    """Runs every seeder in order, each in a transaction of its own (every seeder is
-    idempotent, so a run that failed half-way is simply run again); `progress` gets a line as
-    each stage starts and ends, with its time."""
+    """Runs every seeder in order, each in a transaction of its own (a stage cut off leaves
+    nothing, and as every seeder makes only what is missing, a run that failed half-way is
+    simply run again); `progress` gets a line as each stage starts and ends, with its time."""
     report = SeedReport(options=options or DemoOptions(), progress=progress)
     actor = Actor.system("seed_demo", AuditSource.COMMAND)
     started = time.perf_counter()

@@ -365,3 +365,20 @@ class JobRun(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in RunStatus.live()
+
+
+class DemoSeedStep(models.Model):
+    """A part of the demo data `seed_demo` made once (a stage's history, the pending change
+    requests, a draft scheme, a peak month…), recorded in the same transaction as the part:
+    a later run leaves that part as people left it — changed, decided or deleted — instead of
+    making it again. `crm.demo.seed_once` reads and writes these rows."""
+
+    key = models.CharField(_("part"), max_length=100, unique=True)
+    done_at = models.DateTimeField(_("made at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("demo data part")
+        verbose_name_plural = _("demo data parts")
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,8 +1,9 @@
 """Demo customers: `--customers` shops over every format and market type in the districts of
 `crm.demo.organisation_plan`, with their account managers (and licence officers in the
 generated districts), each with a trading profile (`shop_profile`: size, trend, e-settlement
-share, new or closing), through `customer_upsert_many` in chunks; and a few pending change
-requests so the approval queue has work."""
+share, new or closing), created through `customer_upsert_many` in chunks; and a few pending
+change requests so the approval queue has work. Seeded once: a later run creates only the
+shops that do not exist yet and never updates one."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.db import models
+from django.db.models import Count
 from django.utils import timezone
 
 from crm.choices import Role
@@ -22,12 +25,13 @@ from crm.demo import (
     SeedReport,
     demo_first_day,
     organisation_plan,
+    seed_once,
 )
 from crm.models import User
 from crm.services import Actor
-from customers.choices import ChangeRequestStatus
+from customers.choices import CustomerStatus
 from customers.models import ChangeRequest, Customer
-from customers.services import change_request_create, customer_upsert_many
+from customers.services import Mode, change_request_create, customer_upsert_many
 
 FORMAT_WEIGHTS = {"Z": 40, "B": 20, "Y": 15, "S": 8, "F": 8, "N": 3, "Q": 6}
 NAME_PARTS = {
@@ -192,23 +196,31 @@ def customer_rows(options: DemoOptions, today: dt.date) -> Iterator[dict]:
 
 
 def seed_customers(report: SeedReport, *, actor: Actor) -> None:
-    """The demo's shops through the customer upsert, in chunks; idempotent (a second run
-    reports every shop unchanged)."""
+    """The demo's shops that do not exist yet, created through the customer service in
+    chunks. A shop that exists is left as people left it (an approved change, an imported
+    phone, an edit): the demo never updates one, so a bigger `--customers` only adds shops."""
     options, today = report.options, timezone.localdate()
-    totals = {"created": 0, "updated": 0, "unchanged": 0, "errors": 0}
+    totals = {"created": 0, "kept": 0}
     rows = customer_rows(options, today)
     done = 0
     while chunk := list(itertools.islice(rows, CHUNK)):
-        result = customer_upsert_many(rows=chunk, actor=actor)
-        if result.errors():  # the demo's own data: a refusal is a bug here
-            raise RuntimeError(f"Demo customers refused: {result.errors()[:3]}")
-        for key, value in result.counts().items():
-            totals[key] += value
+        existing = set(
+            Customer.objects.filter(
+                customer_code__in=[row["customer_code"] for row in chunk]
+            ).values_list("customer_code", flat=True)
+        )
+        new = [row for row in chunk if row["customer_code"] not in existing]
+        totals["kept"] += len(chunk) - len(new)
+        if new:
+            result = customer_upsert_many(rows=new, actor=actor, mode=Mode.CREATE)
+            if result.errors():  # the demo's own data: a refusal is a bug here
+                raise RuntimeError(f"Demo customers refused: {result.errors()[:3]}")
+            totals["created"] += result.counts()["created"]
         done += len(chunk)
         if options.customers > CHUNK:
             report.step(f"  customers {done:,} / {options.customers:,}")
     report.lines.append(
-        "Customers: {created} created, {updated} updated, {unchanged} unchanged.".format(**totals)
+        "Customers: {created} created, {kept} existing left as they are.".format(**totals)
     )
     _seed_change_requests(report)
 
@@ -240,9 +252,25 @@ def demo_sample(options: DemoOptions) -> set[int]:
 SAMPLE_OTHERS = 1000
 
 
+def months_missing(results: type[models.Model], months: list[dt.date]) -> list[dt.date]:
+    """The months of `months` for which some shop that is not closed has no row in `results`
+    (the grading or valuation results: one row per customer and month): never computed, or
+    shops added since (a bigger `--customers`, a stage an interrupted run cut off). A month
+    every open shop has a result for is left alone, whatever scheme was activated since."""
+    open_shops = Customer.objects.exclude(dynamic__status=CustomerStatus.CLOSED)
+    wanted = open_shops.count()
+    done = dict(
+        results.objects.filter(month__in=months, customer__in=open_shops)
+        .order_by()
+        .values_list("month")
+        .annotate(n=Count("id"))
+    )
+    return [month for month in months if done.get(month, 0) < wanted]
+
+
 def _seed_change_requests(report: SeedReport) -> None:
-    """Two pending requests from account managers, once."""
-    if ChangeRequest.objects.filter(status=ChangeRequestStatus.PENDING).exists():
+    """Two pending requests from account managers, once: the supervisors' decisions stand."""
+    if not seed_once("customers.change_requests", made=ChangeRequest.objects.exists):
         return
     for manager, new_name, reason in [
         ("am_zhang", "（新招牌）", "门头招牌已更换，店名随之变更"),

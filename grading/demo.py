@@ -3,8 +3,9 @@ month, every month of the period graded (so the customer page has a history and 
 a transition matrix), a draft score scheme to preview, and two overrides (one approved, one
 waiting for approval).
 
-Idempotent: recomputing a month stores the same results, and the peak month, the draft and
-the overrides are only created when missing.
+Seeded once: a later run grades only the months some open shop has no grade for (a new
+month, new shops), and flags a peak month, makes the draft and proposes the overrides only the
+first time — a month unflagged, a draft deleted or an override decided stays so.
 """
 
 from __future__ import annotations
@@ -15,11 +16,18 @@ import time
 from django.utils import timezone
 
 from crm.dates import month_start
-from crm.demo import SeedReport, demo_first_day, demo_months, spring_festival_months
+from crm.demo import (
+    SeedReport,
+    demo_first_day,
+    demo_months,
+    seed_once,
+    spring_festival_months,
+)
 from crm.models import User
 from crm.services import Actor
+from customers.demo import months_missing
 from grading import services
-from grading.choices import SchemeKind, SchemeStatus
+from grading.choices import SchemeKind
 from grading.models import GradeOverride, GradeResult, GradingScheme, PeakMonth
 
 SCORE_DRAFT = "Score ranking (20% quantity, 70% amount, 10% low-tar share)"
@@ -30,30 +38,32 @@ def seed_grading(report: SeedReport, *, actor: Actor) -> None:
     today = timezone.localdate()
     months = report.options.months
     for month in spring_festival_months(demo_first_day(months, today), today):
-        if not PeakMonth.objects.filter(month=month).exists():
+        flagged = PeakMonth.objects.filter(month=month).exists
+        if seed_once(f"grading.peak_month.{month:%Y-%m}", made=flagged):
             services.peak_month_flag(month=month, label="春节 Spring Festival", actor=actor)
-    if not GradingScheme.objects.filter(name=SCORE_DRAFT, status=SchemeStatus.DRAFT).exists():
+    if seed_once("grading.score_draft", made=GradingScheme.objects.filter(name=SCORE_DRAFT).exists):
         services.scheme_create_draft(
             kind=SchemeKind.SCORE, name=SCORE_DRAFT, actor=Actor.of(admin, actor.source)
         )
 
     this_month = month_start(today)
-    for month in demo_months(months, today):
+    missing = months_missing(GradeResult, demo_months(months, today))
+    for month in missing:
         started = time.perf_counter()
         services.grading_recompute(month=month, actor=actor)
         if report.options.customers > 10_000:
             report.step(f"  graded {month:%Y-%m} in {time.perf_counter() - started:.1f} s")
     report.lines.append(
-        f"Grading: {months} months graded up to {this_month:%Y-%m} "
+        f"Grading: {months} months up to {this_month:%Y-%m}, {len(missing)} graded now, "
+        f"{months - len(missing)} graded before left as they are "
         f"({GradeResult.objects.filter(month=this_month).count()} customers this month)."
     )
-    _seed_overrides(this_month, actor)
+    if seed_once("grading.overrides", made=GradeOverride.objects.exists):
+        _seed_overrides(this_month, actor)
 
 
 def _seed_overrides(month: dt.date, actor: Actor) -> None:
     """sup_tianhe proposes two overrides in 天河; sup_city approves the first."""
-    if GradeOverride.objects.exists():
-        return
     proposer = User.objects.get(username="sup_tianhe")
     approver = User.objects.get(username="sup_city")
     candidates = (

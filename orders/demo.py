@@ -10,9 +10,10 @@ purchase figures are rebuilt once at the end (`sales_facts_rebuild`) — the sta
 services leave. A small demo orders weekly; a big one fortnightly or every four weeks (the
 named account managers' shops stay weekly), with the same volume a month.
 
-Deterministic: each order's content comes from a generator seeded by (seed, shop, date), so a
-second run reports every order unchanged and writes nothing; a run on a later day adds the
-new weeks.
+Deterministic: each order's content comes from a generator seeded by (seed, shop, date). A
+second run stores only the orders missing (a run on a later day adds the new weeks) and leaves
+every stored order alone, but for the demo's own placed orders nobody changed since, which
+move on to their outcome (delivered, cancelled, returned) once they are a few days old.
 """
 
 from __future__ import annotations
@@ -79,29 +80,32 @@ _WEEKLY = {"Z": 45, "B": 55, "Y": 120, "S": 200, "F": 25, "N": 150, "Q": 20}
 
 
 def seed_orders(report: SeedReport, *, actor: Actor) -> None:
-    """The product catalogue and the demo period's orders for every demo shop."""
-    products = product_upsert_many(
-        rows=[
-            {
-                "code": code,
-                "name": name,
-                "brand": brand,
-                "manufacturer": maker,
-                "wholesale_price": price,
-                "tar_mg": tar,
-                "is_key_brand": key,
-                "is_new_product": new,
-                "active": True,
-            }
-            for code, name, brand, maker, price, tar, key, new in DEMO_PRODUCTS
-        ],
-        actor=actor,
-    )
-    report.lines.append(
-        "Products: {created} created, {updated} updated, {unchanged} unchanged.".format(
-            **products.as_dict()
-        )
-    )
+    """The product catalogue and the demo period's orders for every demo shop: the products
+    and orders that do not exist yet. What exists stays as the ordering system (or anyone)
+    left it, but for the demo's own placed orders that nobody changed since it stored them,
+    which move on (delivered, cancelled, returned) on a later day."""
+    stored = set(Product.objects.filter(code__in=list(_PRICE)).values_list("code", flat=True))
+    created = 0
+    if len(stored) < len(DEMO_PRODUCTS):
+        created = product_upsert_many(
+            rows=[
+                {
+                    "code": code,
+                    "name": name,
+                    "brand": brand,
+                    "manufacturer": maker,
+                    "wholesale_price": price,
+                    "tar_mg": tar,
+                    "is_key_brand": key,
+                    "is_new_product": new,
+                    "active": True,
+                }
+                for code, name, brand, maker, price, tar, key, new in DEMO_PRODUCTS
+                if code not in stored
+            ],
+            actor=actor,
+        ).created
+    report.lines.append(f"Products: {created} created, {len(stored)} existing left as they are.")
     client = User.objects.filter(username=DEMO_SOURCE).first()
     sync_actor = (
         Actor(user=client, source=AuditSource.API, label=client.username) if client else actor
@@ -118,11 +122,14 @@ def seed_orders(report: SeedReport, *, actor: Actor) -> None:
     amounts: dict[tuple[str, int], Decimal] = {}
     for start in range(0, len(shops), CHUNK):
         chunk = [shop for shop in shops[start : start + CHUNK] if shop[1] in books]
-        known = dict(
-            Order.objects.filter(
+        # Each stored order's hash, and whether the demo may move it on: still placed, and
+        # not changed since the demo stored it (stored and updated at the same moment).
+        known = {
+            external_id: (content_hash, status == "placed" and created_at == updated_at)
+            for external_id, content_hash, status, created_at, updated_at in Order.objects.filter(
                 source=DEMO_SOURCE, customer_id__in=[pk for pk, *_rest in chunk]
-            ).values_list("external_id", "content_hash")
-        )
+            ).values_list("external_id", "content_hash", "status", "created_at", "updated_at")
+        }
         new, changed = [], []
         for pk, code, business_format, market in chunk:
             shop = {
@@ -139,11 +146,11 @@ def seed_orders(report: SeedReport, *, actor: Actor) -> None:
                 stored = known.get(order.external_id)
                 if stored is None:
                     new.append(order)
-                elif stored != order.content_hash:
+                elif stored[1] and order.status != "placed" and stored[0] != order.content_hash:
                     stale.add(order.external_id)
                 else:
                     totals["unchanged"] += 1
-            if stale:  # a run on a later day: placed orders delivered since
+            if stale:  # a run on a later day: the demo's placed orders delivered since
                 changed += [o for o in shop_orders(options, **shop) if o["external_id"] in stale]
         totals["created"] += orders_bulk_insert(orders=new, source=DEMO_SOURCE)
         totals["updated"] += _sync(changed, sync_actor)
@@ -157,8 +164,8 @@ def seed_orders(report: SeedReport, *, actor: Actor) -> None:
         facts = sales_facts_rebuild()
     cadence = "weekly" if options.customers <= 5_000 else "weekly to monthly"
     report.lines.append(
-        f"Orders ({options.months} months, {cadence}): {{created}} created, {{updated}} "
-        "updated, {unchanged} unchanged; {facts} monthly facts rebuilt.".format(
+        f"Orders ({options.months} months, {cadence}): {{created}} created, {{updated}} placed "
+        "ones moved on, {unchanged} left as they are; {facts} monthly facts rebuilt.".format(
             facts=facts, **totals
         )
     )

@@ -19,9 +19,9 @@ and audit rows are real).
 - Value-added: display and renovation guidance (half of it on a visit) and two or three
   training sessions per district with attendees.
 
-Deterministic (seeded generators) and idempotent: the history is made only when there are no
-requests, activities or training sessions yet; a later run only runs the escalation job, which
-finds nothing new on the same day.
+Deterministic (seeded generators) and seeded once: the care marks and the history are made
+only the first time; a later run only runs the escalation job (as every quarter of an hour),
+which finds nothing new on the same day.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from crm.choices import Role
-from crm.demo import SeedReport
+from crm.demo import SeedReport, seed_once
 from crm.models import Area, AuditEntry, Notification, User
 from crm.services import Actor
 from customers.choices import CareNeed, CustomerStatus
@@ -173,7 +173,7 @@ def seed_services(report: SeedReport, *, actor: Actor) -> None:
         ServiceActivity.objects.count(),
         TrainingSession.objects.count(),
     )
-    if any(existing):
+    if not seed_once("services.history", made=lambda: any(existing)):
         report.lines.append(
             "Services: {} requests, {} activities and {} training sessions exist already; the "
             "demo history is not logged again.".format(*existing)

@@ -4,8 +4,9 @@ customer page has a tier history and the overview its movements), the early warn
 refreshed, one acknowledged and one resolved by their account managers, and a draft scheme to
 edit.
 
-Idempotent: valuing a month again stores the same results; records, the draft and the
-warning decisions are only made when missing.
+Seeded once: a later run values only the months some open shop has no value for (a new
+month, new shops), and adds the records, the draft and the warning decisions only the first
+time — a record voided, a draft deleted or activated, a warning decided stays so.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import time
 from django.utils import timezone
 
 from crm.dates import month_start
-from crm.demo import SeedReport, demo_months
+from crm.demo import SeedReport, demo_months, seed_once
 from crm.models import User
 from crm.services import Actor
+from customers.demo import months_missing
 from customers.models import Customer
 from valuation import computations, services
 from valuation.choices import PercentileGroup, RecordType, WarningStatus
@@ -36,9 +38,10 @@ _RECORDS = [
 
 
 def seed_valuation(report: SeedReport, *, actor: Actor) -> None:
-    _seed_records(actor)
+    if seed_once("valuation.records", made=ComplianceRecord.objects.exists):
+        _seed_records(actor)
     admin = User.objects.get(username="admin")
-    if not ValuationScheme.objects.filter(name=DRAFT).exists():
+    if seed_once("valuation.draft", made=ValuationScheme.objects.filter(name=DRAFT).exists):
         parameters = computations.default_parameters()
         parameters["group_by"] = PercentileGroup.MARKET_FORMAT.value
         services.scheme_create_draft(
@@ -46,15 +49,18 @@ def seed_valuation(report: SeedReport, *, actor: Actor) -> None:
         )
     today = timezone.localdate()
     this_month, months = month_start(today), report.options.months
-    for month in demo_months(months, today):
+    missing = months_missing(ValueResult, demo_months(months, today))
+    for month in missing:
         started = time.perf_counter()
         services.valuation_recompute(month=month, actor=actor)
         if report.options.customers > 10_000:
             report.step(f"  valued {month:%Y-%m} in {time.perf_counter() - started:.1f} s")
-    _seed_warning_decisions(actor)
+    if seed_once("valuation.warning_decisions", made=_warnings_decided):
+        _seed_warning_decisions(actor)
     latest = ValueResult.objects.filter(month=this_month)
     report.lines.append(
-        f"Valuation: {months} months valued up to {this_month:%Y-%m} "
+        f"Valuation: {months} months up to {this_month:%Y-%m}, {len(missing)} valued now, "
+        f"{months - len(missing)} valued before left as they are "
         f"({latest.filter(is_core=True).count()} core, "
         f"{latest.filter(is_problem=True).count()} problem customers); "
         f"{EarlyWarning.objects.filter(status__in=WarningStatus.unresolved()).count()} "
@@ -63,8 +69,6 @@ def seed_valuation(report: SeedReport, *, actor: Actor) -> None:
 
 
 def _seed_records(actor: Actor) -> None:
-    if ComplianceRecord.objects.exists():
-        return
     officer = User.objects.get(username="lo_sun")
     customers = Customer.objects.visible_to(officer).order_by("customer_code")[: len(_RECORDS)]
     today = timezone.localdate()
@@ -78,15 +82,18 @@ def _seed_records(actor: Actor) -> None:
         )
 
 
+def _warnings_decided() -> bool:
+    """Whether a demo seeded before its parts were recorded made the warning decisions."""
+    return (
+        EarlyWarning.objects.filter(customer__account_manager__username="am_zhang")
+        .exclude(status=WarningStatus.OPEN)
+        .exists()
+    )
+
+
 def _seed_warning_decisions(actor: Actor) -> None:
     """The first open warning of am_zhang acknowledged, the second resolved."""
     manager = User.objects.get(username="am_zhang")
-    if (
-        EarlyWarning.objects.filter(customer__account_manager=manager)
-        .exclude(status=WarningStatus.OPEN)
-        .exists()
-    ):
-        return
     mine = list(
         EarlyWarning.objects.filter(
             customer__account_manager=manager, status=WarningStatus.OPEN

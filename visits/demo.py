@@ -9,9 +9,10 @@ day; then the planning job is run as of two weeks ago, and the visits since foll
 (mostly on the planned day, some a day late, a few skipped, and two shops per account manager
 not visited at all, so their visits are overdue today).
 
-Deterministic (each shop's visits come from a generator seeded by its code) and idempotent:
-the history is logged only when there are no visits yet, and a second run on the same day
-changes nothing (the planning job plans nothing new, today's agenda is full already).
+Deterministic (each shop's visits come from a generator seeded by its code) and seeded once:
+the history, the moved visits and today's agenda are made only the first time; a later run
+only runs the planning job (as every morning), which plans around what people did and plans
+nothing new on the same day.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 from django.utils import timezone
 
 from crm.choices import Role
-from crm.demo import NAMED_BOOKS, SeedReport
+from crm.demo import NAMED_BOOKS, SeedReport, seed_once
 from crm.models import User
 from crm.services import Actor
 from customers.choices import CustomerStatus, ValueTier
@@ -92,21 +93,25 @@ _TODAY_REASON = "顺路，今天一并拜访"
 def seed_visits(report: SeedReport, *, actor: Actor) -> None:
     today = timezone.localdate()
     counts: dict[str, int] = {}
-    if Visit.objects.exists():
-        report.lines.append(
-            f"Visits: {Visit.objects.count()} exist already; the demo history is not logged again."
-        )
-        run = services.plan_refresh(today=today)
-    else:
+    moved_today = 0
+    if seed_once("visits.history", made=Visit.objects.exists):
         counts = _seed_history(today, actor, demo_sample(report.options))
         run = services.plan_refresh(today=today)
         counts["moved"] = _seed_moves(today, actor)
+        moved_today = _fill_today(today, actor)
         report.lines.append(
             "Visits: {visits} logged over the past {weeks} weeks ({flagged} far from the shop), "
             "{follow_ups} follow-ups ({done} done, {overdue} overdue); {skipped} planned visits "
             "skipped, {moved} rescheduled.".format(weeks=WEEKS, **counts)
         )
-    moved_today = _fill_today(today, actor)
+    else:
+        # The planning job (it runs every morning) plans around what people did; the demo
+        # moves, skips and logs nothing again.
+        report.lines.append(
+            f"Visits: {Visit.objects.count()} exist already; the demo history is not logged "
+            "again and no planned visit is moved."
+        )
+        run = services.plan_refresh(today=today)
     planned, withdrawn, missed = run.planned, run.withdrawn, run.missed
     if moved_today or counts.get("moved"):
         # The job plans around the visits people moved (no other visit within a cycle of
@@ -345,8 +350,7 @@ def _seed_moves(today: dt.date, actor: Actor) -> int:
 
 def _fill_today(today: dt.date, actor: Actor) -> int:
     """Brings the demo account managers who must show a full agenda up to their number of
-    visits today, by moving their next planned visits to today (with a reason). Nothing
-    happens when today's agenda is full already (a second run)."""
+    visits today, by moving their next planned visits to today (with a reason)."""
     moved = 0
     for username, wanted in TODAY_AT_LEAST.items():
         manager = User.objects.filter(username=username).first()

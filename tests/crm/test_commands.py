@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from crm.choices import Role
 from crm.models import AuditEntry, User
+from crm.services import Actor, user_set_password, user_update
 
 
 def run(*args) -> str:
@@ -111,17 +112,29 @@ def test_seed_demo_creates_every_role_and_is_idempotent(db, settings):
     assert User.objects.get(username="am_zhang").check_password("crm-demo")
 
 
-def test_seed_demo_repairs_a_changed_demo_user(db, settings):
+def test_seed_demo_leaves_a_changed_demo_user_as_it_is(db, settings):
+    # given: an administrator changed a demo user's role and deactivated another; one
+    # changed their password
     settings.DEBUG = True
-    run("seed_demo")
+    run("seed_demo", "--customers", "50", "--months", "1")
+    admin = Actor.of(User.objects.get(username="admin"), "page")
     am = User.objects.get(username="am_zhang")
-    am.role = Role.SUPERVISOR
-    am.set_password("something-else")
-    am.save()
-    run("seed_demo")
+    user_update(user=am, role=Role.SUPERVISOR, actor=admin)
+    user_set_password(user=am, password="something-else-42", check_password=False, actor=admin)  # noqa: S106
+    user_update(user=User.objects.get(username="lo_sun"), is_active=False, actor=admin)
+
+    # when
+    second = run("seed_demo", "--customers", "50", "--months", "1")
+
+    # then: the demo resets nothing, and its logins say so
     am.refresh_from_db()
-    assert am.role == Role.ACCOUNT_MANAGER
-    assert am.check_password("crm-demo")
+    assert am.role == Role.SUPERVISOR
+    assert am.check_password("something-else-42")
+    assert not User.objects.get(username="lo_sun").is_active
+    logins = {line.split()[0]: line for line in second.splitlines() if line.startswith("  ")}
+    assert "(own password)" in logins["am_zhang"] and "Supervisor" in logins["am_zhang"]
+    assert "(deactivated)" in logins["lo_sun"]
+    assert "crm-demo" in logins["am_liu"]
 
 
 def test_seed_demo_refuses_without_debug(db, settings):

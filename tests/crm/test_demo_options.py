@@ -172,7 +172,7 @@ def test_seed_demo_options_build_a_believable_reproducible_company(db, settings)
     # then: nothing changed
     assert checksum() == first
     assert AuditEntry.objects.count() == audit_rows
-    assert f"0 created, 0 updated, {CUSTOMERS} unchanged" in second
+    assert f"Customers: 0 created, {CUSTOMERS} existing left as they are." in second
 
 
 def test_the_bulk_orders_are_what_the_sync_would_store():

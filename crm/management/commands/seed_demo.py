@@ -14,7 +14,8 @@ from crm.demo import (
 class Command(BaseCommand):
     help = (
         "Loads a demo company (areas, people of every role, customers, orders, grades, values, "
-        "visits and services; idempotent) and prints the demo logins."
+        "visits and services) once, and prints the demo logins. A later run only adds what is "
+        "missing: it never changes or replays what exists, whatever people did with the demo."
     )
 
     def add_arguments(self, parser):
@@ -72,5 +73,6 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Demo logins:"))
         width = max(len(login[0]) for login in report.logins)
+        secret = max(len(login[1]) for login in report.logins)
         for username, password, role, areas in report.logins:
-            self.stdout.write(f"  {username:<{width}}  {password}  {role} [{areas}]")
+            self.stdout.write(f"  {username:<{width}}  {password:<{secret}}  {role} [{areas}]")
