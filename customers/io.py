@@ -20,8 +20,9 @@ Reading rules, shared by the import page and the command:
   trailing `.0` (a code that Excel stored as the number 440100000001 keeps all its digits);
 - limits (`ImportLimits`, from the CRM_IMPORT_* settings) are checked before parsing: the
   uncompressed size (a CSV's bytes; an XLSX's members, read from the zip's directory, with
-  each member's compression ratio), then the number of rows while streaming, so a "zip bomb"
-  of millions of rows is refused after reading one row more than the limit.
+  each member's compression ratio), then the number of rows while streaming (an XLSX's parts
+  are counted with expat before openpyxl opens them), so a "zip bomb" of millions of rows is
+  refused after reading one row more than the limit.
 
 Exports use the catalogue names as the header row, in catalogue order, so an export can be
 edited and imported again.
@@ -35,11 +36,13 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
 from typing import IO, Any
+from xml.parsers import expat
 
 from django.conf import settings
 from django.db import models
@@ -85,6 +88,9 @@ class ImportLimits:
 RATIO_MIN_BYTES = 1024 * 1024
 # A workbook has a dozen members; thousands are a zip built to be slow to open.
 XLSX_MAX_MEMBERS = 1000
+# Columns read from a sheet (the catalogue has fewer than 70; an export carries all of them):
+# cells further right are not read.
+XLSX_MAX_COLUMNS = 512
 
 
 @dataclass
@@ -176,6 +182,99 @@ def check_file_limits(
             )
 
 
+class _RowLimitReached(Exception):
+    pass
+
+
+class _DoctypeFound(Exception):
+    pass
+
+
+def _xlsx_scan_rows(fileobj: IO[bytes], max_rows: int) -> None:
+    """Refuses a workbook with a part of more than `max_rows` data rows, streaming.
+
+    Run before openpyxl opens the workbook: opening it reads each sheet that does not declare
+    its size from start to end, keeping an empty element per row (the issue's 2 M rows took
+    2 GB there, before a row could be counted). Here every part is parsed with expat in chunks,
+    keeping nothing but a count, and the parse stops at the first row over the limit (by
+    count, or by a row number that leaves that many rows before it), or at a sheet's declared
+    size (Excel and openpyxl write it first: a usual workbook costs next to nothing here).
+    Parts that are not XML (pictures, printer settings) are left to openpyxl; a document type
+    declaration, which no spreadsheet part has, is refused.
+    """
+    try:
+        with zipfile.ZipFile(fileobj) as archive:
+            for member in archive.infolist():
+                with archive.open(member) as part:
+                    _scan_part(part, max_rows)
+    except _RowLimitReached:
+        raise _too_many_rows(max_rows) from None
+    except _DoctypeFound:
+        raise DomainError(
+            _("The workbook holds a document type declaration, which spreadsheets never do."),
+            field="file",
+        ) from None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
+        raise DomainError(
+            _("The file is not a readable .xlsx workbook: %(error)s") % {"error": exc},
+            field="file",
+        ) from exc
+    finally:
+        fileobj.seek(0)
+
+
+# Bytes of a workbook part parsed at a time while counting its rows.
+SCAN_CHUNK_BYTES = 256 * 1024
+
+
+class _PartDone(Exception):
+    pass
+
+
+def _scan_part(part: IO[bytes], max_rows: int) -> None:
+    rows = 0
+    last_allowed = max_rows + 1  # the header row and max_rows data rows
+    in_data = False
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        nonlocal rows, in_data
+        local = name.rpartition(" ")[2]
+        if local == "row":
+            rows += 1
+            number = attributes.get("r", "")
+            if rows > last_allowed or (number.isdigit() and int(number) > last_allowed):
+                raise _RowLimitReached
+        elif local == "sheetData":
+            in_data = True
+        elif local == "dimension" and not in_data:
+            # A sheet that declares its size first: openpyxl stops reading there when it
+            # opens the workbook, and `_table` counts the rows it then hands out.
+            raise _PartDone
+
+    def doctype(*_args: Any) -> None:
+        raise _DoctypeFound
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = doctype
+    try:
+        while chunk := part.read(SCAN_CHUNK_BYTES):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except _PartDone:
+        return
+    except expat.ExpatError:
+        return  # not XML: openpyxl judges the part if it is one it reads
+
+
+def _too_many_rows(max_rows: int) -> DomainError:
+    return DomainError(
+        _("The file has more than %(n)s rows, the most one import takes: split it.")
+        % {"n": f"{max_rows:,}"},
+        field="file",
+    )
+
+
 def _too_big(limits: ImportLimits) -> DomainError:
     return DomainError(
         _("The file holds more than %(n)s MB of data, the most one import takes.")
@@ -190,7 +289,11 @@ def read_table(fileobj: IO[bytes], filename: str, limits: ImportLimits | None = 
     extension = check_file_type(filename)
     limits = limits or ImportLimits.from_settings()
     check_file_limits(fileobj, extension, limits)
-    records = _csv_records(fileobj) if extension in CSV_EXTENSIONS else _xlsx_records(fileobj)
+    if extension in CSV_EXTENSIONS:
+        records = _csv_records(fileobj)
+    else:
+        _xlsx_scan_rows(fileobj, limits.max_rows)
+        records = _xlsx_records(fileobj)
     try:
         return _table(records, max_rows=limits.max_rows)
     except (UnicodeError, csv.Error, ValueError, KeyError, OSError) as exc:
@@ -244,11 +347,7 @@ def _table(records: Iterator[Sequence[Any]], *, max_rows: int) -> Table:
         # reading stops at the first one over the limit.
         if number - 1 > max_rows:
             _close(records)
-            raise DomainError(
-                _("The file has more than %(n)s rows, the most one import takes: split it.")
-                % {"n": f"{max_rows:,}"},
-                field="file",
-            )
+            raise _too_many_rows(max_rows)
         texts = [_text(cell) for cell in record]
         if not any(texts):
             continue
@@ -312,9 +411,14 @@ def _xlsx_records(fileobj: IO[bytes]) -> Iterator[tuple[Any, ...]]:
             field="file",
         ) from exc
 
+    sheet = workbook.worksheets[0]
+    # openpyxl pads every row to the sheet's declared width (or, undeclared, to its last
+    # cell's column): a sheet claiming 16,384 columns would make each row that long.
+    width = min(sheet.max_column or XLSX_MAX_COLUMNS, XLSX_MAX_COLUMNS)
+
     def records() -> Iterator[tuple[Any, ...]]:
         try:
-            yield from workbook.worksheets[0].iter_rows(values_only=True)
+            yield from sheet.iter_rows(values_only=True, max_col=width)
         finally:
             workbook.close()
 
