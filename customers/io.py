@@ -155,10 +155,7 @@ def check_file_limits(
         with zipfile.ZipFile(fileobj) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise DomainError(
-            _("The file is not a readable .xlsx workbook: %(error)s") % {"error": exc},
-            field="file",
-        ) from exc
+        raise _unreadable_workbook(exc) from exc
     finally:
         fileobj.seek(0)
     if len(members) > XLSX_MAX_MEMBERS:
@@ -215,10 +212,7 @@ def _xlsx_scan_rows(fileobj: IO[bytes], max_rows: int) -> None:
             field="file",
         ) from None
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
-        raise DomainError(
-            _("The file is not a readable .xlsx workbook: %(error)s") % {"error": exc},
-            field="file",
-        ) from exc
+        raise _unreadable_workbook(exc) from exc
     finally:
         fileobj.seek(0)
 
@@ -265,6 +259,12 @@ def _scan_part(part: IO[bytes], max_rows: int) -> None:
         return
     except expat.ExpatError:
         return  # not XML: openpyxl judges the part if it is one it reads
+
+
+def _unreadable_workbook(exc: Exception) -> DomainError:
+    return DomainError(
+        _("The file is not a readable .xlsx workbook: %(error)s") % {"error": exc}, field="file"
+    )
 
 
 def _too_many_rows(max_rows: int) -> DomainError:
@@ -406,10 +406,7 @@ def _xlsx_records(fileobj: IO[bytes]) -> Iterator[tuple[Any, ...]]:
     try:
         workbook = load_workbook(fileobj, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError… on bad files
-        raise DomainError(
-            _("The file is not a readable .xlsx workbook: %(error)s") % {"error": exc},
-            field="file",
-        ) from exc
+        raise _unreadable_workbook(exc) from exc
 
     sheet = workbook.worksheets[0]
     # openpyxl pads every row to the sheet's declared width (or, undeclared, to its last

@@ -18,7 +18,6 @@ from django.urls.resolvers import RegexPattern
 
 from crm.exceptions import DomainError
 from crm.uploads import JPEG, PDF, PNG, WEBP, RandomName, upload_check
-from customers.services import change_request_create
 from tests.crm.upload_files import (
     HTML,
     SVG,
@@ -28,6 +27,7 @@ from tests.crm.upload_files import (
     truncated_jpeg,
     upload,
 )
+from tests.customers.factories import make_change_request
 
 MB = 1024 * 1024
 
@@ -151,12 +151,8 @@ def test_random_names_keep_only_a_plain_extension(given, extension):
 @pytest.fixture
 def attached(customer_world):
     """A change request of c_th carrying a PDF (stored through the default storage)."""
-    return change_request_create(
-        customer=customer_world["c_th"],
-        user=customer_world["am_th"],
-        data={"store_name": "天河一号店（新）"},
-        reason="new sign",
-        attachment=upload(pdf_bytes(), "scan.pdf"),
+    return make_change_request(
+        customer_world["c_th"], customer_world["am_th"], attachment=upload(pdf_bytes(), "scan.pdf")
     )
 
 
@@ -228,11 +224,9 @@ def test_x_sendfile_names_the_file_on_disk(client, customer_world, tmp_path):
         },
     }
     with override_settings(STORAGES=storages, CRM_MEDIA_ACCEL="x-sendfile"):
-        change_request = change_request_create(
-            customer=customer_world["c_th"],
-            user=customer_world["am_th"],
-            data={"store_name": "天河一号店（新）"},
-            reason="new sign",
+        change_request = make_change_request(
+            customer_world["c_th"],
+            customer_world["am_th"],
             attachment=upload(image_bytes("PNG"), "shop.png"),
         )
         response = _get(client, customer_world["am_th"], change_request)

@@ -15,8 +15,8 @@ from django.urls import reverse
 
 from customers.imports import customer_import_check
 from customers.models import ChangeRequest
-from customers.services import change_request_create
 from tests.crm.upload_files import HTML, image_bytes, pdf_bytes, upload
+from tests.customers.factories import make_change_request
 
 RANDOM = r"[0-9a-f]{32}"
 
@@ -63,11 +63,8 @@ _migration = importlib.import_module("customers.migrations.0007_rename_change_re
 
 def _legacy(customer_world, name: str, content: bytes | None) -> ChangeRequest:
     """A change request whose attachment was stored (or, with None, lost) under `name`."""
-    change_request = change_request_create(
-        customer=customer_world["c_th"],
-        user=customer_world["am_th"],
-        data={"store_name": f"店 {name[-12:]}"},
-        reason="sign",
+    change_request = make_change_request(
+        customer_world["c_th"], customer_world["am_th"], store_name=f"店 {name[-12:]}"
     )
     if content is not None:
         name = default_storage.save(name, ContentFile(content))
@@ -82,11 +79,10 @@ def test_the_migration_moves_legacy_attachments_to_random_names(
     pdf = _legacy(customer_world, "change_requests/2024/05/营业执照.pdf", pdf_bytes())
     html = _legacy(customer_world, "change_requests/2024/05/approve-all.png", HTML)
     lost = _legacy(customer_world, "change_requests/2024/05/lost.pdf", None)
-    current = change_request_create(
-        customer=customer_world["c_th"],
-        user=customer_world["am_th"],
-        data={"store_name": "店 current"},
-        reason="sign",
+    current = make_change_request(
+        customer_world["c_th"],
+        customer_world["am_th"],
+        store_name="店 current",
         attachment=upload(image_bytes("PNG"), "shop.png"),
     )
     old_names = {r.pk: ChangeRequest.objects.get(pk=r.pk).attachment.name for r in (pdf, html)}
