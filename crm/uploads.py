@@ -30,8 +30,10 @@ from typing import IO
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files import File
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils import timezone
@@ -274,6 +276,19 @@ def media_accel() -> MediaAccel | None:
     )
 
 
+@checks.register(checks.Tags.security)
+def check_media_accel(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """`manage.py check`: a mistyped CRM_MEDIA_ACCEL, or X-Sendfile over a storage that has no
+    files on disk, is reported at start rather than on the first download."""
+    try:
+        accel = media_accel()
+        if accel is not None and accel.header == "X-Sendfile":
+            _accel_target(accel, default_storage, "check")
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id="crm.E101")]
+    return []
+
+
 def file_response(file: FieldFile | None, *, download_name: str) -> HttpResponse:
     """The stored `file`, for a view that has checked that the user may see its object.
 
@@ -312,9 +327,9 @@ def file_response(file: FieldFile | None, *, download_name: str) -> HttpResponse
 def _accel_target(accel: MediaAccel, storage, name: str) -> str:
     if accel.header == "X-Accel-Redirect":
         return accel.prefix + quote(name)
-    try:
-        return storage.path(name)
-    except NotImplementedError as exc:
+    # Only a FileSystemStorage's names are files the web server can open.
+    if not isinstance(storage, FileSystemStorage):
         raise ImproperlyConfigured(
             "CRM_MEDIA_ACCEL=x-sendfile needs a storage on the local file system."
-        ) from exc
+        )
+    return storage.path(name)

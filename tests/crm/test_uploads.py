@@ -17,7 +17,7 @@ from django.urls import Resolver404, URLResolver, reverse
 from django.urls.resolvers import RegexPattern
 
 from crm.exceptions import DomainError
-from crm.uploads import JPEG, PDF, PNG, WEBP, RandomName, upload_check
+from crm.uploads import JPEG, PDF, PNG, WEBP, RandomName, check_media_accel, upload_check
 from tests.crm.upload_files import (
     HTML,
     SVG,
@@ -254,6 +254,27 @@ def test_a_mistyped_fast_path_setting_is_an_error_not_a_silent_fallback(
     client.raise_request_exception = True
     with override_settings(CRM_MEDIA_ACCEL=value), pytest.raises(ImproperlyConfigured):
         _get(client, customer_world["sup_th"], attached)
+
+
+@pytest.mark.parametrize(
+    ("value", "storage", "errors"),
+    [
+        ("", "InMemoryStorage", []),
+        ("x-accel-redirect:/protected-media/", "InMemoryStorage", []),
+        ("x-sendfile", "FileSystemStorage", []),
+        ("x-sendfile", "InMemoryStorage", ["crm.E101"]),
+        ("x-accel-redirect:protected", "FileSystemStorage", ["crm.E101"]),
+    ],
+)
+def test_the_fast_path_setting_is_checked_at_start(value, storage, errors, tmp_path):
+    storages = {
+        **settings.STORAGES,
+        "default": {"BACKEND": f"django.core.files.storage.{storage}"},
+    }
+    with override_settings(CRM_MEDIA_ACCEL=value, STORAGES=storages, MEDIA_ROOT=tmp_path):
+        found = check_media_accel()
+
+    assert [error.id for error in found] == errors
 
 
 # --- no /media/ route --------------------------------------------------------------------
