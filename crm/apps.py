@@ -7,5 +7,7 @@ class CrmConfig(AppConfig):
     verbose_name = _("Organisation")
 
     def ready(self) -> None:
-        # Registers the OpenAPI description of our token authentication.
+        # Registers the check of the uploads' fast-path setting (CRM_MEDIA_ACCEL) and the
+        # OpenAPI description of our token authentication.
+        from crm import uploads  # noqa: F401
         from crm.api import schema  # noqa: F401

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import Role
 from crm.models import Area, User
 from crm.scope import area_ids_in_scope, sees_everything
+from crm.uploads import ATTACHMENT_KINDS
 from customers.catalogue import FieldSpec, internal_value
 from customers.models import Customer
 
@@ -67,10 +69,19 @@ def catalogue_form(
             required=reason_required,
             widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
         )
+        # The service judges the file by its content (crm.uploads); `accept` only helps the
+        # browser's file picker.
         form.fields["attachment"] = forms.FileField(
             label=_("Attachment (optional)"),
+            help_text=_("PDF, JPEG, PNG or WebP, up to %(n)s MB.")
+            % {"n": settings.CRM_ATTACHMENT_MAX_MB},
             required=False,
-            widget=forms.ClearableFileInput(attrs={"class": "form-control"}),
+            widget=forms.ClearableFileInput(
+                attrs={
+                    "class": "form-control",
+                    "accept": ",".join(kind.content_type for kind in ATTACHMENT_KINDS),
+                }
+            ),
         )
     return form
 

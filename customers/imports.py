@@ -27,7 +27,7 @@ from crm.models import User
 from crm.services import Actor, audit_record
 from customers import policies
 from customers.choices import ImportStatus
-from customers.io import Table, check_file_type, read_table
+from customers.io import Table, check_file_limits, check_file_type, read_table
 from customers.models import Customer, CustomerImport
 from customers.services import UpsertReport, customer_upsert_many
 from customers.validators import normalise_address
@@ -57,7 +57,9 @@ def customer_import_upload(*, uploaded_file: IO[bytes], user: User) -> CustomerI
     call `customer_import_check`, which does both at once."""
     _require_importer(user)
     name = PurePath(getattr(uploaded_file, "name", "") or "").name
-    check_file_type(name)
+    # The size limits are read from the zip's directory (no parsing): an oversized file or a
+    # "zip bomb" is refused on the form at once. The row limit needs reading: the check does.
+    check_file_limits(uploaded_file, check_file_type(name))
     uploaded_file.seek(0)
     content = uploaded_file if isinstance(uploaded_file, File) else File(uploaded_file)
     customer_import = CustomerImport(
@@ -65,7 +67,8 @@ def customer_import_upload(*, uploaded_file: IO[bytes], user: User) -> CustomerI
     )
     with transaction.atomic():
         # The storage is not transactional: if the row fails to save, the file is orphaned
-        # (harmless); the reverse (a row without its file) cannot happen.
+        # (harmless); the reverse (a row without its file) cannot happen. The stored name is
+        # random (the model's RandomName); `original_name` keeps the uploaded one.
         customer_import.file.save(name, content, save=False)
         customer_import.save()
         audit_record(
@@ -200,6 +203,19 @@ def _finish(
 
 
 # --- reports -----------------------------------------------------------------------------
+
+# The report page's filters: a row outcome, or "warning" for rows with a duplicate warning.
+REPORT_FILTERS = ("error", "warning", "created", "updated", "unchanged")
+
+
+def report_rows(report: Mapping[str, Any], *, outcome: str = "") -> list[dict[str, Any]]:
+    """The report's listed rows with `outcome` (one of REPORT_FILTERS; anything else: all)."""
+    rows = report.get("rows") or []
+    if outcome == "warning":
+        return [row for row in rows if row.get("warnings")]
+    if outcome in REPORT_FILTERS:
+        return [row for row in rows if row.get("outcome") == outcome]
+    return list(rows)
 
 
 def build_report(

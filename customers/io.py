@@ -17,7 +17,12 @@ Reading rules, shared by the import page and the command:
 - fully empty rows are skipped; `Table.row_numbers` keeps each row's spreadsheet row number
   (header = 1) for reports;
 - every value becomes text: XLSX dates as ISO `YYYY-MM-DD`, whole numbers without a
-  trailing `.0` (a code that Excel stored as the number 440100000001 keeps all its digits).
+  trailing `.0` (a code that Excel stored as the number 440100000001 keeps all its digits);
+- limits (`ImportLimits`, from the CRM_IMPORT_* settings) are checked before parsing: the
+  uncompressed size (a CSV's bytes; an XLSX's members, read from the zip's directory, with
+  each member's compression ratio), then the number of rows while streaming (an XLSX's parts
+  are counted with expat before openpyxl opens them), so a "zip bomb" of millions of rows is
+  refused after reading one row more than the limit.
 
 Exports use the catalogue names as the header row, in catalogue order, so an export can be
 edited and imported again.
@@ -30,12 +35,16 @@ import datetime as dt
 import io
 import re
 import unicodedata
+import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
 from typing import IO, Any
+from xml.parsers import expat
 
+from django.conf import settings
 from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -55,6 +64,33 @@ XLSX_EXTENSIONS = {".xlsx", ".xlsm"}
 CSV_CHUNK_ROWS = 1000
 # Rows fetched per round trip when exporting: bounds memory whatever the size of the export.
 EXPORT_CHUNK_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one customer file may hold (see the module's rules)."""
+
+    max_rows: int
+    max_bytes: int  # uncompressed
+    max_ratio: int  # of an XLSX member large enough to matter (RATIO_MIN_BYTES)
+
+    @classmethod
+    def from_settings(cls) -> ImportLimits:
+        return cls(
+            max_rows=settings.CRM_IMPORT_MAX_ROWS,
+            max_bytes=settings.CRM_IMPORT_MAX_MB * 1024 * 1024,
+            max_ratio=settings.CRM_IMPORT_MAX_RATIO,
+        )
+
+
+# Members smaller than this may compress as well as they like (a few repeated XML lines do):
+# only a large one can hide enough work to matter.
+RATIO_MIN_BYTES = 1024 * 1024
+# A workbook has a dozen members; thousands are a zip built to be slow to open.
+XLSX_MAX_MEMBERS = 1000
+# Columns read from a sheet (the catalogue has fewer than 70; an export carries all of them):
+# cells further right are not read.
+XLSX_MAX_COLUMNS = 512
 
 
 @dataclass
@@ -101,12 +137,165 @@ def check_file_type(filename: str) -> str:
     return extension
 
 
-def read_table(fileobj: IO[bytes], filename: str) -> Table:
-    """Reads a CSV or XLSX file; like `read_rows` but with row numbers and column facts."""
-    extension = check_file_type(filename)
-    records = _csv_records(fileobj) if extension in CSV_EXTENSIONS else _xlsx_records(fileobj)
+def check_file_limits(
+    fileobj: IO[bytes], extension: str, limits: ImportLimits | None = None
+) -> None:
+    """Refuses (DomainError on `file`) a file whose uncompressed data is over the limits,
+    without parsing it: a CSV by its size, an XLSX by its zip directory. The file is left at
+    its start."""
+    limits = limits or ImportLimits.from_settings()
+    if extension in CSV_EXTENSIONS:
+        fileobj.seek(0, 2)
+        size = fileobj.tell()
+        fileobj.seek(0)
+        if size > limits.max_bytes:
+            raise _too_big(limits)
+        return
     try:
-        return _table(records)
+        with zipfile.ZipFile(fileobj) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _unreadable_workbook(exc) from exc
+    finally:
+        fileobj.seek(0)
+    if len(members) > XLSX_MAX_MEMBERS:
+        raise DomainError(
+            _("The workbook holds %(n)s parts; a spreadsheet has a few dozen at most.")
+            % {"n": len(members)},
+            field="file",
+        )
+    if sum(member.file_size for member in members) > limits.max_bytes:
+        raise _too_big(limits)
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size >= RATIO_MIN_BYTES and ratio > limits.max_ratio:
+            raise DomainError(
+                _(
+                    "Part %(member)s of the workbook is compressed %(ratio)d times; more than "
+                    "%(limit)d times is refused (a spreadsheet is 5 to 20 times)."
+                )
+                % {"member": member.filename, "ratio": ratio, "limit": limits.max_ratio},
+                field="file",
+            )
+
+
+class _RowLimitReached(Exception):
+    pass
+
+
+class _DoctypeFound(Exception):
+    pass
+
+
+def _xlsx_scan_rows(fileobj: IO[bytes], max_rows: int) -> None:
+    """Refuses a workbook with a part of more than `max_rows` data rows, streaming.
+
+    Run before openpyxl opens the workbook: opening it reads each sheet that does not declare
+    its size from start to end, keeping an empty element per row (the issue's 2 M rows took
+    2 GB there, before a row could be counted). Here every part is parsed with expat in chunks,
+    keeping nothing but a count, and the parse stops at the first row over the limit (by
+    count, or by a row number that leaves that many rows before it), or at a sheet's declared
+    size (Excel and openpyxl write it first: a usual workbook costs next to nothing here).
+    Parts that are not XML (pictures, printer settings) are left to openpyxl; a document type
+    declaration, which no spreadsheet part has, is refused.
+    """
+    try:
+        with zipfile.ZipFile(fileobj) as archive:
+            for member in archive.infolist():
+                with archive.open(member) as part:
+                    _scan_part(part, max_rows)
+    except _RowLimitReached:
+        raise _too_many_rows(max_rows) from None
+    except _DoctypeFound:
+        raise DomainError(
+            _("The workbook holds a document type declaration, which spreadsheets never do."),
+            field="file",
+        ) from None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
+        raise _unreadable_workbook(exc) from exc
+    finally:
+        fileobj.seek(0)
+
+
+# Bytes of a workbook part parsed at a time while counting its rows.
+SCAN_CHUNK_BYTES = 256 * 1024
+
+
+class _PartDone(Exception):
+    pass
+
+
+def _scan_part(part: IO[bytes], max_rows: int) -> None:
+    rows = 0
+    last_allowed = max_rows + 1  # the header row and max_rows data rows
+    in_data = False
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        nonlocal rows, in_data
+        local = name.rpartition(" ")[2]
+        if local == "row":
+            rows += 1
+            number = attributes.get("r", "")
+            if rows > last_allowed or (number.isdigit() and int(number) > last_allowed):
+                raise _RowLimitReached
+        elif local == "sheetData":
+            in_data = True
+        elif local == "dimension" and not in_data:
+            # A sheet that declares its size first: openpyxl stops reading there when it
+            # opens the workbook, and `_table` counts the rows it then hands out.
+            raise _PartDone
+
+    def doctype(*_args: Any) -> None:
+        raise _DoctypeFound
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = doctype
+    try:
+        while chunk := part.read(SCAN_CHUNK_BYTES):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except _PartDone:
+        return
+    except expat.ExpatError:
+        return  # not XML: openpyxl judges the part if it is one it reads
+
+
+def _unreadable_workbook(exc: Exception) -> DomainError:
+    return DomainError(
+        _("The file is not a readable .xlsx workbook: %(error)s") % {"error": exc}, field="file"
+    )
+
+
+def _too_many_rows(max_rows: int) -> DomainError:
+    return DomainError(
+        _("The file has more than %(n)s rows, the most one import takes: split it.")
+        % {"n": f"{max_rows:,}"},
+        field="file",
+    )
+
+
+def _too_big(limits: ImportLimits) -> DomainError:
+    return DomainError(
+        _("The file holds more than %(n)s MB of data, the most one import takes.")
+        % {"n": limits.max_bytes // (1024 * 1024)},
+        field="file",
+    )
+
+
+def read_table(fileobj: IO[bytes], filename: str, limits: ImportLimits | None = None) -> Table:
+    """Reads a CSV or XLSX file; like `read_rows` but with row numbers and column facts.
+    `limits` default to the settings' (see the module's rules)."""
+    extension = check_file_type(filename)
+    limits = limits or ImportLimits.from_settings()
+    check_file_limits(fileobj, extension, limits)
+    if extension in CSV_EXTENSIONS:
+        records = _csv_records(fileobj)
+    else:
+        _xlsx_scan_rows(fileobj, limits.max_rows)
+        records = _xlsx_records(fileobj)
+    try:
+        return _table(records, max_rows=limits.max_rows)
     except (UnicodeError, csv.Error, ValueError, KeyError, OSError) as exc:
         # KeyError/ValueError: openpyxl on a damaged workbook; csv.Error: a malformed CSV.
         raise DomainError(
@@ -114,7 +303,7 @@ def read_table(fileobj: IO[bytes], filename: str) -> Table:
         ) from exc
 
 
-def _table(records: Iterator[Sequence[Any]]) -> Table:
+def _table(records: Iterator[Sequence[Any]], *, max_rows: int) -> Table:
     header = next(records, None)
     if header is None:
         raise DomainError(_("The file is empty."), field="file")
@@ -154,6 +343,11 @@ def _table(records: Iterator[Sequence[Any]]) -> Table:
     row_numbers: list[int] = []
     stray: set[int] = set()  # columns without a header that hold data
     for number, record in enumerate(records, start=2):
+        # Every row read counts (empty ones too: a bomb may be millions of them), and the
+        # reading stops at the first one over the limit.
+        if number - 1 > max_rows:
+            _close(records)
+            raise _too_many_rows(max_rows)
         texts = [_text(cell) for cell in record]
         if not any(texts):
             continue
@@ -176,6 +370,12 @@ def _table(records: Iterator[Sequence[Any]]) -> Table:
         columns=[name for _pos, name in kept],
         ignored_columns=ignored,
     )
+
+
+def _close(records: Iterator[Any]) -> None:
+    close = getattr(records, "close", None)
+    if close is not None:
+        close()  # a generator's `finally` closes the workbook
 
 
 def _csv_records(fileobj: IO[bytes]) -> Iterator[list[str]]:
@@ -206,14 +406,16 @@ def _xlsx_records(fileobj: IO[bytes]) -> Iterator[tuple[Any, ...]]:
     try:
         workbook = load_workbook(fileobj, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError… on bad files
-        raise DomainError(
-            _("The file is not a readable .xlsx workbook: %(error)s") % {"error": exc},
-            field="file",
-        ) from exc
+        raise _unreadable_workbook(exc) from exc
+
+    sheet = workbook.worksheets[0]
+    # openpyxl pads every row to the sheet's declared width (or, undeclared, to its last
+    # cell's column): a sheet claiming 16,384 columns would make each row that long.
+    width = min(sheet.max_column or XLSX_MAX_COLUMNS, XLSX_MAX_COLUMNS)
 
     def records() -> Iterator[tuple[Any, ...]]:
         try:
-            yield from workbook.worksheets[0].iter_rows(values_only=True)
+            yield from sheet.iter_rows(values_only=True, max_col=width)
         finally:
             workbook.close()
 

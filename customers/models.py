@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import ScopePaths
 from crm.querysets import ScopedQuerySet
+from crm.uploads import RandomName
 from customers import choices
 from customers.validators import validate_code, validate_phone
 
@@ -325,7 +326,11 @@ class ChangeRequest(models.Model):
     )
     created_at = models.DateTimeField(_("requested at"), default=timezone.now, db_index=True)
     reason = models.TextField(_("reason"))
-    attachment = models.FileField(_("attachment"), upload_to="change_requests/%Y/%m/", blank=True)
+    # Checked by content and stored under a random name (crm.uploads); served only by the
+    # change_request_attachment view, to people who see the request.
+    attachment = models.FileField(
+        _("attachment"), upload_to=RandomName("change_requests"), blank=True
+    )
     changes = models.JSONField(_("changes"), encoder=DjangoJSONEncoder)
     status = models.CharField(
         _("status"),
@@ -371,7 +376,8 @@ class CustomerImport(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
-    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    # Stored under a random name; `original_name` keeps the uploaded one. Never served.
+    file = models.FileField(_("file"), upload_to=RandomName("imports"))
     original_name = models.CharField(_("file name"), max_length=255)
     status = models.CharField(
         _("status"),

@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, models, transaction
 from django.urls import reverse
@@ -24,6 +26,7 @@ from crm.choices import AuditAction, AuditSource
 from crm.exceptions import DomainError
 from crm.models import AuditEntry, User
 from crm.services import Actor, audit_build, audit_record, notify
+from crm.uploads import upload_check, verified_file
 from customers import policies
 from customers.catalogue import (
     CATALOGUE,
@@ -503,8 +506,11 @@ def change_request_create(
     attachment: UploadedFile | None = None,
 ) -> ChangeRequest:
     """Records a request to change fields that need approval. The new values are validated
-    now (a request that could never be applied is refused at once)."""
+    now (a request that could never be applied is refused at once). An attachment must be a
+    PDF, JPEG, PNG or WebP file by its content (see crm.uploads), refused on the `attachment`
+    field otherwise; it is stored under a random name."""
     _ensure_visible(user, customer)
+    stored_attachment = _attachment_file(attachment)
     fresh = Customer.objects.select_related("dynamic").get(pk=customer.pk)
     prepared = _prepare_single(fresh, data)
     if not prepared.changes:
@@ -513,7 +519,7 @@ def change_request_create(
         customer=customer,
         requested_by=user,
         reason=reason.strip(),
-        attachment=attachment or "",
+        attachment=stored_attachment or "",
         changes=[
             {"field": name, "old": old, "new": new} for name, (old, new) in prepared.changes.items()
         ],
@@ -526,6 +532,17 @@ def change_request_create(
         reason=reason,
     )
     return change_request
+
+
+def _attachment_file(upload: UploadedFile | None) -> File | None:
+    """The attachment to store, once its content is verified (checked before anything is
+    written, so a refused file leaves nothing behind)."""
+    if not upload:
+        return None
+    kind = upload_check(
+        upload, field="attachment", max_bytes=settings.CRM_ATTACHMENT_MAX_MB * 1024 * 1024
+    )
+    return verified_file(upload, kind)
 
 
 def _decide_guard(change_request: ChangeRequest, user: User) -> None:

@@ -17,6 +17,11 @@ urlpatterns = [
         name="change_request_decide",
     ),
     path(
+        "change-requests/<int:pk>/attachment/",
+        views.change_request_attachment,
+        name="change_request_attachment",
+    ),
+    path(
         "change-requests/bulk-approve/",
         views.change_request_bulk_approve,
         name="change_request_bulk_approve",

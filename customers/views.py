@@ -8,6 +8,7 @@ from functools import partial
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 
+from crm import uploads
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.services import Actor
@@ -49,6 +51,8 @@ LIST_COLUMNS = [
 ]
 # Requests and services the customer page's service card lists (the newest).
 SERVICES_SHOWN = 5
+# Rows per page of an import's report (a 50,000-row file's errors were one 56 MB page).
+IMPORT_REPORT_ROWS_PER_PAGE = 100
 
 
 class CustomerListView(PeopleOnlyMixin, ListView):
@@ -293,6 +297,16 @@ def change_request_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@people_only
+def change_request_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    """A change request's attachment, to people who see the request (its customer's scope, or
+    its author): images inline, anything else as a download (crm.uploads.file_response)."""
+    change_request = selectors.change_request_get(user=request.user, pk=pk)
+    return uploads.file_response(
+        change_request.attachment, download_name=f"change-request-{change_request.pk}"
+    )
+
+
 def _with_labels(change_request: ChangeRequest) -> ChangeRequest:
     change_request.diff = [
         {
@@ -447,6 +461,33 @@ def customer_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 partial(tasks.customer_import_apply_task.delay, customer_import.pk)
             )
         return redirect("customers:import_detail", pk=pk)
+    # The report lists every error and warning: paged, and filtered by outcome on request.
+    report = customer_import.report
+    outcome = request.GET.get("outcome", "")
+    if outcome not in imports.REPORT_FILTERS:
+        outcome = ""
+    rows = imports.report_rows(report, outcome=outcome)
+    page = Paginator(rows, IMPORT_REPORT_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    counts = report.get("counts") or {}
+    filters = [
+        ("", _("All listed"), len(report.get("rows") or [])),
+        ("error", _("With errors"), counts.get("errors", 0)),
+        ("warning", _("With warnings"), counts.get("warnings", 0)),
+        ("created", _("To create"), counts.get("created", 0)),
+        ("updated", _("To update"), counts.get("updated", 0)),
+        ("unchanged", _("Unchanged"), counts.get("unchanged", 0)),
+    ]
     return render(
-        request, "customers/customer_import_detail.html", {"customer_import": customer_import}
+        request,
+        "customers/customer_import_detail.html",
+        {
+            "customer_import": customer_import,
+            "rows": page.object_list,
+            "page_obj": page,
+            "paginator": page.paginator,
+            "is_paginated": page.has_other_pages(),
+            "query_string": list_query_context(request)["query_string"],
+            "outcome": outcome,
+            "filters": filters,
+        },
     )

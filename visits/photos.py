@@ -1,8 +1,10 @@
 """Visit photos: checked by their content (not their name) and shrunk to a thumbnail.
 
-Only JPEG and PNG are taken, up to the size in VisitsConfig. The thumbnail is a JPEG at most
-`THUMBNAIL_PX` on its longer side, turned upright by the photo's EXIF orientation (phones
-store portrait photos sideways) and without the EXIF data.
+Only JPEG and PNG are taken, up to the size in VisitsConfig, and only once the whole image
+decodes (crm.uploads.upload_check: a truncated JPEG or a PNG with corrupt data is refused on
+the `photo` field, not a failure later). The thumbnail is a JPEG at most `THUMBNAIL_PX` on its
+longer side, turned upright by the photo's EXIF orientation (phones store portrait photos
+sideways) and without the EXIF data. Both are stored under one random stem.
 """
 
 from __future__ import annotations
@@ -12,42 +14,33 @@ import uuid
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
-from crm.exceptions import DomainError
+from crm.uploads import JPEG, PNG, damaged_error, upload_check
 
 THUMBNAIL_PX = 480
-ACCEPTED = {"JPEG": "jpg", "PNG": "png"}
-# A decompression bomb guard: no phone camera makes a photo of more pixels than this.
-MAX_PIXELS = 80_000_000
+PHOTO_KINDS = (JPEG, PNG)
 
 
-def photo_check(photo: UploadedFile, *, max_mb: int) -> str:
-    """The file's extension by its content ("jpg" or "png"); DomainError on the `photo` field
-    when it is too large, not an image, or of another type."""
-    if photo.size is not None and photo.size > max_mb * 1024 * 1024:
-        raise DomainError(_("The photo is larger than %(n)d MB.") % {"n": max_mb}, field="photo")
-    photo.seek(0)
-    try:
-        with Image.open(photo) as image:
-            kind = image.format
-            if image.width * image.height > MAX_PIXELS:
-                raise DomainError(_("The photo has too many pixels."), field="photo")
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise DomainError(_("The photo is not a readable image."), field="photo") from exc
-    finally:
-        photo.seek(0)
-    if kind not in ACCEPTED:
-        raise DomainError(_("Send the photo as a JPEG or PNG file."), field="photo")
-    return ACCEPTED[kind]
-
-
-def photo_files(photo: UploadedFile, *, extension: str) -> tuple[ContentFile, ContentFile]:
-    """The photo as stored (under a random name) and its thumbnail."""
-    photo.seek(0)
+def photo_prepare(photo: UploadedFile, *, max_mb: int) -> tuple[ContentFile, ContentFile]:
+    """The photo as stored (under a random name) and its thumbnail; DomainError on the `photo`
+    field when it is too large, of another type or damaged."""
+    kind = upload_check(photo, field="photo", max_bytes=max_mb * 1024 * 1024, kinds=PHOTO_KINDS)
     data = photo.read()
+    try:
+        thumbnail = _thumbnail(data)
+    except (OSError, ValueError, SyntaxError) as exc:
+        # The check decoded the image; a photo that still fails here (its EXIF data, say)
+        # is refused the same way rather than failing the request.
+        raise damaged_error(kind, "photo") from exc
+    stem = uuid.uuid4().hex
+    return (
+        ContentFile(data, name=f"{stem}.{kind.extension}"),
+        ContentFile(thumbnail, name=f"{stem}-thumb.jpg"),
+    )
+
+
+def _thumbnail(data: bytes) -> bytes:
     with Image.open(io.BytesIO(data)) as image:
         thumb = ImageOps.exif_transpose(image)
         thumb.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
@@ -55,8 +48,4 @@ def photo_files(photo: UploadedFile, *, extension: str) -> tuple[ContentFile, Co
             thumb = thumb.convert("RGB")
         out = io.BytesIO()
         thumb.save(out, format="JPEG", quality=80, optimize=True)
-    stem = uuid.uuid4().hex
-    return (
-        ContentFile(data, name=f"{stem}.{extension}"),
-        ContentFile(out.getvalue(), name=f"{stem}-thumb.jpg"),
-    )
+    return out.getvalue()

@@ -35,7 +35,7 @@ from visits import policies
 from visits.choices import FollowUpStatus, PlanStatus, PriceDisplay, StockLevel, VisitType
 from visits.computations import batch_weekday, distance_m, effective_cycle, plan_dates
 from visits.models import FollowUp, PlannedVisit, PlanRefresh, Visit, VisitsConfig
-from visits.photos import photo_check, photo_files
+from visits.photos import photo_prepare
 
 # Serialises the planning job (PostgreSQL advisory lock key).
 _PLAN_LOCK_KEY = 7_300_001
@@ -356,10 +356,12 @@ def visit_log(
     cleaned_follow_ups = _clean_follow_ups(
         follow_ups, customer=customer, user=user, visited_at=fields.get("visited_at"), errors=errors
     )
-    extension = None
+    photo_files = None
     if photo is not None:
         try:
-            extension = photo_check(photo, max_mb=config.photo_max_mb)
+            # Checked to the last pixel and shrunk now, with the other fields: a damaged
+            # photo is a field error like any other, before anything is stored.
+            photo_files = photo_prepare(photo, max_mb=config.photo_max_mb)
         except DomainError as exc:
             errors.update(exc.errors)
     if errors:
@@ -375,8 +377,8 @@ def visit_log(
         **fields,
     )
     _place(visit, customer=customer, radius_m=config.location_radius_m)
-    if photo is not None and extension is not None:
-        original, thumbnail = photo_files(photo, extension=extension)
+    if photo_files is not None:
+        original, thumbnail = photo_files
         visit.photo.save(original.name, original, save=False)
         visit.photo_thumbnail.save(thumbnail.name, thumbnail, save=False)
     try:

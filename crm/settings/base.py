@@ -144,6 +144,24 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Uploaded files are never served from MEDIA_URL: views check the user's scope and answer with
+# the file (crm.uploads.file_response). In production the web server may send the bytes after
+# that check: "x-accel-redirect:/protected-media/" (nginx, an `internal` location aliasing
+# MEDIA_ROOT) or "x-sendfile" (Apache mod_xsendfile, lighttpd). Empty: the application streams.
+CRM_MEDIA_ACCEL = env.str("CRM_MEDIA_ACCEL", default="")
+# Largest change-request attachment (PDF, JPEG, PNG or WebP); visit photos have their own
+# limit on the visits settings page.
+CRM_ATTACHMENT_MAX_MB = env.int("CRM_ATTACHMENT_MAX_MB", default=10)
+# Customer imports (page and command), checked before a file is parsed: the most data rows
+# (a city's licence list is tens of thousands; a larger load is split or raises this), the most
+# uncompressed data (a CSV's size; the sum of an XLSX's members, which bounds the parser's time
+# and memory: a 15-column licence list is about 0.8 KB of XML a row, 40 MB for 50,000 rows; a
+# full 67-column export 3.5 KB, so up to about 28,000 customers) and the highest compression
+# ratio of an XLSX member (spreadsheets compress 5-20 times; a "zip bomb" hundreds of times).
+CRM_IMPORT_MAX_ROWS = env.int("CRM_IMPORT_MAX_ROWS", default=50_000)
+CRM_IMPORT_MAX_MB = env.int("CRM_IMPORT_MAX_MB", default=100)
+CRM_IMPORT_MAX_RATIO = env.int("CRM_IMPORT_MAX_RATIO", default=100)
+
 # Largest body a bulk sync endpoint reads (1,000 orders × 20 lines is about 2 MB).
 SYNC_MAX_BYTES = env.int("SYNC_MAX_BYTES", default=32 * 1024 * 1024)
 

@@ -4,7 +4,7 @@ import itertools
 
 from crm.choices import AuditSource
 from crm.services import Actor
-from customers.services import customer_create
+from customers.services import change_request_create, customer_create
 
 _codes = itertools.count(1)
 ACTOR = Actor.system("tests", AuditSource.COMMAND)
@@ -25,3 +25,15 @@ def make_customer(area, account_manager=None, **fields):
         data["account_manager"] = getattr(account_manager, "username", account_manager)
     data.update(fields)
     return customer_create(data=data, actor=ACTOR)
+
+
+def make_change_request(customer, user, *, attachment=None, store_name=None):
+    """A change request of `user` renaming `customer` (an approval field), through the
+    service; `attachment` an uploaded file."""
+    return change_request_create(
+        customer=customer,
+        user=user,
+        data={"store_name": store_name or f"{customer.store_name}（新）"},
+        reason="new sign",
+        attachment=attachment,
+    )

@@ -70,6 +70,8 @@ customers:import_detail               GET    th   200   403   403   403   403   
 customers:change_requests             GET    -    200   200   200   -     200   403    login
 customers:change_request_decide       POST   th   go    go    go    404   go    403    login
 customers:change_request_decide       POST   yx   go    404   404   404   404   403    login
+customers:change_request_attachment   GET    th   200   200   200   404   200   403    login
+customers:change_request_attachment   GET    yx   200   404   404   404   404   403    login
 customers:change_request_bulk_approve POST   -    go    go    go    -     go    403    login
 customers:detail                      GET    th   200   200   200   404   200   403    login
 customers:detail                      GET    yx   200   404   404   404   404   403    login

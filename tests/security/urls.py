@@ -52,6 +52,7 @@ QUERIES = {"valuation:export": "?list=core"}
 PK_ROWS = {
     "customers:import_detail": "import",
     "customers:change_request_decide": "change_request",
+    "customers:change_request_attachment": "change_request",
     "orders:detail": "order",
     "grading:run_status": "grading_run",
     "grading:scheme": "grading_scheme",

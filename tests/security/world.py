@@ -113,12 +113,22 @@ def build_world() -> dict[str, Any]:
         address="越秀区秘密路1号",
     )
 
-    # Change requests (an approval field), one per side.
+    # Change requests (an approval field), one per side, each with a PDF attachment.
+    from tests.crm.upload_files import pdf_bytes
+
     w["change_request"] = customer_services.customer_propose(
-        customer=w["c_th"], user=w["am_th"], data={"store_name": "天河一号店（改）"}, reason="sign"
+        customer=w["c_th"],
+        user=w["am_th"],
+        data={"store_name": "天河一号店（改）"},
+        reason="sign",
+        attachment=SimpleUploadedFile("licence-scan.pdf", pdf_bytes()),
     ).change_request
     w["change_request_yx"] = customer_services.customer_propose(
-        customer=w["c_yx"], user=w["am_yx"], data={"store_name": YX_NAME + "二"}, reason="sign"
+        customer=w["c_yx"],
+        user=w["am_yx"],
+        data={"store_name": YX_NAME + "二"},
+        reason="sign",
+        attachment=SimpleUploadedFile("licence-scan.pdf", pdf_bytes()),
     ).change_request
     assert w["change_request"] and w["change_request_yx"]  # noqa: S101
 

@@ -17,8 +17,10 @@ from rest_framework.test import APIClient
 from crm.choices import AuditSource
 from crm.models import ApiToken
 from crm.services import Actor
+from tests.crm import upload_files
 from tests.customers.factories import make_customer
 from tests.orders.factories import integration_client
+from tests.visits.factories import stored_files
 from visits import services
 from visits.choices import FollowUpStatus, PlanStatus
 from visits.models import FollowUp, PlannedVisit, Visit
@@ -397,6 +399,30 @@ def test_a_photo_of_another_type_is_refused(world):
     assert response.status_code == 400
     assert "photo" in response.json()
     assert not Visit.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (upload_files.truncated_jpeg, "shelf.jpg", "The JPEG file is damaged or incomplete"),
+        (upload_files.corrupt_png, "shelf.png", "The PNG file is damaged or incomplete"),
+    ],
+    ids=["truncated-jpeg", "corrupt-png"],
+)
+def test_a_damaged_photo_is_refused_on_its_field_and_nothing_is_stored(world, data, name, message):
+    # given a photo that opens and passes Pillow's verify() but does not decode (a 500 before)
+    body = {**payload(world["c_th"]), "photo": SimpleUploadedFile(name, data())}
+    before = stored_files()
+
+    # when
+    response = post(signed_in(world["am_th"]), body, format="multipart")
+
+    # then: a 400 naming the photo field, and no visit, follow-up or file
+    assert response.status_code == 400, response.content
+    text = response.content.decode()
+    assert "photo" in text and message in text
+    assert not Visit.objects.exists()
+    assert stored_files() == before
 
 
 def test_the_planned_visit_is_marked_done(world):

@@ -14,7 +14,9 @@ from PIL import Image
 from crm.choices import AuditSource
 from crm.services import Actor
 from customers import policies as customer_policies
+from tests.crm import upload_files
 from tests.customers.factories import make_customer
+from tests.visits.factories import stored_files
 from visits import services
 from visits.choices import FollowUpStatus, PlanStatus
 from visits.models import FollowUp, PlannedVisit, Visit, VisitsConfig
@@ -237,30 +239,44 @@ def test_follow_up_refusals_are_shown_above_the_follow_ups(client, customer_worl
     [
         (
             lambda: photo_upload("GIF", "a.gif", "image/gif"),
-            "Send the photo as a JPEG or PNG file.",
+            "Send a JPEG or PNG file (judged by its content, not its name).",
         ),
         (
             # Named and typed as a JPEG, but it is not one: judged by its content.
             lambda: SimpleUploadedFile("a.jpg", b"not an image", content_type="image/jpeg"),
-            "The photo is not a readable image.",
+            "Send a JPEG or PNG file (judged by its content, not its name).",
         ),
         (
             # A real JPEG made larger than the limit (1 MB here).
             lambda: photo_upload(data=image_bytes() + b"\0" * (1024 * 1024)),
-            "The photo is larger than 1 MB.",
+            "The file is larger than 1 MB.",
+        ),
+        (
+            # Cut short in transfer: it opened and verified, then failed to shrink (a 500).
+            lambda: photo_upload(data=upload_files.truncated_jpeg()),
+            "The JPEG file is damaged or incomplete: send it again.",
+        ),
+        (
+            # Spoiled pixel data under right checksums: verify() passes it.
+            lambda: photo_upload(data=upload_files.corrupt_png(), name="a.png"),
+            "The PNG file is damaged or incomplete: send it again.",
         ),
     ],
+    ids=["gif", "text-as-jpeg", "too-large", "truncated-jpeg", "corrupt-png"],
 )
-def test_photos_of_the_wrong_type_or_too_large_are_refused(
+def test_photos_of_the_wrong_type_too_large_or_damaged_are_refused(
     client, customer_world, shop, upload, message
 ):
     VisitsConfig.objects.update_or_create(pk=1, defaults={"photo_max_mb": 1})
     client.force_login(customer_world["am_th"])
+    before = stored_files()
 
     response = client.post(log_url(shop), visit_data(photo=upload()))
 
+    assert response.status_code == 200
     assert message in response.context["form"].errors["photo"]
     assert not Visit.objects.exists()
+    assert stored_files() == before
 
 
 def test_a_customer_outside_the_scope_is_not_found(client, customer_world):

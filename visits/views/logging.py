@@ -9,11 +9,9 @@ it keeps a draft in the browser and sends the form with fetch(), marked by the
 
 from __future__ import annotations
 
-import mimetypes
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,6 +20,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.generic import ListView
 
+from crm import uploads
 from crm.choices import AuditSource, Role
 from crm.exceptions import DomainError
 from crm.services import Actor
@@ -251,21 +250,12 @@ PHOTO_KINDS = {"full": "photo", "thumb": "photo_thumbnail"}
 
 
 @people_only
-def visit_photo(request: HttpRequest, pk: int, kind: str) -> FileResponse:
-    """A visit's photo or thumbnail, read from storage after the scope check: photos have no
-    public address."""
+def visit_photo(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """A visit's photo or thumbnail, after the visit's scope check: photos have no public
+    address (crm.uploads.file_response: inline, nosniff, private)."""
     if kind not in PHOTO_KINDS:
         raise Http404
     visit = selectors.visit_get(user=request.user, pk=pk)
-    file = getattr(visit, PHOTO_KINDS[kind])
-    if not file:
-        raise Http404
-    try:
-        handle = file.storage.open(file.name, "rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    # Private to the signed-in user's browser; a photo never changes once stored.
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
+    return uploads.file_response(
+        getattr(visit, PHOTO_KINDS[kind]), download_name=f"visit-{visit.pk}-{kind}"
+    )

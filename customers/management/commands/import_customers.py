@@ -16,7 +16,9 @@ class Command(BaseCommand):
     help = (
         "Creates or updates customers by customer_code from a CSV or XLSX file (headers: field "
         "names or their English/Chinese labels). Empty cells never clear a field. A bad row is "
-        "reported and the others are stored."
+        "reported and the others are stored. A file over the limits (CRM_IMPORT_MAX_ROWS rows, "
+        "CRM_IMPORT_MAX_MB MB uncompressed, CRM_IMPORT_MAX_RATIO compression) is refused "
+        "before it is parsed."
     )
 
     def add_arguments(self, parser):
