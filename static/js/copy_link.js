@@ -1,4 +1,4 @@
-/* A button with data-copy-target="<input id>" copies that input's value to the clipboard and
+/* A button with data-copy-target="<id>" copies the value of that input or textarea's value to the clipboard and
    says so (data-copied-label); without the clipboard API the text is selected instead, for
    the user to copy by hand. */
 document.addEventListener("click", function (event) {

@@ -46,3 +46,14 @@ def password_reset_path(user: User, token: str | None = None) -> str:
             "token": token or default_token_generator.make_token(user),
         },
     )
+
+
+def reset_link_on(response) -> str:
+    """The password reset link an administrator's page shows."""
+    import re
+
+    match = re.search(
+        r'data-testid="reset-link">(http[^<]+/reset/[^<]+)</textarea>', response.content.decode()
+    )
+    assert match, "no reset link on the page"  # noqa: S101 (a test helper)
+    return match.group(1)

@@ -4,18 +4,19 @@ The attacker's view of the same pages is in tests/security/test_passwords.py."""
 
 from __future__ import annotations
 
-import re
 import smtplib
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from crm import services
 from crm.choices import AuditAction, AuditSource, Role
 from crm.models import AuditEntry
-from tests.crm.factories import TEST_PASSWORD, password_reset_path
+from tests.crm.factories import TEST_PASSWORD, password_reset_path, reset_link_on
 
 NEW_PASSWORD = "violet-tangerine-41"
 
@@ -38,10 +39,13 @@ def admin_client(make_user):
     return client
 
 
-def link_on(response) -> str:
-    match = re.search(r'value="(http[^"]+/reset/[^"]+)"', response.content.decode())
-    assert match, "no link on the page"
-    return match.group(1)
+@pytest.fixture
+def chinese_client(client):
+    """A client asking for Chinese. Afterwards the thread speaks the default language again:
+    a request leaves its language active, and later tests expect English."""
+    client.cookies["django_language"] = "zh-hans"
+    yield client
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 # --- the user menu and the change page ---------------------------------------------------------
@@ -94,9 +98,9 @@ def test_mismatched_new_passwords_are_refused(client, am):
     assert not AuditEntry.objects.filter(field="password").exists()
 
 
-def test_validator_messages_are_in_chinese(client, am):
+def test_validator_messages_are_in_chinese(chinese_client, am):
+    client = chinese_client
     client.force_login(am)
-    client.cookies["django_language"] = "zh-hans"
     page = client.get(reverse("password_change")).content.decode()
     assert "修改密码" in page
     response = client.post(
@@ -128,7 +132,7 @@ def test_the_first_step_only_explains(admin_client, am):
 
 def test_creating_a_link_shows_it_mails_it_and_audits_it(admin_client, am):
     response = admin_client.post(reverse("crm:user_password_reset", args=[am.pk]))
-    link = link_on(response)
+    link = reset_link_on(response)
     assert link.startswith("http://testserver/reset/")
     assert b'data-testid="reset-mail"' in response.content
     assert "It was also sent by email to zw@example.com." in response.content.decode()
@@ -150,7 +154,7 @@ def test_creating_a_link_shows_it_mails_it_and_audits_it(admin_client, am):
 def test_without_an_email_address_the_link_is_only_shown(admin_client, make_user):
     someone = make_user(Role.SUPERVISOR, username="nomail", name="王芳", email="")
     response = admin_client.post(reverse("crm:user_password_reset", args=[someone.pk]))
-    link_on(response)
+    reset_link_on(response)
     assert "王芳 has no email address" in response.content.decode()
     assert len(mail.outbox) == 0
 
@@ -160,7 +164,7 @@ def test_without_a_mail_server_nothing_pretends_to_send(admin_client, am, settin
     confirm = admin_client.get(reverse("crm:user_password_reset", args=[am.pk]))
     assert "also sent by email" not in confirm.content.decode()
     response = admin_client.post(reverse("crm:user_password_reset", args=[am.pk]))
-    link_on(response)
+    reset_link_on(response)
     assert "No mail server is configured (EMAIL_URL)" in response.content.decode()
     assert len(mail.outbox) == 0
     assert AuditEntry.objects.get(field="password_reset_link").new_value["emailed_to"] is None
@@ -178,7 +182,7 @@ def test_a_failing_mail_server_still_shows_the_link(admin_client, am, monkeypatc
 
     monkeypatch.setattr(services, "send_mail", refuse)
     response = admin_client.post(reverse("crm:user_password_reset", args=[am.pk]))
-    link_on(response)
+    reset_link_on(response)
     assert "could not be sent" in response.content.decode()
     assert AuditEntry.objects.get(field="password_reset_link").new_value["emailed_to"] is None
 
@@ -206,7 +210,7 @@ def test_no_link_for_a_deactivated_account_or_a_machine(admin_client, make_user,
 
 
 def test_the_user_sets_a_password_and_then_signs_in(admin_client, am):
-    link = link_on(admin_client.post(reverse("crm:user_password_reset", args=[am.pk])))
+    link = reset_link_on(admin_client.post(reverse("crm:user_password_reset", args=[am.pk])))
     user = Client()
     form = user.get(link, follow=True)
     assert "zhangwei" in form.content.decode()
@@ -227,16 +231,15 @@ def test_a_reset_lifts_the_sign_in_lockout(admin_client, am, settings):
     user = Client()
     for _ in range(settings.AXES_FAILURE_LIMIT):
         user.post(reverse("login"), {"username": "zhangwei", "password": "wrong"})
-    link = link_on(admin_client.post(reverse("crm:user_password_reset", args=[am.pk])))
+    link = reset_link_on(admin_client.post(reverse("crm:user_password_reset", args=[am.pk])))
     form_url = user.get(link)["Location"]
     user.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     signed_in = user.post(reverse("login"), {"username": "zhangwei", "password": NEW_PASSWORD})
     assert signed_in.status_code == 302
 
 
-def test_the_link_page_in_chinese(am):
-    user = Client()
-    user.cookies["django_language"] = "zh-hans"
+def test_the_link_page_in_chinese(chinese_client, am):
+    user = chinese_client
     html = user.get(password_reset_path(am), follow=True).content.decode()
     assert "设置新密码" in html
     invalid = user.get(password_reset_path(am, "abc-123")).content.decode()

@@ -7,7 +7,6 @@ while other addresses still sign in."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
@@ -17,7 +16,7 @@ from django.urls import reverse
 
 from crm.choices import Role
 from crm.models import AuditEntry, User
-from tests.crm.factories import TEST_PASSWORD, password_reset_path
+from tests.crm.factories import TEST_PASSWORD, password_reset_path, reset_link_on
 
 NEW_PASSWORD = "violet-tangerine-41"
 
@@ -58,9 +57,7 @@ def use_link(client: Client, url: str, password: str = NEW_PASSWORD):
 def created_link(client: Client, user: User) -> str:
     response = client.post(reverse("crm:user_password_reset", args=[user.pk]))
     assert response.status_code == 200
-    match = re.search(r'value="(http[^"]+/reset/[^"]+)"', response.content.decode())
-    assert match, "no link on the page"
-    return match.group(1)
+    return reset_link_on(response)
 
 
 # --- changing one's own password -----------------------------------------------------------
@@ -241,7 +238,7 @@ def test_no_token_in_the_audit_log_or_the_link_page_cache(am, admin):
     staff = Client()
     staff.force_login(admin)
     response = staff.post(reverse("crm:user_password_reset", args=[am.pk]))
-    link = re.search(r'value="(http[^"]+/reset/[^"]+)"', response.content.decode()).group(1)
+    link = reset_link_on(response)
     token = link.rstrip("/").rsplit("/", 1)[1]
     assert "no-store" in response["Cache-Control"]
     use_link(client_from("10.2.0.9"), link)
