@@ -117,6 +117,15 @@ AXES_HANDLER = "crm.throttling.AddressLimitHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_VERBOSE = False
+# Masked in the request data axes keeps with each failure: "password" always is; the password
+# change and reset forms also post these (a wrong old password, a new one in clear).
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "old_password",
+    "new_password1",
+    "new_password2",
+]
 # Number of reverse proxies in front of gunicorn whose X-Forwarded-For is trusted (0 = none):
 # the client address is read by crm.throttling.client_address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

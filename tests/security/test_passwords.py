@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
 from django.core import mail
 from django.test import Client
@@ -121,6 +122,19 @@ def test_wrong_old_passwords_lock_out_like_the_sign_in_page(am, settings):
     assert sign_in(client_from("10.1.0.6"), "am_pw", TEST_PASSWORD).status_code == 429
     am.refresh_from_db()
     assert am.check_password(TEST_PASSWORD)
+
+
+def test_failed_changes_leave_no_password_in_the_sign_in_records(am):
+    """django-axes keeps the request data of each failure: the old and new passwords the
+    change form posted are masked there, like the sign-in form's password."""
+    client = client_from("10.1.0.7")
+    client.force_login(am)
+    change(client, "my-old-secret-guess", "my-new-secret-value")
+    records = AccessAttempt.objects.filter(ip_address="10.1.0.7")
+    assert records.exists()
+    for record in records:
+        assert "my-old-secret-guess" not in record.post_data
+        assert "my-new-secret-value" not in record.post_data
 
 
 def test_integration_clients_and_anonymous_cannot_change_passwords(make_user):
