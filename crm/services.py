@@ -351,9 +351,10 @@ class PasswordResetLink:
     mail_failed: bool  # sending was tried and failed
 
 
-def password_reset_link_refusal(*, user: User, by: User) -> str | None:
-    """Why `by` may not create a password reset link for `user` (None: they may)."""
-    if not by.is_administrator:
+def password_reset_link_refusal(*, user: User, by: User | None) -> str | None:
+    """Why `by` may not create a password reset link for `user` (None: they may). Links are
+    made by a person, an administrator: a job or command (`by` None) makes none."""
+    if by is None or not by.is_administrator:
         return _("Only administrators create password reset links.")
     if user.is_integration_client:
         return _("%(name)s is an integration client: it uses API tokens and has no password.") % {

@@ -15,6 +15,7 @@ from django.utils import translation
 
 from crm import services
 from crm.choices import AuditAction, AuditSource, Role
+from crm.exceptions import DomainError
 from crm.models import AuditEntry
 from tests.crm.factories import TEST_PASSWORD, password_reset_path, reset_link_on
 
@@ -244,3 +245,11 @@ def test_the_link_page_in_chinese(chinese_client, am):
     assert "设置新密码" in html
     invalid = user.get(password_reset_path(am, "abc-123")).content.decode()
     assert "此链接无效" in invalid
+
+
+def test_jobs_and_commands_make_no_links(am, system_actor):
+    with pytest.raises(DomainError, match="Only administrators"):
+        services.password_reset_link_create(
+            user=am, actor=system_actor, link_for=lambda uid, token: f"/reset/{uid}/{token}/"
+        )
+    assert not AuditEntry.objects.filter(field="password_reset_link").exists()
