@@ -5,19 +5,12 @@ signs in. The `journey` fixture fails on console errors and requests to other ho
 import pytest
 
 from crm.choices import Role
+from tests.browser.test_journeys import sign_in
 from tests.crm.factories import TEST_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NEW_PASSWORD = "violet-tangerine-41"
-
-
-def sign_in(page, base: str, username: str, password: str = TEST_PASSWORD) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.press("#id_password", "Enter")  # the first submit button is the language switch
-    page.get_by_test_id("home-title").wait_for()
 
 
 def open_user_menu(page) -> None:
@@ -108,7 +101,10 @@ def test_an_administrator_makes_a_reset_link_and_the_user_uses_it(
         phone.wait_for_url("**/login/")
         assert "Your new password is set." in phone.get_by_role("alert").inner_text()
         phone.screenshot(path=_shot("password-reset-done-phone.png"), full_page=True)
-        sign_in(phone, base, "sunli", NEW_PASSWORD)
+        phone.fill("#id_username", "sunli")
+        phone.fill("#id_password", NEW_PASSWORD)
+        phone.press("#id_password", "Enter")
+        phone.get_by_test_id("home-title").wait_for()
 
         phone.goto(link)
         phone.get_by_test_id("invalid-link").wait_for()
