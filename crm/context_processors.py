@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 
-from crm.navigation import nav_items_for
+from crm.navigation import nav_items_for, user_menu_items_for
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -22,4 +22,9 @@ def navigation(request: HttpRequest) -> dict:
         if request.user.is_authenticated and not request.user.is_integration_client
         else 0
     )
-    return {"nav_items": items, "nav_active": active, "unread_notifications": unread}
+    return {
+        "nav_items": items,
+        "nav_active": active,
+        "unread_notifications": unread,
+        "user_menu_items": user_menu_items_for(request.user),
+    }

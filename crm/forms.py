@@ -2,9 +2,12 @@ import re
 from typing import Any
 
 from django import forms
+from django.contrib.auth import authenticate
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from crm.exceptions import DomainError
 
@@ -109,3 +112,43 @@ class InvalidFieldsMixin:
                 attrs = self.fields[name].widget.attrs
                 if "is-invalid" not in attrs.get("class", ""):
                     attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+
+
+class StyledPasswordFields:
+    """Bootstrap classes on every password field of Django's password forms."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-control")
+
+
+class PasswordSetForm(StyledPasswordFields, InvalidFieldsMixin, auth_forms.SetPasswordForm):
+    """A new password, twice, checked by AUTH_PASSWORD_VALIDATORS (the reset link's form).
+    It only validates: the view saves through `crm.services.user_password_reset`."""
+
+
+class PasswordChangeForm(StyledPasswordFields, InvalidFieldsMixin, auth_forms.PasswordChangeForm):
+    """The old password and a new one twice. It only validates: the view saves through
+    `crm.services.user_set_password`.
+
+    The old password is checked through `authenticate()`, not `check_password()`, so a wrong
+    one counts as a failed sign-in of this user from this address (django-axes): the form
+    cannot be used to guess a signed-in user's password, and once the limit is reached the
+    lockout page answers, as on the sign-in page."""
+
+    def __init__(self, user, *args, request, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    @sensitive_variables("old_password")
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        checked = authenticate(
+            self.request, username=self.user.get_username(), password=old_password
+        )
+        if checked is None or checked.pk != self.user.pk:
+            raise ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password

@@ -48,9 +48,24 @@ NAV_ITEMS: tuple[NavItem, ...] = (
 )
 
 
-def nav_items_for(user) -> list[NavItem]:
-    """The entries `user` sees, in order (none for anonymous users and integration clients)."""
+# The user menu (under the signed-in person's name, beside "Sign out").
+USER_MENU_ITEMS: tuple[NavItem, ...] = (
+    NavItem(_("Change password"), "password_change", "key", PEOPLE),
+)
+
+
+def _items_for(user, items: tuple[NavItem, ...]) -> list[NavItem]:
     if not user.is_authenticated:
         return []
     role = Role.ADMINISTRATOR if user.is_superuser else user.role
-    return [item for item in NAV_ITEMS if role in item.roles]
+    return [item for item in items if role in item.roles]
+
+
+def nav_items_for(user) -> list[NavItem]:
+    """The entries `user` sees, in order (none for anonymous users and integration clients)."""
+    return _items_for(user, NAV_ITEMS)
+
+
+def user_menu_items_for(user) -> list[NavItem]:
+    """The user menu's entries for `user` (none for anonymous users and integration clients)."""
+    return _items_for(user, USER_MENU_ITEMS)

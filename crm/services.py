@@ -3,20 +3,27 @@ in the same transaction (never through signals)."""
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import connection, models, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from crm.choices import AuditAction, AuditSource, Role
@@ -31,6 +38,8 @@ from crm.models import (
     User,
 )
 from crm.scope import forget_cached_scope
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -310,17 +319,130 @@ def user_update(
 
 @transaction.atomic
 def user_set_password(
-    *, user: User, password: str, actor: Actor, check_password: bool = True
+    *, user: User, password: str, actor: Actor, check_password: bool = True, reason: str = ""
 ) -> User:
-    """Sets a new password. The audit row says that it changed, never what it is."""
+    """Sets a new password. The audit row says that it changed, never what it is. Every
+    session of the user made with the old password ends at its next request (Django checks
+    each session's password hash); the caller keeps its own with `update_session_auth_hash`."""
     if check_password:
         _validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
     audit_record(
-        actor=actor, obj=user, action=AuditAction.UPDATE, changes={"password": (None, None)}
+        actor=actor,
+        obj=user,
+        action=AuditAction.UPDATE,
+        changes={"password": (None, None)},
+        reason=reason,
     )
     return user
+
+
+# --- password reset links ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PasswordResetLink:
+    """A one-time link to set a new password, as shown to the administrator who made it."""
+
+    url: str
+    expires_at: datetime
+    emailed_to: str  # the address it was sent to; "" when it was not sent
+    mail_failed: bool  # sending was tried and failed
+
+
+def password_reset_link_refusal(*, user: User, by: User | None) -> str | None:
+    """Why `by` may not create a password reset link for `user` (None: they may). Links are
+    made by a person, an administrator: a job or command (`by` None) makes none."""
+    if by is None or not by.is_administrator:
+        return _("Only administrators create password reset links.")
+    if user.is_integration_client:
+        return _("%(name)s is an integration client: it uses API tokens and has no password.") % {
+            "name": user.username
+        }
+    if not user.is_active:
+        return _("%(name)s is deactivated: activate the account first.") % {"name": user.username}
+    if user.is_superuser and not by.is_superuser:
+        # As on the administration site, where only a superuser may make another.
+        return _("Only a superuser may create a reset link for a superuser.")
+    return None
+
+
+def password_reset_link_create(
+    *, user: User, actor: Actor, link_for: Callable[[str, str], str]
+) -> PasswordResetLink:
+    """Creates a one-time link with which `user` sets a new password (`link_for(uid, token)`
+    makes it absolute), emails it when the user has an address and mail is configured, and
+    audits who made a link for whom (never the token). The password itself does not change.
+
+    The token is Django's `default_token_generator`: a signature over the user's password
+    hash and last sign-in, so the link stops working once it was used, once the password
+    changed by any other way, and after PASSWORD_RESET_TIMEOUT. Nothing is stored."""
+    refusal = password_reset_link_refusal(user=user, by=actor.user)
+    if refusal:
+        raise DomainError(refusal)
+    url = link_for(
+        urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
+    )
+    expires_at = timezone.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+    emailed_to, mail_failed = "", False
+    if user.email and settings.EMAIL_ENABLED:
+        try:
+            _password_reset_mail(user=user, url=url, expires_at=expires_at)
+            emailed_to = user.email
+        except (smtplib.SMTPException, OSError):
+            # The administrator still sees the link and is told to pass it on.
+            logger.exception("The password reset link for %s could not be emailed", user.username)
+            mail_failed = True
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            obj=user,
+            action=AuditAction.UPDATE,
+            changes={
+                "password_reset_link": (
+                    None,
+                    {"expires_at": expires_at.isoformat(), "emailed_to": emailed_to or None},
+                )
+            },
+            reason=_("Password reset link created"),
+        )
+    return PasswordResetLink(
+        url=url, expires_at=expires_at, emailed_to=emailed_to, mail_failed=mail_failed
+    )
+
+
+def _password_reset_mail(*, user: User, url: str, expires_at: datetime) -> None:
+    """The link by mail, in both languages: the user's own is not known."""
+    subjects = []
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            subjects.append(_("Set your CRM password"))
+    body = render_to_string(
+        "registration/password_reset_email.txt",
+        {"user": user, "url": url, "expires_at": expires_at},
+    )
+    send_mail(" / ".join(subjects), body, None, [user.email])
+
+
+@transaction.atomic
+def user_password_reset(*, user: User, token: str, password: str) -> User:
+    """Sets `user`'s password with a reset link's token, checked again under a row lock so
+    two submissions of one link set the password once. Lifts the account's sign-in lockout:
+    its owner just proved they hold a link an administrator made for them."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if not locked.is_active or not default_token_generator.check_token(locked, token):
+        raise DomainError(
+            _("This link has already been used or has expired. Ask an administrator for a new one.")
+        )
+    user_set_password(
+        user=locked,
+        password=password,
+        actor=Actor.of(locked, AuditSource.PAGE),
+        reason=_("Set with a password reset link"),
+    )
+    AccessAttempt.objects.filter(username__iexact=locked.get_username()).delete()
+    return locked
 
 
 # --- integration clients and their tokens -----------------------------------------------

@@ -3,13 +3,20 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from crm import home, views
+from crm import home, password_views, views
 
 admin.site.site_header = _("Tobacco retail CRM administration")
 admin.site.site_title = _("CRM administration")
 
 crm_patterns = (
-    [path("areas/", views.AreaListView.as_view(), name="area_list")],
+    [
+        path("areas/", views.AreaListView.as_view(), name="area_list"),
+        path(
+            "users/<int:pk>/password-reset/",
+            password_views.user_password_reset,
+            name="user_password_reset",
+        ),
+    ],
     "crm",
 )
 
@@ -17,6 +24,16 @@ urlpatterns = [
     path("", home.HomeView.as_view(), name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "account/password/",
+        password_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        password_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", views.health, name="health"),
     path("notifications/", views.notification_list, name="notifications"),

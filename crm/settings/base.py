@@ -106,18 +106,47 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed-login throttling (django-axes): a username+IP pair is locked after N failures.
+# Failed-login throttling (django-axes, see crm/throttling.py): a username+address pair is
+# locked after AXES_FAILURE_LIMIT failures, and an address after AXES_ADDRESS_FAILURE_LIMIT
+# failures across any usernames (password spraying), each for the cool-off.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "crm.throttling.AddressLimitHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_VERBOSE = False
-# Number of reverse proxies in front of gunicorn whose X-Forwarded-For is trusted (0 = none).
-AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+# Masked in the request data axes keeps with each failure: "password" always is; the password
+# change and reset forms also post these (a wrong old password, a new one in clear).
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "old_password",
+    "new_password1",
+    "new_password2",
+]
+# Number of reverse proxies in front of gunicorn whose X-Forwarded-For is trusted (0 = none):
+# the client address is read by crm.throttling.client_address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "crm.throttling.client_address"
+
+# Password reset links (made by administrators) work once, until the password changes, and
+# at most this long (Django's setting is in seconds).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_HOURS", default=24) * 60 * 60
+
+# Outgoing mail (password reset links), e.g. EMAIL_URL=smtp+tls://user:password@host:587 or
+# consolemail:// (printed in the server's log). Without EMAIL_URL no mail is sent at all: the
+# reset link is shown to the administrator only, and the page says so.
+EMAIL_URL = env.str("EMAIL_URL", default="")
+EMAIL_ENABLED = bool(EMAIL_URL)
+if EMAIL_ENABLED:
+    vars().update(
+        {key: value for key, value in env.email_url_config(EMAIL_URL).items() if value is not None}
+    )
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

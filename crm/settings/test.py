@@ -14,6 +14,8 @@ from .base import CELERY_BROKER_URL, INSTALLED_APPS, env  # noqa: E402
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Mail is sent; Django's test environment keeps it in django.core.mail.outbox.
+EMAIL_ENABLED = True
 
 # Ordinary tests run tasks in-process; the worker test in tests/crm/test_celery.py turns this
 # off for itself and talks to the real broker.

@@ -30,3 +30,30 @@ class UserFactory(factory.django.DjangoModelFactory):
     def areas(self, create, extracted, **kwargs):
         if create and extracted:
             self.areas.set(extracted)
+
+
+def password_reset_path(user: User, token: str | None = None) -> str:
+    """The path of a password reset link of `user` (a valid one unless `token` is given)."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    return reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": token or default_token_generator.make_token(user),
+        },
+    )
+
+
+def reset_link_on(response) -> str:
+    """The password reset link an administrator's page shows."""
+    import re
+
+    match = re.search(
+        r'data-testid="reset-link">(http[^<]+/reset/[^<]+)</textarea>', response.content.decode()
+    )
+    assert match, "no reset link on the page"  # noqa: S101 (a test helper)
+    return match.group(1)

@@ -61,6 +61,9 @@ health                                GET    -    200   200   200   -     200   
 notifications                         GET    -    200   200   200   -     200   403    login
 crm:area_list                         GET    -    200   200   200   -     200   403    login
 admin:index                           GET    -    200   staff staff -     staff staff  staff
+password_change                       GET    -    200   200   200   -     200   403    login
+password_reset_confirm                GET    th   go    go    go    go    go    go     go
+crm:user_password_reset               GET    th   200   403   403   403   403   403    login
 
 customers:list                        GET    -    200   200   200   -     200   403    login
 customers:create                      GET    -    200   200   403   -     403   403    login
@@ -276,6 +279,8 @@ def test_every_object_url_is_tried_out_of_scope():
     """Each URL that names a customer's row is also requested with the YX row, unless it
     names no customer's row at all (schemes, runs, imports, peak months, holidays)."""
     no_customer = {
+        "password_reset_confirm",
+        "crm:user_password_reset",
         "customers:import_detail",
         "grading:run_status",
         "grading:scheme",

@@ -170,7 +170,9 @@ NOT_LISTINGS = {
     "orders:settings": "administrators only",
     "visits:settings": "administrators only",
     "services:settings": "administrators only",
+    "crm:user_password_reset": "administrators only",
     # No customer data at all.
+    "password_change": "a form about the user's own password",
     "customers:create": "an empty form",
     "health": "no data",
     "api:schema": "the API's description",

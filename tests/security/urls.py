@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.tokens import default_token_generator
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ QUERIES = {"valuation:export": "?list=core"}
 
 # Which world row a `pk` names, per URL name (the YX variant reads `<row>_yx`).
 PK_ROWS = {
+    "crm:user_password_reset": "am_th",
     "customers:import_detail": "import",
     "customers:change_request_decide": "change_request",
     "customers:change_request_attachment": "change_request",
@@ -90,6 +94,9 @@ KWARG_VALUES = {
     "customer_code": lambda w, yx: w["c_yx" if yx else "c_th"].customer_code,
     "username": lambda w, yx: w["am_yx" if yx else "am_th"].username,
     "kind": lambda w, yx: "full",
+    # A valid password reset link of am_th (the page takes it from the URL to the session).
+    "uidb64": lambda w, yx: urlsafe_base64_encode(force_bytes(w["am_th"].pk)),
+    "token": lambda w, yx: default_token_generator.make_token(w["am_th"]),
 }
 # `action` differs per URL: a real action of that URL.
 ACTIONS = {
