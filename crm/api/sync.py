@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 
 from crm.api.parsers import NoNulJSONParser
 from crm.api.schema import AutoSchema
+from crm.api.serializers import UNKNOWN_FIELD
 from crm.choices import AuditSource
 from crm.models import IdempotencyRecord
 from crm.services import Actor
@@ -60,17 +61,9 @@ def api_actor(request: Request) -> Actor:
     return Actor(user=request.user, source=AuditSource.API, label=request.user.username)
 
 
-def field_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Errors keyed the way DRF keys them: "__all__" becomes "non_field_errors"."""
-    return {
-        ("non_field_errors" if key == "__all__" else key): [str(m) for m in msgs]
-        for key, msgs in errors.items()
-    }
-
-
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX},
     OpenApiParameter.HEADER,
     required=False,
     description=gettext_lazy(
@@ -80,13 +73,30 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
         "for a day."
     ),
 )
+IDEMPOTENT_REPLAYED_HEADER = OpenApiParameter(
+    "Idempotent-Replayed",
+    {"type": "string", "enum": ["true"]},
+    OpenApiParameter.HEADER,
+    response=[200],
+    description=gettext_lazy(
+        "`true` when this is the stored answer to an earlier request with the same "
+        "Idempotency-Key and body (nothing was processed again); absent otherwise."
+    ),
+)
+# The parameters (and response headers) of every sync operation.
+SYNC_PARAMETERS = [IDEMPOTENCY_PARAMETER, IDEMPOTENT_REPLAYED_HEADER]
 
 
 def sync_responses(report: type[serializers.Serializer]) -> dict[int, Any]:
+    """The responses of a sync operation; every error is the one `ApiError` shape (added by
+    `AutoSchema`), described here."""
     return {
         200: report,
         400: OpenApiResponse(
-            description=gettext_lazy("The body is not JSON or not of the documented shape.")
+            description=gettext_lazy(
+                "The body is not JSON, not an object holding the list of items, or holds "
+                "another key; or the Idempotency-Key is empty or too long."
+            )
         ),
         403: OpenApiResponse(description=gettext_lazy("The caller may not sync data.")),
         409: OpenApiResponse(
@@ -137,6 +147,8 @@ class BulkSyncAPIView(APIView):
             raise ValidationError(
                 {self.items_key: [_("Expected a JSON object with a list under this key.")]}
             )
+        if unknown := [key for key in data if key != self.items_key]:
+            raise ValidationError({key: [UNKNOWN_FIELD] for key in unknown})
         if len(items) > self.max_items:
             raise PayloadTooLarge(
                 _("%(n)d items sent; at most %(max)d are accepted per request. Split the batch.")

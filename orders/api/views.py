@@ -14,7 +14,7 @@ from rest_framework import generics
 from rest_framework.request import Request
 
 from crm.api.schema import AutoSchema
-from crm.api.sync import IDEMPOTENCY_PARAMETER, BulkSyncAPIView, api_actor, sync_responses
+from crm.api.sync import SYNC_PARAMETERS, BulkSyncAPIView, api_actor, sync_responses
 from orders import selectors
 from orders.api.serializers import (
     OrderSerializer,
@@ -107,7 +107,7 @@ class OrderSyncAPIView(BulkSyncAPIView):
     @extend_schema(
         request=OrderSyncRequestSerializer,
         responses=sync_responses(OrderSyncReportSerializer),
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=SYNC_PARAMETERS,
         examples=[
             OpenApiExample("Orders", value=_ORDER_EXAMPLE, request_only=True),
             OpenApiExample("Report", value=_ORDER_REPORT_EXAMPLE, response_only=True),
@@ -131,7 +131,7 @@ class ProductSyncAPIView(BulkSyncAPIView):
     @extend_schema(
         request=ProductSyncRequestSerializer,
         responses=sync_responses(ProductSyncReportSerializer),
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=SYNC_PARAMETERS,
         examples=[
             OpenApiExample(
                 "Products",

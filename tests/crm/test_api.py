@@ -134,6 +134,10 @@ def test_domain_errors_become_400_naming_the_field():
 
     response = exception_handler(DomainError("Unknown area code(s): X.", field="areas"), {})
     assert response.status_code == 400
-    assert response.data == {"areas": ["Unknown area code(s): X."]}
+    assert response.data == {
+        "detail": "Unknown area code(s): X.",
+        "code": "invalid",
+        "errors": {"areas": ["Unknown area code(s): X."]},
+    }
     whole = exception_handler(DomainError("Broken."), {})
-    assert whole.data == {"non_field_errors": ["Broken."]}
+    assert whole.data["errors"] == {"non_field_errors": ["Broken."]}
