@@ -19,7 +19,12 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.exceptions import (
+    APIException,
+    PermissionDenied,
+    UnsupportedMediaType,
+    ValidationError,
+)
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -162,7 +167,9 @@ class VisitWithPhotoCreateAPIView(APIView):
 
     schema = AutoSchema()
     permission_classes = [permissions.IsAuthenticated, PeopleLogVisits]
-    parser_classes = [MultiPartParser]
+    # JSON is parsed only to be refused by the view (415): a browser session's CSRF check
+    # reads the body first, and must answer its 403 rather than the parser's 415.
+    parser_classes = [MultiPartParser, NoNulJSONParser]
 
     @extend_schema(
         operation_id="visits_with_photo_create",
@@ -172,6 +179,8 @@ class VisitWithPhotoCreateAPIView(APIView):
         parameters=[_LOCATION],
     )
     def post(self, request: Request) -> Response:
+        if not (request.content_type or "").startswith("multipart/form-data"):
+            raise UnsupportedMediaType(request.content_type)
         return _log_visit(request, VisitCreateWithPhotoSerializer)
 
 
