@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 
 def api_error(response, status: int, code: str | None = None) -> dict:
     """The body of an error response, checked to be the API's one shape: `status`, JSON, and
     exactly `{"detail": str, "code": str, "errors": {path: [str, ...]}}`."""
     assert response.status_code == status, (response.status_code, response.content[:500])
     assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
-    body = response.json()
+    body = json.loads(response.content)
     assert set(body) == {"detail", "code", "errors"}, body
     assert isinstance(body["detail"], str) and body["detail"], body
     assert isinstance(body["code"], str) and body["code"], body

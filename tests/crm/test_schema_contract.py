@@ -18,7 +18,7 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from rest_framework import serializers
 
-ENUM_NAMES = settings.SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]
+ENUM_NAMES = settings.SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {})
 # drf-spectacular's own: the blank and null members of an optional enum field.
 BLANK_AND_NULL = {"BlankEnum", "NullEnum"}
 
