@@ -49,4 +49,3 @@ class ApiJSONRenderer(JSONRenderer):
         if response is not None and response.status_code >= 400 and not is_error_body(data):
             data = reshaped(data, response.status_code)
         return super().render(data, accepted_media_type, renderer_context)
-

@@ -18,7 +18,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
@@ -112,13 +118,31 @@ def sync_responses(report: type[serializers.Serializer]) -> dict[int, Any]:
 
 
 class BulkSyncAPIView(APIView):
-    """POST `{items_key: [...]}`; subclasses implement `sync(items, request) -> dict`."""
+    """POST `{items_key: [...]}`; subclasses implement `sync(items, request) -> dict`.
+
+    A subclass documents its operation by declaring `request_serializer` (the body) and
+    `report_serializer` (the 200), and optionally `schema_examples`; the errors, the
+    Idempotency-Key and the `Idempotent-Replayed` header are the same for every sync."""
 
     schema = AutoSchema()
     permission_classes = [permissions.IsAuthenticated, IsSyncClient]
     parser_classes = [NoNulJSONParser]
     items_key: ClassVar[str]
     max_items: ClassVar[int]
+    request_serializer: ClassVar[type[serializers.Serializer]]
+    report_serializer: ClassVar[type[serializers.Serializer]]
+    schema_examples: ClassVar[list[OpenApiExample]] = []
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "request_serializer" in vars(cls):
+            documented = extend_schema(
+                request=cls.request_serializer,
+                responses=sync_responses(cls.report_serializer),
+                parameters=SYNC_PARAMETERS,
+                examples=cls.schema_examples,
+            )
+            extend_schema_view(post=documented)(cls)
 
     def sync(self, items: list[Any], request: Request) -> dict[str, Any]:
         raise NotImplementedError

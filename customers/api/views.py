@@ -17,11 +17,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
-from rest_framework.response import Response
 
 from crm.api.exceptions import field_errors, flatten_errors
 from crm.api.schema import AutoSchema
-from crm.api.sync import SYNC_PARAMETERS, BulkSyncAPIView, api_actor, sync_responses
+from crm.api.sync import BulkSyncAPIView, api_actor
 from crm.exceptions import DomainError
 from crm.models import Area
 from crm.services import area_upsert
@@ -84,14 +83,8 @@ class AreaSyncAPIView(BulkSyncAPIView):
 
     items_key = "areas"
     max_items = MAX_AREAS_PER_SYNC
-
-    @extend_schema(
-        request=AreaSyncRequestSerializer,
-        responses=sync_responses(SyncReportSerializer),
-        parameters=SYNC_PARAMETERS,
-    )
-    def post(self, request: Request) -> Response:
-        return super().post(request)
+    request_serializer = AreaSyncRequestSerializer
+    report_serializer = SyncReportSerializer
 
     def sync(self, items: list[Any], request: Request) -> dict[str, Any]:
         actor = api_actor(request)
@@ -152,14 +145,8 @@ class CustomerSyncAPIView(BulkSyncAPIView):
 
     items_key = "customers"
     max_items = MAX_CUSTOMERS_PER_SYNC
-
-    @extend_schema(
-        request=CustomerSyncRequestSerializer,
-        responses=sync_responses(SyncReportSerializer),
-        parameters=SYNC_PARAMETERS,
-    )
-    def post(self, request: Request) -> Response:
-        return super().post(request)
+    request_serializer = CustomerSyncRequestSerializer
+    report_serializer = SyncReportSerializer
 
     def sync(self, items: list[Any], request: Request) -> dict[str, Any]:
         # An item that is not an object is stored as nothing: an empty row keeps the indexes
