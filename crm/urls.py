@@ -8,6 +8,11 @@ from crm import home, password_views, views
 admin.site.site_header = _("Tobacco retail CRM administration")
 admin.site.site_title = _("CRM administration")
 
+# On /api/ paths, errors raised outside a DRF view answer in the API's error shape too.
+handler400 = "crm.api.exceptions.api_error_handler_400"
+handler404 = "crm.api.exceptions.api_error_handler_404"
+handler500 = "crm.api.exceptions.api_error_handler_500"
+
 crm_patterns = (
     [
         path("areas/", views.AreaListView.as_view(), name="area_list"),

@@ -37,7 +37,7 @@ from crm.services import Actor, audit_build
 from customers.models import Customer, CustomerSystem
 from orders.choices import OrderStatus, PaymentMethod
 from orders.models import MonthlySalesFact, Order, OrderLine, OrdersConfig, Product
-from orders.sync import CleanOrder, ItemError, clean_order, money, text
+from orders.sync import CleanOrder, ItemError, clean_order, money, text, unknown_fields
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,6 @@ _FACT_PRODUCT_FIELDS = frozenset({"price_class", "tar_mg", "is_key_brand", "is_n
 def _clean_product(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         raise ItemError({"non_field_errors": [_("Each product must be a JSON object.")]})
-    errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
     parsers: dict[str, Callable[[Any], Any]] = {
         "code": lambda v: text(v, max_length=32),
@@ -199,6 +198,7 @@ def _clean_product(raw: Any) -> dict[str, Any]:
         "is_new_product": _strict_bool,
         "active": _strict_bool,
     }
+    errors = unknown_fields(raw, parsers)
     for name, parse in parsers.items():
         # Left out: the required three are errors; the others keep their value.
         if name not in raw and name not in ("code", "name", "wholesale_price"):

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from orders.choices import OrderStatus, PaymentMethod
 
@@ -27,6 +28,22 @@ _STATUSES = frozenset(OrderStatus.values)
 _METHODS = frozenset(PaymentMethod.values)
 _CENT = Decimal("0.01")
 _REQUIRED = _("This field is required.")
+_UNKNOWN = gettext_lazy("Unknown field.")
+# The keys an order and a line may hold; any other is refused, naming it (a mistyped
+# `quantiy` must not be dropped without a word).
+ORDER_KEYS = frozenset(
+    {
+        "external_id",
+        "customer_code",
+        "order_date",
+        "status",
+        "payment_method",
+        "paid_on_time",
+        "payment_date",
+        "lines",
+    }
+)
+LINE_KEYS = frozenset({"product_code", "quantity", "unit_price", "amount"})
 
 
 class ItemError(Exception):
@@ -126,7 +143,7 @@ def clean_order(
     """Checks one order of a sync; raises ItemError with every problem found."""
     if not isinstance(raw, Mapping):
         raise ItemError({"non_field_errors": [_("Each order must be a JSON object.")]})
-    errors: dict[str, list[str]] = {}
+    errors = unknown_fields(raw, ORDER_KEYS)
 
     def read(key: str, parse, *args, **kwargs):
         try:
@@ -188,7 +205,7 @@ def _clean_line(line, number, products, seen, errors) -> tuple[int, int, Decimal
     if not isinstance(line, Mapping):
         errors[f"lines.{number}"] = [_("Each line must be a JSON object.")]
         return None
-    problems: dict[str, str] = {}
+    problems = {key: msgs[0] for key, msgs in unknown_fields(line, LINE_KEYS).items()}
     product_id = None
     code = line.get("product_code")
     try:
@@ -234,6 +251,11 @@ def _clean_line(line, number, products, seen, errors) -> tuple[int, int, Decimal
             errors[prefix + "quantity"] = [_("The line's amount is too large.")]
             return None
     return (product_id, quantity, unit_price, amount)
+
+
+def unknown_fields(item: Mapping, known: Collection[str]) -> dict[str, list[str]]:
+    """`{key: ["Unknown field."]}` for each key of the item that is not one of `known`."""
+    return {str(key): [str(_UNKNOWN)] for key in item if key not in known}
 
 
 def _choice(value: Any, allowed: frozenset[str]) -> str:

@@ -1,10 +1,19 @@
-"""The OpenAPI schema: our token authentication, and the error responses every operation
-can give (drf-spectacular documents only the success by default).
+"""The OpenAPI schema: our token authentication, the one error shape on every error response,
+and the limits the server enforces (so a generated client can trust it).
 
-`AutoSchema` is set on each API view (`schema = AutoSchema()`); the errors it adds are the
-ones DRF and the shared pieces produce on their own: 401 without a valid token, 400 for a
-refused filter value, 404 for a page past the end or an object outside the caller's scope.
-Errors a view documents itself (its own 400, 403, 404, ...) are left as the view says.
+`AutoSchema` is set on each API view (`schema = AutoSchema()`). It
+
+- answers every error status of every operation with the one `ApiError` component
+  (`crm.api.exceptions`): the ones a view declares itself (its own 403, 404, 409, 413, with
+  their descriptions) and the ones DRF and the shared pieces produce on their own — 401 without
+  a valid token (with its `WWW-Authenticate` header), 400 for a refused filter value or body,
+  403 and 415 on writes, 404 for a page past the end or an object outside the caller's scope;
+- says `additionalProperties: false` on the request bodies that refuse unknown keys
+  (`crm.api.serializers.StrictSerializer`);
+- gives a list of objects its `minItems` / `maxItems` (`Serializer(many=True, max_length=…)`),
+  which drf-spectacular leaves out.
+
+Enums are named in `SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]`, one name per choice set.
 """
 
 from __future__ import annotations
@@ -12,7 +21,9 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework import serializers
+
+from crm.api.serializers import ApiErrorSerializer
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
@@ -30,20 +41,7 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
-_ERROR_DETAIL = {
-    "type": "object",
-    "properties": {"detail": {"type": "string"}},
-    "required": ["detail"],
-    "description": "An error that concerns the request as a whole.",
-}
-_FIELD_ERRORS = {
-    "type": "object",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-    "description": (
-        "Messages by the name of the refused parameter or field (`non_field_errors` for the "
-        "request as a whole)."
-    ),
-}
+_WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -53,38 +51,56 @@ class AutoSchema(openapi.AutoSchema):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
-        for code, (component, description) in self._error_responses().items():
-            if code not in responses:
-                responses[code] = {
-                    "description": description,
-                    "content": {"application/json": {"schema": self._error_ref(component)}},
-                }
+        for code, description in self._error_responses().items():
+            responses.setdefault(code, {"description": str(description)})
+        error = {"application/json": {"schema": self._error_ref()}}
+        for code, response in responses.items():
+            if int(code) >= 400:
+                response["content"] = error
+        if "401" in responses:
+            responses["401"].setdefault("headers", {})["WWW-Authenticate"] = {
+                "schema": {"type": "string"},
+                "description": str(_("`Token`: the scheme to authenticate with.")),
+            }
         return dict(sorted(responses.items()))
 
-    def _error_responses(self) -> dict[str, tuple[str, str]]:
-        errors = {
-            "401": (
-                "ErrorDetail",
-                _("No valid credentials: no token, or an unknown or revoked one."),
+    def _error_responses(self) -> dict[str, str]:
+        errors = {"401": _("No valid credentials: no token, or an unknown or revoked one.")}
+        if self.method in _WRITES:
+            errors["400"] = _(
+                "The body is not JSON, or not of the documented shape, or a field is refused: "
+                "`errors` names it."
             )
-        }
+            errors["403"] = _(
+                "The caller may not do this (or a browser session sent no CSRF token)."
+            )
+            errors["415"] = _("The body is not of a media type this operation reads.")
         if self.method == "GET" and self._is_list_view():
-            errors["400"] = ("FieldErrors", _("A filter value is refused; the body names it."))
-            errors["404"] = (
-                "ErrorDetail",
-                _("No such page: the page number is not one of the pages."),
-            )
-        elif self.method == "GET" and "{" in self.path:  # one object, by a path parameter
-            errors["404"] = (
-                "ErrorDetail",
-                _("It does not exist, or lies outside the caller's scope."),
-            )
+            errors["400"] = _("A filter value is refused; `errors` names it.")
+            errors["404"] = _("No such page: the page number is not one of the pages.")
+        elif "{" in self.path:  # one object, by a path parameter
+            errors["404"] = _("It does not exist, or lies outside the caller's scope.")
         return errors
 
-    def _error_ref(self, name: str) -> dict:
-        schema = _ERROR_DETAIL if name == "ErrorDetail" else _FIELD_ERRORS
-        component = ResolvedComponent(
-            name=name, type=ResolvedComponent.SCHEMA, schema=schema, object=name
-        )
-        self.registry.register_on_missing(component)
-        return component.ref
+    def _error_ref(self) -> dict:
+        return self.resolve_serializer(ApiErrorSerializer, "response").ref
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if type(serializer).__doc__ is None:
+            # drf-spectacular would describe it by a base class's docstring.
+            schema.pop("description", None)
+        if getattr(serializer, "refuses_unknown_keys", False):
+            schema["additionalProperties"] = False
+        return schema
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
+            if field.max_length is not None:
+                schema["maxItems"] = field.max_length
+            if field.min_length is not None:
+                schema["minItems"] = field.min_length
+            elif not field.allow_empty:
+                schema["minItems"] = 1
+        return schema

@@ -18,7 +18,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
@@ -27,6 +33,7 @@ from rest_framework.views import APIView
 
 from crm.api.parsers import NoNulJSONParser
 from crm.api.schema import AutoSchema
+from crm.api.serializers import UNKNOWN_FIELD
 from crm.choices import AuditSource
 from crm.models import IdempotencyRecord
 from crm.services import Actor
@@ -60,17 +67,9 @@ def api_actor(request: Request) -> Actor:
     return Actor(user=request.user, source=AuditSource.API, label=request.user.username)
 
 
-def field_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Errors keyed the way DRF keys them: "__all__" becomes "non_field_errors"."""
-    return {
-        ("non_field_errors" if key == "__all__" else key): [str(m) for m in msgs]
-        for key, msgs in errors.items()
-    }
-
-
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX},
     OpenApiParameter.HEADER,
     required=False,
     description=gettext_lazy(
@@ -80,13 +79,30 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
         "for a day."
     ),
 )
+IDEMPOTENT_REPLAYED_HEADER = OpenApiParameter(
+    "Idempotent-Replayed",
+    {"type": "string", "enum": ["true"]},
+    OpenApiParameter.HEADER,
+    response=[200],
+    description=gettext_lazy(
+        "`true` when this is the stored answer to an earlier request with the same "
+        "Idempotency-Key and body (nothing was processed again); absent otherwise."
+    ),
+)
+# The parameters (and response headers) of every sync operation.
+SYNC_PARAMETERS = [IDEMPOTENCY_PARAMETER, IDEMPOTENT_REPLAYED_HEADER]
 
 
 def sync_responses(report: type[serializers.Serializer]) -> dict[int, Any]:
+    """The responses of a sync operation; every error is the one `ApiError` shape (added by
+    `AutoSchema`), described here."""
     return {
         200: report,
         400: OpenApiResponse(
-            description=gettext_lazy("The body is not JSON or not of the documented shape.")
+            description=gettext_lazy(
+                "The body is not JSON, not an object holding the list of items, or holds "
+                "another key; or the Idempotency-Key is empty or too long."
+            )
         ),
         403: OpenApiResponse(description=gettext_lazy("The caller may not sync data.")),
         409: OpenApiResponse(
@@ -102,13 +118,31 @@ def sync_responses(report: type[serializers.Serializer]) -> dict[int, Any]:
 
 
 class BulkSyncAPIView(APIView):
-    """POST `{items_key: [...]}`; subclasses implement `sync(items, request) -> dict`."""
+    """POST `{items_key: [...]}`; subclasses implement `sync(items, request) -> dict`.
+
+    A subclass documents its operation by declaring `request_serializer` (the body) and
+    `report_serializer` (the 200), and optionally `schema_examples`; the errors, the
+    Idempotency-Key and the `Idempotent-Replayed` header are the same for every sync."""
 
     schema = AutoSchema()
     permission_classes = [permissions.IsAuthenticated, IsSyncClient]
     parser_classes = [NoNulJSONParser]
     items_key: ClassVar[str]
     max_items: ClassVar[int]
+    request_serializer: ClassVar[type[serializers.Serializer]]
+    report_serializer: ClassVar[type[serializers.Serializer]]
+    schema_examples: ClassVar[list[OpenApiExample]] = []
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "request_serializer" in vars(cls):
+            documented = extend_schema(
+                request=cls.request_serializer,
+                responses=sync_responses(cls.report_serializer),
+                parameters=SYNC_PARAMETERS,
+                examples=cls.schema_examples,
+            )
+            extend_schema_view(post=documented)(cls)
 
     def sync(self, items: list[Any], request: Request) -> dict[str, Any]:
         raise NotImplementedError
@@ -137,6 +171,8 @@ class BulkSyncAPIView(APIView):
             raise ValidationError(
                 {self.items_key: [_("Expected a JSON object with a list under this key.")]}
             )
+        if unknown := [key for key in data if key != self.items_key]:
+            raise ValidationError({key: [UNKNOWN_FIELD] for key in unknown})
         if len(items) > self.max_items:
             raise PayloadTooLarge(
                 _("%(n)d items sent; at most %(max)d are accepted per request. Split the batch.")

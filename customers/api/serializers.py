@@ -12,16 +12,18 @@ item costs a query of its own (no ModelSerializer on these paths).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from customers import choices
+from crm.api.serializers import StrictSerializer
+from crm.models import area_code_validator
 from customers.catalogue import FIELDS, REFERENCE_KEYS, FieldSpec, block, editable_fields
+from customers.validators import validate_code
 
 # --- customers (read) ------------------------------------------------------------------
 
@@ -48,9 +50,11 @@ def _schema_field(spec: FieldSpec, *, for_write: bool) -> serializers.Field:
     nullable = field.null or (for_write and not spec.required)
     if spec.is_reference:
         return serializers.CharField(allow_null=True, allow_blank=for_write, **options)
+    if for_write and validate_code in field.validators:
+        return CustomerCodeField(allow_blank=field.blank, allow_null=nullable, **options)
     if field.choices:
-        return CatalogueChoiceField(
-            enum_name=_enum_name(field),
+        # Named by SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] after its choices class.
+        return serializers.ChoiceField(
             choices=field.choices,
             allow_blank=field.blank,
             allow_null=nullable,
@@ -76,62 +80,31 @@ def _schema_field(spec: FieldSpec, *, for_write: bool) -> serializers.Field:
     return serializers.CharField(allow_blank=field.blank, allow_null=nullable, **options)
 
 
-class CatalogueChoiceField(serializers.ChoiceField):
-    """A choice field documented as an enum component named after its choices class.
+class CustomerCodeField(serializers.CharField):
+    """A customer code (or licence number): documented with the pattern the server checks,
+    `settings.CRM_CODE_PATTERN`, read when the schema is generated (operators may change it)."""
 
-    drf-spectacular names enums after the field, so one choice set under two field names
-    (order_cycle and visit_cycle are both `Cycle`) would get two names and a schema warning.
-    """
-
-    def __init__(self, *, enum_name: str, **kwargs):
-        self.enum_name = enum_name
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 32)
         super().__init__(**kwargs)
 
 
-class CatalogueChoiceFieldSchema(OpenApiSerializerFieldExtension):
-    target_class = CatalogueChoiceField
+class CustomerCodeFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = CustomerCodeField
 
     def map_serializer_field(self, auto_schema, direction):
-        field = self.target
-        values = [*field.choices, *([""] if field.allow_blank else [])]
-        described = "\n".join(f"* `{code}` - {label}" for code, label in field.choices.items())
-        component = ResolvedComponent(
-            name=field.enum_name,
-            type=ResolvedComponent.SCHEMA,
-            schema={"type": "string", "enum": values, "description": described},
-            object=field.enum_name,
-        )
-        auto_schema.registry.register_on_missing(component)
-        return component.ref
-
-
-_ENUM_VALUES: dict[str, list[str]] = {}
-
-
-def _enum_name(field: models.Field) -> str:
-    """`<ChoicesClass>Enum`; with a `Blank` infix when the class is also used without blank."""
-    cls = next(
-        (c for c in vars(choices).values() if _is_choices(c) and c.choices == field.choices),
-        None,
-    )
-    base = cls.__name__ if cls else field.name.title().replace("_", "")
-    values = [code for code, _label in field.flatchoices] + ([""] if field.blank else [])
-    name = f"{base}Enum"
-    if _ENUM_VALUES.setdefault(name, values) != values:
-        name = f"{base}{'Blank' if field.blank else 'NotBlank'}Enum"
-    return name
-
-
-def _is_choices(obj) -> bool:
-    return isinstance(obj, type) and issubclass(obj, models.Choices) and obj is not models.Choices
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        return {**schema, "pattern": settings.CRM_CODE_PATTERN}
 
 
 def _catalogue_serializer(
     name: str, specs: list[FieldSpec], *, for_write: bool = False
 ) -> type[serializers.Serializer]:
-    """A serializer class with one field per catalogue entry (for the schema)."""
+    """A serializer class with one field per catalogue entry (for the schema); one to write
+    refuses unknown keys, as the customers sync does."""
     attrs = {spec.name: _schema_field(spec, for_write=for_write) for spec in specs}
-    return type(f"{name}Serializer", (serializers.Serializer,), attrs)
+    base = StrictSerializer if for_write else serializers.Serializer
+    return type(f"{name}Serializer", (base,), attrs)
 
 
 BLOCK_SERIALIZERS: dict[str, type[serializers.Serializer]] = {
@@ -168,10 +141,18 @@ class CustomerSerializer(serializers.Serializer):
 # --- sync (write) ----------------------------------------------------------------------
 
 
-class AreaSyncItemSerializer(serializers.Serializer):
-    """One area of an areas sync. Also checks each item (no query)."""
+# Items per request: a larger batch is refused whole with 413 (split it).
+MAX_AREAS_PER_SYNC = 1000
+MAX_CUSTOMERS_PER_SYNC = 1000
 
-    code = serializers.CharField(max_length=20, help_text=_("Area code"))
+
+class AreaSyncItemSerializer(StrictSerializer):
+    """One area of an areas sync. Also checks each item (no query); an unknown key is
+    refused."""
+
+    code = serializers.CharField(
+        max_length=20, validators=[area_code_validator], help_text=_("Area code")
+    )
     name = serializers.CharField(max_length=100, help_text=_("Area name"))
     parent = serializers.CharField(
         required=False,
@@ -187,26 +168,24 @@ CustomerSyncItemSerializer = _catalogue_serializer(
 CustomerSyncItemSerializer.__doc__ = (
     "One customer of a customers sync: catalogue field names; references by natural key "
     "(`area` by code, `account_manager` and `license_officer` by username). Fields left out "
-    "keep their value. System-generated fields are refused."
+    "keep their value. System-generated fields and unknown keys are refused."
 )
 
 
-@extend_schema_field(AreaSyncItemSerializer(many=True))
-class _AreaItemsField(serializers.ListField):
-    child = serializers.DictField()
+# The sync bodies: documentation only. BulkSyncAPIView checks the shape and the count, and
+# each item is checked on its own (a bad one is reported, the others stored).
 
 
-@extend_schema_field(CustomerSyncItemSerializer(many=True))
-class _CustomerItemsField(serializers.ListField):
-    child = serializers.DictField()
+class AreaSyncRequestSerializer(StrictSerializer):
+    areas = AreaSyncItemSerializer(
+        many=True, max_length=MAX_AREAS_PER_SYNC, help_text=_("At most 1,000 per request")
+    )
 
 
-class AreaSyncRequestSerializer(serializers.Serializer):
-    areas = _AreaItemsField(allow_empty=True)
-
-
-class CustomerSyncRequestSerializer(serializers.Serializer):
-    customers = _CustomerItemsField(allow_empty=True)
+class CustomerSyncRequestSerializer(StrictSerializer):
+    customers = CustomerSyncItemSerializer(
+        many=True, max_length=MAX_CUSTOMERS_PER_SYNC, help_text=_("At most 1,000 per request")
+    )
 
 
 class SyncItemErrorSerializer(serializers.Serializer):

@@ -7,27 +7,27 @@ which client changed what.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, permissions
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
 from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from crm.api.parsers import NoNulJSONParser
+from crm.api.exceptions import field_errors, flatten_errors
 from crm.api.schema import AutoSchema
-from crm.api.sync import IsSyncClient, api_actor, field_errors
+from crm.api.sync import BulkSyncAPIView, api_actor
 from crm.exceptions import DomainError
 from crm.models import Area
 from crm.services import area_upsert
 from customers import selectors
 from customers.api.serializers import (
+    MAX_AREAS_PER_SYNC,
+    MAX_CUSTOMERS_PER_SYNC,
     AreaSyncItemSerializer,
     AreaSyncRequestSerializer,
     CustomerSerializer,
@@ -37,13 +37,6 @@ from customers.api.serializers import (
 from customers.filtersets import CustomerFilterSet
 from customers.models import Customer
 from customers.services import customer_upsert_many
-
-_SYNC_RESPONSES = {
-    200: SyncReportSerializer,
-    400: OpenApiResponse(description=gettext_lazy("The body is not of the documented shape.")),
-    403: OpenApiResponse(description=gettext_lazy("The caller may not sync data.")),
-}
-
 
 # --- customers (read) --------------------------------------------------------------------
 
@@ -83,25 +76,23 @@ class CustomerDetailAPIView(generics.RetrieveAPIView):
 # --- syncs (write) -----------------------------------------------------------------------
 
 
-class AreaSyncAPIView(APIView):
+class AreaSyncAPIView(BulkSyncAPIView):
     """Creates or updates areas by code. Each area is stored on its own: a bad one is reported
-    and the others are kept. Replaying the same body changes nothing."""
+    and the others are kept. Replaying the same body changes nothing. Up to 1,000 areas per
+    request."""
 
-    schema = AutoSchema()
-    permission_classes = [permissions.IsAuthenticated, IsSyncClient]
-    # JSON only (floats reach the catalogue, which reads them exactly), with no NUL in text.
-    parser_classes = [NoNulJSONParser]
+    items_key = "areas"
+    max_items = MAX_AREAS_PER_SYNC
+    request_serializer = AreaSyncRequestSerializer
+    report_serializer = SyncReportSerializer
 
-    @extend_schema(request=AreaSyncRequestSerializer, responses=_SYNC_RESPONSES)
-    def post(self, request: Request) -> Response:
-        body = AreaSyncRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        items = body.validated_data["areas"]
+    def sync(self, items: list[Any], request: Request) -> dict[str, Any]:
         actor = api_actor(request)
-
         # What each area looks like now, to tell created / updated / unchanged apart; kept
         # current as items are stored, so an area sent twice is compared with its new state.
-        codes = {str(item.get("code") or "").strip() for item in items} - {""}
+        codes = {
+            str(item.get("code") or "").strip() for item in items if isinstance(item, Mapping)
+        } - {""}
         current = {
             area.code: (area.name, area.parent.code if area.parent else None)
             for area in Area.objects.filter(code__in=codes).select_related("parent")
@@ -110,12 +101,12 @@ class AreaSyncAPIView(APIView):
         for index, raw in enumerate(items):
             item = AreaSyncItemSerializer(data=raw)
             if not item.is_valid():
-                code = raw.get("code")
+                code = raw.get("code") if isinstance(raw, Mapping) else None
                 report["errors"].append(
                     {
                         "index": index,
                         "code": None if code is None else str(code),
-                        "errors": field_errors(item.errors),
+                        "errors": flatten_errors(item.errors),
                     }
                 )
                 continue
@@ -144,24 +135,31 @@ class AreaSyncAPIView(APIView):
                 current[code] = (name, parent)
                 continue
             report["errors"].append({"index": index, "code": code, "errors": errors})
-        return Response(SyncReportSerializer(report).data)
+        return SyncReportSerializer(report).data
 
 
-class CustomerSyncAPIView(APIView):
+class CustomerSyncAPIView(BulkSyncAPIView):
     """Creates or updates customers by `customer_code`. Each customer is all-or-nothing: a bad
-    one is reported and the others are stored. Replaying the same body changes nothing."""
+    one is reported and the others are stored. Replaying the same body changes nothing. Up to
+    1,000 customers per request."""
 
-    schema = AutoSchema()
-    permission_classes = [permissions.IsAuthenticated, IsSyncClient]
-    # JSON only (floats reach the catalogue, which reads them exactly), with no NUL in text.
-    parser_classes = [NoNulJSONParser]
+    items_key = "customers"
+    max_items = MAX_CUSTOMERS_PER_SYNC
+    request_serializer = CustomerSyncRequestSerializer
+    report_serializer = SyncReportSerializer
 
-    @extend_schema(request=CustomerSyncRequestSerializer, responses=_SYNC_RESPONSES)
-    def post(self, request: Request) -> Response:
-        body = CustomerSyncRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        report = customer_upsert_many(
-            rows=body.validated_data["customers"], actor=api_actor(request)
-        )
-        errors = [{**error, "errors": field_errors(error["errors"])} for error in report.errors()]
-        return Response(SyncReportSerializer({**report.counts(), "errors": errors}).data)
+    def sync(self, items: list[Any], request: Request) -> dict[str, Any]:
+        # An item that is not an object is stored as nothing: an empty row keeps the indexes
+        # (and the service's "first at index" messages) those of the request.
+        rows = [item if isinstance(item, Mapping) else {} for item in items]
+        report = customer_upsert_many(rows=rows, actor=api_actor(request))
+        errors = [
+            {
+                **error,
+                "errors": field_errors(error["errors"])
+                if isinstance(items[error["index"]], Mapping)
+                else {"non_field_errors": [_("Each customer must be a JSON object.")]},
+            }
+            for error in report.errors()
+        ]
+        return SyncReportSerializer({**report.counts(), "errors": errors}).data

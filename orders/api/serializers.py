@@ -7,11 +7,18 @@ query per item on the hot path).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from crm.api.serializers import StrictSerializer
+from customers.api.serializers import CustomerCodeField
 from orders.choices import OrderStatus, PaymentMethod, PriceClass
 from orders.models import Order, OrderLine, Product
+from orders.services import MAX_ORDERS_PER_SYNC, MAX_PRODUCTS_PER_SYNC
+from orders.sync import MAX_AMOUNT, MAX_LINES_PER_ORDER, MAX_PRICE, MAX_QUANTITY
 
 # --- reads -----------------------------------------------------------------------------
 
@@ -75,13 +82,34 @@ class OrderSerializer(serializers.ModelSerializer):
 # --- sync bodies (documentation) -------------------------------------------------------
 
 
-class ProductSyncItemSerializer(serializers.Serializer):
+def _decimal_field(name: str, *, digits: int, places: int, maximum: Decimal) -> type:
+    """A non-negative decimal of a sync body, as the server reads it (`orders.sync.money`):
+    a string ("230.00") or a JSON number, at most `maximum`."""
+    schema = {
+        "oneOf": [
+            {
+                "type": "string",
+                "format": "decimal",
+                "pattern": rf"^\d{{0,{digits - places}}}(?:\.\d{{0,{places}}})?$",
+            },
+            {"type": "number", "minimum": 0, "maximum": float(maximum)},
+        ]
+    }
+    return extend_schema_field(schema)(type(name, (serializers.DecimalField,), {}))
+
+
+_PriceField = _decimal_field("PriceField", digits=10, places=2, maximum=MAX_PRICE)
+_AmountField = _decimal_field("AmountField", digits=14, places=2, maximum=MAX_AMOUNT)
+_TarField = _decimal_field("TarField", digits=3, places=1, maximum=Decimal("99.9"))
+
+
+class ProductSyncItemSerializer(StrictSerializer):
     """One product of a products sync; upserted by code. Optional fields left out keep
-    their value on update."""
+    their value on update. An unknown key is refused."""
 
     code = serializers.CharField(max_length=32, help_text=_("Product code"))
     name = serializers.CharField(max_length=100)
-    wholesale_price = serializers.DecimalField(
+    wholesale_price = _PriceField(
         max_digits=10,
         decimal_places=2,
         min_value=0,
@@ -89,25 +117,34 @@ class ProductSyncItemSerializer(serializers.Serializer):
     )
     brand = serializers.CharField(max_length=50, required=False, allow_blank=True)
     manufacturer = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    tar_mg = serializers.DecimalField(
-        max_digits=4, decimal_places=1, required=False, allow_null=True, help_text=_("mg/stick")
+    tar_mg = _TarField(
+        max_digits=3,
+        decimal_places=1,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text=_("mg/stick"),
     )
     is_key_brand = serializers.BooleanField(required=False, default=False)
     is_new_product = serializers.BooleanField(required=False, default=False)
     active = serializers.BooleanField(required=False, default=True)
 
 
-class ProductSyncRequestSerializer(serializers.Serializer):
-    products = ProductSyncItemSerializer(many=True, help_text=_("At most 1,000 per request"))
+class ProductSyncRequestSerializer(StrictSerializer):
+    products = ProductSyncItemSerializer(
+        many=True, max_length=MAX_PRODUCTS_PER_SYNC, help_text=_("At most 1,000 per request")
+    )
 
 
-class OrderLineSyncSerializer(serializers.Serializer):
+class OrderLineSyncSerializer(StrictSerializer):
     product_code = serializers.CharField(max_length=32, help_text=_("One line per product"))
-    quantity = serializers.IntegerField(min_value=1, help_text=_("Cartons (whole number > 0)"))
-    unit_price = serializers.DecimalField(
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=MAX_QUANTITY, help_text=_("Cartons (whole number > 0)")
+    )
+    unit_price = _PriceField(
         max_digits=10, decimal_places=2, min_value=0, help_text=_("CNY per carton")
     )
-    amount = serializers.DecimalField(
+    amount = _AmountField(
         max_digits=14,
         decimal_places=2,
         min_value=0,
@@ -116,14 +153,15 @@ class OrderLineSyncSerializer(serializers.Serializer):
     )
 
 
-class OrderSyncItemSerializer(serializers.Serializer):
+class OrderSyncItemSerializer(StrictSerializer):
     """One order of an orders sync, stored whole or not at all. Sending an order again
-    replaces it (its lines included); sending it unchanged changes nothing."""
+    replaces it (its lines included); sending it unchanged changes nothing. An unknown key
+    (of the order or of a line) is refused."""
 
     external_id = serializers.CharField(
         max_length=64, help_text=_("The order number in the ordering system")
     )
-    customer_code = serializers.CharField(max_length=32)
+    customer_code = CustomerCodeField()
     order_date = serializers.DateField()
     status = serializers.ChoiceField(
         choices=OrderStatus.choices,
@@ -132,11 +170,15 @@ class OrderSyncItemSerializer(serializers.Serializer):
     payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
     paid_on_time = serializers.BooleanField(required=False, allow_null=True)
     payment_date = serializers.DateField(required=False, allow_null=True)
-    lines = OrderLineSyncSerializer(many=True, help_text=_("1 to 500 lines"))
+    lines = OrderLineSyncSerializer(
+        many=True, min_length=1, max_length=MAX_LINES_PER_ORDER, help_text=_("1 to 500 lines")
+    )
 
 
-class OrderSyncRequestSerializer(serializers.Serializer):
-    orders = OrderSyncItemSerializer(many=True, help_text=_("At most 1,000 per request"))
+class OrderSyncRequestSerializer(StrictSerializer):
+    orders = OrderSyncItemSerializer(
+        many=True, max_length=MAX_ORDERS_PER_SYNC, help_text=_("At most 1,000 per request")
+    )
 
 
 def sync_report_serializer(name: str, key_name: str, key_help: str) -> type[serializers.Serializer]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample
 from rest_framework import generics
 from rest_framework.request import Request
 
 from crm.api.schema import AutoSchema
-from crm.api.sync import IDEMPOTENCY_PARAMETER, BulkSyncAPIView, api_actor, sync_responses
+from crm.api.sync import BulkSyncAPIView, api_actor
 from orders import selectors
 from orders.api.serializers import (
     OrderSerializer,
@@ -103,18 +103,12 @@ class OrderSyncAPIView(BulkSyncAPIView):
 
     items_key = "orders"
     max_items = MAX_ORDERS_PER_SYNC
-
-    @extend_schema(
-        request=OrderSyncRequestSerializer,
-        responses=sync_responses(OrderSyncReportSerializer),
-        parameters=[IDEMPOTENCY_PARAMETER],
-        examples=[
-            OpenApiExample("Orders", value=_ORDER_EXAMPLE, request_only=True),
-            OpenApiExample("Report", value=_ORDER_REPORT_EXAMPLE, response_only=True),
-        ],
-    )
-    def post(self, request: Request):
-        return super().post(request)
+    request_serializer = OrderSyncRequestSerializer
+    report_serializer = OrderSyncReportSerializer
+    schema_examples = [
+        OpenApiExample("Orders", value=_ORDER_EXAMPLE, request_only=True),
+        OpenApiExample("Report", value=_ORDER_REPORT_EXAMPLE, response_only=True),
+    ]
 
     def sync(self, items: list[Any], request: Request) -> dict[str, Any]:
         report = order_sync_many(rows=items, source=request.user.username, actor=api_actor(request))
@@ -127,40 +121,34 @@ class ProductSyncAPIView(BulkSyncAPIView):
 
     items_key = "products"
     max_items = MAX_PRODUCTS_PER_SYNC
-
-    @extend_schema(
-        request=ProductSyncRequestSerializer,
-        responses=sync_responses(ProductSyncReportSerializer),
-        parameters=[IDEMPOTENCY_PARAMETER],
-        examples=[
-            OpenApiExample(
-                "Products",
-                value={
-                    "products": [
-                        {
-                            "code": "6901028180566",
-                            "name": "玉溪(软)",
-                            "brand": "玉溪",
-                            "manufacturer": "红塔烟草",
-                            "wholesale_price": "230.00",
-                            "tar_mg": 10,
-                            "is_key_brand": True,
-                            "is_new_product": False,
-                            "active": True,
-                        }
-                    ]
-                },
-                request_only=True,
-            ),
-            OpenApiExample(
-                "Report",
-                value={"created": 1, "updated": 0, "unchanged": 0, "errors": []},
-                response_only=True,
-            ),
-        ],
-    )
-    def post(self, request: Request):
-        return super().post(request)
+    request_serializer = ProductSyncRequestSerializer
+    report_serializer = ProductSyncReportSerializer
+    schema_examples = [
+        OpenApiExample(
+            "Products",
+            value={
+                "products": [
+                    {
+                        "code": "6901028180566",
+                        "name": "玉溪(软)",
+                        "brand": "玉溪",
+                        "manufacturer": "红塔烟草",
+                        "wholesale_price": "230.00",
+                        "tar_mg": 10,
+                        "is_key_brand": True,
+                        "is_new_product": False,
+                        "active": True,
+                    }
+                ]
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Report",
+            value={"created": 1, "updated": 0, "unchanged": 0, "errors": []},
+            response_only=True,
+        ),
+    ]
 
     def sync(self, items: list[Any], request: Request) -> dict[str, Any]:
         return product_upsert_many(rows=items, actor=api_actor(request)).as_dict()

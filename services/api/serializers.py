@@ -14,16 +14,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from customers.api.serializers import CatalogueChoiceField
+from crm.api.serializers import StrictSerializer
+from customers.api.serializers import CustomerCodeField
 from services.choices import Priority, RequestStatus, RequestType
 from services.models import ServiceRequest
 from visits.api.serializers import AwareDateTimeField
-
-# Named explicitly: other "status" and "type" enums in the schema (orders', visits') would
-# otherwise make drf-spectacular rename them all.
-_TYPE_ENUM = "ServiceRequestTypeEnum"
-_PRIORITY_ENUM = "ServiceRequestPriorityEnum"
-_STATUS_ENUM = "ServiceRequestStatusEnum"
 
 # --- read ------------------------------------------------------------------------------
 
@@ -35,15 +30,9 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
     number = serializers.CharField(read_only=True, help_text=_("How people quote it: SR-12"))
     customer_code = serializers.CharField(source="customer.customer_code", read_only=True)
     store_name = serializers.CharField(source="customer.store_name", read_only=True)
-    request_type = CatalogueChoiceField(
-        enum_name=_TYPE_ENUM, choices=RequestType.choices, read_only=True
-    )
-    priority = CatalogueChoiceField(
-        enum_name=_PRIORITY_ENUM, choices=Priority.choices, read_only=True
-    )
-    status = CatalogueChoiceField(
-        enum_name=_STATUS_ENUM, choices=RequestStatus.choices, read_only=True
-    )
+    request_type = serializers.ChoiceField(choices=RequestType.choices, read_only=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, read_only=True)
+    status = serializers.ChoiceField(choices=RequestStatus.choices, read_only=True)
     raised_by = serializers.CharField(
         source="raised_by.username", read_only=True, help_text=_("Username of who raised it")
     )
@@ -108,20 +97,19 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
 # --- write -----------------------------------------------------------------------------
 
 
-class ServiceRequestCreateSerializer(serializers.Serializer):
+class ServiceRequestCreateSerializer(StrictSerializer):
     """A customer's request or complaint to record.
 
     Only the types are checked here; the rules (the customer in the caller's scope, a
     description, an assignee who may take it, a visit to this customer, a time not in the
     future) are checked when the request is stored, and a refusal names the field."""
 
-    customer_code = serializers.CharField(help_text=_("A customer in the caller's scope"))
-    request_type = CatalogueChoiceField(
-        enum_name=_TYPE_ENUM,
+    customer_code = CustomerCodeField(help_text=_("A customer in the caller's scope"))
+    request_type = serializers.ChoiceField(
         choices=RequestType.choices,
         help_text=_("What it is about; the type sets how long it has before it is due"),
     )
-    priority = CatalogueChoiceField(enum_name=_PRIORITY_ENUM, choices=Priority.choices)
+    priority = serializers.ChoiceField(choices=Priority.choices)
     description = serializers.CharField(
         allow_blank=True,  # refused by the service with the page's message
         help_text=_("What the customer asks for or complains about (at most 4000 characters)"),

@@ -18,7 +18,8 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -99,13 +100,25 @@ class ServiceRequestListCreateAPIView(generics.ListAPIView):
         )
 
     @extend_schema(
-        request=ServiceRequestCreateSerializer,
+        # JSON only (DRF's form parsers still read a form body; no client needs one).
+        request={"application/json": ServiceRequestCreateSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.URI,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description=gettext_lazy(
+                    "The address of the stored request (`/api/v1/service-requests/{id}/`)."
+                ),
+            )
+        ],
         responses={
             201: ServiceRequestSerializer,
             400: OpenApiResponse(
                 description=gettext_lazy(
-                    "A field is missing or refused; the body names it: "
-                    '`{"description": ["…"]}`. Nothing is stored.'
+                    "A field is missing, refused or unknown; `errors` names it "
+                    '(`{"description": ["…"]}`). Nothing is stored.'
                 )
             ),
             403: OpenApiResponse(

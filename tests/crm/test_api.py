@@ -1,5 +1,6 @@
 """The REST API's ground rules: authentication, scope, schema, docs, error shape."""
 
+import json
 import re
 
 import pytest
@@ -9,6 +10,7 @@ from rest_framework.test import APIClient
 from crm.choices import Role
 from crm.models import ApiToken
 from crm.services import api_client_create, api_token_rotate
+from tests.api_errors import api_error, field_errors
 
 
 @pytest.fixture
@@ -134,6 +136,48 @@ def test_domain_errors_become_400_naming_the_field():
 
     response = exception_handler(DomainError("Unknown area code(s): X.", field="areas"), {})
     assert response.status_code == 400
-    assert response.data == {"areas": ["Unknown area code(s): X."]}
+    assert response.data == {
+        "detail": "Unknown area code(s): X.",
+        "code": "invalid",
+        "errors": {"areas": ["Unknown area code(s): X."]},
+    }
     whole = exception_handler(DomainError("Broken."), {})
-    assert whole.data == {"non_field_errors": ["Broken."]}
+    assert whole.data["errors"] == {"non_field_errors": ["Broken."]}
+
+
+def test_errors_raised_outside_a_view_on_an_api_path_have_the_error_shape(client, rf, db):
+    from crm.api.exceptions import api_error_handler_400, api_error_handler_500
+
+    assert field_errors(client.get("/api/v1/nowhere/"), 404, "not_found") == {}
+    assert api_error(api_error_handler_500(rf.get("/api/v1/me/")), 500, "server_error")
+    assert api_error(api_error_handler_400(rf.get("/api/v1/me/"), None), 400, "bad_request")
+    # pages keep Django's HTML answers
+    page = client.get("/nowhere/")
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")
+
+
+def test_an_error_response_built_by_hand_leaves_in_the_error_shape():
+    from rest_framework.response import Response
+
+    from crm.api.renderers import ApiJSONRenderer
+
+    def rendered(data, status):
+        response = Response(data, status=status)
+        body = ApiJSONRenderer().render(data, renderer_context={"response": response})
+        return json.loads(body)
+
+    assert rendered({"detail": "Used with another body."}, 409) == {
+        "detail": "Used with another body.",
+        "code": "conflict",
+        "errors": {},
+    }
+    assert rendered({"areas": {"0": ["Bad."]}}, 400) == {
+        "detail": "areas.0: Bad.",
+        "code": "invalid",
+        "errors": {"areas.0": ["Bad."]},
+    }
+    ok = {"created": 1}
+    assert ApiJSONRenderer().render(ok, renderer_context={"response": Response(ok)}) == (
+        b'{"created":1}'
+    )

@@ -11,6 +11,7 @@ from crm.choices import AuditSource, Role
 from crm.models import Area, AuditEntry
 from crm.services import api_client_create
 from customers.models import Customer, CustomerSystem
+from tests.api_errors import api_error, field_errors
 from tests.customers.factories import make_customer
 
 LIST = reverse("customers_api:customer_list")
@@ -202,10 +203,32 @@ def test_list_is_sorted_by_the_ordering_parameter(as_user, customer_world):
     assert default == sorted(default)
 
 
+def test_list_sorts_by_every_key_given_repeated_or_comma_separated(as_user, customer_world):
+    # given two customers with one store name, so the second key decides between them
+    api = as_user(customer_world["admin"])
+    same = [customer_world["c_th"].pk, customer_world["c_th2"].pk]
+    Customer.objects.filter(pk__in=same).update(store_name="同名店")
+    expected = list(
+        Customer.objects.order_by("store_name", "-customer_code").values_list(
+            "customer_code", flat=True
+        )
+    )
+    by_code_only = list(
+        Customer.objects.order_by("-customer_code").values_list("customer_code", flat=True)
+    )
+    assert expected != by_code_only
+
+    # when
+    repeated = codes(api.get(f"{LIST}?ordering=store_name&ordering=-customer_code"))
+    commas = codes(api.get(LIST, {"ordering": "store_name,-customer_code"}))
+
+    # then both keys apply, in the order given
+    assert repeated == commas == expected
+
+
 def test_list_refuses_an_unknown_filter_value(as_user, customer_world):
     response = as_user(customer_world["admin"]).get(LIST, {"business_format": "?"})
-    assert response.status_code == 400
-    assert "business_format" in response.json()
+    assert "business_format" in field_errors(response, 400, "invalid")
 
 
 def test_list_is_paged(as_user, customer_world):
@@ -297,13 +320,67 @@ def test_area_sync_refuses_a_cycle(erp, areas):
 
 
 @pytest.mark.parametrize(
-    "body",
-    [{}, {"areas": "GZ"}, {"areas": [["GZ", "广州"]]}, {"areas": ["GZ"]}, [{"code": "GZ"}]],
+    ("body", "field"),
+    [
+        ({}, "areas"),
+        ({"areas": "GZ"}, "areas"),
+        ([{"code": "GZ"}], "areas"),
+        ({"areas": [], "area": []}, "area"),
+    ],
 )
-def test_area_sync_refuses_a_body_of_the_wrong_shape(erp, areas, body):
+def test_area_sync_refuses_a_body_of_the_wrong_shape(erp, areas, body, field):
     response = erp.post(AREA_SYNC, body, format="json")
-    assert response.status_code == 400
-    assert response.json()
+    assert field in field_errors(response, 400, "invalid")
+
+
+def test_area_sync_reports_an_item_that_is_not_an_object_and_keeps_the_others(erp, areas):
+    body = {"areas": [["GZ", "广州"], "GZ", {"code": "BY", "name": "白云区", "parent": "GZ"}]}
+    report = erp.post(AREA_SYNC, body, format="json").json()
+    assert report["created"] == 1
+    assert [(e["index"], e["code"], list(e["errors"])) for e in report["errors"]] == [
+        (0, None, ["non_field_errors"]),
+        (1, None, ["non_field_errors"]),
+    ]
+
+
+def test_area_sync_refuses_an_unknown_key_naming_it(erp, areas):
+    # given a mistyped key in one area
+    body = {
+        "areas": [
+            {"code": "BY", "name": "白云区", "parnet": "GZ"},
+            {"code": "HZ", "name": "海珠区"},
+        ]
+    }
+    # when
+    report = erp.post(AREA_SYNC, body, format="json").json()
+    # then the area is refused, naming the key, and the other stored
+    assert report["errors"] == [
+        {"index": 0, "code": "BY", "errors": {"parnet": ["Unknown field."]}}
+    ]
+    assert report["created"] == 1
+    assert not Area.objects.filter(code="BY").exists()
+
+
+def test_area_and_customer_syncs_refuse_more_than_1000_items_with_413(erp, customer_world):
+    areas = [{"code": f"A{n}", "name": f"区{n}"} for n in range(1001)]
+    body = api_error(erp.post(AREA_SYNC, {"areas": areas}, format="json"), 413)
+    assert body["code"] == "payload_too_large"
+    assert "1000" in body["detail"]
+    customers = [{"customer_code": f"4401999{n:05d}"} for n in range(1001)]
+    api_error(erp.post(CUSTOMER_SYNC, {"customers": customers}, format="json"), 413)
+    assert not Area.objects.filter(code="A0").exists()
+
+
+def test_area_sync_replays_an_idempotency_key(erp, areas):
+    body = {"areas": [{"code": "BY", "name": "白云区", "parent": "GZ"}]}
+    first = erp.post(AREA_SYNC, body, format="json", HTTP_IDEMPOTENCY_KEY="areas-1")
+    again = erp.post(AREA_SYNC, body, format="json", HTTP_IDEMPOTENCY_KEY="areas-1")
+    assert (
+        again.json() == first.json() == {"created": 1, "updated": 0, "unchanged": 0, "errors": []}
+    )
+    assert again["Idempotent-Replayed"] == "true"
+    other = {"areas": [{"code": "BY", "name": "白云", "parent": "GZ"}]}
+    api_error(erp.post(AREA_SYNC, other, format="json", HTTP_IDEMPOTENCY_KEY="areas-1"), 409)
 
 
 # --- syncing customers ------------------------------------------------------------------
@@ -443,17 +520,27 @@ def test_customer_sync_reports_invalid_values_by_field(erp, customer_world):
     [
         {},
         {"customers": {"customer_code": "440199990001"}},
-        {"customers": ["440199990001"]},
-        {"customers": [None]},
         [{"customer_code": "440199990001"}],
+        {"customers": [], "customer": [{"customer_code": "440199990001"}]},
     ],
 )
 def test_customer_sync_refuses_a_body_of_the_wrong_shape(erp, customer_world, body):
     before = Customer.objects.count()
     response = erp.post(CUSTOMER_SYNC, body, format="json")
-    assert response.status_code == 400
-    assert response.json()
+    assert field_errors(response, 400, "invalid")
     assert Customer.objects.count() == before
+
+
+def test_customer_sync_reports_an_item_that_is_not_an_object_and_keeps_the_others(
+    erp, customer_world
+):
+    rows = ["440199990001", None, new_customer(3)]
+    report = erp.post(CUSTOMER_SYNC, {"customers": rows}, format="json").json()
+    assert report["created"] == 1
+    assert [(e["index"], list(e["errors"])) for e in report["errors"]] == [
+        (0, ["non_field_errors"]),
+        (1, ["non_field_errors"]),
+    ]
 
 
 def test_customer_sync_refuses_malformed_json(erp, customer_world):

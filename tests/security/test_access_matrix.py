@@ -18,7 +18,8 @@ a TH user asking for a YX row by its URL gets a 404, whatever their role.
 
 Outcomes: 200; go = a redirect elsewhere than a login page (a POST that was refused or done
 and sends the user back); login = a redirect to the login page; staff = to the admin site's
-login (it is for staff, and only administrators are); 400, 401, 403, 404, 405; "-" = not
+login (it is for staff, and only administrators are); 400, 401, 403, 404, 405, 415 (the
+empty JSON body to an operation that reads multipart only); "-" = not
 requested (am2 on a URL that names no row is the same request as am's).
 GET for pages and endpoints that answer GET; for POST-only endpoints (method POST) the POST
 without valid data: the unauthorised get 401/403/404/405 (never a 500), the authorised are
@@ -182,6 +183,7 @@ orders_api:product_sync               POST   -    400   403   403   -     403   
 orders_api:order_list                 GET    -    200   200   200   -     200   200    401
 orders_api:order_sync                 POST   -    400   403   403   -     403   400    401
 visits_api:visit_list                 GET    -    200   200   200   -     200   200    401
+visits_api:visit_create_with_photo    POST   -    415   415   415   -     415   403    401
 visits_api:visit_detail               GET    th   200   200   200   404   200   200    401
 visits_api:visit_detail               GET    yx   200   404   404   404   404   200    401
 services_api:service_request_list     GET    -    200   200   200   -     200   200    401

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from customers.choices import ChangeRequestStatus
 from services.models import ServiceRequest, TrainingSession
+from tests.api_errors import api_error
 from tests.security.conftest import client_as
 from tests.security.world import YX_CODE
 from valuation.models import ComplianceRecord
@@ -90,6 +91,10 @@ def test_the_api_does_not_log_a_visit_for_a_yx_customer(w):
             content_type="application/json",
         )
         assert response.status_code == expected, response.content
+        if expected == 404:  # the API's error, naming the field and nothing of the customer
+            error = api_error(response, 404, "not_found")
+            assert list(error["errors"]) == ["customer_code"]
+            assert customer.store_name not in response.content.decode()
         stored = Visit.objects.filter(customer=customer).count() - before
         assert stored == (1 if expected == 201 else 0)
 
@@ -109,5 +114,9 @@ def test_the_api_does_not_raise_a_request_for_a_yx_customer(w):
             content_type="application/json",
         )
         assert response.status_code == expected, response.content
+        if expected == 404:  # the API's error, naming the field and nothing of the customer
+            error = api_error(response, 404, "not_found")
+            assert list(error["errors"]) == ["customer_code"]
+            assert customer.store_name not in response.content.decode()
         stored = ServiceRequest.objects.filter(customer=customer).count() - before
         assert stored == (1 if expected == 201 else 0)

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from crm.choices import AuditSource
 from crm.models import ApiToken
 from crm.services import Actor
+from tests.api_errors import api_error, field_errors
 from tests.crm import upload_files
 from tests.customers.factories import make_customer
 from tests.orders.factories import integration_client
@@ -26,6 +27,7 @@ from visits.choices import FollowUpStatus, PlanStatus
 from visits.models import FollowUp, PlannedVisit, Visit
 
 LIST = "visits_api:visit_list"
+WITH_PHOTO = reverse("visits_api:visit_create_with_photo")
 VISIT_FIELDS = {
     "id",
     "customer_code",
@@ -191,8 +193,7 @@ def test_each_required_field_is_named_when_missing(world, field):
 
     response = post(signed_in(world["am_th"]), body)
 
-    assert response.status_code == 400
-    assert field in response.json()
+    assert field in field_errors(response)
     assert not Visit.objects.exists()
 
 
@@ -207,14 +208,13 @@ def test_each_required_field_is_named_when_missing(world, field):
         ({"latitude": 23.1}, "latitude"),  # without the longitude
         ({"latitude": 123.0, "longitude": 113.0}, "latitude"),
         ({"client_id": "not-a-uuid"}, "client_id"),
-        ({"follow_ups": [{"action": "回电"}]}, "follow_ups"),  # no due date
+        ({"follow_ups": [{"action": "回电"}]}, "follow_ups.0.due_date"),  # no due date
     ],
 )
 def test_refused_values_are_named(world, overrides, field):
     response = post(signed_in(world["am_th"]), payload(world["c_th"], **overrides))
 
-    assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in field_errors(response)
     assert not Visit.objects.exists()
 
 
@@ -223,8 +223,7 @@ def test_a_visit_in_the_future_is_refused(world):
 
     response = post(signed_in(world["am_th"]), payload(world["c_th"], visited_at=later.isoformat()))
 
-    assert response.status_code == 400
-    assert list(response.json()) == ["visited_at"]
+    assert list(field_errors(response)) == ["visited_at"]
     assert not Visit.objects.exists()
 
 
@@ -238,8 +237,7 @@ def test_leaving_before_arriving_is_refused(world):
 
     response = post(signed_in(world["am_th"]), body)
 
-    assert response.status_code == 400
-    assert "ended_at" in response.json()
+    assert "ended_at" in field_errors(response)
     assert not Visit.objects.exists()
 
 
@@ -250,8 +248,7 @@ def test_a_customer_outside_the_callers_scope_is_not_found_and_nothing_is_stored
 
     response = post(signed_in(world["am_th"]), payload(world["c_th"], customer_code=code))
 
-    assert response.status_code == 404
-    assert "customer_code" in response.json()
+    assert "customer_code" in field_errors(response, 404, "not_found")
     assert Visit.objects.count() == 0
 
 
@@ -324,15 +321,14 @@ def test_a_follow_up_owner_who_does_not_look_after_the_customer_is_refused(world
 
     response = post(signed_in(world["am_th"]), body)
 
-    assert response.status_code == 400
-    assert "follow_ups" in response.json()
+    assert "follow_ups" in field_errors(response)
     assert not Visit.objects.exists() and not FollowUp.objects.exists()
 
 
 # --- duplicates, photo, plan ----------------------------------------------------------------
 
 
-def test_the_same_draft_sent_twice_is_a_conflict_returning_the_first_visit(world):
+def test_the_same_draft_sent_twice_is_a_conflict_pointing_at_the_first_visit(world):
     api = signed_in(world["am_th"])
     body = payload(world["c_th"], client_id=str(uuid.uuid4()))
 
@@ -340,13 +336,67 @@ def test_the_same_draft_sent_twice_is_a_conflict_returning_the_first_visit(world
     again = post(api, body)
 
     assert first.status_code == 201
-    assert again.status_code == 409
-    assert again.json()["detail"]
-    assert again.json()["visit"] == first.json()
+    error = api_error(again, 409, "duplicate_visit")
+    assert list(error["errors"]) == ["client_id"]
+    assert again["Location"] == first["Location"]
+    assert api.get(again["Location"]).json() == first.json()
     assert Visit.objects.count() == 1
 
 
-def test_a_photo_is_sent_as_multipart_with_the_follow_ups(world):
+def test_a_photo_is_logged_with_its_visit_through_the_multipart_operation(world):
+    # given the body as OpenAPI encodes it in multipart (what a generated client sends): one
+    # `follow_ups` part per follow-up, each a JSON object
+    due = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
+    body = {
+        **payload(world["c_th"]),
+        "photo": png(),
+        "follow_ups": [
+            f'{{"action": "补货", "due_date": "{due}"}}',
+            f'{{"action": "回电", "due_date": "{due}", "owner": "sup_th"}}',
+        ],
+    }
+
+    # when
+    response = signed_in(world["am_th"]).post(WITH_PHOTO, body, format="multipart")
+
+    # then
+    assert response.status_code == 201, response.content
+    visit = Visit.objects.get()
+    assert response["Location"].endswith(reverse("visits_api:visit_detail", args=[visit.pk]))
+    assert response.json()["has_photo"] is True and visit.photo_thumbnail
+    assert [(f["action"], f["owner"]) for f in response.json()["follow_ups"]] == [
+        ("补货", "am_th"),
+        ("回电", "sup_th"),
+    ]
+
+
+def test_the_multipart_operation_needs_the_photo_and_reads_multipart_only(world):
+    api = signed_in(world["am_th"])
+
+    missing = api.post(WITH_PHOTO, payload(world["c_th"]), format="multipart")
+    as_json = api.post(WITH_PHOTO, payload(world["c_th"]), format="json")
+
+    assert list(field_errors(missing)) == ["photo"]
+    api_error(as_json, 415, "unsupported_media_type")
+    assert not Visit.objects.exists()
+
+
+def test_an_unknown_key_is_refused_naming_it(world):
+    # given a mistyped finding, and a photo sent in a JSON body
+    body = payload(world["c_th"], stock_levle="low", photo="c2hlbGYucG5n")
+    body["follow_ups"] = [{"action": "回电", "due_date": "2099-01-01", "ownr": "am_th"}]
+
+    response = post(signed_in(world["am_th"]), body)
+
+    errors = field_errors(response)
+    assert errors["stock_levle"] == ["Unknown field."]
+    assert errors["photo"] == ["Unknown field."]
+    assert errors["follow_ups.0.ownr"] == ["Unknown field."]
+    assert not Visit.objects.exists()
+
+
+def test_a_photo_sent_as_multipart_with_the_visit_is_still_read(world):
+    # As clients sent it before the photo had its own operation (not in the schema).
     due = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
     body = {
         **payload(world["c_th"]),
@@ -396,8 +446,7 @@ def test_a_photo_of_another_type_is_refused(world):
 
     response = post(signed_in(world["am_th"]), body, format="multipart")
 
-    assert response.status_code == 400
-    assert "photo" in response.json()
+    assert "photo" in field_errors(response)
     assert not Visit.objects.exists()
 
 
@@ -414,13 +463,12 @@ def test_a_damaged_photo_is_refused_on_its_field_and_nothing_is_stored(world, da
     body = {**payload(world["c_th"]), "photo": SimpleUploadedFile(name, data())}
     before = stored_files()
 
-    # when
-    response = post(signed_in(world["am_th"]), body, format="multipart")
+    # when: through the documented photo operation
+    response = signed_in(world["am_th"]).post(WITH_PHOTO, body, format="multipart")
 
     # then: a 400 naming the photo field, and no visit, follow-up or file
     assert response.status_code == 400, response.content
-    text = response.content.decode()
-    assert "photo" in text and message in text
+    assert any(message in text for text in field_errors(response)["photo"])
     assert not Visit.objects.exists()
     assert stored_files() == before
 
@@ -444,8 +492,7 @@ def test_a_plan_of_another_customer_is_refused(world):
 
     response = post(signed_in(world["sup_th"]), payload(world["c_th"], plan=other.pk))
 
-    assert response.status_code == 400
-    assert "plan" in response.json()
+    assert "plan" in field_errors(response)
     assert not Visit.objects.exists()
 
 
@@ -500,7 +547,7 @@ def test_the_list_filters(world, areas):
     ]
     assert get(date_to=(today - dt.timedelta(days=6)).isoformat()) == [world["c_yx"].customer_code]
     refused = api.get(reverse(LIST), {"visit_type": "party"})
-    assert refused.status_code == 400 and "visit_type" in refused.json()
+    assert "visit_type" in field_errors(refused)
 
 
 def test_a_flagged_visit_shows_its_distance(world, areas):
@@ -578,11 +625,19 @@ def test_the_schema_documents_the_visits_endpoint(world):
     assert "/api/v1/visits/{id}/" in schema["paths"]
     content = operations["post"]["requestBody"]["content"]
     components = schema["components"]["schemas"]
+    # JSON only here; the photo has its own multipart operation
+    assert list(content) == ["application/json"]
     json_body = components[content["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]]
     assert set(json_body["required"]) == {"customer_code", "visited_at", "visit_type", "purpose"}
-    multipart = components[content["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]]
+    assert json_body["additionalProperties"] is False
+    with_photo = schema["paths"]["/api/v1/visits/with-photo/"]["post"]["requestBody"]["content"]
+    assert list(with_photo) == ["multipart/form-data"]
+    multipart = components[with_photo["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]]
     assert multipart["properties"]["photo"]["format"] == "binary"
-    assert set(operations["post"]["responses"]) >= {"201", "400", "403", "404", "409"}
+    assert "photo" in multipart["required"]
+    responses = operations["post"]["responses"]
+    assert set(responses) >= {"201", "400", "403", "404", "409"}
+    assert "Location" in responses["201"]["headers"]
     assert components["VisitTypeEnum"]["enum"] == [
         "routine",
         "order",

@@ -21,7 +21,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
-from customers.api.serializers import CatalogueChoiceField
+from crm.api.serializers import StrictSerializer
+from customers.api.serializers import CustomerCodeField
 from visits.choices import FollowUpStatus, PriceDisplay, StockLevel, VisitType
 from visits.models import FollowUp, Visit
 
@@ -33,11 +34,7 @@ _NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
 
 class FollowUpSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
-    # Named explicitly: another "status" enum in the schema (orders') would otherwise make
-    # drf-spectacular rename both.
-    status = CatalogueChoiceField(
-        enum_name="FollowUpStatusEnum", choices=FollowUpStatus.choices, read_only=True
-    )
+    status = serializers.ChoiceField(choices=FollowUpStatus.choices, read_only=True)
 
     class Meta:
         model = FollowUp
@@ -134,16 +131,6 @@ class VisitSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request is not None else path
 
 
-class VisitConflictSerializer(serializers.Serializer):
-    """The answer to a draft sent again: the visit stored the first time."""
-
-    detail = serializers.CharField()
-    visit = VisitSerializer(
-        allow_null=True,
-        help_text=_("Null only when its customer has left the caller's scope since"),
-    )
-
-
 # --- write -----------------------------------------------------------------------------
 
 
@@ -169,7 +156,7 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
-class FollowUpInputSerializer(serializers.Serializer):
+class FollowUpInputSerializer(StrictSerializer):
     action = serializers.CharField(help_text=_("What is to be done (at most 300 characters)"))
     due_date = serializers.DateField(help_text=_("On or after the day of the visit"))
     owner = serializers.CharField(
@@ -183,18 +170,23 @@ class FollowUpInputSerializer(serializers.Serializer):
 
 
 class FollowUpListField(serializers.ListField):
-    """The follow-ups: a JSON list; in a multipart body either `follow_ups[0]action`,
-    `follow_ups[0]due_date`, … fields or one `follow_ups` field holding the JSON list."""
+    """The follow-ups: a JSON list; in a multipart body either `follow_ups` fields each holding
+    one follow-up as a JSON object (OpenAPI's encoding of an array in multipart, which
+    generated clients send), one `follow_ups` field holding the JSON list, or
+    `follow_ups[0]action`, `follow_ups[0]due_date`, … fields."""
 
     child = FollowUpInputSerializer()
 
     def get_value(self, dictionary):
         if html.is_html_input(dictionary) and self.field_name in dictionary:
-            raw = dictionary.get(self.field_name)
-            try:
-                return json.loads(raw) if raw else []
-            except (TypeError, ValueError):
-                return raw  # refused by to_internal_value as "not a list"
+            items = []
+            for raw in dictionary.getlist(self.field_name):
+                try:
+                    value = json.loads(raw) if raw else []
+                except (TypeError, ValueError):
+                    return raw  # refused by to_internal_value as "not a list"
+                items.extend(value if isinstance(value, list) else [value])
+            return items
         return super().get_value(dictionary)
 
 
@@ -203,14 +195,15 @@ class _DocumentedFollowUpListField(FollowUpListField):
     pass
 
 
-class VisitCreateSerializer(serializers.Serializer):
-    """A visit to log, as a JSON body (send it as multipart to add a photo).
+class VisitCreateSerializer(StrictSerializer):
+    """A visit to log, as a JSON body (`POST /api/v1/visits/with-photo/` logs one with its
+    photo). An unknown key is refused.
 
     Only the types are checked here; the rules (times not in the future, the customer in the
     caller's scope, owners who look after the customer, the photo's type and size…) are
     checked when the visit is stored, and a refusal names the field."""
 
-    customer_code = serializers.CharField(help_text=_("A customer in the caller's scope"))
+    customer_code = CustomerCodeField(help_text=_("A customer in the caller's scope"))
     visited_at = AwareDateTimeField(
         help_text=_("Time in: ISO 8601 with the offset, not in the future")
     )
@@ -274,10 +267,15 @@ class _PhotoField(serializers.FileField):
 
 
 class VisitCreateWithPhotoSerializer(VisitCreateSerializer):
-    """A visit to log with its photo, as a multipart body. The follow-ups go either as one
-    `follow_ups` field holding the JSON list or as `follow_ups[0]action`, `follow_ups[0]due_date`,
-    `follow_ups[0]owner`, … fields."""
+    """A visit to log with its photo, as a multipart body. The follow-ups go as one
+    `follow_ups` field holding the JSON list (or as `follow_ups[0]action`,
+    `follow_ups[0]due_date`, `follow_ups[0]owner`, … fields)."""
 
-    photo = _PhotoField(
-        required=False, allow_null=True, help_text=_("JPEG or PNG, up to the size limit")
-    )
+    photo = _PhotoField(help_text=_("JPEG or PNG, up to the size limit"))
+
+
+class MultipartVisitSerializer(VisitCreateWithPhotoSerializer):
+    """A multipart body sent to `POST /api/v1/visits/`, as clients did before the photo had
+    its own operation: the photo is optional there. Not in the schema."""
+
+    photo = _PhotoField(required=False, allow_null=True)

@@ -1,4 +1,5 @@
-"""Visits through the API: the scoped list, one visit, and logging a visit.
+"""Visits through the API: the scoped list, one visit, and logging a visit (JSON, or
+multipart with its photo).
 
 Reads go through the visit selectors (the scope rule) and the FilterSet the visit list page
 uses. A POST is checked for its types by `VisitCreateSerializer`; the customer, the planned
@@ -15,12 +16,19 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import (
+    APIException,
+    PermissionDenied,
+    UnsupportedMediaType,
+    ValidationError,
+)
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from crm.api.parsers import NoNulJSONParser
 from crm.api.schema import AutoSchema
@@ -30,7 +38,7 @@ from customers.api.lookups import customer_by_code
 from customers.models import Customer
 from visits import policies, selectors, services
 from visits.api.serializers import (
-    VisitConflictSerializer,
+    MultipartVisitSerializer,
     VisitCreateSerializer,
     VisitCreateWithPhotoSerializer,
     VisitSerializer,
@@ -79,16 +87,59 @@ _POST_EXAMPLE = {
 }
 
 
+_CREATE_RESPONSES = {
+    201: VisitSerializer,
+    400: OpenApiResponse(
+        description=gettext_lazy(
+            "A field is missing, refused or unknown; `errors` names it "
+            '(`{"visited_at": ["…"]}`). Nothing is stored.'
+        )
+    ),
+    403: OpenApiResponse(
+        description=gettext_lazy(
+            "The caller may not log visits (integration clients) or not for this customer."
+        )
+    ),
+    404: OpenApiResponse(
+        description=gettext_lazy(
+            "No customer with this code in the caller's scope. Nothing is stored."
+        )
+    ),
+    409: OpenApiResponse(
+        description=gettext_lazy(
+            "This draft (`client_id`) was stored already: nothing is stored again; the "
+            "`Location` header gives the visit stored the first time (absent when its "
+            "customer has left the caller's scope since)."
+        )
+    ),
+}
+_LOCATION = OpenApiParameter(
+    "Location",
+    OpenApiTypes.URI,
+    OpenApiParameter.HEADER,
+    response=[201, 409],
+    description=gettext_lazy("The address of the stored visit (`/api/v1/visits/{id}/`)."),
+)
+
+
+class DuplicateVisitConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = gettext_lazy("This visit was saved already.")
+    default_code = "duplicate_visit"
+
+
 class VisitListCreateAPIView(generics.ListAPIView):
     """GET: the visits the caller may see, newest first, paged and filtered like the visit
-    list page. POST: logs a visit (people only; the customer must be in the caller's scope
-    and, for an account manager, one of their own)."""
+    list page. POST: logs a visit from a JSON body (people only; the customer must be in the
+    caller's scope and, for an account manager, one of their own). A visit with a photo is
+    logged through `POST /api/v1/visits/with-photo/` (multipart)."""
 
     schema = AutoSchema()
     serializer_class = VisitSerializer
     filterset_class = VisitFilterSet
     permission_classes = [permissions.IsAuthenticated, PeopleLogVisits]
-    # Multipart so a phone can send the photo with the visit.
+    # Multipart is still read here for the clients that sent the photo with the visit before
+    # the photo had its own operation; the schema declares JSON only.
     parser_classes = [NoNulJSONParser, MultiPartParser]
 
     def get_queryset(self) -> QuerySet[Visit]:
@@ -99,72 +150,79 @@ class VisitListCreateAPIView(generics.ListAPIView):
         return _with_details(selectors.visit_list(user=self.request.user))
 
     @extend_schema(
-        request={
-            "application/json": VisitCreateSerializer,
-            "multipart/form-data": VisitCreateWithPhotoSerializer,
-        },
-        responses={
-            201: VisitSerializer,
-            400: OpenApiResponse(
-                description=gettext_lazy(
-                    "A field is missing or refused; the body names it: "
-                    '`{"visited_at": ["…"]}`. Nothing is stored.'
-                )
-            ),
-            403: OpenApiResponse(
-                description=gettext_lazy(
-                    "The caller may not log visits (integration clients) or not for this customer."
-                )
-            ),
-            404: OpenApiResponse(
-                description=gettext_lazy(
-                    "No customer with this code in the caller's scope. Nothing is stored."
-                )
-            ),
-            409: VisitConflictSerializer,
-        },
+        request={"application/json": VisitCreateSerializer},
+        responses=_CREATE_RESPONSES,
+        parameters=[_LOCATION],
         examples=[OpenApiExample("Visit", value=_POST_EXAMPLE, request_only=True)],
     )
     def post(self, request: Request) -> Response:
-        body = VisitCreateWithPhotoSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data: dict[str, Any] = dict(body.validated_data)
-        user = request.user
-        customer = customer_by_code(user, data.pop("customer_code"))
-        if not policies.can_log_visit(user, customer):
-            raise PermissionDenied(_("You cannot log visits for this customer."))
-        plan = _plan(user, customer, data.pop("plan", None))
-        follow_ups = _follow_ups(data.pop("follow_ups", None) or [])
-        photo = data.pop("photo", None)
-        client_id = data.pop("client_id", None)
-        try:
-            visit = services.visit_log(
-                customer=customer,
-                data=data,
-                actor=api_actor(request),
-                follow_ups=follow_ups,
-                photo=photo,
-                plan=plan,
-                client_id=client_id,
-            )
-        except services.DuplicateVisit as exc:
-            return Response(
-                {"detail": exc.message, "visit": self._render(exc.visit.pk)},
-                status=status.HTTP_409_CONFLICT,
-            )
-        location = request.build_absolute_uri(
-            reverse("visits_api:visit_detail", kwargs={"pk": visit.pk})
-        )
-        return Response(
-            self._render(visit.pk), status=status.HTTP_201_CREATED, headers={"Location": location}
-        )
+        multipart = (request.content_type or "").startswith("multipart/")
+        return _log_visit(request, MultipartVisitSerializer if multipart else VisitCreateSerializer)
 
-    def _render(self, pk: int) -> dict[str, Any] | None:
-        try:
-            visit = selectors.visit_get(user=self.request.user, pk=pk)
-        except Http404:  # a first copy whose customer has left the caller's scope since
-            return None
-        return VisitSerializer(visit, context=self.get_serializer_context()).data
+
+class VisitWithPhotoCreateAPIView(APIView):
+    """Logs a visit with its photo, as a multipart body: the fields of `POST /api/v1/visits/`
+    (the follow-ups as one `follow_ups` field holding the JSON list) and a `photo` file (JPEG
+    or PNG, checked by its content). The same rules and answers as a visit logged with JSON."""
+
+    schema = AutoSchema()
+    permission_classes = [permissions.IsAuthenticated, PeopleLogVisits]
+    # JSON is parsed only to be refused by the view (415): a browser session's CSRF check
+    # reads the body first, and must answer its 403 rather than the parser's 415.
+    parser_classes = [MultiPartParser, NoNulJSONParser]
+
+    @extend_schema(
+        operation_id="visits_with_photo_create",
+        tags=["visits"],
+        request={"multipart/form-data": VisitCreateWithPhotoSerializer},
+        responses=_CREATE_RESPONSES,
+        parameters=[_LOCATION],
+    )
+    def post(self, request: Request) -> Response:
+        if not (request.content_type or "").startswith("multipart/form-data"):
+            raise UnsupportedMediaType(request.content_type)
+        return _log_visit(request, VisitCreateWithPhotoSerializer)
+
+
+def _log_visit(request: Request, serializer_class: type[VisitCreateSerializer]) -> Response:
+    """Checks the body's types, looks the customer, plan and owners up, and stores the visit
+    through `services.visit_log`: 201 with the visit and its `Location`."""
+    body = serializer_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    data: dict[str, Any] = dict(body.validated_data)
+    user = request.user
+    customer = customer_by_code(user, data.pop("customer_code"))
+    if not policies.can_log_visit(user, customer):
+        raise PermissionDenied(_("You cannot log visits for this customer."))
+    plan = _plan(user, customer, data.pop("plan", None))
+    follow_ups = _follow_ups(data.pop("follow_ups", None) or [])
+    photo = data.pop("photo", None)
+    client_id = data.pop("client_id", None)
+    try:
+        visit = services.visit_log(
+            customer=customer,
+            data=data,
+            actor=api_actor(request),
+            follow_ups=follow_ups,
+            photo=photo,
+            plan=plan,
+            client_id=client_id,
+        )
+    except services.DuplicateVisit as exc:
+        conflict = DuplicateVisitConflict({"client_id": [exc.message]})
+        if Visit.objects.visible_to(user).filter(pk=exc.visit.pk).exists():
+            conflict.headers = {"Location": _location(request, exc.visit.pk)}
+        raise conflict from None
+    rendered = VisitSerializer(
+        selectors.visit_get(user=user, pk=visit.pk), context={"request": request}
+    ).data
+    return Response(
+        rendered, status=status.HTTP_201_CREATED, headers={"Location": _location(request, visit.pk)}
+    )
+
+
+def _location(request: Request, pk: int) -> str:
+    return request.build_absolute_uri(reverse("visits_api:visit_detail", kwargs={"pk": pk}))
 
 
 class VisitDetailAPIView(generics.RetrieveAPIView):

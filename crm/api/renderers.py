@@ -1,0 +1,51 @@
+"""The API's JSON renderer: every error body leaves in the one shape (`crm.api.exceptions`).
+
+Errors raised as exceptions are shaped by the exception handler; this catches a response built
+by hand with an error status (`Response({"detail": …}, status=409)`), or a stored one replayed,
+so no error reaches a client in another shape, whoever built it.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from rest_framework.renderers import JSONRenderer
+
+from crm.api.exceptions import error_body, flatten_errors, summary
+
+# The machine code of an error built by hand, by its status.
+_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+def is_error_body(data) -> bool:
+    return isinstance(data, dict) and set(data) == {"detail", "code", "errors"}
+
+
+def reshaped(data, status_code: int) -> dict:
+    """`data` of an error response in the one shape."""
+    code = _CODES.get(status_code, "server_error" if status_code >= 500 else "error")
+    if isinstance(data, dict) and isinstance(data.get("detail"), str):
+        rest = {key: value for key, value in data.items() if key != "detail"}
+        return error_body(data["detail"], code, flatten_errors(rest) if rest else {})
+    errors = flatten_errors(data) if data else {}
+    if errors:
+        return error_body(summary(errors), code, errors)
+    return error_body(HTTPStatus(status_code).phrase, code)
+
+
+class ApiJSONRenderer(JSONRenderer):
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None and response.status_code >= 400 and not is_error_body(data):
+            data = reshaped(data, response.status_code)
+        return super().render(data, accepted_media_type, renderer_context)
