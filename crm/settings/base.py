@@ -144,8 +144,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# Largest body a bulk sync endpoint reads (1,000 orders × 20 lines is about 2 MB).
+# Largest body a bulk sync endpoint reads (1,000 orders × 20 lines is about 2 MB); the other
+# API endpoints read up to Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB). Larger: 413.
 SYNC_MAX_BYTES = env.int("SYNC_MAX_BYTES", default=32 * 1024 * 1024)
+# How deep arrays and objects may nest in a JSON body of the API (the deepest documented body,
+# an order sync, has 4 levels); deeper: 400.
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 
 # The monthly grading run splits by area into a Celery chord (several workers read and
 # aggregate in parallel) from this many customers on, into at most this many parts.
@@ -162,11 +166,18 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON bounded in size and depth, with no NUL in text (crm.api.parsers), for every endpoint.
+    "DEFAULT_PARSER_CLASSES": [
+        "crm.api.parsers.NoNulJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "crm.api.pagination.StandardPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "crm.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        # DRF's, able to write a response quoting an unpaired surrogate (crm.api.renderers).
+        "crm.api.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

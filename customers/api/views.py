@@ -20,12 +20,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api.parsers import NoNulJSONParser
 from crm.api.schema import AutoSchema
-from crm.api.sync import IsSyncClient, api_actor, field_errors
+from crm.api.sync import IsSyncClient, SyncBodyMixin, api_actor, field_errors
 from crm.exceptions import DomainError
 from crm.models import Area
 from crm.services import area_upsert
+from crm.text import is_storable, unstorable_text
 from customers import selectors
 from customers.api.serializers import (
     AreaSyncItemSerializer,
@@ -83,14 +83,13 @@ class CustomerDetailAPIView(generics.RetrieveAPIView):
 # --- syncs (write) -----------------------------------------------------------------------
 
 
-class AreaSyncAPIView(APIView):
+class AreaSyncAPIView(SyncBodyMixin, APIView):
     """Creates or updates areas by code. Each area is stored on its own: a bad one is reported
     and the others are kept. Replaying the same body changes nothing."""
 
     schema = AutoSchema()
     permission_classes = [permissions.IsAuthenticated, IsSyncClient]
-    # JSON only (floats reach the catalogue, which reads them exactly), with no NUL in text.
-    parser_classes = [NoNulJSONParser]
+    # JSON only (SyncBodyMixin): floats reach the catalogue, which reads them exactly.
 
     @extend_schema(request=AreaSyncRequestSerializer, responses=_SYNC_RESPONSES)
     def post(self, request: Request) -> Response:
@@ -101,7 +100,12 @@ class AreaSyncAPIView(APIView):
 
         # What each area looks like now, to tell created / updated / unchanged apart; kept
         # current as items are stored, so an area sent twice is compared with its new state.
-        codes = {str(item.get("code") or "").strip() for item in items} - {""}
+        unstorable = {i: found for i, raw in enumerate(items) if (found := unstorable_text(raw))}
+        codes = {
+            str(item.get("code") or "").strip()
+            for i, item in enumerate(items)
+            if i not in unstorable
+        } - {""}
         current = {
             area.code: (area.name, area.parent.code if area.parent else None)
             for area in Area.objects.filter(code__in=codes).select_related("parent")
@@ -109,13 +113,13 @@ class AreaSyncAPIView(APIView):
         report: dict[str, Any] = {"created": 0, "updated": 0, "unchanged": 0, "errors": []}
         for index, raw in enumerate(items):
             item = AreaSyncItemSerializer(data=raw)
-            if not item.is_valid():
+            if index in unstorable or not item.is_valid():
                 code = raw.get("code")
                 report["errors"].append(
                     {
                         "index": index,
-                        "code": None if code is None else str(code),
-                        "errors": field_errors(item.errors),
+                        "code": None if code is None or not is_storable(code) else str(code),
+                        "errors": unstorable.get(index) or field_errors(item.errors),
                     }
                 )
                 continue
@@ -147,14 +151,13 @@ class AreaSyncAPIView(APIView):
         return Response(SyncReportSerializer(report).data)
 
 
-class CustomerSyncAPIView(APIView):
+class CustomerSyncAPIView(SyncBodyMixin, APIView):
     """Creates or updates customers by `customer_code`. Each customer is all-or-nothing: a bad
     one is reported and the others are stored. Replaying the same body changes nothing."""
 
     schema = AutoSchema()
     permission_classes = [permissions.IsAuthenticated, IsSyncClient]
-    # JSON only (floats reach the catalogue, which reads them exactly), with no NUL in text.
-    parser_classes = [NoNulJSONParser]
+    # JSON only (SyncBodyMixin): floats reach the catalogue, which reads them exactly.
 
     @extend_schema(request=CustomerSyncRequestSerializer, responses=_SYNC_RESPONSES)
     def post(self, request: Request) -> Response:
