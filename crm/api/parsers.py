@@ -39,7 +39,7 @@ class NoNulJSONParser(BaseParser):
       is a 413. Not a `JSONParser` subclass on purpose: DRF reads a JSONParser's body through
       `HttpRequest.body`, which refuses anything above Django's limit with an HTML 400.
     - Depth: at most `API_JSON_MAX_DEPTH` nested arrays and objects (the deepest body the API
-      documents has 4), counted before decoding and without recursion: Python's decoder
+      documents has 5), counted before decoding and without recursion: Python's decoder
       recurses once per level, so a body of 5,000 `[` was a RecursionError.
     - NUL: PostgreSQL cannot store it, and the sync bodies reach the services before any
       field is checked, so a NUL anywhere in a body is refused here: a 400 naming where it

@@ -148,7 +148,7 @@ STORAGES = {
 # API endpoints read up to Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB). Larger: 413.
 SYNC_MAX_BYTES = env.int("SYNC_MAX_BYTES", default=32 * 1024 * 1024)
 # How deep arrays and objects may nest in a JSON body of the API (the deepest documented body,
-# an order sync, has 4 levels); deeper: 400.
+# an order sync, has 5 levels: body, orders, order, lines, line); deeper: 400.
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 
 # The monthly grading run splits by area into a Celery chord (several workers read and

@@ -266,7 +266,7 @@ OPERATIONS = [(path, key, INTEGRATION_CLIENT_KEY) for path, key, _v, _s in SYNCS
 @pytest.mark.parametrize(("path", "key", "token"), OPERATIONS)
 def test_deep_nesting_is_refused_on_every_json_operation(fuzz_world, path, key, token, levels):
     # `levels` arrays inside the body's object: one level more than that in all.
-    body = '{"%s": %s%s}' % (key, "[" * levels, "]" * levels)
+    body = f'{{"{key}": {"[" * levels}{"]" * levels}}}'
 
     response = _post(token, path, body)
 
@@ -277,8 +277,34 @@ def test_deep_nesting_is_refused_on_every_json_operation(fuzz_world, path, key, 
 @pytest.mark.parametrize(("path", "key", "token"), OPERATIONS[:1])
 def test_nesting_up_to_the_limit_is_decoded(fuzz_world, path, key, token):
     levels = settings.API_JSON_MAX_DEPTH - 1
-    body = '{"%s": %s%s}' % (key, "[" * levels, "]" * levels)
+    body = f'{{"{key}": {"[" * levels}{"]" * levels}}}'
 
     response = _post(token, path, body)
 
     assert "levels" not in response.content.decode()
+
+
+# --- bodies above Django's limit on the other endpoints -----------------------------------
+
+
+def test_a_json_body_above_djangos_limit_is_a_json_413(fuzz_world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps(_visit()) + " " * 1000
+
+    response = _post(ACCOUNT_MANAGER_KEY, "/api/v1/visits/", body)
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert "at most 1000 are accepted" in response.content.decode()
+
+
+def test_a_multipart_body_above_djangos_limit_is_a_json_413(fuzz_world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    fields = {**_visit(), "purpose": "x" * 2000}
+    del fields["follow_ups"]
+
+    response = _client(ACCOUNT_MANAGER_KEY).post("/api/v1/visits/", fields)  # multipart
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert "larger than 1000 bytes" in response.content.decode()
