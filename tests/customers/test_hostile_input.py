@@ -17,6 +17,7 @@ from crm.models import Area
 from crm.services import api_client_create
 from customers.models import Customer
 from customers.services import customer_upsert_many
+from tests.customers.test_api import new_customer
 
 AREA_SYNC = reverse("customers_api:area_sync")
 CUSTOMER_SYNC = reverse("customers_api:customer_sync")
@@ -33,18 +34,6 @@ def erp(db, system_actor):
 
 def post_json(api, path: str, body):
     return api.post(path, json.dumps(body), content_type="application/json")
-
-
-def new_customer(n: int, **fields) -> dict:
-    return {
-        "customer_code": f"44019999{n:04d}",
-        "store_name": f"同步商店{n}",
-        "license_number": f"99019999{n:04d}",
-        "business_format": "B",
-        "market_type": "C",
-        "area": "TH",
-        **fields,
-    }
 
 
 @pytest.mark.parametrize("path", [AREA_SYNC, CUSTOMER_SYNC])

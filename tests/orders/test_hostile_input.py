@@ -8,7 +8,6 @@ as a client's JSON library writes it (the test client's own encoder would refuse
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -24,6 +23,7 @@ from crm.services import api_client_create
 from customers.models import CustomerSystem
 from orders.models import Order, OrdersConfig, Product
 from tests.orders.factories import ACTOR, integration_client, make_product, order_payload, url
+from tests.orders.test_commands import HEADER, write_csv
 
 SURROGATE = "\ud800"
 
@@ -227,17 +227,8 @@ def test_the_range_follows_the_order_settings(erp, customer, products):
     assert [e["external_id"] for e in report["errors"]] == ["SO-2"]
 
 
-HEADER = [
-    "external_id",
-    "customer_code",
-    "order_date",
-    "status",
-    "payment_method",
-    "payment_date",
-    "product_code",
-    "quantity",
-    "unit_price",
-]
+# The columns of import_orders' file, with a payment date.
+HEADER_WITH_PAYMENT_DATE = [*HEADER[:5], "payment_date", *HEADER[6:]]
 
 
 def test_import_orders_refuses_implausible_dates_and_text_per_order(tmp_path, customer, products):
@@ -254,11 +245,7 @@ def test_import_orders_refuses_implausible_dates_and_text_per_order(tmp_path, cu
         row("SO-4", payment_date="9999-11-30"),
         row("SO-5", customer_code=code + "\x00"),
     ]
-    path = tmp_path / "orders.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
+    path = write_csv(tmp_path, rows, HEADER_WITH_PAYMENT_DATE)
     out, err = StringIO(), StringIO()
 
     # when
