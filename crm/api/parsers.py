@@ -158,12 +158,10 @@ def json_depth_exceeds(text: str, limit: int) -> bool:
     the text. Malformed text is left to the decoder unless its brackets alone go too deep."""
     if text.count("[") + text.count("{") <= limit:
         return False
-    if '\\"' in text:
-        outside = _STRING.sub("", text)
-    else:
-        # No escaped quote: every quote opens or closes a string, so the text outside the
-        # strings is every other piece between quotes.
-        outside = "".join(text.split('"')[::2])
+    # With no escaped quote, every quote opens or closes a string: the text outside the
+    # strings is every other piece between quotes (twice as fast as finding each string).
+    escaped = '\\"' in text
+    outside = _STRING.sub("", text) if escaped else "".join(text.split('"')[::2])
     brackets = _NOT_BRACKET.sub("", outside)
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0) > limit
 

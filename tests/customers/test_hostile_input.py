@@ -43,7 +43,7 @@ def test_a_body_nested_thousands_of_levels_deep_is_refused_with_400(erp, areas, 
     response = erp.post(path, body, content_type="application/json")
 
     assert response.status_code == 400
-    assert "nest more than 32 levels deep" in response.json()["detail"]
+    assert "nest more than 32 levels deep" in response.content.decode()
 
 
 @pytest.mark.parametrize(

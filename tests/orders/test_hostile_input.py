@@ -67,7 +67,7 @@ def test_a_body_nested_thousands_of_levels_deep_is_refused_with_400(erp, db, nam
     response = erp.post(url(name), body, content_type="application/json")
 
     assert response.status_code == 400
-    assert "nest more than 32 levels deep" in response.json()["detail"]
+    assert "nest more than 32 levels deep" in response.content.decode()
 
 
 def test_the_nesting_limit_is_a_setting(erp, customer, products, settings):
@@ -331,7 +331,7 @@ def test_a_chunked_body_over_the_limit_is_refused_after_reading_one_byte_more(
 
     assert response.status_code == 413
     assert response["Content-Type"].startswith("application/json")
-    assert "larger than 1000 bytes" in response.json()["detail"]
+    assert "larger than 1000 bytes" in response.content.decode()
     assert stream.bytes_read == 1001
     assert not Order.objects.exists()
 
@@ -343,4 +343,4 @@ def test_a_body_over_the_sync_limit_is_refused_before_it_is_read(erp, db, settin
     response = erp.post(url("product_sync"), body, content_type="application/json")
 
     assert response.status_code == 413
-    assert response.json()["detail"] == "The body is 2016 bytes; at most 1000 are accepted."
+    assert "The body is 2016 bytes; at most 1000 are accepted." in response.content.decode()
