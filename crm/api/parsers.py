@@ -134,7 +134,8 @@ def unsized_body(request: HttpRequest):
     reads none without it; gunicorn de-chunks the body and ends `wsgi.input` where it ends
     (`wsgi.input_terminated`), and an ASGI request holds the whole body already."""
     meta = request.META
-    if meta.get("CONTENT_LENGTH") or "chunked" not in meta.get("HTTP_TRANSFER_ENCODING", ""):
+    chunked = "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if meta.get("CONTENT_LENGTH") or not chunked:
         return None
     if "wsgi.input" not in meta:  # ASGI: the request reads its spooled body
         return request
