@@ -26,6 +26,7 @@ from crm.choices import AuditAction, AuditSource
 from crm.exceptions import DomainError
 from crm.models import AuditEntry, User
 from crm.services import Actor, audit_build, audit_record, notify
+from crm.text import is_storable, unstorable_text
 from crm.uploads import upload_check, verified_file
 from customers import policies
 from customers.catalogue import (
@@ -210,7 +211,12 @@ def customer_upsert_many(
 
 @transaction.atomic
 def _upsert_chunk(chunk, offset, actor, dry_run, mode, seen) -> list[RowResult]:
+    # A row holding text the database cannot store is refused before anything of it reaches
+    # a query (the look-ups below included); the others go on.
+    unstorable = {i: found for i, row in enumerate(chunk) if (found := unstorable_text(row))}
     codes = [str(row.get("customer_code") or "").strip() for row in chunk]
+    codes = [code if is_storable(code) else "" for code in codes]
+    chunk = [{} if i in unstorable else row for i, row in enumerate(chunk)]
     existing = {
         c.customer_code: c
         for c in Customer.objects.filter(customer_code__in=[c for c in codes if c])
@@ -231,6 +237,9 @@ def _upsert_chunk(chunk, offset, actor, dry_run, mode, seen) -> list[RowResult]:
     for i, (row, code) in enumerate(zip(chunk, codes, strict=True)):
         result = RowResult(index=offset + i, code=code, outcome="error")
         results.append(result)
+        if i in unstorable:
+            result.errors = unstorable[i]
+            continue
         if not code:
             result.errors = {"customer_code": [_("This field is required.")]}
             continue

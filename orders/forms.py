@@ -11,7 +11,15 @@ from django.forms.models import fields_for_model
 
 from crm.forms import InvalidFieldsMixin
 from orders.models import OrdersConfig
-from orders.services import CONFIG_FIELDS, PURCHASE_WINDOW_MAX_MONTHS
+from orders.services import (
+    CONFIG_FIELDS,
+    ORDER_DATE_DAYS_AHEAD_MAX,
+    ORDER_DATE_EARLIEST_MIN,
+    PURCHASE_WINDOW_MAX_MONTHS,
+)
+
+# The settings that are amounts (CNY, mg): typed as decimals.
+_AMOUNTS = ("class_1_min", "class_2_min", "class_3_min", "class_4_min", "low_tar_max_mg")
 
 
 class OrdersConfigForm(InvalidFieldsMixin, forms.Form):
@@ -27,10 +35,18 @@ class OrdersConfigForm(InvalidFieldsMixin, forms.Form):
         window.max_value = PURCHASE_WINDOW_MAX_MONTHS
         window.validators.append(MaxValueValidator(PURCHASE_WINDOW_MAX_MONTHS))
         window.widget.attrs.update({"min": 1, "max": PURCHASE_WINDOW_MAX_MONTHS})
+        ahead = self.fields["order_date_days_ahead"]
+        ahead.max_value = ORDER_DATE_DAYS_AHEAD_MAX
+        ahead.validators.append(MaxValueValidator(ORDER_DATE_DAYS_AHEAD_MAX))
+        ahead.widget.attrs.update({"min": 0, "max": ORDER_DATE_DAYS_AHEAD_MAX})
+        earliest = self.fields["order_date_earliest"].widget
+        earliest.input_type = "date"
+        earliest.format = "%Y-%m-%d"
+        earliest.attrs["min"] = ORDER_DATE_EARLIEST_MIN.isoformat()
         for name in CONFIG_FIELDS:
             widget = self.fields[name].widget
             widget.attrs["class"] = "form-control"
-            if name != "purchase_window_months":
+            if name in _AMOUNTS:
                 widget.attrs.update({"inputmode": "decimal", "min": "0"})
 
     @classmethod

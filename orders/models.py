@@ -12,6 +12,7 @@ key they would be partitioned by on PostgreSQL (see the README, "Orders at scale
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.core.validators import MinValueValidator
@@ -60,6 +61,19 @@ class OrdersConfig(SettingsRow):
             "cover this many calendar months, the current one included."
         ),
     )
+    # The plausible order dates: a sync or import refuses an order (or payment) dated outside
+    # them, so a mistyped year can neither crash the monthly figures nor set a customer's last
+    # order date to 9999.
+    order_date_earliest = models.DateField(
+        _("earliest order date accepted"),
+        default=dt.date(2000, 1, 1),
+        help_text=_("Orders and payments dated before this day are refused."),
+    )
+    order_date_days_ahead = models.PositiveSmallIntegerField(
+        _("order dates accepted up to (days after today)"),
+        default=31,
+        help_text=_("Orders and payments dated more than this many days after today are refused."),
+    )
 
     class Meta:
         verbose_name = _("order settings")
@@ -73,6 +87,10 @@ class OrdersConfig(SettingsRow):
                 name="orders_config_bands_descending",
             ),
         ]
+
+    def order_date_range(self, today: dt.date) -> tuple[dt.date, dt.date]:
+        """The first and the last day an order or its payment may be dated."""
+        return self.order_date_earliest, today + dt.timedelta(days=self.order_date_days_ahead)
 
     def price_class_for(self, wholesale_price: Decimal) -> int:
         """The price class (1 best … 5) of a wholesale price per carton."""

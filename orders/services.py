@@ -34,10 +34,11 @@ from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
 from crm.models import AuditEntry
 from crm.services import Actor, audit_build
+from crm.text import is_storable
 from customers.models import Customer, CustomerSystem
 from orders.choices import OrderStatus, PaymentMethod
 from orders.models import MonthlySalesFact, Order, OrderLine, OrdersConfig, Product
-from orders.sync import CleanOrder, ItemError, clean_order, money, text, unknown_fields
+from orders.sync import CleanOrder, ItemError, clean_order, iso_date, money, text, unknown_fields
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,12 @@ class SyncReport:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def refuse(self, index: int, key: Any, errors: Mapping[str, list[str]]) -> None:
-        key = None if key is None or isinstance(key, dict | list) else str(key)
+        # The key as sent, unless it is no key or text no response can carry.
+        key = (
+            None
+            if key is None or isinstance(key, dict | list) or not is_storable(key)
+            else str(key)
+        )
         self.errors.append({"index": index, self.key_name: key, "errors": dict(errors)})
 
     def as_dict(self) -> dict[str, Any]:
@@ -81,6 +87,10 @@ class SyncReport:
 # --- settings --------------------------------------------------------------------------
 
 PURCHASE_WINDOW_MAX_MONTHS = 36
+# The widest order-date range administrators may set: far enough back for any backfill, and
+# far enough from year 1 that no month arithmetic on the orders leaves the calendar.
+ORDER_DATE_EARLIEST_MIN = dt.date(1900, 1, 1)
+ORDER_DATE_DAYS_AHEAD_MAX = 366
 CONFIG_FIELDS = (
     "class_1_min",
     "class_2_min",
@@ -88,6 +98,8 @@ CONFIG_FIELDS = (
     "class_4_min",
     "low_tar_max_mg",
     "purchase_window_months",
+    "order_date_earliest",
+    "order_date_days_ahead",
 )
 
 
@@ -102,13 +114,19 @@ def orders_config_update(*, data: Mapping[str, Any], actor: Actor) -> OrdersConf
         value = data.get(name, getattr(config, name))
         try:
             if name == "purchase_window_months":
-                if isinstance(value, bool) or not str(value).strip().isdigit():
-                    raise ValueError(_("Expected a whole number."))
-                value = int(value)
+                value = _whole_number(value)
                 if not 1 <= value <= PURCHASE_WINDOW_MAX_MONTHS:
                     raise ValueError(
                         _("Between 1 and %(n)d months.") % {"n": PURCHASE_WINDOW_MAX_MONTHS}
                     )
+            elif name == "order_date_days_ahead":
+                value = _whole_number(value)
+                if value > ORDER_DATE_DAYS_AHEAD_MAX:
+                    raise ValueError(
+                        _("Between 0 and %(n)d days.") % {"n": ORDER_DATE_DAYS_AHEAD_MAX}
+                    )
+            elif name == "order_date_earliest":
+                value = _earliest_order_date(value)
             elif name == "low_tar_max_mg":
                 value = money(value, maximum=Decimal("99.9"), places=1)
             else:
@@ -151,6 +169,23 @@ def orders_config_update(*, data: Mapping[str, Any], actor: Actor) -> OrdersConf
     elif "purchase_window_months" in changes:
         _enqueue_purchase_refresh()
     return config
+
+
+def _whole_number(value: Any) -> int:
+    if isinstance(value, bool) or not str(value).strip().isdigit():
+        raise ValueError(_("Expected a whole number."))
+    return int(value)
+
+
+def _earliest_order_date(value: Any) -> dt.date:
+    if not isinstance(value, dt.date):
+        value = iso_date(value)
+    today = timezone.localdate()
+    if not ORDER_DATE_EARLIEST_MIN <= value <= today:
+        raise ValueError(
+            _("Between %(least)s and today.") % {"least": ORDER_DATE_EARLIEST_MIN.isoformat()}
+        )
+    return value
 
 
 def products_reclassify(*, config: OrdersConfig) -> int:
@@ -378,6 +413,7 @@ def order_sync_many(
 
 
 def _clean_orders(rows: Sequence[Any], report: SyncReport) -> list[CleanOrder]:
+    # Codes the database cannot hold are not looked up: `clean_order` refuses them.
     customer_codes, product_codes = set(), set()
     for raw in rows:
         if isinstance(raw, Mapping):
@@ -387,15 +423,20 @@ def _clean_orders(rows: Sequence[Any], report: SyncReport) -> list[CleanOrder]:
             for line in lines if isinstance(lines, list) else ():
                 if isinstance(line, Mapping) and isinstance(line.get("product_code"), str):
                     product_codes.add(line["product_code"].strip())
+    customer_codes = {code for code in customer_codes if is_storable(code)}
+    product_codes = {code for code in product_codes if is_storable(code)}
     customers = dict(
         Customer.objects.filter(customer_code__in=customer_codes).values_list("customer_code", "id")
     )
     products = dict(Product.objects.filter(code__in=product_codes).values_list("code", "id"))
+    dates = OrdersConfig.current().order_date_range(timezone.localdate())
     valid: list[CleanOrder] = []
     first_index: dict[str, int] = {}
     for index, raw in enumerate(rows):
         try:
-            order = clean_order(raw, index=index, customers=customers, products=products)
+            order = clean_order(
+                raw, index=index, customers=customers, products=products, dates=dates
+            )
         except ItemError as exc:
             report.refuse(
                 index, raw.get("external_id") if isinstance(raw, Mapping) else None, exc.errors

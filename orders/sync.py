@@ -17,6 +17,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.text import text_error
 from orders.choices import OrderStatus, PaymentMethod
 
 MAX_LINES_PER_ORDER = 500
@@ -44,6 +45,10 @@ ORDER_KEYS = frozenset(
     }
 )
 LINE_KEYS = frozenset({"product_code", "quantity", "unit_price", "amount"})
+
+# The first and the last day an order (or its payment) may be dated:
+# `OrdersConfig.order_date_range`.
+DateRange = tuple[dt.date, dt.date]
 
 
 class ItemError(Exception):
@@ -75,7 +80,8 @@ class CleanOrder:
 
 
 def text(value: Any, *, max_length: int, required: bool = True) -> str:
-    """A stripped string of at most `max_length` characters (numbers are accepted as text)."""
+    """A stripped string of at most `max_length` characters (numbers are accepted as text)
+    that the database can store."""
     if value is None or value == "":
         if required:
             raise ValueError(_REQUIRED)
@@ -83,6 +89,9 @@ def text(value: Any, *, max_length: int, required: bool = True) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError(_("Expected text."))
     value = str(value).strip()
+    problem = text_error(value)
+    if problem is not None:
+        raise ValueError(problem)
     if required and not value:
         raise ValueError(_REQUIRED)
     if len(value) > max_length:
@@ -114,7 +123,10 @@ def money(value: Any, *, maximum: Decimal = MAX_PRICE, places: int = 2) -> Decim
     return number.quantize(Decimal(1).scaleb(-places))
 
 
-def iso_date(value: Any, *, required: bool = True) -> dt.date | None:
+def iso_date(
+    value: Any, *, required: bool = True, within: DateRange | None = None
+) -> dt.date | None:
+    """A date as YYYY-MM-DD, in `within` (first and last day accepted) when given."""
     if value is None or value == "":
         if required:
             raise ValueError(_REQUIRED)
@@ -122,9 +134,15 @@ def iso_date(value: Any, *, required: bool = True) -> dt.date | None:
     if not isinstance(value, str):
         raise ValueError(_("Expected a date as YYYY-MM-DD."))
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(value.strip())
     except ValueError:
         raise ValueError(_("Expected a date as YYYY-MM-DD.")) from None
+    if within is not None and not within[0] <= day <= within[1]:
+        raise ValueError(
+            _("Must be between %(earliest)s and %(latest)s (the order settings).")
+            % {"earliest": within[0].isoformat(), "latest": within[1].isoformat()}
+        )
+    return day
 
 
 def optional_bool(value: Any) -> bool | None:
@@ -139,8 +157,10 @@ def clean_order(
     index: int,
     customers: Mapping[str, int],
     products: Mapping[str, int],
+    dates: DateRange,
 ) -> CleanOrder:
-    """Checks one order of a sync; raises ItemError with every problem found."""
+    """Checks one order of a sync; raises ItemError with every problem found. Its order and
+    payment dates must fall in `dates` (`OrdersConfig.order_date_range`)."""
     if not isinstance(raw, Mapping):
         raise ItemError({"non_field_errors": [_("Each order must be a JSON object.")]})
     errors = unknown_fields(raw, ORDER_KEYS)
@@ -159,11 +179,11 @@ def clean_order(
         errors["customer_code"] = [
             _("No customer has the code “%(code)s”.") % {"code": customer_code}
         ]
-    order_date = read("order_date", iso_date)
+    order_date = read("order_date", iso_date, within=dates)
     status = read("status", _choice, _STATUSES)
     payment_method = read("payment_method", _choice, _METHODS)
     paid_on_time = read("paid_on_time", optional_bool)
-    payment_date = read("payment_date", iso_date, required=False)
+    payment_date = read("payment_date", iso_date, required=False, within=dates)
 
     lines = raw.get("lines")
     clean_lines: list[tuple[int, int, Decimal, Decimal]] = []
@@ -261,6 +281,8 @@ def unknown_fields(item: Mapping, known: Collection[str]) -> dict[str, list[str]
 def _choice(value: Any, allowed: frozenset[str]) -> str:
     if value is None or value == "":
         raise ValueError(_REQUIRED)
+    if isinstance(value, str) and text_error(value) is not None:  # not to be echoed
+        raise ValueError(text_error(value))
     if not isinstance(value, str) or value not in allowed:
         raise ValueError(
             _("“%(value)s” is not one of: %(allowed)s.")

@@ -24,13 +24,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from crm.api.parsers import PayloadTooLarge
 from crm.exceptions import DomainError
 
 API_PREFIX = "/api/"
@@ -92,6 +95,13 @@ def api_exception_body(exc: exceptions.APIException) -> dict:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        # Django refused a form or multipart body (JSON is bounded by the parser): a 413 in
+        # the API's own shape, not Django's HTML 400 page.
+        exc = PayloadTooLarge(
+            _("The body is larger than %(limit)d bytes, the most accepted.")
+            % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+        )
     if isinstance(exc, DomainError):
         errors = field_errors(exc.errors)
         response = drf_exception_handler(exceptions.ValidationError(errors), context)

@@ -1,15 +1,20 @@
-"""The API's JSON renderer: every error body leaves in the one shape (`crm.api.exceptions`).
+"""The API's JSON renderer.
 
-Errors raised as exceptions are shaped by the exception handler; this catches a response built
-by hand with an error status (`Response({"detail": …}, status=409)`), or a stored one replayed,
-so no error reaches a client in another shape, whoever built it.
+- Every error body leaves in the one shape (`crm.api.exceptions`). Errors raised as exceptions
+  are shaped by the exception handler; this catches a response built by hand with an error
+  status (`Response({"detail": …}, status=409)`), or a stored one replayed, so no error reaches
+  a client in another shape, whoever built it.
+- Text UTF-8 cannot encode is still written. A response may quote what a client sent
+  (`“routine\\ud800” is not a valid choice.`); an unpaired surrogate in it made the UTF-8
+  encoding fail, a 500. Such a response is written with ASCII escapes instead: the same JSON,
+  readable by any client.
 """
 
 from __future__ import annotations
 
 from http import HTTPStatus
 
-from rest_framework.renderers import JSONRenderer
+from rest_framework import renderers
 
 from crm.api.exceptions import error_body, flatten_errors, summary
 
@@ -43,9 +48,16 @@ def reshaped(data, status_code: int) -> dict:
     return error_body(HTTPStatus(status_code).phrase, code)
 
 
-class ApiJSONRenderer(JSONRenderer):
+class ApiJSONRenderer(renderers.JSONRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         response = (renderer_context or {}).get("response")
         if response is not None and response.status_code >= 400 and not is_error_body(data):
             data = reshaped(data, response.status_code)
-        return super().render(data, accepted_media_type, renderer_context)
+        try:
+            return super().render(data, accepted_media_type, renderer_context)
+        except UnicodeEncodeError:
+            return _AsciiJSONRenderer().render(data, accepted_media_type, renderer_context)
+
+
+class _AsciiJSONRenderer(renderers.JSONRenderer):
+    ensure_ascii = True

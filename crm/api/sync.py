@@ -26,12 +26,12 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import permissions, serializers, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api.parsers import NoNulJSONParser
+from crm.api.parsers import NoNulJSONParser, PayloadTooLarge, unsized_body
 from crm.api.schema import AutoSchema
 from crm.api.serializers import UNKNOWN_FIELD
 from crm.choices import AuditSource
@@ -56,10 +56,24 @@ class IsSyncClient(permissions.BasePermission):
         )
 
 
-class PayloadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = gettext_lazy("The request is too large.")
-    default_code = "payload_too_large"
+class SyncBodyMixin:
+    """How a sync endpoint reads its body: JSON of up to `SYNC_MAX_BYTES` (not Django's
+    2.5 MiB), also when sent chunked, without Content-Length; a larger one is a 413 (see
+    `NoNulJSONParser`), read no further than one byte past the limit."""
+
+    parser_classes = [NoNulJSONParser]
+
+    def max_body_bytes(self) -> int:
+        return settings.SYNC_MAX_BYTES
+
+    def initialize_request(self, request, *args, **kwargs):
+        drf_request = super().initialize_request(request, *args, **kwargs)
+        stream = unsized_body(request)
+        if stream is not None:
+            # DRF parses a body only when Content-Length announces one; the parser reads
+            # this one up to the limit.
+            drf_request._stream = stream
+        return drf_request
 
 
 def api_actor(request: Request) -> Actor:
@@ -117,7 +131,7 @@ def sync_responses(report: type[serializers.Serializer]) -> dict[int, Any]:
     }
 
 
-class BulkSyncAPIView(APIView):
+class BulkSyncAPIView(SyncBodyMixin, APIView):
     """POST `{items_key: [...]}`; subclasses implement `sync(items, request) -> dict`.
 
     A subclass documents its operation by declaring `request_serializer` (the body) and
@@ -126,7 +140,6 @@ class BulkSyncAPIView(APIView):
 
     schema = AutoSchema()
     permission_classes = [permissions.IsAuthenticated, IsSyncClient]
-    parser_classes = [NoNulJSONParser]
     items_key: ClassVar[str]
     max_items: ClassVar[int]
     request_serializer: ClassVar[type[serializers.Serializer]]
@@ -148,17 +161,8 @@ class BulkSyncAPIView(APIView):
         raise NotImplementedError
 
     def post(self, request: Request) -> Response:
-        # Before the body is read: an oversized body is refused without parsing it.
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        limit = settings.SYNC_MAX_BYTES
-        if length > limit:
-            raise PayloadTooLarge(
-                _("The body is %(size)d bytes; at most %(limit)d are accepted. Send fewer items.")
-                % {"size": length, "limit": limit}
-            )
+        # Read first: a body refused for its size, depth or text leaves no Idempotency-Key.
+        request.data  # noqa: B018 (the property reads and checks the body)
         key = request.headers.get("Idempotency-Key")
         if key is None:
             return self._handle(request)

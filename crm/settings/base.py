@@ -191,8 +191,12 @@ CRM_IMPORT_MAX_ROWS = env.int("CRM_IMPORT_MAX_ROWS", default=50_000)
 CRM_IMPORT_MAX_MB = env.int("CRM_IMPORT_MAX_MB", default=100)
 CRM_IMPORT_MAX_RATIO = env.int("CRM_IMPORT_MAX_RATIO", default=100)
 
-# Largest body a bulk sync endpoint reads (1,000 orders × 20 lines is about 2 MB).
+# Largest body a bulk sync endpoint reads (1,000 orders × 20 lines is about 2 MB); the other
+# API endpoints read up to Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB). Larger: 413.
 SYNC_MAX_BYTES = env.int("SYNC_MAX_BYTES", default=32 * 1024 * 1024)
+# How deep arrays and objects may nest in a JSON body of the API (the deepest documented body,
+# an order sync, has 5 levels: body, orders, order, lines, line); deeper: 400.
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 
 # The monthly grading run splits by area into a Celery chord (several workers read and
 # aggregate in parallel) from this many customers on, into at most this many parts.
@@ -209,10 +213,17 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON bounded in size and depth, with no NUL in text (crm.api.parsers), for every endpoint.
+    "DEFAULT_PARSER_CLASSES": [
+        "crm.api.parsers.NoNulJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "crm.api.pagination.StandardPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "crm.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
+        # The one error shape; able to write a response quoting an unpaired surrogate.
         "crm.api.renderers.ApiJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],

@@ -24,6 +24,7 @@ from crm.api.sync import BulkSyncAPIView, api_actor
 from crm.exceptions import DomainError
 from crm.models import Area
 from crm.services import area_upsert
+from crm.text import is_storable, unstorable_text
 from customers import selectors
 from customers.api.serializers import (
     MAX_AREAS_PER_SYNC,
@@ -90,8 +91,11 @@ class AreaSyncAPIView(BulkSyncAPIView):
         actor = api_actor(request)
         # What each area looks like now, to tell created / updated / unchanged apart; kept
         # current as items are stored, so an area sent twice is compared with its new state.
+        unstorable = {i: found for i, raw in enumerate(items) if (found := unstorable_text(raw))}
         codes = {
-            str(item.get("code") or "").strip() for item in items if isinstance(item, Mapping)
+            str(item.get("code") or "").strip()
+            for i, item in enumerate(items)
+            if isinstance(item, Mapping) and i not in unstorable
         } - {""}
         current = {
             area.code: (area.name, area.parent.code if area.parent else None)
@@ -100,13 +104,13 @@ class AreaSyncAPIView(BulkSyncAPIView):
         report: dict[str, Any] = {"created": 0, "updated": 0, "unchanged": 0, "errors": []}
         for index, raw in enumerate(items):
             item = AreaSyncItemSerializer(data=raw)
-            if not item.is_valid():
+            if index in unstorable or not item.is_valid():
                 code = raw.get("code") if isinstance(raw, Mapping) else None
                 report["errors"].append(
                     {
                         "index": index,
-                        "code": None if code is None else str(code),
-                        "errors": flatten_errors(item.errors),
+                        "code": None if code is None or not is_storable(code) else str(code),
+                        "errors": unstorable.get(index) or flatten_errors(item.errors),
                     }
                 )
                 continue

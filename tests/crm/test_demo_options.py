@@ -187,7 +187,14 @@ def test_the_bulk_orders_are_what_the_sync_would_store():
         rows = shop_orders(options, cadence=cadence, **shop)
         assert rows
         expected = [
-            clean_order(row, index=0, customers={code: 42}, products=product_ids) for row in rows
+            clean_order(
+                row,
+                index=0,
+                customers={code: 42},
+                products=product_ids,
+                dates=(dt.date(2000, 1, 1), today + dt.timedelta(days=31)),
+            )
+            for row in rows
         ]
         assert (
             shop_clean_orders(

@@ -6,7 +6,7 @@ not about how the sync derives what they show.
 """
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,6 +18,7 @@ from crm.models import AuditEntry
 from orders.models import MonthlySalesFact, Order, OrderLine, OrdersConfig, Product
 from orders.selectors import customer_sales_summary
 from tests.customers.factories import make_customer
+from tests.orders.factories import integration_client, order_payload, url
 
 _numbers = itertools.count(1)
 
@@ -154,6 +155,8 @@ VALID_SETTINGS = {
     "class_4_min": "20.00",
     "low_tar_max_mg": "8.0",
     "purchase_window_months": "12",
+    "order_date_earliest": "2000-01-01",
+    "order_date_days_ahead": "31",
 }
 
 
@@ -190,14 +193,63 @@ def test_settings_refuses_bands_out_of_order_and_saves_nothing(client, customer_
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("class_4_min", "0"), ("purchase_window_months", "37"), ("purchase_window_months", "0")],
+    [
+        ("class_4_min", "0"),
+        ("purchase_window_months", "37"),
+        ("purchase_window_months", "0"),
+        ("order_date_earliest", "1899-12-31"),
+        ("order_date_earliest", "9999-12-31"),
+        ("order_date_earliest", "0001-01-01"),
+        ("order_date_earliest", "2000-13-01"),
+        ("order_date_days_ahead", "367"),
+        ("order_date_days_ahead", "-1"),
+    ],
 )
 def test_settings_refuses_out_of_range_values(client, customer_world, field, value):
     client.force_login(customer_world["admin"])
     response = client.post(reverse("orders:settings"), {**VALID_SETTINGS, field: value})
     assert response.status_code == 200
     assert field in response.context["form"].errors
-    assert OrdersConfig.current().purchase_window_months == 12
+    config = OrdersConfig.current()
+    assert config.purchase_window_months == 12
+    assert config.order_date_range(date(2026, 12, 6)) == (
+        date(2000, 1, 1),
+        date(2027, 1, 6),
+    )
+
+
+def test_settings_change_the_range_of_order_dates_a_sync_accepts(client, customer_world):
+    # given the range narrowed to 2026-01-01 .. today + 3 days
+    client.force_login(customer_world["admin"])
+    data = {**VALID_SETTINGS, "order_date_earliest": "2026-01-01", "order_date_days_ahead": "3"}
+    html = client.post(reverse("orders:settings"), data, follow=True).content.decode()
+    assert "2026-01-01 to today + 3 days" in html
+    config = OrdersConfig.current()
+    assert (config.order_date_earliest, config.order_date_days_ahead) == (date(2026, 1, 1), 3)
+    entry = AuditEntry.objects.get(object_repr=str(config), field="order_date_earliest")
+    assert (entry.old_value, entry.new_value) == ("2000-01-01", "2026-01-01")
+    # when orders dated on both sides of its ends are synced
+    make_product("6901", "100.00")
+    today = timezone.localdate()
+    days = {
+        "SO-1": date(2025, 12, 31),
+        "SO-2": date(2026, 1, 1),
+        "SO-3": today + timedelta(days=3),
+        "SO-4": today + timedelta(days=4),
+    }
+    erp, _user = integration_client()
+    orders = [
+        order_payload(key, customer_world["c_th"], [("6901", 1, "100.00")], order_date=str(day))
+        for key, day in days.items()
+    ]
+    report = erp.post(url("order_sync"), {"orders": orders}, format="json").json()
+    # then only the two inside it are stored
+    assert [(e["external_id"], list(e["errors"])) for e in report["errors"]] == [
+        ("SO-1", ["order_date"]),
+        ("SO-4", ["order_date"]),
+    ]
+    assert "Must be between 2026-01-01 and" in report["errors"][0]["errors"]["order_date"][0]
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["SO-2", "SO-3"]
 
 
 def test_settings_save_rederives_price_classes(client, customer_world):

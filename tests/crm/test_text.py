@@ -1,0 +1,64 @@
+"""The shared checks of incoming text and JSON (crm.text, crm.api.parsers): pure functions on
+hand-made values, at depths no recursion could walk."""
+
+from __future__ import annotations
+
+from crm.api.parsers import json_depth_exceeds, nul_path
+from crm.text import strings, text_error, unstorable_text
+
+
+def nested(levels: int, leaf):
+    value = leaf
+    for n in range(levels):
+        value = [value] if n % 2 else {"k": value}
+    return value
+
+
+def test_text_error_names_nul_and_unpaired_surrogates_only():
+    assert text_error("天河\t一号店\n😀") is None  # tabs, newlines and paired surrogates are text
+    assert text_error("a\x00b") == "Text may not contain NUL characters (\\u0000)."
+    assert text_error("a\udfffb") == "Text may not contain an unpaired surrogate (\\udfff)."
+
+
+def test_strings_come_in_document_order_with_their_paths():
+    value = {"a": ["x", {"b": "y"}], "c": "z"}
+
+    assert list(strings(value)) == [
+        ("", "a", True),
+        ("a.0", "x", False),
+        ("a.1", "b", True),
+        ("a.1.b", "y", False),
+        ("", "c", True),
+        ("c", "z", False),
+    ]
+
+
+def test_unstorable_text_names_each_place_and_never_a_bad_key():
+    item = {"name": "ok", "lines": [{"code": "A\ud800"}], "bad\x00": {"deep": "\x00"}}
+
+    assert unstorable_text(item) == {
+        "lines.0.code": ["Text may not contain an unpaired surrogate (\\ud800)."],
+        "non_field_errors": ["Text may not contain NUL characters (\\u0000)."],
+    }
+    assert unstorable_text({"name": "天河一号店", "n": 1, "ok": True}) == {}
+
+
+def test_the_walks_do_not_recurse_however_deep_the_value():
+    deep = nested(100_000, "a\x00")
+
+    assert nul_path(deep).count(".") == 100_000 - 1
+    assert list(unstorable_text(deep).values()) == [
+        ["Text may not contain NUL characters (\\u0000)."]
+    ]
+
+
+def test_json_depth_counts_arrays_and_objects_outside_strings():
+    assert not json_depth_exceeds('{"a": [1, {"b": [2]}]}', 4)
+    assert json_depth_exceeds('{"a": [1, {"b": [2]}]}', 3)
+    # brackets inside strings, escaped quotes included, do not count
+    assert not json_depth_exceeds('["[[[[", "\\"[[[[\\"", {"x": "}}]]"}]', 2)
+    assert json_depth_exceeds("[" * 100_000 + "]" * 100_000, 32)
+    # malformed text whose brackets alone go too deep is refused before decoding; brackets
+    # after an unterminated string are in it (the decoder stops there)
+    assert json_depth_exceeds("[" * 40 + '"abc', 32)
+    assert not json_depth_exceeds('["abc\\"' + "[" * 40, 32)
