@@ -97,7 +97,10 @@ def test_a_start_without_a_month_is_refused(client, customer_world):
 
 def test_run_status_polls_while_live_and_stops_when_finished(client, customer_world):
     client.force_login(customer_world["admin"])
-    run = make_run(status=RunStatus.RUNNING, parts_total=4, parts_done=1)
+    # a split run: one of its four parts has reported, the others wait for workers
+    run = make_run(
+        status=RunStatus.RUNNING, parts_total=4, parts_done=1, heartbeat_at=timezone.now()
+    )
     url = reverse("grading:run_status", args=[run.pk])
     live = client.get(url, headers={"HX-Request": "true"})
     html = live.content.decode()
@@ -130,8 +133,34 @@ def test_run_list_paginates_with_a_fixed_number_of_queries(
     for i in range(30):
         make_run(month=dt.date(2023 + i // 12, i % 12 + 1, 1), started_by=customer_world["admin"])
     client.force_login(customer_world["admin"])
-    with django_assert_max_num_queries(7):
+    # session, user, live runs (none here), count, page of runs, active scheme, unread
+    with django_assert_max_num_queries(8):
         response = client.get(URL)
     assert response.content.decode().count("data-run=") == 25
     assert response.context["paginator"].count == 30
     assert client.get(URL, {"page": "2"}).content.decode().count("data-run=") == 5
+
+
+def test_a_run_whose_process_died_shows_failed_with_the_reason(client, customer_world):
+    # given a run left "running" by a process that was killed (nothing holds its month)
+    client.force_login(customer_world["admin"])
+    run = make_run(status=RunStatus.RUNNING, finished_at=None)
+    # when an administrator looks at the runs
+    html = client.get(URL).content.decode()
+    row = client.get(reverse("grading:run_status", args=[run.pk])).content.decode()
+    # then the run is failed, says why, and no longer polls
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert 'data-status="failed"' in html and 'data-status="failed"' in row
+    assert "the process running it stopped before it finished" in html
+    assert "hx-trigger" not in row
+
+
+def test_a_month_that_has_not_begun_cannot_be_started(client, customer_world):
+    client.force_login(customer_world["admin"])
+    html = client.get(URL).content.decode()
+    assert f'max="{timezone.localdate():%Y-%m}"' in html
+    for month in ("2099-01", "9999-11"):
+        response = client.post(URL, {"month": month}, follow=True)
+        assert any("has not begun yet" in m for m in messages_of(response)), month
+    assert not GradingRun.objects.exists()
