@@ -166,6 +166,7 @@ def _idempotent(
     the retry stores each item once — and a record, once there, always holds a response.
     While it runs, the key is held by a transaction-level advisory lock (PostgreSQL), so a
     duplicate sent meanwhile gets a 409 at once instead of waiting for it."""
+    faults.point("api.sync.started")
     if not key or len(key) > IDEMPOTENCY_KEY_MAX:
         raise ValidationError(
             {"Idempotency-Key": [_("Use 1 to %(n)d characters.") % {"n": IDEMPOTENCY_KEY_MAX}]}
