@@ -44,6 +44,18 @@ def require_services():
 
 
 @pytest.fixture
+def postgres(require_services):
+    """The test runs on PostgreSQL: skipped on SQLite, failed in CI (which runs it there)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        message = "needs PostgreSQL (DATABASE_URL)"
+        if require_services:
+            pytest.fail(message)
+        pytest.skip(message + "; CI runs this test against the real database")
+
+
+@pytest.fixture
 def real_broker(require_services):
     """Celery talks to the real Redis for this test (tasks go through a worker the test
     starts); skipped without Redis, failed in CI."""

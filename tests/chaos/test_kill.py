@@ -43,6 +43,7 @@ from crm.models import IdempotencyRecord
 from crm.services import Actor, api_client_create
 from customers.models import CustomerSystem
 from grading.models import GradeResult, GradingRun
+from orders.management.commands import import_orders
 from orders.models import MonthlySalesFact, Order, SalesFactPending
 from tests.customers.factories import make_customer
 from tests.grading.factories import make_fact
@@ -54,15 +55,6 @@ ROOT = Path(__file__).resolve().parents[2]
 STOPPED = "the process running it stopped before it finished"
 
 pytestmark = [pytest.mark.chaos, pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def postgres(require_services):
-    if connection.vendor != "postgresql":
-        message = "needs PostgreSQL (DATABASE_URL)"
-        if require_services:
-            pytest.fail(message)
-        pytest.skip(message + "; CI runs the chaos tests against the real database")
 
 
 @pytest.fixture
@@ -211,17 +203,7 @@ def test_recompute_killed_anywhere_reruns_at_once_and_leaves_exact_results(postg
 
 # --- import_orders --------------------------------------------------------------------------
 
-HEADER = [
-    "external_id",
-    "customer_code",
-    "order_date",
-    "status",
-    "payment_method",
-    "paid_on_time",
-    "product_code",
-    "quantity",
-    "unit_price",
-]
+HEADER = [*import_orders.REQUIRED, "paid_on_time"]
 ORDERS, BATCH = 300, 25
 
 
@@ -246,19 +228,22 @@ def order_rows(rng: random.Random, shops, products, version: int) -> tuple[list,
                 status = "cancelled"
         day = month + dt.timedelta(days=n % 27)
         external_id = f"SO-{n:04d}"
+        order = {
+            "external_id": external_id,
+            "customer_code": shop.customer_code,
+            "order_date": day.isoformat(),
+            "status": status,
+            "payment_method": payment,
+            "paid_on_time": "true",
+        }
         for product, quantity in lines:
             rows.append(
-                [
-                    external_id,
-                    shop.customer_code,
-                    day.isoformat(),
-                    status,
-                    payment,
-                    "true",
-                    product.code,
-                    quantity,
-                    str(product.wholesale_price),
-                ]
+                order
+                | {
+                    "product_code": product.code,
+                    "quantity": quantity,
+                    "unit_price": product.wholesale_price,
+                }
             )
         expected[external_id] = (sum(q for _p, q in lines), status, month)
     return rows, expected
@@ -278,8 +263,8 @@ def test_import_killed_anywhere_and_run_again_leaves_every_fact_exact(
         rows, expected = order_rows(rng, shops, products, version)
         path = tmp_path / f"orders-v{version}.csv"
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(HEADER)
+            writer = csv.DictWriter(handle, HEADER)
+            writer.writeheader()
             writer.writerows(rows)
         args = ("import_orders", str(path), "--source", "erp", "--batch-size", str(BATCH))
 

@@ -139,28 +139,3 @@ def test_run_list_paginates_with_a_fixed_number_of_queries(
     assert response.content.decode().count("data-run=") == 25
     assert response.context["paginator"].count == 30
     assert client.get(URL, {"page": "2"}).content.decode().count("data-run=") == 5
-
-
-def test_a_run_whose_process_died_shows_failed_with_the_reason(client, customer_world):
-    # given a run left "running" by a process that was killed (nothing holds its month)
-    client.force_login(customer_world["admin"])
-    run = make_run(status=RunStatus.RUNNING, finished_at=None)
-    # when an administrator looks at the runs
-    html = client.get(URL).content.decode()
-    row = client.get(reverse("grading:run_status", args=[run.pk])).content.decode()
-    # then the run is failed, says why, and no longer polls
-    run.refresh_from_db()
-    assert run.status == RunStatus.FAILED
-    assert 'data-status="failed"' in html and 'data-status="failed"' in row
-    assert "the process running it stopped before it finished" in html
-    assert "hx-trigger" not in row
-
-
-def test_a_month_that_has_not_begun_cannot_be_started(client, customer_world):
-    client.force_login(customer_world["admin"])
-    html = client.get(URL).content.decode()
-    assert f'max="{timezone.localdate():%Y-%m}"' in html
-    for month in ("2099-01", "9999-11"):
-        response = client.post(URL, {"month": month}, follow=True)
-        assert any("has not begun yet" in m for m in messages_of(response)), month
-    assert not GradingRun.objects.exists()

@@ -31,15 +31,6 @@ ROUNDS = 3
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def postgres(require_services):
-    if connection.vendor != "postgresql":
-        message = "needs PostgreSQL (DATABASE_URL)"
-        if require_services:
-            pytest.fail(message)
-        pytest.skip(message + "; CI runs this test against the real database")
-
-
 def version(n: int, thread: int, customers, products) -> dict:
     """Order n as thread 0 or 1 sends it: odd shared numbers differ between the threads."""
     external_id = f"SO-{n:04d}"
