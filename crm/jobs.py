@@ -30,7 +30,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TypeVar
 
 from django.conf import settings
@@ -186,11 +186,11 @@ def month_lease(
     month: dt.date,
     *,
     shared: bool = False,
-    wait: float = LEASE_WAIT_SECONDS,
+    wait: float | None = None,
 ) -> Iterator[None]:
     """Holds (`model`, `month`) for the block — exclusively, or `shared` with the other parts
     of a split run — and releases it after, or when the process dies. Waits up to `wait`
-    seconds for another holder, then raises `MonthBusy`."""
+    seconds (default `LEASE_WAIT_SECONDS`) for another holder, then raises `MonthBusy`."""
     lock = _Lock(model, month)
     held = _held()
     if lock.name in held:
@@ -200,7 +200,7 @@ def month_lease(
         finally:
             held[lock.name] -= 1
         return
-    deadline = time.monotonic() + wait
+    deadline = time.monotonic() + (LEASE_WAIT_SECONDS if wait is None else wait)
     try:
         while not lock.try_acquire(shared=shared):
             if time.monotonic() >= deadline:
@@ -313,7 +313,7 @@ def run_held(
     related: tuple[str, ...] = (),
     claim: bool = True,
     shared: bool = False,
-    wait: float = LEASE_WAIT_SECONDS,
+    wait: float | None = None,
 ) -> Iterator[R | None]:
     """Holds the month of run `run_id` for the block and gives the run: with `claim`, a
     queued run marked running (None if it was not queued: a redelivered task); without, a
@@ -321,7 +321,12 @@ def run_held(
     run, `shared` for the parts). An error in the block is recorded on the run and raised
     again."""
     month = model.objects.filter(pk=run_id).values_list("month", flat=True).get()
-    with month_lease(model, month, shared=shared, wait=wait):
+    with ExitStack() as holding:
+        try:
+            holding.enter_context(month_lease(model, month, shared=shared, wait=wait))
+        except MonthBusy as error:
+            run_fail(model, run_id, error)  # it cannot run now: say so rather than stay queued
+            raise
         if claim:
             run = run_claim(model, run_id, related=related)
         else:

@@ -20,6 +20,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from crm import jobs
 from crm.celery import app as celery_app
 from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
@@ -201,7 +202,8 @@ def test_a_second_live_run_of_a_month_is_refused(world):
     call_command("recompute", "--month", "2026-10", stdout=StringIO())
 
 
-def test_a_run_whose_process_is_alive_keeps_its_month(world, hold_month):
+def test_a_run_whose_process_is_alive_keeps_its_month(world, hold_month, monkeypatch):
+    monkeypatch.setattr(jobs, "LEASE_WAIT_SECONDS", 0.2)
     # given a run of November running in another process, which holds the month
     running = GradingRun.objects.create(
         month=NOV, trigger=RunTrigger.PAGE, status=RunStatus.RUNNING
@@ -216,6 +218,22 @@ def test_a_run_whose_process_is_alive_keeps_its_month(world, hold_month):
     running.refresh_from_db()
     assert running.status == RunStatus.RUNNING
     assert GradingRun.objects.count() == 1
+
+
+def test_a_queued_run_whose_month_another_process_holds_fails_with_the_reason(
+    world, hold_month, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a run queued from the page while a process holds November
+    monkeypatch.setattr(jobs, "LEASE_WAIT_SECONDS", 0.2)
+    with django_capture_on_commit_callbacks(execute=False):
+        run = services.grading_run_start(month=NOV, trigger=RunTrigger.PAGE)
+    # when its task arrives
+    with hold_month(GradingRun, NOV), pytest.raises(DomainError, match="another process"):
+        grading_run_task.delay(run.pk).get()
+    # then it is failed with the reason rather than left queued for two hours
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "already running in another process" in run.error
 
 
 def test_a_run_whose_process_died_is_marked_failed_and_the_month_starts_at_once(world):

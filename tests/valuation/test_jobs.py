@@ -21,6 +21,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from crm import jobs
 from crm.celery import app as celery_app
 from crm.choices import AuditSource, RunStatus, RunTrigger
 from crm.dates import add_months, month_start
@@ -227,7 +228,8 @@ def test_a_crash_while_writing_leaves_the_months_previous_results(world, monkeyp
     assert failed.finished_at is not None
 
 
-def test_a_second_live_run_of_a_month_is_refused(world, hold_month):
+def test_a_second_live_run_of_a_month_is_refused(world, hold_month, monkeypatch):
+    monkeypatch.setattr(jobs, "LEASE_WAIT_SECONDS", 0.2)
     # a run queued for a worker, then a run running in a process that holds the month
     queued = ValuationRun.objects.create(
         month=MONTH, trigger=RunTrigger.PAGE, status=RunStatus.QUEUED
