@@ -21,16 +21,21 @@ counts as alive while its heartbeat is younger than `JOB_HEARTBEAT_TIMEOUT`.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import fcntl
+import functools
 import hashlib
 import logging
 import os
+import shutil
+import tempfile
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from django.conf import settings
@@ -156,16 +161,24 @@ class _Lock:
 
 
 def _lock_path(name: str) -> str:
-    """The lock file of `name` for this database. An in-memory database (the tests) exists
-    only in its process, so its locks are the process's own."""
+    """The lock file of `name` for this database, under `VAR_DIR/locks`. An in-memory
+    database (the tests) exists only in its process, so its locks live in a folder of the
+    process's own, removed when it exits."""
     database = str(connection.settings_dict.get("NAME"))
-    scope = database
     if "memory" in database or database in ("", ":memory:"):
-        scope = f"{database}|{os.getpid()}"
-    digest = hashlib.sha256(scope.encode()).hexdigest()[:16]
-    folder = settings.VAR_DIR / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
+        folder = _process_lock_folder()
+    else:
+        folder = settings.VAR_DIR / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(database.encode()).hexdigest()[:16]
     return str(folder / f"{name}-{digest}.lock")
+
+
+@functools.cache
+def _process_lock_folder() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="crm-locks-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 # The months this thread holds (name → times entered): a step that runs inside another one
