@@ -11,13 +11,14 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm import jobs
 from crm.choices import AuditSource, RunTrigger
 from crm.dates import parse_month
 from crm.exceptions import DomainError
@@ -55,10 +56,22 @@ def run_start(
     return redirect(url_name)
 
 
+def run_row(runs: QuerySet, pk: int) -> Any:
+    """One run of `runs` for its row (the htmx poll of a live run), marked failed first if
+    its process died; 404 when it is not there."""
+    jobs.runs_abandon_dead(runs.model, pk=pk)
+    run = runs.filter(pk=pk).first()
+    if run is None:
+        raise Http404
+    return run
+
+
 def run_list_context(
     request: HttpRequest, runs: QuerySet, *, decorate: Callable[[Any], Any]
 ) -> dict[str, Any]:
-    """The runs page's list: one page of `runs` (newest first), each through `decorate`."""
+    """The runs page's list: one page of `runs` (newest first), each through `decorate`. A
+    live run whose process died is marked failed first, so the page shows why it stopped."""
+    jobs.runs_abandon_dead(runs.model)
     page_obj = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
     for run in page_obj.object_list:
         decorate(run)

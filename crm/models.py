@@ -333,7 +333,7 @@ class VersionedScheme(models.Model):
 class JobRun(models.Model):
     """The shape of a recorded job run (a grading or valuation recompute): who or what
     started it, when, how it went. `crm.jobs` holds the claim / fail / abandon steps every
-    such model shares."""
+    such model shares, including how a run whose process died is recognised."""
 
     status = models.CharField(
         _("status"), max_length=9, choices=RunStatus.choices, default=RunStatus.QUEUED
@@ -351,6 +351,9 @@ class JobRun(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # A run split over several workers (the grading chord) reports here when it is claimed and
+    # when each part starts and ends; see crm.jobs (how a run whose process died is found).
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
 
     class Meta:
         abstract = True

@@ -24,6 +24,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "orders.tasks.purchase_figures_refresh_task",
         "schedule": crontab(hour=0, minute=20),
     },
+    # The facts a stopped import or seed left marked stale are right within half an hour.
+    "sales-facts-pending-drain": {
+        "task": "orders.tasks.sales_facts_pending_drain_task",
+        "schedule": crontab(minute="5,35"),
+    },
     # The first of each month, early morning, after the night's order sync: grade the new month.
     "grading-recompute-monthly": {
         "task": "grading.tasks.grading_monthly_task",

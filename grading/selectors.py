@@ -12,6 +12,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
+from crm import jobs
 from crm.dates import add_months, month_start
 from customers.choices import BusinessFormat, BusinessScale, MarketType
 from grading import policies
@@ -52,7 +53,8 @@ def result_months() -> list[dt.date]:
 
 
 def latest_result_month() -> dt.date | None:
-    return GradeResult.objects.order_by("-month").values_list("month", flat=True).first()
+    """The latest graded month not after this one (the customers' current grades)."""
+    return jobs.results_current_month(GradeResult)
 
 
 def grade_results(
@@ -146,12 +148,15 @@ def customer_grade_history(
 def customer_grade_result(
     *, customer: Customer, month: dt.date | None = None
 ) -> GradeResult | None:
-    """The customer's result for `month` (default: the latest one), with its scheme."""
+    """The customer's result for `month` (default: the latest one not after this month),
+    with its scheme."""
     qs = GradeResult.objects.filter(customer=customer).select_related(
         "scheme", "override", "override__proposed_by", "override__decided_by"
     )
     if month is not None:
         qs = qs.filter(month=month_start(month))
+    else:
+        qs = qs.filter(month__lte=jobs.this_month())
     return qs.order_by("-month").first()
 
 

@@ -50,6 +50,8 @@ from orders.selectors import first_order_frame, sales_facts_frame
 # Serialises the write phase of runs (PostgreSQL advisory lock key): two months written at
 # once could leave the customers' system fields showing the older month.
 _WRITE_LOCK_KEY = 0x6772_6164  # "grad"
+# How long the chord's body waits for the month (a redelivered part may still hold it).
+_PARTS_FINISH_WAIT_SECONDS = 60.0
 
 
 # --- schemes ------------------------------------------------------------------------------
@@ -159,11 +161,11 @@ def scheme_delete_draft(*, scheme: GradingScheme, actor: Actor) -> None:
 
 def scheme_preview(*, scheme: GradingScheme, parameters: dict[str, Any]) -> dict[str, Any]:
     """What `scheme` with `parameters` (already validated) would give for the latest graded
-    month (this month when nothing is graded yet), beside the stored grades of that month:
-    customers per grade now and with the scheme, and how many would move up, down or stay.
-    Nothing is saved. For the whole company: the scheme pages are for administrators."""
+    month up to this one (this month when nothing is graded yet), beside the stored grades of
+    that month: customers per grade now and with the scheme, and how many would move up, down
+    or stay. Nothing is saved. For the whole company: the scheme pages are for administrators."""
     started = time.perf_counter()
-    month = GradeResult.objects.order_by("-month").values_list("month", flat=True).first()
+    month = jobs.results_current_month(GradeResult)
     graded = month is not None
     month = month or month_start(timezone.localdate())
     candidate = GradingScheme(
@@ -418,10 +420,10 @@ def _apply_effective_grade(
     customer_id: int, month: dt.date, *, grade: int | None, override: GradeOverride | None
 ) -> None:
     """Sets the stored result's effective grade (`grade`, or the computed one when None) and,
-    when `month` is the latest graded month, the customer's system field."""
+    when `month` is the latest graded month up to this one, the customer's system field."""
     result = GradeResult.objects.filter(customer_id=customer_id, month=month)
     result.update(grade=grade if grade is not None else F("computed_grade"), override=override)
-    if not GradeResult.objects.filter(month__gt=month).exists():
+    if jobs.results_month_is_current(GradeResult, month):
         effective = result.values_list("grade", flat=True).first()
         CustomerSystem.objects.filter(customer_id=customer_id).update(grade=effective)
 
@@ -523,8 +525,9 @@ def grading_compute(
 
 def grading_results_write(*, outcome: RecomputeOutcome, run: GradingRun | None) -> None:
     """Replaces the stored results of `outcome.month` in one transaction (COPY on PostgreSQL)
-    and, if it is the latest graded month, the customers' system fields. Call inside
-    `transaction.atomic`."""
+    and, if it is the latest graded month not after this one, the customers' system fields
+    (results of a later month, stored before future months were refused, never block them).
+    Call inside `transaction.atomic`."""
     month = outcome.month
     _lock_writes()
     started = time.perf_counter()
@@ -540,7 +543,7 @@ def grading_results_write(*, outcome: RecomputeOutcome, run: GradingRun | None) 
         },
     )
     outcome.seconds["write"] = time.perf_counter() - started
-    if not GradeResult.objects.filter(month__gt=month).exists():
+    if jobs.results_month_is_current(GradeResult, month):
         system_started = time.perf_counter()
         _system_fields_update(month)
         outcome.seconds["system"] = time.perf_counter() - system_started
@@ -564,8 +567,8 @@ def _system_fields_update(month: dt.date) -> None:
 
 def grading_run_start(*, month: dt.date, trigger: str, actor: Actor | None = None) -> GradingRun:
     """Queues a run of `month` with the active scheme and enqueues its task after commit.
-    Refused while a run of that month is queued or running (a run older than the task time
-    limit is taken as abandoned and marked failed first)."""
+    Refused for a month that has not begun, and while a run of that month is queued or
+    running (a run whose process died is marked failed first, see `crm.jobs`)."""
     from grading.tasks import grading_run_task
 
     month = month_start(month)
@@ -583,10 +586,12 @@ def grading_run_start(*, month: dt.date, trigger: str, actor: Actor | None = Non
 
 
 def _run_create(*, month: dt.date, trigger: str, actor: Actor | None) -> GradingRun:
-    """A queued run of `month` with the active scheme; refused while another run of that month
-    is live (a run older than the task time limit is taken as abandoned and marked failed)."""
+    """A queued run of `month` with the active scheme; refused for a month that has not begun
+    and while another run of that month is live (a run whose process died is marked failed
+    first, with the reason)."""
+    jobs.month_check(month)
     scheme = scheme_active()
-    jobs.runs_abandon_stale(GradingRun, month=month)
+    jobs.runs_abandon_dead(GradingRun, month=month)
     try:
         with transaction.atomic():
             return GradingRun.objects.create(
@@ -609,19 +614,16 @@ def grading_run_execute(*, run_id: int) -> GradingRun:
 
 
 def _execute(run_id: int, *, follow_up: bool = True) -> RecomputeOutcome | None:
-    """Claims a queued run, computes and writes it; None if it was not queued (a redelivered
-    task). An error is recorded on the run and raised again. With `follow_up`, the jobs that
-    come after grading in the monthly chain are enqueued once the results are committed."""
-    try:
-        run = jobs.run_claim(GradingRun, run_id, related=("scheme",))
+    """Claims a queued run, computes and writes it, holding its month; None if it was not
+    queued (a redelivered task). An error is recorded on the run and raised again. With
+    `follow_up`, the jobs that come after grading in the monthly chain are enqueued once the
+    results are committed."""
+    with jobs.run_held(GradingRun, run_id, related=("scheme",)) as run:
         if run is None:
             return None
         outcome = grading_compute(month=run.month, scheme=run.scheme)
         _finish(run, outcome, follow_up=follow_up)
-    except Exception as error:  # noqa: BLE001 (recorded on the run, then re-raised)
-        jobs.run_fail(GradingRun, run_id, error)
-        raise
-    return outcome
+        return outcome
 
 
 def _finish(run: GradingRun, outcome: RecomputeOutcome, *, follow_up: bool = True) -> None:
@@ -652,14 +654,18 @@ def grading_recompute(
     """The in-process recompute (`manage.py recompute`): with `dry_run`, computes and reports
     without saving or recording a run; otherwise records a run and writes like the task. The
     follow-up jobs are not enqueued: the command runs them itself, in this process."""
+    month = month_start(month)
+    jobs.month_check(month)
     if dry_run:
         return grading_compute(month=month, scheme=scheme_active())
-    month = month_start(month)
-    with transaction.atomic():
-        run = _run_create(month=month, trigger=RunTrigger.COMMAND, actor=actor)
-    outcome = _execute(run.pk, follow_up=False)
-    assert outcome is not None  # noqa: S101 (this process created the run queued)
-    return outcome
+
+    def create() -> GradingRun:
+        return _run_create(month=month, trigger=RunTrigger.COMMAND, actor=actor)
+
+    with jobs.run_started(GradingRun, month, create, related=("scheme",)) as run:
+        outcome = grading_compute(month=month, scheme=run.scheme)
+        _finish(run, outcome, follow_up=False)
+        return outcome
 
 
 # --- the run split by area (Celery chord) -------------------------------------------------
@@ -692,25 +698,28 @@ def grading_run_parts(*, run_id: int) -> list[list[int]]:
 
 def grading_part_compute(*, run_id: int, area_ids: list[int]) -> dict[str, list]:
     """One part of a split run: the window figures of the customers of `area_ids`, as columns
-    (JSON-safe, for the chord's result backend). Marks the run failed on error."""
-    run = GradingRun.objects.select_related("scheme").get(pk=run_id)
-    try:
+    (JSON-safe, for the chord's result backend); nothing once the run has finished or failed.
+    Holds the month (shared with the other parts) and reports a heartbeat as it starts and
+    ends. Marks the run failed on error."""
+    with jobs.run_held(GradingRun, run_id, related=("scheme",), claim=False, shared=True) as run:
+        if run is None:
+            return {}
+        jobs.run_beat(GradingRun, run_id)
         inputs = grading_inputs(month=run.month, scheme=run.scheme, area_ids=area_ids)
-    except Exception as error:  # noqa: BLE001 (recorded on the run, then re-raised)
-        jobs.run_fail(GradingRun, run_id, error)
-        raise
-    GradingRun.objects.filter(pk=run_id).update(parts_done=F("parts_done") + 1)
+        jobs.run_beat(GradingRun, run_id, parts_done=F("parts_done") + 1)
     inputs = inputs.astype(object).where(inputs.notna(), None)
     return {name: inputs[name].tolist() for name in inputs.columns}
 
 
 def grading_parts_finish(*, run_id: int, parts: list[dict[str, list]]) -> GradingRun:
     """The chord's body: grades all customers from the parts' figures (scales and scores rank
-    across areas, so this step sees everyone) and writes the month atomically."""
-    run = GradingRun.objects.select_related("scheme").get(pk=run_id)
-    if run.status != RunStatus.RUNNING:
-        return run
-    try:
+    across areas, so this step sees everyone) and writes the month atomically, holding it."""
+    # Waits longer than a claim: a redelivered copy of a part may still hold the month.
+    with jobs.run_held(
+        GradingRun, run_id, related=("scheme",), claim=False, wait=_PARTS_FINISH_WAIT_SECONDS
+    ) as run:
+        if run is None:
+            return GradingRun.objects.get(pk=run_id)
         frames = [pd.DataFrame(part) for part in parts if part.get("customer_id")]
         inputs = (
             pd.concat(frames, ignore_index=True)
@@ -724,16 +733,14 @@ def grading_parts_finish(*, run_id: int, parts: list[dict[str, list]]) -> Gradin
         inputs["customer_id"] = inputs["customer_id"].astype(int)
         outcome = grading_compute(month=run.month, scheme=run.scheme, inputs=inputs)
         _finish(run, outcome)
-    except Exception as error:  # noqa: BLE001 (recorded on the run, then re-raised)
-        jobs.run_fail(GradingRun, run_id, error)
-        raise
     run.refresh_from_db()
     return run
 
 
 def grading_run_claim(*, run_id: int, parts: int) -> GradingRun | None:
-    """Marks a queued run running as `parts` parts; None for a redelivered task."""
-    run = jobs.run_claim(GradingRun, run_id, related=("scheme",))
-    if run is not None:
-        GradingRun.objects.filter(pk=run_id).update(parts_total=parts, parts_done=0)
+    """Marks a queued run running as `parts` parts, with a first heartbeat (its parts, run
+    by other workers, report theirs); None for a redelivered task."""
+    with jobs.run_held(GradingRun, run_id, related=("scheme",)) as run:
+        if run is not None:
+            jobs.run_beat(GradingRun, run_id, parts_total=parts, parts_done=0)
     return run

@@ -7,8 +7,11 @@ Orders are checked and hashed by `orders.sync.clean_order` (as the REST sync doe
 go in with `orders.services.orders_bulk_insert` (COPY on PostgreSQL), changed ones (a run on
 a later day: an order's status moves on) through `order_sync_many`, and the monthly facts and
 purchase figures are rebuilt once at the end (`sales_facts_rebuild`) — the state the real
-services leave. A small demo orders weekly; a big one fortnightly or every four weeks (the
-named account managers' shops stay weekly), with the same volume a month.
+services leave. Both mark the facts they make stale in the transaction that stores the
+orders, so a seed stopped before the rebuild leaves those marks, and the next run, finding
+every order unchanged, refreshes them. A small demo orders weekly; a big one fortnightly or
+every four weeks (the named account managers' shops stay weekly), with the same volume a
+month.
 
 Deterministic: each order's content comes from a generator seeded by (seed, shop, date). A
 second run stores only the orders missing (a run on a later day adds the new weeks) and leaves
@@ -38,6 +41,7 @@ from orders.services import (
     order_sync_many,
     orders_bulk_insert,
     product_upsert_many,
+    sales_facts_pending_drain,
     sales_facts_rebuild,
 )
 from orders.sync import CleanOrder, content_hash
@@ -159,9 +163,10 @@ def seed_orders(report: SeedReport, *, actor: Actor) -> None:
                 f"  orders of {min(start + CHUNK, len(shops)):,} / {len(shops):,} shops: "
                 f"{totals['created']:,} new"
             )
-    facts = 0
     if totals["created"] or totals["updated"]:
         facts = sales_facts_rebuild()
+    else:  # what an earlier, interrupted run stored without reaching the rebuild
+        facts = sales_facts_pending_drain()
     cadence = "weekly" if options.customers <= 5_000 else "weekly to monthly"
     report.lines.append(
         f"Orders ({options.months} months, {cadence}): {{created}} created, {{updated}} placed "

@@ -242,6 +242,35 @@ class OrderLine(models.Model):
         return f"{self.order_id} {self.product_id} × {self.cartons}"
 
 
+class SalesFactPending(models.Model):
+    """A (customer, month) whose monthly sales fact is out of date: written in the same
+    transaction as the orders that made it so (a batch of `import_orders`, a bulk load of
+    demo orders), deleted in the transaction that refreshes the fact
+    (`orders.services.sales_facts_pending_drain`). So a load that stops half-way leaves a
+    durable list of what to refresh, never a wrong fact that a rerun — seeing its orders
+    unchanged — would not touch again."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # served by orders_fact_pending_uniq
+    )
+    month = models.DateField(_("month"))
+    marked_at = models.DateTimeField(_("marked at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sales fact to refresh")
+        verbose_name_plural = _("sales facts to refresh")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "month"], name="orders_fact_pending_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.month:%Y-%m}"
+
+
 class MonthlySalesFact(models.Model):
     """A customer's purchases in one calendar month, from its placed and delivered orders.
 

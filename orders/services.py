@@ -22,13 +22,15 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm import faults
 from crm.choices import AuditAction
 from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
@@ -37,7 +39,14 @@ from crm.services import Actor, audit_build
 from crm.text import is_storable
 from customers.models import Customer, CustomerSystem
 from orders.choices import OrderStatus, PaymentMethod
-from orders.models import MonthlySalesFact, Order, OrderLine, OrdersConfig, Product
+from orders.models import (
+    MonthlySalesFact,
+    Order,
+    OrderLine,
+    OrdersConfig,
+    Product,
+    SalesFactPending,
+)
 from orders.sync import CleanOrder, ItemError, clean_order, iso_date, money, text, unknown_fields
 
 log = logging.getLogger(__name__)
@@ -49,8 +58,29 @@ _INSERT_CHUNK = 1000
 # (customer, month) pairs per facts statement: keeps the VALUES list and the plan small.
 _FACT_KEYS_CHUNK = 2000
 _DEADLOCK_RETRIES = 3
+# Pending (customer, month) facts refreshed per transaction by the drain: a few seconds of
+# work each, so a stop half-way loses little and holds the customers' locks briefly.
+_PENDING_PER_TRANSACTION = 5000
 
 Key = tuple[int, dt.date]  # (customer_id, month)
+T = TypeVar("T")
+
+
+def _deadlock_retried(work: Callable[[], T], what: str) -> T:
+    """Runs `work` in a transaction, again (up to three times) when PostgreSQL aborts it as
+    one side of a deadlock (two writers locking the same rows in different orders): nothing
+    of it stuck, so it is run again."""
+    for attempt in range(1, _DEADLOCK_RETRIES + 1):
+        try:
+            with transaction.atomic():
+                return work()
+        except OperationalError as exc:
+            if getattr(getattr(exc, "__cause__", None), "sqlstate", None) != "40P01":
+                raise
+            if attempt == _DEADLOCK_RETRIES:
+                raise
+            log.warning("%s deadlocked; retrying (attempt %d)", what, attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # --- reports ---------------------------------------------------------------------------
@@ -357,7 +387,6 @@ def order_sync_many(
     source: str,
     actor: Actor,
     refresh_facts: bool = True,
-    touched: set[Key] | None = None,
     dry_run: bool = False,
 ) -> SyncReport:
     """Creates, replaces or leaves alone orders by (source, external_id).
@@ -366,8 +395,10 @@ def order_sync_many(
     are stored, in one transaction. A replay reports every order unchanged and writes
     nothing; a changed order replaces its lines. With `refresh_facts` the monthly facts and
     purchase figures of the touched customers are brought up to date in the same
-    transaction; otherwise the touched (customer, month) pairs are added to `touched` for
-    the caller to refresh later (the backfill command does that once at the end).
+    transaction; otherwise the touched (customer, month) pairs are marked pending in the
+    same transaction (`SalesFactPending`), for `sales_facts_pending_drain` to refresh later
+    (the backfill command does that once at the end): a load that stops half-way leaves the
+    marks of every batch it stored, never a fact nobody will refresh.
     `dry_run` checks and counts what would happen, and writes nothing.
     """
     report = SyncReport(key_name="external_id")
@@ -389,23 +420,17 @@ def order_sync_many(
             else:
                 report.updated += 1
         return report
-    for attempt in range(1, _DEADLOCK_RETRIES + 1):
-        try:
-            with transaction.atomic():
-                outcome = _store_orders(valid, source=source, actor=actor)
-                if refresh_facts:
-                    sales_facts_refresh(keys=outcome.keys)
-                elif touched is not None:
-                    touched.update(outcome.keys)
-            break
-        except OperationalError as exc:
-            # Two syncs locking the same orders in different orders: PostgreSQL aborts one
-            # (deadlock_detected); nothing of it stuck, so it is run again.
-            if getattr(getattr(exc, "__cause__", None), "sqlstate", None) != "40P01":
-                raise
-            if attempt == _DEADLOCK_RETRIES:
-                raise
-            log.warning("Order sync deadlocked; retrying (attempt %d)", attempt)
+
+    def store() -> _Outcome:
+        outcome = _store_orders(valid, source=source, actor=actor)
+        if refresh_facts:
+            sales_facts_refresh(keys=outcome.keys)
+        else:
+            sales_facts_mark_pending(keys=outcome.keys)
+        return outcome
+
+    # Two syncs locking the same orders in different orders deadlock; one is run again.
+    outcome = _deadlock_retried(store, "Order sync")
     report.created += outcome.created
     report.updated += outcome.updated
     report.unchanged += outcome.unchanged
@@ -687,12 +712,22 @@ def orders_bulk_insert(*, orders: Sequence[CleanOrder], source: str) -> int:
     """Stores new orders (checked by `orders.sync.clean_order`, none of them stored yet) and
     their lines, exactly as `order_sync_many` stores new orders, but in bulk: on PostgreSQL
     the ids are drawn from the orders' sequence and orders and lines go in with COPY;
-    elsewhere with executemany. Writes no facts: the caller runs `sales_facts_rebuild()` (or
-    `sales_facts_refresh`) once the load is done. For big loads of orders known to be new
-    (the demo data); an order that exists already fails the whole call (the unique key on
-    source and order number), so anything else goes through `order_sync_many`."""
+    elsewhere with executemany. Writes no facts but marks them pending in the same
+    transaction: the caller runs `sales_facts_rebuild()` (or `sales_facts_pending_drain()`)
+    once the load is done, and a load that stops before leaves the marks for the next one.
+    For big loads of orders known to be new (the demo data); an order that exists already
+    fails the whole call (the unique key on source and order number), so anything else goes
+    through `order_sync_many`."""
     if not orders:
         return 0
+    with transaction.atomic():
+        stored = _orders_insert(orders, source)
+        sales_facts_mark_pending(keys={(order.customer_id, order.month) for order in orders})
+    return stored
+
+
+def _orders_insert(orders: Sequence[CleanOrder], source: str) -> int:
+    """The orders and lines of `orders_bulk_insert`; call inside its transaction."""
     now = timezone.now()
     table = Order._meta.db_table
 
@@ -915,9 +950,19 @@ def sales_facts_refresh(*, keys: Iterable[Key]) -> int:
 @transaction.atomic
 def sales_facts_rebuild(*, customer_ids: Sequence[int] | None = None) -> int:
     """Rebuilds the monthly facts from the orders, for everyone or some customers, and then
-    the purchase figures. Returns the number of fact rows written."""
+    the purchase figures. Returns the number of fact rows written. Their pending marks are
+    forgotten first, in the same transaction: a mark written after that (by a load still
+    running) stays for the next drain."""
     table = MonthlySalesFact._meta.db_table
     low_tar = OrdersConfig.current().low_tar_max_mg
+    if customer_ids is None:
+        SalesFactPending.objects.all().delete()
+    else:
+        ids = sorted(set(customer_ids))
+        for start in range(0, len(ids), _FACT_KEYS_CHUNK):
+            SalesFactPending.objects.filter(
+                customer_id__in=ids[start : start + _FACT_KEYS_CHUNK]
+            ).delete()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The whole aggregate in memory: a hash aggregate instead of sorting on disk.
@@ -941,6 +986,72 @@ def sales_facts_rebuild(*, customer_ids: Sequence[int] | None = None) -> int:
                 written += cursor.rowcount
     purchase_figures_refresh(customer_ids=customer_ids)
     return written
+
+
+def sales_facts_mark_pending(*, keys: Iterable[Key]) -> None:
+    """Marks the facts of `keys` out of date (`SalesFactPending`). Call inside the
+    transaction that changed their orders, so the marks exist exactly when the orders do.
+
+    An existing mark is updated rather than left alone: that locks it until this transaction
+    ends, so a drain running meanwhile skips it (or, holding it first, deletes it before this
+    one writes it again) and never forgets orders it did not see."""
+    keys = sorted(set(keys))  # key order, as the drain locks them: no deadlock between them
+    if not keys:
+        return
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        # One statement whatever the size (a demo chunk marks 60,000): arrays, not a VALUES
+        # list of 180,000 parameters or 60,000 model instances.
+        table = SalesFactPending._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (customer_id, month, marked_at) "  # noqa: S608 (our table)
+                "SELECT k.customer_id, k.month, %s "
+                "FROM unnest(%s::bigint[], %s::date[]) AS k(customer_id, month) "
+                "ON CONFLICT (customer_id, month) DO UPDATE SET marked_at = EXCLUDED.marked_at",
+                [now, [c for c, _m in keys], [m for _c, m in keys]],
+            )
+        return
+    SalesFactPending.objects.bulk_create(
+        [
+            SalesFactPending(customer_id=customer_id, month=month, marked_at=now)
+            for customer_id, month in keys
+        ],
+        batch_size=_FACT_KEYS_CHUNK,
+        update_conflicts=True,
+        unique_fields=["customer", "month"],
+        update_fields=["marked_at"],
+    )
+
+
+def sales_facts_pending_drain(*, per_transaction: int = _PENDING_PER_TRANSACTION) -> int:
+    """Refreshes the facts of every (customer, month) marked pending and forgets the marks,
+    `per_transaction` at a time: each chunk's refresh and the deletion of its marks commit
+    together, so a drain that stops half-way leaves exactly the rest. Marks a load still
+    running holds (its batch is not committed yet) are skipped: that load drains them. Runs
+    at the end of `import_orders`, after a demo seed, and every half hour (for a load that
+    was stopped and never run again). Returns how many were refreshed."""
+    last = SalesFactPending.objects.aggregate(last=Max("id"))["last"]
+    if last is None:
+        return 0
+
+    def chunk() -> int:
+        marks = list(
+            SalesFactPending.objects.select_for_update(skip_locked=True)
+            .filter(id__lte=last)
+            .order_by("customer_id", "month")
+            .values_list("id", "customer_id", "month")[:per_transaction]
+        )
+        if marks:
+            sales_facts_refresh(keys=[(customer_id, month) for _pk, customer_id, month in marks])
+            SalesFactPending.objects.filter(id__in=[pk for pk, *_key in marks]).delete()
+        return len(marks)
+
+    drained = 0
+    while done := _deadlock_retried(chunk, "Draining the pending sales facts"):
+        drained += done
+        faults.point("orders.pending_drained")
+    return drained
 
 
 def purchase_figures_refresh(

@@ -1,6 +1,8 @@
 """Fixtures shared by the whole suite."""
 
 import os
+import threading
+from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
@@ -39,6 +41,18 @@ def system_actor(db):
 def require_services():
     """Whether a test that needs PostgreSQL/Redis must fail (CI) rather than skip."""
     return settings.CRM_REQUIRE_SERVICES
+
+
+@pytest.fixture
+def postgres(require_services):
+    """The test runs on PostgreSQL: skipped on SQLite, failed in CI (which runs it there)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        message = "needs PostgreSQL (DATABASE_URL)"
+        if require_services:
+            pytest.fail(message)
+        pytest.skip(message + "; CI runs this test against the real database")
 
 
 @pytest.fixture
@@ -83,3 +97,37 @@ def customer_world(areas, make_user):
         "yx": make_customer(areas["YX"], people["am_yx"], store_name="越秀店"),
     }
     return {**people, **{f"c_{k}": v for k, v in customers.items()}}
+
+
+@pytest.fixture
+def hold_month(db):
+    """`with hold_month(GradingRun, month):` holds a run model's month the way another process
+    running it does (`crm.jobs.month_lease`: its own PostgreSQL session, or its own file
+    descriptor of the lock file), from a thread of its own, for the block."""
+    from crm import jobs
+
+    @contextmanager
+    def hold(model, month):
+        holding, release = threading.Event(), threading.Event()
+        failures: list[BaseException] = []
+
+        def run():
+            try:
+                with jobs.month_lease(model, month):
+                    holding.set()
+                    release.wait(60)
+            except BaseException as error:  # noqa: BLE001 (reported to the test below)
+                failures.append(error)
+                holding.set()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        holding.wait(30)
+        assert not failures, failures
+        try:
+            yield
+        finally:
+            release.set()
+            thread.join(30)
+
+    return hold

@@ -491,7 +491,9 @@ def valuation_compute(*, month: dt.date, scheme: ValuationScheme) -> ValuationOu
 
 def valuation_results_write(*, outcome: ValuationOutcome, run: ValuationRun | None) -> None:
     """Replaces the stored results of `outcome.month` (COPY on PostgreSQL) and, if it is the
-    latest valued month, the customers' value fields. Call inside `transaction.atomic`."""
+    latest valued month not after this one, the customers' value fields (results of a later
+    month, stored before future months were refused, never block them). Call inside
+    `transaction.atomic`."""
     month = outcome.month
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -509,7 +511,7 @@ def valuation_results_write(*, outcome: ValuationOutcome, run: ValuationRun | No
         },
     )
     outcome.seconds["write"] = time.perf_counter() - started
-    if not ValueResult.objects.filter(month__gt=month).exists():
+    if jobs.results_month_is_current(ValueResult, month):
         system_started = time.perf_counter()
         _system_fields_update(month)
         outcome.seconds["system"] = time.perf_counter() - system_started
@@ -540,8 +542,8 @@ def valuation_run_start(
     *, month: dt.date, trigger: str, actor: Actor | None = None
 ) -> ValuationRun:
     """Queues a valuation of `month` with the active scheme and enqueues its task after
-    commit (an administrator revaluing a month after changing the scheme). Refused while a
-    run of that month is live."""
+    commit (an administrator revaluing a month after changing the scheme). Refused for a
+    month that has not begun and while a run of that month is live."""
     from valuation.tasks import valuation_run_task
 
     month = month_start(month)
@@ -561,8 +563,12 @@ def valuation_run_start(
 def _run_create(
     *, month: dt.date, trigger: str, actor: Actor | None, grading_run_id: int | None = None
 ) -> ValuationRun:
+    """A queued valuation of `month` with the active scheme; refused for a month that has not
+    begun and while another run of that month is live (a run whose process died is marked
+    failed first, with the reason)."""
+    jobs.month_check(month)
     scheme = scheme_active()
-    jobs.runs_abandon_stale(ValuationRun, month=month)
+    jobs.runs_abandon_dead(ValuationRun, month=month)
     try:
         with transaction.atomic():
             return ValuationRun.objects.create(
@@ -587,26 +593,43 @@ def valuation_run_execute(*, run_id: int) -> ValuationRun:
 
 
 def _execute(run_id: int) -> ValuationOutcome | None:
-    try:
-        run = jobs.run_claim(ValuationRun, run_id, related=("scheme",))
+    """Claims a queued run and values its month, holding it; None if it was not queued (a
+    redelivered task). An error is recorded on the run and raised again."""
+    with jobs.run_held(ValuationRun, run_id, related=("scheme",)) as run:
         if run is None:
             return None
-        outcome = valuation_compute(month=run.month, scheme=run.scheme)
-        with transaction.atomic():
-            valuation_results_write(outcome=outcome, run=run)
-            run.status = RunStatus.SUCCEEDED
-            run.finished_at = timezone.now()
-            run.customers = outcome.customers
-            run.counts = outcome.counts
-            run.core, run.problem = outcome.core, outcome.problem
-            run.save(
-                update_fields=["status", "finished_at", "customers", "counts", "core", "problem"]
-            )
-    except Exception as error:  # noqa: BLE001 (recorded on the run, then re-raised)
-        jobs.run_fail(ValuationRun, run_id, error)
-        raise
+        outcome = _value(run)
     _after_run(outcome)
     return outcome
+
+
+def _value(run: ValuationRun) -> ValuationOutcome:
+    """Computes and writes `run`'s month and records the outcome on it, in one transaction."""
+    outcome = valuation_compute(month=run.month, scheme=run.scheme)
+    with transaction.atomic():
+        valuation_results_write(outcome=outcome, run=run)
+        run.status = RunStatus.SUCCEEDED
+        run.finished_at = timezone.now()
+        run.customers = outcome.customers
+        run.counts = outcome.counts
+        run.core, run.problem = outcome.core, outcome.problem
+        run.save(update_fields=["status", "finished_at", "customers", "counts", "core", "problem"])
+    return outcome
+
+
+def _run_in_process(
+    *, month: dt.date, trigger: str, actor: Actor | None, grading_run_id: int | None = None
+) -> tuple[ValuationRun, ValuationOutcome]:
+    """Creates a run of `month` and values it in this process, holding the month from before
+    the run exists until it has finished (`crm.jobs.run_started`)."""
+
+    def create() -> ValuationRun:
+        return _run_create(month=month, trigger=trigger, actor=actor, grading_run_id=grading_run_id)
+
+    with jobs.run_started(ValuationRun, month, create, related=("scheme",)) as run:
+        outcome = _value(run)
+    _after_run(outcome)
+    return run, outcome
 
 
 def _after_run(outcome: ValuationOutcome) -> None:
@@ -628,17 +651,16 @@ def valuation_after_grading(*, grading_run_id: int) -> ValuationRun | None:
 
     grading_run = GradingRun.objects.get(pk=grading_run_id)
     try:
-        with transaction.atomic():
-            run = _run_create(
-                month=grading_run.month,
-                trigger=RunTrigger.CHAIN,
-                actor=None,
-                grading_run_id=grading_run.pk,
-            )
+        run, _outcome = _run_in_process(
+            month=grading_run.month,
+            trigger=RunTrigger.CHAIN,
+            actor=None,
+            grading_run_id=grading_run.pk,
+        )
     except DomainError:
         logger.warning("valuation of %s already live; chain step skipped", grading_run.month)
         return None
-    return valuation_run_execute(run_id=run.pk)
+    return run
 
 
 def valuation_recompute(
@@ -646,10 +668,9 @@ def valuation_recompute(
 ) -> ValuationOutcome:
     """The in-process valuation (`manage.py recompute`, after the grading): with `dry_run`,
     computes and reports without saving or recording a run."""
+    month = month_start(month)
+    jobs.month_check(month)
     if dry_run:
         return valuation_compute(month=month, scheme=scheme_active())
-    with transaction.atomic():
-        run = _run_create(month=month_start(month), trigger=RunTrigger.COMMAND, actor=actor)
-    outcome = _execute(run.pk)
-    assert outcome is not None  # noqa: S101 (this process created the run queued)
+    _run, outcome = _run_in_process(month=month, trigger=RunTrigger.COMMAND, actor=actor)
     return outcome

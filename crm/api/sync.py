@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
@@ -26,11 +26,12 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import permissions, serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm import faults
 from crm.api.parsers import NoNulJSONParser, PayloadTooLarge, unsized_body
 from crm.api.schema import AutoSchema
 from crm.api.serializers import UNKNOWN_FIELD
@@ -185,52 +186,84 @@ class BulkSyncAPIView(SyncBodyMixin, APIView):
         return Response(self.sync(items, request))
 
 
+class IdempotencyConflict(APIException):
+    """409: the Idempotency-Key is in use by a request still running, or was used with
+    another body."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = gettext_lazy("This Idempotency-Key is in use by another request.")
+    default_code = "idempotency_conflict"
+
+
 def _idempotent(
     request: Request, key: str, endpoint: str, handle: Callable[[], Response]
 ) -> Response:
+    """Handles the request once per (client, endpoint, key) and replays the first response
+    to a retry with the same body.
+
+    The request and the record of its response are one transaction: a worker that dies half
+    way (killed, out of memory, a restart) leaves neither — the key can be retried at once and
+    the retry stores each item once — and a record, once there, always holds a response.
+    While it runs, the key is held by a transaction-level advisory lock (PostgreSQL), so a
+    duplicate sent meanwhile gets a 409 at once instead of waiting for it."""
+    faults.point("api.sync.started")
     if not key or len(key) > IDEMPOTENCY_KEY_MAX:
         raise ValidationError(
             {"Idempotency-Key": [_("Use 1 to %(n)d characters.") % {"n": IDEMPOTENCY_KEY_MAX}]}
         )
     body = json.dumps(request.data, sort_keys=True, default=str, ensure_ascii=False)
-    digest = hashlib.sha256(body.encode()).hexdigest()
+    # surrogatepass: a body may carry an unpaired surrogate (refused per item by the sync);
+    # the digest of every valid body is the same as with a plain encode().
+    digest = hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+    running = IdempotencyConflict(
+        _("The first request with this Idempotency-Key is still running; retry in a moment.")
+    )
     try:
-        # Committed at once: a concurrent retry with the same key finds it.
         with transaction.atomic():
-            record = IdempotencyRecord.objects.create(
+            if not _key_lock(request.user.pk, endpoint, key):
+                raise running
+            records = IdempotencyRecord.objects.filter(
+                client=request.user, endpoint=endpoint, key=key
+            )
+            # status 0: the mark of a request that was still running under the previous way
+            # of keeping keys, whose worker died; it never finished, so it is forgotten.
+            records.filter(status_code=0).delete()
+            record = records.first()
+            if record is not None:
+                if record.request_hash != digest:
+                    raise IdempotencyConflict(
+                        _("This Idempotency-Key was used with a different request body.")
+                    )
+                return Response(
+                    json.loads(record.response),
+                    status=record.status_code,
+                    headers={"Idempotent-Replayed": "true"},
+                )
+            response = handle()
+            faults.point("api.sync.handled")
+            IdempotencyRecord.objects.create(
                 client=request.user,
                 endpoint=endpoint,
                 key=key,
                 request_hash=digest,
-                status_code=0,
-                response="",
+                status_code=response.status_code,
+                response=json.dumps(response.data, cls=DjangoJSONEncoder, ensure_ascii=False),
             )
     except IntegrityError:
-        record = IdempotencyRecord.objects.filter(
-            client=request.user, endpoint=endpoint, key=key
-        ).first()
-        if record is None or record.request_hash != digest:
-            return Response(
-                {"detail": _("This Idempotency-Key was used with a different request body.")},
-                status=status.HTTP_409_CONFLICT,
-            )
-        if record.status_code == 0:
-            return Response(
-                {"detail": _("The first request with this Idempotency-Key is still running.")},
-                status=status.HTTP_409_CONFLICT,
-            )
-        return Response(
-            json.loads(record.response),
-            status=record.status_code,
-            headers={"Idempotent-Replayed": "true"},
-        )
-    try:
-        response = handle()
-    except Exception:
-        # Nothing was stored under the key: a retry is processed afresh.
-        record.delete()
-        raise
-    record.status_code = response.status_code
-    record.response = json.dumps(response.data, cls=DjangoJSONEncoder, ensure_ascii=False)
-    record.save(update_fields=["status_code", "response"])
+        # A duplicate stored the key first (only where no advisory lock serialises them,
+        # i.e. SQLite): this request's work is rolled back with it.
+        raise running from None
+    faults.point("api.sync.committed")
     return response
+
+
+def _key_lock(client_id: int, endpoint: str, key: str) -> bool:
+    """Takes the key's lock for the rest of the transaction, or says another transaction
+    holds it (PostgreSQL; elsewhere, always True: SQLite runs one writer at a time)."""
+    if connection.vendor != "postgresql":
+        return True
+    name = f"idempotency:{client_id}:{endpoint}:{key}".encode()
+    lock = int.from_bytes(hashlib.sha256(name).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock])
+        return bool(cursor.fetchone()[0])

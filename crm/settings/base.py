@@ -277,6 +277,14 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Crash safety of the monthly runs (crm/jobs.py). A run holds its month with a lock that dies
+# with its process, so a rerun after a crash starts at once; a run split over several workers
+# (the grading chord) also counts as alive while one of its parts reported within this many
+# seconds (its parts may wait in the broker behind other work).
+JOB_HEARTBEAT_TIMEOUT = env.int("JOB_HEARTBEAT_TIMEOUT", default=15 * 60)
+# The chaos tests' fault points (crm/faults.py); only the test settings turn them on.
+CRM_FAULT_INJECTION = False
+
 # Celery. With no broker configured, tasks run eagerly in-process (the quick start path).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)

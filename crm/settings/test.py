@@ -25,6 +25,9 @@ CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
 # Set when CI runs against the real services: a test that needs them fails instead of skipping.
 CRM_REQUIRE_SERVICES = env.bool("CRM_REQUIRE_SERVICES", default=False)
 
+# The chaos tests (tests/chaos) kill processes at named points (crm/faults.py).
+CRM_FAULT_INJECTION = True
+
 # A model used only by the scope rule's tests (customers arrive in a later issue).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.scope_testapp"]
 

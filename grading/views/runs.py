@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from crm.job_views import duration_text, run_list_context, run_start
+from crm.job_views import duration_text, run_list_context, run_row, run_start
 
 # Shared with the other administrator pages until it moves to crm.views.
 from crm.views import administrators_only
@@ -55,9 +55,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @administrators_only
 def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     """One run's row (the htmx poll of a live run)."""
-    run = selectors.run_list().filter(pk=pk).first()
-    if run is None:
-        raise Http404
+    run = run_row(selectors.run_list(), pk)
     return render(request, "grading/inc/run_status.html", {"run": _for_display(run)})
 
 

@@ -12,13 +12,20 @@ the window 2026-08 … 2026-10:
 
 import datetime as dt
 import time
+from copy import copy
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from crm import jobs
 from crm.celery import app as celery_app
+from crm.dates import add_months, month_start
+from crm.exceptions import DomainError
+from customers.models import CustomerSystem
+from grading import selectors as grading_selectors
 from grading import services
 from grading.choices import RunStatus, RunTrigger, SchemeKind
 from grading.models import GradeResult, GradingRun
@@ -52,6 +59,14 @@ def stored(month=NOV) -> dict[int, tuple]:
         row[0]: row[1:]
         for row in GradeResult.objects.filter(month=month).values_list(*names).order_by("customer")
     }
+
+
+def moved(result: GradeResult, month: dt.date) -> GradeResult:
+    """A copy of `result` for `month`, graded 1 (not saved)."""
+    clone = copy(result)
+    clone.pk = None
+    clone.month, clone.grade, clone.computed_grade = month, 1, 1
+    return clone
 
 
 def results_by_customer(world, month=NOV):
@@ -179,26 +194,134 @@ def test_a_new_scheme_never_rewrites_a_past_month(world, system_actor):
 
 
 def test_a_second_live_run_of_a_month_is_refused(world):
-    GradingRun.objects.create(month=NOV, trigger=RunTrigger.PAGE, status=RunStatus.RUNNING)
+    # a run waiting in the broker for a worker
+    GradingRun.objects.create(month=NOV, trigger=RunTrigger.PAGE, status=RunStatus.QUEUED)
     with pytest.raises(CommandError, match="already queued or running"):
         call_command("recompute", "--month", "2026-11", stdout=StringIO())
     # another month is fine
     call_command("recompute", "--month", "2026-10", stdout=StringIO())
 
 
-def test_a_run_older_than_the_task_time_limit_is_taken_as_abandoned(world, settings):
-    from django.utils import timezone
+def test_a_run_whose_process_is_alive_keeps_its_month(world, hold_month, monkeypatch):
+    monkeypatch.setattr(jobs, "LEASE_WAIT_SECONDS", 0.2)
+    # given a run of November running in another process, which holds the month
+    running = GradingRun.objects.create(
+        month=NOV, trigger=RunTrigger.PAGE, status=RunStatus.RUNNING
+    )
+    with hold_month(GradingRun, NOV):
+        # when the month is started again, from the command or the page
+        with pytest.raises(CommandError, match="already running in another process"):
+            call_command("recompute", "--month", "2026-11", stdout=StringIO())
+        with pytest.raises(DomainError, match="already queued or running"):
+            services.grading_run_start(month=NOV, trigger=RunTrigger.PAGE)
+    # then the live run is left alone
+    running.refresh_from_db()
+    assert running.status == RunStatus.RUNNING
+    assert GradingRun.objects.count() == 1
 
+
+def test_a_queued_run_whose_month_another_process_holds_fails_with_the_reason(
+    world, hold_month, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a run queued from the page while a process holds November
+    monkeypatch.setattr(jobs, "LEASE_WAIT_SECONDS", 0.2)
+    with django_capture_on_commit_callbacks(execute=False):
+        run = services.grading_run_start(month=NOV, trigger=RunTrigger.PAGE)
+    # when its task arrives
+    with hold_month(GradingRun, NOV), pytest.raises(DomainError, match="another process"):
+        grading_run_task.delay(run.pk).get()
+    # then it is failed with the reason rather than left queued for two hours
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "already running in another process" in run.error
+
+
+def test_a_run_whose_process_died_is_marked_failed_and_the_month_starts_at_once(world):
+    # given a run left "running" a minute ago by a process that was killed (nothing holds
+    # its month any more)
+    dead = GradingRun.objects.create(
+        month=NOV,
+        trigger=RunTrigger.COMMAND,
+        status=RunStatus.RUNNING,
+        started_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+    # when the month is recomputed
+    call_command("recompute", "--month", "2026-11", stdout=StringIO())
+    # then the rerun ran at once and the dead run says why it stopped
+    dead.refresh_from_db()
+    assert dead.status == RunStatus.FAILED
+    assert "the process running it stopped before it finished" in dead.error
+    assert dead.finished_at is not None
+    assert GradingRun.objects.filter(status=RunStatus.SUCCEEDED, month=NOV).count() == 1
+    assert results_by_customer(world) == EXPECTED
+
+
+def test_a_run_queued_longer_than_the_task_time_limit_is_taken_as_abandoned(world, settings):
     stale = GradingRun.objects.create(
         month=NOV,
         trigger=RunTrigger.PAGE,
-        status=RunStatus.RUNNING,
+        status=RunStatus.QUEUED,
         created_at=timezone.now() - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
     )
     call_command("recompute", "--month", "2026-11", stdout=StringIO())
     stale.refresh_from_db()
     assert stale.status == RunStatus.FAILED
-    assert "Abandoned" in stale.error
+    assert "no worker started it" in stale.error
+
+
+def test_a_split_run_between_parts_is_alive_until_its_heartbeat_is_old(world, settings):
+    # given a split run whose parts wait for workers: nobody holds the month
+    split = GradingRun.objects.create(
+        month=NOV,
+        trigger=RunTrigger.PAGE,
+        status=RunStatus.RUNNING,
+        parts_total=2,
+        heartbeat_at=timezone.now() - dt.timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT - 60),
+    )
+    # when its last heartbeat is recent, then it keeps the month
+    with pytest.raises(DomainError, match="already queued or running"):
+        services.grading_run_start(month=NOV, trigger=RunTrigger.PAGE)
+    # when its parts have not reported for longer than the timeout, then it is abandoned
+    GradingRun.objects.filter(pk=split.pk).update(
+        heartbeat_at=timezone.now() - dt.timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT + 60)
+    )
+    call_command("recompute", "--month", "2026-11", stdout=StringIO())
+    split.refresh_from_db()
+    assert split.status == RunStatus.FAILED
+    assert "its parts stopped reporting" in split.error
+    assert results_by_customer(world) == EXPECTED
+
+
+def test_a_month_that_has_not_begun_is_refused(world):
+    later = add_months(month_start(timezone.localdate()), 1)
+    for month in (later, dt.date(9999, 11, 1)):
+        with pytest.raises(CommandError, match="has not begun yet"):
+            call_command("recompute", "--month", f"{month:%Y-%m}", stdout=StringIO())
+        with pytest.raises(CommandError, match="has not begun yet"):
+            call_command("recompute", "--month", f"{month:%Y-%m}", "--dry-run", stdout=StringIO())
+        with pytest.raises(DomainError, match="has not begun yet"):
+            services.grading_run_start(month=month, trigger=RunTrigger.PAGE)
+    assert not GradingRun.objects.exists()
+    assert not GradeResult.objects.exists()
+
+
+def test_stored_results_of_a_future_month_do_not_block_the_current_values(world):
+    # given November graded, then results of 9999-11 stored (as a run of it did before such
+    # months were refused) and copied onto the customers
+    call_command("recompute", "--month", "2026-11", stdout=StringIO())
+    future = dt.date(9999, 11, 1)
+    GradeResult.objects.bulk_create(
+        moved(result, future) for result in GradeResult.objects.filter(month=NOV)
+    )
+    CustomerSystem.objects.update(grade=1)
+    # when November is graded again
+    call_command("recompute", "--month", "2026-11", stdout=StringIO())
+    # then the customers carry November's grades again
+    for key, (grade, *_rest) in EXPECTED.items():
+        world[key].system.refresh_from_db()
+        assert world[key].system.grade == grade, key
+    # and the pages and the preview read November, not the stray month
+    assert grading_selectors.latest_result_month() == NOV
 
 
 def test_a_bad_month_argument_is_refused():

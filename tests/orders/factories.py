@@ -11,12 +11,15 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from crm.choices import AuditSource
 from crm.services import Actor, api_client_create
-from orders.models import OrdersConfig, Product
+from customers.models import CustomerSystem
+from orders.models import MonthlySalesFact, OrdersConfig, Product
+from orders.services import sales_facts_rebuild
 
 ACTOR = Actor.system("tests", AuditSource.COMMAND)
 _names = itertools.count(1)
@@ -75,3 +78,38 @@ def order_payload(
     }
     order.update(overrides)
     return order
+
+
+_FACT_FIELDS = [f.attname for f in MonthlySalesFact._meta.concrete_fields if f.name != "id"]
+_PURCHASE_FIELDS = (
+    "customer_id",
+    "purchase_quantity",
+    "purchase_amount",
+    "average_price",
+    "e_settlement_rate",
+    "last_order_date",
+)
+
+
+def facts_snapshot() -> tuple[list, list]:
+    """The stored monthly facts and the customers' purchase figures, without ids."""
+    return (
+        list(MonthlySalesFact.objects.order_by("customer_id", "month").values_list(*_FACT_FIELDS)),
+        list(CustomerSystem.objects.order_by("customer_id").values_list(*_PURCHASE_FIELDS)),
+    )
+
+
+class _Rollback(Exception):
+    pass
+
+
+def facts_rebuilt() -> tuple[list, list]:
+    """What a full `sales_facts_rebuild()` from the orders gives (in the shape of
+    `facts_snapshot`), leaving the stored facts as they are."""
+    try:
+        with transaction.atomic():
+            sales_facts_rebuild()
+            rebuilt = facts_snapshot()
+            raise _Rollback
+    except _Rollback:
+        return rebuilt

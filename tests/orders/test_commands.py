@@ -15,11 +15,20 @@ from rest_framework.test import APIClient
 from crm.choices import AuditSource, Role
 from crm.exceptions import DomainError
 from crm.models import AuditEntry
+from crm.schedules import BEAT_SCHEDULE
 from crm.services import Actor, api_client_create
-from orders.models import MonthlySalesFact, Order, OrderLine, OrdersConfig, Product
+from orders.models import (
+    MonthlySalesFact,
+    Order,
+    OrderLine,
+    OrdersConfig,
+    Product,
+    SalesFactPending,
+)
 from orders.services import orders_config_update
+from orders.tasks import sales_facts_pending_drain_task
 from tests.customers.factories import make_customer
-from tests.orders.factories import make_product
+from tests.orders.factories import facts_rebuilt, facts_snapshot, make_product
 
 HEADER = [
     "external_id",
@@ -130,6 +139,77 @@ def test_import_orders_dry_run_counts_and_writes_nothing(tmp_path, shop, product
     assert out.startswith("Dry run (nothing written): 2 orders created")
     assert not Order.objects.exists()
     assert not MonthlySalesFact.objects.exists()
+
+
+class Killed(BaseException):
+    """Stands for the process being killed: nothing after it runs (not even `except
+    Exception` handlers)."""
+
+
+def stop_after_batches(monkeypatch, batches: int) -> None:
+    """The import is killed once `batches` batches are stored (committed)."""
+    from orders.management.commands import import_orders
+
+    real, stored = import_orders.order_sync_many, []
+
+    def sync(**kwargs):
+        report = real(**kwargs)
+        stored.append(report)
+        if len(stored) == batches:
+            raise Killed
+        return report
+
+    monkeypatch.setattr(import_orders, "order_sync_many", sync)
+
+
+def test_an_import_killed_between_batches_and_run_again_leaves_every_fact_right(
+    tmp_path, shop, products, monkeypatch
+):
+    # given an import killed once its first batch (SO-1, October) is stored
+    path = write_csv(tmp_path, GOOD)
+    with monkeypatch.context() as patch:
+        stop_after_batches(patch, 1)
+        with pytest.raises(Killed):
+            run(str(path), "--source", "erp", "--batch-size", "1")
+    assert Order.objects.filter(external_id="SO-1").exists()
+    # when it is run again: SO-1 is unchanged now, SO-2 is new
+    out, _err = run(str(path), "--source", "erp", "--batch-size", "1")
+    # then October's facts are there too, exactly as a rebuild from the orders makes them
+    assert "1 orders created, 0 updated, 1 unchanged" in out
+    assert "facts of 2 customer-months refreshed" in out
+    assert MonthlySalesFact.objects.get(customer=shop, month="2026-10-01").cartons == 15
+    assert facts_snapshot() == facts_rebuilt()
+    assert not SalesFactPending.objects.exists()
+
+
+def test_facts_a_killed_import_left_stale_are_refreshed_by_the_periodic_drain(
+    tmp_path, shop, products, monkeypatch
+):
+    # given an import killed after its first batch and never run again
+    with monkeypatch.context() as patch:
+        stop_after_batches(patch, 1)
+        with pytest.raises(Killed):
+            run(str(write_csv(tmp_path, GOOD)), "--source", "erp", "--batch-size", "1")
+    assert not MonthlySalesFact.objects.exists()
+    # when the scheduled drain runs
+    [entry] = [e for e in BEAT_SCHEDULE.values() if e["task"].endswith("pending_drain_task")]
+    assert sales_facts_pending_drain_task.delay().get() == 1
+    # then the stored order's facts are right and nothing is left to refresh
+    assert entry["task"] == sales_facts_pending_drain_task.name
+    assert MonthlySalesFact.objects.get(customer=shop, month="2026-10-01").cartons == 15
+    assert facts_snapshot() == facts_rebuilt()
+    assert not SalesFactPending.objects.exists()
+    assert sales_facts_pending_drain_task.delay().get() == 0
+
+
+def test_a_rebuild_forgets_the_pending_facts_it_rebuilt(tmp_path, shop, products, monkeypatch):
+    with monkeypatch.context() as patch:
+        stop_after_batches(patch, 1)
+        with pytest.raises(Killed):
+            run(str(write_csv(tmp_path, GOOD)), "--source", "erp", "--batch-size", "1")
+    call_command("rebuild_sales_facts", "--customer", shop.customer_code, stdout=StringIO())
+    assert not SalesFactPending.objects.exists()
+    assert facts_snapshot() == facts_rebuilt()
 
 
 def test_import_orders_source_defaults_to_the_only_integration_client(

@@ -31,15 +31,6 @@ ROUNDS = 3
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def postgres(require_services):
-    if connection.vendor != "postgresql":
-        message = "needs PostgreSQL (DATABASE_URL)"
-        if require_services:
-            pytest.fail(message)
-        pytest.skip(message + "; CI runs this test against the real database")
-
-
 def version(n: int, thread: int, customers, products) -> dict:
     """Order n as thread 0 or 1 sends it: odd shared numbers differ between the threads."""
     external_id = f"SO-{n:04d}"
@@ -180,3 +171,49 @@ def test_overlapping_syncs_at_the_same_time(postgres, areas):
     rebuilt = fact_rows()
     strip = [{k: v for k, v in row.items() if k != "id"} for row in kept]
     assert strip == [{k: v for k, v in row.items() if k != "id"} for row in rebuilt]
+
+
+def test_a_duplicate_sent_while_the_first_request_runs_gets_a_quick_409(
+    postgres, areas, monkeypatch
+):
+    # given a sync with an Idempotency-Key whose handling takes a while
+    from orders.api import views
+
+    customer = make_customer(areas["TH"])
+    product = make_product("C1", "230.00")
+    _client, token = api_client_create(name="erp", actor=Actor.system("tests", AuditSource.COMMAND))
+    body = {"orders": [order_payload("SO-1", customer, [(product, 2, "230.00")])]}
+    started, finish = threading.Event(), threading.Event()
+    real = views.order_sync_many
+
+    def slow(**kwargs):
+        started.set()
+        finish.wait(30)
+        return real(**kwargs)
+
+    monkeypatch.setattr(views, "order_sync_many", slow)
+
+    def post() -> tuple[int, dict]:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        response = api.post(url("order_sync"), body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+        return response.status_code, response.json()
+
+    first: list = []
+    thread = threading.Thread(target=lambda: (first.append(post()), connection.close()))
+    thread.start()
+    assert started.wait(30)
+    try:
+        # when a duplicate arrives meanwhile
+        began = time.monotonic()
+        status, _body = post()
+        # then it is refused at once, without waiting for the first
+        assert status == 409
+        assert time.monotonic() - began < 5
+    finally:
+        finish.set()
+        thread.join(30)
+    # and the first completes; a retry then replays it, and the order is stored once
+    assert first[0][0] == 200 and first[0][1]["created"] == 1
+    assert post() == first[0]
+    assert Order.objects.count() == 1

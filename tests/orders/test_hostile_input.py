@@ -143,12 +143,6 @@ def test_an_unpaired_surrogate_refuses_its_product_and_keeps_the_others(erp, db)
     assert list(Product.objects.values_list("code", flat=True)) == ["P1"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="crm.api.sync._idempotent (part 'crash' of issue 18) hashes the body with "
-    "json.dumps(ensure_ascii=False).encode(), which cannot encode a surrogate: the hash "
-    "needs .encode('utf-8', 'surrogatepass'). Remove this mark once merged.",
-)
 def test_an_unpaired_surrogate_with_an_idempotency_key_is_refused_per_order(
     erp, customer, products
 ):

@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from rest_framework.test import APIClient
 
 from crm.choices import AuditAction, AuditSource
-from crm.models import AuditEntry, User
+from crm.models import AuditEntry, IdempotencyRecord, User
 from orders.models import Order, OrderLine, OrdersConfig, Product
 from tests.api_errors import api_error, field_errors
 from tests.orders.factories import integration_client, make_product, order_payload, url
@@ -874,6 +874,72 @@ def test_the_same_key_with_another_body_is_a_conflict(erp, customer, products):
 
     api_error(response, 409)
     assert Order.objects.get().cartons == 1
+
+
+class Killed(BaseException):
+    """Stands for the worker process being killed mid-request: nothing after it runs (not
+    even `except Exception` handlers)."""
+
+
+def kill_the_worker_once(monkeypatch, *, after_storing: bool) -> None:
+    """The next order sync's worker dies, before or after the orders are written."""
+    from orders.api import views
+
+    real = views.order_sync_many
+
+    def dying(**kwargs):
+        monkeypatch.setattr(views, "order_sync_many", real)
+        if after_storing:
+            real(**kwargs)
+        raise Killed
+
+    monkeypatch.setattr(views, "order_sync_many", dying)
+
+
+@pytest.mark.parametrize("after_storing", [False, True])
+def test_a_key_whose_worker_died_is_retried_at_once_and_stores_each_order_once(
+    erp, customer, products, monkeypatch, after_storing
+):
+    orders = [order_payload(f"SO-{n}", customer, [(products["A"], n, "230.00")]) for n in (1, 2, 3)]
+    # given a request whose worker was killed while handling it
+    kill_the_worker_once(monkeypatch, after_storing=after_storing)
+    with pytest.raises(Killed):
+        sync_orders(erp, orders, HTTP_IDEMPOTENCY_KEY="batch-7")
+    # when the client retries with the same key
+    retry = sync_orders(erp, orders, HTTP_IDEMPOTENCY_KEY="batch-7")
+    # then it is processed at once, as if for the first time, and every order is stored once
+    assert counts(report_of(retry)) == (3, 0, 0)
+    assert Order.objects.count() == 3
+    assert OrderLine.objects.count() == 3
+    record = IdempotencyRecord.objects.get()
+    assert (record.key, record.status_code) == ("batch-7", 200)
+    # and a further retry is a replay
+    again = sync_orders(erp, orders, HTTP_IDEMPOTENCY_KEY="batch-7")
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == retry.json()
+
+
+def test_a_key_left_running_by_a_dead_worker_of_the_earlier_version_is_retryable(
+    erp, customer, products
+):
+    # given the mark the earlier version committed before handling a request, left behind
+    # when its worker died
+    IdempotencyRecord.objects.create(
+        client=User.objects.get(username="erp"),
+        endpoint="OrderSyncAPIView",
+        key="batch-9",
+        request_hash="0" * 64,
+        status_code=0,
+        response="",
+    )
+    orders = [order_payload("SO-1", customer, [(products["A"], 1, "230.00")])]
+    # when the client retries, then it is processed
+    assert counts(report_of(sync_orders(erp, orders, HTTP_IDEMPOTENCY_KEY="batch-9"))) == (
+        1,
+        0,
+        0,
+    )
+    assert IdempotencyRecord.objects.get().status_code == 200
 
 
 def test_an_idempotency_key_over_100_characters_is_refused(erp, customer, products):

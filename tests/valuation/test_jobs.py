@@ -21,6 +21,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from crm import jobs
 from crm.celery import app as celery_app
 from crm.choices import AuditSource, RunStatus, RunTrigger
 from crm.dates import add_months, month_start
@@ -37,6 +38,7 @@ from tests.grading.factories import make_fact
 from valuation import services
 from valuation.choices import RecordType
 from valuation.models import ValuationRun, ValueResult, WarningRefresh
+from valuation.selectors import overview as overview_selectors
 from valuation.tasks import valuation_after_grading_task, valuation_run_task
 
 MONTH = month_start(timezone.localdate())
@@ -226,12 +228,20 @@ def test_a_crash_while_writing_leaves_the_months_previous_results(world, monkeyp
     assert failed.finished_at is not None
 
 
-def test_a_second_live_run_of_a_month_is_refused(world):
-    ValuationRun.objects.create(month=MONTH, trigger=RunTrigger.PAGE, status=RunStatus.RUNNING)
+def test_a_second_live_run_of_a_month_is_refused(world, hold_month, monkeypatch):
+    monkeypatch.setattr(jobs, "LEASE_WAIT_SECONDS", 0.2)
+    # a run queued for a worker, then a run running in a process that holds the month
+    queued = ValuationRun.objects.create(
+        month=MONTH, trigger=RunTrigger.PAGE, status=RunStatus.QUEUED
+    )
     with pytest.raises(DomainError, match="already queued or running"):
         recompute()
-    with pytest.raises(DomainError, match="already queued or running"):
-        services.valuation_run_start(month=MONTH, trigger=RunTrigger.PAGE)
+    ValuationRun.objects.filter(pk=queued.pk).update(status=RunStatus.RUNNING)
+    with hold_month(ValuationRun, MONTH):
+        with pytest.raises(DomainError, match="already running in another process"):
+            recompute()
+        with pytest.raises(DomainError, match="already queued or running"):
+            services.valuation_run_start(month=MONTH, trigger=RunTrigger.PAGE)
     assert ValuationRun.objects.count() == 1
     assert not ValueResult.objects.exists()
     # another month is fine
@@ -239,11 +249,25 @@ def test_a_second_live_run_of_a_month_is_refused(world):
     assert ValueResult.objects.filter(month=PREVIOUS).count() == 3
 
 
-def test_a_run_older_than_the_task_time_limit_is_taken_as_abandoned(world, settings):
+def test_a_run_whose_process_died_is_marked_failed_and_the_month_starts_at_once(world):
+    # given a valuation left "running" by a process that was killed a moment ago
+    dead = ValuationRun.objects.create(
+        month=MONTH, trigger=RunTrigger.CHAIN, status=RunStatus.RUNNING, started_at=timezone.now()
+    )
+    # when the month is valued again
+    recompute()
+    # then it ran at once, and the dead run says why it stopped
+    dead.refresh_from_db()
+    assert dead.status == RunStatus.FAILED
+    assert "the process running it stopped before it finished" in dead.error
+    assert len(stored()) == 3
+
+
+def test_a_run_queued_longer_than_the_task_time_limit_is_taken_as_abandoned(world, settings):
     stale = ValuationRun.objects.create(
         month=MONTH,
         trigger=RunTrigger.PAGE,
-        status=RunStatus.RUNNING,
+        status=RunStatus.QUEUED,
         created_at=timezone.now() - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
     )
     recompute()
@@ -251,6 +275,36 @@ def test_a_run_older_than_the_task_time_limit_is_taken_as_abandoned(world, setti
     assert stale.status == RunStatus.FAILED
     assert "Abandoned" in stale.error
     assert ValuationRun.objects.filter(status=RunStatus.SUCCEEDED).count() == 1
+
+
+def test_a_month_that_has_not_begun_is_refused(world):
+    for month in (add_months(MONTH, 1), dt.date(2099, 1, 1), dt.date(9999, 11, 1)):
+        with pytest.raises(DomainError, match="has not begun yet"):
+            recompute(month)
+        with pytest.raises(DomainError, match="has not begun yet"):
+            recompute(month, dry_run=True)
+        with pytest.raises(DomainError, match="has not begun yet"):
+            services.valuation_run_start(month=month, trigger=RunTrigger.PAGE)
+    assert not ValuationRun.objects.exists()
+    assert not ValueResult.objects.exists()
+
+
+def test_stored_results_of_a_future_month_do_not_block_the_current_values(world):
+    # given this month valued, then results of 9999-11 stored (as a run of it did before such
+    # months were refused) and copied onto the customers
+    recompute()
+    now = {k: system_values(world[k]) for k in ("c_th", "c_th2", "c_yx")}
+    future = []
+    for result in ValueResult.objects.filter(month=MONTH):
+        result.pk, result.month, result.value_tier = None, dt.date(9999, 11, 1), "low"
+        future.append(result)
+    ValueResult.objects.bulk_create(future)
+    CustomerSystem.objects.update(value_tier="low", is_core=False)
+    # when this month is valued again
+    recompute()
+    # then the customers carry this month's values again, and the pages read this month
+    assert {k: system_values(world[k]) for k in now} == now
+    assert overview_selectors.latest_result_month() == MONTH
 
 
 def test_only_the_latest_valued_month_sets_the_customers_values(world):
@@ -389,7 +443,7 @@ def test_the_recompute_command_dry_run_stores_nothing(world):
 
 
 def test_the_recompute_command_reports_a_live_valuation(world):
-    ValuationRun.objects.create(month=MONTH, trigger=RunTrigger.PAGE, status=RunStatus.RUNNING)
+    ValuationRun.objects.create(month=MONTH, trigger=RunTrigger.PAGE, status=RunStatus.QUEUED)
     with pytest.raises(CommandError, match="already queued or running"):
         call_command("recompute", "--month", f"{MONTH:%Y-%m}", stdout=StringIO())
 

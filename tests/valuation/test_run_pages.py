@@ -101,11 +101,12 @@ def test_a_start_without_a_month_is_refused(client, customer_world):
     assert any("Choose a month" in m for m in messages_of(response))
 
 
-def test_run_status_polls_while_live_and_stops_when_finished(client, customer_world):
+def test_run_status_polls_while_live_and_stops_when_finished(client, customer_world, hold_month):
     client.force_login(customer_world["admin"])
     run = make_run(status=RunStatus.RUNNING)
     url = reverse("valuation:run_status", args=[run.pk])
-    html = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    with hold_month(ValuationRun, MAR):  # its process is at work
+        html = client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert html.lstrip().startswith(f'<tr id="run-{run.pk}"')
     assert f'hx-get="{url}"' in html and 'hx-trigger="every 2s"' in html
     run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
@@ -163,8 +164,9 @@ def test_run_list_paginates_with_a_fixed_number_of_queries(
         make_run(month=dt.date(2023 + i // 12, i % 12 + 1, 1), started_by=customer_world["admin"])
     WarningRefresh.objects.create(as_of=MAR, finished_at=timezone.now())
     client.force_login(customer_world["admin"])
-    # session, user, count, page of runs, active scheme, refreshes, unread notifications
-    with django_assert_num_queries(7):
+    # session, user, live runs (none here: nothing to mark failed), count, page of runs,
+    # active scheme, refreshes, unread notifications
+    with django_assert_num_queries(8):
         response = client.get(URL)
     assert response.content.decode().count("data-run=") == 25
     assert response.context["paginator"].count == 30

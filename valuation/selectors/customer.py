@@ -15,6 +15,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from crm import jobs
 from customers.choices import OutletSize, TradeArea
 from customers.models import Customer
 from valuation import policies
@@ -273,7 +274,7 @@ def customer_value_card(*, customer: Customer, user: User) -> dict[str, Any]:
     unresolved warnings and the latest compliance records, with what `user` may do. Three
     queries."""
     results = list(
-        ValueResult.objects.filter(customer=customer)
+        ValueResult.objects.filter(customer=customer, month__lte=jobs.this_month())
         .select_related("scheme")
         .order_by("-month")[:HISTORY_MONTHS]
     )

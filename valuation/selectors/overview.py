@@ -14,6 +14,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from crm import jobs
 from crm.dates import add_months, month_start
 from customers.choices import ValueTier
 from valuation.filtersets import ValueResultFilterSet
@@ -46,7 +47,8 @@ def result_months() -> list[dt.date]:
 
 
 def latest_result_month() -> dt.date | None:
-    return ValueResult.objects.order_by("-month").values_list("month", flat=True).first()
+    """The latest valued month not after this one (the customers' current values)."""
+    return jobs.results_current_month(ValueResult)
 
 
 def month_scheme(month: dt.date) -> ValuationScheme | None:
