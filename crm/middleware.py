@@ -1,0 +1,110 @@
+"""Response headers every page shares, and the refusal of a NUL in the address.
+
+`SecurityHeadersMiddleware` sends the Content-Security-Policy (settings.SECURE_CSP, and
+SECURE_CSP_REPORT_ONLY when set) and the Permissions-Policy (settings.PERMISSIONS_POLICY) on
+every response: pages, API answers, error pages and static files alike. A header the view
+already set wins (a view serving a file may need a stricter policy of its own). The settings
+have the shape of Django 6.0's SECURE_CSP, so moving to Django's own middleware later is a
+change of one line in MIDDLEWARE.
+
+A page that needs a powerful browser feature (the visit form reads the phone's position and
+takes a photo) says so with `@browser_features("geolocation", "camera")`: its responses allow
+those features for this origin, every other response denies them.
+
+`RejectNulMiddleware` answers 400 to any request whose path or query string holds a NUL
+character (`%00`): no view expects one, and PostgreSQL refuses NUL in text, so a NUL that
+reached a query used to end in a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import unquote_plus
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from crm.headers import csp_header_value, permissions_policy_value
+
+CSP_HEADER = "Content-Security-Policy"
+CSP_REPORT_ONLY_HEADER = "Content-Security-Policy-Report-Only"
+PERMISSIONS_POLICY_HEADER = "Permissions-Policy"
+# Set on a response by @browser_features: the features its page may use.
+FEATURES_ATTRIBUTE = "browser_features"
+
+
+def browser_features(*features: str) -> Callable:
+    """View decorator: the page may use these browser features (names from
+    settings.PERMISSIONS_POLICY, e.g. "geolocation", "camera"); every other page denies them.
+    For a class-based view: `@method_decorator(browser_features(...), name="dispatch")`."""
+    unknown = set(features) - set(settings.PERMISSIONS_POLICY)
+    if unknown:
+        raise ValueError(f"Not in settings.PERMISSIONS_POLICY: {', '.join(sorted(unknown))}")
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            response = view(request, *args, **kwargs)
+            setattr(response, FEATURES_ATTRIBUTE, frozenset(features))
+            return response
+
+        return wrapped
+
+    return decorator
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy and Permissions-Policy on every response (see the module)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+        # The policies are settings: built once per process.
+        self.csp = csp_header_value(settings.SECURE_CSP)
+        self.csp_report_only = csp_header_value(getattr(settings, "SECURE_CSP_REPORT_ONLY", {}))
+        self.permissions = permissions_policy_value(settings.PERMISSIONS_POLICY)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        csp_header = CSP_HEADER
+        if settings.DEBUG and response.status_code >= 400:
+            # Django's technical error pages (DEBUG only) are styled and scripted inline:
+            # reported, not blocked, so a developer can read them.
+            csp_header = CSP_REPORT_ONLY_HEADER
+        if self.csp and csp_header not in response:
+            response[csp_header] = self.csp
+        if self.csp_report_only and CSP_REPORT_ONLY_HEADER not in response:
+            response[CSP_REPORT_ONLY_HEADER] = self.csp_report_only
+        if PERMISSIONS_POLICY_HEADER not in response:
+            allowed = getattr(response, FEATURES_ATTRIBUTE, ())
+            response[PERMISSIONS_POLICY_HEADER] = (
+                permissions_policy_value(settings.PERMISSIONS_POLICY, allowed)
+                if allowed
+                else self.permissions
+            )
+        return response
+
+
+def has_nul(request: HttpRequest) -> bool:
+    """Whether the path or the query string (names or values) holds a NUL character."""
+    return "\x00" in request.path_info or "\x00" in unquote_plus(
+        request.META.get("QUERY_STRING", ""), errors="replace"
+    )
+
+
+class RejectNulMiddleware:
+    """400 for a NUL (`%00`) anywhere in the path or the query string, before any view: JSON
+    for the API (/api/), a page otherwise."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not has_nul(request):
+            return self.get_response(request)
+        message = _("The address holds a NUL character, which no page accepts.")
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=400)
+        return render(request, "400.html", {"message": message}, status=400)

@@ -1,0 +1,106 @@
+"""A NUL character (`%00`) in the address is a 400 on every URL, before any view reads it
+(crm.middleware.RejectNulMiddleware): PostgreSQL refuses NUL in text, so one that reached a
+query was a 500 on about a dozen pages. JSON on the API, the 400 page elsewhere.
+
+Each URL is the access matrix's (tests/security/urls.py), built with the world's real rows so
+that, without the middleware, the request would reach its view; requested by an administrator,
+who may open every one of them. Run on PostgreSQL too (CI does), where the bug showed.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.urls import NoReverseMatch, reverse
+
+from tests.security.conftest import client_as
+from tests.security.test_access_matrix import ROWS
+from tests.security.urls import QUERIES, build_kwargs, url_patterns
+
+PATTERNS = {p.name: p for p in url_patterns()}
+URLS = sorted({(name, method) for name, method, _obj, _outcomes in ROWS})
+WITH_ARGUMENTS = [(name, method, kwarg) for name, method in URLS for kwarg in PATTERNS[name].kwargs]
+# Stand-ins found in a reversed URL and replaced by the NUL (an int converter refuses text).
+STAND_INS = ("nulstandin", 987654321)
+NUL = "x%00y"
+# Query parameters the pages read (customer codes, account managers, searches, months, ...).
+QUERY = "customer=x%00&am=x%00&q=x%00&month=x%00&status=x%00"
+
+
+def send(client, method: str, url: str):
+    if method == "GET":
+        return client.get(url)
+    if url.startswith("/api/"):
+        return client.post(url, data={}, content_type="application/json")
+    return client.post(url, data={})
+
+
+def url_with_nul(w, name: str, kwarg: str) -> str:
+    """The URL of `name` for the world's TH row, with a NUL in the argument `kwarg`."""
+    kwargs = build_kwargs(PATTERNS[name], w)
+    for stand_in in STAND_INS:
+        try:
+            url = reverse(name, kwargs={**kwargs, kwarg: stand_in})
+        except NoReverseMatch:
+            continue
+        return url.replace(str(stand_in), NUL)
+    raise AssertionError(f"{name}: no stand-in fits the argument {kwarg}")
+
+
+def assert_refused(response, url: str) -> None:
+    assert response.status_code == 400, url
+    if url.startswith("/api/"):
+        assert response.json() == {
+            "detail": "The address holds a NUL character, which no page accepts."
+        }
+    else:
+        assert response["Content-Type"].startswith("text/html"), url
+        assert b'data-testid="bad-request"' in response.content, url
+
+
+@pytest.mark.parametrize(("name", "method", "kwarg"), WITH_ARGUMENTS)
+def test_a_nul_in_a_path_argument_is_a_400(w, name, method, kwarg):
+    url = url_with_nul(w, name, kwarg)
+    assert_refused(send(client_as(w, "admin"), method, url), url)
+
+
+@pytest.mark.parametrize(("name", "method"), URLS)
+def test_a_nul_in_a_query_parameter_is_a_400(w, name, method):
+    url = reverse(name, kwargs=build_kwargs(PATTERNS[name], w))
+    query = QUERIES.get(name, "?")[1:]
+    url = f"{url}?{query}&{QUERY}" if query else f"{url}?{QUERY}"
+    assert_refused(send(client_as(w, "admin"), method, url), url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/customers/x%00y/",
+        "/visits/coverage/x%00/",
+        "/visits/log/?customer=x%00",
+        "/visits/?am=x%00",
+        "/customers/?q=%00",
+        "/customers/?x%00=1",  # in a parameter's name
+        "/api/v1/customers/x%00/",
+        "/static/css/crm%00.css",
+    ],
+)
+@pytest.mark.parametrize("key", ["admin", "am_th", None])
+def test_the_reported_addresses_are_a_400_for_anyone(w, url, key):
+    assert_refused(client_as(w, key).get(url), url)
+
+
+@pytest.mark.parametrize("model", sorted(admin.site._registry, key=lambda m: m._meta.label))
+def test_a_nul_in_the_admin_sites_search_and_object_addresses_is_a_400(w, model):
+    opts = model._meta
+    changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=["nulstandin"])
+    client = client_as(w, "admin")
+    for url in (f"{changelist}?q=x%00", change.replace("nulstandin", NUL)):
+        assert_refused(client.get(url), url)
+
+
+def test_a_nul_free_address_is_left_alone(w):
+    """`%2500` is a percent sign followed by 00, not a NUL: the page answers as usual."""
+    response = client_as(w, "admin").get("/customers/?q=%2500")
+    assert response.status_code == 200
