@@ -231,7 +231,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "crm.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        # DRF's, with inline styles allowed on its pages only (see there).
+        "crm.api.renderers.BrowsableAPIRenderer",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
