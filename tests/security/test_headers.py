@@ -176,3 +176,16 @@ def test_no_template_holds_what_the_policy_blocks(rule):
         if pattern.search(line)
     ]
     assert not found, "\n".join(found)
+
+
+def test_drfs_browsable_api_allows_inline_styles_and_still_no_inline_script(w):
+    """DRF's own templates style inline; its pages alone allow that (scripts stay 'self')."""
+    response = client_as(w, "admin").get(reverse("api:me"), HTTP_ACCEPT="text/html")
+    policy = directives(response)
+    assert response["Content-Type"].startswith("text/html")
+    assert (policy["style-src"], policy["script-src"]) == (
+        ["'self'", "'unsafe-inline'"],
+        ["'self'"],
+    )
+    json = client_as(w, "admin").get(reverse("api:me"))
+    assert directives(json)["style-src"] == ["'self'"]
