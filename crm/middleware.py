@@ -3,16 +3,16 @@
 `SecurityHeadersMiddleware` sends the Content-Security-Policy (settings.SECURE_CSP, and
 SECURE_CSP_REPORT_ONLY when set) and the Permissions-Policy (settings.PERMISSIONS_POLICY) on
 every response: pages, API answers, error pages and static files alike. A header the view
-already set wins (a view serving a file may need a stricter policy of its own). The settings
-have the shape of Django 6.0's SECURE_CSP, so moving to Django's own middleware later is a
-change of one line in MIDDLEWARE.
+already set wins (a view serving a file may need a stricter policy of its own). The CSP
+settings have the names and the shape of Django 6.0's: on Django 6 the CSP half can move to
+Django's own middleware without touching them.
 
 A page that needs a powerful browser feature (the visit form reads the phone's position and
 takes a photo) says so with `@browser_features("geolocation", "camera")`: its responses allow
 those features for this origin, every other response denies them.
 
-`RejectNulMiddleware` answers 400 to any request whose path or query string holds a NUL
-character (`%00`): no view expects one, and PostgreSQL refuses NUL in text, so a NUL that
+`RejectNulMiddleware` refuses a NUL character (`%00`) in the path (404) or the query string
+(400) of any request: no view expects one, and PostgreSQL refuses NUL in text, so a NUL that
 reached a query used to end in a 500.
 """
 
@@ -20,12 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import unquote_plus
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.validators import ProhibitNullCharactersValidator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.settings import api_settings
 
 from crm.headers import csp_header_value, permissions_policy_value
 
@@ -87,24 +90,47 @@ class SecurityHeadersMiddleware:
         return response
 
 
-def has_nul(request: HttpRequest) -> bool:
-    """Whether the path or the query string (names or values) holds a NUL character."""
-    return "\x00" in request.path_info or "\x00" in unquote_plus(
-        request.META.get("QUERY_STRING", ""), errors="replace"
-    )
+def nul_parameters(request: HttpRequest) -> list[str]:
+    """The query parameters whose name or a value holds a NUL character."""
+    return [
+        name
+        for name, values in request.GET.lists()
+        if "\x00" in name or any("\x00" in value for value in values)
+    ]
+
+
+def api_error(request: HttpRequest, exc: APIException) -> HttpResponse:
+    """`exc` answered as the API answers it: its exception handler's body, as JSON."""
+    response = api_settings.EXCEPTION_HANDLER(exc, {"request": request, "view": None})
+    response.accepted_renderer = JSONRenderer()
+    response.accepted_media_type = JSONRenderer.media_type
+    response.renderer_context = {"request": request, "response": response}
+    return response.render()
 
 
 class RejectNulMiddleware:
-    """400 for a NUL (`%00`) anywhere in the path or the query string, before any view: JSON
-    for the API (/api/), a page otherwise."""
+    """A NUL (`%00`) in the address, refused before any view reads it: in the path, a 404
+    (nothing has such a name); in the query string, a 400 naming the parameters. On /api/ in
+    the API's JSON error shape (the body a filter form gave these parameters before), a page
+    otherwise."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not has_nul(request):
+        api = request.path_info.startswith("/api/")
+        if "\x00" in request.path_info:
+            if api:
+                return api_error(request, NotFound())
+            raise Http404("A NUL character in the path")
+        names = nul_parameters(request)
+        if not names:
             return self.get_response(request)
-        message = _("The address holds a NUL character, which no page accepts.")
-        if request.path_info.startswith("/api/"):
-            return JsonResponse({"detail": message}, status=400)
-        return render(request, "400.html", {"message": message}, status=400)
+        if api:
+            message = ProhibitNullCharactersValidator.message
+            return api_error(request, ValidationError({name: [message] for name in names}))
+        shown = ", ".join(f"“{name.replace(chr(0), '%00')}”" for name in names)
+        message = _("A parameter of the address holds a NUL character: %(names)s.") % {
+            "names": shown
+        }
+        return render(request, "crm/bad_request.html", {"message": message}, status=400)
