@@ -38,6 +38,15 @@ def people_only(view):
     return wrapped
 
 
+def heat_shade(n: int, peak: int) -> int:
+    """The shade of a matrix cell counting `n` customers when the fullest counts `peak`: 0 for
+    an empty cell, else 1 (faint) to 9. A cell carries it as the class `heat-<shade>` of
+    static/css/crm.css (a class: the Content-Security-Policy refuses style attributes)."""
+    if not n or not peak:
+        return 0
+    return max(1, min(9, round(1.2 + 7.8 * n / peak)))
+
+
 def is_htmx(request: HttpRequest) -> bool:
     """Whether htmx sent the request (it then wants a fragment, not a page)."""
     return request.headers.get("HX-Request") == "true"

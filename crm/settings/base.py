@@ -6,6 +6,7 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from crm.headers import csp_extend
 from crm.schedules import BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -45,12 +46,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Above WhiteNoise: static files get the policies too (an SVG is a document).
+    "crm.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any view reads the address; after the user and the language are known (its page).
+    "crm.middleware.RejectNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so it sees the outcome of authentication (django-axes' documented position).
@@ -156,6 +161,65 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Content-Security-Policy of every response (crm.middleware.SecurityHeadersMiddleware; the
+# shape of Django 6.0's setting). Everything comes from this origin: the vendored libraries
+# and our scripts in static/; no inline script, no inline style, no eval.
+#   img-src data:    Bootstrap's CSS draws its small icons (select arrow, close button, navbar
+#                    toggler, form validation) as data: SVG images.
+#   connect-src      htmx, the visit form's fetch() and the API docs read this origin only.
+#   object-src, base-uri 'none': no plugin; no <base> (an injected one would re-point every
+#                    relative script address).
+#   form-action      forms post to this origin only (also where a post is redirected).
+#   frame-ancestors  no page is framed (X-Frame-Options: DENY, for current browsers).
+# Operators add sources with CSP_EXTRA, a header value, e.g. "img-src https://tiles.example.com;
+# report-uri https://reports.example.com/csp": each source is added to the directive's own.
+SECURE_CSP = csp_extend(
+    {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+    env.str("CSP_EXTRA", default=""),
+)
+# A policy to try out before enforcing it: reported by the browser, not applied (same shape).
+SECURE_CSP_REPORT_ONLY = csp_extend({}, env.str("CSP_REPORT_ONLY", default=""))
+
+# Powerful browser features: denied on every page. A page that needs one allows it for this
+# origin with crm.middleware.browser_features (the visit form: position and camera).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
 LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -225,7 +289,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [
         # The one error shape; able to write a response quoting an unpaired surrogate.
         "crm.api.renderers.ApiJSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        # DRF's, with inline styles allowed on its pages only (see there).
+        "crm.api.renderers.BrowsableAPIRenderer",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.dates import parse_month
-from crm.views import list_query_context, people_only
+from crm.views import heat_shade, list_query_context, people_only
 from customers import io
 from customers.choices import BusinessScale
 from grading import selectors
@@ -118,15 +118,15 @@ def _matrix(overview: dict[str, Any]) -> dict[str, Any]:
         for after in axis:
             n = transitions.get((before, after), 0)
             kind = _movement(before, after)
-            alpha = 0.12 + 0.78 * n / peak if n else 0.0
+            shade = heat_shade(n, peak)
             cells.append(
                 {
                     "grade": after,
                     "n": n,
                     "kind": kind,
                     "colour": _MOVEMENT_COLOUR[kind],
-                    "alpha": f"{alpha:.2f}",
-                    "dark": alpha > 0.55,
+                    "shade": shade,
+                    "dark": shade > 5,
                     "diagonal": before == after,
                 }
             )

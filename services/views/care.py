@@ -302,7 +302,6 @@ def activity_new(request: HttpRequest) -> HttpResponse:
             "visit": visit,
             "form": form,
             "back_url": back or reverse("services:care"),
-            "holiday_kind": ActivityKind.HOLIDAY_GREETING.value,
         },
     )
 

@@ -15,3 +15,14 @@ window.crmCharts = {
   },
   reduceMotion: !!(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches)
 };
+
+/* Progress bars carry their width (a percentage) in data-bar-width: set here through the
+   CSSOM, as the Content-Security-Policy refuses style="" attributes. htmx runs this for the
+   page and for every fragment it swaps in (run rows that poll their status). */
+htmx.onLoad(function (root) {
+  var bars = Array.prototype.slice.call(root.querySelectorAll("[data-bar-width]"));
+  if (root.matches && root.matches("[data-bar-width]")) bars.push(root);
+  bars.forEach(function (bar) {
+    bar.style.width = Math.max(0, Math.min(100, parseFloat(bar.dataset.barWidth) || 0)) + "%";
+  });
+});

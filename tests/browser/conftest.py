@@ -1,7 +1,8 @@
 """Headless Chromium (Debian's `chromium`) driven by Playwright against pytest-django's live server.
 
 scripts/test installs chromium when it is missing. A failed test leaves a screenshot in
-test-artifacts/ (and, with the `journey` fixture, the screens of its last steps).
+test-artifacts/ (and, with the `journey` fixture, the screens of its last steps). Any
+Content-Security-Policy violation a page reports fails the test that opened it.
 """
 
 import os
@@ -62,9 +63,29 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+# Runs in every document before its own scripts (Playwright injects it whatever the policy)
+# and hands each Content-Security-Policy violation to the test: what was blocked, where.
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.crmCspViolation(
+    `${event.effectiveDirective} refused ${event.blockedURI || "?"} on ${document.URL}` +
+    ` (${event.sourceFile || "the page"}:${event.lineNumber}) ${event.sample}`
+  );
+}, true);
+"""
+
+
 @pytest.fixture
-def page(browser, request):
+def csp_violations() -> list[str]:
+    """The Content-Security-Policy violations the test's pages reported, in order."""
+    return []
+
+
+@pytest.fixture
+def page(browser, request, csp_violations):
     context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
+    context.expose_function("crmCspViolation", lambda text: csp_violations.append(text))
+    context.add_init_script(CSP_WATCH)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
@@ -73,20 +94,24 @@ def page(browser, request):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    if report is not None and report.passed and csp_violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(csp_violations))
 
 
 class Journey:
     """Watches a page through a user's journey: the browser console's errors, the page's
-    uncaught exceptions and any request to another host than the live server (nothing may
-    come from a CDN) are problems; `step()` fails on the first ones and keeps a screenshot of
-    the last few steps, written to test-artifacts/ only when the test fails."""
+    uncaught exceptions, Content-Security-Policy violations and any request to another host
+    than the live server (nothing may come from a CDN) are problems; `step()` fails on the
+    first ones and keeps a screenshot of the last few steps, written to test-artifacts/ only
+    when the test fails."""
 
     KEEP = 3
 
-    def __init__(self, page, base_url: str):
+    def __init__(self, page, base_url: str, csp_violations: list[str] | None = None):
         self.page = page
         self.host = urlsplit(base_url).netloc
         self.problems: list[str] = []
+        self.csp_violations = csp_violations if csp_violations is not None else []
         self.shots: deque[tuple[str, bytes]] = deque(maxlen=self.KEEP)
         self.count = 0
         page.on("console", self._console)
@@ -105,7 +130,8 @@ class Journey:
             self.problems.append(f"request to another host: {request.url}")
 
     def check(self) -> None:
-        assert not self.problems, "\n".join(self.problems)
+        problems = self.problems + [f"CSP: {v}" for v in self.csp_violations]
+        assert not problems, "\n".join(problems)
 
     def step(self, name: str) -> None:
         """Starts the step `name`: checks that nothing went wrong so far, then keeps a
@@ -126,10 +152,10 @@ class Journey:
 
 
 @pytest.fixture
-def journey(page, live_server, request):
+def journey(page, live_server, request, csp_violations):
     """A `Journey` watching `page` (see there). Fails the test if a problem was seen after
     its last step."""
-    watch = Journey(page, live_server.url)
+    watch = Journey(page, live_server.url, csp_violations)
     yield watch
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:

@@ -105,7 +105,7 @@ ACTIONS = {
 }
 
 
-def build_url(pattern: Pattern, world: dict[str, Any], *, yx: bool = False) -> str:
+def build_kwargs(pattern: Pattern, world: dict[str, Any], *, yx: bool = False) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     for name in pattern.kwargs:
         if name == "pk":
@@ -115,4 +115,8 @@ def build_url(pattern: Pattern, world: dict[str, Any], *, yx: bool = False) -> s
             kwargs[name] = ACTIONS[pattern.name]
         else:
             kwargs[name] = KWARG_VALUES[name](world, yx)
-    return reverse(pattern.name, kwargs=kwargs)
+    return kwargs
+
+
+def build_url(pattern: Pattern, world: dict[str, Any], *, yx: bool = False) -> str:
+    return reverse(pattern.name, kwargs=build_kwargs(pattern, world, yx=yx))

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.dates import parse_month
-from crm.views import people_only
+from crm.views import heat_shade, people_only
 from customers import io
 from customers.choices import ValueTier
 from valuation.filtersets import ValueResultFilterSet
@@ -134,15 +134,15 @@ def tier_movements(summary: dict[str, Any]) -> dict[str, Any]:
         for after in TIERS:
             n = transitions.get((before, after), 0)
             kind = _movement(before, after)
-            alpha = 0.12 + 0.78 * n / peak if n else 0.0
+            shade = heat_shade(n, peak)
             cells.append(
                 {
                     "tier": after,
                     "n": n,
                     "kind": kind,
                     "colour": MOVEMENT_COLOURS[kind],
-                    "alpha": f"{alpha:.2f}",
-                    "dark": alpha > 0.55,
+                    "shade": shade,
+                    "dark": shade > 5,
                     "diagonal": before == after,
                 }
             )

@@ -23,6 +23,7 @@ from django.views.generic import ListView
 from crm import uploads
 from crm.choices import AuditSource, Role
 from crm.exceptions import DomainError
+from crm.middleware import browser_features
 from crm.services import Actor
 from crm.views import PeopleOnlyMixin, list_query_context, people_only
 from customers import policies as customer_policies
@@ -51,6 +52,8 @@ def _is_fetch(request: HttpRequest) -> bool:
 # --- logging -------------------------------------------------------------------------------
 
 
+# The only page that reads the phone's position and takes a photo (static/js/visit_form.js).
+@browser_features("geolocation", "camera")
 @people_only
 def visit_log_view(request: HttpRequest) -> HttpResponse:
     """The visit form for ?customer=CODE (optionally started from the planned visit ?plan=ID);
