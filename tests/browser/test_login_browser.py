@@ -18,7 +18,8 @@ def test_sign_in_switch_language_and_sign_out(live_server, page, make_user, area
     page.fill("#id_username", "sup")
     page.fill("#id_password", "wrong password")
     page.click("button[type=submit]:has-text('Sign in')")
-    assert page.get_by_test_id("login-error").is_visible()
+    # wait_for: is_visible() does not wait for the answer to the POST (flaky under load).
+    page.get_by_test_id("login-error").wait_for()
 
     page.fill("#id_username", "sup")
     page.fill("#id_password", TEST_PASSWORD)
