@@ -32,18 +32,17 @@ _REQUIRED = _("This field is required.")
 _UNKNOWN = gettext_lazy("Unknown field.")
 # The keys an order and a line may hold; any other is refused, naming it (a mistyped
 # `quantiy` must not be dropped without a word).
-ORDER_KEYS = frozenset(
-    {
-        "external_id",
-        "customer_code",
-        "order_date",
-        "status",
-        "payment_method",
-        "paid_on_time",
-        "payment_date",
-        "lines",
-    }
+# The fields of an order besides its number and its lines (also the columns of
+# `import_orders`' file that must agree on every row of one order).
+ORDER_FIELDS = (
+    "customer_code",
+    "order_date",
+    "status",
+    "payment_method",
+    "paid_on_time",
+    "payment_date",
 )
+ORDER_KEYS = frozenset({"external_id", *ORDER_FIELDS, "lines"})
 LINE_KEYS = frozenset({"product_code", "quantity", "unit_price", "amount"})
 
 # The first and the last day an order (or its payment) may be dated:

@@ -26,6 +26,7 @@ from crm.choices import AuditSource, Role
 from crm.models import User
 from crm.services import Actor
 from orders.services import MAX_ORDERS_PER_SYNC, order_sync_many, sales_facts_pending_drain
+from orders.sync import ORDER_FIELDS
 
 REQUIRED = (
     "external_id",
@@ -38,14 +39,6 @@ REQUIRED = (
     "unit_price",
 )
 OPTIONAL = ("paid_on_time", "payment_date", "amount")
-ORDER_FIELDS = (
-    "customer_code",
-    "order_date",
-    "status",
-    "payment_method",
-    "paid_on_time",
-    "payment_date",
-)
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
