@@ -10,6 +10,7 @@ from django.conf import settings
 from crm.choices import AuditSource, Role
 from crm.services import Actor
 from tests.crm.factories import AreaFactory, UserFactory
+from tests.orders.factories import integration_client
 
 
 @pytest.fixture
@@ -131,3 +132,10 @@ def hold_month(db):
             thread.join(30)
 
     return hold
+
+
+@pytest.fixture
+def erp(db):
+    """The integration client "erp", authenticated with its API token (the syncs' caller)."""
+    api, _user = integration_client("erp")
+    return api

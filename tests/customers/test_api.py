@@ -9,7 +9,6 @@ from rest_framework.test import APIClient
 
 from crm.choices import AuditSource, Role
 from crm.models import Area, AuditEntry
-from crm.services import api_client_create
 from customers.models import Customer, CustomerSystem
 from tests.api_errors import api_error, field_errors
 from tests.customers.factories import make_customer
@@ -41,15 +40,6 @@ def as_user(api):
         return api
 
     return sign_in
-
-
-@pytest.fixture
-def erp(db, system_actor):
-    """An API client authenticated as the integration client "erp" with its token."""
-    _client, key = api_client_create(name="erp", actor=system_actor)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return api
 
 
 def new_customer(n: int, **fields) -> dict:

@@ -11,10 +11,8 @@ import json
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from crm.models import Area
-from crm.services import api_client_create
 from customers.models import Customer
 from customers.services import customer_upsert_many
 from tests.customers.test_api import new_customer
@@ -22,14 +20,6 @@ from tests.customers.test_api import new_customer
 AREA_SYNC = reverse("customers_api:area_sync")
 CUSTOMER_SYNC = reverse("customers_api:customer_sync")
 SURROGATE_MESSAGE = "Text may not contain an unpaired surrogate (\\ud800)."
-
-
-@pytest.fixture
-def erp(db, system_actor):
-    _client, key = api_client_create(name="erp", actor=system_actor)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return api
 
 
 def post_json(api, path: str, body):

@@ -40,12 +40,6 @@ SEP = datetime.date(2026, 9, 1)
 
 
 @pytest.fixture
-def erp(db):
-    api, _user = integration_client("erp")
-    return api
-
-
-@pytest.fixture
 def sync(erp, django_capture_on_commit_callbacks):
     """Posts orders as "erp" (or another client) and runs what waits for the commit."""
 

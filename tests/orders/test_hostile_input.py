@@ -22,16 +22,10 @@ from crm.models import IdempotencyRecord
 from crm.services import api_client_create
 from customers.models import CustomerSystem
 from orders.models import Order, OrdersConfig, Product
-from tests.orders.factories import ACTOR, integration_client, make_product, order_payload, url
+from tests.orders.factories import ACTOR, make_product, order_payload, url
 from tests.orders.test_commands import HEADER, write_csv
 
 SURROGATE = "\ud800"
-
-
-@pytest.fixture
-def erp(db):
-    api, _user = integration_client("erp")
-    return api
 
 
 @pytest.fixture

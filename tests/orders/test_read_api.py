@@ -54,12 +54,6 @@ def as_user(api):
 
 
 @pytest.fixture
-def erp(db):
-    api, _user = integration_client("erp")
-    return api
-
-
-@pytest.fixture
 def products(db):
     return {
         "A": make_product("A001", "230.00", name="中华(硬)", brand="中华", is_key_brand=True),

@@ -32,13 +32,6 @@ def as_user(api):
 
 
 @pytest.fixture
-def erp(db):
-    """The integration client "erp", authenticated with its token."""
-    api, _user = integration_client("erp")
-    return api
-
-
-@pytest.fixture
 def products(db):
     return {
         "A": make_product("A001", "230.00", name="中华(硬)"),
