@@ -287,7 +287,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "crm.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
-        # The one error shape; able to write a response quoting an unpaired surrogate.
+        # Able to write a response quoting an unpaired surrogate (see there).
         "crm.api.renderers.ApiJSONRenderer",
         # DRF's, with inline styles allowed on its pages only (see there).
         "crm.api.renderers.BrowsableAPIRenderer",

@@ -1,6 +1,5 @@
 """The REST API's ground rules: authentication, scope, schema, docs, error shape."""
 
-import json
 import re
 
 import pytest
@@ -155,29 +154,3 @@ def test_errors_raised_outside_a_view_on_an_api_path_have_the_error_shape(client
     page = client.get("/nowhere/")
     assert page.status_code == 404
     assert page["Content-Type"].startswith("text/html")
-
-
-def test_an_error_response_built_by_hand_leaves_in_the_error_shape():
-    from rest_framework.response import Response
-
-    from crm.api.renderers import ApiJSONRenderer
-
-    def rendered(data, status):
-        response = Response(data, status=status)
-        body = ApiJSONRenderer().render(data, renderer_context={"response": response})
-        return json.loads(body)
-
-    assert rendered({"detail": "Used with another body."}, 409) == {
-        "detail": "Used with another body.",
-        "code": "conflict",
-        "errors": {},
-    }
-    assert rendered({"areas": {"0": ["Bad."]}}, 400) == {
-        "detail": "areas.0: Bad.",
-        "code": "invalid",
-        "errors": {"areas.0": ["Bad."]},
-    }
-    ok = {"created": 1}
-    assert ApiJSONRenderer().render(ok, renderer_context={"response": Response(ok)}) == (
-        b'{"created":1}'
-    )
