@@ -40,14 +40,6 @@ API_PREFIX = "/api/"
 NON_FIELD = "non_field_errors"
 
 
-def field_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Errors keyed the way DRF keys them: "__all__" becomes "non_field_errors"."""
-    return {
-        (NON_FIELD if key == "__all__" else key): [str(m) for m in msgs]
-        for key, msgs in errors.items()
-    }
-
-
 def flatten_errors(detail: Any, path: str = "") -> dict[str, list[str]]:
     """DRF's nested error detail as `{dotted path: [messages]}`: `{"areas": {"0": [...]}}`
     becomes `{"areas.0": [...]}`, a list of per-item dicts `follow_ups.<i>.<field>`; messages
@@ -102,12 +94,11 @@ def exception_handler(exc, context):
             _("The body is larger than %(limit)d bytes, the most accepted.")
             % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
         )
-    if isinstance(exc, DomainError):
-        errors = field_errors(exc.errors)
-        response = drf_exception_handler(exceptions.ValidationError(errors), context)
-        response.data = error_body(exc.message or summary(errors), "invalid", errors)
-        return response
-    if isinstance(exc, Http404):
+    elif isinstance(exc, DomainError):
+        # A 400 like any refused field, its `detail` made by the same rule: a service's
+        # message for a page ("Check the highlighted fields.") would point at nothing here.
+        exc = exceptions.ValidationError(flatten_errors(exc.errors))
+    elif isinstance(exc, Http404):
         # Django's message ("No Customer matches the given query.") names a model: not ours.
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

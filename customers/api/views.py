@@ -18,7 +18,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
 
-from crm.api.exceptions import field_errors, flatten_errors
+from crm.api.exceptions import flatten_errors
 from crm.api.schema import AutoSchema
 from crm.api.sync import BulkSyncAPIView, api_actor
 from crm.exceptions import DomainError
@@ -120,7 +120,7 @@ class AreaSyncAPIView(BulkSyncAPIView):
                 with transaction.atomic():
                     area_upsert(code=code, name=name, parent_code=parent, actor=actor)
             except DomainError as exc:
-                errors = field_errors(exc.errors)
+                errors = flatten_errors(exc.errors)
             except IntegrityError:
                 # Another request created the same code meanwhile: nothing of this item stuck.
                 errors = {
@@ -160,7 +160,7 @@ class CustomerSyncAPIView(BulkSyncAPIView):
         errors = [
             {
                 **error,
-                "errors": field_errors(error["errors"])
+                "errors": flatten_errors(error["errors"])
                 if isinstance(items[error["index"]], Mapping)
                 else {"non_field_errors": [_("Each customer must be a JSON object.")]},
             }

@@ -136,7 +136,7 @@ def test_domain_errors_become_400_naming_the_field():
     response = exception_handler(DomainError("Unknown area code(s): X.", field="areas"), {})
     assert response.status_code == 400
     assert response.data == {
-        "detail": "Unknown area code(s): X.",
+        "detail": "areas: Unknown area code(s): X.",
         "code": "invalid",
         "errors": {"areas": ["Unknown area code(s): X."]},
     }
