@@ -12,9 +12,10 @@ object as a whole). `code` is DRF's code of the exception (`invalid`, `parse_err
 `default_code` of our own APIException subclasses (e.g. `duplicate_visit`).
 
 `exception_handler` (DRF's EXCEPTION_HANDLER) turns DRF's exceptions, a `DomainError` (400
-naming the field), Django's `Http404` and `PermissionDenied` into it; `api_error_handler_*`
-(the root URLconf's handler400/404/500) give the same shape to errors raised outside a DRF
-view on an API path (a URL that matches no view, a server error). The schema declares it as
+naming the field), Django's `Http404` and `PermissionDenied` into it. Outside a DRF view,
+`api_error_response(exc)` answers an APIException the same way: the root URLconf's
+handler400/404/500 (`api_error_handler_*`) use it on an API path (a URL that matches no view,
+a request Django cannot read, a server error). The schema declares it as
 one component, `ApiError` (see `crm.api.schema`).
 
 Per-item errors inside a sync report (a 200) keep the report's own shape.
@@ -29,6 +30,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -112,43 +114,51 @@ def exception_handler(exc, context):
     return response
 
 
-# --- outside DRF: the root URLconf's handlers ---------------------------------------------
+# --- outside DRF: middleware and the root URLconf's handlers ------------------------------
 
 
-def api_error_response(status_code: int, detail: str, code: str, errors=None) -> JsonResponse:
-    """An error in the API's shape, for code outside a DRF view (middleware, URL handlers)."""
+class BadRequest(exceptions.APIException):
+    """A request Django could not read at all (too many fields, a suspicious operation)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = gettext_lazy("The request could not be read.")
+    default_code = "bad_request"
+
+
+class ServerError(exceptions.APIException):
+    default_detail = gettext_lazy("Something went wrong on the server; it has been logged.")
+    default_code = "server_error"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    """Whether `request` is one of the API's, answered in its shape (`path_info`: the path
+    below wherever the site is mounted)."""
+    return request.path_info.startswith(API_PREFIX)
+
+
+def api_error_response(exc: exceptions.APIException) -> JsonResponse:
+    """`exc` answered as a DRF view answers it (its status, the body `exception_handler`
+    gives it), for code outside a DRF view: middleware, the URL handlers below."""
     return JsonResponse(
-        error_body(detail, code, errors),
-        status=status_code,
+        api_exception_body(exc),
+        status=exc.status_code,
         json_dumps_params={"ensure_ascii": False},
     )
 
 
-def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith(API_PREFIX)
-
-
 def api_error_handler_400(request: HttpRequest, exception=None) -> HttpResponse:
-    if _is_api(request):
-        return api_error_response(
-            status.HTTP_400_BAD_REQUEST, _("The request could not be read."), "bad_request"
-        )
+    if is_api_request(request):
+        return api_error_response(BadRequest())
     return defaults.bad_request(request, exception)
 
 
 def api_error_handler_404(request: HttpRequest, exception=None) -> HttpResponse:
-    if _is_api(request):
-        return api_error_response(
-            status.HTTP_404_NOT_FOUND, exceptions.NotFound.default_detail, "not_found"
-        )
+    if is_api_request(request):
+        return api_error_response(exceptions.NotFound())
     return defaults.page_not_found(request, exception)
 
 
 def api_error_handler_500(request: HttpRequest) -> HttpResponse:
-    if _is_api(request):
-        return api_error_response(
-            status.HTTP_500_INTERNAL_SERVER_ERROR,
-            _("Something went wrong on the server; it has been logged."),
-            "server_error",
-        )
+    if is_api_request(request):
+        return api_error_response(ServerError())
     return defaults.server_error(request)

@@ -145,11 +145,18 @@ def test_domain_errors_become_400_naming_the_field():
 
 
 def test_errors_raised_outside_a_view_on_an_api_path_have_the_error_shape(client, rf, db):
-    from crm.api.exceptions import api_error_handler_400, api_error_handler_500
+    from crm.api.exceptions import (
+        api_error_handler_400,
+        api_error_handler_404,
+        api_error_handler_500,
+    )
 
     assert field_errors(client.get("/api/v1/nowhere/"), 404, "not_found") == {}
     assert api_error(api_error_handler_500(rf.get("/api/v1/me/")), 500, "server_error")
     assert api_error(api_error_handler_400(rf.get("/api/v1/me/"), None), 400, "bad_request")
+    # a site mounted below a prefix (SCRIPT_NAME): its API is still the API
+    mounted = rf.get("/api/v1/nowhere/", SCRIPT_NAME="/crm")
+    assert api_error(api_error_handler_404(mounted, None), 404, "not_found")
     # pages keep Django's HTML answers
     page = client.get("/nowhere/")
     assert page.status_code == 404
