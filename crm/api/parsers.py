@@ -170,7 +170,7 @@ def json_depth_exceeds(text: str, limit: int) -> bool:
 def nul_path(value: Any) -> str | None:
     """The dotted path of the first string (value or key) holding a NUL character, or None.
     A key holding one is reported by the path of the object it is in. Iterative."""
-    for path, text, _is_key in strings(value):
+    for path, text in strings(value):
         if "\x00" in text:
             return path
     return None
