@@ -8,8 +8,9 @@
 (`customer_code`, `follow_ups.0.due_date`, `areas.3`; `non_field_errors` for the request or an
 object as a whole). `code` is DRF's code of the exception (`invalid`, `parse_error`,
 `not_authenticated`, `authentication_failed`, `permission_denied`, `not_found`,
-`method_not_allowed`, `unsupported_media_type`, `throttled`, `payload_too_large`, …) or the
-`default_code` of our own APIException subclasses (e.g. `duplicate_visit`).
+`method_not_allowed`, `unsupported_media_type`) or the `default_code` of our own APIException
+subclasses (`payload_too_large`, `duplicate_visit`, `idempotency_conflict`, `bad_request`,
+`server_error`). No throttling is configured: DRF's `throttled` (429) is never given.
 
 `exception_handler` (DRF's EXCEPTION_HANDLER) turns DRF's exceptions, a `DomainError` (400
 naming the field), Django's `Http404` and `PermissionDenied` into it. Outside a DRF view,
