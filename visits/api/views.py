@@ -25,12 +25,11 @@ from rest_framework.exceptions import (
     UnsupportedMediaType,
     ValidationError,
 )
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api.parsers import NoNulJSONParser
+from crm.api.parsers import BoundedMultiPartParser, NoNulJSONParser
 from crm.api.schema import AutoSchema
 from crm.api.sync import api_actor
 from crm.models import User
@@ -44,7 +43,7 @@ from visits.api.serializers import (
     VisitSerializer,
 )
 from visits.filtersets import VisitFilterSet
-from visits.models import FollowUp, PlannedVisit, Visit
+from visits.models import FollowUp, PlannedVisit, Visit, VisitsConfig
 
 
 class PeopleLogVisits(permissions.BasePermission):
@@ -128,7 +127,15 @@ class DuplicateVisitConflict(APIException):
     default_code = "duplicate_visit"
 
 
-class VisitListCreateAPIView(generics.ListAPIView):
+class _TakesAPhoto:
+    """A multipart body may carry a photo of up to the visit settings' size (see
+    `BoundedMultiPartParser`); a larger body is refused before it is read."""
+
+    def max_upload_bytes(self) -> int:
+        return VisitsConfig.current().photo_max_mb * 1024 * 1024
+
+
+class VisitListCreateAPIView(_TakesAPhoto, generics.ListAPIView):
     """GET: the visits the caller may see, newest first, paged and filtered like the visit
     list page. POST: logs a visit from a JSON body (people only; the customer must be in the
     caller's scope and, for an account manager, one of their own). A visit with a photo is
@@ -140,7 +147,7 @@ class VisitListCreateAPIView(generics.ListAPIView):
     permission_classes = [permissions.IsAuthenticated, PeopleLogVisits]
     # Multipart is still read here for the clients that sent the photo with the visit before
     # the photo had its own operation; the schema declares JSON only.
-    parser_classes = [NoNulJSONParser, MultiPartParser]
+    parser_classes = [NoNulJSONParser, BoundedMultiPartParser]
 
     def get_queryset(self) -> QuerySet[Visit]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
@@ -160,7 +167,7 @@ class VisitListCreateAPIView(generics.ListAPIView):
         return _log_visit(request, MultipartVisitSerializer if multipart else VisitCreateSerializer)
 
 
-class VisitWithPhotoCreateAPIView(APIView):
+class VisitWithPhotoCreateAPIView(_TakesAPhoto, APIView):
     """Logs a visit with its photo, as a multipart body: the fields of `POST /api/v1/visits/`
     (the follow-ups as one `follow_ups` field holding the JSON list) and a `photo` file (JPEG
     or PNG, checked by its content). The same rules and answers as a visit logged with JSON."""
@@ -169,7 +176,7 @@ class VisitWithPhotoCreateAPIView(APIView):
     permission_classes = [permissions.IsAuthenticated, PeopleLogVisits]
     # JSON is parsed only to be refused by the view (415): a browser session's CSRF check
     # reads the body first, and must answer its 403 rather than the parser's 415.
-    parser_classes = [MultiPartParser, NoNulJSONParser]
+    parser_classes = [BoundedMultiPartParser, NoNulJSONParser]
 
     @extend_schema(
         operation_id="visits_with_photo_create",
