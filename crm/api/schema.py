@@ -1,7 +1,7 @@
 """The OpenAPI schema: our token authentication, the one error shape on every error response,
 and the limits the server enforces (so a generated client can trust it).
 
-`AutoSchema` is set on each API view (`schema = AutoSchema()`). It
+`AutoSchema` is every API view's (REST_FRAMEWORK's `DEFAULT_SCHEMA_CLASS`). It
 
 - answers every error status of every operation with the one `ApiError` component
   (`crm.api.exceptions`): the ones a view declares itself (its own 403, 404, 409, 413, with

@@ -19,7 +19,6 @@ from rest_framework import generics
 from rest_framework.request import Request
 
 from crm.api.exceptions import flatten_errors
-from crm.api.schema import AutoSchema
 from crm.api.sync import BulkSyncAPIView, api_actor
 from crm.exceptions import DomainError
 from crm.models import Area
@@ -45,7 +44,6 @@ from customers.services import customer_upsert_many
 class CustomerListAPIView(generics.ListAPIView):
     """Customers in the caller's scope, paged, filtered and sorted like the list page."""
 
-    schema = AutoSchema()
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilterSet
 
@@ -63,7 +61,6 @@ class CustomerListAPIView(generics.ListAPIView):
 class CustomerDetailAPIView(generics.RetrieveAPIView):
     """One customer by code (404 when it does not exist or lies outside the caller's scope)."""
 
-    schema = AutoSchema()
     serializer_class = CustomerSerializer
     filter_backends: list = []
 

@@ -30,7 +30,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api.parsers import BoundedMultiPartParser, NoNulJSONParser
-from crm.api.schema import AutoSchema
 from crm.api.sync import api_actor
 from crm.models import User
 from customers.api.lookups import customer_by_code
@@ -141,7 +140,6 @@ class VisitListCreateAPIView(_TakesAPhoto, generics.ListAPIView):
     caller's scope and, for an account manager, one of their own). A visit with a photo is
     logged through `POST /api/v1/visits/with-photo/` (multipart)."""
 
-    schema = AutoSchema()
     serializer_class = VisitSerializer
     filterset_class = VisitFilterSet
     permission_classes = [permissions.IsAuthenticated, PeopleLogVisits]
@@ -172,7 +170,6 @@ class VisitWithPhotoCreateAPIView(_TakesAPhoto, APIView):
     (the follow-ups as one `follow_ups` field holding the JSON list) and a `photo` file (JPEG
     or PNG, checked by its content). The same rules and answers as a visit logged with JSON."""
 
-    schema = AutoSchema()
     permission_classes = [permissions.IsAuthenticated, PeopleLogVisits]
     # JSON is parsed only to be refused by the view (415): a browser session's CSRF check
     # reads the body first, and must answer its 403 rather than the parser's 415.
@@ -235,7 +232,6 @@ def _location(request: Request, pk: int) -> str:
 class VisitDetailAPIView(generics.RetrieveAPIView):
     """One visit (404 when it does not exist or its customer lies outside the caller's scope)."""
 
-    schema = AutoSchema()
     serializer_class = VisitSerializer
     filter_backends: list = []
 
