@@ -37,25 +37,26 @@ def is_storable(value: Any) -> bool:
     return not isinstance(value, str) or _UNSTORABLE.search(value) is None
 
 
-def strings(value: Any) -> Iterator[tuple[str, str, bool]]:
-    """Every string in a JSON value, in document order, as `(path, text, is_key)`: the dotted
-    path of a value (`lines.0.product_code`), or for a key the path of the object holding it.
-    What is under a key the database cannot store is skipped (the key is reported), so no
-    path carries such text. Iterative: any depth is walked without recursion."""
-    # (value, its path, whether the value is a key): a key comes right before its value.
-    stack: list[tuple[Any, str, bool]] = [(value, "", False)]
+def strings(value: Any) -> Iterator[tuple[str, str]]:
+    """Every string in a JSON value, keys included, in document order, as `(path, text)`: the
+    dotted path of a value (`lines.0.product_code`), or for a key the path of the object
+    holding it. What is under a key the database cannot store is skipped (the key is
+    reported), so no path carries such text. Iterative: any depth is walked without
+    recursion."""
+    # (value, its path): a key comes right before its value.
+    stack: list[tuple[Any, str]] = [(value, "")]
     while stack:
-        item, path, is_key = stack.pop()
+        item, path = stack.pop()
         if isinstance(item, str):
-            yield path, item, is_key
+            yield path, item
         elif isinstance(item, dict):
             for key, child in reversed(item.items()):
                 if is_storable(key):
-                    stack.append((child, f"{path}.{key}" if path else str(key), False))
-                stack.append((key, path, True))
+                    stack.append((child, f"{path}.{key}" if path else str(key)))
+                stack.append((key, path))
         elif isinstance(item, list | tuple):
             stack.extend(
-                (child, f"{path}.{index}" if path else str(index), False)
+                (child, f"{path}.{index}" if path else str(index))
                 for index, child in reversed(list(enumerate(item)))
             )
 
@@ -67,7 +68,7 @@ def unstorable_text(value: Any) -> dict[str, list[str]]:
     A key at fault is reported on the object holding it, never by its own text: a path or a
     message echoing the character would make the response unwritable too."""
     problems: dict[str, list[str]] = {}
-    for path, text, _is_key in strings(value):
+    for path, text in strings(value):
         message = text_error(text)
         if message is not None:
             messages = problems.setdefault(path or "non_field_errors", [])

@@ -30,8 +30,6 @@ _METHODS = frozenset(PaymentMethod.values)
 _CENT = Decimal("0.01")
 _REQUIRED = _("This field is required.")
 _UNKNOWN = gettext_lazy("Unknown field.")
-# The keys an order and a line may hold; any other is refused, naming it (a mistyped
-# `quantiy` must not be dropped without a word).
 # The fields of an order besides its number and its lines (also the columns of
 # `import_orders`' file that must agree on every row of one order).
 ORDER_FIELDS = (
@@ -42,6 +40,8 @@ ORDER_FIELDS = (
     "paid_on_time",
     "payment_date",
 )
+# The keys an order and a line may hold; any other is refused, naming it (a mistyped
+# `quantiy` must not be dropped without a word).
 ORDER_KEYS = frozenset({"external_id", *ORDER_FIELDS, "lines"})
 LINE_KEYS = frozenset({"product_code", "quantity", "unit_price", "amount"})
 

@@ -8,13 +8,15 @@
 (`customer_code`, `follow_ups.0.due_date`, `areas.3`; `non_field_errors` for the request or an
 object as a whole). `code` is DRF's code of the exception (`invalid`, `parse_error`,
 `not_authenticated`, `authentication_failed`, `permission_denied`, `not_found`,
-`method_not_allowed`, `unsupported_media_type`, `throttled`, `payload_too_large`, …) or the
-`default_code` of our own APIException subclasses (e.g. `duplicate_visit`).
+`method_not_allowed`, `unsupported_media_type`) or the `default_code` of our own APIException
+subclasses (`payload_too_large`, `duplicate_visit`, `idempotency_conflict`, `bad_request`,
+`server_error`). No throttling is configured: DRF's `throttled` (429) is never given.
 
 `exception_handler` (DRF's EXCEPTION_HANDLER) turns DRF's exceptions, a `DomainError` (400
-naming the field), Django's `Http404` and `PermissionDenied` into it; `api_error_handler_*`
-(the root URLconf's handler400/404/500) give the same shape to errors raised outside a DRF
-view on an API path (a URL that matches no view, a server error). The schema declares it as
+naming the field), Django's `Http404` and `PermissionDenied` into it. Outside a DRF view,
+`api_error_response(exc)` answers an APIException the same way: the root URLconf's
+handler400/404/500 (`api_error_handler_*`) use it on an API path (a URL that matches no view,
+a request Django cannot read, a server error). The schema declares it as
 one component, `ApiError` (see `crm.api.schema`).
 
 Per-item errors inside a sync report (a 200) keep the report's own shape.
@@ -29,6 +31,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -38,14 +41,6 @@ from crm.exceptions import DomainError
 
 API_PREFIX = "/api/"
 NON_FIELD = "non_field_errors"
-
-
-def field_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Errors keyed the way DRF keys them: "__all__" becomes "non_field_errors"."""
-    return {
-        (NON_FIELD if key == "__all__" else key): [str(m) for m in msgs]
-        for key, msgs in errors.items()
-    }
 
 
 def flatten_errors(detail: Any, path: str = "") -> dict[str, list[str]]:
@@ -102,12 +97,11 @@ def exception_handler(exc, context):
             _("The body is larger than %(limit)d bytes, the most accepted.")
             % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
         )
-    if isinstance(exc, DomainError):
-        errors = field_errors(exc.errors)
-        response = drf_exception_handler(exceptions.ValidationError(errors), context)
-        response.data = error_body(exc.message or summary(errors), "invalid", errors)
-        return response
-    if isinstance(exc, Http404):
+    elif isinstance(exc, DomainError):
+        # A 400 like any refused field, its `detail` made by the same rule: a service's
+        # message for a page ("Check the highlighted fields.") would point at nothing here.
+        exc = exceptions.ValidationError(flatten_errors(exc.errors))
+    elif isinstance(exc, Http404):
         # Django's message ("No Customer matches the given query.") names a model: not ours.
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -121,43 +115,51 @@ def exception_handler(exc, context):
     return response
 
 
-# --- outside DRF: the root URLconf's handlers ---------------------------------------------
+# --- outside DRF: middleware and the root URLconf's handlers ------------------------------
 
 
-def api_error_response(status_code: int, detail: str, code: str, errors=None) -> JsonResponse:
-    """An error in the API's shape, for code outside a DRF view (middleware, URL handlers)."""
+class BadRequest(exceptions.APIException):
+    """A request Django could not read at all (too many fields, a suspicious operation)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = gettext_lazy("The request could not be read.")
+    default_code = "bad_request"
+
+
+class ServerError(exceptions.APIException):
+    default_detail = gettext_lazy("Something went wrong on the server; it has been logged.")
+    default_code = "server_error"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    """Whether `request` is one of the API's, answered in its shape (`path_info`: the path
+    below wherever the site is mounted)."""
+    return request.path_info.startswith(API_PREFIX)
+
+
+def api_error_response(exc: exceptions.APIException) -> JsonResponse:
+    """`exc` answered as a DRF view answers it (its status, the body `exception_handler`
+    gives it), for code outside a DRF view: middleware, the URL handlers below."""
     return JsonResponse(
-        error_body(detail, code, errors),
-        status=status_code,
+        api_exception_body(exc),
+        status=exc.status_code,
         json_dumps_params={"ensure_ascii": False},
     )
 
 
-def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith(API_PREFIX)
-
-
 def api_error_handler_400(request: HttpRequest, exception=None) -> HttpResponse:
-    if _is_api(request):
-        return api_error_response(
-            status.HTTP_400_BAD_REQUEST, _("The request could not be read."), "bad_request"
-        )
+    if is_api_request(request):
+        return api_error_response(BadRequest())
     return defaults.bad_request(request, exception)
 
 
 def api_error_handler_404(request: HttpRequest, exception=None) -> HttpResponse:
-    if _is_api(request):
-        return api_error_response(
-            status.HTTP_404_NOT_FOUND, exceptions.NotFound.default_detail, "not_found"
-        )
+    if is_api_request(request):
+        return api_error_response(exceptions.NotFound())
     return defaults.page_not_found(request, exception)
 
 
 def api_error_handler_500(request: HttpRequest) -> HttpResponse:
-    if _is_api(request):
-        return api_error_response(
-            status.HTTP_500_INTERNAL_SERVER_ERROR,
-            _("Something went wrong on the server; it has been logged."),
-            "server_error",
-        )
+    if is_api_request(request):
+        return api_error_response(ServerError())
     return defaults.server_error(request)

@@ -1,5 +1,6 @@
 """Request bodies of the API: how much of a body is read, how deep its JSON may nest, and
-which text it may hold. `NoNulJSONParser` is the JSON parser of every endpoint."""
+which text it may hold. `NoNulJSONParser` is the JSON parser of every endpoint,
+`BoundedMultiPartParser` the multipart one."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import renderers, status
 from rest_framework.exceptions import APIException, ParseError, ValidationError
-from rest_framework.parsers import BaseParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.settings import api_settings
 from rest_framework.utils.json import strict_constant
 
@@ -83,6 +84,28 @@ class NoNulJSONParser(BaseParser):
         return data
 
 
+class BoundedMultiPartParser(MultiPartParser):
+    """DRF's multipart parser, refusing (413) a body whose Content-Length is above what the
+    view takes, before reading any of it.
+
+    Django bounds the fields of a multipart body (`DATA_UPLOAD_MAX_MEMORY_SIZE`) but not its
+    files: it spools them to disk whatever their size, and only then could a view refuse
+    one. A view that takes a file says how large with `max_upload_bytes()`; its body may be
+    that much above Django's limit (which leaves room for the other fields and the parts'
+    headers). A body sent without Content-Length is not read at all (DRF reads none)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parser_context = parser_context or {}
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None:
+            upload = getattr(parser_context.get("view"), "max_upload_bytes", None)
+            refuse_declared(
+                _declared_length(parser_context.get("request")),
+                limit + (upload() if upload is not None else 0),
+            )
+        return super().parse(stream, media_type, parser_context)
+
+
 def body_limit(view) -> int | None:
     """The most bytes of a body `view` reads: its `max_body_bytes()`, else Django's
     `DATA_UPLOAD_MAX_MEMORY_SIZE` (None: no limit)."""
@@ -100,15 +123,20 @@ def _declared_length(request) -> int:
         return 0
 
 
-def read_body(stream, *, limit: int | None, declared: int = 0) -> bytes:
-    """The body from `stream`, refused with a 413 above `limit` bytes: at once when its
-    Content-Length (`declared`) says so, otherwise (a chunked body) after reading at most
-    `limit + 1` bytes."""
+def refuse_declared(declared: int, limit: int | None) -> None:
+    """A 413 when the body's Content-Length (`declared`) is above `limit` bytes."""
     if limit is not None and declared > limit:
         raise PayloadTooLarge(
             _("The body is %(size)d bytes; at most %(limit)d are accepted.")
             % {"size": declared, "limit": limit}
         )
+
+
+def read_body(stream, *, limit: int | None, declared: int = 0) -> bytes:
+    """The body from `stream`, refused with a 413 above `limit` bytes: at once when its
+    Content-Length (`declared`) says so, otherwise (a chunked body) after reading at most
+    `limit + 1` bytes."""
+    refuse_declared(declared, limit)
     if limit is None:
         return stream.read()
     chunks: list[bytes] = []
@@ -170,7 +198,7 @@ def json_depth_exceeds(text: str, limit: int) -> bool:
 def nul_path(value: Any) -> str | None:
     """The dotted path of the first string (value or key) holding a NUL character, or None.
     A key holding one is reported by the path of the object it is in. Iterative."""
-    for path, text, _is_key in strings(value):
+    for path, text in strings(value):
         if "\x00" in text:
             return path
     return None

@@ -1,13 +1,14 @@
 """The OpenAPI schema: our token authentication, the one error shape on every error response,
 and the limits the server enforces (so a generated client can trust it).
 
-`AutoSchema` is set on each API view (`schema = AutoSchema()`). It
+`AutoSchema` is every API view's (REST_FRAMEWORK's `DEFAULT_SCHEMA_CLASS`). It
 
 - answers every error status of every operation with the one `ApiError` component
   (`crm.api.exceptions`): the ones a view declares itself (its own 403, 404, 409, 413, with
   their descriptions) and the ones DRF and the shared pieces produce on their own — 401 without
   a valid token (with its `WWW-Authenticate` header), 400 for a refused filter value or body,
-  403 and 415 on writes, 404 for a page past the end or an object outside the caller's scope;
+  403, 413 and 415 on writes, 404 for a page past the end or an object outside the caller's
+  scope;
 - says `additionalProperties: false` on the request bodies that refuse unknown keys
   (`crm.api.serializers.StrictSerializer`);
 - gives a list of objects its `minItems` / `maxItems` (`Serializer(many=True, max_length=…)`),
@@ -73,6 +74,10 @@ class AutoSchema(openapi.AutoSchema):
             )
             errors["403"] = _(
                 "The caller may not do this (or a browser session sent no CSRF token)."
+            )
+            errors["413"] = _(
+                "The body is larger than this operation reads (Django's "
+                "DATA_UPLOAD_MAX_MEMORY_SIZE; the syncs: SYNC_MAX_BYTES)."
             )
             errors["415"] = _("The body is not of a media type this operation reads.")
         if self.method == "GET" and self._is_list_view():

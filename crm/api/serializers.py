@@ -70,9 +70,10 @@ class ApiErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text=gettext_lazy("What went wrong, in one sentence"))
     code = serializers.CharField(
         help_text=gettext_lazy(
-            "A machine code: invalid, parse_error, not_authenticated, authentication_failed, "
-            "permission_denied, not_found, method_not_allowed, unsupported_media_type, "
-            "payload_too_large, throttled, duplicate_visit, … (more may be added)"
+            "A machine code: invalid, parse_error, bad_request, not_authenticated, "
+            "authentication_failed, permission_denied, not_found, method_not_allowed, "
+            "duplicate_visit, idempotency_conflict, payload_too_large, unsupported_media_type, "
+            "server_error, … (more may be added)"
         )
     )
     errors = serializers.DictField(

@@ -33,7 +33,6 @@ from rest_framework.views import APIView
 
 from crm import faults
 from crm.api.parsers import NoNulJSONParser, PayloadTooLarge, unsized_body
-from crm.api.schema import AutoSchema
 from crm.api.serializers import UNKNOWN_FIELD
 from crm.choices import AuditSource
 from crm.models import IdempotencyRecord
@@ -139,7 +138,6 @@ class BulkSyncAPIView(SyncBodyMixin, APIView):
     `report_serializer` (the 200), and optionally `schema_examples`; the errors, the
     Idempotency-Key and the `Idempotent-Replayed` header are the same for every sync."""
 
-    schema = AutoSchema()
     permission_classes = [permissions.IsAuthenticated, IsSyncClient]
     items_key: ClassVar[str]
     max_items: ClassVar[int]

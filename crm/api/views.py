@@ -1,7 +1,6 @@
 from rest_framework import generics
 
 from crm import selectors
-from crm.api.schema import AutoSchema
 from crm.api.serializers import AreaSerializer, MeSerializer
 from crm.filtersets import AreaFilterSet
 
@@ -9,7 +8,6 @@ from crm.filtersets import AreaFilterSet
 class MeView(generics.RetrieveAPIView):
     """Who the caller is: username, role and areas (a cheap way to check a token)."""
 
-    schema = AutoSchema()
     serializer_class = MeSerializer
 
     def get_object(self):
@@ -19,7 +17,6 @@ class MeView(generics.RetrieveAPIView):
 class AreaListAPIView(generics.ListAPIView):
     """Areas in the caller's scope. Filters: `q` (code or name contains), `parent` (code)."""
 
-    schema = AutoSchema()
     serializer_class = AreaSerializer
     filterset_class = AreaFilterSet
 

@@ -277,17 +277,19 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    # JSON bounded in size and depth, with no NUL in text (crm.api.parsers), for every endpoint.
+    # JSON bounded in size and depth, with no NUL in text, and multipart bounded in size, files
+    # included (crm.api.parsers), for every endpoint.
     "DEFAULT_PARSER_CLASSES": [
         "crm.api.parsers.NoNulJSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "crm.api.parsers.BoundedMultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "crm.api.pagination.StandardPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Ours: the one error shape and the limits on every operation (see there).
+    "DEFAULT_SCHEMA_CLASS": "crm.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "crm.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
-        # The one error shape; able to write a response quoting an unpaired surrogate.
+        # Able to write a response quoting an unpaired surrogate (see there).
         "crm.api.renderers.ApiJSONRenderer",
         # DRF's, with inline styles allowed on its pages only (see there).
         "crm.api.renderers.BrowsableAPIRenderer",

@@ -18,8 +18,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
 
-from crm.api.exceptions import field_errors, flatten_errors
-from crm.api.schema import AutoSchema
+from crm.api.exceptions import flatten_errors
 from crm.api.sync import BulkSyncAPIView, api_actor
 from crm.exceptions import DomainError
 from crm.models import Area
@@ -45,7 +44,6 @@ from customers.services import customer_upsert_many
 class CustomerListAPIView(generics.ListAPIView):
     """Customers in the caller's scope, paged, filtered and sorted like the list page."""
 
-    schema = AutoSchema()
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilterSet
 
@@ -63,7 +61,6 @@ class CustomerListAPIView(generics.ListAPIView):
 class CustomerDetailAPIView(generics.RetrieveAPIView):
     """One customer by code (404 when it does not exist or lies outside the caller's scope)."""
 
-    schema = AutoSchema()
     serializer_class = CustomerSerializer
     filter_backends: list = []
 
@@ -120,7 +117,7 @@ class AreaSyncAPIView(BulkSyncAPIView):
                 with transaction.atomic():
                     area_upsert(code=code, name=name, parent_code=parent, actor=actor)
             except DomainError as exc:
-                errors = field_errors(exc.errors)
+                errors = flatten_errors(exc.errors)
             except IntegrityError:
                 # Another request created the same code meanwhile: nothing of this item stuck.
                 errors = {
@@ -160,7 +157,7 @@ class CustomerSyncAPIView(BulkSyncAPIView):
         errors = [
             {
                 **error,
-                "errors": field_errors(error["errors"])
+                "errors": flatten_errors(error["errors"])
                 if isinstance(items[error["index"]], Mapping)
                 else {"non_field_errors": [_("Each customer must be a JSON object.")]},
             }

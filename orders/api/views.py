@@ -13,7 +13,6 @@ from drf_spectacular.utils import OpenApiExample
 from rest_framework import generics
 from rest_framework.request import Request
 
-from crm.api.schema import AutoSchema
 from crm.api.sync import BulkSyncAPIView, api_actor
 from orders import selectors
 from orders.api.serializers import (
@@ -38,7 +37,6 @@ class ProductListAPIView(generics.ListAPIView):
     """Cigarette specifications, paged and filtered like the product page (any signed-in
     caller: the catalogue is not scoped)."""
 
-    schema = AutoSchema()
     serializer_class = ProductSerializer
     filterset_class = ProductFilterSet
 
@@ -49,7 +47,6 @@ class ProductListAPIView(generics.ListAPIView):
 class OrderListAPIView(generics.ListAPIView):
     """Orders of the customers in the caller's scope, newest first, with their lines."""
 
-    schema = AutoSchema()
     serializer_class = OrderSerializer
     filterset_class = OrderFilterSet
 

@@ -25,7 +25,6 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm.api.schema import AutoSchema
 from crm.api.sync import api_actor
 from crm.models import User
 from customers.api.lookups import customer_by_code
@@ -83,7 +82,6 @@ class ServiceRequestListCreateAPIView(generics.ListAPIView):
     (people only; the customer must be in the caller's scope and, for an account manager, one
     of their own)."""
 
-    schema = AutoSchema()
     serializer_class = ServiceRequestSerializer
     filterset_class = ServiceRequestAPIFilterSet
     permission_classes = [permissions.IsAuthenticated, PeopleRaiseRequests]
@@ -168,7 +166,6 @@ class ServiceRequestDetailAPIView(generics.RetrieveAPIView):
     """One service request (404 when it does not exist or its customer lies outside the
     caller's scope)."""
 
-    schema = AutoSchema()
     serializer_class = ServiceRequestSerializer
     filter_backends: list = []
 

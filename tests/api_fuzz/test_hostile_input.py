@@ -25,6 +25,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.api_fuzz.conftest import ACCOUNT_MANAGER_KEY, INTEGRATION_CLIENT_KEY
+from tests.crm.upload_files import upload
 
 pytestmark = pytest.mark.django_db
 
@@ -262,10 +263,11 @@ OPERATIONS = [(path, key, INTEGRATION_CLIENT_KEY) for path, key, _v, _s in SYNCS
 ]
 
 
-@pytest.mark.parametrize("levels", [settings.API_JSON_MAX_DEPTH + 1, 5_000, 100_000])
+@pytest.mark.parametrize("levels", [settings.API_JSON_MAX_DEPTH, 5_000, 100_000])
 @pytest.mark.parametrize(("path", "key", "token"), OPERATIONS)
 def test_deep_nesting_is_refused_on_every_json_operation(fuzz_world, path, key, token, levels):
-    # `levels` arrays inside the body's object: one level more than that in all.
+    # `levels` arrays inside the body's object: one level more than that in all (the first
+    # case is one level over the limit).
     body = f'{{"{key}": {"[" * levels}{"]" * levels}}}'
 
     response = _post(token, path, body)
@@ -276,12 +278,14 @@ def test_deep_nesting_is_refused_on_every_json_operation(fuzz_world, path, key, 
 
 @pytest.mark.parametrize(("path", "key", "token"), OPERATIONS[:1])
 def test_nesting_up_to_the_limit_is_decoded(fuzz_world, path, key, token):
-    levels = settings.API_JSON_MAX_DEPTH - 1
+    levels = settings.API_JSON_MAX_DEPTH - 1  # the limit exactly, with the body's object
     body = f'{{"{key}": {"[" * levels}{"]" * levels}}}'
 
     response = _post(token, path, body)
 
-    assert "levels" not in response.content.decode()
+    # decoded and synced: its one item, a list, is refused in the report
+    assert response.status_code == 200, response.content[:300]
+    assert [error["index"] for error in response.json()["errors"]] == [0]
 
 
 # --- bodies above Django's limit on the other endpoints -----------------------------------
@@ -308,3 +312,46 @@ def test_a_multipart_body_above_djangos_limit_is_a_json_413(fuzz_world, settings
     assert response.status_code == 413
     assert response["Content-Type"] == "application/json"
     assert "larger than 1000 bytes" in response.content.decode()
+
+
+def _spooled(monkeypatch) -> list[int]:
+    """The sizes of the uploaded files Django has spooled, as they are received."""
+    from django.core.files.uploadhandler import MemoryFileUploadHandler
+
+    received: list[int] = []
+    receive = MemoryFileUploadHandler.receive_data_chunk
+
+    def counting(self, raw_data, start):
+        received.append(len(raw_data))
+        return receive(self, raw_data, start)
+
+    monkeypatch.setattr(MemoryFileUploadHandler, "receive_data_chunk", counting)
+    return received
+
+
+def test_a_photo_above_its_limit_is_a_413_before_it_is_read(fuzz_world, settings, monkeypatch):
+    # given a 1 MB photo limit, and a body holding more than that beside the other fields
+    from visits.models import VisitsConfig
+
+    VisitsConfig.objects.update_or_create(pk=1, defaults={"photo_max_mb": 1})
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    spooled = _spooled(monkeypatch)
+    fields = {**_visit(), "photo": upload(b"\xff\xd8" + bytes(1024 * 1024 + 20_000), "p.jpg")}
+    del fields["follow_ups"]
+
+    # when
+    response = _client(ACCOUNT_MANAGER_KEY).post("/api/v1/visits/with-photo/", fields)
+
+    # then: refused by its Content-Length, not spooled and judged afterwards
+    assert response.status_code == 413, response.content[:300]
+    assert response["Content-Type"] == "application/json"
+    assert spooled == []
+
+
+def test_a_file_sent_where_none_is_taken_counts_against_djangos_limit(fuzz_world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    fields = {**_service_request(), "file": upload(bytes(20_000), "big.bin")}
+
+    response = _client(ACCOUNT_MANAGER_KEY).post("/api/v1/service-requests/", fields)
+
+    assert response.status_code == 413, response.content[:300]

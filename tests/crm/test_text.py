@@ -24,12 +24,12 @@ def test_strings_come_in_document_order_with_their_paths():
     value = {"a": ["x", {"b": "y"}], "c": "z"}
 
     assert list(strings(value)) == [
-        ("", "a", True),
-        ("a.0", "x", False),
-        ("a.1", "b", True),
-        ("a.1.b", "y", False),
-        ("", "c", True),
-        ("c", "z", False),
+        ("", "a"),
+        ("a.0", "x"),
+        ("a.1", "b"),
+        ("a.1.b", "y"),
+        ("", "c"),
+        ("c", "z"),
     ]
 
 

@@ -16,7 +16,7 @@ from crm.models import ApiToken
 from crm.services import Actor
 from services import selectors, services
 from services.models import ServiceRequest
-from tests.api_errors import field_errors
+from tests.api_errors import api_error, field_errors
 from tests.orders.factories import integration_client
 from tests.services.factories import act, closed_request, hours_ago, raise_request
 from visits import services as visit_services
@@ -227,6 +227,21 @@ def test_a_request_in_the_future_is_refused(world):
 
     assert list(field_errors(response)) == ["raised_at"]
     assert not ServiceRequest.objects.exists()
+
+
+def test_a_refusal_of_several_fields_is_summed_up_by_its_first_field(world):
+    # The service refuses both with the page's "Check the highlighted fields.": the API's
+    # `detail` is made by its own rule, as for a field its serializer refuses.
+    later = timezone.localtime() + dt.timedelta(hours=2)
+    body = payload(world["c_th"], description="", raised_at=later.isoformat())
+
+    response = post(signed_in(world["am_th"]), body)
+
+    error = api_error(response, 400, "invalid")
+    assert set(error["errors"]) == {"description", "raised_at"}
+    assert error["detail"] == (
+        "description: Describe what the customer asks for. (and 1 more: see errors)"
+    )
 
 
 def test_a_request_raised_on_a_visit_is_linked_to_it(world):

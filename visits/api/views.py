@@ -25,13 +25,11 @@ from rest_framework.exceptions import (
     UnsupportedMediaType,
     ValidationError,
 )
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api.parsers import NoNulJSONParser
-from crm.api.schema import AutoSchema
+from crm.api.parsers import BoundedMultiPartParser, NoNulJSONParser
 from crm.api.sync import api_actor
 from crm.models import User
 from customers.api.lookups import customer_by_code
@@ -44,7 +42,7 @@ from visits.api.serializers import (
     VisitSerializer,
 )
 from visits.filtersets import VisitFilterSet
-from visits.models import FollowUp, PlannedVisit, Visit
+from visits.models import FollowUp, PlannedVisit, Visit, VisitsConfig
 
 
 class PeopleLogVisits(permissions.BasePermission):
@@ -128,19 +126,26 @@ class DuplicateVisitConflict(APIException):
     default_code = "duplicate_visit"
 
 
-class VisitListCreateAPIView(generics.ListAPIView):
+class _TakesAPhoto:
+    """A multipart body may carry a photo of up to the visit settings' size (see
+    `BoundedMultiPartParser`); a larger body is refused before it is read."""
+
+    def max_upload_bytes(self) -> int:
+        return VisitsConfig.current().photo_max_mb * 1024 * 1024
+
+
+class VisitListCreateAPIView(_TakesAPhoto, generics.ListAPIView):
     """GET: the visits the caller may see, newest first, paged and filtered like the visit
     list page. POST: logs a visit from a JSON body (people only; the customer must be in the
     caller's scope and, for an account manager, one of their own). A visit with a photo is
     logged through `POST /api/v1/visits/with-photo/` (multipart)."""
 
-    schema = AutoSchema()
     serializer_class = VisitSerializer
     filterset_class = VisitFilterSet
     permission_classes = [permissions.IsAuthenticated, PeopleLogVisits]
     # Multipart is still read here for the clients that sent the photo with the visit before
     # the photo had its own operation; the schema declares JSON only.
-    parser_classes = [NoNulJSONParser, MultiPartParser]
+    parser_classes = [NoNulJSONParser, BoundedMultiPartParser]
 
     def get_queryset(self) -> QuerySet[Visit]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
@@ -160,16 +165,15 @@ class VisitListCreateAPIView(generics.ListAPIView):
         return _log_visit(request, MultipartVisitSerializer if multipart else VisitCreateSerializer)
 
 
-class VisitWithPhotoCreateAPIView(APIView):
+class VisitWithPhotoCreateAPIView(_TakesAPhoto, APIView):
     """Logs a visit with its photo, as a multipart body: the fields of `POST /api/v1/visits/`
     (the follow-ups as one `follow_ups` field holding the JSON list) and a `photo` file (JPEG
     or PNG, checked by its content). The same rules and answers as a visit logged with JSON."""
 
-    schema = AutoSchema()
     permission_classes = [permissions.IsAuthenticated, PeopleLogVisits]
     # JSON is parsed only to be refused by the view (415): a browser session's CSRF check
     # reads the body first, and must answer its 403 rather than the parser's 415.
-    parser_classes = [MultiPartParser, NoNulJSONParser]
+    parser_classes = [BoundedMultiPartParser, NoNulJSONParser]
 
     @extend_schema(
         operation_id="visits_with_photo_create",
@@ -228,7 +232,6 @@ def _location(request: Request, pk: int) -> str:
 class VisitDetailAPIView(generics.RetrieveAPIView):
     """One visit (404 when it does not exist or its customer lies outside the caller's scope)."""
 
-    schema = AutoSchema()
     serializer_class = VisitSerializer
     filter_backends: list = []
 
