@@ -338,7 +338,13 @@ def run_held(
         try:
             holding.enter_context(month_lease(model, month, shared=shared, wait=wait))
         except MonthBusy as error:
-            run_fail(model, run_id, error)  # it cannot run now: say so rather than stay queued
+            # A queued run that cannot start says so rather than stay queued, and the chord's
+            # body that cannot finish its run fails it. A run that is running is otherwise
+            # left to the process holding its month: this is a copy of its task the broker
+            # delivered again (unacknowledged after its visibility timeout), or a part that
+            # met the body.
+            if not shared:
+                run_fail(model, run_id, error, status=RunStatus.QUEUED if claim else None)
             raise
         if claim:
             run = run_claim(model, run_id, related=related)
@@ -384,10 +390,13 @@ def run_beat(model: type[JobRun], run_id: int, **changes) -> None:
     model.objects.filter(pk=run_id).update(heartbeat_at=timezone.now(), **changes)
 
 
-def run_fail(model: type[JobRun], run_id: int, error: BaseException) -> None:
-    """Records `error` on a live run (a finished run keeps its outcome)."""
+def run_fail(
+    model: type[JobRun], run_id: int, error: BaseException, *, status: str | None = None
+) -> None:
+    """Records `error` on a live run (a finished run keeps its outcome); with `status`, only
+    on a run in that status."""
     logger.exception("%s %s failed", model._meta.verbose_name, run_id, exc_info=error)
-    model.objects.filter(pk=run_id, status__in=RunStatus.live()).update(
+    model.objects.filter(pk=run_id, status__in=[status] if status else RunStatus.live()).update(
         status=RunStatus.FAILED,
         finished_at=timezone.now(),
         error=f"{type(error).__name__}: {error}"[:2000],
