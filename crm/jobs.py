@@ -34,7 +34,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
@@ -181,16 +181,15 @@ def _process_lock_folder() -> Path:
     return folder
 
 
-# The months this thread holds (name → times entered): a step that runs inside another one
-# holding the same month (the command holds it while the run is created and claimed) goes on.
+# The months this thread holds: a step that runs inside another one holding the same month
+# (the command holds it while the run is created and claimed) goes on.
 _local = threading.local()
 
 
-def _held() -> dict[str, int]:
-    held = getattr(_local, "months", None)
-    if held is None:
-        held = _local.months = {}
-    return held
+def _held() -> set[str]:
+    if not hasattr(_local, "months"):
+        _local.months = set()
+    return _local.months
 
 
 @contextmanager
@@ -207,11 +206,7 @@ def month_lease(
     lock = _Lock(model, month)
     held = _held()
     if lock.name in held:
-        held[lock.name] += 1
-        try:
-            yield
-        finally:
-            held[lock.name] -= 1
+        yield
         return
     deadline = time.monotonic() + (LEASE_WAIT_SECONDS if wait is None else wait)
     try:
@@ -222,26 +217,11 @@ def month_lease(
                     % {"run": model._meta.verbose_name, "m": f"{month:%Y-%m}"}
                 )
             time.sleep(_POLL_SECONDS)
-        held[lock.name] = 1
+        held.add(lock.name)
         try:
             yield
         finally:
-            del held[lock.name]
-    finally:
-        lock.close()
-
-
-@contextmanager
-def _month_probe(model: type[JobRun], month: dt.date) -> Iterator[bool]:
-    """Whether no other process holds (`model`, `month`); if so it stays held by this one for
-    the block, so no run can start holding it while the caller acts on that answer."""
-    lock = _Lock(model, month)
-    if lock.name in _held():
-        yield True
-        return
-    try:
-        free = lock.try_acquire(shared=False)
-        yield free
+            held.discard(lock.name)
     finally:
         lock.close()
 
@@ -267,15 +247,15 @@ def runs_abandon_dead(model: type[JobRun], **filters) -> int:
             if created_at < queue_limit:
                 abandoned += _abandon(model, pk, status, now, _QUEUED_TOO_LONG)
             continue
-        with _month_probe(model, month) as free:
-            if not free:
-                continue  # its process (or one of its parts) is at work
-            if heartbeat_at is None:
-                reason = _PROCESS_STOPPED
-            elif heartbeat_at < beat_limit:
-                reason = _PARTS_STOPPED
-            else:
-                continue  # a split run whose next part waits for a worker
+        if heartbeat_at is None:
+            reason = _PROCESS_STOPPED
+        elif heartbeat_at < beat_limit:
+            reason = _PARTS_STOPPED
+        else:
+            continue  # a split run whose next part waits for a worker
+        # Only if no process holds its month (one that does is its process, or one of its
+        # parts, at work), and holding it meanwhile, so that none of its parts starts.
+        with suppress(MonthBusy), month_lease(model, month, wait=0):
             abandoned += _abandon(model, pk, status, now, reason)
     return abandoned
 
@@ -338,7 +318,13 @@ def run_held(
         try:
             holding.enter_context(month_lease(model, month, shared=shared, wait=wait))
         except MonthBusy as error:
-            run_fail(model, run_id, error)  # it cannot run now: say so rather than stay queued
+            # A queued run that cannot start says so rather than stay queued, and the chord's
+            # body that cannot finish its run fails it. A run that is running is otherwise
+            # left to the process holding its month: this is a copy of its task the broker
+            # delivered again (unacknowledged after its visibility timeout), or a part that
+            # met the body.
+            if not shared:
+                run_fail(model, run_id, error, status=RunStatus.QUEUED if claim else None)
             raise
         if claim:
             run = run_claim(model, run_id, related=related)
@@ -384,10 +370,13 @@ def run_beat(model: type[JobRun], run_id: int, **changes) -> None:
     model.objects.filter(pk=run_id).update(heartbeat_at=timezone.now(), **changes)
 
 
-def run_fail(model: type[JobRun], run_id: int, error: BaseException) -> None:
-    """Records `error` on a live run (a finished run keeps its outcome)."""
+def run_fail(
+    model: type[JobRun], run_id: int, error: BaseException, *, status: str | None = None
+) -> None:
+    """Records `error` on a live run (a finished run keeps its outcome); with `status`, only
+    on a run in that status."""
     logger.exception("%s %s failed", model._meta.verbose_name, run_id, exc_info=error)
-    model.objects.filter(pk=run_id, status__in=RunStatus.live()).update(
+    model.objects.filter(pk=run_id, status__in=[status] if status else RunStatus.live()).update(
         status=RunStatus.FAILED,
         finished_at=timezone.now(),
         error=f"{type(error).__name__}: {error}"[:2000],

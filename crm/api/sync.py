@@ -216,29 +216,27 @@ def _idempotent(
     running = IdempotencyConflict(
         _("The first request with this Idempotency-Key is still running; retry in a moment.")
     )
-    try:
-        with transaction.atomic():
-            if not _key_lock(request.user.pk, endpoint, key):
-                raise running
-            records = IdempotencyRecord.objects.filter(
-                client=request.user, endpoint=endpoint, key=key
-            )
-            # status 0: the mark of a request that was still running under the previous way
-            # of keeping keys, whose worker died; it never finished, so it is forgotten.
-            records.filter(status_code=0).delete()
-            record = records.first()
-            if record is not None:
-                if record.request_hash != digest:
-                    raise IdempotencyConflict(
-                        _("This Idempotency-Key was used with a different request body.")
-                    )
-                return Response(
-                    json.loads(record.response),
-                    status=record.status_code,
-                    headers={"Idempotent-Replayed": "true"},
+    with transaction.atomic():
+        if not _key_lock(request.user.pk, endpoint, key):
+            raise running
+        records = IdempotencyRecord.objects.filter(client=request.user, endpoint=endpoint, key=key)
+        # status 0: the mark of a request that was still running under the previous way of
+        # keeping keys, whose worker died; it never finished, so it is forgotten.
+        records.filter(status_code=0).delete()
+        record = records.first()
+        if record is not None:
+            if record.request_hash != digest:
+                raise IdempotencyConflict(
+                    _("This Idempotency-Key was used with a different request body.")
                 )
-            response = handle()
-            faults.point("api.sync.handled")
+            return Response(
+                json.loads(record.response),
+                status=record.status_code,
+                headers={"Idempotent-Replayed": "true"},
+            )
+        response = handle()
+        faults.point("api.sync.handled")
+        try:
             IdempotencyRecord.objects.create(
                 client=request.user,
                 endpoint=endpoint,
@@ -247,10 +245,11 @@ def _idempotent(
                 status_code=response.status_code,
                 response=json.dumps(response.data, cls=DjangoJSONEncoder, ensure_ascii=False),
             )
-    except IntegrityError:
-        # A duplicate stored the key first (only where no advisory lock serialises them,
-        # i.e. SQLite): this request's work is rolled back with it.
-        raise running from None
+        except IntegrityError:
+            # A duplicate stored the key first (only where no advisory lock serialises them,
+            # i.e. SQLite): this request's work is rolled back with it. (A database error of
+            # the handling itself is the server's, not a key in use.)
+            raise running from None
     faults.point("api.sync.committed")
     return response
 

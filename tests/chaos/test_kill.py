@@ -1,6 +1,8 @@
 """Chaos: `recompute`, `import_orders` and a sync worker killed with SIGKILL — at named points
 (`crm/faults.py`: after a run is claimed, between import batches, before and after a sync
-commits) and at random moments drawn from a seeded RNG — then run again or retried. After
+commits) and at random moments drawn from a seeded RNG — then run again or retried. Every
+round's process must have been killed: one that finished before its random kill came is
+played again with a shorter delay (`Kills`). After
 each round the stored data must be exact: the monthly facts equal a rebuild from the orders,
 the grade and value results equal those of a clean run, no run is left live, and each order
 sent with an Idempotency-Key is stored once with one record of its response.
@@ -103,6 +105,41 @@ def fault(kind: str, spec: str) -> dict[str, str]:
     return {"CRM_FAULT_KILL_AT" if kind == "at" else "CRM_FAULT_KILL_AFTER": spec}
 
 
+class Kills:
+    """A chaos test's rounds, as (n, kind, spec): a kill at each of the points `at`, then
+    `randoms` kills at a random moment (seeded RNG) up to `limit` seconds after `after`.
+
+    Every round's process must be killed (`check`). A random kill can come after the work is
+    done — the process then proves only a clean run — so such a round is played again with
+    the range halved, at most `MISSES` times: the test cannot pass without its kills."""
+
+    MISSES = 6
+
+    def __init__(
+        self, rng: random.Random, *, at: list[str], after: str, limit: float, randoms: int = 2
+    ) -> None:
+        self.rng, self.after, self.limit = rng, after, limit
+        self.todo: list[tuple[str, str | None]] = [("at", spec) for spec in at]
+        self.todo += [("after", None)] * randoms
+        self.missed = 0
+
+    def __iter__(self) -> Iterator[tuple[int, str, str]]:
+        n = 0
+        while self.todo:
+            kind, spec = self.todo.pop(0)
+            yield n, kind, spec or f"{self.after}+{self.rng.uniform(0.0, self.limit):.3f}"
+            n += 1
+
+    def check(self, kind: str, killed: bool, note: str) -> None:
+        if killed:
+            return
+        assert kind == "after", f"{note}: the process reached its fault point and lived"
+        self.missed += 1
+        assert self.missed <= self.MISSES, f"{note}: {self.missed} random kills came too late"
+        self.limit /= 2
+        self.todo.append(("after", None))
+
+
 def database_noticed_the_kill() -> float:
     """Waits until the database has ended the killed process's sessions (it notices the
     closed socket within milliseconds), so their advisory locks are gone; returns the wait."""
@@ -162,10 +199,10 @@ def test_recompute_killed_anywhere_reruns_at_once_and_leaves_exact_results(postg
         for k in range(1, 7):
             make_fact(shop, add_months(MONTH, -k), 40 + 90 * n + 7 * k, 60 + 20 * (n % 5))
     recompute_in_process()
-    kills = [("at", "jobs.run_claimed#1"), ("at", "jobs.run_claimed#2")] + [
-        ("after", f"jobs.run_claimed+{rng.uniform(0.0, 1.2):.3f}") for _round in range(2)
-    ]
-    for n, (kind, spec) in enumerate(kills):
+    kills = Kills(
+        rng, at=["jobs.run_claimed#1", "jobs.run_claimed#2"], after="jobs.run_claimed", limit=0.4
+    )
+    for n, kind, spec in kills:
         note = f"CHAOS_SEED={SEED}, kill {kind} {spec}"
         # the shops buy differently each round, so a run changes the stored results
         MonthlySalesFact.objects.filter(customer=shops[(5 * n) % len(shops)]).update(
@@ -176,8 +213,8 @@ def test_recompute_killed_anywhere_reruns_at_once_and_leaves_exact_results(postg
         # when a recompute is killed
         killed = manage("recompute", "--month", f"{MONTH:%Y-%m}", **fault(kind, spec))
         assert was_killed(killed) or killed.returncode == 0, (note, killed.stderr[-2000:])
+        kills.check(kind, was_killed(killed), note)
         if kind == "at":
-            assert was_killed(killed), note
             live = GradingRun if spec.endswith("#1") else ValuationRun
             assert live.objects.filter(status=RunStatus.RUNNING).exists(), note
         during = results()
@@ -186,6 +223,7 @@ def test_recompute_killed_anywhere_reruns_at_once_and_leaves_exact_results(postg
         assert database_noticed_the_kill() < 5, note
         recompute_in_process()
         after = results()
+        assert after["grades"] != before["grades"], note
         # nothing half-written: each kind of result is the old month or the new one, whole
         assert during["grades"] in (before["grades"], after["grades"]), note
         assert during["values"] in (before["values"], after["values"]), note
@@ -255,10 +293,11 @@ def test_import_killed_anywhere_and_run_again_leaves_every_fact_exact(
     # given shops, products and three versions of an order history file
     shops = [make_customer(areas["TH"]) for _shop in range(15)]
     products = [make_product(f"P{n}", f"{40 + 60 * n}.00") for n in range(4)]
-    kills = [("at", "import_orders.batch_stored#3")] + [
-        ("after", f"import_orders.batch_stored+{rng.uniform(0.0, 1.0):.3f}") for _round in range(2)
-    ]
-    for version, (kind, spec) in enumerate(kills, start=1):
+    kills = Kills(
+        rng, at=["import_orders.batch_stored#3"], after="import_orders.batch_stored", limit=0.4
+    )
+    for n, kind, spec in kills:
+        version = n + 1
         note = f"CHAOS_SEED={SEED}, file v{version}, kill {kind} {spec}"
         rows, expected = order_rows(rng, shops, products, version)
         path = tmp_path / f"orders-v{version}.csv"
@@ -271,9 +310,9 @@ def test_import_killed_anywhere_and_run_again_leaves_every_fact_exact(
         # when the import is killed
         killed = manage(*args, **fault(kind, spec))
         assert was_killed(killed) or killed.returncode == 0, (note, killed.stderr[-2000:])
+        kills.check(kind, was_killed(killed), note)
         if kind == "at":
             # three batches stored, their facts not yet refreshed: wrong until the rerun
-            assert was_killed(killed), note
             assert Order.objects.count() == 3 * BATCH, note
             assert facts_snapshot() != facts_rebuilt(), note
 
@@ -372,10 +411,10 @@ def test_a_sync_worker_killed_mid_request_is_retried_at_once_and_stores_each_ord
     products = [make_product(f"P{n}", f"{40 + 60 * n}.00") for n in range(4)]
     _client, token = api_client_create(name="erp", actor=Actor.system("tests", AuditSource.COMMAND))
     path = reverse("orders_api:order_sync")
-    kills = [("at", "api.sync.handled"), ("at", "api.sync.committed")] + [
-        ("after", f"api.sync.started+{rng.uniform(0.0, 0.6):.3f}") for _round in range(2)
-    ]
-    for n, (kind, spec) in enumerate(kills):
+    kills = Kills(
+        rng, at=["api.sync.handled", "api.sync.committed"], after="api.sync.started", limit=0.15
+    )
+    for n, kind, spec in kills:
         note = f"CHAOS_SEED={SEED}, kill {kind} {spec}"
         orders = [
             order_payload(
@@ -408,8 +447,7 @@ def test_a_sync_worker_killed_mid_request_is_retried_at_once_and_stores_each_ord
 
             # when the worker handling the request is killed
             first = send()
-            if kind == "at":
-                assert first is None, (note, first)
+            kills.check(kind, first is None, note)
             # then the client's retry with the same key is answered as soon as the master has
             # started a new worker (never "still running")
             status, _headers, report = answered(send, deadline=60)

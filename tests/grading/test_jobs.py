@@ -236,6 +236,27 @@ def test_a_queued_run_whose_month_another_process_holds_fails_with_the_reason(
     assert "already running in another process" in run.error
 
 
+def test_a_task_delivered_again_while_its_run_runs_elsewhere_leaves_the_run_to_it(
+    world, hold_month, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a run a worker claimed and is running: its process holds November
+    monkeypatch.setattr(jobs, "LEASE_WAIT_SECONDS", 0.2)
+    with django_capture_on_commit_callbacks(execute=False):
+        run = services.grading_run_start(month=NOV, trigger=RunTrigger.PAGE)
+    GradingRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, started_at=timezone.now())
+    # when the broker delivers its task again (unacknowledged after the visibility timeout,
+    # an hour, while a run may take up to the task time limit), or a part of it meets the
+    # chord's body holding the month to finish it
+    with hold_month(GradingRun, NOV):
+        with pytest.raises(DomainError, match="another process"):
+            grading_run_task.delay(run.pk).get()
+        with pytest.raises(DomainError, match="another process"):
+            services.grading_part_compute(run_id=run.pk, area_ids=[world["c_th"].area_id])
+    # then neither fails the run: it is left to the worker running it
+    run.refresh_from_db()
+    assert (run.status, run.error, run.finished_at) == (RunStatus.RUNNING, "", None)
+
+
 def test_a_run_whose_process_died_is_marked_failed_and_the_month_starts_at_once(world):
     # given a run left "running" a minute ago by a process that was killed (nothing holds
     # its month any more)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError
 from rest_framework.test import APIClient
 
 from crm.choices import AuditAction, AuditSource
@@ -910,6 +911,25 @@ def test_a_key_whose_worker_died_is_retried_at_once_and_stores_each_order_once(
     again = sync_orders(erp, orders, HTTP_IDEMPOTENCY_KEY="batch-7")
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json() == retry.json()
+
+
+def test_a_database_error_while_handling_a_keyed_request_is_not_taken_for_the_key_in_use(
+    erp, customer, products, monkeypatch
+):
+    # given a sync whose handling breaks a constraint of the database
+    from orders.api import views
+
+    def breaking(**kwargs):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(views, "order_sync_many", breaking)
+    orders = [order_payload("SO-1", customer, [(products["A"], 1, "230.00")])]
+    # when it is sent with an Idempotency-Key, then it is the server's error (a 500), not a
+    # 409 telling the client its key is still running
+    with pytest.raises(IntegrityError):
+        sync_orders(erp, orders, HTTP_IDEMPOTENCY_KEY="batch-8")
+    # and nothing is kept under the key
+    assert not IdempotencyRecord.objects.exists()
 
 
 def test_a_key_left_running_by_a_dead_worker_of_the_earlier_version_is_retryable(

@@ -278,7 +278,7 @@ def test_a_run_queued_longer_than_the_task_time_limit_is_taken_as_abandoned(worl
 
 
 def test_a_month_that_has_not_begun_is_refused(world):
-    for month in (add_months(MONTH, 1), dt.date(2099, 1, 1), dt.date(9999, 11, 1)):
+    for month in (add_months(jobs.this_month(), 1), dt.date(2099, 1, 1), dt.date(9999, 11, 1)):
         with pytest.raises(DomainError, match="has not begun yet"):
             recompute(month)
         with pytest.raises(DomainError, match="has not begun yet"):
