@@ -26,10 +26,9 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import APIException, NotFound, ValidationError
-from rest_framework.renderers import JSONRenderer
-from rest_framework.settings import api_settings
+from rest_framework import status
 
+from crm.api.exceptions import api_error_response, summary
 from crm.headers import csp_header_value, permissions_policy_value
 
 CSP_HEADER = "Content-Security-Policy"
@@ -99,36 +98,27 @@ def nul_parameters(request: HttpRequest) -> list[str]:
     ]
 
 
-def api_error(request: HttpRequest, exc: APIException) -> HttpResponse:
-    """`exc` answered as the API answers it: its exception handler's body, as JSON."""
-    response = api_settings.EXCEPTION_HANDLER(exc, {"request": request, "view": None})
-    response.accepted_renderer = JSONRenderer()
-    response.accepted_media_type = JSONRenderer.media_type
-    response.renderer_context = {"request": request, "response": response}
-    return response.render()
-
-
 class RejectNulMiddleware:
     """A NUL (`%00`) in the address, refused before any view reads it: in the path, a 404
-    (nothing has such a name); in the query string, a 400 naming the parameters. On /api/ in
-    the API's JSON error shape (the body a filter form gave these parameters before), a page
-    otherwise."""
+    (nothing has such a name: the root URLconf's handler404 answers, on /api/ in the API's
+    shape); in the query string, a 400 naming the parameters, on /api/ in the API's JSON error
+    shape (the body a filter form gave these parameters before), a page otherwise."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        api = request.path_info.startswith("/api/")
         if "\x00" in request.path_info:
-            if api:
-                return api_error(request, NotFound())
             raise Http404("A NUL character in the path")
         names = nul_parameters(request)
         if not names:
             return self.get_response(request)
-        if api:
-            message = ProhibitNullCharactersValidator.message
-            return api_error(request, ValidationError({name: [message] for name in names}))
+        if request.path_info.startswith("/api/"):
+            message = str(ProhibitNullCharactersValidator.message)
+            errors = {name: [message] for name in names}
+            return api_error_response(
+                status.HTTP_400_BAD_REQUEST, summary(errors), "invalid", errors
+            )
         shown = ", ".join(f"“{name.replace(chr(0), '%00')}”" for name in names)
         message = _("A parameter of the address holds a NUL character: %(names)s.") % {
             "names": shown
