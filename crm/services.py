@@ -413,14 +413,15 @@ def password_reset_link_create(
 
 
 def _password_reset_mail(*, user: User, url: str, expires_at: datetime) -> None:
-    """The link by mail, in both languages: the user's own is not known."""
+    """The link by mail, in each of the site's languages: the user's own is not known."""
+    languages = [code for code, _name in settings.LANGUAGES]
     subjects = []
-    for code, _name in settings.LANGUAGES:
+    for code in languages:
         with translation.override(code):
             subjects.append(_("Set your CRM password"))
     body = render_to_string(
         "registration/password_reset_email.txt",
-        {"user": user, "url": url, "expires_at": expires_at},
+        {"user": user, "url": url, "expires_at": expires_at, "languages": languages},
     )
     send_mail(" / ".join(subjects), body, None, [user.email])
 
