@@ -426,13 +426,20 @@ def _password_reset_mail(*, user: User, url: str, expires_at: datetime) -> None:
     send_mail(" / ".join(subjects), body, None, [user.email])
 
 
+def password_reset_link_usable_by(user: User) -> bool:
+    """Whether a reset link may set `user`'s password at all (whatever its token): a person
+    whose account is active. Links are made for no one else (password_reset_link_refusal)."""
+    return user.is_active and not user.is_integration_client
+
+
 @transaction.atomic
 def user_password_reset(*, user: User, token: str, password: str) -> User:
     """Sets `user`'s password with a reset link's token, checked again under a row lock so
     two submissions of one link set the password once. Lifts the account's sign-in lockout:
     its owner just proved they hold a link an administrator made for them."""
     locked = User.objects.select_for_update().get(pk=user.pk)
-    if not locked.is_active or not default_token_generator.check_token(locked, token):
+    usable = password_reset_link_usable_by(locked)
+    if not usable or not default_token_generator.check_token(locked, token):
         raise DomainError(
             _("This link has already been used or has expired. Ask an administrator for a new one.")
         )
