@@ -8,8 +8,9 @@ settings have the names and the shape of Django 6.0's: on Django 6 the CSP half 
 Django's own middleware without touching them.
 
 A page that needs a powerful browser feature (the visit form reads the phone's position and
-takes a photo) says so with `@browser_features("geolocation", "camera")`: its responses allow
-those features for this origin, every other response denies them.
+takes a photo) says so with `@browser_features("geolocation", "camera")`: its responses carry
+a Permissions-Policy allowing those features for this origin (the view's header wins), every
+other response denies them.
 
 `RejectNulMiddleware` refuses a NUL character (`%00`) in the path (404) or the query string
 (400) of any request: no view expects one, and PostgreSQL refuses NUL in text, so a NUL that
@@ -34,8 +35,6 @@ from crm.headers import csp_header_value, permissions_policy_value
 CSP_HEADER = "Content-Security-Policy"
 CSP_REPORT_ONLY_HEADER = "Content-Security-Policy-Report-Only"
 PERMISSIONS_POLICY_HEADER = "Permissions-Policy"
-# Set on a response by @browser_features: the features its page may use.
-FEATURES_ATTRIBUTE = "browser_features"
 
 
 def browser_features(*features: str) -> Callable:
@@ -45,12 +44,13 @@ def browser_features(*features: str) -> Callable:
     unknown = set(features) - set(settings.PERMISSIONS_POLICY)
     if unknown:
         raise ValueError(f"Not in settings.PERMISSIONS_POLICY: {', '.join(sorted(unknown))}")
+    policy = permissions_policy_value(settings.PERMISSIONS_POLICY, features)
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             response = view(request, *args, **kwargs)
-            setattr(response, FEATURES_ATTRIBUTE, frozenset(features))
+            response[PERMISSIONS_POLICY_HEADER] = policy
             return response
 
         return wrapped
@@ -80,12 +80,7 @@ class SecurityHeadersMiddleware:
         if self.csp_report_only and CSP_REPORT_ONLY_HEADER not in response:
             response[CSP_REPORT_ONLY_HEADER] = self.csp_report_only
         if PERMISSIONS_POLICY_HEADER not in response:
-            allowed = getattr(response, FEATURES_ATTRIBUTE, ())
-            response[PERMISSIONS_POLICY_HEADER] = (
-                permissions_policy_value(settings.PERMISSIONS_POLICY, allowed)
-                if allowed
-                else self.permissions
-            )
+            response[PERMISSIONS_POLICY_HEADER] = self.permissions
         return response
 
 
