@@ -8,8 +8,9 @@ settings have the names and the shape of Django 6.0's: on Django 6 the CSP half 
 Django's own middleware without touching them.
 
 A page that needs a powerful browser feature (the visit form reads the phone's position and
-takes a photo) says so with `@browser_features("geolocation", "camera")`: its responses allow
-those features for this origin, every other response denies them.
+takes a photo) says so with `@browser_features("geolocation", "camera")`: its responses carry
+a Permissions-Policy allowing those features for this origin (the view's header wins), every
+other response denies them.
 
 `RejectNulMiddleware` refuses a NUL character (`%00`) in the path (404) or the query string
 (400) of any request: no view expects one, and PostgreSQL refuses NUL in text, so a NUL that
@@ -26,17 +27,14 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import APIException, NotFound, ValidationError
-from rest_framework.renderers import JSONRenderer
-from rest_framework.settings import api_settings
+from rest_framework import status
 
+from crm.api.exceptions import api_error_response, summary
 from crm.headers import csp_header_value, permissions_policy_value
 
 CSP_HEADER = "Content-Security-Policy"
 CSP_REPORT_ONLY_HEADER = "Content-Security-Policy-Report-Only"
 PERMISSIONS_POLICY_HEADER = "Permissions-Policy"
-# Set on a response by @browser_features: the features its page may use.
-FEATURES_ATTRIBUTE = "browser_features"
 
 
 def browser_features(*features: str) -> Callable:
@@ -46,12 +44,13 @@ def browser_features(*features: str) -> Callable:
     unknown = set(features) - set(settings.PERMISSIONS_POLICY)
     if unknown:
         raise ValueError(f"Not in settings.PERMISSIONS_POLICY: {', '.join(sorted(unknown))}")
+    policy = permissions_policy_value(settings.PERMISSIONS_POLICY, features)
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             response = view(request, *args, **kwargs)
-            setattr(response, FEATURES_ATTRIBUTE, frozenset(features))
+            response[PERMISSIONS_POLICY_HEADER] = policy
             return response
 
         return wrapped
@@ -81,12 +80,7 @@ class SecurityHeadersMiddleware:
         if self.csp_report_only and CSP_REPORT_ONLY_HEADER not in response:
             response[CSP_REPORT_ONLY_HEADER] = self.csp_report_only
         if PERMISSIONS_POLICY_HEADER not in response:
-            allowed = getattr(response, FEATURES_ATTRIBUTE, ())
-            response[PERMISSIONS_POLICY_HEADER] = (
-                permissions_policy_value(settings.PERMISSIONS_POLICY, allowed)
-                if allowed
-                else self.permissions
-            )
+            response[PERMISSIONS_POLICY_HEADER] = self.permissions
         return response
 
 
@@ -99,36 +93,27 @@ def nul_parameters(request: HttpRequest) -> list[str]:
     ]
 
 
-def api_error(request: HttpRequest, exc: APIException) -> HttpResponse:
-    """`exc` answered as the API answers it: its exception handler's body, as JSON."""
-    response = api_settings.EXCEPTION_HANDLER(exc, {"request": request, "view": None})
-    response.accepted_renderer = JSONRenderer()
-    response.accepted_media_type = JSONRenderer.media_type
-    response.renderer_context = {"request": request, "response": response}
-    return response.render()
-
-
 class RejectNulMiddleware:
     """A NUL (`%00`) in the address, refused before any view reads it: in the path, a 404
-    (nothing has such a name); in the query string, a 400 naming the parameters. On /api/ in
-    the API's JSON error shape (the body a filter form gave these parameters before), a page
-    otherwise."""
+    (nothing has such a name: the root URLconf's handler404 answers, on /api/ in the API's
+    shape); in the query string, a 400 naming the parameters, on /api/ in the API's JSON error
+    shape (the body a filter form gave these parameters before), a page otherwise."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        api = request.path_info.startswith("/api/")
         if "\x00" in request.path_info:
-            if api:
-                return api_error(request, NotFound())
             raise Http404("A NUL character in the path")
         names = nul_parameters(request)
         if not names:
             return self.get_response(request)
-        if api:
-            message = ProhibitNullCharactersValidator.message
-            return api_error(request, ValidationError({name: [message] for name in names}))
+        if request.path_info.startswith("/api/"):
+            message = str(ProhibitNullCharactersValidator.message)
+            errors = {name: [message] for name in names}
+            return api_error_response(
+                status.HTTP_400_BAD_REQUEST, summary(errors), "invalid", errors
+            )
         shown = ", ".join(f"“{name.replace(chr(0), '%00')}”" for name in names)
         message = _("A parameter of the address holds a NUL character: %(names)s.") % {
             "names": shown

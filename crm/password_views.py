@@ -104,7 +104,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def get_user(self, uidb64):
         user = super().get_user(uidb64)
-        if user is None or not user.is_active or user.is_integration_client:
+        if user is None or not services.password_reset_link_usable_by(user):
             return None
         return user
 

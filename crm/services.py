@@ -413,16 +413,23 @@ def password_reset_link_create(
 
 
 def _password_reset_mail(*, user: User, url: str, expires_at: datetime) -> None:
-    """The link by mail, in both languages: the user's own is not known."""
+    """The link by mail, in each of the site's languages: the user's own is not known."""
+    languages = [code for code, _name in settings.LANGUAGES]
     subjects = []
-    for code, _name in settings.LANGUAGES:
+    for code in languages:
         with translation.override(code):
             subjects.append(_("Set your CRM password"))
     body = render_to_string(
         "registration/password_reset_email.txt",
-        {"user": user, "url": url, "expires_at": expires_at},
+        {"user": user, "url": url, "expires_at": expires_at, "languages": languages},
     )
     send_mail(" / ".join(subjects), body, None, [user.email])
+
+
+def password_reset_link_usable_by(user: User) -> bool:
+    """Whether a reset link may set `user`'s password at all (whatever its token): a person
+    whose account is active. Links are made for no one else (password_reset_link_refusal)."""
+    return user.is_active and not user.is_integration_client
 
 
 @transaction.atomic
@@ -431,7 +438,8 @@ def user_password_reset(*, user: User, token: str, password: str) -> User:
     two submissions of one link set the password once. Lifts the account's sign-in lockout:
     its owner just proved they hold a link an administrator made for them."""
     locked = User.objects.select_for_update().get(pk=user.pk)
-    if not locked.is_active or not default_token_generator.check_token(locked, token):
+    usable = password_reset_link_usable_by(locked)
+    if not usable or not default_token_generator.check_token(locked, token):
         raise DomainError(
             _("This link has already been used or has expired. Ask an administrator for a new one.")
         )

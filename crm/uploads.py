@@ -240,6 +240,11 @@ def random_name(folder: str, extension: str) -> str:
     return f"{folder}/{month}/{uuid.uuid4().hex}.{extension}"
 
 
+def is_random_name(name: str) -> bool:
+    """Whether `name` was made by RandomName or visits.photos (whatever its extension)."""
+    return _RANDOM_NAME.fullmatch(PurePosixPath(name).name) is not None
+
+
 def served_kind(name: str) -> FileKind | None:
     """The verified type of a stored file, read from a name this module made; None for any
     other name (never trusted: it may be the sender's)."""

@@ -18,7 +18,7 @@ Reading rules, shared by the import page and the command:
   (header = 1) for reports;
 - every value becomes text: XLSX dates as ISO `YYYY-MM-DD`, whole numbers without a
   trailing `.0` (a code that Excel stored as the number 440100000001 keeps all its digits);
-- limits (`ImportLimits`, from the CRM_IMPORT_* settings) are checked before parsing: the
+- limits (the CRM_IMPORT_* settings) are checked before parsing: the
   uncompressed size (a CSV's bytes; an XLSX's members, read from the zip's directory, with
   each member's compression ratio), then the number of rows while streaming (an XLSX's parts
   are counted with expat before openpyxl opens them), so a "zip bomb" of millions of rows is
@@ -64,23 +64,6 @@ XLSX_EXTENSIONS = {".xlsx", ".xlsm"}
 CSV_CHUNK_ROWS = 1000
 # Rows fetched per round trip when exporting: bounds memory whatever the size of the export.
 EXPORT_CHUNK_SIZE = 2000
-
-
-@dataclass(frozen=True)
-class ImportLimits:
-    """What one customer file may hold (see the module's rules)."""
-
-    max_rows: int
-    max_bytes: int  # uncompressed
-    max_ratio: int  # of an XLSX member large enough to matter (RATIO_MIN_BYTES)
-
-    @classmethod
-    def from_settings(cls) -> ImportLimits:
-        return cls(
-            max_rows=settings.CRM_IMPORT_MAX_ROWS,
-            max_bytes=settings.CRM_IMPORT_MAX_MB * 1024 * 1024,
-            max_ratio=settings.CRM_IMPORT_MAX_RATIO,
-        )
 
 
 # Members smaller than this may compress as well as they like (a few repeated XML lines do):
@@ -137,19 +120,18 @@ def check_file_type(filename: str) -> str:
     return extension
 
 
-def check_file_limits(
-    fileobj: IO[bytes], extension: str, limits: ImportLimits | None = None
-) -> None:
-    """Refuses (DomainError on `file`) a file whose uncompressed data is over the limits,
-    without parsing it: a CSV by its size, an XLSX by its zip directory. The file is left at
-    its start."""
-    limits = limits or ImportLimits.from_settings()
+def check_file_limits(fileobj: IO[bytes], extension: str) -> None:
+    """Refuses (DomainError on `file`) a file whose uncompressed data is over the limits
+    (CRM_IMPORT_MAX_MB, CRM_IMPORT_MAX_RATIO), without parsing it: a CSV by its size, an XLSX
+    by its zip directory. The file is left at its start."""
+    max_bytes = settings.CRM_IMPORT_MAX_MB * 1024 * 1024
+    max_ratio = settings.CRM_IMPORT_MAX_RATIO
     if extension in CSV_EXTENSIONS:
         fileobj.seek(0, 2)
         size = fileobj.tell()
         fileobj.seek(0)
-        if size > limits.max_bytes:
-            raise _too_big(limits)
+        if size > max_bytes:
+            raise _too_big()
         return
     try:
         with zipfile.ZipFile(fileobj) as archive:
@@ -164,27 +146,19 @@ def check_file_limits(
             % {"n": len(members)},
             field="file",
         )
-    if sum(member.file_size for member in members) > limits.max_bytes:
-        raise _too_big(limits)
+    if sum(member.file_size for member in members) > max_bytes:
+        raise _too_big()
     for member in members:
         ratio = member.file_size / max(member.compress_size, 1)
-        if member.file_size >= RATIO_MIN_BYTES and ratio > limits.max_ratio:
+        if member.file_size >= RATIO_MIN_BYTES and ratio > max_ratio:
             raise DomainError(
                 _(
                     "Part %(member)s of the workbook is compressed %(ratio)d times; more than "
                     "%(limit)d times is refused (a spreadsheet is 5 to 20 times)."
                 )
-                % {"member": member.filename, "ratio": ratio, "limit": limits.max_ratio},
+                % {"member": member.filename, "ratio": ratio, "limit": max_ratio},
                 field="file",
             )
-
-
-class _RowLimitReached(Exception):
-    pass
-
-
-class _DoctypeFound(Exception):
-    pass
 
 
 def _xlsx_scan_rows(fileobj: IO[bytes], max_rows: int) -> None:
@@ -204,13 +178,6 @@ def _xlsx_scan_rows(fileobj: IO[bytes], max_rows: int) -> None:
             for member in archive.infolist():
                 with archive.open(member) as part:
                     _scan_part(part, max_rows)
-    except _RowLimitReached:
-        raise _too_many_rows(max_rows) from None
-    except _DoctypeFound:
-        raise DomainError(
-            _("The workbook holds a document type declaration, which spreadsheets never do."),
-            field="file",
-        ) from None
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
         raise _unreadable_workbook(exc) from exc
     finally:
@@ -222,7 +189,7 @@ SCAN_CHUNK_BYTES = 256 * 1024
 
 
 class _PartDone(Exception):
-    pass
+    """Ends the scan of a part early (expat has no other way out of a parse)."""
 
 
 def _scan_part(part: IO[bytes], max_rows: int) -> None:
@@ -237,7 +204,7 @@ def _scan_part(part: IO[bytes], max_rows: int) -> None:
             rows += 1
             number = attributes.get("r", "")
             if rows > last_allowed or (number.isdigit() and int(number) > last_allowed):
-                raise _RowLimitReached
+                raise _too_many_rows(max_rows)
         elif local == "sheetData":
             in_data = True
         elif local == "dimension" and not in_data:
@@ -246,7 +213,10 @@ def _scan_part(part: IO[bytes], max_rows: int) -> None:
             raise _PartDone
 
     def doctype(*_args: Any) -> None:
-        raise _DoctypeFound
+        raise DomainError(
+            _("The workbook holds a document type declaration, which spreadsheets never do."),
+            field="file",
+        )
 
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.StartElementHandler = start
@@ -275,27 +245,27 @@ def _too_many_rows(max_rows: int) -> DomainError:
     )
 
 
-def _too_big(limits: ImportLimits) -> DomainError:
+def _too_big() -> DomainError:
     return DomainError(
         _("The file holds more than %(n)s MB of data, the most one import takes.")
-        % {"n": limits.max_bytes // (1024 * 1024)},
+        % {"n": settings.CRM_IMPORT_MAX_MB},
         field="file",
     )
 
 
-def read_table(fileobj: IO[bytes], filename: str, limits: ImportLimits | None = None) -> Table:
-    """Reads a CSV or XLSX file; like `read_rows` but with row numbers and column facts.
-    `limits` default to the settings' (see the module's rules)."""
+def read_table(fileobj: IO[bytes], filename: str) -> Table:
+    """Reads a CSV or XLSX file; like `read_rows` but with row numbers and column facts,
+    within the CRM_IMPORT_* limits (see the module's rules)."""
     extension = check_file_type(filename)
-    limits = limits or ImportLimits.from_settings()
-    check_file_limits(fileobj, extension, limits)
+    check_file_limits(fileobj, extension)
+    max_rows = settings.CRM_IMPORT_MAX_ROWS
     if extension in CSV_EXTENSIONS:
         records = _csv_records(fileobj)
     else:
-        _xlsx_scan_rows(fileobj, limits.max_rows)
+        _xlsx_scan_rows(fileobj, max_rows)
         records = _xlsx_records(fileobj)
     try:
-        return _table(records, max_rows=limits.max_rows)
+        return _table(records, max_rows=max_rows)
     except (UnicodeError, csv.Error, ValueError, KeyError, OSError) as exc:
         # KeyError/ValueError: openpyxl on a damaged workbook; csv.Error: a malformed CSV.
         raise DomainError(

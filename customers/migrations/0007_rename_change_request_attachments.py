@@ -28,7 +28,7 @@ def _verified_extension(handle) -> str:
 
 
 def rename_attachments(apps, schema_editor):
-    from crm.uploads import random_name, served_kind
+    from crm.uploads import is_random_name, random_name
 
     ChangeRequest = apps.get_model("customers", "ChangeRequest")
     storage = ChangeRequest._meta.get_field("attachment").storage
@@ -37,8 +37,8 @@ def rename_attachments(apps, schema_editor):
     # cursor is open on the table while its rows are updated.
     rows = list(ChangeRequest.objects.exclude(attachment="").values_list("pk", "attachment"))
     for pk, old in rows:
-        if served_kind(old) is not None:
-            continue  # already random
+        if is_random_name(old):
+            continue  # already random (a rerun), ".bin" copies included
         try:
             handle = storage.open(old, "rb")
         except OSError:

@@ -19,15 +19,14 @@ SVG = (
 JS = b"fetch('/customers/change-requests/bulk-approve/', {method: 'POST'});"
 
 
-# Seeded: the same images on every run, so a test on a damaged file fails or passes alike.
-_NOISE = random.Random(18)  # noqa: S311 (test pictures, not secrets)
-
-
 def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (64, 48), *, noise=False) -> bytes:
     """An image; with `noise`, random pixels (they do not compress, so the file has a long
-    data section to cut or spoil)."""
+    data section to cut or spoil). The same bytes for the same arguments, whichever tests
+    ran before (a generator of its own, seeded by them): a test on a damaged file fails or
+    passes alike in every run and every order."""
     if noise:
-        image = Image.frombytes("RGB", size, _NOISE.randbytes(size[0] * size[1] * 3))
+        pixels = random.Random(f"{fmt}{size}")  # noqa: S311 (test pictures, not secrets)
+        image = Image.frombytes("RGB", size, pixels.randbytes(size[0] * size[1] * 3))
     else:
         image = Image.new("RGB", size, (200, 120, 40))
     out = io.BytesIO()

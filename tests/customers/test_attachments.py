@@ -113,3 +113,20 @@ class _SchemaEditor:
 
     class connection:  # noqa: N801 - mirrors schema_editor.connection
         alias = "default"
+
+
+def test_the_migration_run_again_moves_nothing(customer_world, django_capture_on_commit_callbacks):
+    """A rerun (after a failure, or migrating back and forth) leaves the moved files where
+    they are: the opaque .bin copies too, whose names are random but of no served type."""
+    pdf = _legacy(customer_world, "change_requests/2024/05/licence.pdf", pdf_bytes())
+    html = _legacy(customer_world, "change_requests/2024/05/approve-all.png", HTML)
+    with django_capture_on_commit_callbacks(execute=True):
+        _migration.rename_attachments(apps, schema_editor=_SchemaEditor())
+    moved = {r.pk: ChangeRequest.objects.get(pk=r.pk).attachment.name for r in (pdf, html)}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _migration.rename_attachments(apps, schema_editor=_SchemaEditor())
+
+    again = {r.pk: ChangeRequest.objects.get(pk=r.pk).attachment.name for r in (pdf, html)}
+    assert again == moved
+    assert all(default_storage.exists(name) for name in again.values())

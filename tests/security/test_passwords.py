@@ -15,7 +15,9 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from crm import services
 from crm.choices import Role
+from crm.exceptions import DomainError
 from crm.models import AuditEntry, User
 from tests.crm.factories import TEST_PASSWORD, password_reset_path, reset_link_on
 
@@ -317,3 +319,21 @@ def test_behind_trusted_proxies_each_client_address_counts_apart(am, settings):
         sign_in(via_proxy("198.51.100.7", spoofed=f"192.0.2.{n}"), f"someone{n}", "Spring2024!")
     assert sign_in(via_proxy("198.51.100.7"), "am_pw", TEST_PASSWORD).status_code == 429
     assert sign_in(via_proxy("198.51.100.8"), "am_pw", TEST_PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("kind", ["inactive", "client"])
+def test_a_valid_token_sets_no_password_of_a_deactivated_account_or_a_machine(make_user, kind):
+    """Links are made for active people only; a token for anyone else (made before the account
+    was deactivated, or forged with the secret key) opens nothing, on the page or the service."""
+    target = (
+        make_user(Role.ACCOUNT_MANAGER, username="gone_pw", is_active=False)
+        if kind == "inactive"
+        else make_user(Role.INTEGRATION_CLIENT, username="erp_link")
+    )
+    token = default_token_generator.make_token(target)
+    page = client_from("10.2.1.1").get(password_reset_path(target, token))
+    assert b'data-testid="invalid-link"' in page.content
+    with pytest.raises(DomainError, match="already been used or has expired"):
+        services.user_password_reset(user=target, token=token, password=NEW_PASSWORD)
+    target.refresh_from_db()
+    assert not target.check_password(NEW_PASSWORD)
