@@ -27,9 +27,9 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from rest_framework import status
+from rest_framework.exceptions import ValidationError
 
-from crm.api.exceptions import api_error_response, summary
+from crm.api.exceptions import api_error_response, is_api_request
 from crm.headers import csp_header_value, permissions_policy_value
 
 CSP_HEADER = "Content-Security-Policy"
@@ -108,12 +108,9 @@ class RejectNulMiddleware:
         names = nul_parameters(request)
         if not names:
             return self.get_response(request)
-        if request.path_info.startswith("/api/"):
-            message = str(ProhibitNullCharactersValidator.message)
-            errors = {name: [message] for name in names}
-            return api_error_response(
-                status.HTTP_400_BAD_REQUEST, summary(errors), "invalid", errors
-            )
+        if is_api_request(request):
+            message = ProhibitNullCharactersValidator.message
+            return api_error_response(ValidationError({name: [message] for name in names}))
         shown = ", ".join(f"“{name.replace(chr(0), '%00')}”" for name in names)
         message = _("A parameter of the address holds a NUL character: %(names)s.") % {
             "names": shown
