@@ -126,7 +126,6 @@ def _matrix(overview: dict[str, Any]) -> dict[str, Any]:
                     "kind": kind,
                     "colour": _MOVEMENT_COLOUR[kind],
                     "shade": shade,
-                    "dark": shade > 5,
                     "diagonal": before == after,
                 }
             )

@@ -26,3 +26,15 @@ htmx.onLoad(function (root) {
     bar.style.width = Math.max(0, Math.min(100, parseFloat(bar.dataset.barWidth) || 0)) + "%";
   });
 });
+
+/* A region that scrolls on its own (a wide table on a phone, a long list in a box) must be
+   reachable from the keyboard to be scrolled (WCAG 2.1.1): focusable, for the page and for every
+   fragment htmx swaps in. */
+htmx.onLoad(function (root) {
+  var selector = ".table-responsive, .overflow-auto, .overflow-y-auto";
+  var regions = Array.prototype.slice.call(root.querySelectorAll(selector));
+  if (root.matches && root.matches(selector)) regions.push(root);
+  regions.forEach(function (region) {
+    if (!region.hasAttribute("tabindex")) region.tabIndex = 0;
+  });
+});

@@ -142,7 +142,6 @@ def tier_movements(summary: dict[str, Any]) -> dict[str, Any]:
                     "kind": kind,
                     "colour": MOVEMENT_COLOURS[kind],
                     "shade": shade,
-                    "dark": shade > 5,
                     "diagonal": before == after,
                 }
             )
