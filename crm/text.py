@@ -22,6 +22,8 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 def text_error(value: str) -> str | None:
     """Why the database cannot store `value`, or None when it can."""
+    if value.isascii() and "\x00" not in value:  # the usual case: no regular expression
+        return None
     match = _UNSTORABLE.search(value)
     if match is None:
         return None
@@ -34,7 +36,7 @@ def text_error(value: str) -> str | None:
 
 def is_storable(value: Any) -> bool:
     """Whether `value` is not text, or text the database can store."""
-    return not isinstance(value, str) or _UNSTORABLE.search(value) is None
+    return not isinstance(value, str) or text_error(value) is None
 
 
 def strings(value: Any) -> Iterator[tuple[str, str]]:

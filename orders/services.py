@@ -263,7 +263,7 @@ def _clean_product(raw: Any) -> dict[str, Any]:
         "is_new_product": _strict_bool,
         "active": _strict_bool,
     }
-    errors = unknown_fields(raw, parsers)
+    errors = unknown_fields(raw, parsers.keys())
     for name, parse in parsers.items():
         # Left out: the required three are errors; the others keep their value.
         if name not in raw and name not in ("code", "name", "wholesale_price"):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -224,7 +225,8 @@ def _clean_line(line, number, products, seen, errors) -> tuple[int, int, Decimal
     if not isinstance(line, Mapping):
         errors[f"lines.{number}"] = [_("Each line must be a JSON object.")]
         return None
-    problems = {key: msgs[0] for key, msgs in unknown_fields(line, LINE_KEYS).items()}
+    unknown = unknown_fields(line, LINE_KEYS)
+    problems = {key: msgs[0] for key, msgs in unknown.items()} if unknown else {}
     product_id = None
     code = line.get("product_code")
     try:
@@ -272,8 +274,10 @@ def _clean_line(line, number, products, seen, errors) -> tuple[int, int, Decimal
     return (product_id, quantity, unit_price, amount)
 
 
-def unknown_fields(item: Mapping, known: Collection[str]) -> dict[str, list[str]]:
+def unknown_fields(item: Mapping, known: AbstractSet[str]) -> dict[str, list[str]]:
     """`{key: ["Unknown field."]}` for each key of the item that is not one of `known`."""
+    if item.keys() <= known:  # the usual case, one set comparison (21,000 per 1,000 orders)
+        return {}
     return {str(key): [str(_UNKNOWN)] for key in item if key not in known}
 
 
