@@ -310,8 +310,9 @@ def _grade_rule(result: GradeResult) -> dict[str, Any] | None:
 
 def _window_months(result: GradeResult) -> dict[str, Any]:
     """The window months counted and, for the scheme's months that were not, why: a flagged
-    peak month the scheme leaves out, or a month before the customer's first full month of
-    trade. Peak flags are read as they are now (a flag removed since is not shown)."""
+    peak month the scheme leaves out, or a month before the one of the customer's first order
+    (that month counts, see `computations.window_inputs`). Peak flags are read as they are
+    now (a flag removed since is not shown)."""
     window = result.scheme.parameters.get("window") or {}
     size = int(window.get("months") or 0)
     full = [add_months(result.month, -k) for k in range(size, 0, -1)]

@@ -145,7 +145,7 @@ def test_card_explains_months_left_out(client, customer_world, system_actor):
     # then: only the second month counts
     assert f"Month counted: {add_months(MONTH, -2):%Y-%m}." in html
     assert "The scheme's window is 3 months; not counted:" in html
-    assert "before the customer's first full month of trade" in html
+    assert "before the customer's first order" in html
     assert "peak month left out: Spring Festival" in html
 
 

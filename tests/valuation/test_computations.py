@@ -415,9 +415,10 @@ def test_months_read_is_the_longer_window_ending_the_month_before():
 # --- 2. value_inputs: the window ---------------------------------------------------------
 
 
-def test_window_months_count_from_the_first_full_month_of_trade():
+def test_window_months_count_from_the_month_of_the_first_order():
     # given: both buy 400 in February and 1000 a month March…June; customer 1 ordered first
-    #        on 1 February (a full month), customer 2 on 10 February (February not counted)
+    #        on 1 February (a full month), customer 2 on 10 February: February counts as the
+    #        20 days from the 10th to the 29th of its 29 days, with all its purchases
     rows = []
     for customer_id in (1, 2):
         rows.append(fact(customer_id, "2024-02", 400))
@@ -428,13 +429,30 @@ def test_window_months_count_from_the_first_full_month_of_trade():
         facts(*rows), customers(customer(1, "2024-02-01"), customer(2, "2024-02-10"))
     )
 
-    # then: 1: (400 + 4 × 1000) / 5 = 880; 2: 4000 / 4 = 1000
+    # then: 1: (400 + 4 × 1000) / 5 = 880; 2: 4400 / (20/29 + 4) = 4400 / 4.6897 = 938.24
     assert result.loc[1, "months_counted"] == 5
     assert result.loc[1, "window_amount"] == 4400
     assert result.loc[1, "avg_amount"] == 880
-    assert result.loc[2, "months_counted"] == 4
-    assert result.loc[2, "window_amount"] == 4000
-    assert result.loc[2, "avg_amount"] == 1000
+    assert result.loc[2, "months_counted"] == 5
+    assert result.loc[2, "window_amount"] == 4400
+    assert result.loc[2, "avg_amount"] == 938.24
+
+
+def test_the_month_of_the_first_order_is_never_dropped_from_the_window():
+    # given: the shop: its only order, 900 cartons for 45,000 CNY, on 15 August 2026;
+    #        valued for November 2026 with a 3-month window (August, September, October)
+    result = inputs_of(
+        facts(fact(1, "2026-08", 45000, 900)),
+        customers(customer(1, "2026-08-15")),
+        month=dt.date(2026, 11, 1),
+        window__months=3,
+    )
+
+    # then: 45,000 / (17/31 + 2) = 45,000 / 2.5484 = 17,658.23 (not the 0 of two empty months)
+    assert result.loc[1, "months_counted"] == 3
+    assert result.loc[1, "window_amount"] == 45000
+    assert result.loc[1, "avg_amount"] == 17658.23
+    assert result.loc[1, "key_brand_share"] == 0  # measured: it bought cartons
 
 
 def test_a_counted_month_without_facts_counts_as_zero():
@@ -633,6 +651,20 @@ def test_amount_trend_needs_min_months_and_a_positive_mean():
     assert math.isnan(result.loc[3, "amount_trend"])
 
 
+def test_amount_trend_reads_the_first_month_at_its_monthly_rate():
+    # given: first order on 16 April 2024 (15 of April's 30 days = half a month): 500 in April,
+    #        1000 in May and in June. Half a month of 500 is a rate of 1000 a month, the same
+    #        as May and June: no trend (counting April as 500 would make a false rise, leaving
+    #        it out would leave 2 months, too few for a trend)
+    result = inputs_of(
+        facts(fact(1, "2024-04", 500), fact(1, "2024-05", 1000), fact(1, "2024-06", 1000)),
+        customers(customer(1, "2024-04-16")),
+    )
+
+    assert result.loc[1, "trend_months"] == 3
+    assert result.loc[1, "amount_trend"] == 0
+
+
 def test_min_months_is_configurable():
     result = inputs_of(
         facts(fact(1, "2024-05", 1000), fact(1, "2024-06", 1100)),
@@ -648,14 +680,15 @@ def test_min_months_is_configurable():
     ("first_order", "tenure"),
     [
         ("2024-02-01", 5),  # February…June
-        ("2024-02-10", 4),  # March…June: February is not a full month
-        ("2024-06-30", 0),  # June is not a full month
+        ("2024-02-10", 4.69),  # 20/29 of February + March…June = 4.6897
+        ("2024-06-30", 0.03),  # 1/30 of June
         ("2024-06-01", 1),
+        ("2024-07-01", 0),  # the valuation month itself
         ("2021-07-01", 36),  # three years
-        ("2021-07-02", 35),
+        ("2021-07-02", 35.97),  # 30/31 of July 2021 + 35 months
     ],
 )
-def test_tenure_is_full_months_of_trade_before_the_month(first_order, tenure):
+def test_tenure_is_the_months_of_trade_before_the_month(first_order, tenure):
     result = inputs_of(facts(), customers(customer(1, first_order)))
 
     assert result.loc[1, "tenure_months"] == tenure

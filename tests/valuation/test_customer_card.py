@@ -217,7 +217,7 @@ def test_an_indicator_without_any_input_takes_the_neutral_score(client, customer
     _response, html = card(client, customer_world["am_th"], customer_world["c_th"])
     why = html.split('data-testid="why-contribution-rule"')[1].split("</p>")[0]
     assert "No input measured: the neutral score 40 stands in." in why
-    assert "not measured: no full month of trade in the window" in html
+    assert "not measured: no order in the window yet" in html
     assert "No violation in the last 12 months (each would take 25 points off)." in html
     assert 'data-testid="problem-badge"' not in html
 
