@@ -474,14 +474,27 @@ def distribution(grades: pd.Series) -> dict[int, int]:
     return {int(grade): int(n) for grade, n in counts.items()}
 
 
-def movements(previous: pd.Series, current: pd.Series) -> dict[str, int]:
+def movements(
+    previous: pd.Series, current: pd.Series, *, comparable: pd.Series | None = None
+) -> dict[str, int]:
     """How many customers (indexed by customer id) moved up, down or stayed against the
-    previous month's grades; `new` have no previous grade."""
+    previous month's grades; `new` have no previous grade.
+
+    `comparable` (indexed by customer id, default: every previous grade) says whether the
+    previous grade was given by the same scheme version as the current one. A grade number
+    is a position on its own scheme's scale, so a customer graded by another version the
+    month before is `not_comparable`, neither up nor down."""
     joined = pd.concat({"before": previous, "after": current}, axis=1).dropna(subset=["after"])
     had = joined["before"].notna()
+    if comparable is not None:
+        same_scheme = comparable.astype(bool).reindex(joined.index, fill_value=False).to_numpy()
+    else:
+        same_scheme = np.ones(len(joined), dtype=bool)
+    compared = had & same_scheme
     return {
-        "up": int((had & (joined["after"] < joined["before"])).sum()),
-        "down": int((had & (joined["after"] > joined["before"])).sum()),
-        "same": int((had & (joined["after"] == joined["before"])).sum()),
+        "up": int((compared & (joined["after"] < joined["before"])).sum()),
+        "down": int((compared & (joined["after"] > joined["before"])).sum()),
+        "same": int((compared & (joined["after"] == joined["before"])).sum()),
         "new": int((~had).sum()),
+        "not_comparable": int((had & ~same_scheme).sum()),
     }

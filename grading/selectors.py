@@ -492,8 +492,13 @@ def customer_grading_card(
 
 def grade_pairs_frame(*, up_to: dt.date) -> pd.DataFrame:
     """The effective grades of the latest graded month up to `up_to` and of the month before
-    it: columns customer_id, month, grade, previous_grade (NaN without a grade the month
-    before). Empty when no month is graded. For the early warnings (a fall of grades)."""
+    it: columns customer_id, month, grade, previous_grade. Empty when no month is graded. For
+    the early warnings (a fall of grades).
+
+    previous_grade is NaN without a grade the month before, and also when that grade was
+    given by another scheme version: grade numbers are positions on their own scheme's scale
+    (grade 13 of 30 is no fall from grade 4 of 8), so only grades of the same version are
+    compared."""
     month = (
         GradeResult.objects.filter(month__lte=up_to)
         .order_by("-month")
@@ -505,13 +510,15 @@ def grade_pairs_frame(*, up_to: dt.date) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     grades = pd.DataFrame.from_records(
         GradeResult.objects.filter(month__in=[month, add_months(month, -1)]).values_list(
-            "customer_id", "month", "grade"
+            "customer_id", "month", "grade", "scheme_id"
         ),
-        columns=["customer_id", "month", "grade"],
+        columns=["customer_id", "month", "grade", "scheme_id"],
     )
     current = grades[grades["month"] == month]
-    previous = grades[grades["month"] != month].set_index("customer_id")["grade"]
-    out = current.assign(previous_grade=current["customer_id"].map(previous).astype(float))
+    previous = grades[grades["month"] != month].set_index("customer_id")
+    same_scheme = current["customer_id"].map(previous["scheme_id"]) == current["scheme_id"]
+    previous_grade = current["customer_id"].map(previous["grade"]).astype(float)
+    out = current.assign(previous_grade=previous_grade.where(same_scheme))
     return out.loc[:, columns].reset_index(drop=True)
 
 

@@ -485,7 +485,8 @@ def grading_compute(
 ) -> RecomputeOutcome:
     """Grades every customer for `month` with `scheme` without saving anything (the dry run,
     the draft preview and the first half of a real run). Movements compare the effective
-    grades against the stored ones of the month before."""
+    grades against the stored ones of the month before, when the same scheme version gave
+    them (otherwise the customer is "not comparable")."""
     month = month_start(month)
     started = time.perf_counter()
     if inputs is None:
@@ -503,14 +504,12 @@ def grading_compute(
     results["grade"] = (
         results["customer_id"].map(approved["grade"]).fillna(results["computed_grade"]).astype(int)
     )
-    previous = pd.Series(
-        dict(
-            GradeResult.objects.filter(month=add_months(month, -1)).values_list(
-                "customer_id", "grade"
-            )
+    previous = pd.DataFrame.from_records(
+        GradeResult.objects.filter(month=add_months(month, -1)).values_list(
+            "customer_id", "grade", "scheme_id"
         ),
-        dtype=float,
-    )
+        columns=["customer_id", "grade", "scheme_id"],
+    ).set_index("customer_id")
     current = results.set_index("customer_id")["grade"]
     return RecomputeOutcome(
         month=month,
@@ -518,7 +517,11 @@ def grading_compute(
         window=grading_window(month=month, scheme=scheme),
         results=results,
         distribution=computations.distribution(results["grade"]),
-        movements=computations.movements(previous, current),
+        movements=computations.movements(
+            previous["grade"].astype(float),
+            current,
+            comparable=previous["scheme_id"] == scheme.pk,
+        ),
         seconds={"read": read - started, "compute": computed - read},
     )
 

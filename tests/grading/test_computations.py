@@ -938,7 +938,29 @@ def test_movements_against_the_previous_month():
     previous = pd.Series({1: 3, 2: 5, 3: 4, 5: 2}, dtype=float)
     current = pd.Series({1: 2, 2: 6, 3: 4, 4: 7})
 
-    assert c.movements(previous, current) == {"up": 1, "down": 1, "same": 1, "new": 1}
+    assert c.movements(previous, current) == {
+        "up": 1,
+        "down": 1,
+        "same": 1,
+        "new": 1,
+        "not_comparable": 0,
+    }
+
+
+def test_movements_compare_only_grades_of_the_same_scheme():
+    # given: 1 (3 → 2) and 2 (5 → 6) were graded by another scheme version the month before;
+    #        3 (4 → 4) by the same one; 4 is new
+    previous = pd.Series({1: 3, 2: 5, 3: 4}, dtype=float)
+    current = pd.Series({1: 2, 2: 6, 3: 4, 4: 7})
+    comparable = pd.Series({1: False, 2: False, 3: True})
+
+    assert c.movements(previous, current, comparable=comparable) == {
+        "up": 0,
+        "down": 0,
+        "same": 1,
+        "new": 1,
+        "not_comparable": 2,
+    }
 
 
 def test_movements_without_a_previous_month_are_all_new():
@@ -949,6 +971,7 @@ def test_movements_without_a_previous_month_are_all_new():
         "down": 0,
         "same": 0,
         "new": 2,
+        "not_comparable": 0,
     }
 
 
@@ -956,7 +979,13 @@ def test_empty_series_give_empty_summaries():
     empty = pd.Series(dtype=int)
 
     assert c.distribution(empty) == {}
-    assert c.movements(pd.Series(dtype=float), empty) == {"up": 0, "down": 0, "same": 0, "new": 0}
+    assert c.movements(pd.Series(dtype=float), empty) == {
+        "up": 0,
+        "down": 0,
+        "same": 0,
+        "new": 0,
+        "not_comparable": 0,
+    }
 
 
 @pytest.mark.parametrize("kind", ["thresholds", "matrix", "score"])
