@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from customers.models import Customer
 
 
+# The previous grade of a transition given by another scheme version (`grading_overview`).
+OTHER_SCHEME = "other"
+
+
 def result_months() -> list[dt.date]:
     """Months that have stored results, newest first.
 
@@ -61,19 +65,19 @@ def grade_results(
     *, user: User, month: dt.date, filters: Mapping[str, Any] | None = None
 ) -> QuerySet[GradeResult]:
     """`month`'s results of the customers `user` may see, each annotated with
-    `previous_grade` (the effective grade of the month before, None if not graded), filtered
-    and sorted by GradeResultFilterSet (default: by customer code)."""
-    previous = (
-        GradeResult.objects.filter(
-            customer_id=OuterRef("customer_id"), month=add_months(month_start(month), -1)
-        )
-        .order_by()
-        .values("grade")[:1]
-    )
+    `previous_grade` (the effective grade of the month before, None if not graded) and
+    `previous_scheme_id` (the scheme version that gave it: a grade of another version is not
+    comparable), filtered and sorted by GradeResultFilterSet (default: by customer code)."""
+    previous = GradeResult.objects.filter(
+        customer_id=OuterRef("customer_id"), month=add_months(month_start(month), -1)
+    ).order_by()
     qs = (
         GradeResult.objects.visible_to(user)
         .filter(month=month_start(month))
-        .annotate(previous_grade=Subquery(previous))
+        .annotate(
+            previous_grade=Subquery(previous.values("grade")[:1]),
+            previous_scheme_id=Subquery(previous.values("scheme_id")[:1]),
+        )
         .select_related("customer", "customer__area", "customer__account_manager")
     )
     filterset = GradeResultFilterSet(filters or {}, queryset=qs)
@@ -91,19 +95,33 @@ def grading_overview(
 
         {"month": date, "previous_month": date, "customers": int,
          "by_grade": {grade: n}, "by_category": {"CZ1": n}, "by_structure": {class: n},
-         "transitions": {(previous_grade or None, grade): n},
+         "transitions": {(previous_grade, None or OTHER_SCHEME, grade): n},
          "grades": [1, …, n] (every grade seen in either month, for the matrix axes),
-         "movements": {"up": n, "down": n, "same": n, "new": n}, "overridden": n}
+         "movements": {"up": n, "down": n, "same": n, "new": n, "not_comparable": n},
+         "overridden": n}
+
+    A customer graded by another scheme version the month before is `not_comparable` (its
+    transition's previous grade is OTHER_SCHEME): grade numbers of two scales are not compared.
     """
     qs = grade_results(user=user, month=month, filters=filters).order_by()
-    pairs = qs.values("previous_grade", "grade").annotate(n=Count("id"))
-    transitions = {(row["previous_grade"], row["grade"]): row["n"] for row in pairs}
+    pairs = qs.values("previous_grade", "previous_scheme_id", "scheme_id", "grade").annotate(
+        n=Count("id")
+    )
+    transitions: dict[tuple[int | str | None, int], int] = {}
+    for row in pairs:
+        before = row["previous_grade"]
+        if before is not None and row["previous_scheme_id"] != row["scheme_id"]:
+            before = OTHER_SCHEME
+        key = (before, row["grade"])
+        transitions[key] = transitions.get(key, 0) + row["n"]
     by_grade: dict[int, int] = {}
-    movements = {"up": 0, "down": 0, "same": 0, "new": 0}
+    movements = {"up": 0, "down": 0, "same": 0, "new": 0, "not_comparable": 0}
     for (before, after), n in transitions.items():
         by_grade[after] = by_grade.get(after, 0) + n
         if before is None:
             movements["new"] += n
+        elif before == OTHER_SCHEME:
+            movements["not_comparable"] += n
         elif after < before:
             movements["up"] += n
         elif after > before:
@@ -116,7 +134,7 @@ def grading_overview(
     by_structure = dict(
         qs.values_list("structure_class").annotate(n=Count("id")).order_by("structure_class")
     )
-    seen = {g for pair in transitions for g in pair if g is not None}
+    seen = {g for pair in transitions for g in pair if isinstance(g, int)}
     return {
         "month": month_start(month),
         "previous_month": add_months(month_start(month), -1),
@@ -528,9 +546,11 @@ def grade_movements(*, user: User, month: dt.date | None = None) -> dict[str, An
     upgrade; `GradeResultFilterSet.filter_movement`):
 
         {"month": date, "previous_month": date, "customers": n,
-         "up": n, "down": n, "same": n, "new": n}
+         "up": n, "down": n, "same": n, "new": n, "not_comparable": n}
 
-    None when no month is graded. One aggregate query (two without `month`) over
+    Only grades of the same scheme version are compared: a customer graded by another
+    version the month before is `not_comparable`. None when no month is graded. One
+    aggregate query (two without `month`) over
     `customers.selectors.customers_with_month_pair`."""
     from customers.selectors import customers_with_month_pair
 
@@ -542,11 +562,15 @@ def grade_movements(*, user: User, month: dt.date | None = None) -> dict[str, An
     qs = customers_with_month_pair(
         user=user, relation="grade_results", month=month, previous_month=previous_month
     )
+    same_scheme = Q(now__scheme_id=F("before__scheme_id"))
     counts = qs.aggregate(
         customers=Count("pk"),
-        up=Count("pk", filter=Q(now__grade__lt=F("before__grade"))),
-        down=Count("pk", filter=Q(now__grade__gt=F("before__grade"))),
-        same=Count("pk", filter=Q(now__grade=F("before__grade"))),
+        up=Count("pk", filter=same_scheme & Q(now__grade__lt=F("before__grade"))),
+        down=Count("pk", filter=same_scheme & Q(now__grade__gt=F("before__grade"))),
+        same=Count("pk", filter=same_scheme & Q(now__grade=F("before__grade"))),
         new=Count("pk", filter=Q(before__grade__isnull=True)),
+        not_comparable=Count(
+            "pk", filter=Q(before__grade__isnull=False) & ~Q(now__scheme_id=F("before__scheme_id"))
+        ),
     )
     return {"month": month, "previous_month": previous_month, **counts}
