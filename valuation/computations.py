@@ -151,8 +151,10 @@ _DEFAULTS: dict[str, Any] = {
         "e_settlement_rate": {"weight": 0.5, "method": "scale", "full": 1},
         "on_time_rate": {"weight": 0.5, "method": "scale", "full": 1},
         "amount_trend": {"weight": 0.7, "method": "percentile", "full": 0.05},
-        # Three years of trade or more score 100.
-        "tenure_months": {"weight": 0.3, "method": "scale", "full": 36},
+        # Relative to the group: a fixed scale (e.g. "36 months score 100", the `full` kept
+        # for a scheme that switches to it) would cap the growth of every customer of a
+        # company with less history in the system.
+        "tenure_months": {"weight": 0.3, "method": "percentile", "full": 36},
         "outlet_size": {
             "weight": 0.4,
             "method": "points",
@@ -462,7 +464,9 @@ def value_inputs(
 
     out["outlet_size"] = out["outlet_size"].fillna("").astype(str)
     out["trade_area"] = out["trade_area"].fillna("").astype(str)
-    out["model_outlet"] = out["model_outlet"].fillna(False).astype(bool)
+    # Three states: True, False, or None when nobody entered it (missing, not a "no").
+    flag = out["model_outlet"].astype(object)
+    out["model_outlet"] = flag.where(flag.isin([True, False]), None)
     return out.loc[:, list(INPUT_COLUMNS)]
 
 

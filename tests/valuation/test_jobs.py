@@ -33,6 +33,7 @@ from customers.choices import ValueTier
 from customers.models import CustomerDynamic, CustomerSystem
 from grading import services as grading_services
 from grading.models import GradeResult, GradingRun
+from orders.models import MonthlySalesFact
 from tests.customers.factories import make_customer
 from tests.grading.factories import make_fact
 from valuation import services
@@ -311,7 +312,11 @@ def test_only_the_latest_valued_month_sets_the_customers_values(world):
     # given this month valued
     recompute()
     now = {k: system_values(world[k]) for k in ("c_th", "c_th2", "c_yx")}
-    # when an earlier month, whose figures differ, is valued afterwards
+    # when an earlier month, whose figures differ (c_th2 the larger buyer 8 months ago, in
+    # that month's window only), is valued afterwards
+    MonthlySalesFact.objects.filter(customer=world["c_th2"], month=add_months(MONTH, -8)).update(
+        amount=10_000_000
+    )
     recompute(add_months(MONTH, -6))
     earlier = {k: result_values(world[k], add_months(MONTH, -6)) for k in now}
     assert earlier != now

@@ -111,6 +111,8 @@ def _raw_text(result: ValueResult, name: str, parameters: dict[str, Any]) -> str
         return _months(value) if value is not None else _("not measured: no order yet")
     if name in ("outlet_size", "trade_area"):
         return _answer(name, value) if value else _("not measured: not filled in")
+    if value is None:  # the model-outlet flag: nobody entered it (unknown, not a "no")
+        return _("not measured: not filled in")
     return _answer(name, value)
 
 
