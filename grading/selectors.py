@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from grading.models import (
     GradingScheme,
     PeakMonth,
 )
+from orders.selectors import customer_first_order_date
 
 if TYPE_CHECKING:
     from crm.models import User
@@ -328,14 +330,26 @@ def _grade_rule(result: GradeResult) -> dict[str, Any] | None:
 
 def _window_months(result: GradeResult) -> dict[str, Any]:
     """The window months counted and, for the scheme's months that were not, why: a flagged
-    peak month the scheme leaves out, or a month before the one of the customer's first order
-    (that month counts, see `computations.window_inputs`). Peak flags are read as they are
-    now (a flag removed since is not shown)."""
+    peak month the scheme leaves out, or a month before the one of the customer's first order;
+    and `partial`, the month of the first order when it counted only from that order on (its
+    days of trade, see `computations.window_inputs`), else None. Peak flags are read as they
+    are now (a flag removed since is not shown)."""
     window = result.scheme.parameters.get("window") or {}
     size = int(window.get("months") or 0)
     full = [add_months(result.month, -k) for k in range(size, 0, -1)]
     counted = set(result.window.split())
     missing = [m for m in full if f"{m:%Y-%m}" not in counted]
+    # The month of the first order counts as its share of days from that order on.
+    first = customer_first_order_date(customer_id=result.customer_id, before=result.month)
+    partial = None
+    if first is not None and first.day > 1 and f"{first:%Y-%m}" == min(counted, default=""):
+        days = calendar.monthrange(first.year, first.month)[1]
+        partial = {
+            "month": month_start(first),
+            "first_order": first,
+            "days": days - first.day + 1,
+            "of": days,
+        }
     peaks: dict[dt.date, str] = {}
     if missing and window.get("exclude_peak_months", True):
         peaks = dict(PeakMonth.objects.filter(month__in=missing).values_list("month", "label"))
@@ -343,6 +357,7 @@ def _window_months(result: GradeResult) -> dict[str, Any]:
         "counted": sorted(counted),
         "scheme_months": size,
         "left_out": [{"month": m, "peak": peaks.get(m)} for m in missing],
+        "partial": partial,
     }
 
 
