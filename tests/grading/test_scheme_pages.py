@@ -554,12 +554,13 @@ def test_the_preview_without_htmx_shows_the_page_with_the_posted_values(
         7: (0, 0),
         8: (1, 0),
     }
+    # 3 grades against the stored 8: another scale, so no customer "moves up"
     assert response.context["preview"]["movements"] == {
-        "up": 3,
+        "up": 0,
         "down": 0,
         "same": 0,
         "new": 0,
-        "not_comparable": 0,
+        "not_comparable": 3,
     }
     draft.refresh_from_db()
     assert draft.grade_count == 8
@@ -591,6 +592,26 @@ def test_the_preview_of_the_active_scheme_uses_its_stored_rules(admin_client, ac
         "not_comparable": 0,
     }
     assert all(now == draft for now, draft in _rows(response).values())
+
+
+def test_the_preview_of_another_scale_compares_no_grade(admin_client, graded_month, system_actor):
+    # given: the month graded with the 8 grades; a 30-grade matrix draft
+    draft = draft_of(SchemeKind.MATRIX, system_actor)
+    # when
+    response = admin_client.post(
+        reverse("grading:scheme_preview", args=[draft.pk]),
+        form_data(draft),
+        HTTP_HX_REQUEST="true",
+    )
+    # then: nobody "would move down" from grade 3 of 8 to grade 10 of 30
+    assert response.context["preview"]["movements"] == {
+        "up": 0,
+        "down": 0,
+        "same": 0,
+        "new": 0,
+        "not_comparable": 3,
+    }
+    assert 'data-movement="not_comparable">3<' in response.content.decode()
 
 
 def test_the_preview_before_any_month_is_graded(admin_client, customer_world, system_actor):
