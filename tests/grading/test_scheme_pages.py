@@ -526,6 +526,10 @@ def test_the_preview_grades_the_latest_month_with_unsaved_values(
     assert results_snapshot() == before
 
 
+# The graded month's three customers against a draft on another scale: none compared.
+THREE_NOT_COMPARABLE = {"up": 0, "down": 0, "same": 0, "new": 0, "not_comparable": 3}
+
+
 def test_the_preview_without_htmx_shows_the_page_with_the_posted_values(
     admin_client, graded_month, system_actor
 ):
@@ -555,13 +559,7 @@ def test_the_preview_without_htmx_shows_the_page_with_the_posted_values(
         8: (1, 0),
     }
     # 3 grades against the stored 8: another scale, so no customer "moves up"
-    assert response.context["preview"]["movements"] == {
-        "up": 0,
-        "down": 0,
-        "same": 0,
-        "new": 0,
-        "not_comparable": 3,
-    }
+    assert response.context["preview"]["movements"] == THREE_NOT_COMPARABLE
     draft.refresh_from_db()
     assert draft.grade_count == 8
 
@@ -604,13 +602,7 @@ def test_the_preview_of_another_scale_compares_no_grade(admin_client, graded_mon
         HTTP_HX_REQUEST="true",
     )
     # then: nobody "would move down" from grade 3 of 8 to grade 10 of 30
-    assert response.context["preview"]["movements"] == {
-        "up": 0,
-        "down": 0,
-        "same": 0,
-        "new": 0,
-        "not_comparable": 3,
-    }
+    assert response.context["preview"]["movements"] == THREE_NOT_COMPARABLE
     assert 'data-movement="not_comparable">3<' in response.content.decode()
 
 
