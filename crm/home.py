@@ -152,7 +152,9 @@ class HomeView(PeopleOnlyMixin, TemplateView):
 HOME_SYNC_DAYS = 7
 # The value overview's colours (Bootstrap colour names) as the CSS variables the charts read.
 _TIER_COLOURS = {tier: f"--bs-{name}" for tier, name in TIER_COLOURS.items()}
-_MOVEMENT_COLOURS = {kind: f"--bs-{name}" for kind, name in MOVEMENT_COLOURS.items()}
+_MOVEMENT_COLOURS = {
+    kind: f"--bs-{name}" for kind, name in {**MOVEMENT_COLOURS, "not_comparable": "dark"}.items()
+}
 
 
 def _link(name: str, query: dict[str, Any] | None = None) -> str | None:
@@ -272,6 +274,9 @@ def _movements(grades: dict[str, Any] | None, tiers: dict[str, Any] | None) -> d
         ("same", _("Unchanged")),
         ("new", pgettext_lazy("grade or tier movement", "New")),
     ]
+    if grades is not None and grades["not_comparable"]:
+        # A month after a change of grading scheme: those grades are on another scale.
+        kinds.append(("not_comparable", _("Other scheme")))
     rows = []
     if grades is not None:
         month = f"{grades['month']:%Y-%m}"
@@ -301,7 +306,8 @@ def _movements(grades: dict[str, Any] | None, tiers: dict[str, Any] | None) -> d
                 "month": tiers["month"],
                 "previous_month": tiers["previous_month"],
                 "customers": tiers["customers"],
-                "counts": {key: moved.get(key) for key, _label in kinds},
+                # Tiers keep their names whatever the valuation scheme: always comparable.
+                "counts": {key: moved.get(key, 0) for key, _label in kinds},
                 "links": {key: url for key, _label in kinds},
                 "url": url,
             }

@@ -262,11 +262,14 @@ def external_value(customer: Customer, name: str) -> Any:
 
 
 def display(name: str, value: Any) -> str:
-    """A value as a person reads it: choice labels, yes/no, empty as an em dash."""
+    """A value as a person reads it: choice labels, yes/no (and "Unknown" for a yes/no
+    nobody answered; a system flag not computed yet stays a dash), empty as an em dash."""
     spec = CATALOGUE[name]
+    field = spec.model_field
+    if value is None and isinstance(field, models.BooleanField) and not spec.is_system:
+        return str(_("Unknown"))
     if value in (None, ""):
         return "—"
-    field = spec.model_field
     if isinstance(value, bool):
         return str(_("Yes") if value else _("No"))
     if field.choices:

@@ -12,6 +12,7 @@ import itertools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
 from django.db.models import Count
@@ -192,7 +193,26 @@ def customer_rows(options: DemoOptions, today: dt.date) -> Iterator[dict]:
         if book.area in officers:
             district = officers[book.area]
             row["license_officer"] = district[n % len(district)]
+        row.update(shop_attributes(options.seed, code))
         yield row
+
+
+def shop_attributes(seed: int, code: str) -> dict[str, Any]:
+    """What the demo leaves blank about a shop, as real data does (from the seed and the code
+    alone, so the other rows' random draws do not move): about 1 shop in 10 has no outlet size
+    or trade area entered; the model-outlet flag is entered for about two thirds (1 in 20 a
+    model outlet, the others "no") and unknown for the rest. The valuation scores the blanks
+    as missing, and the customer page says so."""
+    rng = random.Random(f"{seed}:attributes:{code}")  # noqa: S311 - demo data
+    values: dict[str, Any] = {}
+    if rng.random() < 0.1:
+        values.update(outlet_size="", trade_area="")
+    roll = rng.random()
+    if roll < 0.05:
+        values["is_model_outlet"] = "yes"
+    elif roll < 0.65:
+        values["is_model_outlet"] = "no"
+    return values
 
 
 def seed_customers(report: SeedReport, *, actor: Actor) -> None:

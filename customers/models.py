@@ -115,7 +115,11 @@ class Customer(models.Model):
     license_expiry_date = models.DateField(_label("license_expiry_date"), null=True, blank=True)
     annual_review_date = models.DateField(_label("annual_review_date"), null=True, blank=True)
     is_monitored = models.BooleanField(_label("is_monitored"), default=False)
-    is_model_outlet = models.BooleanField(_label("is_model_outlet"), default=False)
+    # Three states: yes, no, or None when nobody has entered it. Unknown is not "no": the
+    # valuation scores a missing flag as missing (the brief's "Unknown is not no").
+    is_model_outlet = models.BooleanField(
+        _label("is_model_outlet"), null=True, blank=True, default=None
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, FilteredRelation, Q, QuerySet
@@ -149,7 +150,8 @@ def customer_grading_frame(*, area_ids: Sequence[int] | None = None) -> pd.DataF
 def customer_valuation_frame(*, area_ids: Sequence[int] | None = None) -> pd.DataFrame:
     """Every customer that is not closed (or those of `area_ids`), one row each, with what
     the valuation and the early warnings read: market type, format, outlet size, trade-area
-    environment and order cycle ("" when unknown), model-outlet flag, last order date (NaT
+    environment and order cycle ("" when unknown), model-outlet flag (None when unknown),
+    last order date (NaT
     when none), area and account manager. One bulk read through `crm.frames`."""
     qs = Customer.objects.exclude(dynamic__status=CustomerStatus.CLOSED)
     if area_ids is not None:
@@ -173,8 +175,14 @@ def customer_valuation_frame(*, area_ids: Sequence[int] | None = None) -> pd.Dat
     )
     for name in ("outlet_size", "trade_area", "order_cycle"):
         frame[name] = frame[name].fillna("").astype(str)
-    # PostgreSQL's CSV writes booleans as t / f; SQLite gives 1 / 0.
-    frame["model_outlet"] = frame["model_outlet"].isin([True, 1, "t", "true", "True"])
+    # PostgreSQL's CSV writes booleans as t / f; SQLite gives 1 / 0. Three states: a flag
+    # nobody entered stays None (unknown is not "no").
+    flag = frame["model_outlet"]
+    frame["model_outlet"] = np.select(
+        [flag.isin([True, 1, "t", "true", "True"]), flag.isin([False, 0, "f", "false", "False"])],
+        [True, False],
+        default=None,
+    )
     return frame
 
 

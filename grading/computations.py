@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from crm.dates import add_months
+from crm.dates import add_months, trade_shares
 from crm.parameters import ParameterErrors
 from customers.choices import BusinessScale, MarketType
 from grading.choices import SchemeKind, StructureMetric
@@ -302,26 +302,32 @@ def window_inputs(
     """Per customer, the figures of the reference window (INPUT_COLUMNS).
 
     `facts`: FACT_COLUMNS rows (any months; others are ignored). `customers`: CUSTOMER_COLUMNS,
-    one row per customer to grade. A window month counts for a customer only if it is a full
-    month of trade: it starts on or after the customer's first order (so the months before the
-    first order, and the part-month of the first order, do not count). A counted month without
-    facts counts as 0 cartons. Customers with no counted month get basis "initial".
+    one row per customer to grade. The window months before the customer's first order do not
+    count. The month of the first order counts with all its purchases, as the share of the
+    month from the first order on (`crm.dates.trade_shares`: an order on 15 August counts
+    17/31 of August); later months count in full. A counted month without facts counts as 0.
+
+    avg = the purchases of the counted months / the months they count for (full months plus
+    the first month's share), so the grade does not depend on the day of the first order
+    beyond that proration. `months_used` is how many window months counted, the first one
+    included however small its share; `window` names them. Customers with no counted month
+    (never ordered, or first order in the grade month itself) get basis "initial".
     """
-    starts = pd.DatetimeIndex([pd.Timestamp(m) for m in window])
     out = customers.loc[:, list(CUSTOMER_COLUMNS)].copy().reset_index(drop=True)
     first = pd.to_datetime(out["first_order_date"])
-    counted = np.zeros(len(out), dtype=np.int64)
-    for start in starts:
-        counted += (first.notna() & (first <= start)).to_numpy()
+    shares = trade_shares(first, window)
+    counted = (shares > 0).sum(axis=1)
     out["months_used"] = counted
-    # Counted months are always the latest ones of the window (those after the first order).
+    # Counted months are always the latest ones of the window (those from the first order on).
     labels = [
         " ".join(f"{m:%Y-%m}" for m in window[len(window) - k :]) for k in range(len(window) + 1)
     ]
     out["window"] = np.asarray(labels, dtype=object)[counted]
 
+    starts = pd.DatetimeIndex([pd.Timestamp(m) for m in window])
     in_window = facts[facts["month"].isin(starts)]
-    in_window = in_window.merge(out[["customer_id"]].assign(_first=first), on="customer_id")
+    first_month = first.dt.to_period("M").dt.to_timestamp()
+    in_window = in_window.merge(out[["customer_id"]].assign(_first=first_month), on="customer_id")
     in_window = in_window[in_window["month"] >= in_window["_first"]]
     columns = ["cartons", "amount"]
     if structure_metric:
@@ -333,7 +339,7 @@ def window_inputs(
     sums = sums.reindex(out["customer_id"]).fillna(0).to_numpy(dtype=float)
     cartons, amount = sums[:, 0], sums[:, 1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        used = counted.astype(float)
+        used = shares.sum(axis=1)
         out["avg_cartons"] = np.where(counted > 0, np.round(cartons / used, 2), 0.0)
         out["avg_amount"] = np.where(counted > 0, np.round(amount / used, 2), 0.0)
         out["avg_price"] = np.where(cartons > 0, np.round(amount / cartons, 2), np.nan)
@@ -468,14 +474,27 @@ def distribution(grades: pd.Series) -> dict[int, int]:
     return {int(grade): int(n) for grade, n in counts.items()}
 
 
-def movements(previous: pd.Series, current: pd.Series) -> dict[str, int]:
+def movements(
+    previous: pd.Series, current: pd.Series, *, comparable: pd.Series | None = None
+) -> dict[str, int]:
     """How many customers (indexed by customer id) moved up, down or stayed against the
-    previous month's grades; `new` have no previous grade."""
+    previous month's grades; `new` have no previous grade.
+
+    `comparable` (indexed by customer id, default: every previous grade) says whether the
+    previous grade was given by the same scheme version as the current one. A grade number
+    is a position on its own scheme's scale, so a customer graded by another version the
+    month before is `not_comparable`, neither up nor down."""
     joined = pd.concat({"before": previous, "after": current}, axis=1).dropna(subset=["after"])
     had = joined["before"].notna()
+    if comparable is not None:
+        same_scheme = comparable.astype(bool).reindex(joined.index, fill_value=False).to_numpy()
+    else:
+        same_scheme = np.ones(len(joined), dtype=bool)
+    compared = had & same_scheme
     return {
-        "up": int((had & (joined["after"] < joined["before"])).sum()),
-        "down": int((had & (joined["after"] > joined["before"])).sum()),
-        "same": int((had & (joined["after"] == joined["before"])).sum()),
+        "up": int((compared & (joined["after"] < joined["before"])).sum()),
+        "down": int((compared & (joined["after"] > joined["before"])).sum()),
+        "same": int((compared & (joined["after"] == joined["before"])).sum()),
         "new": int((~had).sum()),
+        "not_comparable": int((had & ~same_scheme).sum()),
     }

@@ -13,6 +13,7 @@ MOVEMENTS = (
     ("down", _("Downgraded")),
     ("same", _("Unchanged")),
     ("new", _("No grade the month before")),
+    ("not_comparable", _("Graded by another scheme the month before")),
     ("overridden", _("Overridden")),
 )
 
@@ -29,8 +30,8 @@ ORDERING = {
 
 
 class GradeResultFilterSet(django_filters.FilterSet):
-    """Filters one month's results. Expects the queryset annotated with `previous_grade`
-    (`grading.selectors.grade_results`)."""
+    """Filters one month's results. Expects the queryset annotated with `previous_grade` and
+    `previous_scheme_id` (`grading.selectors.grade_results`)."""
 
     area = AreaTreeFilter(field_name="customer__area_id")
     account_manager = django_filters.CharFilter(
@@ -56,14 +57,21 @@ class GradeResultFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_movement(self, queryset, name, value):
+        # Grades are compared only within one scheme version: a grade is a position on its
+        # own scheme's scale (13 of 30 is no fall from 4 of 8).
+        same_scheme = queryset.filter(previous_scheme_id=F("scheme_id"))
         if value == "up":  # grade 1 is the highest: a smaller number is an upgrade
-            return queryset.filter(grade__lt=F("previous_grade"))
+            return same_scheme.filter(grade__lt=F("previous_grade"))
         if value == "down":
-            return queryset.filter(grade__gt=F("previous_grade"))
+            return same_scheme.filter(grade__gt=F("previous_grade"))
         if value == "same":
-            return queryset.filter(grade=F("previous_grade"))
+            return same_scheme.filter(grade=F("previous_grade"))
         if value == "new":
             return queryset.filter(previous_grade__isnull=True)
+        if value == "not_comparable":
+            return queryset.filter(previous_grade__isnull=False).exclude(
+                previous_scheme_id=F("scheme_id")
+            )
         if value == "overridden":  # an approved override is in force
             return queryset.filter(override__isnull=False)
         return queryset

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -26,10 +27,15 @@ from grading.models import (
     GradingScheme,
     PeakMonth,
 )
+from orders.selectors import customer_first_order_date
 
 if TYPE_CHECKING:
     from crm.models import User
     from customers.models import Customer
+
+
+# The previous grade of a transition given by another scheme version (`grading_overview`).
+OTHER_SCHEME = "other"
 
 
 def result_months() -> list[dt.date]:
@@ -61,19 +67,19 @@ def grade_results(
     *, user: User, month: dt.date, filters: Mapping[str, Any] | None = None
 ) -> QuerySet[GradeResult]:
     """`month`'s results of the customers `user` may see, each annotated with
-    `previous_grade` (the effective grade of the month before, None if not graded), filtered
-    and sorted by GradeResultFilterSet (default: by customer code)."""
-    previous = (
-        GradeResult.objects.filter(
-            customer_id=OuterRef("customer_id"), month=add_months(month_start(month), -1)
-        )
-        .order_by()
-        .values("grade")[:1]
-    )
+    `previous_grade` (the effective grade of the month before, None if not graded) and
+    `previous_scheme_id` (the scheme version that gave it: a grade of another version is not
+    comparable), filtered and sorted by GradeResultFilterSet (default: by customer code)."""
+    previous = GradeResult.objects.filter(
+        customer_id=OuterRef("customer_id"), month=add_months(month_start(month), -1)
+    ).order_by()
     qs = (
         GradeResult.objects.visible_to(user)
         .filter(month=month_start(month))
-        .annotate(previous_grade=Subquery(previous))
+        .annotate(
+            previous_grade=Subquery(previous.values("grade")[:1]),
+            previous_scheme_id=Subquery(previous.values("scheme_id")[:1]),
+        )
         .select_related("customer", "customer__area", "customer__account_manager")
     )
     filterset = GradeResultFilterSet(filters or {}, queryset=qs)
@@ -91,19 +97,33 @@ def grading_overview(
 
         {"month": date, "previous_month": date, "customers": int,
          "by_grade": {grade: n}, "by_category": {"CZ1": n}, "by_structure": {class: n},
-         "transitions": {(previous_grade or None, grade): n},
+         "transitions": {(previous_grade, None or OTHER_SCHEME, grade): n},
          "grades": [1, …, n] (every grade seen in either month, for the matrix axes),
-         "movements": {"up": n, "down": n, "same": n, "new": n}, "overridden": n}
+         "movements": {"up": n, "down": n, "same": n, "new": n, "not_comparable": n},
+         "overridden": n}
+
+    A customer graded by another scheme version the month before is `not_comparable` (its
+    transition's previous grade is OTHER_SCHEME): grade numbers of two scales are not compared.
     """
     qs = grade_results(user=user, month=month, filters=filters).order_by()
-    pairs = qs.values("previous_grade", "grade").annotate(n=Count("id"))
-    transitions = {(row["previous_grade"], row["grade"]): row["n"] for row in pairs}
+    pairs = qs.values("previous_grade", "previous_scheme_id", "scheme_id", "grade").annotate(
+        n=Count("id")
+    )
+    transitions: dict[tuple[int | str | None, int], int] = {}
+    for row in pairs:
+        before = row["previous_grade"]
+        if before is not None and row["previous_scheme_id"] != row["scheme_id"]:
+            before = OTHER_SCHEME
+        key = (before, row["grade"])
+        transitions[key] = transitions.get(key, 0) + row["n"]
     by_grade: dict[int, int] = {}
-    movements = {"up": 0, "down": 0, "same": 0, "new": 0}
+    movements = {"up": 0, "down": 0, "same": 0, "new": 0, "not_comparable": 0}
     for (before, after), n in transitions.items():
         by_grade[after] = by_grade.get(after, 0) + n
         if before is None:
             movements["new"] += n
+        elif before == OTHER_SCHEME:
+            movements["not_comparable"] += n
         elif after < before:
             movements["up"] += n
         elif after > before:
@@ -116,7 +136,7 @@ def grading_overview(
     by_structure = dict(
         qs.values_list("structure_class").annotate(n=Count("id")).order_by("structure_class")
     )
-    seen = {g for pair in transitions for g in pair if g is not None}
+    seen = {g for pair in transitions for g in pair if isinstance(g, int)}
     return {
         "month": month_start(month),
         "previous_month": add_months(month_start(month), -1),
@@ -310,13 +330,26 @@ def _grade_rule(result: GradeResult) -> dict[str, Any] | None:
 
 def _window_months(result: GradeResult) -> dict[str, Any]:
     """The window months counted and, for the scheme's months that were not, why: a flagged
-    peak month the scheme leaves out, or a month before the customer's first full month of
-    trade. Peak flags are read as they are now (a flag removed since is not shown)."""
+    peak month the scheme leaves out, or a month before the one of the customer's first order;
+    and `partial`, the month of the first order when it counted only from that order on (its
+    days of trade, see `computations.window_inputs`), else None. Peak flags are read as they
+    are now (a flag removed since is not shown)."""
     window = result.scheme.parameters.get("window") or {}
     size = int(window.get("months") or 0)
     full = [add_months(result.month, -k) for k in range(size, 0, -1)]
     counted = set(result.window.split())
     missing = [m for m in full if f"{m:%Y-%m}" not in counted]
+    # The month of the first order counts as its share of days from that order on.
+    first = customer_first_order_date(customer_id=result.customer_id, before=result.month)
+    partial = None
+    if first is not None and first.day > 1 and f"{first:%Y-%m}" == min(counted, default=""):
+        days = calendar.monthrange(first.year, first.month)[1]
+        partial = {
+            "month": month_start(first),
+            "first_order": first,
+            "days": days - first.day + 1,
+            "of": days,
+        }
     peaks: dict[dt.date, str] = {}
     if missing and window.get("exclude_peak_months", True):
         peaks = dict(PeakMonth.objects.filter(month__in=missing).values_list("month", "label"))
@@ -324,6 +357,7 @@ def _window_months(result: GradeResult) -> dict[str, Any]:
         "counted": sorted(counted),
         "scheme_months": size,
         "left_out": [{"month": m, "peak": peaks.get(m)} for m in missing],
+        "partial": partial,
     }
 
 
@@ -491,8 +525,13 @@ def customer_grading_card(
 
 def grade_pairs_frame(*, up_to: dt.date) -> pd.DataFrame:
     """The effective grades of the latest graded month up to `up_to` and of the month before
-    it: columns customer_id, month, grade, previous_grade (NaN without a grade the month
-    before). Empty when no month is graded. For the early warnings (a fall of grades)."""
+    it: columns customer_id, month, grade, previous_grade. Empty when no month is graded. For
+    the early warnings (a fall of grades).
+
+    previous_grade is NaN without a grade the month before, and also when that grade was
+    given by another scheme version: grade numbers are positions on their own scheme's scale
+    (grade 13 of 30 is no fall from grade 4 of 8), so only grades of the same version are
+    compared."""
     month = (
         GradeResult.objects.filter(month__lte=up_to)
         .order_by("-month")
@@ -504,13 +543,15 @@ def grade_pairs_frame(*, up_to: dt.date) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     grades = pd.DataFrame.from_records(
         GradeResult.objects.filter(month__in=[month, add_months(month, -1)]).values_list(
-            "customer_id", "month", "grade"
+            "customer_id", "month", "grade", "scheme_id"
         ),
-        columns=["customer_id", "month", "grade"],
+        columns=["customer_id", "month", "grade", "scheme_id"],
     )
     current = grades[grades["month"] == month]
-    previous = grades[grades["month"] != month].set_index("customer_id")["grade"]
-    out = current.assign(previous_grade=current["customer_id"].map(previous).astype(float))
+    previous = grades[grades["month"] != month].set_index("customer_id")
+    same_scheme = current["customer_id"].map(previous["scheme_id"]) == current["scheme_id"]
+    previous_grade = current["customer_id"].map(previous["grade"]).astype(float)
+    out = current.assign(previous_grade=previous_grade.where(same_scheme))
     return out.loc[:, columns].reset_index(drop=True)
 
 
@@ -520,9 +561,11 @@ def grade_movements(*, user: User, month: dt.date | None = None) -> dict[str, An
     upgrade; `GradeResultFilterSet.filter_movement`):
 
         {"month": date, "previous_month": date, "customers": n,
-         "up": n, "down": n, "same": n, "new": n}
+         "up": n, "down": n, "same": n, "new": n, "not_comparable": n}
 
-    None when no month is graded. One aggregate query (two without `month`) over
+    Only grades of the same scheme version are compared: a customer graded by another
+    version the month before is `not_comparable`. None when no month is graded. One
+    aggregate query (two without `month`) over
     `customers.selectors.customers_with_month_pair`."""
     from customers.selectors import customers_with_month_pair
 
@@ -534,11 +577,15 @@ def grade_movements(*, user: User, month: dt.date | None = None) -> dict[str, An
     qs = customers_with_month_pair(
         user=user, relation="grade_results", month=month, previous_month=previous_month
     )
+    same_scheme = Q(now__scheme_id=F("before__scheme_id"))
     counts = qs.aggregate(
         customers=Count("pk"),
-        up=Count("pk", filter=Q(now__grade__lt=F("before__grade"))),
-        down=Count("pk", filter=Q(now__grade__gt=F("before__grade"))),
-        same=Count("pk", filter=Q(now__grade=F("before__grade"))),
+        up=Count("pk", filter=same_scheme & Q(now__grade__lt=F("before__grade"))),
+        down=Count("pk", filter=same_scheme & Q(now__grade__gt=F("before__grade"))),
+        same=Count("pk", filter=same_scheme & Q(now__grade=F("before__grade"))),
         new=Count("pk", filter=Q(before__grade__isnull=True)),
+        not_comparable=Count(
+            "pk", filter=Q(before__grade__isnull=False) & ~Q(now__scheme_id=F("before__scheme_id"))
+        ),
     )
     return {"month": month, "previous_month": previous_month, **counts}

@@ -172,13 +172,19 @@ def scheme_preview(*, scheme: GradingScheme, parameters: dict[str, Any]) -> dict
         version=scheme.version, name=scheme.name, kind=scheme.kind, parameters=parameters
     )
     outcome = grading_compute(month=month, scheme=candidate)
-    stored = pd.Series(
-        dict(GradeResult.objects.filter(month=month).values_list("customer_id", "grade"))
-        if graded
-        else {},
-        dtype=float,
-    )
+    rows = GradeResult.objects.filter(month=month).values_list("customer_id", "grade", "scheme")
+    stored_rows = pd.DataFrame.from_records(
+        list(rows) if graded else [], columns=["customer_id", "grade", "scheme_id"]
+    ).set_index("customer_id")
+    stored = stored_rows["grade"].astype(float)
     proposed = outcome.results.set_index("customer_id")["grade"]
+    # A grade is a position on its scheme's scale: the draft's grades compare with stored
+    # ones only when both scales are the same (same kind and number of grades, e.g. moved
+    # thresholds); against another scale every customer is "not comparable".
+    same_scale = {
+        s.pk: s.kind == candidate.kind and s.grade_count == candidate.grade_count
+        for s in GradingScheme.objects.filter(pk__in=set(stored_rows["scheme_id"]))
+    }
     now = computations.distribution(stored) if len(stored) else {}
     draft = outcome.distribution
     grades = range(1, max([*now, *draft, candidate.grade_count]) + 1)
@@ -197,7 +203,9 @@ def scheme_preview(*, scheme: GradingScheme, parameters: dict[str, Any]) -> dict
         "window": outcome.window,
         "rows": rows,
         "totals": {"now": len(stored), "draft": outcome.customers},
-        "movements": computations.movements(stored, proposed),
+        "movements": computations.movements(
+            stored, proposed, comparable=stored_rows["scheme_id"].map(same_scale)
+        ),
         "chart": {
             "labels": [str(g) for g in grades],
             "now": [row["now"] for row in rows],
@@ -485,7 +493,8 @@ def grading_compute(
 ) -> RecomputeOutcome:
     """Grades every customer for `month` with `scheme` without saving anything (the dry run,
     the draft preview and the first half of a real run). Movements compare the effective
-    grades against the stored ones of the month before."""
+    grades against the stored ones of the month before, when the same scheme version gave
+    them (otherwise the customer is "not comparable")."""
     month = month_start(month)
     started = time.perf_counter()
     if inputs is None:
@@ -503,14 +512,12 @@ def grading_compute(
     results["grade"] = (
         results["customer_id"].map(approved["grade"]).fillna(results["computed_grade"]).astype(int)
     )
-    previous = pd.Series(
-        dict(
-            GradeResult.objects.filter(month=add_months(month, -1)).values_list(
-                "customer_id", "grade"
-            )
+    previous = pd.DataFrame.from_records(
+        GradeResult.objects.filter(month=add_months(month, -1)).values_list(
+            "customer_id", "grade", "scheme_id"
         ),
-        dtype=float,
-    )
+        columns=["customer_id", "grade", "scheme_id"],
+    ).set_index("customer_id")
     current = results.set_index("customer_id")["grade"]
     return RecomputeOutcome(
         month=month,
@@ -518,7 +525,11 @@ def grading_compute(
         window=grading_window(month=month, scheme=scheme),
         results=results,
         distribution=computations.distribution(results["grade"]),
-        movements=computations.movements(previous, current),
+        movements=computations.movements(
+            previous["grade"].astype(float),
+            current,
+            comparable=previous["scheme_id"] == scheme.pk,
+        ),
         seconds={"read": read - started, "compute": computed - read},
     )
 

@@ -198,6 +198,13 @@ def first_order_frame(*, before: date, area_ids: Sequence[int] | None = None) ->
     )
 
 
+def customer_first_order_date(*, customer_id: int, before: date) -> date | None:
+    """One customer's first order date among the facts of the months before `before` (None
+    without such facts): what `first_order_frame` gives for one row, for explaining a grade."""
+    facts = MonthlySalesFact.objects.filter(customer_id=customer_id, month__lt=before)
+    return facts.aggregate(first=Min("first_order_date"))["first"]
+
+
 def order_sync_by_source(*, days: int = 7, today: date | None = None) -> dict[str, dict[str, Any]]:
     """Per source (the integration client that sent them), the orders dated in the last
     `days` days and when the latest of them was received or changed — the administrators'

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from crm.dates import add_months
+from crm.dates import add_months, trade_shares
 from crm.parameters import ParameterErrors
 from customers.choices import Cycle, OutletSize, TradeArea, ValueTier
 from valuation.choices import Indicator, PercentileGroup, ScoreMethod
@@ -151,8 +151,10 @@ _DEFAULTS: dict[str, Any] = {
         "e_settlement_rate": {"weight": 0.5, "method": "scale", "full": 1},
         "on_time_rate": {"weight": 0.5, "method": "scale", "full": 1},
         "amount_trend": {"weight": 0.7, "method": "percentile", "full": 0.05},
-        # Three years of trade or more score 100.
-        "tenure_months": {"weight": 0.3, "method": "scale", "full": 36},
+        # Relative to the group: a fixed scale (e.g. "36 months score 100", the `full` kept
+        # for a scheme that switches to it) would cap the growth of every customer of a
+        # company with less history in the system.
+        "tenure_months": {"weight": 0.3, "method": "percentile", "full": 36},
         "outlet_size": {
             "weight": 0.4,
             "method": "points",
@@ -359,8 +361,14 @@ def value_inputs(
     CUSTOMER_COLUMNS, one row per customer to value. `violations`: VIOLATION_COLUMNS, one row
     per (not voided) violation record.
 
-    As in grading, a month counts for a customer only if it is a full month of trade: it
-    starts on or after the first order. A counted month without facts counts as 0.
+    As in grading, the months before the first order do not count; the month of the first
+    order counts with all its purchases, as the share of the month from the first order on
+    (`crm.dates.trade_shares`: an order on 15 August counts 17/31 of August); a counted month
+    without facts counts as 0. So the window average is the window's amount / (full months +
+    that share), `months_counted` the number of window months that counted (the first one
+    included), the trend reads the first month at its monthly rate (amount / share, weighted
+    by the share) and the tenure is the months of trade before `month`, the first month's
+    share included (e.g. 4.69).
     """
     start = pd.Timestamp(month)
     read = [pd.Timestamp(m) for m in months_read(parameters, month)]
@@ -386,15 +394,16 @@ def value_inputs(
         for name in columns
     }
     starts = np.asarray(read, dtype="datetime64[ns]")
-    counted = first.notna().to_numpy()[:, None] & (
-        first.to_numpy(dtype="datetime64[ns]")[:, None] <= starts[None, :]
-    )
-    in_window = counted & np.isin(starts, np.asarray(window, dtype="datetime64[ns]"))[None, :]
+    shares = trade_shares(first, read)
+    counted = shares > 0
+    window_mask = np.isin(starts, np.asarray(window, dtype="datetime64[ns]"))[None, :]
+    in_window = counted & window_mask
 
     def window_sum(name: str) -> np.ndarray:
         return (matrix[name] * in_window).sum(axis=1)
 
     months_counted = in_window.sum(axis=1)
+    window_months = (shares * window_mask).sum(axis=1)
     amount = window_sum("amount")
     cartons = window_sum("cartons")
     paid_known = window_sum("on_time_orders") + window_sum("late_orders")
@@ -402,7 +411,7 @@ def value_inputs(
         out["months_counted"] = months_counted
         out["window_amount"] = np.round(amount, 2)
         out["avg_amount"] = np.where(
-            months_counted > 0, np.round(amount / months_counted, 2), np.nan
+            months_counted > 0, np.round(amount / window_months, 2), np.nan
         )
         out["key_brand_share"] = np.where(
             cartons > 0, np.round(window_sum("key_brand_cartons") / cartons, 4), np.nan
@@ -418,24 +427,28 @@ def value_inputs(
         )
 
         # Trend: least-squares slope of the monthly amounts over the counted months of the
-        # growth window, as a share of their mean (0.05 = +5% of the average each month).
-        in_trend = (
-            counted & np.isin(starts, np.asarray(trend_months, dtype="datetime64[ns]"))[None, :]
-        )
-        x = np.arange(len(read), dtype=float)[None, :] * in_trend
-        y = matrix["amount"] * in_trend
-        n = in_trend.sum(axis=1).astype(float)
-        sx, sy = x.sum(axis=1), y.sum(axis=1)
-        sxx, sxy = (x * x).sum(axis=1), (x * y).sum(axis=1)
-        slope = (n * sxy - sx * sy) / (n * sxx - sx * sx)
-        mean = sy / n
+        # growth window, as a share of their mean (0.05 = +5% of the average each month). The
+        # month of the first order enters at its monthly rate (amount / share) with the
+        # share as its weight; every other month has weight 1 (plain least squares).
+        trend_mask = np.isin(starts, np.asarray(trend_months, dtype="datetime64[ns]"))[None, :]
+        w = shares * trend_mask
+        x = np.arange(len(read), dtype=float)[None, :]
+        y = np.where(w > 0, matrix["amount"] / np.where(shares > 0, shares, 1.0), 0.0)
+        n = (w > 0).sum(axis=1)
+        sw, swx, swy = w.sum(axis=1), (w * x).sum(axis=1), (w * y).sum(axis=1)
+        swxx, swxy = (w * x * x).sum(axis=1), (w * x * y).sum(axis=1)
+        slope = (sw * swxy - swx * swy) / (sw * swxx - swx * swx)
+        mean = swy / sw
         enough = (n >= parameters["growth"]["min_months"]) & (mean > 0)
         out["trend_months"] = n.astype(int)
         out["amount_trend"] = np.where(enough, np.round(slope / mean, 4), np.nan)
 
-    # Tenure: full months of trade before the valuation month.
-    whole = _months_between(pd.Series(start, index=out.index), first) - (first.dt.day > 1)
-    out["tenure_months"] = whole.clip(lower=0).astype(float)
+    # Tenure: months of trade before the valuation month; the month of the first order as
+    # its share from the first order on (NaN for a customer who never ordered).
+    days = first.dt.days_in_month
+    first_share = (days - first.dt.day + 1) / days
+    tenure = _months_between(pd.Series(start, index=out.index), first) - 1 + first_share
+    out["tenure_months"] = tenure.clip(lower=0).round(2).astype(float)
 
     # Violations in the credit window and in the problem window.
     dates = pd.to_datetime(violations["date"])
@@ -451,7 +464,9 @@ def value_inputs(
 
     out["outlet_size"] = out["outlet_size"].fillna("").astype(str)
     out["trade_area"] = out["trade_area"].fillna("").astype(str)
-    out["model_outlet"] = out["model_outlet"].fillna(False).astype(bool)
+    # Three states: True, False, or None when nobody entered it (missing, not a "no").
+    flag = out["model_outlet"].astype(object)
+    out["model_outlet"] = flag.where(flag.isin([True, False]), None)
     return out.loc[:, list(INPUT_COLUMNS)]
 
 

@@ -145,7 +145,7 @@ class ValueResult(models.Model):
     trade_area = models.CharField(
         _("trade-area environment"), max_length=12, choices=TradeArea.choices, blank=True
     )
-    model_outlet = models.BooleanField(_("model outlet"))
+    model_outlet = models.BooleanField(_("model outlet"), null=True, blank=True)
     # input scores (0-100)
     avg_amount_score = _score(_("amount score"))
     key_brand_share_score = _score(_("key-brand score"))

@@ -95,25 +95,34 @@ def _chart_data(distributions: list[dict[str, Any]]) -> dict[str, dict[str, list
     }
 
 
-def _movement(before: int | None, after: int) -> str:
+def _movement(before: int | str | None, after: int) -> str:
     if before is None:
         return "new"
+    if before == selectors.OTHER_SCHEME:
+        return "not_comparable"
     if after < before:  # grade 1 is the highest
         return "up"
     return "down" if after > before else "same"
 
 
-_MOVEMENT_COLOUR = {"up": "success", "down": "danger", "same": "primary", "new": "secondary"}
+_MOVEMENT_COLOUR = {
+    "up": "success",
+    "down": "danger",
+    "same": "primary",
+    "new": "secondary",
+    "not_comparable": "secondary",
+}
 
 
 def _matrix(overview: dict[str, Any]) -> dict[str, Any]:
-    """The transition matrix: a row per previous grade (then "none"), a column per grade;
-    each cell's shade grows with its count, its hue says up / down / same / new."""
+    """The transition matrix: a row per previous grade (then "none", then the customers
+    graded by another scheme version), a column per grade; each cell's shade grows with its
+    count, its hue says up / down / same / new / not comparable."""
     transitions: dict[tuple[int | None, int], int] = overview["transitions"]
     axis = list(range(1, max(overview["grades"], default=0) + 1))
     peak = max(transitions.values(), default=0)
     rows = []
-    for before in [*axis, None]:
+    for before in [*axis, None, selectors.OTHER_SCHEME]:
         cells = []
         for after in axis:
             n = transitions.get((before, after), 0)
@@ -130,8 +139,8 @@ def _matrix(overview: dict[str, Any]) -> dict[str, Any]:
                 }
             )
         total = sum(cell["n"] for cell in cells)
-        if before is None and not total:
-            continue  # every customer had a grade the month before: no "none" row
+        if before in (None, selectors.OTHER_SCHEME) and not total:
+            continue  # every customer had a grade of this scheme the month before
         rows.append({"grade": before, "cells": cells, "total": total})
     by_grade = overview["by_grade"]
     return {"axis": axis, "rows": rows, "totals": [by_grade.get(g, 0) for g in axis]}
@@ -149,6 +158,13 @@ def _cards(request: HttpRequest, overview: dict[str, Any]) -> list[dict[str, Any
         ("down", labels["down"], movements["down"], "arrow-down-circle", "danger"),
         ("same", labels["same"], movements["same"], "dash-circle", "secondary"),
         ("new", labels["new"], movements["new"], "plus-circle", "info"),
+        (
+            "not_comparable",
+            labels["not_comparable"],
+            movements["not_comparable"],
+            "slash-circle",
+            "secondary",
+        ),
         ("overridden", labels["overridden"], overview["overridden"], "pencil-square", "warning"),
     ]
     return [
@@ -161,6 +177,8 @@ def _cards(request: HttpRequest, overview: dict[str, Any]) -> list[dict[str, Any
             "query": _query(request, month, **{**clear, "movement": key or None}),
         }
         for key, label, count, icon, colour in specs
+        # The not-comparable card only in a month that follows a change of scheme.
+        if key != "not_comparable" or count
     ]
 
 

@@ -281,3 +281,15 @@ def test_seed_demo_refuses_bad_options_clearly(db, settings, args, message):
     with pytest.raises(CommandError, match=message):
         seed(*args)
     assert not User.objects.exists()
+
+
+def test_the_demo_leaves_some_shop_attributes_blank_as_real_data_does():
+    # given the default demo's 100 shops
+    rows = list(demo_customer_rows(DemoOptions(), dt.date(2026, 11, 20)))
+    # then: a few with no outlet size or trade area, and the model-outlet flag in its three
+    # states (yes, no, and unknown: not in the row at all)
+    blank = [r for r in rows if r["outlet_size"] == "" and r["trade_area"] == ""]
+    flags = [r.get("is_model_outlet") for r in rows]
+    assert 0 < len(blank) < len(rows) / 4
+    assert {"yes", "no", None} <= set(flags)
+    assert flags.count("yes") < flags.count("no")

@@ -29,8 +29,9 @@ from django.utils import timezone
 from crm.choices import Role, RunStatus, RunTrigger
 from customers.choices import ChangeRequestStatus
 from customers.models import ChangeRequest, CustomerSystem
-from grading.choices import SchemeStatus
-from grading.models import GradingRun, GradingScheme
+from grading import services as grading_services
+from grading.choices import SchemeKind, SchemeStatus
+from grading.models import GradeResult, GradingRun, GradingScheme
 from orders.models import OrdersConfig
 from services.models import Holiday, ServiceRequest
 from tests.customers.factories import make_customer
@@ -205,6 +206,23 @@ def test_supervisor_sees_the_grade_and_tier_movements_of_their_areas(client, mov
     assert data["labels"] == ["Grade", "Value tier"]
     by_key = {d["key"]: d["data"] for d in data["datasets"]}
     assert by_key == {"up": [1, 1], "down": [1, 1], "across": [0, 1], "same": [1, 0], "new": [0, 0]}
+
+
+def test_grades_of_another_scheme_are_not_counted_as_moves(client, moved, system_actor):
+    # given: March regraded by a new scheme version (the numbers stay as in the docstring)
+    draft = grading_services.scheme_create_draft(
+        kind=SchemeKind.MATRIX, name="30 grades", actor=system_actor
+    )
+    grading_services.scheme_activate(scheme=draft, actor=system_actor)
+    GradeResult.objects.filter(month=MAR).update(scheme=draft)
+    # when
+    cells = movement_cells(home(client, moved["sup_th"]))
+    # then: TH's three customers are neither up, down nor unchanged
+    assert cells[("up", "grade")] == "0"
+    assert cells[("down", "grade")] == "0"
+    assert cells[("same", "grade")] == "0"
+    assert cells[("not_comparable", "grade")] == "3"
+    assert cells[("not_comparable", "tier")] == "0"
 
 
 def test_a_th_supervisor_does_not_see_yx_movements(client, moved):

@@ -284,7 +284,9 @@ def test_to_internal_reads_no_in_english_and_chinese(text):
 
 
 def test_to_internal_empty_boolean_is_false_or_unknown_when_the_column_allows_null():
-    assert _convert("is_model_outlet", "") is False
+    assert _convert("is_monitored", "") is False
+    # the model-outlet flag has three states: blank is unknown, not "no" (issue 19)
+    assert _convert("is_model_outlet", "") is None
     assert _convert("compliance_flag", "") is None
 
 

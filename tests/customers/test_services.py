@@ -447,7 +447,7 @@ def test_update_returns_and_audits_changes_in_external_form(customer_world, syst
     assert changes == {
         "license_expiry_date": (None, "2030-06-30"),
         "floor_area_m2": (None, "40.00"),
-        "is_model_outlet": (False, True),
+        "is_model_outlet": (None, True),  # nobody had entered it: unknown
         "phone": ("13800000001", "13800000002"),
     }
     entries = [e for e in customer_history(customer=c_th) if e.action == AuditAction.UPDATE]

@@ -261,9 +261,9 @@ def test_window_averages_over_the_window_and_ignores_facts_outside():
 
 
 def test_first_order_inside_the_window():
-    # given: customer 1's first order on 15 February: January is before it and February is a
-    #        part-month, so only March counts (February's facts too are left out);
-    #        customer 2's first order on 1 February: February is a full month and counts
+    # given: customer 1's first order on 15 February: January is before it and does not count;
+    #        February counts as the 15 days from the 15th to the 29th of its 29 days, with all
+    #        its facts; customer 2's first order on 1 February: February is a full month
     facts_frame = facts(
         fact(1, "2024-02", 40),
         fact(1, "2024-03", 90),
@@ -276,13 +276,75 @@ def test_first_order_inside_the_window():
     result = by_id(c.window_inputs(facts_frame, people, window=JAN_MAR))
 
     # then
-    assert result.loc[1, "months_used"] == 1
-    assert result.loc[1, "window"] == "2024-03"
-    assert result.loc[1, "avg_cartons"] == 90  # 90 / 1
-    assert result.loc[1, "avg_amount"] == 9000
+    assert result.loc[1, "months_used"] == 2
+    assert result.loc[1, "window"] == "2024-02 2024-03"
+    assert result.loc[1, "avg_cartons"] == 85.68  # (40 + 90) / (15/29 + 1) = 130 / 1.5172…
+    assert result.loc[1, "avg_amount"] == 8568.18  # 13000 / 1.5172…
+    assert result.loc[1, "avg_price"] == 100
     assert result.loc[2, "months_used"] == 2
     assert result.loc[2, "window"] == "2024-02 2024-03"
     assert result.loc[2, "avg_cartons"] == 30  # (20 + 40) / 2
+
+
+# Issue 19: a rural convenience store whose only order is 900 cartons in August 2026, graded
+# for November 2026 with the default scheme (window August, September, October).
+NOVEMBER_2026 = dt.date(2026, 11, 1)
+AUG_OCT_2026 = [dt.date(2026, 8, 1), dt.date(2026, 9, 1), dt.date(2026, 10, 1)]
+
+
+@pytest.mark.parametrize(
+    ("first_order", "avg_cartons", "grade"),
+    [
+        # 08-01: three full months, 900 / 3 = 300 → grade 4 (from 300)
+        ("2026-08-01", 300.0, 4),
+        # 08-15: 17 of August's 31 days + September + October = 2.548… months;
+        #        900 / 2.548… = 353.16 → grade 4
+        ("2026-08-15", 353.16, 4),
+        # 08-31: 1/31 + 2 = 2.032… months; 900 / 2.032… = 442.86 → grade 4 (below 500)
+        ("2026-08-31", 442.86, 4),
+    ],
+)
+def test_the_month_of_the_first_order_counts_with_its_purchases(first_order, avg_cartons, grade):
+    # given
+    people = customers(customer(1, first_order, market="X", fmt="B"))
+    facts_frame = facts(fact(1, "2026-08", 900))
+
+    # when
+    window = c.window_inputs(facts_frame, people, window=AUG_OCT_2026)
+    result = by_id(c.grade_frame(window, kind="thresholds", parameters=scheme("thresholds")))
+
+    # then: never the average of 0 (grade 8) the part-month used to give
+    row = result.loc[1]
+    assert row["basis"] == "window"
+    assert row["window"] == "2026-08 2026-09 2026-10"
+    assert row["months_used"] == 3
+    assert row["avg_cartons"] == avg_cartons
+    assert row["computed_grade"] == grade
+
+
+def test_the_first_order_month_counts_only_from_the_first_order_on():
+    # given: the first order on 20 October 2026, the last month of the window: October counts
+    #        as 12 of its 31 days; August and September are before the first order
+    people = customers(customer(1, "2026-10-20"))
+    facts_frame = facts(fact(1, "2026-10", 60))
+
+    row = by_id(c.window_inputs(facts_frame, people, window=AUG_OCT_2026)).loc[1]
+
+    assert row["months_used"] == 1
+    assert row["window"] == "2026-10"
+    assert row["avg_cartons"] == 155  # 60 / (12/31) = 155
+
+
+def test_a_first_order_in_the_grade_month_itself_still_gets_the_initial_basis():
+    # given: the first order on 2 November 2026, the grade month: no window month counts
+    people = customers(customer(1, "2026-11-02"))
+    facts_frame = facts(fact(1, "2026-11", 900))
+
+    row = by_id(c.window_inputs(facts_frame, people, window=AUG_OCT_2026)).loc[1]
+
+    assert row["basis"] == "initial"
+    assert row["months_used"] == 0
+    assert row["avg_cartons"] == 0
 
 
 def test_a_counted_month_without_facts_counts_as_zero():
@@ -876,7 +938,29 @@ def test_movements_against_the_previous_month():
     previous = pd.Series({1: 3, 2: 5, 3: 4, 5: 2}, dtype=float)
     current = pd.Series({1: 2, 2: 6, 3: 4, 4: 7})
 
-    assert c.movements(previous, current) == {"up": 1, "down": 1, "same": 1, "new": 1}
+    assert c.movements(previous, current) == {
+        "up": 1,
+        "down": 1,
+        "same": 1,
+        "new": 1,
+        "not_comparable": 0,
+    }
+
+
+def test_movements_compare_only_grades_of_the_same_scheme():
+    # given: 1 (3 → 2) and 2 (5 → 6) were graded by another scheme version the month before;
+    #        3 (4 → 4) by the same one; 4 is new
+    previous = pd.Series({1: 3, 2: 5, 3: 4}, dtype=float)
+    current = pd.Series({1: 2, 2: 6, 3: 4, 4: 7})
+    comparable = pd.Series({1: False, 2: False, 3: True})
+
+    assert c.movements(previous, current, comparable=comparable) == {
+        "up": 0,
+        "down": 0,
+        "same": 1,
+        "new": 1,
+        "not_comparable": 2,
+    }
 
 
 def test_movements_without_a_previous_month_are_all_new():
@@ -887,6 +971,7 @@ def test_movements_without_a_previous_month_are_all_new():
         "down": 0,
         "same": 0,
         "new": 2,
+        "not_comparable": 0,
     }
 
 
@@ -894,7 +979,13 @@ def test_empty_series_give_empty_summaries():
     empty = pd.Series(dtype=int)
 
     assert c.distribution(empty) == {}
-    assert c.movements(pd.Series(dtype=float), empty) == {"up": 0, "down": 0, "same": 0, "new": 0}
+    assert c.movements(pd.Series(dtype=float), empty) == {
+        "up": 0,
+        "down": 0,
+        "same": 0,
+        "new": 0,
+        "not_comparable": 0,
+    }
 
 
 @pytest.mark.parametrize("kind", ["thresholds", "matrix", "score"])

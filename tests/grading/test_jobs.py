@@ -193,6 +193,25 @@ def test_a_new_scheme_never_rewrites_a_past_month(world, system_actor):
     assert set(GradeResult.objects.filter(month=NOV).values_list("scheme", flat=True)) == {draft.pk}
 
 
+def test_the_run_summary_counts_a_change_of_scheme_as_not_comparable(world, system_actor):
+    # given: October graded by the 8 grades (c_th 3, c_th2 6, c_yx initial 6)
+    call_command("recompute", "--month", "2026-10", stdout=StringIO())
+    draft = services.scheme_create_draft(
+        kind=SchemeKind.MATRIX, name="30 grades", actor=system_actor
+    )
+    services.scheme_activate(scheme=draft, actor=system_actor)
+    # when: November graded by the 30-grade matrix (c_th 600 cartons at 260 CNY → 10, …)
+    outcome = services.grading_recompute(month=NOV, actor=system_actor)
+    # then: no customer moved up or down: their October grades are on another scale
+    assert outcome.movements == {"up": 0, "down": 0, "same": 0, "new": 0, "not_comparable": 3}
+    # and the command's summary says so
+    out = StringIO()
+    call_command("recompute", "--month", "2026-11", stdout=out)
+    assert "0 up, 0 down, 0 unchanged, 0 without a previous grade, 3 graded by another" in (
+        out.getvalue()
+    )
+
+
 def test_a_second_live_run_of_a_month_is_refused(world):
     # a run waiting in the broker for a worker
     GradingRun.objects.create(month=NOV, trigger=RunTrigger.PAGE, status=RunStatus.QUEUED)

@@ -3,6 +3,7 @@ override queue, through Django's test client."""
 
 from __future__ import annotations
 
+import calendar
 import json
 
 import pytest
@@ -134,6 +135,28 @@ def test_card_lists_category_code_changes(client, graded, system_actor):
     assert 'data-testid="category-changes"' not in other
 
 
+def test_card_explains_a_first_order_month_counted_from_the_first_order_on(
+    client, customer_world, system_actor
+):
+    # given: 900 cartons in the window's first month, first ordered on its 15th, none since
+    first_month = add_months(MONTH, -3)
+    first = first_month.replace(day=15)
+    days = calendar.monthrange(first.year, first.month)[1]
+    add_facts(customer_world["c_th"], 900, months=(3,), first=first)
+    services.grading_recompute(month=MONTH, actor=system_actor)
+    # when
+    html = card_html(client, customer_world["sup_th"], customer_world["c_th"])
+    # then: all three months count, the first from the 15th on
+    share = html.split('data-testid="why-partial-month">')[1].split("</span>")[0]
+    assert share == (
+        f"{first_month:%Y-%m} counts from the first order on {first:%Y-%m-%d}: "
+        f"{days - 14} of its {days} days, with all its purchases."
+    )
+    result = GradeResult.objects.get(customer=customer_world["c_th"], month=MONTH)
+    assert result.months_used == 3
+    assert float(result.avg_cartons) == round(900 / ((days - 14) / days + 2), 2)
+
+
 def test_card_explains_months_left_out(client, customer_world, system_actor):
     # given: the first order in the window's second month, and its last month a peak
     peak = add_months(MONTH, -1)
@@ -145,7 +168,7 @@ def test_card_explains_months_left_out(client, customer_world, system_actor):
     # then: only the second month counts
     assert f"Month counted: {add_months(MONTH, -2):%Y-%m}." in html
     assert "The scheme's window is 3 months; not counted:" in html
-    assert "before the customer's first full month of trade" in html
+    assert "before the customer's first order" in html
     assert "peak month left out: Spring Festival" in html
 
 

@@ -24,9 +24,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from crm.choices import Role
-from grading.choices import GradeBasis, OverrideStatus
+from grading.choices import GradeBasis, OverrideStatus, SchemeKind
 from grading.models import GradeOverride, GradeResult
-from grading.services import scheme_active
+from grading.services import scheme_activate, scheme_active, scheme_create_draft
 from tests.customers.factories import make_customer
 
 FEB = dt.date(2025, 2, 1)
@@ -175,6 +175,36 @@ def test_the_previous_month_has_no_movements_before_it(client, graded):
     assert card(response, "total") == 4
     assert card(response, "new") == 4
     assert card(response, "up") == 0
+
+
+def test_a_change_of_scheme_is_neither_an_upgrade_nor_a_downgrade(client, graded, system_actor):
+    # given: March regraded with a new scheme version (30 grades): c_th 3 → 10, c_th2 2 → 28,
+    #        c_yx 5 → 1 are now numbers on another scale; c_new has no February grade
+    w = graded
+    GradeResult.objects.filter(month=MAR).delete()
+    draft = scheme_create_draft(kind=SchemeKind.MATRIX, name="30 grades", actor=system_actor)
+    scheme_activate(scheme=draft, actor=system_actor)
+    grade(w["c_th"], MAR, 10)
+    grade(w["c_th2"], MAR, 28)
+    grade(w["c_yx"], MAR, 1)
+    grade(w["c_new"], MAR, 30)
+    client.force_login(w["admin"])
+    # when
+    response = client.get(URL, {"month": "2025-03"})
+    # then
+    assert card(response, "up") == 0
+    assert card(response, "down") == 0
+    assert card(response, "same") == 0
+    assert card(response, "new") == 1
+    assert card(response, "not_comparable") == 3
+    assert matrix_cell(response, "other", 28) == 1
+    assert matrix_cell(response, None, 30) == 1
+    assert matrix_cell(response, 2, 28) == 0  # not in the row of February's grade 2
+    assert response.content.decode().count('data-testid="other-scheme"') == 3
+    down = client.get(URL, {"month": "2025-03", "movement": "down"})
+    assert codes(down) == []
+    other = client.get(URL, {"month": "2025-03", "movement": "not_comparable"})
+    assert sorted(codes(other)) == sorted(w[k].customer_code for k in ("c_th", "c_th2", "c_yx"))
 
 
 def test_account_manager_sees_only_their_customers(client, graded):

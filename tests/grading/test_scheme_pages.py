@@ -514,7 +514,7 @@ def test_the_preview_grades_the_latest_month_with_unsaved_values(
         7: (0, 1),
         8: (1, 0),
     }
-    assert preview["movements"] == {"up": 1, "down": 1, "same": 1, "new": 0}
+    assert preview["movements"] == {"up": 1, "down": 1, "same": 1, "new": 0, "not_comparable": 0}
     assert preview["totals"] == {"now": 3, "draft": 3}
     page = response.content.decode()
     assert 'id="scheme-preview-data"' in page and "computed in" in page
@@ -524,6 +524,10 @@ def test_the_preview_grades_the_latest_month_with_unsaved_values(
     assert draft.parameters == saved and draft.name == "Draft"
     assert not update_entries(draft).exists()
     assert results_snapshot() == before
+
+
+# The graded month's three customers against a draft on another scale: none compared.
+THREE_NOT_COMPARABLE = {"up": 0, "down": 0, "same": 0, "new": 0, "not_comparable": 3}
 
 
 def test_the_preview_without_htmx_shows_the_page_with_the_posted_values(
@@ -554,7 +558,8 @@ def test_the_preview_without_htmx_shows_the_page_with_the_posted_values(
         7: (0, 0),
         8: (1, 0),
     }
-    assert response.context["preview"]["movements"] == {"up": 3, "down": 0, "same": 0, "new": 0}
+    # 3 grades against the stored 8: another scale, so no customer "moves up"
+    assert response.context["preview"]["movements"] == THREE_NOT_COMPARABLE
     draft.refresh_from_db()
     assert draft.grade_count == 8
 
@@ -577,8 +582,28 @@ def test_the_preview_of_the_active_scheme_uses_its_stored_rules(admin_client, ac
         reverse("grading:scheme_preview", args=[active.pk]), HTTP_HX_REQUEST="true"
     )
     assert [t.name for t in response.templates][0] == "grading/inc/scheme_preview.html"
-    assert response.context["preview"]["movements"] == {"up": 0, "down": 0, "same": 3, "new": 0}
+    assert response.context["preview"]["movements"] == {
+        "up": 0,
+        "down": 0,
+        "same": 3,
+        "new": 0,
+        "not_comparable": 0,
+    }
     assert all(now == draft for now, draft in _rows(response).values())
+
+
+def test_the_preview_of_another_scale_compares_no_grade(admin_client, graded_month, system_actor):
+    # given: the month graded with the 8 grades; a 30-grade matrix draft
+    draft = draft_of(SchemeKind.MATRIX, system_actor)
+    # when
+    response = admin_client.post(
+        reverse("grading:scheme_preview", args=[draft.pk]),
+        form_data(draft),
+        HTTP_HX_REQUEST="true",
+    )
+    # then: nobody "would move down" from grade 3 of 8 to grade 10 of 30
+    assert response.context["preview"]["movements"] == THREE_NOT_COMPARABLE
+    assert 'data-movement="not_comparable">3<' in response.content.decode()
 
 
 def test_the_preview_before_any_month_is_graded(admin_client, customer_world, system_actor):
@@ -589,7 +614,7 @@ def test_the_preview_before_any_month_is_graded(admin_client, customer_world, sy
     preview = response.context["preview"]
     assert not preview["graded"]
     # No facts: the three customers are new and get the initial grade (urban, unknown area).
-    assert preview["movements"] == {"up": 0, "down": 0, "same": 0, "new": 3}
+    assert preview["movements"] == {"up": 0, "down": 0, "same": 0, "new": 3, "not_comparable": 0}
     assert _rows(response)[24] == (0, 3)
     assert "nothing to compare with" in response.content.decode()
     assert not GradeResult.objects.exists()

@@ -144,6 +144,7 @@ def inputs_of(
 #   avg_amount / 30000, key_brand_share / 1, new_product_share / 1, amount_trend / 0.05
 #   (the rates and the tenure are scaled by default).
 SCALED: dict[str, Any] = {
+    "inputs__tenure_months__method": "scale",
     "inputs__avg_amount__method": "scale",
     "inputs__key_brand_share__method": "scale",
     "inputs__new_product_share__method": "scale",
@@ -415,9 +416,10 @@ def test_months_read_is_the_longer_window_ending_the_month_before():
 # --- 2. value_inputs: the window ---------------------------------------------------------
 
 
-def test_window_months_count_from_the_first_full_month_of_trade():
+def test_window_months_count_from_the_month_of_the_first_order():
     # given: both buy 400 in February and 1000 a month March…June; customer 1 ordered first
-    #        on 1 February (a full month), customer 2 on 10 February (February not counted)
+    #        on 1 February (a full month), customer 2 on 10 February: February counts as the
+    #        20 days from the 10th to the 29th of its 29 days, with all its purchases
     rows = []
     for customer_id in (1, 2):
         rows.append(fact(customer_id, "2024-02", 400))
@@ -428,13 +430,30 @@ def test_window_months_count_from_the_first_full_month_of_trade():
         facts(*rows), customers(customer(1, "2024-02-01"), customer(2, "2024-02-10"))
     )
 
-    # then: 1: (400 + 4 × 1000) / 5 = 880; 2: 4000 / 4 = 1000
+    # then: 1: (400 + 4 × 1000) / 5 = 880; 2: 4400 / (20/29 + 4) = 4400 / 4.6897 = 938.24
     assert result.loc[1, "months_counted"] == 5
     assert result.loc[1, "window_amount"] == 4400
     assert result.loc[1, "avg_amount"] == 880
-    assert result.loc[2, "months_counted"] == 4
-    assert result.loc[2, "window_amount"] == 4000
-    assert result.loc[2, "avg_amount"] == 1000
+    assert result.loc[2, "months_counted"] == 5
+    assert result.loc[2, "window_amount"] == 4400
+    assert result.loc[2, "avg_amount"] == 938.24
+
+
+def test_the_month_of_the_first_order_is_never_dropped_from_the_window():
+    # given: the issue's shop: its only order, 900 cartons for 45,000 CNY, on 15 August 2026;
+    #        valued for November 2026 with a 3-month window (August, September, October)
+    result = inputs_of(
+        facts(fact(1, "2026-08", 45000, 900)),
+        customers(customer(1, "2026-08-15")),
+        month=dt.date(2026, 11, 1),
+        window__months=3,
+    )
+
+    # then: 45,000 / (17/31 + 2) = 45,000 / 2.5484 = 17,658.23 (not the 0 of two empty months)
+    assert result.loc[1, "months_counted"] == 3
+    assert result.loc[1, "window_amount"] == 45000
+    assert result.loc[1, "avg_amount"] == 17658.23
+    assert result.loc[1, "key_brand_share"] == 0  # measured: it bought cartons
 
 
 def test_a_counted_month_without_facts_counts_as_zero():
@@ -633,6 +652,20 @@ def test_amount_trend_needs_min_months_and_a_positive_mean():
     assert math.isnan(result.loc[3, "amount_trend"])
 
 
+def test_amount_trend_reads_the_first_month_at_its_monthly_rate():
+    # given: first order on 16 April 2024 (15 of April's 30 days = half a month): 500 in April,
+    #        1000 in May and in June. Half a month of 500 is a rate of 1000 a month, the same
+    #        as May and June: no trend (counting April as 500 would make a false rise, leaving
+    #        it out would leave 2 months, too few for a trend)
+    result = inputs_of(
+        facts(fact(1, "2024-04", 500), fact(1, "2024-05", 1000), fact(1, "2024-06", 1000)),
+        customers(customer(1, "2024-04-16")),
+    )
+
+    assert result.loc[1, "trend_months"] == 3
+    assert result.loc[1, "amount_trend"] == 0
+
+
 def test_min_months_is_configurable():
     result = inputs_of(
         facts(fact(1, "2024-05", 1000), fact(1, "2024-06", 1100)),
@@ -648,14 +681,15 @@ def test_min_months_is_configurable():
     ("first_order", "tenure"),
     [
         ("2024-02-01", 5),  # February…June
-        ("2024-02-10", 4),  # March…June: February is not a full month
-        ("2024-06-30", 0),  # June is not a full month
+        ("2024-02-10", 4.69),  # 20/29 of February + March…June = 4.6897
+        ("2024-06-30", 0.03),  # 1/30 of June
         ("2024-06-01", 1),
+        ("2024-07-01", 0),  # the valuation month itself
         ("2021-07-01", 36),  # three years
-        ("2021-07-02", 35),
+        ("2021-07-02", 35.97),  # 30/31 of July 2021 + 35 months
     ],
 )
-def test_tenure_is_full_months_of_trade_before_the_month(first_order, tenure):
+def test_tenure_is_the_months_of_trade_before_the_month(first_order, tenure):
     result = inputs_of(facts(), customers(customer(1, first_order)))
 
     assert result.loc[1, "tenure_months"] == tenure
@@ -705,10 +739,11 @@ def test_blank_shop_attributes():
         ),
     )
 
+    # unknown, not "no": the flag stays None (missing) rather than False
     assert result.loc[1, ["outlet_size", "trade_area", "model_outlet"]].tolist() == [
         "",
         "",
-        False,
+        None,
     ]
     assert result.loc[2, ["outlet_size", "trade_area", "model_outlet"]].tolist() == [
         "large",
@@ -795,8 +830,8 @@ def test_percentile_within_market_type_and_format():
 def test_every_percentile_input_is_ranked_on_its_own():
     # support: key-brand 0.2 < 0.4 → 50, 100; new products 0.3 > 0.1 → 100, 50
     #   1: 0.6 × 50 + 0.4 × 100 = 70; 2: 0.6 × 100 + 0.4 × 50 = 80
-    # growth: trend −0.01 < 0.02 → 50, 100; tenure 18/36 = 50 (a scale)
-    #   1: 0.7 × 50 + 0.3 × 50 = 50; 2: 0.7 × 100 + 0.3 × 50 = 85
+    # growth: trend −0.01 < 0.02 → 50, 100; tenure 18 = 18 → a tie, 75 each
+    #   1: 0.7 × 50 + 0.3 × 75 = 57.5; 2: 0.7 × 100 + 0.3 × 75 = 92.5
     result = value(
         [
             valued(1, key_brand=0.2, new_product=0.3, trend=-0.01),
@@ -805,7 +840,7 @@ def test_every_percentile_input_is_ranked_on_its_own():
     )
 
     assert result["support_score"].to_dict() == {1: 70, 2: 80}
-    assert result["growth_score"].to_dict() == {1: 50, 2: 85}
+    assert result["growth_score"].to_dict() == {1: 57.5, 2: 92.5}
 
 
 @pytest.mark.parametrize(
@@ -944,12 +979,96 @@ def test_an_indicator_without_any_known_input_gets_the_neutral_score():
     assert result.loc[2, "missing"] == ""
 
 
-def test_a_blank_shop_leaves_influence_to_the_model_outlet_flag():
-    # model_outlet is a yes/no flag, never missing: (0 × 0.2) / 0.2 = 0
-    result = value([valued(1, outlet_size="", trade_area="")])
+def test_an_unknown_model_outlet_flag_is_missing_not_a_no():
+    # 1: nothing entered: influence has no known input → the neutral 40
+    # 2: "not a model outlet" entered, the rest blank: a measured no → (0 × 0.2) / 0.2 = 0
+    result = value(
+        [
+            valued(1, outlet_size="", trade_area="", model_outlet=None),
+            valued(2, outlet_size="", trade_area="", model_outlet=False),
+        ]
+    )
 
-    assert result.loc[1, "influence_score"] == 0
-    assert result.loc[1, "missing"] == "outlet_size,trade_area"
+    assert result.loc[1, "influence_score"] == 40
+    assert math.isnan(result.loc[1, "model_outlet_score"])
+    assert result.loc[1, "missing"] == "outlet_size,trade_area,model_outlet"
+    assert result.loc[2, "influence_score"] == 0
+    assert result.loc[2, "missing"] == "outlet_size,trade_area"
+
+
+def test_tenure_is_a_percentile_within_the_group_by_default():
+    # A company with a year of history: tenures 12, 6 and 3 months rank 100, 66.7 and 33.3;
+    # on the old 36-month scale the longest would have scored 33.3 (12 / 36)
+    result = value([valued(1, tenure=12), valued(2, tenure=6), valued(3, tenure=3)])
+
+    assert result["tenure_months_score"].to_dict() == {1: 100, 2: 66.7, 3: 33.3}
+    assert c.default_parameters()["inputs"]["tenure_months"]["method"] == "percentile"
+
+
+# Issue 19: a district of 40 urban groceries (market type C) with no outlet size, trade area
+# or model-outlet flag entered, valued for July 2024 with the default scheme. Everybody first
+# ordered on 1 July 2023 (the company's first month in the system: 12 months of tenure each).
+#   shop k = 2…39: k × 1,000 CNY every month, half of it settled electronically, no key brand;
+#   shop 40, the largest: 40,000 CNY in July 2023 rising 2,000 a month (62,000 in June 2024),
+#            half of its cartons key brands, all settled electronically;
+#   shop 1, the smallest: 500 CNY in July 2023 rising 100 a month, settled as shops 2…39.
+def district() -> tuple[pd.DataFrame, pd.DataFrame]:
+    months = [f"2023-{m:02d}" for m in range(7, 13)] + [f"2024-{m:02d}" for m in range(1, 7)]
+    rows = []
+    for i, month in enumerate(months):
+        for k in range(2, 40):
+            rows.append(fact(k, month, 1000 * k, 10 * k, electronic=500 * k))
+        rows.append(
+            fact(40, month, 40000 + 2000 * i, 400, key_brand=200, electronic=40000 + 2000 * i)
+        )
+        rows.append(fact(1, month, 500 + 100 * i, 5, electronic=(500 + 100 * i) / 2))
+    blank = {"outlet_size": None, "trade_area": None, "model_outlet": None}
+    shops = customers(*(customer(k, "2023-07-01", **blank) for k in range(1, 41)))
+    return facts(*rows), shops
+
+
+def test_a_district_with_every_shop_attribute_blank_still_has_value_and_potential_shops():
+    # given
+    fact_frame, shops = district()
+
+    # when
+    inputs = c.value_inputs(fact_frame, shops, violations(), month=JULY, parameters=scheme())
+    result = c.value_frame(inputs, parameters=scheme()).set_index("customer_id")
+
+    # then: influence is unknown for every shop → the neutral 40 (not a measured 0)
+    assert (result["influence_score"] == 40).all()
+    assert (result["missing"] == "on_time_rate,outlet_size,trade_area,model_outlet").all()
+    # the equal tenures tie: average rank 20.5 of 40 → 51.25 → 51.2 (was 12 / 36 = 33.3)
+    assert (result["tenure_months_score"] == 51.2).all()
+
+    # shop 40: contribution 100 (the largest), support 0.6 × 100 + 0.4 × 51.2 = 80.5 (the
+    # only key-brand buyer; no shop buys new products: all tie at 51.25 → 51.2), credit 100
+    # (all e-settled; no payment record: on time is missing); current = 0.5 × 100 +
+    # 0.2 × 80.5 + 0.3 × 100 = 96.1. Trend +2,000 on a mean of 51,000 = 0.0392, second to
+    # shop 1's 100 / 1,050 = 0.0952: 39 / 40 → 97.5; growth 0.7 × 97.5 + 0.3 × 51.2 = 83.6;
+    # potential 0.6 × 83.6 + 0.4 × 40 = 66.2 → value, and the top current value → core
+    largest = result.loc[40]
+    assert largest["support_score"] == 80.5
+    assert largest["current_value"] == 96.1
+    assert largest["amount_trend_score"] == 97.5
+    assert largest["growth_score"] == 83.6
+    assert largest["potential_value"] == 66.2
+    assert largest["value_tier"] == "value"
+    assert bool(largest["is_core"])
+
+    # shop 1: contribution 2.5 (the smallest), support 0.6 × 50 + 0.4 × 51.2 = 50.5 (39 shops
+    # tie without key brands: rank 20 → 50), credit 50 → current 0.5 × 2.5 + 0.2 × 50.5 +
+    # 0.3 × 50 = 26.4 (26.35); the fastest growth: 0.7 × 100 + 0.3 × 51.2 = 85.4 → potential
+    # 0.6 × 85.4 + 16 = 67.2 → potential value
+    smallest = result.loc[1]
+    assert smallest["current_value"] == 26.4
+    assert smallest["potential_value"] == 67.2
+    assert smallest["value_tier"] == "potential"
+
+    # the steady shops: growth 0.7 × 50 (38 tie: ranks 1…38 → 19.5 / 40 → 48.75 → 48.8) …
+    # below the potential cut-off: 39 → secondary, the small ones low
+    assert result.loc[39, "value_tier"] == "secondary"
+    assert result.loc[2, "value_tier"] == "low"
 
 
 def test_neutral_score_is_configurable():

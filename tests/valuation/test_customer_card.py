@@ -172,7 +172,7 @@ def test_why_explains_each_indicator(client, valued):
     assert cell("score", "tenure_months") == "72.2"
     assert cell("method", "avg_amount") == "percentile in its group of 120 customers"
     assert cell("method", "e_settlement_rate") == "scale: 100% or more scores 100"
-    assert cell("method", "tenure_months") == "scale: 36 months or more scores 100"
+    assert cell("method", "tenure_months") == "percentile in its group of 120 customers"
     assert cell("method", "outlet_size") == "points per answer (Large 100 · Medium 60 · Small 30)"
     assert cell("weight", "avg_amount") == "1.0"
     assert cell("weight", "key_brand_share") == "0.6"
@@ -217,9 +217,36 @@ def test_an_indicator_without_any_input_takes_the_neutral_score(client, customer
     _response, html = card(client, customer_world["am_th"], customer_world["c_th"])
     why = html.split('data-testid="why-contribution-rule"')[1].split("</p>")[0]
     assert "No input measured: the neutral score 40 stands in." in why
-    assert "not measured: no full month of trade in the window" in html
+    assert "not measured: no order in the window yet" in html
     assert "No violation in the last 12 months (each would take 25 points off)." in html
     assert 'data-testid="problem-badge"' not in html
+
+
+def test_an_unknown_model_outlet_flag_is_named_missing_and_the_neutral_score_stands_in(
+    client, customer_world
+):
+    # given: a shop with no outlet size, trade area or model-outlet flag entered, trading
+    #        since 10 February (20/29 of February + 4 months = 4.69 months before the month)
+    value_result(
+        customer_world["c_th"],
+        outlet_size="",
+        outlet_size_score=None,
+        model_outlet=None,
+        model_outlet_score=None,
+        influence_score=40.0,
+        tenure_months=4.69,
+        missing="new_product_share,outlet_size,trade_area,model_outlet",
+    )
+    # when
+    _response, html = card(client, customer_world["am_th"], customer_world["c_th"])
+    why = html.split('data-testid="value-why"')[1]
+    # then: unknown, not "Not a model outlet"; the neutral score is said to stand in
+    assert 'data-testid="raw-model_outlet">not measured: not filled in<' in why
+    assert "Not a model outlet<" not in why
+    assert 'data-testid="raw-tenure_months">4.7 months<' in why
+    rule = why.split('data-testid="why-influence-rule"')[1].split("</p>")[0]
+    assert "No input measured: the neutral score 40 stands in." in rule
+    assert "Not measured: Outlet size, Trade-area environment, Model outlet." in rule
 
 
 def test_the_card_reads_its_own_schemes_parameters(client, valued, customer_world):
@@ -228,7 +255,7 @@ def test_the_card_reads_its_own_schemes_parameters(client, valued, customer_worl
 
     scheme = ValuationScheme.objects.get()
     parameters = scheme.parameters
-    parameters["inputs"]["tenure_months"]["full"] = 60
+    parameters["inputs"]["tenure_months"].update(method="scale", full=60)
     scheme.parameters = parameters
     scheme.save()
     _response, html = card(client, valued["am_th"], valued["c_th"])

@@ -33,6 +33,7 @@ from customers.choices import ValueTier
 from customers.models import CustomerDynamic, CustomerSystem
 from grading import services as grading_services
 from grading.models import GradeResult, GradingRun
+from orders.models import MonthlySalesFact
 from tests.customers.factories import make_customer
 from tests.grading.factories import make_fact
 from valuation import services
@@ -311,7 +312,11 @@ def test_only_the_latest_valued_month_sets_the_customers_values(world):
     # given this month valued
     recompute()
     now = {k: system_values(world[k]) for k in ("c_th", "c_th2", "c_yx")}
-    # when an earlier month, whose figures differ, is valued afterwards
+    # when an earlier month, whose figures differ (c_th2 the larger buyer 8 months ago, in
+    # that month's window only), is valued afterwards
+    MonthlySalesFact.objects.filter(customer=world["c_th2"], month=add_months(MONTH, -8)).update(
+        amount=10_000_000
+    )
     recompute(add_months(MONTH, -6))
     earlier = {k: result_values(world[k], add_months(MONTH, -6)) for k in now}
     assert earlier != now
@@ -458,3 +463,20 @@ def test_the_warnings_are_refreshed_daily_by_a_registered_task(world):
     refresh = WarningRefresh.objects.get(pk=refresh_id)
     assert (refresh.as_of, refresh.error) == (timezone.localdate(), "")
     assert refresh.finished_at is not None
+
+
+def test_a_model_outlet_flag_nobody_entered_is_stored_as_missing(world):
+    # given: nobody entered c_th's flag; c_th2 is recorded as not a model outlet
+    Customer = world["c_th2"].__class__
+    Customer.objects.filter(pk=world["c_th2"].pk).update(is_model_outlet=False)
+    # when
+    recompute()
+    # then: c_th's flag is missing (left out of influence), c_th2's a measured "no" (0 points)
+    th = ValueResult.objects.get(customer=world["c_th"], month=MONTH)
+    th2 = ValueResult.objects.get(customer=world["c_th2"], month=MONTH)
+    assert th.model_outlet is None
+    assert th.model_outlet_score is None
+    assert "model_outlet" in th.missing_inputs
+    assert th2.model_outlet is False
+    assert th2.model_outlet_score == 0
+    assert "model_outlet" not in th2.missing_inputs

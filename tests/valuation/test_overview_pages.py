@@ -49,6 +49,7 @@ def value(
     problem=False,
     amount="1000.00",
     recent_violations=0,
+    missing="",
 ):
     """One stored result; the inputs are plain made-up figures."""
     return ValueResult.objects.create(
@@ -74,6 +75,7 @@ def value(
         value_tier=tier,
         is_core=core,
         is_problem=problem,
+        missing=missing,
     )
 
 
@@ -126,9 +128,9 @@ def tiers_of(rows) -> dict[str, list[int]]:
 def test_overview_numbers_of_the_month(client, valued, django_assert_num_queries):
     client.force_login(valued["admin"])
     # session, user, months, results by tier and movement (with the core and problem counts),
-    # by area, by account manager, the month's scheme, the core page, the problem page,
-    # unread notifications
-    with django_assert_num_queries(10):
+    # by area, by account manager, the month's scheme, the inputs missing for most customers,
+    # the core page, the problem page, unread notifications
+    with django_assert_num_queries(11):
         response = client.get(URL, {"month": "2025-03"})
     assert response.status_code == 200
     html = response.content.decode()
@@ -239,7 +241,7 @@ def test_the_lists_page_on_their_own_with_a_fixed_number_of_queries(
         value(make_customer(areas["TH"], valued["am_th"]), MAR, "value", current=90 - n, core=True)
     client.force_login(valued["sup_gz"])
     # + the supervisor's areas and the area tree (scope), the area filter's codes and tree
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         first = client.get(URL, {"month": "2025-03", "area": "TH"})
     assert len(listed(first, "core")) == 25
     assert first.context["lists"][0]["paginator"].count == 27
@@ -345,3 +347,53 @@ def test_export_of_an_unknown_list_or_month(client, valued):
 def test_overview_and_export_refuse_anonymous_users(client, valued):
     assert client.get(URL).status_code == 302
     assert client.get(EXPORT, {"list": "core"}).status_code == 302
+
+
+# --- inputs missing for most customers (issue 19) ----------------------------------------
+
+BLANK_SHOP = "outlet_size,trade_area,model_outlet"
+
+
+def test_the_overview_warns_when_an_indicator_is_missing_for_more_than_half(client, valued):
+    # given: March's c_th, c_th2 and c_th3 have no shop attribute entered (3 of 4 customers:
+    #        influence took the neutral score), c_th2 bought nothing (contribution, 1 of 4)
+    ValueResult.objects.filter(month=MAR).exclude(customer=valued["c_yx"]).update(
+        missing=BLANK_SHOP
+    )
+    ValueResult.objects.filter(month=MAR, customer=valued["c_th2"]).update(
+        missing=f"avg_amount,key_brand_share,new_product_share,{BLANK_SHOP}"
+    )
+    ValueResult.objects.filter(month=MAR, customer=valued["c_yx"]).update(missing="trade_area")
+    client.force_login(valued["admin"])
+    # when
+    response = client.get(URL, {"month": "2025-03"})
+    # then: influence only; outlet size, trade area and model outlet named as fields to fill in
+    [warning] = response.context["missing_inputs"]
+    assert warning["indicator"] == "influence"
+    assert (warning["n"], warning["customers"], warning["percent"]) == (3, 4, 75)
+    assert warning["fields"] == ["Outlet size", "Trade-area environment", "Model outlet"]
+    html = response.content.decode()
+    box = html.split('data-testid="missing-inputs"')[1].split("</div>")[0]
+    assert "Influence: no input known for 3 of 4 customers (75%)" in box
+    assert "the neutral score 40 stood in" in box
+    assert "Fill in on the customers: Outlet size, Trade-area environment, Model outlet." in box
+
+
+def test_no_warning_when_at_most_half_miss_an_indicator(client, valued):
+    # given: 2 of 4 (exactly half) without shop attributes
+    ValueResult.objects.filter(month=MAR, customer__in=[valued["c_th"], valued["c_yx"]]).update(
+        missing=BLANK_SHOP
+    )
+    client.force_login(valued["admin"])
+    response = client.get(URL, {"month": "2025-03"})
+    assert response.context["missing_inputs"] == []
+    assert 'data-testid="missing-inputs"' not in response.content.decode()
+
+
+def test_the_warning_counts_only_the_customers_the_user_sees(client, valued):
+    # given: only the YX customer lacks its shop attributes: most of YX, a quarter of all
+    ValueResult.objects.filter(month=MAR, customer=valued["c_yx"]).update(missing=BLANK_SHOP)
+    client.force_login(valued["sup_yx"])
+    assert [w["n"] for w in client.get(URL, {"month": "2025-03"}).context["missing_inputs"]] == [1]
+    client.force_login(valued["admin"])
+    assert client.get(URL, {"month": "2025-03"}).context["missing_inputs"] == []

@@ -21,6 +21,7 @@ from crm.exceptions import DomainError
 from crm.models import AuditEntry, Notification
 from crm.services import Actor
 from customers.models import CustomerDynamic, CustomerSystem
+from grading import computations as grading_computations
 from grading import services as grading_services
 from grading.models import GradeResult
 from tests.customers.factories import make_customer
@@ -640,3 +641,90 @@ def test_a_failed_refresh_is_recorded_and_changes_nothing(signs, monkeypatch):
     assert "database gone" in refresh.error
     assert refresh.finished_at is not None
     assert not EarlyWarning.objects.exists()
+
+
+# --- early warnings across a change of grading scheme (issue 19) --------------------------
+# c_yx buys 400 cartons a month at 200 CNY from June 2026: its October and November grades
+# (windows July…September and August…October) both read an average of 400 cartons. c_th and
+# c_th2 never order: they get the scheme's initial grade each month.
+
+OCTOBER, NOVEMBER = dt.date(2026, 10, 1), dt.date(2026, 11, 1)
+# A 30-grade matrix whose top segment starts at 100 cartons: 400 cartons at 200 CNY → grade 1.
+LOW_MATRIX = {"volume": [100, 90, 80, 70, 60, 50, 40, 30, 20, 0], "price": [180, 100, 0]}
+
+
+def scheme_switch_to(kind: str, admin, grades: dict | None = None) -> None:
+    """Activates a new scheme of `kind` (its defaults, or these `grades`) through the services."""
+    parameters = grading_computations.default_parameters(kind)
+    if grades is not None:
+        parameters["grades"] = grades
+    draft = grading_services.scheme_create_draft(
+        kind=kind, name=f"{kind} scheme", parameters=parameters, actor=actor(admin)
+    )
+    grading_services.scheme_activate(scheme=draft, actor=actor(admin))
+
+
+@pytest.fixture
+def steady_buyer(customer_world):
+    w = customer_world
+    for month in ("2026-06", "2026-07", "2026-08", "2026-09", "2026-10"):
+        make_fact(w["c_yx"], month, 400)
+    CustomerSystem.objects.update(last_order_date=dt.date(2026, 11, 18))
+    return w
+
+
+def downgrades() -> list[tuple[int, str]]:
+    return list(
+        EarlyWarning.objects.filter(kind=WarningKind.DOWNGRADE).values_list("customer", "key")
+    )
+
+
+def test_a_switch_from_8_to_30_grades_is_no_downgrade(steady_buyer, system_actor):
+    w = steady_buyer
+    # given: October graded by the 8 grades (400 cartons → grade 4), November by the default
+    #        30-grade matrix (400 cartons ≥ 300, 200 CNY ≥ 180 → segment 5, interval 1 → 13)
+    grading_services.grading_recompute(month=OCTOBER, actor=system_actor)
+    scheme_switch_to("matrix", w["admin"])
+    grading_services.grading_recompute(month=NOVEMBER, actor=system_actor)
+    assert GradeResult.objects.get(customer=w["c_yx"], month=OCTOBER).grade == 4
+    assert GradeResult.objects.get(customer=w["c_yx"], month=NOVEMBER).grade == 13
+    # when
+    refresh = services.warnings_refresh(today=TODAY)
+    # then: 13 − 4 is no fall (nor 24 − 6 of the new shops' initial grades): another scale
+    assert downgrades() == []
+    assert refresh.opened == 0
+    assert not Notification.objects.exists()
+
+
+def test_a_switch_from_30_to_8_grades_is_no_downgrade(steady_buyer, system_actor):
+    w = steady_buyer
+    # given: October graded by a 30-grade matrix (400 cartons → grade 1), November by the
+    #        8 grades (400 cartons → grade 4)
+    scheme_switch_to("matrix", w["admin"], grades=LOW_MATRIX)
+    grading_services.grading_recompute(month=OCTOBER, actor=system_actor)
+    scheme_switch_to("thresholds", w["admin"])
+    grading_services.grading_recompute(month=NOVEMBER, actor=system_actor)
+    assert GradeResult.objects.get(customer=w["c_yx"], month=OCTOBER).grade == 1
+    assert GradeResult.objects.get(customer=w["c_yx"], month=NOVEMBER).grade == 4
+    # when
+    services.warnings_refresh(today=TODAY)
+    # then: 4 − 1 is no fall of three grades
+    assert downgrades() == []
+    assert not Notification.objects.exists()
+
+
+def test_a_fall_of_two_grades_within_one_scheme_still_warns(customer_world, system_actor):
+    w = customer_world
+    # given: 3,000 cartons on 5 July 2026 and nothing since. October (July…September):
+    #        3000 / (27/31 + 2) = 1044.9 → grade 2; November (August…October): 0 → grade 8
+    make_fact(w["c_yx"], "2026-07", 3000)
+    CustomerSystem.objects.update(last_order_date=dt.date(2026, 11, 18))
+    grading_services.grading_recompute(month=OCTOBER, actor=system_actor)
+    grading_services.grading_recompute(month=NOVEMBER, actor=system_actor)
+    # when
+    services.warnings_refresh(today=TODAY)
+    # then
+    assert downgrades() == [(w["c_yx"].pk, "2026-11")]
+    warning = EarlyWarning.objects.get(kind=WarningKind.DOWNGRADE)
+    assert warning.details == {"month": "2026-11", "previous_grade": 2, "grade": 8}
+    assert Notification.objects.filter(user=w["am_yx"]).count() == 1

@@ -60,6 +60,10 @@ def _percent(value: float | None, *, signed: bool = False) -> str:
 
 
 def _months(n: float | int) -> str:
+    """A number of months; a part month (the month of the first order counts as its share,
+    see `computations.value_inputs`) with one decimal: "4.7 months"."""
+    if not float(n).is_integer():
+        return _("%(n)s months") % {"n": f"{float(n):.1f}"}
     n = int(n)
     return ngettext("%(n)d month", "%(n)d months", n) % {"n": n}
 
@@ -82,7 +86,7 @@ def _raw_text(result: ValueResult, name: str, parameters: dict[str, Any]) -> str
     value = getattr(result, name)
     if name == "avg_amount":
         if value is None:
-            return _("not measured: no full month of trade in the window")
+            return _("not measured: no order in the window yet")
         return _("%(amount)s a month over %(months)s (%(total)s in all)") % {
             "amount": money(value),
             "months": _months(result.months_counted),
@@ -107,6 +111,8 @@ def _raw_text(result: ValueResult, name: str, parameters: dict[str, Any]) -> str
         return _months(value) if value is not None else _("not measured: no order yet")
     if name in ("outlet_size", "trade_area"):
         return _answer(name, value) if value else _("not measured: not filled in")
+    if value is None:  # the model-outlet flag: nobody entered it (unknown, not a "no")
+        return _("not measured: not filled in")
     return _answer(name, value)
 
 

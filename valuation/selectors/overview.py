@@ -11,12 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from crm import jobs
 from crm.dates import add_months, month_start
+from customers.catalogue import CATALOGUE
 from customers.choices import ValueTier
+from valuation.choices import Indicator
+from valuation.computations import INDICATORS, INPUTS
 from valuation.filtersets import ValueResultFilterSet
 from valuation.models import ValuationScheme, ValueResult
 
@@ -153,6 +157,83 @@ def value_overview(*, results: QuerySet[ValueResult], month: dt.date) -> dict[st
         "core": core,
         "problem": problem,
     }
+
+
+# The inputs that are shop attributes someone enters, and the customer field holding each.
+INPUT_FIELDS: dict[str, str] = {
+    "outlet_size": "outlet_size",
+    "trade_area": "trade_area",
+    "model_outlet": "is_model_outlet",
+}
+
+
+def _missing(name: str) -> Q:
+    """Results whose `missing` list (comma-separated input names) names `name`."""
+    return (
+        Q(missing=name)
+        | Q(missing__startswith=f"{name},")
+        | Q(missing__endswith=f",{name}")
+        | Q(missing__contains=f",{name},")
+    )
+
+
+def missing_inputs_warning(
+    *, results: QuerySet[ValueResult], scheme: ValuationScheme | None
+) -> list[dict[str, Any]]:
+    """The indicators that could not be measured for more than half of `results` (from
+    `value_results`: the month shown, scoped and filtered), from the stored `missing` lists:
+    an indicator none of whose weighted inputs was known took the scheme's neutral score.
+    Each names the customer fields to fill in (outlet size, trade area, model outlet…) and
+    the other inputs the orders could not give. One aggregate query; empty when no indicator
+    is missing that often.
+
+        [{"indicator": "influence", "label": "Influence", "n": 40, "customers": 40,
+          "percent": 100, "neutral": 40, "fields": ["Outlet size", …], "inputs": [...]}]
+    """
+    if scheme is None:
+        return []
+    parameters = scheme.parameters
+    weighted = {
+        indicator: [
+            name
+            for name, feeds in INPUTS.items()
+            if feeds == indicator and parameters["inputs"][name]["weight"] > 0
+        ]
+        for indicator in INDICATORS
+    }
+    counts = results.order_by().aggregate(
+        customers=Count("id"),
+        **{f"input_{name}": Count("id", filter=_missing(name)) for name in INPUTS},
+        **{
+            f"indicator_{indicator}": Count("id", filter=Q(*(_missing(name) for name in names)))
+            for indicator, names in weighted.items()
+            if names
+        },
+    )
+    total = counts["customers"]
+    warnings = []
+    for indicator, names in weighted.items():
+        n = counts.get(f"indicator_{indicator}", 0)
+        if not names or n * 2 <= total:
+            continue
+        often = [name for name in names if counts[f"input_{name}"] * 2 > total]
+        warnings.append(
+            {
+                "indicator": indicator,
+                "label": Indicator(indicator).label,
+                "n": n,
+                "customers": total,
+                "percent": round(100 * n / total),
+                "neutral": plain_number(parameters["neutral_score"]),
+                "fields": [CATALOGUE[INPUT_FIELDS[k]].label for k in often if k in INPUT_FIELDS],
+                "inputs": [
+                    capfirst(str(ValueResult._meta.get_field(k).verbose_name))
+                    for k in often
+                    if k not in INPUT_FIELDS
+                ],
+            }
+        )
+    return warnings
 
 
 def core_list(results: QuerySet[ValueResult]) -> QuerySet[ValueResult]:

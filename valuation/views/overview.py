@@ -268,6 +268,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         scheme=scheme,
         overview=summary,
         matrix=value_matrix(summary, scheme),
+        missing_inputs=selectors.missing_inputs_warning(results=results, scheme=scheme),
         movements=tier_movements(summary),
         tiers=[(tier, ValueTier(tier).label, TIER_COLOURS[tier]) for tier in TIERS],
         by_area=by_area,

@@ -61,7 +61,8 @@ class Command(BaseCommand):
         moves = outcome.movements
         self.stdout.write(
             f"Against the month before: {moves.get('up', 0)} up, {moves.get('down', 0)} down, "
-            f"{moves.get('same', 0)} unchanged, {moves.get('new', 0)} without a previous grade."
+            f"{moves.get('same', 0)} unchanged, {moves.get('new', 0)} without a previous grade, "
+            f"{moves.get('not_comparable', 0)} graded by another scheme version before."
         )
         timings = ", ".join(f"{k} {v:.2f}s" for k, v in outcome.seconds.items())
         self.stdout.write(f"Time: {timings}." + ("" if dry_run else " Saved."))
