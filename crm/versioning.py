@@ -1,13 +1,15 @@
-"""The services every versioned configuration shares (`crm.models.VersionedScheme`: grading
-and valuation schemes): the next version number, a locked draft, activate, delete, and the
-audited update of a draft. The apps wrap them with their own validation."""
+"""The reads and services every versioned configuration shares (`crm.models.VersionedScheme`:
+grading and valuation schemes): the versions, the active one, the next version number, a
+locked draft, activate, delete, and the audited update of a draft. The apps wrap the services
+with their own validation."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from django.db.models import Max
+from django.db.models import Max, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +19,23 @@ from crm.models import VersionedScheme
 from crm.services import Actor, audit_record
 
 S = TypeVar("S", bound=VersionedScheme)
+
+
+def scheme_list(model: type[S]) -> QuerySet[S]:
+    """Every version, newest first (not scoped: the scheme pages are for administrators)."""
+    return model.objects.select_related("created_by", "activated_by").order_by("-version")
+
+
+def scheme_get(model: type[S], *, pk: int) -> S:
+    scheme = scheme_list(model).filter(pk=pk).first()
+    if scheme is None:
+        raise Http404
+    return scheme
+
+
+def scheme_active_or_none(model: type[S]) -> S | None:
+    """The active version, without creating the default one (the apps' `scheme_active` does)."""
+    return model.objects.filter(status=SchemeStatus.ACTIVE).first()
 
 
 def next_version(model: type[VersionedScheme]) -> int:

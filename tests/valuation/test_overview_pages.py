@@ -113,9 +113,9 @@ def listed(response, key: str) -> list[str]:
 
 
 def cell(response, before, after) -> int:
-    for row in response.context["movements"]["rows"]:
-        if row["tier"] == before:
-            return next(c["n"] for c in row["cells"] if c["tier"] == after)
+    for row in response.context["transitions"]["rows"]:
+        if row["value"] == before:
+            return next(c["n"] for c in row["cells"] if c["value"] == after)
     raise AssertionError(f"no row {before}")
 
 
@@ -161,7 +161,7 @@ def test_overview_numbers_of_the_month(client, valued, django_assert_num_queries
     assert cell(response, "potential", "potential") == 1
     assert cell(response, None, "value") == 1
     assert cell(response, "low", "low") == 0
-    assert response.context["movements"]["movements"] == {
+    assert response.context["transitions"]["movements"] == {
         "up": 1,
         "down": 1,
         "across": 0,
@@ -186,7 +186,7 @@ def test_the_latest_month_is_the_default(client, valued):
     assert '<option value="2025-02">' in response.content.decode()
     february = client.get(URL, {"month": "2025-02"})
     assert count(february, "customers") == 3
-    assert february.context["movements"]["movements"]["new"] == 3
+    assert february.context["transitions"]["movements"]["new"] == 3
 
 
 def test_account_manager_sees_only_their_customers(client, valued):
