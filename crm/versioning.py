@@ -5,9 +5,10 @@ with their own validation."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -19,6 +20,9 @@ from crm.models import VersionedScheme
 from crm.services import Actor, audit_record
 
 S = TypeVar("S", bound=VersionedScheme)
+# The rules' verdict on a scheme's parameters: (scheme, parameters) → the clean parameters,
+# or a DomainError naming the fields.
+Validate = Callable[[VersionedScheme, dict[str, Any]], dict[str, Any]]
 
 
 def scheme_list(model: type[S]) -> QuerySet[S]:
@@ -42,6 +46,58 @@ def next_version(model: type[VersionedScheme]) -> int:
     return (model.objects.aggregate(v=Max("version"))["v"] or 0) + 1
 
 
+def active_or_default(model: type[S], *, default: Callable[[], dict[str, Any]], refusal: str) -> S:
+    """The active version. Until one has ever been activated it is the default, created on
+    first use from `default()` (name, parameters, note and the app's own fields); once one
+    has been, a company with none active is refused with `refusal`."""
+    scheme = model.objects.filter(status=SchemeStatus.ACTIVE).first()
+    if scheme is not None:
+        return scheme
+    if model.objects.exclude(status=SchemeStatus.DRAFT).exists():
+        raise DomainError(refusal)
+    try:
+        with transaction.atomic():
+            return model.objects.create(
+                version=next_version(model),
+                status=SchemeStatus.ACTIVE,
+                activated_at=timezone.now(),
+                **default(),
+            )
+    except IntegrityError:  # created by a concurrent caller
+        return model.objects.get(status=SchemeStatus.ACTIVE)
+
+
+def draft_create(
+    model: type[S],
+    *,
+    validate: Validate,
+    name: str,
+    parameters: Mapping[str, Any],
+    note: str,
+    actor: Actor,
+    **fields: Any,
+) -> S:
+    """A new draft with `parameters` (validated by the rules of a scheme with `fields`, e.g.
+    grading's kind), audited. Call inside a transaction."""
+    name = clean_name(name)
+    clean = validate(model(**fields), dict(parameters))
+    scheme = model.objects.create(
+        version=next_version(model),
+        name=name,
+        parameters=clean,
+        note=note,
+        created_by=actor.user,
+        **fields,
+    )
+    audit_record(
+        actor=actor,
+        obj=scheme,
+        action=AuditAction.CREATE,
+        snapshot={**fields, "name": scheme.name, "parameters": clean},
+    )
+    return scheme
+
+
 def locked_draft(scheme: S) -> S:
     """`scheme` locked for update; refused unless it is still a draft. Call inside a
     transaction."""
@@ -60,8 +116,23 @@ def clean_name(name: str) -> str:
     return name.strip()[:100]
 
 
-def draft_update(locked: S, *, values: Mapping[str, Any], actor: Actor) -> S:
-    """Sets `values` (field → new value) on a locked draft and audits what changed."""
+def draft_update(
+    scheme: S,
+    *,
+    validate: Validate,
+    name: str,
+    parameters: Mapping[str, Any],
+    note: str,
+    actor: Actor,
+) -> S:
+    """Changes a draft's name, note and parameters (validated) and audits what changed. Call
+    inside a transaction."""
+    locked = locked_draft(scheme)
+    values = {
+        "name": clean_name(name),
+        "note": note,
+        "parameters": validate(locked, dict(parameters)),
+    }
     changes = {
         key: (getattr(locked, key), value)
         for key, value in values.items()
@@ -75,8 +146,11 @@ def draft_update(locked: S, *, values: Mapping[str, Any], actor: Actor) -> S:
     return locked
 
 
-def activate(locked: S, *, actor: Actor) -> S:
-    """Makes a locked draft the active version and retires the active one (audited)."""
+def draft_activate(scheme: S, *, validate: Validate, actor: Actor) -> S:
+    """Makes a draft (its rules checked again) the active version and retires the active one
+    (audited). Call inside a transaction."""
+    locked = locked_draft(scheme)
+    validate(locked, locked.parameters)
     model = type(locked)
     previous = model.objects.select_for_update().filter(status=SchemeStatus.ACTIVE).first()
     if previous is not None:
@@ -101,7 +175,9 @@ def activate(locked: S, *, actor: Actor) -> S:
     return locked
 
 
-def delete_draft(locked: VersionedScheme, *, actor: Actor) -> None:
+def draft_delete(scheme: VersionedScheme, *, actor: Actor) -> None:
+    """Deletes a draft (audited with its version and name). Call inside a transaction."""
+    locked = locked_draft(scheme)
     audit_record(
         actor=actor,
         obj=locked,

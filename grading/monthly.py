@@ -9,16 +9,12 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from crm import monthly
 from crm.monthly import MonthlyRules, MonthlyTemplates, MonthlyTexts, Tab, Transitions
-from grading import computations, services
+from grading import services
 from grading.choices import SchemeKind
 from grading.forms import SchemeCreateForm, SchemeForm
 from grading.models import GradeResult, GradingRun, GradingScheme
 from grading.views.overview import overview_context, overview_filters
 from grading.views.schemes import scheme_display, scheme_list_context
-
-
-def _validate(scheme: GradingScheme, parameters: dict[str, Any]) -> dict[str, Any]:
-    return computations.validate_parameters(scheme.kind, parameters)
 
 
 def _scheme_form(scheme: GradingScheme, data: Any) -> SchemeForm:
@@ -71,7 +67,7 @@ RULES = monthly.register(
         result_model=GradeResult,
         services=services,
         run_start=services.grading_run_start,
-        validate_parameters=_validate,
+        validate_parameters=services.validate_parameters,
         scheme_create_form=SchemeCreateForm,
         scheme_form=_scheme_form,
         scheme_display=scheme_display,

@@ -11,7 +11,7 @@ from crm import monthly
 from crm.monthly import MonthlyRules, MonthlyTemplates, MonthlyTexts, Tab, Transitions
 from crm.monthly_views import duration_text
 from customers.choices import ValueTier
-from valuation import computations, services
+from valuation import services
 from valuation.forms import SchemeCreateForm, SchemeForm
 from valuation.models import ValuationRun, ValuationScheme, ValueResult
 from valuation.selectors import schemes as selectors
@@ -27,10 +27,6 @@ _TIER_RANK = {
     ValueTier.POTENTIAL: 1,
     ValueTier.LOW: 2,
 }
-
-
-def _validate(scheme: ValuationScheme, parameters: dict[str, Any]) -> dict[str, Any]:
-    return computations.validate_parameters(parameters)
 
 
 def _scheme_form(scheme: ValuationScheme, data: Any) -> SchemeForm:
@@ -88,7 +84,7 @@ RULES = monthly.register(
         result_model=ValueResult,
         services=services,
         run_start=services.valuation_run_start,
-        validate_parameters=_validate,
+        validate_parameters=services.validate_parameters,
         scheme_create_form=SchemeCreateForm,
         scheme_form=_scheme_form,
         scheme_display=scheme_display,

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from crm import jobs, versioning
-from crm.choices import AuditAction, RunStatus, RunTrigger, SchemeStatus
+from crm.choices import AuditAction, RunStatus, RunTrigger
 from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
 from crm.frames import write_frame
@@ -56,26 +56,28 @@ _WRITE_LOCK_KEY = 0x7661_6C75  # "valu"
 # --- schemes ------------------------------------------------------------------------------
 
 
+def validate_parameters(scheme: ValuationScheme, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The rules' verdict on `parameters` for `scheme` (one set of rules for all): the
+    clean parameters, or a DomainError naming the fields."""
+    return computations.validate_parameters(parameters)
+
+
+def _default_scheme() -> dict[str, Any]:
+    return {
+        "name": _("Five indicators, 2×2 tiers"),
+        "parameters": computations.validate_parameters(computations.default_parameters()),
+        "note": _("The default of the product brief."),
+    }
+
+
 def scheme_active() -> ValuationScheme:
     """The scheme new runs use. Until a scheme has ever been activated it is the default of
     the brief, created on first use."""
-    scheme = ValuationScheme.objects.filter(status=SchemeStatus.ACTIVE).first()
-    if scheme is not None:
-        return scheme
-    if ValuationScheme.objects.exclude(status=SchemeStatus.DRAFT).exists():
-        raise DomainError(_("No valuation scheme is active. An administrator must activate one."))
-    try:
-        with transaction.atomic():
-            return ValuationScheme.objects.create(
-                version=versioning.next_version(ValuationScheme),
-                name=_("Five indicators, 2×2 tiers"),
-                status=SchemeStatus.ACTIVE,
-                parameters=computations.validate_parameters(computations.default_parameters()),
-                note=_("The default of the product brief."),
-                activated_at=timezone.now(),
-            )
-    except IntegrityError:  # created by a concurrent caller
-        return ValuationScheme.objects.get(status=SchemeStatus.ACTIVE)
+    return versioning.active_or_default(
+        ValuationScheme,
+        default=_default_scheme,
+        refusal=_("No valuation scheme is active. An administrator must activate one."),
+    )
 
 
 @transaction.atomic
@@ -83,24 +85,14 @@ def scheme_create_draft(
     *, name: str, actor: Actor, parameters: dict[str, Any] | None = None, note: str = ""
 ) -> ValuationScheme:
     """A new draft, with the defaults of the brief unless `parameters` are given."""
-    name = versioning.clean_name(name)
-    clean = computations.validate_parameters(
-        parameters if parameters is not None else computations.default_parameters()
-    )
-    scheme = ValuationScheme.objects.create(
-        version=versioning.next_version(ValuationScheme),
+    return versioning.draft_create(
+        ValuationScheme,
+        validate=validate_parameters,
         name=name,
-        parameters=clean,
+        parameters=parameters if parameters is not None else computations.default_parameters(),
         note=note,
-        created_by=actor.user,
-    )
-    audit_record(
         actor=actor,
-        obj=scheme,
-        action=AuditAction.CREATE,
-        snapshot={"name": scheme.name, "parameters": clean},
     )
-    return scheme
 
 
 @transaction.atomic
@@ -119,27 +111,26 @@ def scheme_update_draft(
     *, scheme: ValuationScheme, name: str, parameters: dict[str, Any], note: str, actor: Actor
 ) -> ValuationScheme:
     """Changes a draft's name, note and parameters (validated)."""
-    locked = versioning.locked_draft(scheme)
-    values = {
-        "name": versioning.clean_name(name),
-        "note": note,
-        "parameters": computations.validate_parameters(parameters),
-    }
-    return versioning.draft_update(locked, values=values, actor=actor)
+    return versioning.draft_update(
+        scheme,
+        validate=validate_parameters,
+        name=name,
+        parameters=parameters,
+        note=note,
+        actor=actor,
+    )
 
 
 @transaction.atomic
 def scheme_activate(*, scheme: ValuationScheme, actor: Actor) -> ValuationScheme:
     """Makes a draft the active scheme and retires the active one. Months already valued keep
     their results (they name the version that made them) until they are recomputed."""
-    locked = versioning.locked_draft(scheme)
-    computations.validate_parameters(locked.parameters)
-    return versioning.activate(locked, actor=actor)
+    return versioning.draft_activate(scheme, validate=validate_parameters, actor=actor)
 
 
 @transaction.atomic
 def scheme_delete_draft(*, scheme: ValuationScheme, actor: Actor) -> None:
-    versioning.delete_draft(versioning.locked_draft(scheme), actor=actor)
+    versioning.draft_delete(scheme, actor=actor)
 
 
 # --- compliance records -------------------------------------------------------------------
