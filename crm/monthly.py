@@ -11,12 +11,15 @@ with its live row, and the overview with its transition matrix, under the app's 
 and with the URL names the apps have always had. The pages' templates are
 `templates/monthly/` — one per page kind.
 
-**Adding a third monthly result** (say, supply allocations) is its models, its pure
-`computations.py`, its services (`<x>_run_start` queues a run that computes and writes a month;
-the scheme services are `crm.versioning`'s) and one declaration, registered when its app is
-ready::
+**Adding a third monthly result** (say, supply allocations) is its models (a
+`VersionedScheme`, a `JobRun`, a result with one row per customer and month), its pure
+`computations.py`, its services (the scheme services are `crm.versioning`'s with its
+`validate_parameters`; `<x>_run_start` queues a run that computes and writes a month) and one
+declaration, registered when its app is ready. Every template piece has a plain default (an
+edit form of the form's fields, the parameters as rows, a month picker, the transition
+matrix), so the declaration names only what it has of its own::
 
-    # allocation/monthly.py
+    # allocation/monthly.py (imported by AllocationConfig.ready)
     RULES = monthly.register(
         MonthlyRules(
             namespace="allocation",
@@ -26,14 +29,14 @@ ready::
             scheme_model=AllocationScheme,
             run_model=AllocationRun,
             result_model=AllocationResult,
-            services=services,  # scheme_create_draft / _copy / _update_draft / _activate / …
+            services=services,  # scheme_create_draft / _update_draft / _copy / _activate / …
             run_start=services.allocation_run_start,
-            validate_parameters=lambda scheme, p: computations.validate_parameters(p),
+            validate_parameters=services.validate_parameters,
             scheme_create_form=SchemeCreateForm,
             scheme_form=lambda scheme, data: SchemeForm(data=data, initial=…),
-            transitions=Transitions(categories=…, movement=…, title=…, note=…),
+            overview_context=lambda request, month: {"overview": selectors.summary(…)},
+            transitions=Transitions(categories=…, movement=…, title=…, note=…, …),
             texts=MonthlyTexts(schemes_title=gettext_lazy("Allocation schemes"), …),
-            templates=MonthlyTemplates(scheme_editor="allocation/inc/scheme_form.html", …),
         )
     )
 
@@ -41,8 +44,8 @@ ready::
     app_name = "allocation"
     urlpatterns = MonthlyPages(RULES).urlpatterns()
 
-`tests/crm/test_monthly_engine.py` does exactly that with a tiny rule set and gets its pages
-served.
+`tests/crm/test_monthly_engine.py` declares such a rule set over existing tables and gets its
+scheme, run and overview pages served.
 """
 
 from __future__ import annotations
@@ -134,24 +137,30 @@ class MonthlyTexts:
 
 @dataclass(frozen=True)
 class MonthlyTemplates:
-    """The app's own pieces of the shared pages (template names). Each include gets the
-    page's whole context (`rules` among it)."""
+    """The app's own pieces of the shared pages (template names); each has a plain default
+    or is left out when empty. Each include gets the page's whole context (`rules` among it).
+    """
 
-    active_scheme: str  # the rows of the active scheme's card (`active`)
-    scheme_editor: str  # a draft's edit form (`scheme`, `form`)
-    scheme_parameters: str  # an active or retired version's rules (`scheme`, `shown`)
-    run_cells: str  # a run row's own cells (`run`), headed by `MonthlyRules.run_columns`
-    overview_header: str  # beside the overview's title (`month`)
-    overview_empty: str  # what to do when no month has results (`is_administrator`)
-    overview_filters: str  # the month picker and filters (`months`, `month`, `filter`)
+    # A draft's edit form (`scheme`, `form`) and a version's readable rules (`shown`).
+    scheme_editor: str = "monthly/inc/scheme_form.html"
+    scheme_parameters: str = "monthly/inc/scheme_parameters.html"
+    active_scheme: str = ""  # rows of the active scheme's card (`active`)
+    run_cells: str = ""  # a run row's own cells (`run`), headed by `MonthlyRules.run_columns`
+    overview_header: str = ""  # beside the overview's title (`month`)
+    overview_empty: str = ""  # what to do when no month has results (`is_administrator`)
+    overview_filters: str = "monthly/inc/overview_month.html"  # (`months`, `month`, …)
     # The overview's panels, in order (`overview` and the app's context). An app adds one by
     # appending its include here, e.g. valuation's missing-inputs warning.
-    overview_panels: tuple[str, ...] = ()
+    overview_panels: tuple[str, ...] = ("monthly/inc/overview_transitions.html",)
     scheme_list_side: tuple[str, ...] = ()  # under the new-draft card (grading's peak months)
     scheme_view_extra: tuple[str, ...] = ()  # after a version's rules (grading's preview)
     run_list_extra: tuple[str, ...] = ()  # under the runs table (valuation's refreshes)
     scheme_scripts: tuple[str, ...] = ()  # static scripts of the scheme page
     overview_scripts: tuple[str, ...] = ()  # static scripts of the overview (when `chart`)
+
+
+def _parameter_rows(scheme: VersionedScheme) -> dict[str, Any]:
+    return {"rows": sorted(scheme.parameters.items())}
 
 
 @dataclass(frozen=True)
@@ -176,16 +185,18 @@ class MonthlyRules:
     # The edit form of a draft: (scheme, data or None) → a form with `parameters()` and
     # `add_service_errors(errors, skip_fields_in_error=)` (crm.forms.InvalidFieldsMixin).
     scheme_form: Callable[[VersionedScheme, Any], forms.Form]
-    # Every parameter of a scheme in the shapes its readable page shows.
-    scheme_display: Callable[[VersionedScheme], dict[str, Any]]
     transitions: Transitions
     texts: MonthlyTexts
-    templates: MonthlyTemplates
-    # The overview: the filters shown in every state ({"filter": …, …}) and the month's
-    # context, (request, month) → dict, which gives at least `overview` (the month's summary
-    # with "month", "previous_month", "customers" and "transitions").
-    overview_filters: Callable[[HttpRequest], dict[str, Any]]
+    # The overview's context for a month, (request, month) → dict, which gives at least
+    # `overview` (the month's summary with "month", "previous_month", "customers" and
+    # "transitions").
     overview_context: Callable[[HttpRequest, Any], dict[str, Any]]
+    templates: MonthlyTemplates = MonthlyTemplates()
+    # Every parameter of a scheme in the shapes its readable page shows (by default its
+    # parameters as rows, for `monthly/inc/scheme_parameters.html`).
+    scheme_display: Callable[[VersionedScheme], dict[str, Any]] = _parameter_rows
+    # The overview's filters, shown whatever the month ({"filter": …, …}).
+    overview_filters: Callable[[HttpRequest], dict[str, Any]] = lambda request: {}
     # A run's row: what its own cells read (set on the run), the runs page's extra context.
     run_decorate: Callable[[JobRun], None] = lambda run: None
     run_list_context: Callable[[], dict[str, Any]] = dict
