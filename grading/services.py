@@ -23,6 +23,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm import jobs, versioning
 from crm.choices import AuditAction
@@ -64,6 +65,7 @@ def validate_parameters(scheme: GradingScheme, parameters: dict[str, Any]) -> di
 
 
 def _default_scheme() -> dict[str, Any]:
+    """The brief's default: the 8 grades by monthly average cartons."""
     kind = SchemeKind.THRESHOLDS
     return {
         "name": _("8 grades by monthly average cartons"),
@@ -73,17 +75,23 @@ def _default_scheme() -> dict[str, Any]:
     }
 
 
-def scheme_active() -> GradingScheme:
-    """The scheme new runs use. Until a scheme has ever been activated it is the brief's
-    default, created on first use: the 8 grades by monthly average cartons."""
-    return versioning.active_or_default(
-        GradingScheme,
-        default=_default_scheme,
-        refusal=_("No grading scheme is active. An administrator must activate one."),
-    )
+SCHEMES = versioning.SchemeServices(
+    model=GradingScheme,
+    validate=validate_parameters,
+    defaults=lambda *, kind: computations.default_parameters(kind),
+    default_active=_default_scheme,
+    refusal=gettext_lazy("No grading scheme is active. An administrator must activate one."),
+    copied_fields=("kind",),
+)
+# The scheme new runs use (the brief's default until one has ever been activated), and the
+# changes of a draft: crm.versioning's, with the grading rules.
+scheme_active = SCHEMES.active
+scheme_copy = SCHEMES.copy
+scheme_update_draft = SCHEMES.update_draft
+scheme_activate = SCHEMES.activate
+scheme_delete_draft = SCHEMES.delete_draft
 
 
-@transaction.atomic
 def scheme_create_draft(
     *,
     kind: str,
@@ -95,54 +103,7 @@ def scheme_create_draft(
     """A new draft of `kind`, with the brief's defaults unless `parameters` are given."""
     if kind not in SchemeKind.values:
         raise DomainError(_("Choose a scheme kind."), field="kind")
-    return versioning.draft_create(
-        GradingScheme,
-        validate=validate_parameters,
-        kind=kind,
-        name=name,
-        parameters=parameters if parameters is not None else computations.default_parameters(kind),
-        note=note,
-        actor=actor,
-    )
-
-
-@transaction.atomic
-def scheme_copy(*, scheme: GradingScheme, actor: Actor) -> GradingScheme:
-    """A new draft with the same rules as `scheme` (how an active scheme gets changed)."""
-    return scheme_create_draft(
-        kind=scheme.kind,
-        name=scheme.name,
-        parameters=scheme.parameters,
-        note=_("Copied from version %(v)d.") % {"v": scheme.version},
-        actor=actor,
-    )
-
-
-@transaction.atomic
-def scheme_update_draft(
-    *, scheme: GradingScheme, name: str, parameters: dict[str, Any], note: str, actor: Actor
-) -> GradingScheme:
-    """Changes a draft's name, note and parameters (validated)."""
-    return versioning.draft_update(
-        scheme,
-        validate=validate_parameters,
-        name=name,
-        parameters=parameters,
-        note=note,
-        actor=actor,
-    )
-
-
-@transaction.atomic
-def scheme_activate(*, scheme: GradingScheme, actor: Actor) -> GradingScheme:
-    """Makes a draft the active scheme and retires the active one. Months already graded keep
-    their results (they name the version that made them) until they are recomputed."""
-    return versioning.draft_activate(scheme, validate=validate_parameters, actor=actor)
-
-
-@transaction.atomic
-def scheme_delete_draft(*, scheme: GradingScheme, actor: Actor) -> None:
-    versioning.draft_delete(scheme, actor=actor)
+    return SCHEMES.create_draft(kind=kind, name=name, actor=actor, parameters=parameters, note=note)
 
 
 # --- the draft preview ----------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from crm import jobs, versioning
 from crm.choices import AuditAction, RunStatus, RunTrigger
@@ -63,6 +63,7 @@ def validate_parameters(scheme: ValuationScheme, parameters: dict[str, Any]) -> 
 
 
 def _default_scheme() -> dict[str, Any]:
+    """The default of the brief: five indicators, 2×2 tiers."""
     return {
         "name": _("Five indicators, 2×2 tiers"),
         "parameters": computations.validate_parameters(computations.default_parameters()),
@@ -70,67 +71,21 @@ def _default_scheme() -> dict[str, Any]:
     }
 
 
-def scheme_active() -> ValuationScheme:
-    """The scheme new runs use. Until a scheme has ever been activated it is the default of
-    the brief, created on first use."""
-    return versioning.active_or_default(
-        ValuationScheme,
-        default=_default_scheme,
-        refusal=_("No valuation scheme is active. An administrator must activate one."),
-    )
-
-
-@transaction.atomic
-def scheme_create_draft(
-    *, name: str, actor: Actor, parameters: dict[str, Any] | None = None, note: str = ""
-) -> ValuationScheme:
-    """A new draft, with the defaults of the brief unless `parameters` are given."""
-    return versioning.draft_create(
-        ValuationScheme,
-        validate=validate_parameters,
-        name=name,
-        parameters=parameters if parameters is not None else computations.default_parameters(),
-        note=note,
-        actor=actor,
-    )
-
-
-@transaction.atomic
-def scheme_copy(*, scheme: ValuationScheme, actor: Actor) -> ValuationScheme:
-    """A new draft with the same rules as `scheme` (how an active scheme gets changed)."""
-    return scheme_create_draft(
-        name=scheme.name,
-        parameters=scheme.parameters,
-        note=_("Copied from version %(v)d.") % {"v": scheme.version},
-        actor=actor,
-    )
-
-
-@transaction.atomic
-def scheme_update_draft(
-    *, scheme: ValuationScheme, name: str, parameters: dict[str, Any], note: str, actor: Actor
-) -> ValuationScheme:
-    """Changes a draft's name, note and parameters (validated)."""
-    return versioning.draft_update(
-        scheme,
-        validate=validate_parameters,
-        name=name,
-        parameters=parameters,
-        note=note,
-        actor=actor,
-    )
-
-
-@transaction.atomic
-def scheme_activate(*, scheme: ValuationScheme, actor: Actor) -> ValuationScheme:
-    """Makes a draft the active scheme and retires the active one. Months already valued keep
-    their results (they name the version that made them) until they are recomputed."""
-    return versioning.draft_activate(scheme, validate=validate_parameters, actor=actor)
-
-
-@transaction.atomic
-def scheme_delete_draft(*, scheme: ValuationScheme, actor: Actor) -> None:
-    versioning.draft_delete(scheme, actor=actor)
+SCHEMES = versioning.SchemeServices(
+    model=ValuationScheme,
+    validate=validate_parameters,
+    defaults=computations.default_parameters,
+    default_active=_default_scheme,
+    refusal=gettext_lazy("No valuation scheme is active. An administrator must activate one."),
+)
+# The scheme new runs use (the brief's default until one has ever been activated), and the
+# drafts: crm.versioning's, with the valuation rules.
+scheme_active = SCHEMES.active
+scheme_create_draft = SCHEMES.create_draft
+scheme_copy = SCHEMES.copy
+scheme_update_draft = SCHEMES.update_draft
+scheme_activate = SCHEMES.activate
+scheme_delete_draft = SCHEMES.delete_draft
 
 
 # --- compliance records -------------------------------------------------------------------

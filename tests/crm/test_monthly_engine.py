@@ -10,7 +10,6 @@ from typing import Any
 import pandas as pd
 import pytest
 from django import forms
-from django.db import transaction
 from django.urls import include, path, reverse
 
 from crm import jobs, monthly, versioning
@@ -44,49 +43,23 @@ def validate_parameters(scheme: Any, parameters: dict[str, Any]) -> dict[str, An
     return {"share": float(share)}
 
 
+SCHEMES = versioning.SchemeServices(
+    model=ValuationScheme,
+    validate=validate_parameters,
+    defaults=lambda: {"share": 1.0},
+    default_active=lambda: {"name": "All", "parameters": {"share": 1.0}},
+    refusal="No allocation scheme is active.",
+)
+
+
 class Services:
-    """The scheme services are crm.versioning's, with the rules' verdict."""
+    """The app's scheme services: the engine's, with the allocation rules."""
 
-    @staticmethod
-    @transaction.atomic
-    def scheme_create_draft(*, name, actor, parameters=None, note=""):
-        return versioning.draft_create(
-            ValuationScheme,
-            validate=validate_parameters,
-            name=name,
-            parameters=parameters or {"share": 1.0},
-            note=note,
-            actor=actor,
-        )
-
-    @staticmethod
-    @transaction.atomic
-    def scheme_update_draft(*, scheme, name, parameters, note, actor):
-        return versioning.draft_update(
-            scheme,
-            validate=validate_parameters,
-            name=name,
-            parameters=parameters,
-            note=note,
-            actor=actor,
-        )
-
-    @staticmethod
-    @transaction.atomic
-    def scheme_copy(*, scheme, actor):
-        return Services.scheme_create_draft(
-            name=scheme.name, parameters=scheme.parameters, actor=actor
-        )
-
-    @staticmethod
-    @transaction.atomic
-    def scheme_activate(*, scheme, actor):
-        return versioning.draft_activate(scheme, validate=validate_parameters, actor=actor)
-
-    @staticmethod
-    @transaction.atomic
-    def scheme_delete_draft(*, scheme, actor):
-        versioning.draft_delete(scheme, actor=actor)
+    scheme_create_draft = SCHEMES.create_draft
+    scheme_update_draft = SCHEMES.update_draft
+    scheme_copy = SCHEMES.copy
+    scheme_activate = SCHEMES.activate
+    scheme_delete_draft = SCHEMES.delete_draft
 
 
 def run_start(*, month, trigger, actor):
