@@ -130,6 +130,11 @@ class MonthlyTexts:
     run_queued: Any  # %(m)s: the month
     overview_title: Any
     no_results: Any
+    # Under it: for administrators, how to compute a month (may hold <code>) and the runs
+    # page's button; for the others, when results appear.
+    no_results_howto: Any
+    no_results_button: Any
+    no_results_later: Any
     unknown_month: Any  # %(m)s: the month asked for
     choose_known_month: Any
     run_note: Any = ""
@@ -147,7 +152,6 @@ class MonthlyTemplates:
     active_scheme: str = ""  # rows of the active scheme's card (`active`)
     run_cells: str = ""  # a run row's own cells (`run`), headed by `MonthlyRules.run_columns`
     overview_header: str = ""  # beside the overview's title (`month`)
-    overview_empty: str = ""  # what to do when no month has results (`is_administrator`)
     overview_filters: str = "monthly/inc/overview_month.html"  # (`months`, `month`, …)
     # The overview's panels, in order (`overview` and the app's context). An app adds one by
     # appending its include here, e.g. valuation's missing-inputs warning.

@@ -133,6 +133,11 @@ RULES = monthly.register(
             run_queued=gettext_lazy("The run of %(m)s is queued; its progress shows below."),
             overview_title=gettext_lazy("Grades"),
             no_results=gettext_lazy("No month has been graded yet."),
+            no_results_howto=gettext_lazy(
+                "Start a run to grade the customers from their monthly sales."
+            ),
+            no_results_button=gettext_lazy("Start a run"),
+            no_results_later=gettext_lazy("Grades appear here after the monthly run."),
             unknown_month=gettext_lazy("There are no grades for “%(m)s”."),
             choose_known_month=gettext_lazy("Choose one of the graded months above."),
         ),
@@ -145,7 +150,6 @@ RULES = monthly.register(
             scheme_scripts=("vendor/chartjs/chart.umd.min.js", "js/grading_scheme.js"),
             run_cells="grading/inc/run_cells.html",
             overview_header="grading/inc/overview_header.html",
-            overview_empty="grading/inc/overview_empty.html",
             overview_filters="grading/inc/overview_filters.html",
             overview_panels=(
                 "grading/inc/overview_cards.html",

@@ -153,6 +153,16 @@ RULES = monthly.register(
             run_queued=gettext_lazy("The valuation of %(m)s is queued; its progress shows below."),
             overview_title=gettext_lazy("Customer value"),
             no_results=gettext_lazy("No month has been valued yet."),
+            # Rendered as HTML (the words are ours and the translators'; nothing a user typed).
+            no_results_howto=gettext_lazy(
+                "Value the customers of a month on the runs page, or on the server with "
+                "<code>manage.py recompute --month YYYY-MM</code> (it grades the month first, "
+                "then values it)."
+            ),
+            no_results_button=gettext_lazy("Value a month"),
+            no_results_later=gettext_lazy(
+                "Value tiers appear here after the monthly run, which follows the grading."
+            ),
             unknown_month=gettext_lazy("There are no value tiers for “%(m)s”."),
             choose_known_month=gettext_lazy("Choose one of the valued months above."),
         ),
@@ -163,7 +173,6 @@ RULES = monthly.register(
             run_cells="valuation/inc/run_cells.html",
             run_list_extra=("valuation/inc/run_refreshes.html",),
             overview_header="valuation/inc/overview_header.html",
-            overview_empty="valuation/inc/overview_empty.html",
             overview_filters="valuation/inc/overview_filters.html",
             overview_panels=(
                 "valuation/inc/overview_matrix.html",
