@@ -15,7 +15,7 @@ from django.urls import include, path, reverse
 from crm import jobs, monthly, versioning
 from crm.choices import RunStatus, SchemeStatus
 from crm.exceptions import DomainError
-from crm.forms import InvalidFieldsMixin
+from crm.forms import ServiceErrorsMixin
 from crm.monthly import MonthlyRules, MonthlyTexts, Transitions
 from crm.monthly_views import MonthlyPages
 from crm.urls import urlpatterns as site_urlpatterns
@@ -77,7 +77,7 @@ class CreateForm(forms.Form):
     name = forms.CharField(max_length=100)
 
 
-class SchemeForm(InvalidFieldsMixin, forms.Form):
+class SchemeForm(ServiceErrorsMixin, forms.Form):
     name = forms.CharField(max_length=100)
     note = forms.CharField(required=False)
     share = forms.FloatField()
@@ -85,11 +85,8 @@ class SchemeForm(InvalidFieldsMixin, forms.Form):
     def parameters(self) -> dict[str, Any]:
         return {"share": (self.cleaned_data if hasattr(self, "cleaned_data") else {}).get("share")}
 
-    def add_service_errors(self, errors, *, skip_fields_in_error: bool = False) -> None:
-        for name, messages in errors.items():
-            if not (skip_fields_in_error and name in self.errors):
-                for message in messages:
-                    self.add_error(name if name in self.fields else None, message)
+    def error_place(self, path: str) -> str | None:
+        return path if path in self.fields else None
 
 
 def _scheme_form(scheme, data):
