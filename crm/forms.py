@@ -155,6 +155,27 @@ class ServiceErrorsMixin(InvalidFieldsMixin):
         return bool(self.errors or self.group_errors)
 
 
+class SchemeForm(ServiceErrorsMixin, forms.Form):
+    """The edit form of a versioned scheme's draft: its name and note (the monthly engine's
+    name-and-note card), the app's parameter fields after them, and `parameters()` giving
+    the dict its services take."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 2}),
+    )
+
+    def parameters(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
 class StyledPasswordFields:
     """Bootstrap classes on every password field of Django's password forms."""
 

@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.forms import NumberField, ServiceErrorsMixin, parse_number, plain_number
+from crm import forms as crm_forms
+from crm.forms import NumberField, parse_number, plain_number
 from customers.choices import BusinessScale, MarketType
 from grading.choices import SchemeKind, StructureMetric
 from grading.computations import MARKETS, SCALES
@@ -74,22 +75,11 @@ def band_labels(bands: list[float]) -> list[str]:
     return labels
 
 
-class SchemeForm(ServiceErrorsMixin, forms.Form):
+class SchemeForm(crm_forms.SchemeForm):
     """A draft's name, note and parameters, shaped for its kind. Bound data is only parsed:
     `parameters()` gives the dict for `scheme_update_draft` / the preview, and the service's
     `DomainError` paths come back through `add_service_errors`."""
 
-    name = forms.CharField(
-        label=gettext_lazy("Name"),
-        max_length=100,
-        required=False,
-        widget=forms.TextInput(attrs={"class": "form-control"}),
-    )
-    note = forms.CharField(
-        label=gettext_lazy("Note"),
-        required=False,
-        widget=forms.Textarea(attrs={"class": "form-control", "rows": 2}),
-    )
     window_months = NumberField(
         label=gettext_lazy("Reference window (months)"),
         integer=True,

@@ -19,7 +19,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.forms import NumberField, ServiceErrorsMixin, plain_number
+from crm import forms as crm_forms
+from crm.forms import NumberField, plain_number
 from customers.choices import Cycle, OutletSize, TradeArea
 from valuation.choices import Indicator, PercentileGroup, ScoreMethod
 from valuation.computations import ANSWERS, CURRENT, INDICATORS, INPUTS, POTENTIAL
@@ -122,22 +123,10 @@ def _get(parameters: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-class SchemeForm(ServiceErrorsMixin, forms.Form):
+class SchemeForm(crm_forms.SchemeForm):
     """A draft's name, note and every parameter. Bound data is only parsed: `parameters()`
     gives the dict for `scheme_update_draft`, and the rules' `DomainError` paths come back
     through `add_service_errors`."""
-
-    name = forms.CharField(
-        label=gettext_lazy("Name"),
-        max_length=100,
-        required=False,
-        widget=forms.TextInput(attrs={"class": "form-control"}),
-    )
-    note = forms.CharField(
-        label=gettext_lazy("Note"),
-        required=False,
-        widget=forms.Textarea(attrs={"class": "form-control", "rows": 2}),
-    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -12,10 +12,10 @@ import pytest
 from django import forms
 from django.urls import include, path, reverse
 
+from crm import forms as crm_forms
 from crm import jobs, monthly, versioning
 from crm.choices import RunStatus, SchemeStatus
 from crm.exceptions import DomainError
-from crm.forms import ServiceErrorsMixin
 from crm.monthly import MonthlyRules, MonthlyTexts, Transitions
 from crm.monthly_views import MonthlyPages
 from crm.urls import urlpatterns as site_urlpatterns
@@ -77,9 +77,7 @@ class CreateForm(forms.Form):
     name = forms.CharField(max_length=100)
 
 
-class SchemeForm(ServiceErrorsMixin, forms.Form):
-    name = forms.CharField(max_length=100)
-    note = forms.CharField(required=False)
+class SchemeForm(crm_forms.SchemeForm):
     share = forms.FloatField()
 
     def parameters(self) -> dict[str, Any]:
