@@ -1,4 +1,5 @@
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -112,6 +113,67 @@ class InvalidFieldsMixin:
                 attrs = self.fields[name].widget.attrs
                 if "is-invalid" not in attrs.get("class", ""):
                     attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+
+
+class ServiceErrorsMixin(InvalidFieldsMixin):
+    """A form whose values a service checks as a whole (a scheme's parameters): the
+    DomainError's messages ({path: [message]}) go beside the field each path belongs to, under
+    a group of fields (`group_errors`, which the template shows with the group), or on top of
+    the form. The form says where a path goes with `error_place(path)`: a field name, a group
+    name, or None for the form as a whole."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Messages about a group of inputs (weights that must add up, a matrix row): shown
+        # under the group rather than on one input.
+        self.group_errors: dict[str, list[str]] = {}
+
+    def error_place(self, path: str) -> str | None:
+        raise NotImplementedError
+
+    def add_service_errors(
+        self, errors: Mapping[str, list[str]], *, skip_fields_in_error: bool = False
+    ) -> None:
+        """Shows the messages of `errors` in their places. With `skip_fields_in_error`, a
+        field that could not be read keeps only that message (the rules, given nothing for
+        it, would only add "Enter a number")."""
+        unreadable = set(self.errors) if skip_fields_in_error else set()
+        for path, messages in errors.items():
+            place = None if path == "__all__" else self.error_place(path)
+            if place in unreadable:
+                continue
+            for message in messages:
+                if place in self.fields:
+                    self.add_error(place, message)
+                elif place is not None:
+                    self.group_errors.setdefault(place, []).append(message)
+                else:
+                    self.add_error(None, message)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors or self.group_errors)
+
+
+class SchemeForm(ServiceErrorsMixin, forms.Form):
+    """The edit form of a versioned scheme's draft: its name and note (the monthly engine's
+    name-and-note card), the app's parameter fields after them, and `parameters()` giving
+    the dict its services take."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 2}),
+    )
+
+    def parameters(self) -> dict[str, Any]:
+        raise NotImplementedError
 
 
 class StyledPasswordFields:

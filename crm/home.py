@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.generic import TemplateView
 
-from crm import selectors
+from crm import monthly, selectors
 from crm.choices import Role
 from crm.views import PeopleOnlyMixin
 from customers import selectors as customers_selectors
@@ -27,7 +27,7 @@ from services.views.requests import overdue_by
 from valuation.selectors import customer as valuation_selectors
 from valuation.selectors import overview as valuation_overview
 from valuation.selectors import schemes as valuation_schemes
-from valuation.views.overview import MOVEMENT_COLOURS, TIER_COLOURS, tier_movements
+from valuation.views.overview import TIER_COLOURS
 from visits import selectors as visits_selectors
 
 
@@ -152,8 +152,10 @@ class HomeView(PeopleOnlyMixin, TemplateView):
 HOME_SYNC_DAYS = 7
 # The value overview's colours (Bootstrap colour names) as the CSS variables the charts read.
 _TIER_COLOURS = {tier: f"--bs-{name}" for tier, name in TIER_COLOURS.items()}
+# A grade of another scheme version gets its own colour in the chart (the matrix greys it).
 _MOVEMENT_COLOURS = {
-    kind: f"--bs-{name}" for kind, name in {**MOVEMENT_COLOURS, "not_comparable": "dark"}.items()
+    kind: f"--bs-{name}"
+    for kind, name in {**monthly.MOVEMENT_COLOURS, "not_comparable": "dark"}.items()
 }
 
 
@@ -298,7 +300,9 @@ def _movements(grades: dict[str, Any] | None, tiers: dict[str, Any] | None) -> d
         )
     if tiers is not None:
         url = _link("valuation:overview", {"month": f"{tiers['month']:%Y-%m}"})
-        moved = tier_movements(tiers)["movements"]
+        moved = monthly.transition_matrix(monthly.rules_for("valuation").transitions, tiers)[
+            "movements"
+        ]
         rows.append(
             {
                 "key": "tier",

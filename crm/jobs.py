@@ -90,6 +90,26 @@ def results_current_month(results: type[models.Model]) -> dt.date | None:
     )
 
 
+def results_months(results: type[models.Model]) -> list[dt.date]:
+    """The months of `results` (one row per customer and month), newest first.
+
+    A recursive "skip scan": one index probe per month on the (month, customer) index instead
+    of a DISTINCT over every result row (2.4 million for 200,000 shops × 12 months)."""
+    table = results._meta.db_table
+    sql = (
+        f"WITH RECURSIVE m(month) AS ("  # noqa: S608 (the table name comes from the model)
+        f"  SELECT MAX(month) FROM {table}"
+        f"  UNION ALL"
+        f"  SELECT (SELECT MAX(r.month) FROM {table} r WHERE r.month < m.month)"
+        f"  FROM m WHERE m.month IS NOT NULL"
+        f") SELECT month FROM m WHERE month IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        field = results._meta.get_field("month")
+        return [field.to_python(row[0]) for row in cursor.fetchall()]
+
+
 def results_month_is_current(results: type[models.Model], month: dt.date) -> bool:
     """Whether the customers' current values come from `month` once its results are
     written: it has begun, and no later month up to this one has results."""
@@ -97,6 +117,11 @@ def results_month_is_current(results: type[models.Model], month: dt.date) -> boo
         month <= this_month()
         and not results.objects.filter(month__gt=month, month__lte=this_month()).exists()
     )
+
+
+def run_list(model: type[R]) -> models.QuerySet[R]:
+    """Every run of `model`, newest first, with who started it and its scheme."""
+    return model.objects.select_related("started_by", "scheme").order_by("-created_at", "-id")
 
 
 # --- holding a month -----------------------------------------------------------------

@@ -1,13 +1,17 @@
-"""The services every versioned configuration shares (`crm.models.VersionedScheme`: grading
-and valuation schemes): the next version number, a locked draft, activate, delete, and the
-audited update of a draft. The apps wrap them with their own validation."""
+"""The reads and services every versioned configuration shares (`crm.models.VersionedScheme`:
+grading and valuation schemes): the versions, the active one, the next version number, a
+locked draft, activate, delete, and the audited update of a draft. The apps wrap the services
+with their own validation."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db.models import Max
+from django.db import IntegrityError, transaction
+from django.db.models import Max, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +21,26 @@ from crm.models import VersionedScheme
 from crm.services import Actor, audit_record
 
 S = TypeVar("S", bound=VersionedScheme)
+# The rules' verdict on a scheme's parameters: (scheme, parameters) → the clean parameters,
+# or a DomainError naming the fields.
+Validate = Callable[[VersionedScheme, dict[str, Any]], dict[str, Any]]
+
+
+def scheme_list(model: type[S]) -> QuerySet[S]:
+    """Every version, newest first (not scoped: the scheme pages are for administrators)."""
+    return model.objects.select_related("created_by", "activated_by").order_by("-version")
+
+
+def scheme_get(model: type[S], *, pk: int) -> S:
+    scheme = scheme_list(model).filter(pk=pk).first()
+    if scheme is None:
+        raise Http404
+    return scheme
+
+
+def scheme_active_or_none(model: type[S]) -> S | None:
+    """The active version, without creating the default one (the apps' `scheme_active` does)."""
+    return model.objects.filter(status=SchemeStatus.ACTIVE).first()
 
 
 def next_version(model: type[VersionedScheme]) -> int:
@@ -41,52 +65,152 @@ def clean_name(name: str) -> str:
     return name.strip()[:100]
 
 
-def draft_update(locked: S, *, values: Mapping[str, Any], actor: Actor) -> S:
-    """Sets `values` (field → new value) on a locked draft and audits what changed."""
-    changes = {
-        key: (getattr(locked, key), value)
-        for key, value in values.items()
-        if getattr(locked, key) != value
-    }
-    for key, (_old, new) in changes.items():
-        setattr(locked, key, new)
-    if changes:
-        locked.save(update_fields=list(changes))
-        audit_record(actor=actor, obj=locked, action=AuditAction.UPDATE, changes=changes)
-    return locked
+@dataclass(frozen=True)
+class SchemeServices:
+    """The scheme services of one versioned-scheme model: the active version (the default
+    created on first use), a new draft, a copy, the audited update of a draft, activation and
+    deletion. An app declares its rules — `validate` (the rules' verdict on parameters for a
+    scheme), `defaults(**fields)` (a new draft's parameters, e.g. for grading's kind),
+    `default_active()` (the fields of the default version), `refusal` (no version active once
+    one has been) and `copied_fields` (what a copy keeps besides name and parameters) — and
+    exposes the methods as its services."""
 
+    model: type[VersionedScheme]
+    validate: Validate
+    defaults: Callable[..., dict[str, Any]]
+    default_active: Callable[[], dict[str, Any]]
+    refusal: Any
+    copied_fields: tuple[str, ...] = ()
 
-def activate(locked: S, *, actor: Actor) -> S:
-    """Makes a locked draft the active version and retires the active one (audited)."""
-    model = type(locked)
-    previous = model.objects.select_for_update().filter(status=SchemeStatus.ACTIVE).first()
-    if previous is not None:
-        previous.status = SchemeStatus.RETIRED
-        previous.save(update_fields=["status"])
+    def active(self) -> Any:
+        """The version new runs use. Until one has ever been activated it is the default,
+        created on first use; once one has been, a company with none active is refused."""
+        model = self.model
+        scheme = model.objects.filter(status=SchemeStatus.ACTIVE).first()
+        if scheme is not None:
+            return scheme
+        if model.objects.exclude(status=SchemeStatus.DRAFT).exists():
+            raise DomainError(str(self.refusal))
+        try:
+            with transaction.atomic():
+                return model.objects.create(
+                    version=next_version(model),
+                    status=SchemeStatus.ACTIVE,
+                    activated_at=timezone.now(),
+                    **self.default_active(),
+                )
+        except IntegrityError:  # created by a concurrent caller
+            return model.objects.get(status=SchemeStatus.ACTIVE)
+
+    @transaction.atomic
+    def create_draft(
+        self,
+        *,
+        name: str,
+        actor: Actor,
+        parameters: Mapping[str, Any] | None = None,
+        note: str = "",
+        **fields: Any,
+    ) -> Any:
+        """A new draft (with the app's own `fields`), with the default parameters unless
+        `parameters` are given, validated and audited."""
+        name = clean_name(name)
+        if parameters is None:
+            parameters = self.defaults(**fields)
+        clean = self.validate(self.model(**fields), dict(parameters))
+        scheme = self.model.objects.create(
+            version=next_version(self.model),
+            name=name,
+            parameters=clean,
+            note=note,
+            created_by=actor.user,
+            **fields,
+        )
         audit_record(
             actor=actor,
-            obj=previous,
-            action=AuditAction.UPDATE,
-            changes={"status": (SchemeStatus.ACTIVE.value, SchemeStatus.RETIRED.value)},
+            obj=scheme,
+            action=AuditAction.CREATE,
+            snapshot={**fields, "name": scheme.name, "parameters": clean},
         )
-    locked.status = SchemeStatus.ACTIVE
-    locked.activated_by = actor.user
-    locked.activated_at = timezone.now()
-    locked.save(update_fields=["status", "activated_by", "activated_at"])
-    audit_record(
-        actor=actor,
-        obj=locked,
-        action=AuditAction.UPDATE,
-        changes={"status": (SchemeStatus.DRAFT.value, SchemeStatus.ACTIVE.value)},
-    )
-    return locked
+        return scheme
 
+    @transaction.atomic
+    def copy(self, *, scheme: VersionedScheme, actor: Actor) -> Any:
+        """A new draft with the same rules as `scheme` (how an active scheme gets changed)."""
+        return self.create_draft(
+            name=scheme.name,
+            parameters=scheme.parameters,
+            note=_("Copied from version %(v)d.") % {"v": scheme.version},
+            actor=actor,
+            **{name: getattr(scheme, name) for name in self.copied_fields},
+        )
 
-def delete_draft(locked: VersionedScheme, *, actor: Actor) -> None:
-    audit_record(
-        actor=actor,
-        obj=locked,
-        action=AuditAction.DELETE,
-        snapshot={"version": locked.version, "name": locked.name},
-    )
-    locked.delete()
+    @transaction.atomic
+    def update_draft(
+        self,
+        *,
+        scheme: VersionedScheme,
+        name: str,
+        parameters: Mapping[str, Any],
+        note: str,
+        actor: Actor,
+    ) -> Any:
+        """Changes a draft's name, note and parameters (validated) and audits what changed."""
+        locked = locked_draft(scheme)
+        values = {
+            "name": clean_name(name),
+            "note": note,
+            "parameters": self.validate(locked, dict(parameters)),
+        }
+        changes = {
+            key: (getattr(locked, key), value)
+            for key, value in values.items()
+            if getattr(locked, key) != value
+        }
+        for key, (_old, new) in changes.items():
+            setattr(locked, key, new)
+        if changes:
+            locked.save(update_fields=list(changes))
+            audit_record(actor=actor, obj=locked, action=AuditAction.UPDATE, changes=changes)
+        return locked
+
+    @transaction.atomic
+    def activate(self, *, scheme: VersionedScheme, actor: Actor) -> Any:
+        """Makes a draft (its rules checked again) the active version and retires the active
+        one (audited). Months already computed keep their results (they name the version
+        that made them) until they are recomputed."""
+        locked = locked_draft(scheme)
+        self.validate(locked, locked.parameters)
+        previous = self.model.objects.select_for_update().filter(status=SchemeStatus.ACTIVE).first()
+        if previous is not None:
+            previous.status = SchemeStatus.RETIRED
+            previous.save(update_fields=["status"])
+            audit_record(
+                actor=actor,
+                obj=previous,
+                action=AuditAction.UPDATE,
+                changes={"status": (SchemeStatus.ACTIVE.value, SchemeStatus.RETIRED.value)},
+            )
+        locked.status = SchemeStatus.ACTIVE
+        locked.activated_by = actor.user
+        locked.activated_at = timezone.now()
+        locked.save(update_fields=["status", "activated_by", "activated_at"])
+        audit_record(
+            actor=actor,
+            obj=locked,
+            action=AuditAction.UPDATE,
+            changes={"status": (SchemeStatus.DRAFT.value, SchemeStatus.ACTIVE.value)},
+        )
+        return locked
+
+    @transaction.atomic
+    def delete_draft(self, *, scheme: VersionedScheme, actor: Actor) -> None:
+        """Deletes a draft (audited with its version and name)."""
+        locked = locked_draft(scheme)
+        audit_record(
+            actor=actor,
+            obj=locked,
+            action=AuditAction.DELETE,
+            snapshot={"version": locked.version, "name": locked.name},
+        )
+        locked.delete()

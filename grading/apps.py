@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class GradingConfig(AppConfig):
     name = "grading"
     verbose_name = _("Grading")
+
+    def ready(self) -> None:
+        # Declares grading as a monthly result of the engine (crm.monthly).
+        from grading import monthly  # noqa: F401

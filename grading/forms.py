@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.forms import InvalidFieldsMixin, NumberField, parse_number, plain_number
+from crm import forms as crm_forms
+from crm.forms import NumberField, parse_number, plain_number
 from customers.choices import BusinessScale, MarketType
 from grading.choices import SchemeKind, StructureMetric
 from grading.computations import MARKETS, SCALES
@@ -74,22 +75,11 @@ def band_labels(bands: list[float]) -> list[str]:
     return labels
 
 
-class SchemeForm(InvalidFieldsMixin, forms.Form):
+class SchemeForm(crm_forms.SchemeForm):
     """A draft's name, note and parameters, shaped for its kind. Bound data is only parsed:
     `parameters()` gives the dict for `scheme_update_draft` / the preview, and the service's
     `DomainError` paths come back through `add_service_errors`."""
 
-    name = forms.CharField(
-        label=gettext_lazy("Name"),
-        max_length=100,
-        required=False,
-        widget=forms.TextInput(attrs={"class": "form-control"}),
-    )
-    note = forms.CharField(
-        label=gettext_lazy("Note"),
-        required=False,
-        widget=forms.Textarea(attrs={"class": "form-control", "rows": 2}),
-    )
     window_months = NumberField(
         label=gettext_lazy("Reference window (months)"),
         integer=True,
@@ -112,9 +102,6 @@ class SchemeForm(InvalidFieldsMixin, forms.Form):
     def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
-        # Messages about a group of inputs (the weights together, a matrix row, the scale
-        # cuts): shown under the group rather than on one input.
-        self.group_errors: dict[str, list[str]] = {}
         if kind == SchemeKind.THRESHOLDS:
             self.fields["thresholds"] = NumberListField(
                 label=_("Thresholds (cartons per month, from)"),
@@ -290,7 +277,7 @@ class SchemeForm(InvalidFieldsMixin, forms.Form):
 
     # --- errors from the service --------------------------------------------------------
 
-    def _place(self, path: str) -> str | None:
+    def error_place(self, path: str) -> str | None:
         """The form field (or group of fields) a parameter path such as `grades.thresholds.3`
         or `initial.grades.C.up_to` belongs to; None for the form as a whole."""
         parts = path.split(".")
@@ -321,29 +308,6 @@ class SchemeForm(InvalidFieldsMixin, forms.Form):
             if len(parts) >= 3 and parts[1] == "matrix":
                 return f"structure.matrix.{parts[2]}"
         return None
-
-    def add_service_errors(
-        self, errors: Mapping[str, list[str]], *, skip_fields_in_error: bool = False
-    ) -> None:
-        """Shows a DomainError's messages ({path: [message]}) on their fields. With
-        `skip_fields_in_error`, a field that could not be read keeps only that message (the
-        rules, given nothing for it, would only add "Enter a number")."""
-        unreadable = set(self.errors) if skip_fields_in_error else set()
-        for path, messages in errors.items():
-            place = None if path == "__all__" else self._place(path)
-            if place in unreadable:
-                continue
-            for message in messages:
-                if place in self.fields:
-                    self.add_error(place, message)
-                elif place is not None:
-                    self.group_errors.setdefault(place, []).append(message)
-                else:
-                    self.add_error(None, message)
-
-    @property
-    def has_errors(self) -> bool:
-        return bool(self.errors or self.group_errors)
 
 
 class SchemeCreateForm(forms.Form):

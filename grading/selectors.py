@@ -8,22 +8,20 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from crm import jobs
+from crm import jobs, monthly, versioning
 from crm.dates import add_months, month_start
 from customers.choices import BusinessFormat, BusinessScale, MarketType
 from grading import policies
-from grading.choices import GradeBasis, OverrideStatus, SchemeKind, SchemeStatus
+from grading.choices import GradeBasis, OverrideStatus, SchemeKind
 from grading.filtersets import GradeResultFilterSet
 from grading.models import (
     GradeAssessment,
     GradeOverride,
     GradeResult,
-    GradingRun,
     GradingScheme,
     PeakMonth,
 )
@@ -35,27 +33,7 @@ if TYPE_CHECKING:
 
 
 # The previous grade of a transition given by another scheme version (`grading_overview`).
-OTHER_SCHEME = "other"
-
-
-def result_months() -> list[dt.date]:
-    """Months that have stored results, newest first.
-
-    A recursive "skip scan": one index probe per month on the (month, customer) index instead
-    of a DISTINCT over every result row (2.4 million for 200,000 shops × 12 months)."""
-    table = GradeResult._meta.db_table
-    sql = (
-        f"WITH RECURSIVE m(month) AS ("  # noqa: S608 (the table name comes from the model)
-        f"  SELECT MAX(month) FROM {table}"
-        f"  UNION ALL"
-        f"  SELECT (SELECT MAX(r.month) FROM {table} r WHERE r.month < m.month)"
-        f"  FROM m WHERE m.month IS NOT NULL"
-        f") SELECT month FROM m WHERE month IS NOT NULL"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        field = GradeResult._meta.get_field("month")
-        return [field.to_python(row[0]) for row in cursor.fetchall()]
+OTHER_SCHEME = monthly.OTHER_SCHEME
 
 
 def latest_result_month() -> dt.date | None:
@@ -203,24 +181,8 @@ def overrides_for(*, customer: Customer) -> QuerySet[GradeOverride]:
     )
 
 
-def run_list() -> QuerySet[GradingRun]:
-    """Every grading run, newest first (administrators' page)."""
-    return GradingRun.objects.select_related("started_by", "scheme").order_by("-created_at", "-id")
-
-
-def scheme_list() -> QuerySet[GradingScheme]:
-    return GradingScheme.objects.select_related("created_by", "activated_by").order_by("-version")
-
-
-def scheme_get(*, pk: int) -> GradingScheme:
-    scheme = scheme_list().filter(pk=pk).first()
-    if scheme is None:
-        raise Http404
-    return scheme
-
-
 def scheme_active_or_none() -> GradingScheme | None:
-    return GradingScheme.objects.filter(status=SchemeStatus.ACTIVE).first()
+    return versioning.scheme_active_or_none(GradingScheme)
 
 
 def peak_month_list() -> QuerySet[PeakMonth]:

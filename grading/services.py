@@ -23,6 +23,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm import jobs, versioning
 from crm.choices import AuditAction
@@ -36,7 +37,7 @@ from customers.models import Customer, CustomerSystem
 from customers.selectors import customer_grading_frame, customer_in_scope
 from customers.services import system_fields_copy
 from grading import computations, policies
-from grading.choices import OverrideStatus, RunStatus, RunTrigger, SchemeKind, SchemeStatus
+from grading.choices import OverrideStatus, RunStatus, RunTrigger, SchemeKind
 from grading.models import (
     GradeAssessment,
     GradeOverride,
@@ -57,33 +58,40 @@ _PARTS_FINISH_WAIT_SECONDS = 60.0
 # --- schemes ------------------------------------------------------------------------------
 
 
-def scheme_active() -> GradingScheme:
-    """The scheme new runs use. Until a scheme has ever been activated it is the brief's
-    default, created on first use: the 8 grades by monthly average cartons."""
-    scheme = GradingScheme.objects.filter(status=SchemeStatus.ACTIVE).first()
-    if scheme is not None:
-        return scheme
-    if GradingScheme.objects.exclude(status=SchemeStatus.DRAFT).exists():
-        raise DomainError(_("No grading scheme is active. An administrator must activate one."))
+def validate_parameters(scheme: GradingScheme, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The rules' verdict on `parameters` for `scheme` (its kind picks the rules): the
+    clean parameters, or a DomainError naming the fields."""
+    return computations.validate_parameters(scheme.kind, parameters)
+
+
+def _default_scheme() -> dict[str, Any]:
+    """The brief's default: the 8 grades by monthly average cartons."""
     kind = SchemeKind.THRESHOLDS
-    try:
-        with transaction.atomic():
-            return GradingScheme.objects.create(
-                version=versioning.next_version(GradingScheme),
-                name=_("8 grades by monthly average cartons"),
-                kind=kind,
-                status=SchemeStatus.ACTIVE,
-                parameters=computations.validate_parameters(
-                    kind, computations.default_parameters(kind)
-                ),
-                note=_("The default of the product brief."),
-                activated_at=timezone.now(),
-            )
-    except IntegrityError:  # created by a concurrent caller
-        return GradingScheme.objects.get(status=SchemeStatus.ACTIVE)
+    return {
+        "name": _("8 grades by monthly average cartons"),
+        "kind": kind,
+        "parameters": computations.validate_parameters(kind, computations.default_parameters(kind)),
+        "note": _("The default of the product brief."),
+    }
 
 
-@transaction.atomic
+SCHEMES = versioning.SchemeServices(
+    model=GradingScheme,
+    validate=validate_parameters,
+    defaults=lambda *, kind: computations.default_parameters(kind),
+    default_active=_default_scheme,
+    refusal=gettext_lazy("No grading scheme is active. An administrator must activate one."),
+    copied_fields=("kind",),
+)
+# The scheme new runs use (the brief's default until one has ever been activated), and the
+# changes of a draft: crm.versioning's, with the grading rules.
+scheme_active = SCHEMES.active
+scheme_copy = SCHEMES.copy
+scheme_update_draft = SCHEMES.update_draft
+scheme_activate = SCHEMES.activate
+scheme_delete_draft = SCHEMES.delete_draft
+
+
 def scheme_create_draft(
     *,
     kind: str,
@@ -95,65 +103,7 @@ def scheme_create_draft(
     """A new draft of `kind`, with the brief's defaults unless `parameters` are given."""
     if kind not in SchemeKind.values:
         raise DomainError(_("Choose a scheme kind."), field="kind")
-    name = versioning.clean_name(name)
-    clean = computations.validate_parameters(
-        kind, parameters if parameters is not None else computations.default_parameters(kind)
-    )
-    scheme = GradingScheme.objects.create(
-        version=versioning.next_version(GradingScheme),
-        name=name,
-        kind=kind,
-        parameters=clean,
-        note=note,
-        created_by=actor.user,
-    )
-    audit_record(
-        actor=actor,
-        obj=scheme,
-        action=AuditAction.CREATE,
-        snapshot={"kind": kind, "name": scheme.name, "parameters": clean},
-    )
-    return scheme
-
-
-@transaction.atomic
-def scheme_copy(*, scheme: GradingScheme, actor: Actor) -> GradingScheme:
-    """A new draft with the same rules as `scheme` (how an active scheme gets changed)."""
-    return scheme_create_draft(
-        kind=scheme.kind,
-        name=scheme.name,
-        parameters=scheme.parameters,
-        note=_("Copied from version %(v)d.") % {"v": scheme.version},
-        actor=actor,
-    )
-
-
-@transaction.atomic
-def scheme_update_draft(
-    *, scheme: GradingScheme, name: str, parameters: dict[str, Any], note: str, actor: Actor
-) -> GradingScheme:
-    """Changes a draft's name, note and parameters (validated)."""
-    locked = versioning.locked_draft(scheme)
-    values = {
-        "name": versioning.clean_name(name),
-        "note": note,
-        "parameters": computations.validate_parameters(locked.kind, parameters),
-    }
-    return versioning.draft_update(locked, values=values, actor=actor)
-
-
-@transaction.atomic
-def scheme_activate(*, scheme: GradingScheme, actor: Actor) -> GradingScheme:
-    """Makes a draft the active scheme and retires the active one. Months already graded keep
-    their results (they name the version that made them) until they are recomputed."""
-    locked = versioning.locked_draft(scheme)
-    computations.validate_parameters(locked.kind, locked.parameters)
-    return versioning.activate(locked, actor=actor)
-
-
-@transaction.atomic
-def scheme_delete_draft(*, scheme: GradingScheme, actor: Actor) -> None:
-    versioning.delete_draft(versioning.locked_draft(scheme), actor=actor)
+    return SCHEMES.create_draft(kind=kind, name=name, actor=actor, parameters=parameters, note=note)
 
 
 # --- the draft preview ----------------------------------------------------------------

@@ -1,12 +1,16 @@
-"""Grading pages (namespace "grading"), mounted at /grading/."""
+"""Grading pages (namespace "grading"), mounted at /grading/: the engine's overview, runs and
+scheme pages (`crm.monthly_views`), and grading's own export, preview, peak months and
+overrides."""
 
-from grading.views import overrides, overview, runs, schemes
+from crm.monthly_views import MonthlyPages
+from grading.monthly import RULES
+from grading.views import overrides, overview, schemes
 
 app_name = "grading"
 
 urlpatterns = [
+    *MonthlyPages(RULES).urlpatterns(),
     *overview.urlpatterns,
-    *runs.urlpatterns,
     *schemes.urlpatterns,
     *overrides.urlpatterns,
 ]

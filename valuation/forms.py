@@ -19,7 +19,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.forms import InvalidFieldsMixin, NumberField, plain_number
+from crm import forms as crm_forms
+from crm.forms import NumberField, plain_number
 from customers.choices import Cycle, OutletSize, TradeArea
 from valuation.choices import Indicator, PercentileGroup, ScoreMethod
 from valuation.computations import ANSWERS, CURRENT, INDICATORS, INPUTS, POTENTIAL
@@ -122,28 +123,13 @@ def _get(parameters: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-class SchemeForm(InvalidFieldsMixin, forms.Form):
+class SchemeForm(crm_forms.SchemeForm):
     """A draft's name, note and every parameter. Bound data is only parsed: `parameters()`
     gives the dict for `scheme_update_draft`, and the rules' `DomainError` paths come back
     through `add_service_errors`."""
 
-    name = forms.CharField(
-        label=gettext_lazy("Name"),
-        max_length=100,
-        required=False,
-        widget=forms.TextInput(attrs={"class": "form-control"}),
-    )
-    note = forms.CharField(
-        label=gettext_lazy("Note"),
-        required=False,
-        widget=forms.Textarea(attrs={"class": "form-control", "rows": 2}),
-    )
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Messages about a group of fields (an indicator's input weights, the value
-        # weights): shown under the group rather than on one field.
-        self.group_errors: dict[str, list[str]] = {}
         for path, label, integer, help_text in PLAIN_PARAMETERS:
             self.fields[field_name(path)] = _number(
                 label=label, integer=integer, help_text=help_text
@@ -338,29 +324,13 @@ class SchemeForm(InvalidFieldsMixin, forms.Form):
         }
     )
 
-    def add_service_errors(
-        self, errors: Mapping[str, list[str]], *, skip_fields_in_error: bool = False
-    ) -> None:
-        """Shows a DomainError's messages ({path: [message]}) beside their fields: a path
-        with a field of its own on it, a group's path under the group, anything else on top
-        of the form. With `skip_fields_in_error`, a field that could not be read keeps only
-        that message (the rules, given nothing for it, would only add "Enter a number")."""
-        unreadable = set(self.errors) if skip_fields_in_error else set()
-        for path, messages in errors.items():
-            name = field_name(path)
-            if name in unreadable:
-                continue
-            for message in messages:
-                if path != "__all__" and name in self.fields:
-                    self.add_error(name, message)
-                elif path in self.GROUPS:
-                    self.group_errors.setdefault(path, []).append(message)
-                else:
-                    self.add_error(None, message)
-
-    @property
-    def has_errors(self) -> bool:
-        return bool(self.errors or self.group_errors)
+    def error_place(self, path: str) -> str | None:
+        """A path with a field of its own goes beside it, a group's path under the group,
+        anything else on top of the form."""
+        name = field_name(path)
+        if name in self.fields:
+            return name
+        return path if path in self.GROUPS else None
 
 
 class SchemeCreateForm(forms.Form):

@@ -22,10 +22,10 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from crm import jobs, versioning
-from crm.choices import AuditAction, RunStatus, RunTrigger, SchemeStatus
+from crm.choices import AuditAction, RunStatus, RunTrigger
 from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
 from crm.frames import write_frame
@@ -56,90 +56,36 @@ _WRITE_LOCK_KEY = 0x7661_6C75  # "valu"
 # --- schemes ------------------------------------------------------------------------------
 
 
-def scheme_active() -> ValuationScheme:
-    """The scheme new runs use. Until a scheme has ever been activated it is the default of
-    the brief, created on first use."""
-    scheme = ValuationScheme.objects.filter(status=SchemeStatus.ACTIVE).first()
-    if scheme is not None:
-        return scheme
-    if ValuationScheme.objects.exclude(status=SchemeStatus.DRAFT).exists():
-        raise DomainError(_("No valuation scheme is active. An administrator must activate one."))
-    try:
-        with transaction.atomic():
-            return ValuationScheme.objects.create(
-                version=versioning.next_version(ValuationScheme),
-                name=_("Five indicators, 2×2 tiers"),
-                status=SchemeStatus.ACTIVE,
-                parameters=computations.validate_parameters(computations.default_parameters()),
-                note=_("The default of the product brief."),
-                activated_at=timezone.now(),
-            )
-    except IntegrityError:  # created by a concurrent caller
-        return ValuationScheme.objects.get(status=SchemeStatus.ACTIVE)
+def validate_parameters(scheme: ValuationScheme, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The rules' verdict on `parameters` for `scheme` (one set of rules for all): the
+    clean parameters, or a DomainError naming the fields."""
+    return computations.validate_parameters(parameters)
 
 
-@transaction.atomic
-def scheme_create_draft(
-    *, name: str, actor: Actor, parameters: dict[str, Any] | None = None, note: str = ""
-) -> ValuationScheme:
-    """A new draft, with the defaults of the brief unless `parameters` are given."""
-    name = versioning.clean_name(name)
-    clean = computations.validate_parameters(
-        parameters if parameters is not None else computations.default_parameters()
-    )
-    scheme = ValuationScheme.objects.create(
-        version=versioning.next_version(ValuationScheme),
-        name=name,
-        parameters=clean,
-        note=note,
-        created_by=actor.user,
-    )
-    audit_record(
-        actor=actor,
-        obj=scheme,
-        action=AuditAction.CREATE,
-        snapshot={"name": scheme.name, "parameters": clean},
-    )
-    return scheme
-
-
-@transaction.atomic
-def scheme_copy(*, scheme: ValuationScheme, actor: Actor) -> ValuationScheme:
-    """A new draft with the same rules as `scheme` (how an active scheme gets changed)."""
-    return scheme_create_draft(
-        name=scheme.name,
-        parameters=scheme.parameters,
-        note=_("Copied from version %(v)d.") % {"v": scheme.version},
-        actor=actor,
-    )
-
-
-@transaction.atomic
-def scheme_update_draft(
-    *, scheme: ValuationScheme, name: str, parameters: dict[str, Any], note: str, actor: Actor
-) -> ValuationScheme:
-    """Changes a draft's name, note and parameters (validated)."""
-    locked = versioning.locked_draft(scheme)
-    values = {
-        "name": versioning.clean_name(name),
-        "note": note,
-        "parameters": computations.validate_parameters(parameters),
+def _default_scheme() -> dict[str, Any]:
+    """The default of the brief: five indicators, 2×2 tiers."""
+    return {
+        "name": _("Five indicators, 2×2 tiers"),
+        "parameters": computations.validate_parameters(computations.default_parameters()),
+        "note": _("The default of the product brief."),
     }
-    return versioning.draft_update(locked, values=values, actor=actor)
 
 
-@transaction.atomic
-def scheme_activate(*, scheme: ValuationScheme, actor: Actor) -> ValuationScheme:
-    """Makes a draft the active scheme and retires the active one. Months already valued keep
-    their results (they name the version that made them) until they are recomputed."""
-    locked = versioning.locked_draft(scheme)
-    computations.validate_parameters(locked.parameters)
-    return versioning.activate(locked, actor=actor)
-
-
-@transaction.atomic
-def scheme_delete_draft(*, scheme: ValuationScheme, actor: Actor) -> None:
-    versioning.delete_draft(versioning.locked_draft(scheme), actor=actor)
+SCHEMES = versioning.SchemeServices(
+    model=ValuationScheme,
+    validate=validate_parameters,
+    defaults=computations.default_parameters,
+    default_active=_default_scheme,
+    refusal=gettext_lazy("No valuation scheme is active. An administrator must activate one."),
+)
+# The scheme new runs use (the brief's default until one has ever been activated), and the
+# drafts: crm.versioning's, with the valuation rules.
+scheme_active = SCHEMES.active
+scheme_create_draft = SCHEMES.create_draft
+scheme_copy = SCHEMES.copy
+scheme_update_draft = SCHEMES.update_draft
+scheme_activate = SCHEMES.activate
+scheme_delete_draft = SCHEMES.delete_draft
 
 
 # --- compliance records -------------------------------------------------------------------

@@ -1,13 +1,15 @@
-"""Valuation pages (namespace "valuation"), mounted at /valuation/."""
+"""Valuation pages (namespace "valuation"), mounted at /valuation/: the engine's overview, runs
+and scheme pages (`crm.monthly_views`), and valuation's own exports, warnings and compliance."""
 
-from valuation.views import compliance, overview, runs, schemes, warnings
+from crm.monthly_views import MonthlyPages
+from valuation.monthly import RULES
+from valuation.views import compliance, overview, warnings
 
 app_name = "valuation"
 
 urlpatterns = [
+    *MonthlyPages(RULES).urlpatterns(),
     *overview.urlpatterns,
-    *runs.urlpatterns,
-    *schemes.urlpatterns,
     *warnings.urlpatterns,
     *compliance.urlpatterns,
 ]

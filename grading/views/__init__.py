@@ -1,3 +1,4 @@
-"""Grading pages, one module per part: the overview (with its export), runs, schemes (with
-peak months and the draft preview) and overrides (with the customer card's forms). Each
-module declares its `urlpatterns`; `grading/urls.py` joins them."""
+"""Grading's own pages, one module per part: the overview's panels and export, the scheme
+pages' readable rules, preview and peak months, and overrides (with the customer card's
+forms). The overview, runs and scheme pages themselves are the engine's (`crm.monthly_views`,
+declared in `grading/monthly.py`); `grading/urls.py` joins them."""

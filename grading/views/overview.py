@@ -1,8 +1,9 @@
-"""The grading overview (everyone with a people role, within their scope) and its export.
+"""Grading's parts of the overview (everyone with a people role, within their scope; the
+engine's `crm.monthly_views` serves the page and its transition matrix) and its export.
 
 One grade month at a time: totals and movements, three distributions (charts with table
-fallbacks), the month-over-month transition matrix and the paginated, sortable list of the
-month's results. The export writes the same scoped, filtered results with their inputs.
+fallbacks) and the paginated, sortable list of the month's results. The export writes the
+same scoped, filtered results with their inputs.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
-from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.dates import parse_month
-from crm.views import heat_shade, list_query_context, people_only
+from crm.views import list_query_context, people_only
 from customers import io
 from customers.choices import BusinessScale
 from grading import selectors
@@ -95,57 +95,6 @@ def _chart_data(distributions: list[dict[str, Any]]) -> dict[str, dict[str, list
     }
 
 
-def _movement(before: int | str | None, after: int) -> str:
-    if before is None:
-        return "new"
-    if before == selectors.OTHER_SCHEME:
-        return "not_comparable"
-    if after < before:  # grade 1 is the highest
-        return "up"
-    return "down" if after > before else "same"
-
-
-_MOVEMENT_COLOUR = {
-    "up": "success",
-    "down": "danger",
-    "same": "primary",
-    "new": "secondary",
-    "not_comparable": "secondary",
-}
-
-
-def _matrix(overview: dict[str, Any]) -> dict[str, Any]:
-    """The transition matrix: a row per previous grade (then "none", then the customers
-    graded by another scheme version), a column per grade; each cell's shade grows with its
-    count, its hue says up / down / same / new / not comparable."""
-    transitions: dict[tuple[int | None, int], int] = overview["transitions"]
-    axis = list(range(1, max(overview["grades"], default=0) + 1))
-    peak = max(transitions.values(), default=0)
-    rows = []
-    for before in [*axis, None, selectors.OTHER_SCHEME]:
-        cells = []
-        for after in axis:
-            n = transitions.get((before, after), 0)
-            kind = _movement(before, after)
-            shade = heat_shade(n, peak)
-            cells.append(
-                {
-                    "grade": after,
-                    "n": n,
-                    "kind": kind,
-                    "colour": _MOVEMENT_COLOUR[kind],
-                    "shade": shade,
-                    "diagonal": before == after,
-                }
-            )
-        total = sum(cell["n"] for cell in cells)
-        if before in (None, selectors.OTHER_SCHEME) and not total:
-            continue  # every customer had a grade of this scheme the month before
-        rows.append({"grade": before, "cells": cells, "total": total})
-    by_grade = overview["by_grade"]
-    return {"axis": axis, "rows": rows, "totals": [by_grade.get(g, 0) for g in axis]}
-
-
 def _cards(request: HttpRequest, overview: dict[str, Any]) -> list[dict[str, Any]]:
     """The totals as cards, each linking to the list filtered by that movement."""
     month = overview["month"]
@@ -199,52 +148,38 @@ def _columns() -> list[tuple[str, str, bool, bool]]:
     ]
 
 
-@people_only
-def overview(request: HttpRequest) -> HttpResponse:
-    """The grade month's overview for the user's scope (default: the latest graded month)."""
-    months = selectors.result_months()
-    ctx: dict[str, Any] = {
-        "tab": "overview",
-        "months": months,
-        "filter": GradeResultFilterSet(request.GET),
-        "movements": MOVEMENTS,
-        "is_administrator": request.user.is_administrator,
-    }
-    if not months:
-        return render(request, "grading/overview.html", {**ctx, "no_results": True})
-    requested = request.GET.get("month")
-    month = parse_month(requested) if requested else months[0]
-    if month not in months:
-        ctx.update(unknown_month=True, requested_month=requested)
-        return render(request, "grading/overview.html", ctx)
+def overview_filters(request: HttpRequest) -> dict[str, Any]:
+    """The filters of the grade overview, shown whatever the month."""
+    return {"filter": GradeResultFilterSet(request.GET), "movements": MOVEMENTS}
 
+
+def overview_context(request: HttpRequest, month: dt.date) -> dict[str, Any]:
+    """The grade month's overview for the user's scope (the engine's overview page,
+    `crm.monthly_views`, picks the month and draws the transition matrix)."""
     summary_filters = {key: request.GET[key] for key in SUMMARY_FILTERS if request.GET.get(key)}
     summary = selectors.grading_overview(user=request.user, month=month, filters=summary_filters)
     results = selectors.grade_results(user=request.user, month=month, filters=request.GET)
     distributions = _distributions(request, summary)
     page_obj = Paginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
     clear = dict.fromkeys(LIST_ONLY_FILTERS)
-    ctx.update(list_query_context(request))
-    ctx.update(
-        month=month,
-        overview=summary,
-        cards=_cards(request, summary),
-        distributions=distributions,
-        chart=_chart_data(distributions),
-        matrix=_matrix(summary),
-        columns=_columns(),
-        results=page_obj.object_list,
-        page_obj=page_obj,
-        paginator=page_obj.paginator,
-        is_paginated=page_obj.has_other_pages(),
-        movement=request.GET.get("movement", ""),
-        movement_label=dict(MOVEMENTS).get(request.GET.get("movement", "")),
-        export_query=_query(request, month),
-        all_query=_query(request, month, **clear),
-        upgrades_query=_query(request, month, **{**clear, "movement": "up"}),
-        downgrades_query=_query(request, month, **{**clear, "movement": "down"}),
-    )
-    return render(request, "grading/overview.html", ctx)
+    return {
+        **list_query_context(request),
+        "overview": summary,
+        "cards": _cards(request, summary),
+        "distributions": distributions,
+        "chart": _chart_data(distributions),
+        "columns": _columns(),
+        "results": page_obj.object_list,
+        "page_obj": page_obj,
+        "paginator": page_obj.paginator,
+        "is_paginated": page_obj.has_other_pages(),
+        "movement": request.GET.get("movement", ""),
+        "movement_label": dict(MOVEMENTS).get(request.GET.get("movement", "")),
+        "export_query": _query(request, month),
+        "all_query": _query(request, month, **clear),
+        "upgrades_query": _query(request, month, **{**clear, "movement": "up"}),
+        "downgrades_query": _query(request, month, **{**clear, "movement": "down"}),
+    }
 
 
 # --- export -------------------------------------------------------------------------------
@@ -320,6 +255,5 @@ def grade_export(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
-    path("", overview, name="overview"),
     path("export/", grade_export, name="export"),
 ]

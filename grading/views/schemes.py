@@ -1,7 +1,6 @@
-"""Scheme administration (administrators only): the versions with the active one on top, a
-draft's edit form with a preview, activation, copies, deletion of drafts, and the peak-month
-flags. The services decide what is allowed and valid; the views read forms, call them and put
-their refusals on the fields.
+"""Grading's own parts of the scheme pages (the engine's `crm.monthly_views` serves the list,
+a version's page and its actions): the readable rules of a version, the preview and the
+peak-month flags.
 
 The preview grades the latest graded month with the draft's values as posted (not saved) and
 sets the result beside the month's stored grades: a dry `grading_compute` with an unsaved
@@ -13,17 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from crm import monthly, versioning
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
-from crm.job_views import SchemeActions
+from crm.monthly_views import MonthlyPages
 from crm.services import Actor
 from crm.views import administrators_only, form_domain_error, is_htmx
 from customers.choices import BusinessScale, MarketType
@@ -33,14 +31,10 @@ from grading.forms import (
     WEIGHT_LABELS,
     WEIGHTS,
     PeakMonthForm,
-    SchemeCreateForm,
-    SchemeForm,
     band_labels,
     plain_number,
 )
 from grading.models import GradingScheme
-
-PAGE_SIZE = 25
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -138,151 +132,11 @@ def scheme_display(scheme: GradingScheme) -> dict[str, Any]:
     return shown
 
 
-# --- list ---------------------------------------------------------------------------------
+# --- the preview ------------------------------------------------------------------------
 
 
-def _render_list(
-    request: HttpRequest,
-    *,
-    create_form: SchemeCreateForm | None = None,
-    peak_form: PeakMonthForm | None = None,
-) -> HttpResponse:
-    versions = selectors.scheme_list()
-    active = versions.filter(status=SchemeStatus.ACTIVE).first()
-    page = Paginator(versions.exclude(status=SchemeStatus.ACTIVE), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "grading/scheme_list.html",
-        {
-            "active": active,
-            "versions": page.object_list,
-            "page_obj": page,
-            "paginator": page.paginator,
-            "is_paginated": page.has_other_pages(),
-            "create_form": create_form or SchemeCreateForm(),
-            "peak_form": peak_form or PeakMonthForm(),
-            "peak_months": list(selectors.peak_month_list()),
-            "query_string": "",
-        },
-    )
-
-
-@administrators_only
-def scheme_list(request: HttpRequest) -> HttpResponse:
-    """The versions, the peak months, and (POST) a new draft of a kind with the defaults."""
-    form = SchemeCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            scheme = services.scheme_create_draft(
-                kind=form.cleaned_data["kind"],
-                name=form.cleaned_data["name"],
-                actor=_actor(request),
-            )
-        except DomainError as exc:
-            form_domain_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Draft version %(v)d was created with the default rules.")
-                % {"v": scheme.version},
-            )
-            return redirect("grading:scheme", scheme.pk)
-    return _render_list(request, create_form=form)
-
-
-# --- one version --------------------------------------------------------------------------
-
-
-def _scheme_form(scheme: GradingScheme, data=None) -> SchemeForm:
-    initial = SchemeForm.initial_for(
-        name=scheme.name, note=scheme.note, parameters=scheme.parameters
-    )
-    return SchemeForm(data=data, initial=initial, kind=scheme.kind)
-
-
-def _read_form(form: SchemeForm) -> dict[str, Any] | None:
-    """The posted parameters, validated by the rules without saving; None (with the
-    messages on the form) when they are not valid."""
-    parsed = form.is_valid()
-    try:
-        clean = computations.validate_parameters(form.kind, form.parameters())
-    except DomainError as exc:
-        form.add_service_errors(exc.errors, skip_fields_in_error=True)
-        return None
-    return clean if parsed else None
-
-
-def _render_detail(
-    request: HttpRequest,
-    scheme: GradingScheme,
-    *,
-    form: SchemeForm | None = None,
-    preview: dict[str, Any] | None = None,
-    previewing: bool = False,
-    template: str = "grading/scheme_detail.html",
-) -> HttpResponse:
-    is_draft = scheme.status == SchemeStatus.DRAFT
-    active = selectors.scheme_active_or_none()
-    return render(
-        request,
-        template,
-        {
-            "scheme": scheme,
-            "is_draft": is_draft,
-            "active": active,
-            "shown": scheme_display(scheme),
-            "form": (form or _scheme_form(scheme)) if is_draft else None,
-            "preview": preview,
-            "previewing": previewing,
-        },
-    )
-
-
-def _refuse_unless_draft(request: HttpRequest, scheme: GradingScheme) -> HttpResponse | None:
-    if scheme.status == SchemeStatus.DRAFT:
-        return None
-    # The service refuses too (it locks the row and checks again); this says so before
-    # reading a form the page does not show for active and retired versions.
-    messages.error(
-        request,
-        _("Version %(v)d is no longer a draft: copy it to change the rules.")
-        % {"v": scheme.version},
-    )
-    return redirect("grading:scheme", scheme.pk)
-
-
-@administrators_only
-def scheme_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A version's rules; a draft's edit form (POST saves through `scheme_update_draft`)."""
-    scheme = selectors.scheme_get(pk=pk)
-    if request.method != "POST":
-        return _render_detail(request, scheme)
-    if refused := _refuse_unless_draft(request, scheme):
-        return refused
-    form = _scheme_form(scheme, data=request.POST)
-    if form.is_valid():
-        try:
-            services.scheme_update_draft(
-                scheme=scheme,
-                name=form.cleaned_data["name"],
-                parameters=form.parameters(),
-                note=form.cleaned_data["note"],
-                actor=_actor(request),
-            )
-        except DomainError as exc:
-            form.add_service_errors(exc.errors)
-            if "name" in exc.errors:
-                # The name is checked before the parameters: say what the rules think of them.
-                _read_form(form)
-        else:
-            messages.success(request, _("The draft was saved."))
-            return redirect("grading:scheme", scheme.pk)
-    else:
-        # Say at once what the rules think of the values that could be read.
-        _read_form(form)
-    return _render_detail(request, scheme, form=form)
+def _pages() -> MonthlyPages:
+    return MonthlyPages(monthly.rules_for("grading"))
 
 
 @administrators_only
@@ -290,34 +144,27 @@ def scheme_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def scheme_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """The preview: a draft's values as posted (unsaved), or an active or retired version's
     stored rules. htmx gets the editor (draft) or the preview card; otherwise the page."""
-    scheme = selectors.scheme_get(pk=pk)
+    pages = _pages()
+    scheme = versioning.scheme_get(GradingScheme, pk=pk)
     form = None
     if scheme.status == SchemeStatus.DRAFT:
-        form = _scheme_form(scheme, data=request.POST)
-        parameters = _read_form(form)
+        form = pages.rules.scheme_form(scheme, request.POST)
+        parameters = pages.read_form(scheme, form)
     else:
         parameters = scheme.parameters
     preview = None
     if parameters is not None:
         preview = services.scheme_preview(scheme=scheme, parameters=parameters)
+    extra: dict[str, Any] = {"preview": preview, "previewing": True}
     if is_htmx(request):
         part = "scheme_editor" if form is not None else "scheme_preview"
-        template = f"grading/inc/{part}.html"
-        return _render_detail(
-            request, scheme, form=form, preview=preview, previewing=True, template=template
-        )
-    return _render_detail(request, scheme, form=form, preview=preview, previewing=True)
+        extra["template"] = f"grading/inc/{part}.html"
+    return pages.render_scheme(request, scheme, form=form, **extra)
 
 
-_ACTIONS = SchemeActions(
-    namespace="grading",
-    services=services,
-    selectors=selectors,
-    retired=gettext_lazy(
-        "Version %(v)d is active; version %(old)d is retired. Months already graded "
-        "keep their results until they are recomputed."
-    ),
-)
+def scheme_list_context() -> dict[str, Any]:
+    """What the schemes page's peak-months card shows."""
+    return {"peak_form": PeakMonthForm(), "peak_months": list(selectors.peak_month_list())}
 
 
 # --- peak months --------------------------------------------------------------------------
@@ -342,7 +189,7 @@ def peak_month_add(request: HttpRequest) -> HttpResponse:
                 _("%(m)s is flagged as a peak month.") % {"m": f"{peak.month:%Y-%m}"},
             )
             return redirect("grading:schemes")
-    return _render_list(request, peak_form=form)
+    return _pages().render_scheme_list(request, peak_form=form)
 
 
 @administrators_only
@@ -355,10 +202,7 @@ def peak_month_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 urlpatterns = [
-    path("schemes/", scheme_list, name="schemes"),
-    path("schemes/<int:pk>/", scheme_detail, name="scheme"),
     path("schemes/<int:pk>/preview/", scheme_preview, name="scheme_preview"),
-    *_ACTIONS.urlpatterns(),
     path("peak-months/add/", peak_month_add, name="peak_month_add"),
     path("peak-months/<int:pk>/delete/", peak_month_delete, name="peak_month_delete"),
 ]

@@ -1,4 +1,4 @@
-"""What the grading and valuation runs pages share (`crm.job_views`): a run whose process died
+"""What the grading and valuation runs pages share (`crm.monthly_views`): a run whose process died
 shows failed, with the reason, on the list and in its row's poll; a month that has not begun
 cannot be started."""
 

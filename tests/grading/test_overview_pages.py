@@ -99,9 +99,9 @@ def card(response, key: str) -> int:
 
 
 def matrix_cell(response, before, after) -> int:
-    for row in response.context["matrix"]["rows"]:
-        if row["grade"] == before:
-            return next(cell["n"] for cell in row["cells"] if cell["grade"] == after)
+    for row in response.context["transitions"]["rows"]:
+        if row["value"] == before:
+            return next(cell["n"] for cell in row["cells"] if cell["value"] == after)
     raise AssertionError(f"no row {before}")
 
 
@@ -136,7 +136,7 @@ def test_overview_numbers_of_the_month(client, graded, django_assert_max_num_que
     assert matrix_cell(response, None, 8) == 1  # c_new had no grade in February
     assert matrix_cell(response, 1, 1) == 0
     cell = next(
-        c for r in response.context["matrix"]["rows"] if r["grade"] == 3 for c in r["cells"]
+        c for r in response.context["transitions"]["rows"] if r["value"] == 3 for c in r["cells"]
     )
     assert cell["kind"] == "up"
     # the list: every customer, by code, with the override shown

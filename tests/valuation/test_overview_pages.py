@@ -115,9 +115,9 @@ def listed(response, key: str) -> list[str]:
 
 
 def cell(response, before, after) -> int:
-    for row in response.context["movements"]["rows"]:
-        if row["tier"] == before:
-            return next(c["n"] for c in row["cells"] if c["tier"] == after)
+    for row in response.context["transitions"]["rows"]:
+        if row["value"] == before:
+            return next(c["n"] for c in row["cells"] if c["value"] == after)
     raise AssertionError(f"no row {before}")
 
 
@@ -163,12 +163,14 @@ def test_overview_numbers_of_the_month(client, valued, django_assert_num_queries
     assert cell(response, "potential", "potential") == 1
     assert cell(response, None, "value") == 1
     assert cell(response, "low", "low") == 0
-    assert response.context["movements"]["movements"] == {
+    # (tiers have one scale whatever the scheme version: none is "not comparable")
+    assert response.context["transitions"]["movements"] == {
         "up": 1,
         "down": 1,
         "across": 0,
         "same": 1,
         "new": 1,
+        "not_comparable": 0,
     }
     # the lists, with the customer pages linked and the problem customers' reasons
     assert listed(response, "core") == [valued["c_th"].customer_code]
@@ -188,7 +190,7 @@ def test_the_latest_month_is_the_default(client, valued):
     assert '<option value="2025-02">' in response.content.decode()
     february = client.get(URL, {"month": "2025-02"})
     assert count(february, "customers") == 3
-    assert february.context["movements"]["movements"]["new"] == 3
+    assert february.context["transitions"]["movements"]["new"] == 3
 
 
 def test_account_manager_sees_only_their_customers(client, valued):

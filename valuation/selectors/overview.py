@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -28,26 +27,6 @@ if TYPE_CHECKING:
     from crm.models import User
 
 TIERS: tuple[str, ...] = tuple(ValueTier.values)
-
-
-def result_months() -> list[dt.date]:
-    """Months that have stored value results, newest first.
-
-    A recursive "skip scan", as for the grades (`grading.selectors.result_months`): one probe
-    per month on the (month, customer) unique index instead of a DISTINCT over every row."""
-    table = ValueResult._meta.db_table
-    sql = (
-        f"WITH RECURSIVE m(month) AS ("  # noqa: S608 (the table name comes from the model)
-        f"  SELECT MAX(month) FROM {table}"
-        f"  UNION ALL"
-        f"  SELECT (SELECT MAX(r.month) FROM {table} r WHERE r.month < m.month)"
-        f"  FROM m WHERE m.month IS NOT NULL"
-        f") SELECT month FROM m WHERE month IS NOT NULL"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        field = ValueResult._meta.get_field("month")
-        return [field.to_python(row[0]) for row in cursor.fetchall()]
 
 
 def latest_result_month() -> dt.date | None:
@@ -277,7 +256,7 @@ def plain_number(value: Any) -> Any:
 def tier_transitions(*, user: User, month: dt.date | None = None) -> dict[str, Any] | None:
     """The tiers of the customers `user` sees in `month` (default: the latest valued month)
     against the month before, in the shape of `value_overview` that
-    `valuation.views.overview.tier_movements` reads:
+    `crm.monthly.transition_matrix` reads:
 
         {"month": date, "previous_month": date, "customers": n,
          "transitions": {(previous tier or None, tier): n}, "by_tier": {tier: {"n": n}}}

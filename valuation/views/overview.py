@@ -1,5 +1,6 @@
-"""The value overview (everyone with a people role, within their scope) and the exports of its
-core and problem lists.
+"""Valuation's parts of the value overview (everyone with a people role, within their scope;
+the engine's `crm.monthly_views` serves the page and its tier movements) and the exports of
+its core and problem lists.
 
 One valued month at a time, for the population the user picked (area, account manager): the
 2×2 matrix of current × potential value with the tier of each cell, the tiers by area (a
@@ -17,13 +18,12 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
-from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.dates import parse_month
-from crm.views import heat_shade, people_only
+from crm.views import people_only
 from customers import io
 from customers.choices import ValueTier
 from valuation.filtersets import ValueResultFilterSet
@@ -40,22 +40,6 @@ TIER_COLOURS = {
     ValueTier.SECONDARY: "primary",
     ValueTier.POTENTIAL: "warning",
     ValueTier.LOW: "secondary",
-}
-# Tier movements: value is the top, low the bottom; secondary (high current value) and
-# potential (high potential value) stand side by side, so a move between them is neither up
-# nor down.
-_TIER_RANK = {
-    ValueTier.VALUE: 0,
-    ValueTier.SECONDARY: 1,
-    ValueTier.POTENTIAL: 1,
-    ValueTier.LOW: 2,
-}
-MOVEMENT_COLOURS = {
-    "up": "success",
-    "down": "danger",
-    "same": "primary",
-    "across": "info",
-    "new": "secondary",
 }
 
 
@@ -108,58 +92,6 @@ def value_matrix(summary: dict[str, Any], scheme) -> dict[str, Any]:
         ],
         "total": total,
         "amount": sum((t["amount"] for t in summary["by_tier"].values()), Decimal(0)),
-    }
-
-
-def _movement(before: str | None, after: str) -> str:
-    if before is None:
-        return "new"
-    if before == after:
-        return "same"
-    rank_before, rank_after = _TIER_RANK.get(before, 2), _TIER_RANK.get(after, 2)
-    if rank_after < rank_before:
-        return "up"
-    return "down" if rank_after > rank_before else "across"
-
-
-def tier_movements(summary: dict[str, Any]) -> dict[str, Any]:
-    """The transition matrix: a row per tier of the month before (then "none"), a column per
-    tier; each cell's shade grows with its count, its hue says up / down / across / same."""
-    transitions = summary["transitions"]
-    peak = max(transitions.values(), default=0)
-    labels = dict(ValueTier.choices)
-    rows = []
-    for before in [*TIERS, None]:
-        cells = []
-        for after in TIERS:
-            n = transitions.get((before, after), 0)
-            kind = _movement(before, after)
-            shade = heat_shade(n, peak)
-            cells.append(
-                {
-                    "tier": after,
-                    "n": n,
-                    "kind": kind,
-                    "colour": MOVEMENT_COLOURS[kind],
-                    "shade": shade,
-                    "diagonal": before == after,
-                }
-            )
-        total = sum(cell["n"] for cell in cells)
-        if before is None and not total:
-            continue  # every customer was valued the month before: no "none" row
-        rows.append(
-            {"tier": before, "label": labels.get(before, ""), "cells": cells, "total": total}
-        )
-    movements = {"up": 0, "down": 0, "across": 0, "same": 0, "new": 0}
-    for row in rows:
-        for cell in row["cells"]:
-            movements[cell["kind"]] += cell["n"]
-    return {
-        "axis": [(tier, labels[tier]) for tier in TIERS],
-        "rows": rows,
-        "totals": [summary["by_tier"][tier]["n"] for tier in TIERS],
-        "movements": movements,
     }
 
 
@@ -240,47 +172,34 @@ def _list(
     }
 
 
-@people_only
-def overview(request: HttpRequest) -> HttpResponse:
-    """The valued month's overview for the user's scope (default: the latest valued month)."""
-    months = selectors.result_months()
-    ctx: dict[str, Any] = {
-        "tab": "overview",
-        "months": months,
-        "filter": ValueResultFilterSet(request.GET),
-        "is_administrator": request.user.is_administrator,
-    }
-    if not months:
-        return render(request, "valuation/overview.html", {**ctx, "no_results": True})
-    requested = request.GET.get("month")
-    month = parse_month(requested) if requested else months[0]
-    if month not in months:
-        ctx.update(unknown_month=True, requested_month=requested)
-        return render(request, "valuation/overview.html", ctx)
+def overview_filters(request: HttpRequest) -> dict[str, Any]:
+    """The filters of the value overview, shown whatever the month."""
+    return {"filter": ValueResultFilterSet(request.GET)}
 
+
+def overview_context(request: HttpRequest, month: dt.date) -> dict[str, Any]:
+    """The valued month's overview for the user's scope (the engine's overview page,
+    `crm.monthly_views`, picks the month and draws the tier movements)."""
     filters = {key: request.GET[key] for key in FILTERS if request.GET.get(key)}
     results = selectors.value_results(user=request.user, month=month, filters=filters)
     summary = selectors.value_overview(results=results, month=month)
     scheme = selectors.month_scheme(month)
     by_area = _distribution_rows(request, month, summary["by_area"], "area")
-    ctx.update(
-        month=month,
-        scheme=scheme,
-        overview=summary,
-        matrix=value_matrix(summary, scheme),
-        missing_inputs=selectors.missing_inputs_warning(results=results, scheme=scheme),
-        movements=tier_movements(summary),
-        tiers=[(tier, ValueTier(tier).label, TIER_COLOURS[tier]) for tier in TIERS],
-        by_area=by_area,
-        by_manager=_distribution_rows(request, month, summary["by_manager"], "account_manager"),
-        chart=_chart_data(by_area) if by_area else None,
-        lists=[
+    return {
+        "scheme": scheme,
+        "overview": summary,
+        "matrix": value_matrix(summary, scheme),
+        "missing_inputs": selectors.missing_inputs_warning(results=results, scheme=scheme),
+        "tiers": [(tier, ValueTier(tier).label, TIER_COLOURS[tier]) for tier in TIERS],
+        "by_area": by_area,
+        "by_manager": _distribution_rows(request, month, summary["by_manager"], "account_manager"),
+        "chart": _chart_data(by_area) if by_area else None,
+        "lists": [
             _list(request, month, "core", results, summary, scheme, _("Core customers")),
             _list(request, month, "problem", results, summary, scheme, _("Problem customers")),
         ],
-        clear_query=_query(request, month, area=None, account_manager=None),
-    )
-    return render(request, "valuation/overview.html", ctx)
+        "clear_query": _query(request, month, area=None, account_manager=None),
+    }
 
 
 # --- export -------------------------------------------------------------------------------
@@ -384,6 +303,5 @@ def value_export(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
-    path("", overview, name="overview"),
     path("export/", value_export, name="export"),
 ]

@@ -1,48 +1,24 @@
-"""Valuation scheme administration (administrators only): the versions with the active one on
-top, a draft's edit form covering every parameter, activation, copies and deletion of
-drafts, and a readable table of an active or retired version's rules. The services decide
-what is allowed and valid; the views read forms, call them and put their refusals beside the
-fields.
-"""
+"""Valuation's own part of the scheme pages (the engine's `crm.monthly_views` serves the list,
+a version's page with its edit form, and its actions): the readable table of a version's
+rules."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from crm.choices import AuditSource, SchemeStatus
-from crm.exceptions import DomainError
-from crm.job_views import SchemeActions
-from crm.services import Actor
-from crm.views import administrators_only, form_domain_error
 from customers.choices import Cycle
-from valuation import computations, services
+from valuation import computations
 from valuation.choices import Indicator, PercentileGroup, ScoreMethod
 from valuation.forms import (
     FULL_UNITS,
     PLAIN_PARAMETERS,
-    SchemeCreateForm,
-    SchemeForm,
     answer_label,
     input_label,
     plain_number,
 )
 from valuation.models import ValuationScheme
-from valuation.selectors import schemes as selectors
-
-PAGE_SIZE = 25
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return Actor.of(request.user, AuditSource.PAGE)
-
 
 # --- readable parameters ------------------------------------------------------------------
 
@@ -154,137 +130,3 @@ def scheme_display(scheme: ValuationScheme) -> dict[str, Any]:
             *_rows(p, "warnings.drop_months", "warnings.drop_percent", "warnings.downgrade_steps"),
         ],
     }
-
-
-# --- list ---------------------------------------------------------------------------------
-
-
-@administrators_only
-def scheme_list(request: HttpRequest) -> HttpResponse:
-    """The versions (the active one on top, the others paginated) and (POST) a new draft
-    with the brief's defaults."""
-    form = SchemeCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            scheme = services.scheme_create_draft(
-                name=form.cleaned_data["name"], actor=_actor(request)
-            )
-        except DomainError as exc:
-            form_domain_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Draft version %(v)d was created with the default rules.")
-                % {"v": scheme.version},
-            )
-            return redirect("valuation:scheme", scheme.pk)
-    versions = selectors.scheme_list()
-    active = versions.filter(status=SchemeStatus.ACTIVE).first()
-    page = Paginator(versions.exclude(status=SchemeStatus.ACTIVE), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "valuation/scheme_list.html",
-        {
-            "tab": "schemes",
-            "active": active,
-            "versions": page.object_list,
-            "page_obj": page,
-            "paginator": page.paginator,
-            "is_paginated": page.has_other_pages(),
-            "create_form": form,
-            "query_string": "",
-        },
-    )
-
-
-# --- one version --------------------------------------------------------------------------
-
-
-def _scheme_form(scheme: ValuationScheme, data=None) -> SchemeForm:
-    initial = SchemeForm.initial_for(
-        name=scheme.name, note=scheme.note, parameters=scheme.parameters
-    )
-    return SchemeForm(data=data, initial=initial)
-
-
-def _check_form(form: SchemeForm) -> None:
-    """Puts the rules' verdict on the values that could be read beside their fields."""
-    try:
-        computations.validate_parameters(form.parameters())
-    except DomainError as exc:
-        form.add_service_errors(exc.errors, skip_fields_in_error=True)
-
-
-def _render_detail(
-    request: HttpRequest, scheme: ValuationScheme, *, form: SchemeForm | None = None
-) -> HttpResponse:
-    is_draft = scheme.status == SchemeStatus.DRAFT
-    return render(
-        request,
-        "valuation/scheme_detail.html",
-        {
-            "tab": "schemes",
-            "scheme": scheme,
-            "is_draft": is_draft,
-            "active": selectors.scheme_active_or_none(),
-            "shown": None if is_draft else scheme_display(scheme),
-            "form": (form or _scheme_form(scheme)) if is_draft else None,
-        },
-    )
-
-
-@administrators_only
-def scheme_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A version's rules; a draft's edit form (POST saves through `scheme_update_draft`)."""
-    scheme = selectors.scheme_get(pk=pk)
-    if request.method != "POST":
-        return _render_detail(request, scheme)
-    if scheme.status != SchemeStatus.DRAFT:
-        # The service refuses too (it locks the row and checks again); this says so before
-        # reading a form the page does not show for active and retired versions.
-        messages.error(
-            request,
-            _("Version %(v)d is no longer a draft: copy it to change the rules.")
-            % {"v": scheme.version},
-        )
-        return redirect("valuation:scheme", scheme.pk)
-    form = _scheme_form(scheme, data=request.POST)
-    if not form.is_valid():
-        _check_form(form)
-        return _render_detail(request, scheme, form=form)
-    try:
-        services.scheme_update_draft(
-            scheme=scheme,
-            name=form.cleaned_data["name"],
-            parameters=form.parameters(),
-            note=form.cleaned_data["note"],
-            actor=_actor(request),
-        )
-    except DomainError as exc:
-        form.add_service_errors(exc.errors)
-        if "name" in exc.errors:
-            # The name is checked before the parameters: say what the rules think of them.
-            _check_form(form)
-        return _render_detail(request, scheme, form=form)
-    messages.success(request, _("The draft was saved."))
-    return redirect("valuation:scheme", scheme.pk)
-
-
-_ACTIONS = SchemeActions(
-    namespace="valuation",
-    services=services,
-    selectors=selectors,
-    retired=gettext_lazy(
-        "Version %(v)d is active; version %(old)d is retired. Months already valued "
-        "keep their results until they are recomputed."
-    ),
-)
-
-
-urlpatterns = [
-    path("schemes/", scheme_list, name="schemes"),
-    path("schemes/<int:pk>/", scheme_detail, name="scheme"),
-    *_ACTIONS.urlpatterns(),
-]
