@@ -88,12 +88,11 @@ class ChainContext:
 
 
 def _in_own_connections(read: Callable[[], Any]) -> Any:
-    """Runs `read` in a worker thread, then closes the connections it opened there (Django's
-    is per thread; so is the Arrow one)."""
+    """Runs `read` in a worker thread, then closes the Django connection it opened there
+    (Django's connections are per thread)."""
     try:
         return read()
     finally:
-        frames.arrow_release()
         connections.close_all()
 
 
