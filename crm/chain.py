@@ -49,17 +49,19 @@ class ChainContext:
     def covers(self, months: Sequence[dt.date], columns: Sequence[str]) -> bool:
         return set(months) <= self.fact_months and set(columns) <= self.fact_columns
 
-    def want(self, key: Any, read: Callable[[], Any]) -> None:
-        """Declares a read a step will make through `shared(key, …)`, so `start` can begin
-        it before the step asks."""
-        self._wanted.setdefault(key, read)
+    def want(self, key: Any, read: Callable[[], Any], *, early: bool = True) -> None:
+        """Declares a read a step will make through `shared(key, …)`; with `early`, `start`
+        begins it before the step asks (the large facts read is not early: it is made by
+        the first step in the main thread, while the early ones run beside it)."""
+        if early:
+            self._wanted.setdefault(key, read)
 
     def start(self) -> None:
         """Begins every declared read at once, each in a thread with database connections of
         its own, where the reads are Arrow reads (PostgreSQL, outside a transaction): the
         server then scans the facts, groups the first order dates and reads the customers
-        on both cores instead of one after the other (about 1.5 s of the chain on 2
-        cores). Elsewhere the reads stay lazy, made when a step asks."""
+        on both cores instead of one after the other. Elsewhere the reads stay lazy, made
+        when a step asks."""
         if not frames.concurrent_reads_possible():
             return
         wanted = {k: r for k, r in self._wanted.items() if k not in self._memo}

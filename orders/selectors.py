@@ -190,8 +190,9 @@ def sales_facts_frame(
 
 def sales_facts_want(*, context: ChainContext) -> None:
     """Declares the chain's facts read (the months and columns its steps declared with
-    `want_facts`, read once; declare them all before the chain starts)."""
-    context.want("facts", lambda: _chain_facts_read(context))
+    `want_facts`, read once by the first step that asks, in its own thread: its 200 MB
+    are better allocated there than in a worker thread's malloc arena)."""
+    context.want("facts", lambda: _chain_facts_read(context), early=False)
 
 
 def _chain_facts_read(context: ChainContext) -> pd.DataFrame:
