@@ -173,7 +173,7 @@ def sales_facts_frame(
     context: ChainContext | None = None,
 ) -> pd.DataFrame:
     """The `columns` of the monthly facts of `months` (first days), for every customer or those
-    of `area_ids`, as a DataFrame (`month` as datetime64, amounts as floats, the rest integers:
+    of `area_ids`, as a DataFrame (`month` as datetime64, amounts as floats, counts as int32:
     the frame feeds computations, not stored money). Not scoped: jobs read the whole company.
 
     With a chain `context` whose declared facts cover the request, the facts of all its
@@ -207,8 +207,16 @@ def _facts_read(
     if area_ids is not None:
         qs = qs.filter(customer__area_id__in=list(area_ids))
     qs = qs.order_by().values_list(*columns)
-    special = {"month": "date", "amount": "float64", "electronic_amount": "float64"}
-    dtypes: dict[str, Any] = {name: special.get(name, "int64") for name in columns}
+    # Counts (cartons, orders) are int4 columns and stay int32: 12 months of 200,000 shops
+    # are 2.25 M rows, 9 such columns 81 MB less than as int64. The computations sum them with
+    # `numpy.bincount` / pandas into float64 or int64 figures, so the results are the same.
+    special = {
+        "customer_id": "int64",
+        "month": "date",
+        "amount": "float64",
+        "electronic_amount": "float64",
+    }
+    dtypes: dict[str, Any] = {name: special.get(name, "int32") for name in columns}
     return query_frame(*qs.query.sql_with_params(), columns=columns, dtypes=dtypes)
 
 
