@@ -271,7 +271,10 @@ def stored_rows(
     constants: Mapping[str, Any] | None = None,
     ignore: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """The stored rows under `where`, with the columns `stale_rows_delete` compares."""
+    """The stored rows under `where`, with the columns `stale_rows_delete` compares (nothing
+    elsewhere than PostgreSQL, where the plain path replaces every row without comparing)."""
+    if connection.vendor != "postgresql":
+        return pd.DataFrame()
     names = [
         name
         for name in [*frame.columns, *(constants or {})]
