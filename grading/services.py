@@ -489,11 +489,11 @@ def grading_inputs(
     With a chain `context` the reads are shared with the chain's other steps."""
     month = month_start(month)
     window = grading_window(month=month, scheme=scheme)
-    if area_ids is not None:
+    if area_ids is not None:  # a part of a split run: its areas only, nothing shared
         context = None
-    customers = shared_read(context, "customers_grading", customer_grading_frame)
-    if area_ids is not None:
         customers = customer_grading_frame(area_ids=area_ids)
+    else:
+        customers = shared_read(context, "customers_grading", customer_grading_frame)
     first = first_order_frame(before=month, area_ids=area_ids, context=context)
     customers = customers.merge(first, on="customer_id", how="left")
     assessments = pd.DataFrame.from_records(
