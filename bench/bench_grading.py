@@ -4,6 +4,7 @@ refresh — of 200,000 customers from 12 months of facts, by hand.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench_grading \
         .venv/bin/python bench/bench_grading.py [--customers 200000] [--runs 3]
         [--other-runs 1] [--month 2026-11] [--fill-only] [--keep | --reuse]
+        [--chain-only | --shard-check]
 
 Fills a throwaway PostgreSQL database (same handling as bench_import.py) straight in SQL
 (`INSERT … SELECT generate_series`): `--customers` customers with their dynamic and system
@@ -42,6 +43,9 @@ then times, each --runs times (best and median):
 - the score and the matrix scheme (drafts with the brief's defaults, activated), --other-runs
   grading recomputes each; then a copy of the thresholds scheme is activated again and the
   month regraded with it (not timed).
+
+`--chain-only` times just the baselines and the chain as `manage.py recompute` runs it (any
+commit's code), `--shard-check` what a split run's parts cost against the in-process read.
 
 See bench/README.md.
 """
@@ -505,7 +509,7 @@ def fact_reads(window: list[dt.date]) -> dict[str, Callable[[], object]]:
         return typed(pd.DataFrame.from_records(list(qs.all()), columns=columns))
 
     return {
-        "COPY → read_csv (crm.frames.query_frame)": lambda: sales_facts_frame(
+        "crm.frames.query_frame (Arrow through ADBC)": lambda: sales_facts_frame(
             months=window, columns=columns
         ),
         "pandas.read_sql (DB-API connection)": read_sql,
@@ -654,21 +658,45 @@ def measured(call: Callable[[], Any], *, aside: tuple[Any, str] | None = None) -
     }
 
 
-def recompute_once(month: dt.date) -> dict:
-    """One `grading_recompute` of `month`, measured."""
+def chain_context(month: dt.date) -> Any:
+    """A chain context with both steps' facts declared, as `manage.py recompute` makes it;
+    None with code from before `crm.chain` (to measure the old code with this script)."""
+    try:
+        from crm.chain import ChainContext
+    except ImportError:
+        return None
+    from grading.services import grading_chain_prepare
+    from valuation.services import valuation_chain_prepare
+
+    context = ChainContext(month=month)
+    grading_chain_prepare(context=context)
+    valuation_chain_prepare(context=context)
+    context.start()
+    return context
+
+
+def with_context(context: Any) -> dict[str, Any]:
+    return {} if context is None else {"context": context}
+
+
+def recompute_once(month: dt.date, context: Any = None) -> dict:
+    """One `grading_recompute` of `month`, measured (with the chain's `context`, if any)."""
     from crm.services import Actor
     from grading.services import grading_recompute
 
-    figures = measured(lambda: grading_recompute(month=month, actor=Actor.system("bench")))
+    figures = measured(
+        lambda: grading_recompute(month=month, actor=Actor.system("bench"), **with_context(context))
+    )
     outcome = figures.pop("outcome")
     return figures | {
+        "written": getattr(outcome, "written", None),
         "kind": outcome.scheme.kind,
         "distribution": outcome.distribution,
         "basis": outcome.results["basis"].value_counts().to_dict(),
     }
 
 
-def valuation_once(month: dt.date) -> dict:
+def valuation_once(month: dt.date, context: Any = None) -> dict:
     """One `valuation_recompute` of `month` (the chain's second step), measured; its
     "warnings" phase (compliance flags and early warnings) includes that refresh's COMMIT."""
     from crm.services import Actor
@@ -676,12 +704,15 @@ def valuation_once(month: dt.date) -> dict:
     from valuation.models import WarningRefresh
 
     figures = measured(
-        lambda: services.valuation_recompute(month=month, actor=Actor.system("bench")),
+        lambda: services.valuation_recompute(
+            month=month, actor=Actor.system("bench"), **with_context(context)
+        ),
         aside=(services, "_after_run"),
     )
     outcome = figures.pop("outcome")
     refresh = WarningRefresh.objects.order_by("-id").first()
     return figures | {
+        "written": getattr(outcome, "written", None),
         "counts": outcome.counts,
         "core": outcome.core,
         "problem": outcome.problem,
@@ -720,9 +751,11 @@ def child_recompute(month: dt.date) -> None:
     process; prints a JSON line with the figures of both and the memory of the whole."""
     with bench_database(keep=True, reuse=True):
         rss_before = vm_kib("VmRSS")
-        grading = recompute_once(month)
+        context = chain_context(month)
+        grading = recompute_once(month, context)
         grading_hwm = vm_kib("VmHWM")
-        valuation = valuation_once(month)
+        valuation = valuation_once(month, context)
+        del context
         figures = {
             "grading": grading,
             "valuation": valuation,
@@ -756,7 +789,7 @@ def print_recompute(label: str, figures: dict) -> None:
     print(
         f"  {label}: {figures['wall']:.2f} s ({phases}); {figures['customers']:,} customers; "
         f"CPU s: ours {cpu['python + backend']:.1f}, others {cpu['others']:.1f} "
-        f"of {cpu['available']:.1f}",
+        f"of {cpu['available']:.1f}; result rows written {figures.get('written')}",
         flush=True,
     )
 
@@ -796,6 +829,126 @@ def prior_month(month: dt.date) -> None:
         print_valuation(f"the month before ({before:%Y-%m}), valued once", valuation_once(before))
 
 
+def chain_only(month: dt.date, runs: int, window: list[float], year: list[float]) -> None:
+    """`--chain-only`: the monthly chain as `manage.py recompute` runs it (one chain context
+    shared by the steps, where the code has one), `runs` times, each figure beside the
+    same run's GROUP BY baselines, with the load average before and after and the rows each
+    step wrote; then the chain in a fresh process for its peak memory. Runs the code of any
+    commit (without `crm.chain` the steps read for themselves)."""
+    chains, gradings, valuations, digests = [], [], [], []
+    load_before = os.getloadavg()
+    for n in range(runs):
+        vacuum_results()
+        context = chain_context(month)
+        grading = recompute_once(month, context)
+        valued = valuation_once(month, context)
+        del context
+        gradings.append(grading)
+        valuations.append(valued)
+        chains.append(grading["wall"] + valued["wall"])
+        digests.append((checksum(month), value_checksum(month)))
+        print_recompute(f"chain run {n + 1}: grading", grading)
+        print_valuation(f"chain run {n + 1}: valuation", valued)
+        print(f"  chain run {n + 1}: {chains[-1]:.2f} s", flush=True)
+    load_after = os.getloadavg()
+    vacuum_results()
+    child = run_child(month)
+    child_digest = (checksum(month), value_checksum(month))
+    child_chain = child["grading"]["wall"] + child["valuation"]["wall"]
+    best_window, best_year = min(window), min(year)
+    print("\nchain only: seconds, best / median of runs")
+    for label, values in (
+        ("SQL GROUP BY customer, window", window),
+        ("SQL GROUP BY customer, 12 months", year),
+        ("grading_recompute", [g["wall"] for g in gradings]),
+        ("valuation_recompute (with warnings)", [v["wall"] for v in valuations]),
+        ("monthly chain", chains),
+    ):
+        print(f"{label:<40} {min(values):>7.2f} {statistics.median(values):>7.2f}")
+    for name, figures in (("grading", gradings), ("valuation", valuations)):
+        for phase in figures[0]["phases"]:
+            values = [f["phases"].get(phase, 0.0) for f in figures]
+            print(f"  {name} {phase:<29} {min(values):>7.2f} {statistics.median(values):>7.2f}")
+    print(
+        f"chain (best) / window GROUP BY: {min(chains) / best_window:.1f}×, / 12-month "
+        f"GROUP BY: {min(chains) / best_year:.1f}×; median {statistics.median(chains):.2f} s"
+    )
+    print(
+        f"result rows written per run: grading {[g.get('written') for g in gradings]}, "
+        f"valuation {[v.get('written') for v in valuations]}"
+    )
+    same = len(set(digests)) == 1 and child_digest == digests[0]
+    print(
+        f"checksums: grades {digests[0][0][1]}, values {digests[0][1][1]} ({digests[0][0][0]:,} "
+        f"and {digests[0][1][0]:,} rows); all runs and the fresh process "
+        f"{'identical' if same else 'DIFFER'}; system fields disagreeing: "
+        f"{max(d[0][2] for d in digests)} grades, {max(d[1][2] for d in digests)} values"
+    )
+    print(
+        f"fresh process: chain {child_chain:.2f} s (grading {child['grading']['wall']:.2f} + "
+        f"valuation {child['valuation']['wall']:.2f}); peak VmHWM {child['vmhwm_kib'] / 1024:.0f} "
+        f"MB (after the grading {child['grading_vmhwm_kib'] / 1024:.0f} MB, after django.setup "
+        f"{child['rss_before_kib'] / 1024:.0f} MB); written: grading "
+        f"{child['grading'].get('written')}, valuation {child['valuation'].get('written')}"
+    )
+    others = sum(f["cpu"]["others"] for f in [*gradings, *valuations])
+    available = sum(f["cpu"]["available"] for f in [*gradings, *valuations])
+    print(
+        f"load average before {' '.join(f'{x:.2f}' for x in load_before)}, after "
+        f"{' '.join(f'{x:.2f}' for x in load_after)}; CPU seconds other processes used "
+        f"during the chains: {others:.1f} of {available:.1f}; {code_version()}"
+    )
+
+
+def shard_check(month: dt.date, runs: int, window: list[float]) -> None:
+    """`--shard-check`: what the split run (the Celery chord) must beat. Times, in this
+    process, the in-process grading's read (`grading_inputs` of everyone) and, for 2 and for
+    `GRADING_MAX_PARTS` parts, each part's read of its areas plus storing its figures
+    (`GradingRunPart`), and the body's reading them back. With W workers on C cores the
+    chord takes at least sum(parts) / min(W, C) + body, plus the broker's latency; the
+    in-process run takes the read. Best of `runs`."""
+    from django.conf import settings
+
+    from grading import services
+    from grading.services import grading_inputs, scheme_active
+
+    scheme = scheme_active()
+    whole = repeat(runs, lambda: grading_inputs(month=month, scheme=scheme))
+    print(f"  in-process read (grading_inputs, everyone): {min(whole):.2f} s", flush=True)
+    cores = os.cpu_count() or 1
+    for count in sorted({2, settings.GRADING_MAX_PARTS}):
+        settings.GRADING_MAX_PARTS = count
+        settings.GRADING_SPLIT_MIN_CUSTOMERS = 1
+        parts = services.grading_run_parts(run_id=0)
+        part_seconds: list[float] = []
+        payloads: list[bytes] = []
+        for area_ids in parts:
+            best = float("inf")
+            for _ in range(runs):
+                started = time.perf_counter()
+                inputs = grading_inputs(month=month, scheme=scheme, area_ids=area_ids)
+                payload = services._frame_bytes(inputs)
+                best = min(best, time.perf_counter() - started)
+            part_seconds.append(best)
+            payloads.append(payload)
+        started = time.perf_counter()
+        frames = [services._frame_from_bytes(p) for p in payloads]
+        body = time.perf_counter() - started
+        total = sum(part_seconds)
+        customers = sum(len(f) for f in frames)
+        floor = total / min(count, cores) + body
+        print(
+            f"  {count} parts: each part's read + store "
+            f"{', '.join(f'{x:.2f}' for x in part_seconds)} s (sum {total:.2f}; "
+            f"{customers:,} customers, "
+            f"{sum(len(p) for p in payloads) / 1e6:.1f} MB); body's decode {body:.2f} s; chord "
+            f"at best on {cores} cores {floor:.2f} s vs in-process {min(whole):.2f} s "
+            f"({floor / min(whole):.1f}×)",
+            flush=True,
+        )
+    print(f"  (window GROUP BY {min(window):.2f} s; load average {os.getloadavg()})")
+
+
 # --- main -----------------------------------------------------------------------------------
 
 
@@ -818,6 +971,16 @@ def main() -> None:
     )
     parser.add_argument(
         "--fill-only", action="store_true", help="Fill the database and stop (with --keep)."
+    )
+    parser.add_argument(
+        "--chain-only",
+        action="store_true",
+        help="Only the baselines, the chain --runs times and the chain in a fresh process.",
+    )
+    parser.add_argument(
+        "--shard-check",
+        action="store_true",
+        help="Only the baselines and the split run's steps beside the in-process read.",
     )
     parser.add_argument("--child-recompute", action="store_true", help=argparse.SUPPRESS)
     add_database_arguments(parser)
@@ -937,6 +1100,13 @@ def main() -> None:
         results[year_label] = repeat(args.runs, baseline(first_month))
         for label in (window_label, year_label):
             print(f"  {label}: {min(results[label]):.2f} s", flush=True)
+
+        if args.shard_check:
+            shard_check(month, args.runs, results[window_label])
+            return
+        if args.chain_only:
+            chain_only(month, args.runs, results[window_label], results[year_label])
+            return
 
         # 2. Reading the window's facts four ways.
         frames = {}

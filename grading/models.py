@@ -153,6 +153,33 @@ class GradingRun(JobRun):
         return f"{self.month:%Y-%m} {self.status}"
 
 
+class GradingRunPart(models.Model):
+    """The figures one part of a split run computed (the window inputs of its areas' customers),
+    handed to the chord's body through the database rather than the broker: an Arrow IPC
+    stream of the frame, types included. Written by the part, read and deleted by the body in
+    its write's transaction; a redelivered part replaces its row."""
+
+    run = models.ForeignKey(
+        GradingRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="parts"
+    )
+    first_area_id = models.BigIntegerField(_("first area of the part"))
+    rows = models.PositiveIntegerField(_("customers"))
+    inputs = models.BinaryField(_("window inputs (Arrow IPC)"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("grading run part")
+        verbose_name_plural = _("grading run parts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "first_area_id"], name="grading_run_part_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} part {self.first_area_id} ({self.rows})"
+
+
 class GradeOverride(models.Model):
     """A supervisor's proposal to give a customer another grade for one month, with a reason;
     effective once a second person approves it. Survives recomputes of that month."""

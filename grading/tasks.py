@@ -20,8 +20,9 @@ def grading_monthly_task() -> int:
 
 @shared_task(name="grading.tasks.grading_run_task", acks_late=True)
 def grading_run_task(run_id: int) -> str:
-    """Runs a queued run: in this worker for a small company, or split by area into a chord
-    whose parts read and aggregate in parallel and whose body grades and writes."""
+    """Runs a queued run: in this worker, or, from `GRADING_SPLIT_MIN_CUSTOMERS` customers on,
+    split by area into a chord whose parts read and aggregate in parallel and store their
+    figures in the database, and whose body grades and writes."""
     parts = services.grading_run_parts(run_id=run_id)
     if not parts:
         return services.grading_run_execute(run_id=run_id).status
@@ -34,10 +35,10 @@ def grading_run_task(run_id: int) -> str:
 
 
 @shared_task(name="grading.tasks.grading_part_task", acks_late=True)
-def grading_part_task(run_id: int, area_ids: list[int]) -> dict[str, list]:
+def grading_part_task(run_id: int, area_ids: list[int]) -> dict[str, int]:
     return services.grading_part_compute(run_id=run_id, area_ids=area_ids)
 
 
 @shared_task(name="grading.tasks.grading_parts_finish_task", acks_late=True)
-def grading_parts_finish_task(parts: list[dict[str, list]], run_id: int) -> str:
+def grading_parts_finish_task(parts: list[dict[str, int]], run_id: int) -> str:
     return services.grading_parts_finish(run_id=run_id, parts=parts).status

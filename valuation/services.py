@@ -25,17 +25,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from crm import jobs, versioning
+from crm.chain import ChainContext, shared_read
 from crm.choices import AuditAction, RunStatus, RunTrigger
 from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
-from crm.frames import write_frame
+from crm.frames import query_frame, stale_rows_delete, stored_rows, write_frame
 from crm.models import User
 from crm.services import Actor, audit_record, notify
 from customers.models import Customer, CustomerSystem
 from customers.selectors import customer_in_scope, customer_valuation_frame
 from customers.services import system_fields_copy
 from grading.selectors import grade_pairs_frame
-from orders.selectors import first_order_frame, sales_facts_frame
+from orders.selectors import (
+    first_order_frame,
+    first_order_want,
+    sales_facts_frame,
+    sales_facts_want,
+)
 from valuation import computations, policies
 from valuation.choices import RecordType, WarningStatus
 from valuation.models import (
@@ -246,14 +252,24 @@ def warning_resolve(*, warning: EarlyWarning, note: str, actor: Actor) -> EarlyW
     return locked
 
 
-def warning_signs(*, today: dt.date, parameters: dict[str, Any]) -> pd.DataFrame:
-    """The churn signs that hold on `today` for every customer that is not closed (three bulk
-    reads and one pure step)."""
-    customers = customer_valuation_frame()
+def _warning_months(*, today: dt.date, parameters: dict[str, Any]) -> list[dt.date]:
     k = parameters["warnings"]["drop_months"]
     this_month = month_start(today)
-    months = [add_months(this_month, -n) for n in range(2 * k, 0, -1)]
-    amounts = sales_facts_frame(months=months, columns=("customer_id", "month", "amount"))
+    return [add_months(this_month, -n) for n in range(2 * k, 0, -1)]
+
+
+_WARNING_FACT_COLUMNS = ("customer_id", "month", "amount")
+
+
+def warning_signs(
+    *, today: dt.date, parameters: dict[str, Any], context: ChainContext | None = None
+) -> pd.DataFrame:
+    """The churn signs that hold on `today` for every customer that is not closed (three bulk
+    reads and one pure step; the customers and facts shared with a chain `context`)."""
+    customers = shared_read(context, "customers_valuation", customer_valuation_frame)
+    this_month = month_start(today)
+    months = _warning_months(today=today, parameters=parameters)
+    amounts = sales_facts_frame(months=months, columns=_WARNING_FACT_COLUMNS, context=context)
     grades = grade_pairs_frame(up_to=this_month)
     # Facts and grades are read for everyone; closed customers get no warning.
     live = customers["customer_id"]
@@ -266,7 +282,9 @@ def warning_signs(*, today: dt.date, parameters: dict[str, Any]) -> pd.DataFrame
     )
 
 
-def warnings_refresh(*, today: dt.date | None = None) -> WarningRefresh:
+def warnings_refresh(
+    *, today: dt.date | None = None, context: ChainContext | None = None
+) -> WarningRefresh:
     """Brings the early warnings up to date (daily, and after each valuation run): opens a
     warning for each new episode of a churn sign, updates the figures of the unresolved ones
     whose sign still holds, and resolves those whose sign has gone. Account managers with new
@@ -275,7 +293,7 @@ def warnings_refresh(*, today: dt.date | None = None) -> WarningRefresh:
     refresh = WarningRefresh.objects.create(as_of=today)
     try:
         with transaction.atomic():
-            counts = _warnings_sync(today)
+            counts = _warnings_sync(today, context=context)
     except Exception as error:  # noqa: BLE001 (recorded, then re-raised)
         WarningRefresh.objects.filter(pk=refresh.pk).update(
             finished_at=timezone.now(), error=f"{type(error).__name__}: {error}"[:2000]
@@ -288,17 +306,19 @@ def warnings_refresh(*, today: dt.date | None = None) -> WarningRefresh:
     return refresh
 
 
-def _warnings_sync(today: dt.date) -> dict[str, int]:
-    signs = warning_signs(today=today, parameters=scheme_active().parameters)
+def _warnings_sync(today: dt.date, *, context: ChainContext | None = None) -> dict[str, int]:
+    signs = warning_signs(today=today, parameters=scheme_active().parameters, context=context)
     found = {
         (int(c), str(k), str(key)): details
         for c, k, key, details in signs.itertuples(index=False, name=None)
     }
+    # As plain values, not models: about 21,000 customers with a sign on 200,000 (loading
+    # them as EarlyWarning objects took 0.9 s of the refresh). Locked all the same.
     existing = {
-        (w.customer_id, w.kind, w.key): w
-        for w in EarlyWarning.objects.select_for_update().filter(
-            customer_id__in={c for c, _k, _key in found}
-        )
+        (c, k, key): (pk, status, details)
+        for pk, c, k, key, status, details in EarlyWarning.objects.select_for_update()
+        .filter(customer_id__in={c for c, _k, _key in found})
+        .values_list("pk", "customer_id", "kind", "key", "status", "details")
     }
     now = timezone.now()
     new = [
@@ -307,12 +327,13 @@ def _warnings_sync(today: dt.date) -> dict[str, int]:
         if (c, k, key) not in existing
     ]
     EarlyWarning.objects.bulk_create(new, batch_size=2000)
-    changed = []
-    for ident, warning in existing.items():
+    unresolved = set(WarningStatus.unresolved())
+    changed = [
         # `existing` also holds these customers' older episodes; only current ones update.
-        if warning.is_unresolved and ident in found and warning.details != found[ident]:
-            warning.details, warning.updated_at = found[ident], now
-            changed.append(warning)
+        EarlyWarning(pk=pk, details=found[ident], updated_at=now)
+        for ident, (pk, status, details) in existing.items()
+        if status in unresolved and ident in found and details != found[ident]
+    ]
     EarlyWarning.objects.bulk_update(changed, ["details", "updated_at"], batch_size=2000)
     gone = [
         pk
@@ -365,6 +386,7 @@ class ValuationOutcome:
     counts: dict[str, int] = field(default_factory=dict)
     movements: dict[str, dict[str, int]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    written: int | None = None  # result rows written (new or changed), once saved
 
     @property
     def customers(self) -> int:
@@ -379,17 +401,36 @@ class ValuationOutcome:
         return int(self.results["is_problem"].sum())
 
 
-def valuation_inputs(*, month: dt.date, scheme: ValuationScheme) -> pd.DataFrame:
+def valuation_chain_prepare(*, context: ChainContext) -> None:
+    """Declares the facts a valuation of `context.month` with the active scheme reads, and
+    those of the early warnings' refresh that follows it, so that the chain reads them once
+    with the other steps' (`crm.chain`)."""
+    parameters = scheme_active().parameters
+    context.want_facts(
+        computations.months_read(parameters, context.month), computations.FACT_COLUMNS
+    )
+    today = timezone.localdate()
+    context.want_facts(_warning_months(today=today, parameters=parameters), _WARNING_FACT_COLUMNS)
+    sales_facts_want(context=context)
+    first_order_want(before=month_start(context.month), context=context)
+    context.want("customers_valuation", customer_valuation_frame)
+
+
+def valuation_inputs(
+    *, month: dt.date, scheme: ValuationScheme, context: ChainContext | None = None
+) -> pd.DataFrame:
     """The raw inputs of every customer that is not closed for valuing `month`: four bulk
     reads (customers, first order dates, the facts of the months read, violations) and one
-    pure step."""
+    pure step; the reads shared with a chain `context`."""
     month = month_start(month)
     parameters = scheme.parameters
-    customers = customer_valuation_frame().merge(
-        first_order_frame(before=month), on="customer_id", how="left"
+    customers = shared_read(context, "customers_valuation", customer_valuation_frame).merge(
+        first_order_frame(before=month, context=context), on="customer_id", how="left"
     )
     facts = sales_facts_frame(
-        months=computations.months_read(parameters, month), columns=computations.FACT_COLUMNS
+        months=computations.months_read(parameters, month),
+        columns=computations.FACT_COLUMNS,
+        context=context,
     )
     longest = max(
         parameters["credit"]["violation_months"], parameters["problem"]["violation_months"]
@@ -405,24 +446,28 @@ def valuation_inputs(*, month: dt.date, scheme: ValuationScheme) -> pd.DataFrame
     )
 
 
-def valuation_compute(*, month: dt.date, scheme: ValuationScheme) -> ValuationOutcome:
+def valuation_compute(
+    *, month: dt.date, scheme: ValuationScheme, context: ChainContext | None = None
+) -> ValuationOutcome:
     """Values every customer for `month` with `scheme` without saving anything (the dry run and
     the first half of a real run). Movements compare the tiers against the stored ones of the
     month before."""
     month = month_start(month)
     started = time.perf_counter()
-    inputs = valuation_inputs(month=month, scheme=scheme)
+    inputs = valuation_inputs(month=month, scheme=scheme, context=context)
     read = time.perf_counter()
     results = computations.value_frame(inputs, parameters=scheme.parameters)
     computed = time.perf_counter()
-    previous = pd.Series(
-        dict(
-            ValueResult.objects.filter(month=add_months(month, -1)).values_list(
-                "customer_id", "value_tier"
-            )
-        ),
-        dtype=object,
+    previous_qs = (
+        ValueResult.objects.filter(month=add_months(month, -1))
+        .order_by()
+        .values_list("customer_id", "value_tier")
     )
+    previous = query_frame(
+        *previous_qs.query.sql_with_params(),
+        columns=("customer_id", "value_tier"),
+        dtypes={"customer_id": "int64", "value_tier": object},
+    ).set_index("customer_id")["value_tier"]
     return ValuationOutcome(
         month=month,
         scheme=scheme,
@@ -435,20 +480,48 @@ def valuation_compute(*, month: dt.date, scheme: ValuationScheme) -> ValuationOu
     )
 
 
-def valuation_results_write(*, outcome: ValuationOutcome, run: ValuationRun | None) -> None:
-    """Replaces the stored results of `outcome.month` (COPY on PostgreSQL) and, if it is the
-    latest valued month not after this one, the customers' value fields (results of a later
-    month, stored before future months were refused, never block them). Call inside
-    `transaction.atomic`."""
+# Columns that do not make a stored result differ from a new one: which run wrote it, when.
+_UNCOMPARED = ("run_id", "computed_at")
+
+
+def valuation_results_stored(*, outcome: ValuationOutcome) -> pd.DataFrame:
+    """The stored results of `outcome.month` as `crm.frames.stale_rows_delete` compares
+    them; read before the write's transaction (where the fast read is possible)."""
+    return stored_rows(
+        ValueResult,
+        outcome.results,
+        where={"month": outcome.month},
+        constants={"scheme_id": outcome.scheme.pk},
+        ignore=_UNCOMPARED,
+    )
+
+
+def valuation_results_write(
+    *, outcome: ValuationOutcome, run: ValuationRun | None, stored: pd.DataFrame | None = None
+) -> None:
+    """Brings the stored results of `outcome.month` to `outcome.results`: deletes the rows of
+    customers no longer valued or whose result changed and writes the new and changed ones
+    (COPY on PostgreSQL; elsewhere every row is replaced), so a month valued again with the
+    same outcome writes nothing; then, if it is the latest valued month not after this one,
+    the customers' value fields (results of a later month, stored before future months were
+    refused, never block them). `stored`: the stored rows read beforehand
+    (`valuation_results_stored`). Call inside `transaction.atomic`."""
     month = outcome.month
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_WRITE_LOCK_KEY])
     started = time.perf_counter()
-    ValueResult.objects.filter(month=month).delete()
-    write_frame(
+    changed = stale_rows_delete(
         ValueResult,
         outcome.results,
+        where={"month": month},
+        constants={"scheme_id": outcome.scheme.pk},
+        ignore=_UNCOMPARED,
+        stored=stored,
+    )
+    write_frame(
+        ValueResult,
+        changed,
         constants={
             "month": month,
             "scheme_id": outcome.scheme.pk,
@@ -457,6 +530,7 @@ def valuation_results_write(*, outcome: ValuationOutcome, run: ValuationRun | No
         },
     )
     outcome.seconds["write"] = time.perf_counter() - started
+    outcome.written = len(changed)
     if jobs.results_month_is_current(ValueResult, month):
         system_started = time.perf_counter()
         _system_fields_update(month)
@@ -538,22 +612,26 @@ def valuation_run_execute(*, run_id: int) -> ValuationRun:
     return ValuationRun.objects.get(pk=run_id)
 
 
-def _execute(run_id: int) -> ValuationOutcome | None:
+def _execute(run_id: int, *, context: ChainContext | None = None) -> ValuationOutcome | None:
     """Claims a queued run and values its month, holding it; None if it was not queued (a
     redelivered task). An error is recorded on the run and raised again."""
     with jobs.run_held(ValuationRun, run_id, related=("scheme",)) as run:
         if run is None:
             return None
-        outcome = _value(run)
-    _after_run(outcome)
+        outcome = _value(run, context=context)
+    _after_run(outcome, context=context)
     return outcome
 
 
-def _value(run: ValuationRun) -> ValuationOutcome:
-    """Computes and writes `run`'s month and records the outcome on it, in one transaction."""
-    outcome = valuation_compute(month=run.month, scheme=run.scheme)
+def _value(run: ValuationRun, *, context: ChainContext | None = None) -> ValuationOutcome:
+    """Computes and writes `run`'s month and records the outcome on it, in one transaction
+    (the stored rows it compares with are read just before)."""
+    outcome = valuation_compute(month=run.month, scheme=run.scheme, context=context)
+    started = time.perf_counter()
+    stored = valuation_results_stored(outcome=outcome)
+    outcome.seconds["compare"] = time.perf_counter() - started
     with transaction.atomic():
-        valuation_results_write(outcome=outcome, run=run)
+        valuation_results_write(outcome=outcome, run=run, stored=stored)
         run.status = RunStatus.SUCCEEDED
         run.finished_at = timezone.now()
         run.customers = outcome.customers
@@ -564,7 +642,12 @@ def _value(run: ValuationRun) -> ValuationOutcome:
 
 
 def _run_in_process(
-    *, month: dt.date, trigger: str, actor: Actor | None, grading_run_id: int | None = None
+    *,
+    month: dt.date,
+    trigger: str,
+    actor: Actor | None,
+    grading_run_id: int | None = None,
+    context: ChainContext | None = None,
 ) -> tuple[ValuationRun, ValuationOutcome]:
     """Creates a run of `month` and values it in this process, holding the month from before
     the run exists until it has finished (`crm.jobs.run_started`)."""
@@ -573,24 +656,26 @@ def _run_in_process(
         return _run_create(month=month, trigger=trigger, actor=actor, grading_run_id=grading_run_id)
 
     with jobs.run_started(ValuationRun, month, create, related=("scheme",)) as run:
-        outcome = _value(run)
-    _after_run(outcome)
+        outcome = _value(run, context=context)
+    _after_run(outcome, context=context)
     return run, outcome
 
 
-def _after_run(outcome: ValuationOutcome) -> None:
+def _after_run(outcome: ValuationOutcome, *, context: ChainContext | None = None) -> None:
     """The compliance flags and the early warnings read the new grades and violations; a
     failure here is logged and recorded on its refresh, never undoes the run."""
     started = time.perf_counter()
     try:
         compliance_flags_refresh()
-        warnings_refresh()
+        warnings_refresh(context=context)
     except Exception:  # noqa: BLE001 (the run stands; the daily refresh tries again)
         logger.exception("refreshing the early warnings after valuing %s failed", outcome.month)
     outcome.seconds["warnings"] = time.perf_counter() - started
 
 
-def valuation_after_grading(*, grading_run_id: int) -> ValuationRun | None:
+def valuation_after_grading(
+    *, grading_run_id: int, context: ChainContext | None = None
+) -> ValuationRun | None:
     """The monthly chain's second step: values the month the grading run `grading_run_id` has
     just graded, in this process. None when a valuation of that month is already live."""
     from grading.models import GradingRun
@@ -602,6 +687,7 @@ def valuation_after_grading(*, grading_run_id: int) -> ValuationRun | None:
             trigger=RunTrigger.CHAIN,
             actor=None,
             grading_run_id=grading_run.pk,
+            context=context,
         )
     except DomainError:
         logger.warning("valuation of %s already live; chain step skipped", grading_run.month)
@@ -610,13 +696,19 @@ def valuation_after_grading(*, grading_run_id: int) -> ValuationRun | None:
 
 
 def valuation_recompute(
-    *, month: dt.date, dry_run: bool = False, actor: Actor | None = None
+    *,
+    month: dt.date,
+    dry_run: bool = False,
+    actor: Actor | None = None,
+    context: ChainContext | None = None,
 ) -> ValuationOutcome:
-    """The in-process valuation (`manage.py recompute`, after the grading): with `dry_run`,
-    computes and reports without saving or recording a run."""
+    """The in-process valuation (`manage.py recompute`, after the grading, with the chain's
+    `context`): with `dry_run`, computes and reports without saving or recording a run."""
     month = month_start(month)
     jobs.month_check(month)
     if dry_run:
-        return valuation_compute(month=month, scheme=scheme_active())
-    _run, outcome = _run_in_process(month=month, trigger=RunTrigger.COMMAND, actor=actor)
+        return valuation_compute(month=month, scheme=scheme_active(), context=context)
+    _run, outcome = _run_in_process(
+        month=month, trigger=RunTrigger.COMMAND, actor=actor, context=context
+    )
     return outcome

@@ -263,8 +263,13 @@ SYNC_MAX_BYTES = env.int("SYNC_MAX_BYTES", default=32 * 1024 * 1024)
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 
 # The monthly grading run splits by area into a Celery chord (several workers read and
-# aggregate in parallel) from this many customers on, into at most this many parts.
-GRADING_SPLIT_MIN_CUSTOMERS = env.int("GRADING_SPLIT_MIN_CUSTOMERS", default=50_000)
+# aggregate in parallel) from this many customers on, into at most this many parts. Off by
+# default (a threshold above any real company): every part scans the whole facts table for
+# its areas, so on 200,000 customers each of 2 parts took about the in-process read's time
+# (1.0-1.05×) and each of 8 parts 0.4-0.6×: on 2 cores the chord's reads alone take 1.0-2.0×
+# the in-process run's before the broker and the body (bench_grading.py --shard-check,
+# bench/README.md). 8 parts pay only with more than 4 free cores; set it (e.g. 200000) there.
+GRADING_SPLIT_MIN_CUSTOMERS = env.int("GRADING_SPLIT_MIN_CUSTOMERS", default=1_000_000_000)
 GRADING_MAX_PARTS = env.int("GRADING_MAX_PARTS", default=8)
 # The monthly chain: tasks enqueued with the run id once a grading run has succeeded.
 GRADING_FOLLOW_UP_TASKS = ["valuation.tasks.valuation_after_grading_task"]

@@ -28,7 +28,7 @@ from customers.models import CustomerSystem
 from grading import selectors as grading_selectors
 from grading import services
 from grading.choices import RunStatus, RunTrigger, SchemeKind
-from grading.models import GradeResult, GradingRun
+from grading.models import GradeResult, GradingRun, GradingRunPart
 from grading.tasks import grading_monthly_task, grading_run_task
 from orders.models import MonthlySalesFact
 from tests.grading.factories import buy_monthly
@@ -406,6 +406,27 @@ def test_a_large_company_is_split_by_area_into_a_chord(
     assert run.status == RunStatus.SUCCEEDED
     assert (run.parts_total, run.parts_done) == (2, 2)
     assert stored() == single
+    # and the parts handed their figures over in the database, cleared with the write
+    assert not GradingRunPart.objects.exists()
+
+
+def test_a_part_stores_its_figures_for_the_chords_body(world, settings):
+    # given a run claimed as two parts
+    settings.GRADING_SPLIT_MIN_CUSTOMERS = 1
+    run = services._run_create(month=NOV, trigger=RunTrigger.PAGE, actor=None)
+    parts = services.grading_run_parts(run_id=run.pk)
+    services.grading_run_claim(run_id=run.pk, parts=len(parts))
+    # when each part computes (one twice: the broker delivered it again)
+    returned = [services.grading_part_compute(run_id=run.pk, area_ids=p) for p in parts]
+    services.grading_part_compute(run_id=run.pk, area_ids=parts[0])
+    # then the broker carries only counts; the figures are one row per part in the database
+    assert sorted(r["rows"] for r in returned) == [1, 2]
+    assert GradingRunPart.objects.filter(run=run).count() == 2
+    # and the body grades everyone from them
+    finished = services.grading_parts_finish(run_id=run.pk, parts=returned)
+    assert finished.status == RunStatus.SUCCEEDED
+    assert results_by_customer(world) == EXPECTED
+    assert not GradingRunPart.objects.exists()
 
 
 def test_the_monthly_schedule_grades_the_month_that_has_begun(world, monkeypatch):

@@ -8,6 +8,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from crm.chain import ChainContext
 from crm.choices import AuditSource
 from crm.dates import month_start, parse_month
 from crm.exceptions import DomainError
@@ -38,11 +39,19 @@ class Command(BaseCommand):
     def handle(self, *args, month: dt.date | None, dry_run: bool, **options) -> None:
         month = month or month_start(timezone.localdate())
         actor = Actor.system("recompute", AuditSource.COMMAND)
+        # One chain in this process: the steps share their reads (customers, first order
+        # dates, the facts) instead of each reading them again.
+        context = ChainContext(month=month)
         try:
-            outcome = services.grading_recompute(month=month, dry_run=dry_run, actor=actor)
+            services.grading_chain_prepare(context=context)
+            valuation_services.valuation_chain_prepare(context=context)
+            context.start()
+            outcome = services.grading_recompute(
+                month=month, dry_run=dry_run, actor=actor, context=context
+            )
             self._report_grading(outcome, month, dry_run)
             valued = valuation_services.valuation_recompute(
-                month=month, dry_run=dry_run, actor=actor
+                month=month, dry_run=dry_run, actor=actor, context=context
             )
         except DomainError as error:
             raise CommandError(error.message) from None
