@@ -707,7 +707,7 @@ def valuation_once(month: dt.date, context: Any = None) -> dict:
         lambda: services.valuation_recompute(
             month=month, actor=Actor.system("bench"), **with_context(context)
         ),
-        aside=(services, "_after_run"),
+        aside=(services, "warnings_refresh"),
     )
     outcome = figures.pop("outcome")
     refresh = WarningRefresh.objects.order_by("-id").first()

@@ -3,21 +3,27 @@ rule set, and one set of pages serves every declaration.
 
 A `MonthlyRules` names what a monthly result is made of — a versioned scheme model
 (`crm.models.VersionedScheme`), a run model (`crm.models.JobRun`), a result model (one row per
-customer and month), the scheme's forms and readable display, the service that starts a run,
-and how its result field moves from month to month — and the few pieces of its pages whose
-content is its own (small includes and context hooks). `crm.monthly_views.MonthlyPages` turns
-a declaration into the scheme list / detail / activate / copy / delete pages, the runs page
-with its live row, and the overview with its transition matrix, under the app's URL namespace
-and with the URL names the apps have always had. The pages' templates are
-`templates/monthly/` — one per page kind.
+customer and month), the scheme's forms and readable display, its run (the Celery task, the
+pure `compute` of a month and the `write` of its outcome, what follows a run, how a result is
+explained) and how its result field moves from month to month — and the few pieces of its
+pages whose content is its own (small includes and context hooks). `crm.monthly_runs` runs
+every declaration's runs: create, start, execute in a worker, recompute in process.
+`crm.monthly_views.MonthlyPages` turns a declaration into the scheme list / detail / activate
+/ copy / delete pages, the runs page with its live row, and the overview with its transition
+matrix, under the app's URL namespace and with the URL names the apps have always had. The
+pages' templates are `templates/monthly/` — one per page kind.
 
 **Adding a third monthly result** (say, supply allocations) is its models (a
 `VersionedScheme`, a `JobRun`, a result with one row per customer and month), its pure
-`computations.py`, its services (the scheme services are `crm.versioning`'s with its
-`validate_parameters`; `<x>_run_start` queues a run that computes and writes a month) and one
-declaration, registered when its app is ready. Every template piece has a plain default (an
-edit form of the form's fields, the parameters as rows, a month picker, the transition
-matrix), so the declaration names only what it has of its own::
+`computations.py`, its services — the scheme services are `crm.versioning`'s with its
+`validate_parameters`; `allocation_compute(month=, scheme=, context=)` reads a month's inputs
+and applies the pure rules, saving nothing (an outcome with a `seconds` dict);
+`allocation_results_write(outcome=, run=, stored=)` writes the results inside the run's
+transaction — a task that hands a run id to
+`crm.monthly_runs.run_execute`, and one declaration, registered when its app is ready. The
+engine creates, starts, claims, executes, records and recomputes the runs. Every template
+piece has a plain default (an edit form of the form's fields, the parameters as rows, a month
+picker, the transition matrix), so the declaration names only what it has of its own::
 
     # allocation/monthly.py (imported by AllocationConfig.ready)
     RULES = monthly.register(
@@ -29,8 +35,13 @@ matrix), so the declaration names only what it has of its own::
             scheme_model=AllocationScheme,
             run_model=AllocationRun,
             result_model=AllocationResult,
-            services=services,  # scheme_create_draft / _update_draft / _copy / _activate / …
-            run_start=services.allocation_run_start,
+            services=services,  # scheme_active / scheme_create_draft / _update_draft / …
+            run_task=tasks.allocation_run_task,  # run_id → monthly_runs.run_execute(RULES, …)
+            compute=services.allocation_compute,
+            write=services.allocation_results_write,
+            run_summary=lambda outcome, run: {"counts": outcome.counts},  # optional
+            after_write=services.allocation_after_write,  # optional: what follows a run
+            explain=lambda result: selectors.allocation_explanation(result=result),
             validate_parameters=services.validate_parameters,
             scheme_create_form=SchemeCreateForm,
             scheme_form=lambda scheme, data: SchemeForm(data=data, initial=…),
@@ -44,8 +55,8 @@ matrix), so the declaration names only what it has of its own::
     app_name = "allocation"
     urlpatterns = MonthlyPages(RULES).urlpatterns()
 
-`tests/crm/test_monthly_engine.py` declares such a rule set over existing tables and gets its
-scheme, run and overview pages served.
+`tests/crm/test_monthly_engine.py` declares such a rule set over existing tables, gets its
+scheme, run and overview pages served and its runs executed by the engine.
 """
 
 from __future__ import annotations
@@ -147,6 +158,8 @@ class MonthlyTexts:
     unknown_month: Any  # %(m)s: the month asked for
     choose_known_month: Any
     run_note: Any = ""
+    # Refusing a second live run of a month (%(m)s).
+    run_live: Any = gettext_lazy("A run of %(m)s is already queued or running.")
 
 
 @dataclass(frozen=True)
@@ -187,11 +200,17 @@ class MonthlyRules:
     scheme_model: type[VersionedScheme]
     run_model: type[JobRun]
     result_model: type[models.Model]
-    # The app's services module: scheme_create_draft(actor=, **create form data),
-    # scheme_update_draft, scheme_copy, scheme_activate, scheme_delete_draft.
+    # The app's services module: scheme_active(), scheme_create_draft(actor=, **create form
+    # data), scheme_update_draft, scheme_copy, scheme_activate, scheme_delete_draft.
     services: Any
-    # Queues a run: (month=, trigger=, actor=) → run.
-    run_start: Callable[..., JobRun]
+    # The run (`crm.monthly_runs` runs it): the Celery task that executes a queued run (run id
+    # in; `run_start` enqueues it); the pure rules of a month, nothing saved — (month=,
+    # scheme=, context= a `crm.chain.ChainContext` or None) → an outcome with `customers` and
+    # `seconds` (the dry run and a run's first half); and its write, inside the run's
+    # transaction — (outcome=, run=, stored=).
+    run_task: Any
+    compute: Callable[..., Any]
+    write: Callable[..., None]
     # The rules' verdict on parameters for a scheme (raises DomainError with the fields).
     validate_parameters: Callable[[VersionedScheme, dict[str, Any]], dict[str, Any]]
     scheme_create_form: type[forms.Form]
@@ -205,6 +224,18 @@ class MonthlyRules:
     # "transitions").
     overview_context: Callable[[HttpRequest, Any], dict[str, Any]]
     templates: MonthlyTemplates = MonthlyTemplates()
+    # What the write compares with, read just before its transaction (where the fast read
+    # is possible): (outcome=) → `stored` of `write`.
+    stored: Callable[..., Any] = lambda *, outcome: None
+    # What a succeeded run records of its outcome besides its customers: (outcome, run) →
+    # the run model's own fields ({"counts": …}).
+    run_summary: Callable[[Any, Any], dict[str, Any]] = lambda outcome, run: {}
+    # What follows a committed run (outcome=, run=, context=): the rest of the monthly chain,
+    # refreshes that read the new results. Not after a dry run.
+    after_write: Callable[..., None] | None = None
+    # Why a stored result is what it is: result → the plain data of the customer page's
+    # explanation card (the app's explanation selector).
+    explain: Callable[[Any], dict[str, Any]] | None = None
     # Every parameter of a scheme in the shapes its readable page shows (by default its
     # parameters as rows, for `monthly/inc/scheme_parameters.html`).
     scheme_display: Callable[[VersionedScheme], dict[str, Any]] = _parameter_rows

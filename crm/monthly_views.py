@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm import jobs, versioning
+from crm import jobs, monthly_runs, versioning
 from crm.choices import AuditSource, RunTrigger, SchemeStatus
 from crm.dates import parse_month
 from crm.exceptions import DomainError
@@ -272,7 +272,9 @@ class MonthlyPages:
             messages.error(request, self.rules.texts.choose_month)
             return redirect(url_name)
         try:
-            self.rules.run_start(month=month, trigger=RunTrigger.PAGE, actor=_actor(request))
+            monthly_runs.run_start(
+                self.rules, month=month, trigger=RunTrigger.PAGE, actor=_actor(request)
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:

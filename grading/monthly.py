@@ -13,6 +13,8 @@ from grading import services
 from grading.choices import SchemeKind
 from grading.forms import SchemeCreateForm, SchemeForm
 from grading.models import GradeResult, GradingRun, GradingScheme
+from grading.selectors import grade_explanation
+from grading.tasks import grading_run_task
 from grading.views.overview import overview_context, overview_filters
 from grading.views.schemes import scheme_display, scheme_list_context
 
@@ -22,6 +24,12 @@ def _scheme_form(scheme: GradingScheme, data: Any) -> SchemeForm:
         name=scheme.name, note=scheme.note, parameters=scheme.parameters
     )
     return SchemeForm(data=data, initial=initial, kind=scheme.kind)
+
+
+def _run_summary(outcome: services.RecomputeOutcome, run: GradingRun) -> dict[str, Any]:
+    """Customers per grade; a split run's parts all done."""
+    counts = {str(k): v for k, v in outcome.distribution.items()}
+    return {"counts": counts, "parts_done": run.parts_total}
 
 
 def _scheme_meta(scheme: GradingScheme) -> list[Any]:
@@ -66,7 +74,13 @@ RULES = monthly.register(
         run_model=GradingRun,
         result_model=GradeResult,
         services=services,
-        run_start=services.grading_run_start,
+        run_task=grading_run_task,
+        compute=services.grading_compute,
+        stored=services.grading_results_stored,
+        write=services.grading_results_write,
+        run_summary=_run_summary,
+        after_write=services.grading_after_write,
+        explain=lambda result: grade_explanation(result=result),
         validate_parameters=services.validate_parameters,
         scheme_create_form=SchemeCreateForm,
         scheme_form=_scheme_form,

@@ -25,7 +25,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm import jobs, versioning
+from crm import jobs, monthly, monthly_runs, versioning
 from crm.chain import ChainContext, shared_read
 from crm.choices import AuditAction
 from crm.dates import add_months, month_start
@@ -38,7 +38,7 @@ from customers.models import Customer, CustomerSystem
 from customers.selectors import customer_grading_frame, customer_in_scope
 from customers.services import system_fields_copy
 from grading import computations, policies
-from grading.choices import OverrideStatus, RunStatus, RunTrigger, SchemeKind
+from grading.choices import OverrideStatus, SchemeKind
 from grading.models import (
     GradeAssessment,
     GradeOverride,
@@ -589,97 +589,38 @@ def _system_fields_update(month: dt.date) -> None:
     system_fields_copy(results=GradeResult, month=month, fields=_SYSTEM_FIELDS)
 
 
-# --- runs ---------------------------------------------------------------------------------
+# --- runs (`crm.monthly_runs`, with grading's declaration in grading/monthly.py) ---------
+
+
+def _rules() -> monthly.MonthlyRules:
+    return monthly.rules_for("grading")
 
 
 def grading_run_start(*, month: dt.date, trigger: str, actor: Actor | None = None) -> GradingRun:
-    """Queues a run of `month` with the active scheme and enqueues its task after commit.
-    Refused for a month that has not begun, and while a run of that month is queued or
-    running (a run whose process died is marked failed first, see `crm.jobs`)."""
-    from grading.tasks import grading_run_task
-
-    month = month_start(month)
-    with transaction.atomic():
-        run = _run_create(month=month, trigger=trigger, actor=actor)
-        if actor is not None:
-            audit_record(
-                actor=actor,
-                obj=run,
-                action=AuditAction.CREATE,
-                snapshot={"month": f"{month:%Y-%m}", "scheme": run.scheme.version},
-            )
-        transaction.on_commit(lambda: grading_run_task.delay(run.pk))
-    return run
-
-
-def _run_create(*, month: dt.date, trigger: str, actor: Actor | None) -> GradingRun:
-    """A queued run of `month` with the active scheme; refused for a month that has not begun
-    and while another run of that month is live (a run whose process died is marked failed
-    first, with the reason)."""
-    jobs.month_check(month)
-    scheme = scheme_active()
-    jobs.runs_abandon_dead(GradingRun, month=month)
-    try:
-        with transaction.atomic():
-            return GradingRun.objects.create(
-                month=month,
-                trigger=trigger,
-                started_by=actor.user if actor else None,
-                scheme=scheme,
-            )
-    except IntegrityError:
-        raise DomainError(
-            _("A run of %(m)s is already queued or running.") % {"m": f"{month:%Y-%m}"}
-        ) from None
+    """Queues a run of `month` with the active scheme and enqueues `grading_run_task` after
+    commit. Refused for a month that has not begun, and while a run of that month is queued
+    or running (a run whose process died is marked failed first, see `crm.jobs`)."""
+    return monthly_runs.run_start(_rules(), month=month, trigger=trigger, actor=actor)
 
 
 def grading_run_execute(*, run_id: int) -> GradingRun:
-    """Runs a queued run in this process: compute, then write atomically. Any error leaves
-    the month's previous results untouched and is recorded on the run."""
-    _execute(run_id)
-    return GradingRun.objects.get(pk=run_id)
+    """Runs a queued run in this process: compute, then write atomically, then enqueue the
+    rest of the monthly chain. Any error leaves the month's previous results untouched and is
+    recorded on the run."""
+    return monthly_runs.run_execute(_rules(), run_id=run_id)
 
 
-def _execute(
-    run_id: int, *, follow_up: bool = True, context: ChainContext | None = None
-) -> RecomputeOutcome | None:
-    """Claims a queued run, computes and writes it, holding its month; None if it was not
-    queued (a redelivered task). An error is recorded on the run and raised again. With
-    `follow_up`, the jobs that come after grading in the monthly chain are enqueued once the
-    results are committed."""
-    with jobs.run_held(GradingRun, run_id, related=("scheme",)) as run:
-        if run is None:
-            return None
-        outcome = grading_compute(month=run.month, scheme=run.scheme, context=context)
-        _finish(run, outcome, follow_up=follow_up)
-        return outcome
-
-
-def _finish(
-    run: GradingRun, outcome: RecomputeOutcome, *, follow_up: bool = True, staged: bool = False
+def grading_after_write(
+    *, outcome: RecomputeOutcome, run: GradingRun, context: ChainContext | None
 ) -> None:
-    started = time.perf_counter()
-    stored = grading_results_stored(outcome=outcome)
-    outcome.seconds["compare"] = time.perf_counter() - started
-    with transaction.atomic():
-        grading_results_write(outcome=outcome, run=run, stored=stored)
-        if staged:
-            GradingRunPart.objects.filter(run=run).delete()
-        run.status = RunStatus.SUCCEEDED
-        run.finished_at = timezone.now()
-        run.customers = outcome.customers
-        run.counts = {str(k): v for k, v in outcome.distribution.items()}
-        run.parts_done = run.parts_total
-        run.save(update_fields=["status", "finished_at", "customers", "counts", "parts_done"])
-        if follow_up:
-            transaction.on_commit(lambda: _follow_up(run.pk))
+    """Enqueues the jobs of `GRADING_FOLLOW_UP_TASKS` (the rest of the monthly chain, e.g.
+    valuation) with the id of the run once it is committed. Grading names them in settings
+    rather than importing them: the apps that build on grading depend on it, not the other
+    way round."""
+    transaction.on_commit(lambda: _follow_up(run.pk))
 
 
 def _follow_up(run_id: int) -> None:
-    """Enqueues the jobs of `GRADING_FOLLOW_UP_TASKS` (the rest of the monthly chain, e.g.
-    valuation) with the id of the run that has just succeeded. Grading names them in
-    settings rather than importing them: the apps that build on grading depend on it, not
-    the other way round."""
     for path in settings.GRADING_FOLLOW_UP_TASKS:
         import_string(path).delay(run_id)
 
@@ -695,18 +636,9 @@ def grading_recompute(
     without saving or recording a run; otherwise records a run and writes like the task. The
     follow-up jobs are not enqueued: the command runs them itself, in this process, with the
     same chain `context`."""
-    month = month_start(month)
-    jobs.month_check(month)
-    if dry_run:
-        return grading_compute(month=month, scheme=scheme_active(), context=context)
-
-    def create() -> GradingRun:
-        return _run_create(month=month, trigger=RunTrigger.COMMAND, actor=actor)
-
-    with jobs.run_started(GradingRun, month, create, related=("scheme",)) as run:
-        outcome = grading_compute(month=month, scheme=run.scheme, context=context)
-        _finish(run, outcome, follow_up=False)
-        return outcome
+    return monthly_runs.recompute(
+        _rules(), month=month, dry_run=dry_run, actor=actor, context=context, follow_up=False
+    )
 
 
 # --- the run split by area (Celery chord) -------------------------------------------------
@@ -791,7 +723,13 @@ def grading_parts_finish(*, run_id: int, parts: list[dict[str, int]]) -> Grading
         )
         del frames, stored
         outcome = grading_compute(month=run.month, scheme=run.scheme, inputs=inputs)
-        _finish(run, outcome, staged=True)
+        monthly_runs.run_write(
+            _rules(),
+            run,
+            outcome,
+            also=GradingRunPart.objects.filter(run=run).delete,
+        )
+    grading_after_write(outcome=outcome, run=run, context=None)
     run.refresh_from_db()
     return run
 

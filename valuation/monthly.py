@@ -15,6 +15,8 @@ from valuation import services
 from valuation.forms import SchemeCreateForm, SchemeForm
 from valuation.models import ValuationRun, ValuationScheme, ValueResult
 from valuation.selectors import schemes as selectors
+from valuation.selectors.customer import value_explanation
+from valuation.tasks import valuation_run_task
 from valuation.views.overview import TIER_COLOURS, TIERS, overview_context, overview_filters
 from valuation.views.schemes import scheme_display
 
@@ -83,7 +85,17 @@ RULES = monthly.register(
         run_model=ValuationRun,
         result_model=ValueResult,
         services=services,
-        run_start=services.valuation_run_start,
+        run_task=valuation_run_task,
+        compute=services.valuation_compute,
+        stored=services.valuation_results_stored,
+        write=services.valuation_results_write,
+        run_summary=lambda outcome, run: {
+            "counts": outcome.counts,
+            "core": outcome.core,
+            "problem": outcome.problem,
+        },
+        after_write=services.valuation_after_write,
+        explain=lambda result: value_explanation(result=result, customer=result.customer),
         validate_parameters=services.validate_parameters,
         scheme_create_form=SchemeCreateForm,
         scheme_form=_scheme_form,
@@ -165,6 +177,7 @@ RULES = monthly.register(
             ),
             unknown_month=gettext_lazy("There are no value tiers for “%(m)s”."),
             choose_known_month=gettext_lazy("Choose one of the valued months above."),
+            run_live=gettext_lazy("A valuation of %(m)s is already queued or running."),
         ),
         templates=MonthlyTemplates(
             active_scheme="valuation/inc/scheme_active_rules.html",

@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from crm import jobs, versioning
+from crm import jobs, monthly, monthly_runs, versioning
 from crm.chain import ChainContext, shared_read
-from crm.choices import AuditAction, RunStatus, RunTrigger
+from crm.choices import AuditAction, RunTrigger
 from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
 from crm.frames import query_frame, stale_rows_delete, stored_rows, write_frame
@@ -555,115 +555,35 @@ def _system_fields_update(month: dt.date) -> None:
     system_fields_copy(results=ValueResult, month=month, fields=_SYSTEM_FIELDS)
 
 
-# --- runs ---------------------------------------------------------------------------------
+# --- runs (`crm.monthly_runs`, with valuation's declaration in valuation/monthly.py) -------
+
+
+def _rules() -> monthly.MonthlyRules:
+    return monthly.rules_for("valuation")
 
 
 def valuation_run_start(
     *, month: dt.date, trigger: str, actor: Actor | None = None
 ) -> ValuationRun:
-    """Queues a valuation of `month` with the active scheme and enqueues its task after
-    commit (an administrator revaluing a month after changing the scheme). Refused for a
-    month that has not begun and while a run of that month is live."""
-    from valuation.tasks import valuation_run_task
-
-    month = month_start(month)
-    with transaction.atomic():
-        run = _run_create(month=month, trigger=trigger, actor=actor)
-        if actor is not None:
-            audit_record(
-                actor=actor,
-                obj=run,
-                action=AuditAction.CREATE,
-                snapshot={"month": f"{month:%Y-%m}", "scheme": run.scheme.version},
-            )
-        transaction.on_commit(lambda: valuation_run_task.delay(run.pk))
-    return run
-
-
-def _run_create(
-    *, month: dt.date, trigger: str, actor: Actor | None, grading_run_id: int | None = None
-) -> ValuationRun:
-    """A queued valuation of `month` with the active scheme; refused for a month that has not
-    begun and while another run of that month is live (a run whose process died is marked
-    failed first, with the reason)."""
-    jobs.month_check(month)
-    scheme = scheme_active()
-    jobs.runs_abandon_dead(ValuationRun, month=month)
-    try:
-        with transaction.atomic():
-            return ValuationRun.objects.create(
-                month=month,
-                trigger=trigger,
-                started_by=actor.user if actor else None,
-                scheme=scheme,
-                grading_run_id=grading_run_id,
-            )
-    except IntegrityError:
-        raise DomainError(
-            _("A valuation of %(m)s is already queued or running.") % {"m": f"{month:%Y-%m}"}
-        ) from None
+    """Queues a valuation of `month` with the active scheme and enqueues `valuation_run_task`
+    after commit (an administrator revaluing a month after changing the scheme). Refused for
+    a month that has not begun and while a run of that month is live."""
+    return monthly_runs.run_start(_rules(), month=month, trigger=trigger, actor=actor)
 
 
 def valuation_run_execute(*, run_id: int) -> ValuationRun:
     """Runs a queued run in this process: compute, then write atomically, then refresh the
     early warnings. Any error leaves the month's previous results untouched and is recorded
     on the run."""
-    _execute(run_id)
-    return ValuationRun.objects.get(pk=run_id)
+    return monthly_runs.run_execute(_rules(), run_id=run_id)
 
 
-def _execute(run_id: int, *, context: ChainContext | None = None) -> ValuationOutcome | None:
-    """Claims a queued run and values its month, holding it; None if it was not queued (a
-    redelivered task). An error is recorded on the run and raised again."""
-    with jobs.run_held(ValuationRun, run_id, related=("scheme",)) as run:
-        if run is None:
-            return None
-        outcome = _value(run, context=context)
-    _after_run(outcome, context=context)
-    return outcome
-
-
-def _value(run: ValuationRun, *, context: ChainContext | None = None) -> ValuationOutcome:
-    """Computes and writes `run`'s month and records the outcome on it, in one transaction
-    (the stored rows it compares with are read just before)."""
-    outcome = valuation_compute(month=run.month, scheme=run.scheme, context=context)
-    started = time.perf_counter()
-    stored = valuation_results_stored(outcome=outcome)
-    outcome.seconds["compare"] = time.perf_counter() - started
-    with transaction.atomic():
-        valuation_results_write(outcome=outcome, run=run, stored=stored)
-        run.status = RunStatus.SUCCEEDED
-        run.finished_at = timezone.now()
-        run.customers = outcome.customers
-        run.counts = outcome.counts
-        run.core, run.problem = outcome.core, outcome.problem
-        run.save(update_fields=["status", "finished_at", "customers", "counts", "core", "problem"])
-    return outcome
-
-
-def _run_in_process(
-    *,
-    month: dt.date,
-    trigger: str,
-    actor: Actor | None,
-    grading_run_id: int | None = None,
-    context: ChainContext | None = None,
-) -> tuple[ValuationRun, ValuationOutcome]:
-    """Creates a run of `month` and values it in this process, holding the month from before
-    the run exists until it has finished (`crm.jobs.run_started`)."""
-
-    def create() -> ValuationRun:
-        return _run_create(month=month, trigger=trigger, actor=actor, grading_run_id=grading_run_id)
-
-    with jobs.run_started(ValuationRun, month, create, related=("scheme",)) as run:
-        outcome = _value(run, context=context)
-    _after_run(outcome, context=context)
-    return run, outcome
-
-
-def _after_run(outcome: ValuationOutcome, *, context: ChainContext | None = None) -> None:
-    """The compliance flags and the early warnings read the new grades and violations; a
-    failure here is logged and recorded on its refresh, never undoes the run."""
+def valuation_after_write(
+    *, outcome: ValuationOutcome, run: ValuationRun, context: ChainContext | None = None
+) -> None:
+    """After a committed run: the compliance flags and the early warnings read the new grades
+    and violations; a failure here is logged and recorded on its refresh, never undoes the
+    run."""
     started = time.perf_counter()
     try:
         compliance_flags_refresh()
@@ -682,12 +602,13 @@ def valuation_after_grading(
 
     grading_run = GradingRun.objects.get(pk=grading_run_id)
     try:
-        run, _outcome = _run_in_process(
+        run, _outcome = monthly_runs.run_in_process(
+            _rules(),
             month=grading_run.month,
             trigger=RunTrigger.CHAIN,
             actor=None,
-            grading_run_id=grading_run.pk,
             context=context,
+            grading_run_id=grading_run.pk,
         )
     except DomainError:
         logger.warning("valuation of %s already live; chain step skipped", grading_run.month)
@@ -704,11 +625,6 @@ def valuation_recompute(
 ) -> ValuationOutcome:
     """The in-process valuation (`manage.py recompute`, after the grading, with the chain's
     `context`): with `dry_run`, computes and reports without saving or recording a run."""
-    month = month_start(month)
-    jobs.month_check(month)
-    if dry_run:
-        return valuation_compute(month=month, scheme=scheme_active(), context=context)
-    _run, outcome = _run_in_process(
-        month=month, trigger=RunTrigger.COMMAND, actor=actor, context=context
+    return monthly_runs.recompute(
+        _rules(), month=month, dry_run=dry_run, actor=actor, context=context
     )
-    return outcome

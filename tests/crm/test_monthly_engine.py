@@ -1,23 +1,29 @@
 """A third monthly result is a declaration plus its pure computation (`crm.monthly`): a tiny
 "allocation" rule set, declared here over the valuation tables, gets its scheme, run and
-overview pages from the engine without a template or view of its own."""
+overview pages from the engine without a template or view of its own, and its runs — created,
+executed, recorded, recomputed in process — from `crm.monthly_runs` through its declared
+`compute` and `write`."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 import pytest
+from celery import shared_task
 from django import forms
 from django.urls import include, path, reverse
 
 from crm import forms as crm_forms
-from crm import jobs, monthly, versioning
-from crm.choices import RunStatus, SchemeStatus
+from crm import monthly, monthly_runs, versioning
+from crm.choices import RunStatus, RunTrigger, SchemeStatus
+from crm.dates import add_months
 from crm.exceptions import DomainError
 from crm.monthly import MonthlyRules, MonthlyTexts, Transitions
 from crm.monthly_views import MonthlyPages
+from crm.services import Actor
 from crm.urls import urlpatterns as site_urlpatterns
 from customers.choices import ValueTier
 from tests.customers.factories import make_customer
@@ -55,6 +61,7 @@ SCHEMES = versioning.SchemeServices(
 class Services:
     """The app's scheme services: the engine's, with the allocation rules."""
 
+    scheme_active = SCHEMES.active
     scheme_create_draft = SCHEMES.create_draft
     scheme_update_draft = SCHEMES.update_draft
     scheme_copy = SCHEMES.copy
@@ -62,15 +69,54 @@ class Services:
     scheme_delete_draft = SCHEMES.delete_draft
 
 
-def run_start(*, month, trigger, actor):
-    """Queues a run of `month` (a worker would allocate with `allocate` and write)."""
-    jobs.month_check(month)
-    return ValuationRun.objects.create(
-        month=month,
-        trigger=trigger,
-        started_by=actor.user,
-        scheme=versioning.scheme_active_or_none(ValuationScheme),
+@dataclass
+class Allocation:
+    """What an allocation of a month found (saved or, dry, not)."""
+
+    month: dt.date
+    scheme: Any
+    results: pd.DataFrame  # customer_id, average, allocation
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def customers(self) -> int:
+        return len(self.results)
+
+
+def compute(*, month: dt.date, scheme: Any, context: Any) -> Allocation:
+    """Allocates `month` from each shop's average of the month before (its value result): one
+    read and the pure rule. Refused when the month before has no results."""
+    before = add_months(month, -1)
+    rows = ValueResult.objects.filter(month=before).values_list("customer_id", "avg_amount")
+    results = pd.DataFrame.from_records(list(rows), columns=["customer_id", "average"])
+    if results.empty:
+        raise DomainError(f"Nothing to allocate: {before:%Y-%m} has no results.")
+    results["allocation"] = allocate(
+        results["average"].astype(float), share=scheme.parameters["share"]
     )
+    return Allocation(month=month, scheme=scheme, results=results)
+
+
+def write(*, outcome: Allocation, run: ValuationRun, stored: Any) -> None:
+    """Stores the month's allocations (as the current value of copies of the month before's
+    result rows)."""
+    allocations = dict(outcome.results[["customer_id", "allocation"]].itertuples(index=False))
+    rows = list(ValueResult.objects.filter(month=add_months(outcome.month, -1)))
+    for row in rows:
+        row.pk, row.month, row.run, row.scheme = None, outcome.month, run, outcome.scheme
+        row.current_value = allocations[row.customer_id]
+    ValueResult.objects.filter(month=outcome.month).delete()
+    ValueResult.objects.bulk_create(rows)
+
+
+def explain(result: ValueResult) -> dict[str, Any]:
+    """Why a shop may buy what it may: its allocation and the scheme's share."""
+    return {"allocation": result.current_value, "share": result.scheme.parameters["share"]}
+
+
+@shared_task(name="tests.crm.allocation_run_task")
+def allocation_run_task(run_id: int) -> str:
+    return monthly_runs.run_execute(RULES, run_id=run_id).status
 
 
 class CreateForm(forms.Form):
@@ -101,7 +147,13 @@ RULES = MonthlyRules(
     run_model=ValuationRun,
     result_model=ValueResult,
     services=Services,
-    run_start=run_start,
+    run_task=allocation_run_task,
+    compute=compute,
+    write=write,
+    run_summary=lambda outcome, run: {
+        "counts": {"allocated": int(outcome.results.allocation.sum())}
+    },
+    explain=explain,
     validate_parameters=validate_parameters,
     scheme_create_form=CreateForm,
     scheme_form=_scheme_form,
@@ -234,3 +286,74 @@ def test_the_overview_shows_the_month_and_its_transition_matrix(admin_client, ar
     rows = {row["value"]: row for row in response.context["transitions"]["rows"]}
     assert next(c["n"] for c in rows["low"]["cells"] if c["value"] == "value") == 1
     assert client.get(reverse("allocation:overview"), {"month": "2024-01"}).status_code == 200
+
+
+# --- the runs the engine executes through the declared compute and write --------------------
+
+
+@pytest.fixture
+def half(db):
+    """The active allocation scheme: half of the average."""
+    actor = Actor.system("test")
+    draft = SCHEMES.create_draft(name="Half", actor=actor, parameters={"share": 0.5})
+    return SCHEMES.activate(scheme=draft, actor=actor)
+
+
+def test_a_run_allocates_the_month_through_the_declared_compute_and_write(
+    half, areas, django_capture_on_commit_callbacks
+):
+    # given two shops valued in February, averaging 100 and 45 CNY a month
+    big, small = make_customer(area=areas["TH"]), make_customer(area=areas["TH"])
+    value(big, FEB, ValueTier.VALUE, amount="600")
+    value(small, FEB, ValueTier.LOW, amount="270")
+    # when March is started (its task enqueued after commit) and a worker executes it
+    with django_capture_on_commit_callbacks() as enqueued:
+        run = monthly_runs.run_start(RULES, month=MAR, trigger=RunTrigger.PAGE)
+    assert (run.status, run.scheme, len(enqueued)) == (RunStatus.QUEUED, half, 1)
+    executed = monthly_runs.run_execute(RULES, run_id=run.pk)
+    # then the run succeeded with its customers and summary, and the allocations are
+    # stored: half of 100 and of 45, in whole cartons
+    assert executed.status == RunStatus.SUCCEEDED
+    assert (executed.customers, executed.counts) == (2, {"allocated": 72})
+    stored = ValueResult.objects.filter(month=MAR, run=run)
+    assert {r.customer_id: r.current_value for r in stored} == {big.pk: 50, small.pk: 22}
+    assert RULES.explain(stored.get(customer=big)) == {"allocation": 50, "share": 0.5}
+    # and a redelivered task leaves the finished run as it is
+    assert monthly_runs.run_execute(RULES, run_id=run.pk).finished_at == executed.finished_at
+    # and while a run of the month is live a second one is refused
+    monthly_runs.run_start(RULES, month=MAR, trigger=RunTrigger.PAGE)
+    with pytest.raises(DomainError, match="already queued or running"):
+        monthly_runs.run_start(RULES, month=MAR, trigger=RunTrigger.PAGE)
+
+
+def test_a_run_whose_computation_fails_is_recorded_failed(half):
+    # given no month before March to allocate from
+    run = monthly_runs.run_start(RULES, month=MAR, trigger=RunTrigger.PAGE)
+    # when a worker executes it, the error is recorded on the run and raised again
+    with pytest.raises(DomainError):
+        monthly_runs.run_execute(RULES, run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert run.error == "DomainError: Nothing to allocate: 2025-02 has no results."
+    assert run.finished_at is not None
+    assert not ValueResult.objects.filter(month=MAR).exists()
+
+
+def test_the_recompute_allocates_in_process_and_dry(half, areas):
+    shop = make_customer(area=areas["TH"])
+    value(shop, FEB, ValueTier.VALUE, amount="600")
+    # a dry run computes without recording a run or storing a result
+    dry = monthly_runs.recompute(RULES, month=MAR, dry_run=True)
+    assert dry.results["allocation"].tolist() == [50]
+    assert not ValuationRun.objects.exists()
+    assert not ValueResult.objects.filter(month=MAR).exists()
+    # a real one records a run by the command and stores the month
+    outcome = monthly_runs.recompute(RULES, month=MAR, actor=Actor.system("test"))
+    run = ValuationRun.objects.get(month=MAR)
+    assert (run.trigger, run.status, run.customers) == (
+        RunTrigger.COMMAND,
+        RunStatus.SUCCEEDED,
+        1,
+    )
+    assert ValueResult.objects.get(month=MAR).current_value == 50
+    assert "compare" in outcome.seconds

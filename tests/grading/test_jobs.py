@@ -413,7 +413,7 @@ def test_a_large_company_is_split_by_area_into_a_chord(
 def test_a_part_stores_its_figures_for_the_chords_body(world, settings):
     # given a run claimed as two parts
     settings.GRADING_SPLIT_MIN_CUSTOMERS = 1
-    run = services._run_create(month=NOV, trigger=RunTrigger.PAGE, actor=None)
+    run = services.grading_run_start(month=NOV, trigger=RunTrigger.PAGE)
     parts = services.grading_run_parts(run_id=run.pk)
     services.grading_run_claim(run_id=run.pk, parts=len(parts))
     # when each part computes (one twice: the broker delivered it again)
