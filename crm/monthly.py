@@ -4,9 +4,9 @@ rule set, and one set of pages serves every declaration.
 A `MonthlyRules` names what a monthly result is made of — a versioned scheme model
 (`crm.models.VersionedScheme`), a run model (`crm.models.JobRun`), a result model (one row per
 customer and month), the scheme's forms and readable display, its run (the Celery task, the
-pure `compute` of a month and the `write` of its outcome, what follows a run, how a result is
-explained) and how its result field moves from month to month — and the few pieces of its
-pages whose content is its own (small includes and context hooks). `crm.monthly_runs` runs
+pure `compute` of a month and the `write` of its outcome, what follows a run) and how its
+result field moves from month to month — and the few pieces of its pages whose content is its
+own (small includes and context hooks). `crm.monthly_runs` runs
 every declaration's runs: create, start, execute in a worker, recompute in process.
 `crm.monthly_views.MonthlyPages` turns a declaration into the scheme list / detail / activate
 / copy / delete pages, the runs page with its live row, and the overview with its transition
@@ -41,7 +41,6 @@ picker, the transition matrix), so the declaration names only what it has of its
             write=services.allocation_results_write,
             run_summary=lambda outcome, run: {"counts": outcome.counts},  # optional
             after_write=services.allocation_after_write,  # optional: what follows a run
-            explain=lambda result: selectors.allocation_explanation(result=result),
             validate_parameters=services.validate_parameters,
             scheme_create_form=SchemeCreateForm,
             scheme_form=lambda scheme, data: SchemeForm(data=data, initial=…),
@@ -233,9 +232,6 @@ class MonthlyRules:
     # What follows a committed run (outcome=, run=, context=): the rest of the monthly chain,
     # refreshes that read the new results. Not after a dry run.
     after_write: Callable[..., None] | None = None
-    # Why a stored result is what it is: result → the plain data of the customer page's
-    # explanation card (the app's explanation selector).
-    explain: Callable[[Any], dict[str, Any]] | None = None
     # Every parameter of a scheme in the shapes its readable page shows (by default its
     # parameters as rows, for `monthly/inc/scheme_parameters.html`).
     scheme_display: Callable[[VersionedScheme], dict[str, Any]] = _parameter_rows

@@ -13,7 +13,6 @@ from grading import services
 from grading.choices import SchemeKind
 from grading.forms import SchemeCreateForm, SchemeForm
 from grading.models import GradeResult, GradingRun, GradingScheme
-from grading.selectors import grade_explanation
 from grading.tasks import grading_run_task
 from grading.views.overview import overview_context, overview_filters
 from grading.views.schemes import scheme_display, scheme_list_context
@@ -80,7 +79,6 @@ RULES = monthly.register(
         write=services.grading_results_write,
         run_summary=_run_summary,
         after_write=services.grading_after_write,
-        explain=lambda result: grade_explanation(result=result),
         validate_parameters=services.validate_parameters,
         scheme_create_form=SchemeCreateForm,
         scheme_form=_scheme_form,

@@ -15,7 +15,6 @@ from valuation import services
 from valuation.forms import SchemeCreateForm, SchemeForm
 from valuation.models import ValuationRun, ValuationScheme, ValueResult
 from valuation.selectors import schemes as selectors
-from valuation.selectors.customer import value_explanation
 from valuation.tasks import valuation_run_task
 from valuation.views.overview import TIER_COLOURS, TIERS, overview_context, overview_filters
 from valuation.views.schemes import scheme_display
@@ -95,7 +94,6 @@ RULES = monthly.register(
             "problem": outcome.problem,
         },
         after_write=services.valuation_after_write,
-        explain=lambda result: value_explanation(result=result, customer=result.customer),
         validate_parameters=services.validate_parameters,
         scheme_create_form=SchemeCreateForm,
         scheme_form=_scheme_form,

@@ -109,11 +109,6 @@ def write(*, outcome: Allocation, run: ValuationRun, stored: Any) -> None:
     ValueResult.objects.bulk_create(rows)
 
 
-def explain(result: ValueResult) -> dict[str, Any]:
-    """Why a shop may buy what it may: its allocation and the scheme's share."""
-    return {"allocation": result.current_value, "share": result.scheme.parameters["share"]}
-
-
 @shared_task(name="tests.crm.allocation_run_task")
 def allocation_run_task(run_id: int) -> str:
     return monthly_runs.run_execute(RULES, run_id=run_id).status
@@ -153,7 +148,6 @@ RULES = MonthlyRules(
     run_summary=lambda outcome, run: {
         "counts": {"allocated": int(outcome.results.allocation.sum())}
     },
-    explain=explain,
     validate_parameters=validate_parameters,
     scheme_create_form=CreateForm,
     scheme_form=_scheme_form,
@@ -317,7 +311,6 @@ def test_a_run_allocates_the_month_through_the_declared_compute_and_write(
     assert (executed.customers, executed.counts) == (2, {"allocated": 72})
     stored = ValueResult.objects.filter(month=MAR, run=run)
     assert {r.customer_id: r.current_value for r in stored} == {big.pk: 50, small.pk: 22}
-    assert RULES.explain(stored.get(customer=big)) == {"allocation": 50, "share": 0.5}
     # and a redelivered task leaves the finished run as it is
     assert monthly_runs.run_execute(RULES, run_id=run.pk).finished_at == executed.finished_at
     # and while a run of the month is live a second one is refused
