@@ -603,20 +603,25 @@ def warning_frame(
     hit = last.notna() & (since >= limit)
     if hit.any():
         found = customers[hit]
+        keys = last[hit].dt.strftime("%Y-%m-%d").to_numpy()
+        cycles = int(w["no_order_cycles"])
+        # The details are built from plain Python values (`tolist`), not per-row pandas access.
         rows.append(
             pd.DataFrame(
                 {
                     "customer_id": found["customer_id"].to_numpy(),
                     "kind": "no_orders",
-                    "key": last[hit].dt.strftime("%Y-%m-%d").to_numpy(),
+                    "key": keys,
                     "details": [
                         {
-                            "last_order_date": d.strftime("%Y-%m-%d"),
+                            "last_order_date": d,
                             "days_since": int(s),
                             "order_cycle": c,
-                            "cycles": int(w["no_order_cycles"]),
+                            "cycles": cycles,
                         }
-                        for d, s, c in zip(last[hit], since[hit], cycle[hit], strict=True)
+                        for d, s, c in zip(
+                            keys.tolist(), since[hit].tolist(), cycle[hit].tolist(), strict=True
+                        )
                     ],
                 }
             )
@@ -635,6 +640,9 @@ def warning_frame(
     hit_drop = drop[drop >= w["drop_percent"]]
     if len(hit_drop):
         label = f"{recent[-1]:%Y-%m}"
+        recent_months = f"{recent[0]:%Y-%m}…{recent[-1]:%Y-%m}"
+        earlier_months = f"{earlier[0]:%Y-%m}…{earlier[-1]:%Y-%m}"
+        hit_both = both.loc[hit_drop.index]
         rows.append(
             pd.DataFrame(
                 {
@@ -643,13 +651,18 @@ def warning_frame(
                     "key": label,
                     "details": [
                         {
-                            "recent_months": f"{recent[0]:%Y-%m}…{recent[-1]:%Y-%m}",
-                            "earlier_months": f"{earlier[0]:%Y-%m}…{earlier[-1]:%Y-%m}",
-                            "recent_amount": round(float(both.at[c, "now"]), 2),
-                            "earlier_amount": round(float(both.at[c, "before"]), 2),
-                            "drop_percent": float(p),
+                            "recent_months": recent_months,
+                            "earlier_months": earlier_months,
+                            "recent_amount": round(n, 2),
+                            "earlier_amount": round(b, 2),
+                            "drop_percent": p,
                         }
-                        for c, p in hit_drop.items()
+                        for n, b, p in zip(
+                            hit_both["now"].astype(float).tolist(),
+                            hit_both["before"].astype(float).tolist(),
+                            hit_drop.astype(float).tolist(),
+                            strict=True,
+                        )
                     ],
                 }
             )
@@ -660,20 +673,20 @@ def warning_frame(
         & (grades["grade"] - grades["previous_grade"] >= w["downgrade_steps"])
     ]
     if len(fell):
+        fell_months = pd.to_datetime(fell["month"]).dt.strftime("%Y-%m").to_numpy()
         rows.append(
             pd.DataFrame(
                 {
                     "customer_id": fell["customer_id"].to_numpy(),
                     "kind": "downgrade",
-                    "key": pd.to_datetime(fell["month"]).dt.strftime("%Y-%m").to_numpy(),
+                    "key": fell_months,
                     "details": [
-                        {
-                            "month": f"{pd.Timestamp(m):%Y-%m}",
-                            "previous_grade": int(p),
-                            "grade": int(g),
-                        }
+                        {"month": m, "previous_grade": int(p), "grade": int(g)}
                         for m, p, g in zip(
-                            fell["month"], fell["previous_grade"], fell["grade"], strict=True
+                            fell_months.tolist(),
+                            fell["previous_grade"].tolist(),
+                            fell["grade"].tolist(),
+                            strict=True,
                         )
                     ],
                 }
