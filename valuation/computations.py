@@ -381,26 +381,33 @@ def value_inputs(
 
     # A customer × month matrix of each fact column over the months read (bincount on the
     # flat cell index: far faster than a pivot table at 200,000 customers).
-    columns = [c for c in FACT_COLUMNS if c not in ("customer_id", "month")]
     row = pd.Index(ids).get_indexer(facts["customer_id"])
     col = pd.DatetimeIndex(read).get_indexer(pd.to_datetime(facts["month"]))
     keep = (row >= 0) & (col >= 0)
     cell = row[keep] * len(read) + col[keep]
     shape = (len(ids), len(read))
-    matrix = {
-        name: np.bincount(
+
+    def cells(name: str) -> np.ndarray:
+        return np.bincount(
             cell, weights=facts[name].to_numpy(dtype=float)[keep], minlength=shape[0] * shape[1]
         ).reshape(shape)
-        for name in columns
-    }
+
+    # Only the amounts are needed month by month (the trend); every other column only as its
+    # window sum, so each matrix is built, summed and dropped in turn (at 200,000 customers
+    # × 12 months each is 19 MB: all of them at once were the valuation's memory peak).
+    amounts = cells("amount")
     starts = np.asarray(read, dtype="datetime64[ns]")
     shares = trade_shares(first, read)
     counted = shares > 0
     window_mask = np.isin(starts, np.asarray(window, dtype="datetime64[ns]"))[None, :]
     in_window = counted & window_mask
 
+    sums: dict[str, np.ndarray] = {}
+
     def window_sum(name: str) -> np.ndarray:
-        return (matrix[name] * in_window).sum(axis=1)
+        if name not in sums:
+            sums[name] = ((amounts if name == "amount" else cells(name)) * in_window).sum(axis=1)
+        return sums[name]
 
     months_counted = in_window.sum(axis=1)
     window_months = (shares * window_mask).sum(axis=1)
@@ -433,7 +440,7 @@ def value_inputs(
         trend_mask = np.isin(starts, np.asarray(trend_months, dtype="datetime64[ns]"))[None, :]
         w = shares * trend_mask
         x = np.arange(len(read), dtype=float)[None, :]
-        y = np.where(w > 0, matrix["amount"] / np.where(shares > 0, shares, 1.0), 0.0)
+        y = np.where(w > 0, amounts / np.where(shares > 0, shares, 1.0), 0.0)
         n = (w > 0).sum(axis=1)
         sw, swx, swy = w.sum(axis=1), (w * x).sum(axis=1), (w * y).sum(axis=1)
         swxx, swxy = (w * x * x).sum(axis=1), (w * x * y).sum(axis=1)
