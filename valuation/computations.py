@@ -346,6 +346,9 @@ def _months_between(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return (later.dt.year - earlier.dt.year) * 12 + (later.dt.month - earlier.dt.month)
 
 
+_TREND_BLOCK = 20_000  # customers per block of the trend's sums
+
+
 def value_inputs(
     facts: pd.DataFrame,
     customers: pd.DataFrame,
@@ -385,6 +388,7 @@ def value_inputs(
     col = pd.DatetimeIndex(read).get_indexer(pd.to_datetime(facts["month"]))
     keep = (row >= 0) & (col >= 0)
     cell = row[keep] * len(read) + col[keep]
+    del row, col
     shape = (len(ids), len(read))
 
     def cells(name: str) -> np.ndarray:
@@ -438,12 +442,19 @@ def value_inputs(
         # month of the first order enters at its monthly rate (amount / share) with the
         # share as its weight; every other month has weight 1 (plain least squares).
         trend_mask = np.isin(starts, np.asarray(trend_months, dtype="datetime64[ns]"))[None, :]
-        w = shares * trend_mask
         x = np.arange(len(read), dtype=float)[None, :]
-        y = np.where(w > 0, amounts / np.where(shares > 0, shares, 1.0), 0.0)
-        n = (w > 0).sum(axis=1)
-        sw, swx, swy = w.sum(axis=1), (w * x).sum(axis=1), (w * y).sum(axis=1)
-        swxx, swxy = (w * x * x).sum(axis=1), (w * x * y).sum(axis=1)
+        n = np.empty(shape[0], dtype=np.int64)
+        sw, swx, swy, swxx, swxy = (np.empty(shape[0]) for _ in range(5))
+        # Block by block of customers (every sum is along a row, so the figures are the
+        # same): the whole-matrix temporaries were the valuation's memory peak.
+        for lo in range(0, shape[0], _TREND_BLOCK):
+            b = slice(lo, lo + _TREND_BLOCK)
+            s = shares[b]
+            w = s * trend_mask
+            y = np.where(w > 0, amounts[b] / np.where(s > 0, s, 1.0), 0.0)
+            n[b] = (w > 0).sum(axis=1)
+            sw[b], swx[b], swy[b] = w.sum(axis=1), (w * x).sum(axis=1), (w * y).sum(axis=1)
+            swxx[b], swxy[b] = (w * x * x).sum(axis=1), (w * x * y).sum(axis=1)
         slope = (sw * swxy - swx * swy) / (sw * swxx - swx * swx)
         mean = swy / sw
         enough = (n >= parameters["growth"]["min_months"]) & (mean > 0)

@@ -444,9 +444,18 @@ def valuation_inputs(
         .values_list("customer_id", "date"),
         columns=list(computations.VIOLATION_COLUMNS),
     )
-    return computations.value_inputs(
+    inputs = computations.value_inputs(
         facts, customers, violations, month=month, parameters=parameters
     )
+    if context is not None:
+        # Only the early warnings' amounts are read after this (about 110 MB freed at
+        # 200,000 customers, for the valuation's compare and write).
+        del facts
+        context.narrow_facts(
+            _warning_months(today=timezone.localdate(), parameters=parameters),
+            _WARNING_FACT_COLUMNS,
+        )
+    return inputs
 
 
 def valuation_compute(
