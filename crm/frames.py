@@ -274,10 +274,13 @@ def stale_rows_delete(
     new = frame.assign(**constants).set_index(key)
     old = stored.set_index(key)
     common = new.index.intersection(old.index)
+    # Aligned once (positions), not reindexed column by column (a hash lookup of 200,000
+    # keys per column took about 0.4 s of a month's comparison).
+    at_new, at_old = new.index.get_indexer(common), old.index.get_indexer(common)
     changed = np.zeros(len(common), dtype=bool)
     for name in old.columns:
         field = model._meta.get_field(name)
-        changed |= ~_same(new[name].reindex(common), old[name].reindex(common), field)
+        changed |= ~_same(new[name].take(at_new), old[name].take(at_old), field)
     gone = old.index.difference(new.index)
     stale = np.concatenate([gone.to_numpy(), common[changed].to_numpy()]).astype("int64")
     for start in range(0, len(stale), _DELETE_CHUNK):
@@ -325,6 +328,10 @@ def stored_rows(
 def _same(new: pd.Series, old: pd.Series, field: models.Field) -> np.ndarray:
     """Row by row, whether `new` would be stored as `old` is (NULL equal to NULL)."""
     if isinstance(field, models.CharField | models.TextField):
+        if isinstance(new.dtype, pd.StringDtype) and isinstance(old.dtype, pd.StringDtype):
+            # Both already text (Arrow's read, pandas' str columns): compared as they are,
+            # without a Python string per value.
+            return np.asarray(new.fillna("").array == old.fillna("").array, dtype=bool)
         return (
             new.astype(object).where(new.notna(), "").astype(str).to_numpy()
             == old.astype(object).where(old.notna(), "").astype(str).to_numpy()
