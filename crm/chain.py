@@ -84,6 +84,19 @@ class ChainContext:
         value = self._memo[key]
         return value.copy(deep=False) if isinstance(value, pd.DataFrame) else value
 
+    def narrow_facts(self, months: Iterable[dt.date], columns: Iterable[str]) -> None:
+        """Keeps of the shared facts only `months` × `columns`, what the steps still to come
+        read (the rest of a 2.25 M-row frame is freed); a later read outside them reads for
+        itself (`covers`)."""
+        self.fact_months &= set(months)
+        self.fact_columns &= {"customer_id", "month", *columns}
+        facts = self._memo.get("facts")
+        if facts is None:
+            return
+        kept = [c for c in facts.columns if c in self.fact_columns]
+        rows = facts["month"].isin(pd.to_datetime(sorted(self.fact_months)))
+        self._memo["facts"] = facts.loc[rows, kept].reset_index(drop=True)
+
     def forget(self, key: Any) -> None:
         """Drops a shared read no later step needs (its memory)."""
         self._memo.pop(key, None)

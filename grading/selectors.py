@@ -8,12 +8,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
 from crm import jobs, monthly, versioning
 from crm.dates import add_months, month_start
+from crm.frames import query_frame
 from customers.choices import BusinessFormat, BusinessScale, MarketType
 from grading import policies
 from grading.choices import GradeBasis, OverrideStatus, SchemeKind
@@ -503,18 +505,27 @@ def grade_pairs_frame(*, up_to: dt.date) -> pd.DataFrame:
     columns = ["customer_id", "month", "grade", "previous_grade"]
     if month is None:
         return pd.DataFrame(columns=columns)
-    grades = pd.DataFrame.from_records(
-        GradeResult.objects.filter(month__in=[month, add_months(month, -1)]).values_list(
-            "customer_id", "month", "grade", "scheme_id"
-        ),
-        columns=["customer_id", "month", "grade", "scheme_id"],
+    # One read of both months, joined in SQL (through Arrow on PostgreSQL; the ORM's 400,000
+    # tuples and two pandas maps took about 1.1 s at 200,000 customers).
+    table = connection.ops.quote_name(GradeResult._meta.db_table)
+    sql = (
+        "SELECT g.customer_id, g.month, g.grade,"  # noqa: S608 (the table's name only)
+        " CASE WHEN p.scheme_id = g.scheme_id THEN p.grade END"
+        f" FROM {table} g LEFT JOIN {table} p"
+        " ON p.customer_id = g.customer_id AND p.month = %s"
+        " WHERE g.month = %s ORDER BY g.customer_id"
     )
-    current = grades[grades["month"] == month]
-    previous = grades[grades["month"] != month].set_index("customer_id")
-    same_scheme = current["customer_id"].map(previous["scheme_id"]) == current["scheme_id"]
-    previous_grade = current["customer_id"].map(previous["grade"]).astype(float)
-    out = current.assign(previous_grade=previous_grade.where(same_scheme))
-    return out.loc[:, columns].reset_index(drop=True)
+    return query_frame(
+        sql,
+        [add_months(month, -1), month],
+        columns=columns,
+        dtypes={
+            "customer_id": "int64",
+            "month": "date",
+            "grade": "int64",
+            "previous_grade": "float64",
+        },
+    )
 
 
 def grade_movements(*, user: User, month: dt.date | None = None) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from crm import frames
 from crm.chain import ChainContext
@@ -98,6 +99,27 @@ def test_a_chain_context_gives_the_steps_the_same_inputs(world):
     apart_graded, apart_valued = recompute()
     pd.testing.assert_frame_equal(graded.results, apart_graded.results)
     pd.testing.assert_frame_equal(valued.results, apart_valued.results)
+
+
+def test_after_the_valuation_the_chain_keeps_only_what_the_warnings_read(world):
+    # given a chain context whose valuation has read its inputs
+    grading_services.grading_recompute(month=NOV, actor=Actor.system("tests"))
+    context = ChainContext(month=NOV)
+    grading_services.grading_chain_prepare(context=context)
+    valuation_services.valuation_chain_prepare(context=context)
+    value_scheme = valuation_services.scheme_active()
+    valuation_services.valuation_inputs(month=NOV, scheme=value_scheme, context=context)
+    # then the shared facts are narrowed to the early warnings' months and columns
+    parameters = value_scheme.parameters
+    months = valuation_services._warning_months(today=timezone.localdate(), parameters=parameters)
+    assert context.fact_columns == {"customer_id", "month", "amount"}
+    assert context.fact_months <= set(months)
+    assert context.covers(months, valuation_services._WARNING_FACT_COLUMNS)
+    # and the warnings read through it find what they find alone, details included
+    today = timezone.localdate()
+    shared = valuation_services.warning_signs(today=today, parameters=parameters, context=context)
+    alone = valuation_services.warning_signs(today=today, parameters=parameters)
+    pd.testing.assert_frame_equal(shared, alone)
 
 
 @pytest.mark.django_db(transaction=True)
