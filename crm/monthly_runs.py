@@ -19,13 +19,15 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+import pandas as pd
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from crm import jobs
 from crm.choices import AuditAction, RunStatus, RunTrigger
 from crm.dates import month_start
 from crm.exceptions import DomainError
+from crm.frames import stale_rows_delete, stored_rows, write_frame
 from crm.services import Actor, audit_record
 
 if TYPE_CHECKING:
@@ -171,3 +173,72 @@ def _after_write(
 ) -> None:
     if rules.after_write is not None:
         rules.after_write(outcome=outcome, run=run, context=context)
+
+
+# --- a month's results ------------------------------------------------------------------
+
+# Columns that do not make a stored result differ from a new one: which run wrote it, when.
+RESULT_UNCOMPARED = ("run_id", "computed_at")
+
+
+def month_results_stored(model: type[models.Model], outcome: Any) -> pd.DataFrame:
+    """The stored results (`model`: one row per customer and month, with its scheme, run and
+    computed_at) of `outcome.month` as `crm.frames.stale_rows_delete` compares them with
+    `outcome.results`; read before the write's transaction (where the fast read is
+    possible)."""
+    return stored_rows(
+        model,
+        outcome.results,
+        where={"month": outcome.month},
+        constants={"scheme_id": outcome.scheme.pk},
+        ignore=RESULT_UNCOMPARED,
+    )
+
+
+def month_results_write(
+    model: type[models.Model],
+    outcome: Any,
+    *,
+    run: Any,
+    stored: pd.DataFrame | None,
+    lock_key: int,
+    system_update: Callable[[dt.date], None],
+) -> None:
+    """Brings the stored results of `outcome.month` to `outcome.results`: deletes the rows of
+    customers no longer in the results or whose result changed and writes the new and
+    changed ones (COPY on PostgreSQL; elsewhere every row is replaced), so a month computed
+    again with the same outcome writes nothing; then, if it is the latest month with results
+    not after this one, `system_update(month)` (the customers' fields that show the current
+    result). The write phases of one kind of result are serialised by the PostgreSQL
+    advisory lock `lock_key` (two months written at once could leave the customers' fields
+    showing the older month). Records `outcome.seconds` "write" / "system" and
+    `outcome.written`. Call inside `transaction.atomic`."""
+    month = outcome.month
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key])
+    started = time.perf_counter()
+    changed = stale_rows_delete(
+        model,
+        outcome.results,
+        where={"month": month},
+        constants={"scheme_id": outcome.scheme.pk},
+        ignore=RESULT_UNCOMPARED,
+        stored=stored,
+    )
+    write_frame(
+        model,
+        changed,
+        constants={
+            "month": month,
+            "scheme_id": outcome.scheme.pk,
+            "run_id": run.pk if run else None,
+            "computed_at": timezone.now(),
+        },
+    )
+    outcome.seconds["write"] = time.perf_counter() - started
+    outcome.written = len(changed)
+    if jobs.results_month_is_current(model, month):
+        system_started = time.perf_counter()
+        system_update(month)
+        outcome.seconds["system"] = time.perf_counter() - system_started

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -30,7 +30,7 @@ from crm.chain import ChainContext, shared_read
 from crm.choices import AuditAction
 from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
-from crm.frames import query_frame, stale_rows_delete, stored_rows, write_frame
+from crm.frames import query_frame
 from crm.models import User
 from crm.services import Actor, audit_record
 from customers.choices import CustomerStatus
@@ -521,20 +521,9 @@ def grading_compute(
     )
 
 
-# Columns that do not make a stored result differ from a new one: which run wrote it, when.
-_UNCOMPARED = ("run_id", "computed_at")
-
-
 def grading_results_stored(*, outcome: RecomputeOutcome) -> pd.DataFrame:
-    """The stored results of `outcome.month` as `crm.frames.stale_rows_delete` compares
-    them; read before the write's transaction (where the fast read is possible)."""
-    return stored_rows(
-        GradeResult,
-        outcome.results,
-        where={"month": outcome.month},
-        constants={"scheme_id": outcome.scheme.pk},
-        ignore=_UNCOMPARED,
-    )
+    """The stored results of `outcome.month` to compare with (`crm.monthly_runs`)."""
+    return monthly_runs.month_results_stored(GradeResult, outcome)
 
 
 def grading_results_write(
@@ -547,39 +536,14 @@ def grading_results_write(
     not after this one, the customers' system fields (results of a later month, stored
     before future months were refused, never block them). `stored`: the stored rows read
     beforehand (`grading_results_stored`). Call inside `transaction.atomic`."""
-    month = outcome.month
-    _lock_writes()
-    started = time.perf_counter()
-    changed = stale_rows_delete(
+    monthly_runs.month_results_write(
         GradeResult,
-        outcome.results,
-        where={"month": month},
-        constants={"scheme_id": outcome.scheme.pk},
-        ignore=_UNCOMPARED,
+        outcome,
+        run=run,
         stored=stored,
+        lock_key=_WRITE_LOCK_KEY,
+        system_update=_system_fields_update,
     )
-    write_frame(
-        GradeResult,
-        changed,
-        constants={
-            "month": month,
-            "scheme_id": outcome.scheme.pk,
-            "run_id": run.pk if run else None,
-            "computed_at": timezone.now(),
-        },
-    )
-    outcome.seconds["write"] = time.perf_counter() - started
-    outcome.written = len(changed)
-    if jobs.results_month_is_current(GradeResult, month):
-        system_started = time.perf_counter()
-        _system_fields_update(month)
-        outcome.seconds["system"] = time.perf_counter() - system_started
-
-
-def _lock_writes() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_WRITE_LOCK_KEY])
 
 
 _SYSTEM_FIELDS = ("grade", "business_scale", "category_code", "structure_class")

@@ -18,18 +18,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from crm import jobs, monthly, monthly_runs, versioning
+from crm import monthly, monthly_runs, versioning
 from crm.chain import ChainContext, shared_read
 from crm.choices import AuditAction, RunTrigger
 from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
-from crm.frames import query_frame, stale_rows_delete, stored_rows, write_frame
+from crm.frames import query_frame
 from crm.models import User
 from crm.services import Actor, audit_record, notify
 from customers.models import Customer, CustomerSystem
@@ -492,20 +492,9 @@ def valuation_compute(
     )
 
 
-# Columns that do not make a stored result differ from a new one: which run wrote it, when.
-_UNCOMPARED = ("run_id", "computed_at")
-
-
 def valuation_results_stored(*, outcome: ValuationOutcome) -> pd.DataFrame:
-    """The stored results of `outcome.month` as `crm.frames.stale_rows_delete` compares
-    them; read before the write's transaction (where the fast read is possible)."""
-    return stored_rows(
-        ValueResult,
-        outcome.results,
-        where={"month": outcome.month},
-        constants={"scheme_id": outcome.scheme.pk},
-        ignore=_UNCOMPARED,
-    )
+    """The stored results of `outcome.month` to compare with (`crm.monthly_runs`)."""
+    return monthly_runs.month_results_stored(ValueResult, outcome)
 
 
 def valuation_results_write(
@@ -518,35 +507,14 @@ def valuation_results_write(
     the customers' value fields (results of a later month, stored before future months were
     refused, never block them). `stored`: the stored rows read beforehand
     (`valuation_results_stored`). Call inside `transaction.atomic`."""
-    month = outcome.month
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_WRITE_LOCK_KEY])
-    started = time.perf_counter()
-    changed = stale_rows_delete(
+    monthly_runs.month_results_write(
         ValueResult,
-        outcome.results,
-        where={"month": month},
-        constants={"scheme_id": outcome.scheme.pk},
-        ignore=_UNCOMPARED,
+        outcome,
+        run=run,
         stored=stored,
+        lock_key=_WRITE_LOCK_KEY,
+        system_update=_system_fields_update,
     )
-    write_frame(
-        ValueResult,
-        changed,
-        constants={
-            "month": month,
-            "scheme_id": outcome.scheme.pk,
-            "run_id": run.pk if run else None,
-            "computed_at": timezone.now(),
-        },
-    )
-    outcome.seconds["write"] = time.perf_counter() - started
-    outcome.written = len(changed)
-    if jobs.results_month_is_current(ValueResult, month):
-        system_started = time.perf_counter()
-        _system_fields_update(month)
-        outcome.seconds["system"] = time.perf_counter() - system_started
 
 
 _SYSTEM_FIELDS = (

@@ -21,7 +21,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from crm import jobs
+from crm import jobs, monthly_runs
 from crm.celery import app as celery_app
 from crm.choices import AuditSource, RunStatus, RunTrigger
 from crm.dates import add_months, month_start
@@ -222,7 +222,7 @@ def test_a_crash_while_writing_leaves_the_months_previous_results(world, monkeyp
         ).exists()
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "write_frame", crash)
+    monkeypatch.setattr(monthly_runs, "write_frame", crash)
     with pytest.raises(RuntimeError, match="disk full"):
         recompute()
     # then the month is as it was and the run says what happened
