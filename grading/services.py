@@ -49,6 +49,7 @@ from grading.models import (
     PeakMonth,
 )
 from orders.selectors import (
+    facts_wanted,
     first_order_frame,
     first_order_want,
     sales_facts_frame,
@@ -426,13 +427,16 @@ def grading_window(*, month: dt.date, scheme: GradingScheme) -> list[dt.date]:
 
 
 def grading_chain_prepare(*, context: ChainContext) -> None:
-    """Declares the facts a grading of `context.month` with the active scheme reads, so
-    that the chain reads them once with the other steps' (`crm.chain`)."""
+    """Declares what a grading of `context.month` with the active scheme reads (its facts,
+    first order dates, customers and last month's grades), so that the chain reads them
+    once with the other steps' and at once (`crm.chain`)."""
     window = grading_window(month=context.month, scheme=scheme_active())
-    context.want_facts(window, computations.FACT_COLUMNS)
+    context.want_facts(facts_wanted(months=window, columns=computations.FACT_COLUMNS))
     sales_facts_want(context=context)
     first_order_want(before=month_start(context.month), context=context)
     context.want("customers_grading", customer_grading_frame)
+    before = add_months(month_start(context.month), -1)
+    context.want(("grades", before), lambda: _month_grades(before))
 
 
 def grading_inputs(
@@ -495,16 +499,10 @@ def grading_compute(
     results["grade"] = (
         results["customer_id"].map(approved["grade"]).fillna(results["computed_grade"]).astype(int)
     )
-    previous_qs = (
-        GradeResult.objects.filter(month=add_months(month, -1))
-        .order_by()
-        .values_list("customer_id", "grade", "scheme_id")
+    before = add_months(month, -1)
+    previous = shared_read(context, ("grades", before), lambda: _month_grades(before)).set_index(
+        "customer_id"
     )
-    previous = query_frame(
-        *previous_qs.query.sql_with_params(),
-        columns=("customer_id", "grade", "scheme_id"),
-        dtypes={"customer_id": "int64", "grade": "float64", "scheme_id": "int64"},
-    ).set_index("customer_id")
     current = results.set_index("customer_id")["grade"]
     return RecomputeOutcome(
         month=month,
@@ -518,6 +516,16 @@ def grading_compute(
             comparable=previous["scheme_id"] == scheme.pk,
         ),
         seconds={"read": read - started, "compute": computed - read},
+    )
+
+
+def _month_grades(month: dt.date) -> pd.DataFrame:
+    """The stored grades of `month` (customer_id, grade, scheme_id)."""
+    qs = GradeResult.objects.filter(month=month).order_by()
+    return query_frame(
+        *qs.values_list("customer_id", "grade", "scheme_id").query.sql_with_params(),
+        columns=("customer_id", "grade", "scheme_id"),
+        dtypes={"customer_id": "int64", "grade": "float64", "scheme_id": "int64"},
     )
 
 

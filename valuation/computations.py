@@ -34,7 +34,7 @@ compared. The parameters are a plain dict (stored on `ValuationScheme`), checked
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from copy import deepcopy
 from typing import Any
 
@@ -86,6 +86,11 @@ FACT_COLUMNS: tuple[str, ...] = (
     "electronic_amount",
     "on_time_orders",
     "late_orders",
+)
+# The fact columns `value_inputs` reads only in the window months (the amounts are read in
+# every month of `months_read`, for the trend).
+WINDOW_FACT_COLUMNS: tuple[str, ...] = tuple(
+    c for c in FACT_COLUMNS if c not in ("customer_id", "month", "amount")
 )
 CUSTOMER_COLUMNS: tuple[str, ...] = (
     "customer_id",
@@ -339,6 +344,12 @@ def months_read(parameters: Mapping[str, Any], month: dt.date) -> list[dt.date]:
     return [add_months(month, -k) for k in range(n, 0, -1)]
 
 
+def window_months(parameters: Mapping[str, Any], month: dt.date) -> list[dt.date]:
+    """The months of the window (the last `window.months` of `months_read`): the only months
+    `value_inputs` reads the facts' WINDOW_FACT_COLUMNS of."""
+    return months_read(parameters, month)[-parameters["window"]["months"] :]
+
+
 # --- inputs -------------------------------------------------------------------------------
 
 
@@ -350,7 +361,7 @@ _TREND_BLOCK = 20_000  # customers per block of the trend's sums
 
 
 def value_inputs(
-    facts: pd.DataFrame,
+    facts: pd.DataFrame | Sequence[pd.DataFrame],
     customers: pd.DataFrame,
     violations: pd.DataFrame,
     *,
@@ -360,7 +371,10 @@ def value_inputs(
     """Per customer, the raw inputs of the valuation of `month` (INPUT_COLUMNS); NaN where an
     input cannot be measured.
 
-    `facts`: FACT_COLUMNS rows (months outside `months_read` are ignored). `customers`:
+    `facts`: FACT_COLUMNS rows (months outside `months_read` are ignored; WINDOW_FACT_COLUMNS
+    are read in the `window_months` only, so they may be anything elsewhere), as one frame or
+    in parts (`orders.selectors.sales_facts_parts`) whose missing columns count as 0.
+    `customers`:
     CUSTOMER_COLUMNS, one row per customer to value. `violations`: VIOLATION_COLUMNS, one row
     per (not voided) violation record.
 
@@ -375,7 +389,7 @@ def value_inputs(
     """
     start = pd.Timestamp(month)
     read = [pd.Timestamp(m) for m in months_read(parameters, month)]
-    window = read[len(read) - parameters["window"]["months"] :]
+    window = [pd.Timestamp(m) for m in window_months(parameters, month)]
     trend_months = read[len(read) - parameters["growth"]["months"] :]
 
     out = customers.loc[:, list(CUSTOMER_COLUMNS)].copy().reset_index(drop=True)
@@ -383,18 +397,26 @@ def value_inputs(
     first = pd.to_datetime(out["first_order_date"])
 
     # A customer × month matrix of each fact column over the months read (bincount on the
-    # flat cell index: far faster than a pivot table at 200,000 customers).
-    row = pd.Index(ids).get_indexer(facts["customer_id"])
-    col = pd.DatetimeIndex(read).get_indexer(pd.to_datetime(facts["month"]))
-    keep = (row >= 0) & (col >= 0)
-    cell = row[keep] * len(read) + col[keep]
-    del row, col
+    # flat cell index: far faster than a pivot table at 200,000 customers), summed over the
+    # parts of the facts that have the column.
+    parts = [facts] if isinstance(facts, pd.DataFrame) else list(facts)
     shape = (len(ids), len(read))
+    at = pd.Index(ids)
+    indexed = []
+    for part in parts:
+        row = at.get_indexer(part["customer_id"])
+        col = pd.DatetimeIndex(read).get_indexer(pd.to_datetime(part["month"]))
+        keep = (row >= 0) & (col >= 0)
+        indexed.append((part, keep, row[keep] * len(read) + col[keep]))
+        del row, col
 
     def cells(name: str) -> np.ndarray:
-        return np.bincount(
-            cell, weights=facts[name].to_numpy(dtype=float)[keep], minlength=shape[0] * shape[1]
-        ).reshape(shape)
+        total = np.zeros(shape[0] * shape[1])
+        for part, keep, cell in indexed:
+            if name in part.columns:
+                weights = part[name].to_numpy(dtype=float)[keep]
+                total += np.bincount(cell, weights=weights, minlength=total.size)
+        return total.reshape(shape)
 
     # Only the amounts are needed month by month (the trend); every other column only as its
     # window sum, so each matrix is built, summed and dropped in turn (at 200,000 customers
@@ -414,16 +436,14 @@ def value_inputs(
         return sums[name]
 
     months_counted = in_window.sum(axis=1)
-    window_months = (shares * window_mask).sum(axis=1)
+    window_span = (shares * window_mask).sum(axis=1)
     amount = window_sum("amount")
     cartons = window_sum("cartons")
     paid_known = window_sum("on_time_orders") + window_sum("late_orders")
     with np.errstate(divide="ignore", invalid="ignore"):
         out["months_counted"] = months_counted
         out["window_amount"] = np.round(amount, 2)
-        out["avg_amount"] = np.where(
-            months_counted > 0, np.round(amount / window_months, 2), np.nan
-        )
+        out["avg_amount"] = np.where(months_counted > 0, np.round(amount / window_span, 2), np.nan)
         out["key_brand_share"] = np.where(
             cartons > 0, np.round(window_sum("key_brand_cartons") / cartons, 4), np.nan
         )

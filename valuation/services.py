@@ -37,9 +37,11 @@ from customers.selectors import customer_in_scope, customer_valuation_frame
 from customers.services import system_fields_copy
 from grading.selectors import grade_pairs_frame
 from orders.selectors import (
+    facts_wanted,
     first_order_frame,
     first_order_want,
     sales_facts_frame,
+    sales_facts_parts,
     sales_facts_want,
 )
 from valuation import computations, policies
@@ -405,18 +407,24 @@ class ValuationOutcome:
 
 
 def valuation_chain_prepare(*, context: ChainContext) -> None:
-    """Declares the facts a valuation of `context.month` with the active scheme reads, and
-    those of the early warnings' refresh that follows it, so that the chain reads them once
-    with the other steps' (`crm.chain`)."""
+    """Declares what a valuation of `context.month` with the active scheme reads (its facts,
+    first order dates, customers and last month's tiers) and the facts of the early
+    warnings' refresh that follows it, so that the chain reads them once with the other
+    steps' and at once (`crm.chain`)."""
     parameters = scheme_active().parameters
-    context.want_facts(
-        computations.months_read(parameters, context.month), computations.FACT_COLUMNS
-    )
+    context.want_facts(facts_wanted(**_facts_request(parameters, context.month)))
     today = timezone.localdate()
-    context.want_facts(_warning_months(today=today, parameters=parameters), _WARNING_FACT_COLUMNS)
+    context.want_facts(
+        facts_wanted(
+            months=_warning_months(today=today, parameters=parameters),
+            columns=_WARNING_FACT_COLUMNS,
+        )
+    )
     sales_facts_want(context=context)
     first_order_want(before=month_start(context.month), context=context)
     context.want("customers_valuation", customer_valuation_frame)
+    before = add_months(month_start(context.month), -1)
+    context.want(("tiers", before), lambda: _month_tiers(before))
 
 
 def valuation_inputs(
@@ -430,11 +438,7 @@ def valuation_inputs(
     customers = shared_read(context, "customers_valuation", customer_valuation_frame).merge(
         first_order_frame(before=month, context=context), on="customer_id", how="left"
     )
-    facts = sales_facts_frame(
-        months=computations.months_read(parameters, month),
-        columns=computations.FACT_COLUMNS,
-        context=context,
-    )
+    facts = sales_facts_parts(**_facts_request(parameters, month), context=context)
     longest = max(
         parameters["credit"]["violation_months"], parameters["problem"]["violation_months"]
     )
@@ -452,10 +456,23 @@ def valuation_inputs(
         # 200,000 customers, for the valuation's compare and write).
         del facts
         context.narrow_facts(
-            _warning_months(today=timezone.localdate(), parameters=parameters),
-            _WARNING_FACT_COLUMNS,
+            facts_wanted(
+                months=_warning_months(today=timezone.localdate(), parameters=parameters),
+                columns=_WARNING_FACT_COLUMNS,
+            )
         )
     return inputs
+
+
+def _facts_request(parameters: dict[str, Any], month: dt.date) -> dict[str, Any]:
+    """The facts `value_inputs` reads for `month` (`sales_facts_frame`'s arguments): the
+    amounts of every month read, the other columns of the window months only."""
+    window = computations.window_months(parameters, month)
+    return {
+        "months": computations.months_read(parameters, month),
+        "columns": computations.FACT_COLUMNS,
+        "only_in": dict.fromkeys(computations.WINDOW_FACT_COLUMNS, window),
+    }
 
 
 def valuation_compute(
@@ -470,16 +487,9 @@ def valuation_compute(
     read = time.perf_counter()
     results = computations.value_frame(inputs, parameters=scheme.parameters)
     computed = time.perf_counter()
-    previous_qs = (
-        ValueResult.objects.filter(month=add_months(month, -1))
-        .order_by()
-        .values_list("customer_id", "value_tier")
-    )
-    previous = query_frame(
-        *previous_qs.query.sql_with_params(),
-        columns=("customer_id", "value_tier"),
-        dtypes={"customer_id": "int64", "value_tier": object},
-    ).set_index("customer_id")["value_tier"]
+    before = add_months(month, -1)
+    previous = shared_read(context, ("tiers", before), lambda: _month_tiers(before))
+    previous = previous.set_index("customer_id")["value_tier"]
     return ValuationOutcome(
         month=month,
         scheme=scheme,
@@ -489,6 +499,16 @@ def valuation_compute(
             previous, results.set_index("customer_id")["value_tier"]
         ),
         seconds={"read": read - started, "compute": computed - read},
+    )
+
+
+def _month_tiers(month: dt.date) -> pd.DataFrame:
+    """The stored value tiers of `month` (customer_id, value_tier)."""
+    qs = ValueResult.objects.filter(month=month).order_by()
+    return query_frame(
+        *qs.values_list("customer_id", "value_tier").query.sql_with_params(),
+        columns=("customer_id", "value_tier"),
+        dtypes={"customer_id": "int64", "value_tier": object},
     )
 
 

@@ -17,7 +17,7 @@ from crm.services import Actor
 from customers.selectors import customer_valuation_frame
 from grading import services as grading_services
 from orders.models import MonthlySalesFact
-from orders.selectors import first_order_frame, sales_facts_frame
+from orders.selectors import facts_wanted, first_order_frame, sales_facts_frame
 from tests.grading.factories import buy_monthly
 from valuation import services as valuation_services
 
@@ -112,9 +112,12 @@ def test_after_the_valuation_the_chain_keeps_only_what_the_warnings_read(world):
     # then the shared facts are narrowed to the early warnings' months and columns
     parameters = value_scheme.parameters
     months = valuation_services._warning_months(today=timezone.localdate(), parameters=parameters)
-    assert context.fact_columns == {"customer_id", "month", "amount"}
-    assert context.fact_months <= set(months)
-    assert context.covers(months, valuation_services._WARNING_FACT_COLUMNS)
+    assert set(context.facts_wanted) == {"amount"}
+    assert context.facts_wanted["amount"] <= set(months)
+    assert {c for part in context.shared("facts") for c in part.columns} == {"amount"}
+    assert context.covers(
+        facts_wanted(months=months, columns=valuation_services._WARNING_FACT_COLUMNS)
+    )
     # and the warnings read through it find what they find alone, details included
     today = timezone.localdate()
     shared = valuation_services.warning_signs(today=today, parameters=parameters, context=context)
@@ -149,3 +152,44 @@ def test_the_arrow_read_gives_the_frames_of_the_plain_read(postgres, customer_wo
             b.sort_values(order).reset_index(drop=True),
         )
     assert len(fast[0]) == 9
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_started_chain_reads_the_facts_in_parts_and_first_orders_from_them(customer_world):
+    # given a shop buying since long before the twelve months the valuation reads, and one
+    # whose first order falls in the grading window
+    buy_monthly(customer_world["c_th"], ["2025-03", "2025-04", *MONTHS], 600, "260.00")
+    buy_monthly(customer_world["c_th2"], ["2026-09", "2026-10"], 120, "150.00")
+    # when a chain of November starts its reads (at once, in threads, on PostgreSQL)
+    context = ChainContext(month=NOV)
+    grading_services.grading_chain_prepare(context=context)
+    valuation_services.valuation_chain_prepare(context=context)
+    context.start()
+    # then the facts are read in parts, the months that want the same columns together:
+    # the valuation's amounts alone, its window with its columns, the grading's window
+    # with both steps' columns
+    parts = {
+        (f"{min(p.months):%Y-%m}", f"{max(p.months):%Y-%m}"): set(p.columns)
+        for p in context.shared("facts")
+    }
+    assert parts[("2025-11", "2026-04")] == {"amount", "first_order_date"}
+    assert {"key_brand_cartons", "first_order_date"} <= parts[("2026-05", "2026-07")]
+    assert "low_tar_cartons" not in parts[("2026-05", "2026-07")]
+    assert {"low_tar_cartons", "key_brand_cartons"} <= parts[("2026-08", "2026-10")]
+    # and the first order dates taken from them and the older months are those of a read
+    # of their own
+    shared = first_order_frame(before=NOV, context=context).sort_values("customer_id")
+    alone = first_order_frame(before=NOV).sort_values("customer_id")
+    pd.testing.assert_frame_equal(shared.reset_index(drop=True), alone.reset_index(drop=True))
+    assert shared["first_order_date"].dt.strftime("%Y-%m").tolist() == ["2025-03", "2026-09"]
+    # and each step gets the inputs it reads alone
+    scheme = grading_services.scheme_active()
+    pd.testing.assert_frame_equal(
+        grading_services.grading_inputs(month=NOV, scheme=scheme, context=context),
+        grading_services.grading_inputs(month=NOV, scheme=scheme),
+    )
+    value_scheme = valuation_services.scheme_active()
+    pd.testing.assert_frame_equal(
+        valuation_services.valuation_inputs(month=NOV, scheme=value_scheme, context=context),
+        valuation_services.valuation_inputs(month=NOV, scheme=value_scheme),
+    )

@@ -763,6 +763,28 @@ def test_value_inputs_columns_and_an_empty_company():
     assert empty.empty
 
 
+def test_value_inputs_from_parts_equal_those_from_one_frame():
+    # given a shop buying every month from July 2023, with counts in and out of the window
+    rows = [
+        fact(1, f"{m:%Y-%m}", 1000 + 50 * k, 10 + k, key_brand=3, electronic=400, on_time=2)
+        for k, m in enumerate(pd.date_range("2023-07-01", "2024-06-01", freq="MS"))
+    ]
+    whole = facts(*rows)
+    # when the months before the window come as a part with the amounts only (what
+    # `sales_facts_parts` gives), the window's months as a part with every column
+    window = whole["month"] >= pd.Timestamp("2024-01-01")
+    parts = [whole.loc[~window, ["customer_id", "month", "amount"]], whole.loc[window]]
+    args = {"month": JULY, "parameters": scheme()}
+    apart = c.value_inputs(parts, customers(customer(1)), violations(), **args)
+    # then the inputs are those of the one frame, where the counts outside the window are
+    # not read at all
+    pd.testing.assert_frame_equal(
+        apart, c.value_inputs(whole, customers(customer(1)), violations(), **args)
+    )
+    assert apart.loc[0, "key_brand_share"] == round(6 * 3 / sum(range(16, 22)), 4)
+    assert apart.loc[0, "trend_months"] == 12
+
+
 # --- 4. value_frame: each indicator ---------------------------------------------------------
 
 
