@@ -999,7 +999,7 @@ def main() -> None:
 
         from crm.dates import add_months
         from crm.services import Actor
-        from customers.selectors import customer_grading_frame, customer_valuation_frame
+        from customers.selectors import customer_monthly_frame
         from grading import computations
         from grading.choices import SchemeKind
         from grading.models import GradeAssessment
@@ -1131,7 +1131,7 @@ def main() -> None:
 
         # Each read the recompute makes, alone.
         parts = {
-            "  recompute read: customers (customer_grading_frame)": customer_grading_frame,
+            "  recompute read: customers (customer_monthly_frame)": customer_monthly_frame,
             f"  recompute read: first orders (MIN over {MONTHS} months)": lambda: first_order_frame(
                 before=month
             ),
@@ -1155,7 +1155,7 @@ def main() -> None:
         )
 
         def value_customers() -> Any:
-            return customer_valuation_frame().merge(
+            return customer_monthly_frame().merge(
                 first_order_frame(before=month), on="customer_id", how="left"
             )
 
@@ -1185,7 +1185,7 @@ def main() -> None:
         today = timezone.localdate()
         fact_rows = len(value_frames["facts"])
         value_parts = {
-            "  valuation read: customers (customer_valuation_frame)": customer_valuation_frame,
+            "  valuation read: customers (customer_monthly_frame, again)": customer_monthly_frame,
             f"  valuation read: facts of {len(value_months)} months ({fact_rows:,} rows, "
             f"{len(value_computations.FACT_COLUMNS)} columns)": value_facts,
             "  valuation read: violations (ORM)": value_violations,

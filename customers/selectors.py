@@ -113,46 +113,14 @@ def change_requests_for(*, customer: Customer) -> QuerySet[ChangeRequest]:
     )
 
 
-def customer_grading_frame(*, area_ids: Sequence[int] | None = None) -> pd.DataFrame:
-    """Every customer that is not closed (or those of `area_ids`), one row each, with what the
-    monthly grading reads: id, market type, format, floor area (NaN when unknown), area and
-    account manager. Read through `crm.frames` (COPY on PostgreSQL): 200,000 rows in < 1 s."""
-    qs = Customer.objects.exclude(dynamic__status=CustomerStatus.CLOSED)
-    if area_ids is not None:
-        qs = qs.filter(area_id__in=list(area_ids))
-    columns = (
-        "customer_id",
-        "market_type",
-        "business_format",
-        "floor_area_m2",
-        "area_id",
-        "account_manager_id",
-    )
-    qs = qs.order_by().values_list(
-        "id", "market_type", "business_format", "floor_area_m2", "area", "account_manager"
-    )
-    sql, params = qs.query.sql_with_params()
-    return query_frame(
-        sql,
-        params,
-        columns=columns,
-        dtypes={
-            "customer_id": "int64",
-            "market_type": object,
-            "business_format": object,
-            "floor_area_m2": "float64",
-            "area_id": "Int64",
-            "account_manager_id": "Int64",
-        },
-    )
-
-
-def customer_valuation_frame(*, area_ids: Sequence[int] | None = None) -> pd.DataFrame:
+def customer_monthly_frame(*, area_ids: Sequence[int] | None = None) -> pd.DataFrame:
     """Every customer that is not closed (or those of `area_ids`), one row each, with what
-    the valuation and the early warnings read: market type, format, outlet size, trade-area
-    environment and order cycle ("" when unknown), model-outlet flag (None when unknown),
-    last order date (NaT
-    when none), area and account manager. One bulk read through `crm.frames`."""
+    the monthly steps read — the grading: market type, format, floor area (NaN when
+    unknown); the valuation and the early warnings: outlet size, trade-area environment and
+    order cycle ("" when unknown), model-outlet flag (None when unknown), last order date
+    (NaT when none); all: area and account manager. One bulk read through `crm.frames`,
+    shared by the steps of a chain (one join of the customers with their dynamic and system
+    rows instead of one per step)."""
     qs = Customer.objects.exclude(dynamic__status=CustomerStatus.CLOSED)
     if area_ids is not None:
         qs = qs.filter(area_id__in=list(area_ids))
@@ -160,6 +128,7 @@ def customer_valuation_frame(*, area_ids: Sequence[int] | None = None) -> pd.Dat
         "customer_id": ("id", "int64"),
         "market_type": ("market_type", object),
         "business_format": ("business_format", object),
+        "floor_area_m2": ("floor_area_m2", "float64"),
         "outlet_size": ("dynamic__outlet_size", object),
         "trade_area": ("dynamic__trade_area", object),
         "order_cycle": ("dynamic__order_cycle", object),

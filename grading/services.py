@@ -35,7 +35,7 @@ from crm.models import User
 from crm.services import Actor, audit_record
 from customers.choices import CustomerStatus
 from customers.models import Customer, CustomerSystem
-from customers.selectors import customer_grading_frame, customer_in_scope
+from customers.selectors import customer_in_scope, customer_monthly_frame
 from customers.services import system_fields_copy
 from grading import computations, policies
 from grading.choices import OverrideStatus, SchemeKind
@@ -434,7 +434,7 @@ def grading_chain_prepare(*, context: ChainContext) -> None:
     context.want_facts(facts_wanted(months=window, columns=computations.FACT_COLUMNS))
     sales_facts_want(context=context)
     first_order_want(before=month_start(context.month), context=context)
-    context.want("customers_grading", customer_grading_frame)
+    context.want("customers", customer_monthly_frame)
     before = add_months(month_start(context.month), -1)
     context.want(("grades", before), lambda: _month_grades(before))
 
@@ -453,9 +453,9 @@ def grading_inputs(
     window = grading_window(month=month, scheme=scheme)
     if area_ids is not None:  # a part of a split run: its areas only, nothing shared
         context = None
-        customers = customer_grading_frame(area_ids=area_ids)
+        customers = customer_monthly_frame(area_ids=area_ids)
     else:
-        customers = shared_read(context, "customers_grading", customer_grading_frame)
+        customers = shared_read(context, "customers", customer_monthly_frame)
     first = first_order_frame(before=month, area_ids=area_ids, context=context)
     customers = customers.merge(first, on="customer_id", how="left")
     assessments = pd.DataFrame.from_records(

@@ -33,7 +33,7 @@ from crm.frames import query_frame
 from crm.models import User
 from crm.services import Actor, audit_record, notify
 from customers.models import Customer, CustomerSystem
-from customers.selectors import customer_in_scope, customer_valuation_frame
+from customers.selectors import customer_in_scope, customer_monthly_frame
 from customers.services import system_fields_copy
 from grading.selectors import grade_pairs_frame
 from orders.selectors import (
@@ -268,7 +268,7 @@ def warning_signs(
 ) -> pd.DataFrame:
     """The churn signs that hold on `today` for every customer that is not closed (three bulk
     reads and one pure step; the customers and facts shared with a chain `context`)."""
-    customers = shared_read(context, "customers_valuation", customer_valuation_frame)
+    customers = shared_read(context, "customers", customer_monthly_frame)
     this_month = month_start(today)
     months = _warning_months(today=today, parameters=parameters)
     amounts = sales_facts_frame(months=months, columns=_WARNING_FACT_COLUMNS, context=context)
@@ -422,7 +422,7 @@ def valuation_chain_prepare(*, context: ChainContext) -> None:
     )
     sales_facts_want(context=context)
     first_order_want(before=month_start(context.month), context=context)
-    context.want("customers_valuation", customer_valuation_frame)
+    context.want("customers", customer_monthly_frame)
     before = add_months(month_start(context.month), -1)
     context.want(("tiers", before), lambda: _month_tiers(before))
 
@@ -435,7 +435,7 @@ def valuation_inputs(
     pure step; the reads shared with a chain `context`."""
     month = month_start(month)
     parameters = scheme.parameters
-    customers = shared_read(context, "customers_valuation", customer_valuation_frame).merge(
+    customers = shared_read(context, "customers", customer_monthly_frame).merge(
         first_order_frame(before=month, context=context), on="customer_id", how="left"
     )
     facts = sales_facts_parts(**_facts_request(parameters, month), context=context)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from crm import frames
 from crm.chain import ChainContext
 from crm.services import Actor
-from customers.selectors import customer_valuation_frame
+from customers.selectors import customer_monthly_frame
 from grading import services as grading_services
 from orders.models import MonthlySalesFact
 from orders.selectors import facts_wanted, first_order_frame, sales_facts_frame
@@ -137,7 +137,7 @@ def test_the_arrow_read_gives_the_frames_of_the_plain_read(postgres, customer_wo
         return (
             sales_facts_frame(months=months, columns=columns),
             first_order_frame(before=NOV),
-            customer_valuation_frame(),
+            customer_monthly_frame(),
         )
 
     # when read through Arrow (outside a transaction) and through COPY + CSV (inside one)
