@@ -51,6 +51,15 @@ FACT_COLUMNS: tuple[str, ...] = (
     "key_brand_cartons",
     "new_product_cartons",
 )
+
+
+def fact_columns(structure_metric: str | None) -> tuple[str, ...]:
+    """The FACT_COLUMNS `window_inputs` reads with `structure_metric` (none: cartons and
+    amount only, as a thresholds or matrix scheme grades)."""
+    extra = STRUCTURE_COLUMNS[structure_metric] if structure_metric else ()
+    return ("customer_id", "month", "cartons", "amount", *extra)
+
+
 CUSTOMER_COLUMNS: tuple[str, ...] = (
     "customer_id",
     "market_type",
@@ -301,7 +310,8 @@ def window_inputs(
 ) -> pd.DataFrame:
     """Per customer, the figures of the reference window (INPUT_COLUMNS).
 
-    `facts`: FACT_COLUMNS rows (any months; others are ignored). `customers`: CUSTOMER_COLUMNS,
+    `facts`: `fact_columns(structure_metric)` rows (any months; others are ignored; more
+    columns may come). `customers`: CUSTOMER_COLUMNS,
     one row per customer to grade. The window months before the customer's first order do not
     count. The month of the first order counts with all its purchases, as the share of the
     month from the first order on (`crm.dates.trade_shares`: an order on 15 August counts

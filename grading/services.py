@@ -430,8 +430,10 @@ def grading_chain_prepare(*, context: ChainContext) -> None:
     """Declares what a grading of `context.month` with the active scheme reads (its facts,
     first order dates, customers and last month's grades), so that the chain reads them
     once with the other steps' and at once (`crm.chain`)."""
-    window = grading_window(month=context.month, scheme=scheme_active())
-    context.want_facts(facts_wanted(months=window, columns=computations.FACT_COLUMNS))
+    scheme = scheme_active()
+    window = grading_window(month=context.month, scheme=scheme)
+    columns = computations.fact_columns(scheme.parameters["grades"].get("structure_metric"))
+    context.want_facts(facts_wanted(months=window, columns=columns))
     sales_facts_want(context=context)
     first_order_want(before=month_start(context.month), context=context)
     context.want("customers", customer_monthly_frame)
@@ -464,10 +466,13 @@ def grading_inputs(
     )
     customers = customers.merge(assessments, on="customer_id", how="left")
     customers["assessment"] = customers["assessment"].astype(float)
-    facts = sales_facts_frame(
-        months=window, columns=computations.FACT_COLUMNS, area_ids=area_ids, context=context
-    )
     metric = scheme.parameters["grades"].get("structure_metric")
+    facts = sales_facts_frame(
+        months=window,
+        columns=computations.fact_columns(metric),
+        area_ids=area_ids,
+        context=context,
+    )
     return computations.window_inputs(facts, customers, window=window, structure_metric=metric)
 
 

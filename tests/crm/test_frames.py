@@ -166,16 +166,15 @@ def test_a_started_chain_reads_the_facts_in_parts_and_first_orders_from_them(cus
     valuation_services.valuation_chain_prepare(context=context)
     context.start()
     # then the facts are read in parts, the months that want the same columns together:
-    # the valuation's amounts alone, its window with its columns, the grading's window
-    # with both steps' columns
+    # the valuation's amounts alone, its window (which holds the grading's) with its
+    # columns; no structure column, which the thresholds scheme does not use
     parts = {
         (f"{min(p.months):%Y-%m}", f"{max(p.months):%Y-%m}"): set(p.columns)
         for p in context.shared("facts")
     }
     assert parts[("2025-11", "2026-04")] == {"amount", "first_order_date"}
-    assert {"key_brand_cartons", "first_order_date"} <= parts[("2026-05", "2026-07")]
-    assert "low_tar_cartons" not in parts[("2026-05", "2026-07")]
-    assert {"low_tar_cartons", "key_brand_cartons"} <= parts[("2026-08", "2026-10")]
+    assert {"cartons", "key_brand_cartons", "first_order_date"} <= parts[("2026-05", "2026-10")]
+    assert not any("low_tar_cartons" in columns for columns in parts.values())
     # and the first order dates taken from them and the older months are those of a read
     # of their own
     shared = first_order_frame(before=NOV, context=context).sort_values("customer_id")
