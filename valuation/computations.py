@@ -526,7 +526,10 @@ def _input_score(
     raw = frame[name]
     if spec["method"] == ScoreMethod.POINTS:
         answers = raw.map({True: "yes", False: "no"}) if name == "model_outlet" else raw
-        return answers.map(spec["points"]).astype(float)
+        # Each distinct answer looked up once (a text column's `map` goes value by value).
+        codes, uniques = pd.factorize(answers)
+        points = np.array([spec["points"].get(u, np.nan) for u in uniques] + [np.nan])
+        return pd.Series(points[codes], index=raw.index, dtype=float)
     if spec["method"] == ScoreMethod.SCALE:
         return (raw.astype(float) * 100 / spec["full"]).clip(0, 100)
     # Percentile among the group's customers whose input is known (rank skips NaN).
@@ -542,7 +545,10 @@ def value_frame(inputs: pd.DataFrame, *, parameters: Mapping[str, Any]) -> pd.Da
     frame["group_size"] = frame.groupby(groups)["customer_id"].transform("size").astype(int)
     neutral = float(parameters["neutral_score"])
 
-    missing = pd.Series("", index=frame.index, dtype=object)
+    # Which weighted inputs each customer lacks, as a bit per input (in INPUTS' order); the
+    # names are joined once per distinct combination, not once per customer.
+    lacking = np.zeros(len(frame), dtype=np.int64)
+    lacked: list[str] = []
     for indicator in INDICATORS:
         total = pd.Series(0.0, index=frame.index)
         known_weight = pd.Series(0.0, index=frame.index)
@@ -555,7 +561,8 @@ def value_frame(inputs: pd.DataFrame, *, parameters: Mapping[str, Any]) -> pd.Da
             if spec["weight"] <= 0:
                 continue
             known = score.notna()
-            missing = missing.where(known, missing + name + ",")
+            lacking |= (~known.to_numpy()).astype(np.int64) << len(lacked)
+            lacked.append(name)
             total += score.fillna(0) * spec["weight"]
             known_weight += known * spec["weight"]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -564,7 +571,9 @@ def value_frame(inputs: pd.DataFrame, *, parameters: Mapping[str, Any]) -> pd.Da
             penalty = parameters["credit"]["violation_penalty"] * frame["violations"]
             value = (value - penalty).clip(lower=0)
         frame[f"{indicator}_score"] = value.round(1)
-    frame["missing"] = missing.str.rstrip(",")
+    combinations, at = np.unique(lacking, return_inverse=True)
+    names = [",".join(n for i, n in enumerate(lacked) if bits >> i & 1) for bits in combinations]
+    frame["missing"] = pd.Series(np.asarray(names, dtype=object)[at], index=frame.index)
 
     for value_name, names in (("current_value", CURRENT), ("potential_value", POTENTIAL)):
         weights = parameters["values"][value_name.split("_")[0]]
