@@ -355,8 +355,11 @@ def row_digests(
 def _column_hash(values: pd.Series, field: models.Field) -> np.ndarray:
     """The uint64 hash of each value of a column as PostgreSQL stores it in `field`."""
     if isinstance(field, models.CharField | models.TextField):
-        text = values.astype(object).where(values.notna(), "").astype(str)
-        return pd.util.hash_array(np.asarray(text, dtype=object), hash_key=_DIGEST_KEY)
+        # Few distinct texts (codes, tiers): each hashed once, then spread by its code; NULL
+        # (code -1) takes the last one, "".
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        text = np.array([*(str(u) for u in uniques), ""], dtype=object)
+        return pd.util.hash_array(text, hash_key=_DIGEST_KEY, categorize=False)[codes]
     if isinstance(field, models.DateField):
         days = pd.to_datetime(values).astype("datetime64[us]").to_numpy().view(np.int64)
         return pd.util.hash_array(days)  # NaT: one fixed integer
