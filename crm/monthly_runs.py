@@ -27,7 +27,7 @@ from crm import jobs
 from crm.choices import AuditAction, RunStatus, RunTrigger
 from crm.dates import month_start
 from crm.exceptions import DomainError
-from crm.frames import stale_rows_delete, stored_rows, write_frame
+from crm.frames import row_digests, stale_rows_delete, stored_digests, write_frame
 from crm.services import Actor, audit_record
 
 if TYPE_CHECKING:
@@ -95,7 +95,8 @@ def run_write(
     rules: MonthlyRules, run: JobRun, outcome: Any, *, also: Callable[[], Any] | None = None
 ) -> None:
     """Writes `outcome` and records `run` succeeded with its customers and summary, in one
-    transaction (the stored rows the write compares with are read just before); `also()`
+    transaction (what the write compares with — the stored rows' digests — is read just
+    before); `also()`
     runs in the same transaction (e.g. clearing a split run's staged parts). Call holding
     the run's month."""
     started = time.perf_counter()
@@ -177,22 +178,17 @@ def _after_write(
 
 # --- a month's results ------------------------------------------------------------------
 
-# Columns that do not make a stored result differ from a new one: which run wrote it, when.
-RESULT_UNCOMPARED = ("run_id", "computed_at")
+# Columns that do not make a stored result differ from a new one: which run wrote it, when
+# (and the digest itself). Everything else, the scheme included, goes into a row's digest.
+RESULT_UNCOMPARED = ("run_id", "computed_at", "digest")
 
 
 def month_results_stored(model: type[models.Model], outcome: Any) -> pd.DataFrame:
-    """The stored results (`model`: one row per customer and month, with its scheme, run and
-    computed_at) of `outcome.month` as `crm.frames.stale_rows_delete` compares them with
-    `outcome.results`; read before the write's transaction (where the fast read is
-    possible)."""
-    return stored_rows(
-        model,
-        outcome.results,
-        where={"month": outcome.month},
-        constants={"scheme_id": outcome.scheme.pk},
-        ignore=RESULT_UNCOMPARED,
-    )
+    """The customers and digests of the stored results (`model`: one row per customer and
+    month, with its scheme, run, computed_at and digest) of `outcome.month`, which
+    `crm.frames.stale_rows_delete` compares with the digests of `outcome.results`; read
+    before the write's transaction (where the fast read is possible)."""
+    return stored_digests(model, where={"month": outcome.month})
 
 
 def month_results_write(
@@ -204,27 +200,29 @@ def month_results_write(
     lock_key: int,
     system_update: Callable[[dt.date], None],
 ) -> None:
-    """Brings the stored results of `outcome.month` to `outcome.results`: deletes the rows of
-    customers no longer in the results or whose result changed and writes the new and
-    changed ones (COPY on PostgreSQL; elsewhere every row is replaced), so a month computed
-    again with the same outcome writes nothing; then, if it is the latest month with results
-    not after this one, `system_update(month)` (the customers' fields that show the current
-    result). The write phases of one kind of result are serialised by the PostgreSQL
-    advisory lock `lock_key` (two months written at once could leave the customers' fields
-    showing the older month). Records `outcome.seconds` "write" / "system" and
-    `outcome.written`. Call inside `transaction.atomic`."""
+    """Brings the stored results of `outcome.month` to `outcome.results`: digests each row
+    (`crm.frames.row_digests`: every value but the run and the time, with the scheme), deletes
+    the rows of customers no longer in the results or whose digest differs and writes the new
+    and changed ones with their digests (COPY on PostgreSQL; elsewhere every row is replaced),
+    so a month computed again with the same outcome writes nothing; then, if it is the latest
+    month with results not after this one, `system_update(month)` (the customers' fields
+    that show the current result). The write phases of one kind of result are serialised by
+    the PostgreSQL advisory lock `lock_key` (two months written at once could leave the
+    customers' fields showing the older month). Records `outcome.seconds` "write" / "system"
+    and `outcome.written`. Call inside `transaction.atomic`."""
     month = outcome.month
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key])
     started = time.perf_counter()
-    changed = stale_rows_delete(
+    digests = row_digests(
         model,
         outcome.results,
-        where={"month": month},
         constants={"scheme_id": outcome.scheme.pk},
         ignore=RESULT_UNCOMPARED,
-        stored=stored,
+    )
+    changed = stale_rows_delete(
+        model, outcome.results, digests, where={"month": month}, stored=stored
     )
     write_frame(
         model,

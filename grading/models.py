@@ -244,6 +244,8 @@ class GradeResult(models.Model):
     per inserted row at commit, which cost 6 of a 24-second run (bench/bench_grading.py); the
     recompute takes its ids from the tables it has just read. The keys that are the same for
     every row of a run (scheme, run) or rarely set (override) have no index of their own.
+    `digest` is what a run compares instead of reading the month back (`crm.frames.row_digests`);
+    a write outside the runs sets it to NULL (the row is rewritten by the next run).
     """
 
     customer = models.ForeignKey(
@@ -310,6 +312,7 @@ class GradeResult(models.Model):
     price_band = models.PositiveSmallIntegerField(_("price band"))
     structure_class = models.PositiveSmallIntegerField(_("structure class"))
     computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+    digest = models.BigIntegerField(_("result digest"), null=True, blank=True, editable=False)
 
     objects = ScopedQuerySet.as_manager()
     scope_paths = ScopePaths(area="customer__area", owner="customer__account_manager")

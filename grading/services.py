@@ -386,9 +386,12 @@ def _apply_effective_grade(
     customer_id: int, month: dt.date, *, grade: int | None, override: GradeOverride | None
 ) -> None:
     """Sets the stored result's effective grade (`grade`, or the computed one when None) and,
-    when `month` is the latest graded month up to this one, the customer's system field."""
+    when `month` is the latest graded month up to this one, the customer's system field. The
+    row's digest no longer describes it: NULL, so the next run of the month rewrites it."""
     result = GradeResult.objects.filter(customer_id=customer_id, month=month)
-    result.update(grade=grade if grade is not None else F("computed_grade"), override=override)
+    result.update(
+        grade=grade if grade is not None else F("computed_grade"), override=override, digest=None
+    )
     if jobs.results_month_is_current(GradeResult, month):
         effective = result.values_list("grade", flat=True).first()
         CustomerSystem.objects.filter(customer_id=customer_id).update(grade=effective)
@@ -535,7 +538,8 @@ def _month_grades(month: dt.date) -> pd.DataFrame:
 
 
 def grading_results_stored(*, outcome: RecomputeOutcome) -> pd.DataFrame:
-    """The stored results of `outcome.month` to compare with (`crm.monthly_runs`)."""
+    """The customers and digests of the stored results of `outcome.month`, what the
+    write compares with (`crm.monthly_runs`)."""
     return monthly_runs.month_results_stored(GradeResult, outcome)
 
 
@@ -547,7 +551,7 @@ def grading_results_write(
     new and changed ones (COPY on PostgreSQL; elsewhere every row is replaced), so a month
     run again with the same outcome writes nothing; then, if it is the latest graded month
     not after this one, the customers' system fields (results of a later month, stored
-    before future months were refused, never block them). `stored`: the stored rows read
+    before future months were refused, never block them). `stored`: the stored rows' digests read
     beforehand (`grading_results_stored`). Call inside `transaction.atomic`."""
     monthly_runs.month_results_write(
         GradeResult,

@@ -93,7 +93,8 @@ class ValueResult(models.Model):
 
     Written 200,000 rows at a time by one COPY; like `GradeResult`, its foreign keys are
     kept by Django but not checked by the database, and the keys that are the same for every
-    row of a run have no index of their own (bench/bench_grading.py).
+    row of a run have no index of their own (bench/bench_grading.py). `digest` as in
+    `GradeResult`: what a run compares instead of reading the month back.
     """
 
     customer = models.ForeignKey(
@@ -170,6 +171,7 @@ class ValueResult(models.Model):
     is_core = models.BooleanField(_("core customer"))
     is_problem = models.BooleanField(_("problem customer"))
     computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+    digest = models.BigIntegerField(_("result digest"), null=True, blank=True, editable=False)
 
     objects = ScopedQuerySet.as_manager()
     scope_paths = ScopePaths(area="customer__area", owner="customer__account_manager")

@@ -513,7 +513,8 @@ def _month_tiers(month: dt.date) -> pd.DataFrame:
 
 
 def valuation_results_stored(*, outcome: ValuationOutcome) -> pd.DataFrame:
-    """The stored results of `outcome.month` to compare with (`crm.monthly_runs`)."""
+    """The customers and digests of the stored results of `outcome.month`, what the
+    write compares with (`crm.monthly_runs`)."""
     return monthly_runs.month_results_stored(ValueResult, outcome)
 
 
@@ -525,7 +526,7 @@ def valuation_results_write(
     (COPY on PostgreSQL; elsewhere every row is replaced), so a month valued again with the
     same outcome writes nothing; then, if it is the latest valued month not after this one,
     the customers' value fields (results of a later month, stored before future months were
-    refused, never block them). `stored`: the stored rows read beforehand
+    refused, never block them). `stored`: the stored rows' digests read beforehand
     (`valuation_results_stored`). Call inside `transaction.atomic`."""
     monthly_runs.month_results_write(
         ValueResult,

@@ -3,6 +3,10 @@ comparison with stored rows sees what PostgreSQL would store, and a month recomp
 same outcome writes nothing."""
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 from decimal import Decimal
 
 import numpy as np
@@ -16,10 +20,12 @@ from crm.chain import ChainContext
 from crm.services import Actor
 from customers.selectors import customer_monthly_frame
 from grading import services as grading_services
+from grading.models import GradeResult
 from orders.models import MonthlySalesFact
 from orders.selectors import facts_wanted, first_order_frame, sales_facts_frame
 from tests.grading.factories import buy_monthly
 from valuation import services as valuation_services
+from valuation.models import ValueResult
 
 NOV = dt.date(2026, 11, 1)
 MONTHS = ["2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
@@ -192,3 +198,184 @@ def test_a_started_chain_reads_the_facts_in_parts_and_first_orders_from_them(cus
         valuation_services.valuation_inputs(month=NOV, scheme=value_scheme, context=context),
         valuation_services.valuation_inputs(month=NOV, scheme=value_scheme),
     )
+
+
+# --- the row digests a month's write compares ----------------------------------------------
+
+
+def digests(frame, **constants):
+    """The digests of GradeResult rows (`frame`'s columns), with scheme 1 unless given."""
+    constants = {"scheme_id": 1, **constants}
+    return frames.row_digests(GradeResult, frame, constants=constants, ignore=("run_id",))
+
+
+STORED = pd.DataFrame(
+    {
+        "avg_cartons": [2.675, 10.0, 0.0],  # numeric(12, 2)
+        "structure_share": [np.nan, 0.5, 1.0],  # float8, nullable
+        "window": ["2026-08,2026-09", "", "x"],  # varchar
+        "run_id": [7, 7, 7],
+    }
+)
+
+
+def test_rows_stored_alike_have_the_same_digest():
+    # given the same values as PostgreSQL would store them, written differently
+    alike = pd.DataFrame(
+        {
+            # 2.675 is stored as 2.68 (its text rounded half away from zero)
+            "avg_cartons": pd.Series([Decimal("2.68"), Decimal("10.001"), -0.0], dtype=object),
+            "structure_share": pd.Series([None, 0.5, 1.0], dtype=object),
+            "window": pd.Series(["2026-08,2026-09", None, "x"], dtype="str"),
+            "run_id": [8, 9, 10],  # which run wrote a row is not compared
+        }
+    )
+    # then every row has its stored digest
+    assert digests(alike).tolist() == digests(STORED).tolist()
+    assert digests(STORED).dtype == np.int64
+    assert len(set(digests(STORED).tolist())) == 3
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("avg_cartons", 2.665),  # stored as 2.67, not 2.68
+        ("structure_share", 0.0),  # NULL → a value
+        ("window", "2026-08"),
+    ],
+)
+def test_a_value_stored_differently_changes_only_its_rows_digest(column, value):
+    changed = STORED.copy()
+    changed.loc[0, column] = value
+    before, after = digests(STORED), digests(changed)
+    assert after[0] != before[0]
+    assert after[1:].tolist() == before[1:].tolist()
+
+
+def test_another_scheme_changes_every_digest():
+    assert not set(digests(STORED, scheme_id=2).tolist()) & set(digests(STORED).tolist())
+
+
+def test_digests_are_the_same_in_another_process():
+    # given another interpreter with another string-hash seed
+    code = (
+        "import django, json; django.setup();"
+        "from tests.crm.test_frames import digests, STORED;"
+        "print(json.dumps(digests(STORED).tolist()))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "DJANGO_SETTINGS_MODULE": "crm.settings.test"}
+    out = subprocess.run(  # noqa: S603 (our interpreter, our code)
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    # then it computes the same digests
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == digests(STORED).tolist()
+
+
+def rewritten(expected: int) -> int:
+    """Rows a recompute of the 3 customers writes: `expected` on PostgreSQL, which compares
+    digests; all of them elsewhere (the plain path)."""
+    return expected if connection.vendor == "postgresql" else 3
+
+
+def with_result(monkeypatch, module, function, customer, **values):
+    """Makes `module.computations.function` give `customer` the result `values`."""
+    compute = getattr(module.computations, function)
+
+    def changed(*args, **kwargs):
+        results = compute(*args, **kwargs)
+        row = results["customer_id"] == customer.pk
+        for name, value in values.items():
+            if results[name].dtype != object:
+                results[name] = results[name].astype(object)
+            results.loc[row, name] = value
+        return results
+
+    monkeypatch.setattr(module.computations, function, changed)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected", "stored"),
+    [
+        ({"avg_cartons": 120.004}, 0, {"avg_cartons": Decimal("120.00")}),  # as before
+        ({"avg_cartons": 120.006}, 1, {"avg_cartons": Decimal("120.01")}),  # rounds up
+        ({"structure_share": 0.25}, 1, {"structure_share": 0.25}),  # NULL before
+        ({"window": "2026-10"}, 1, {"window": "2026-10"}),
+    ],
+)
+def test_a_changed_grade_result_rewrites_only_its_row(world, monkeypatch, values, expected, stored):
+    # given a graded month: c_th2 averages 120 cartons, with no structure share
+    recompute()
+    shop = GradeResult.objects.filter(month=NOV, customer=world["c_th2"])
+    assert shop.values("avg_cartons", "structure_share").get() == {
+        "avg_cartons": Decimal("120.00"),
+        "structure_share": None,
+    }
+    # when its computed result changes
+    with_result(monkeypatch, grading_services, "grade_frame", world["c_th2"], **values)
+    graded = grading_services.grading_recompute(month=NOV, actor=Actor.system("tests"))
+    # then only its row is written (if PostgreSQL stores something else), with the new value
+    assert graded.written == rewritten(expected)
+    assert shop.values(*stored).get() == stored
+    # and a run with the same outcome writes nothing
+    again = grading_services.grading_recompute(month=NOV, actor=Actor.system("tests"))
+    assert again.written == rewritten(0)
+
+
+@pytest.mark.parametrize(
+    "values", [{"missing": "trade_area"}, {"model_outlet": True}, {"avg_amount": None}]
+)
+def test_a_changed_value_result_rewrites_only_its_row(world, monkeypatch, values):
+    recompute()
+    with_result(monkeypatch, valuation_services, "value_frame", world["c_th"], **values)
+    valued = valuation_services.valuation_recompute(month=NOV, actor=Actor.system("tests"))
+    assert valued.written == rewritten(1)
+    stored = ValueResult.objects.filter(month=NOV, customer=world["c_th"])
+    assert stored.values(*values).get() == values
+    again = valuation_services.valuation_recompute(month=NOV, actor=Actor.system("tests"))
+    assert again.written == rewritten(0)
+
+
+def test_rows_without_a_digest_are_rewritten_once(world):
+    # given a month stored before rows had digests (one row of each result)
+    recompute()
+    GradeResult.objects.filter(month=NOV, customer=world["c_th"]).update(digest=None)
+    ValueResult.objects.filter(month=NOV, customer=world["c_yx"]).update(digest=None)
+    # when it is recomputed, those rows are written, with their digests
+    graded, valued = recompute()
+    assert graded.written == valued.written == rewritten(1)
+    assert not GradeResult.objects.filter(digest=None).exists()
+    assert not ValueResult.objects.filter(digest=None).exists()
+    # and then no more
+    graded, valued = recompute()
+    assert graded.written == valued.written == rewritten(0)
+
+
+def test_another_scheme_version_rewrites_every_row(world):
+    # given a month graded and valued
+    recompute()
+    # when each active scheme is replaced by a copy with the same parameters
+    actor = Actor.system("tests")
+    for services in (grading_services, valuation_services):
+        copy = services.scheme_copy(scheme=services.scheme_active(), actor=actor)
+        services.scheme_activate(scheme=copy, actor=actor)
+    # then the next run rewrites every row with the new version, and the one after none
+    graded, valued = recompute()
+    assert graded.written == valued.written == 3
+    assert set(GradeResult.objects.values_list("scheme", flat=True)) == {graded.scheme.pk}
+    graded, valued = recompute()
+    assert graded.written == valued.written == rewritten(0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_digests_read_through_arrow_match_exactly(postgres, customer_world):
+    # given a committed month (the stored digests are read by Arrow, outside a transaction)
+    buy_monthly(customer_world["c_th"], MONTHS, 600, "260.00")
+    first, _valued = recompute()
+    assert first.written == 3
+    # then the 64-bit digests come back exactly (not through float64) and nothing is written
+    stored = frames.stored_digests(GradeResult, where={"month": NOV})
+    assert dict(zip(stored["customer_id"], stored["digest"], strict=True)) == dict(
+        GradeResult.objects.filter(month=NOV).values_list("customer_id", "digest")
+    )
+    graded, valued = recompute()
+    assert graded.written == valued.written == 0

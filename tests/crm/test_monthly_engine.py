@@ -104,6 +104,7 @@ def write(*, outcome: Allocation, run: ValuationRun, stored: Any) -> None:
     rows = list(ValueResult.objects.filter(month=add_months(outcome.month, -1)))
     for row in rows:
         row.pk, row.month, row.run, row.scheme = None, outcome.month, run, outcome.scheme
+        row.digest = None  # not the valuation's row any more
         row.current_value = allocations[row.customer_id]
     ValueResult.objects.filter(month=outcome.month).delete()
     ValueResult.objects.bulk_create(rows)
