@@ -60,6 +60,11 @@ logger = logging.getLogger(__name__)
 
 # Serialises the write phase of valuation runs (PostgreSQL advisory lock key).
 _WRITE_LOCK_KEY = 0x7661_6C75  # "valu"
+# Serialises the refreshes of the early warnings (PostgreSQL advisory lock key).
+_WARNINGS_LOCK_KEY = 0x7761_726E  # "warn"
+# Rows per statement off PostgreSQL: under SQLite's 32,766 variables (a warning's insert
+# takes 9 of them).
+_SQLITE_BATCH = 2000
 
 
 # --- schemes ------------------------------------------------------------------------------
@@ -323,7 +328,7 @@ def _warnings_sync(signs: pd.DataFrame) -> dict[str, int]:
     on the unique episode. The unresolved warnings are read once and locked (a hand
     acknowledgement or resolution waits, or is seen); everything else is compared in sets.
     Each write is one statement whatever the number of warnings (arrays on PostgreSQL, where a
-    long IN list or `bulk_update`'s CASE cost seconds at 200,000 customers; batches elsewhere).
+    long IN list or `bulk_update`'s CASE cost seconds at 100,000 customers; batches elsewhere).
     """
     postgres = connection.vendor == "postgresql"
     if postgres:
@@ -362,12 +367,6 @@ def _warnings_sync(signs: pd.DataFrame) -> dict[str, int]:
         )
     _notify_new([c for c, _k, _key in new], postgres=postgres)
     return {"opened": len(new), "updated": len(changed), "resolved": len(gone)}
-
-
-# Serialises the refreshes of the early warnings (PostgreSQL advisory lock key).
-_WARNINGS_LOCK_KEY = 0x7761_726E  # "warn"
-# Under SQLite's limit of 32,766 variables per statement (3 per episode in a lookup).
-_SQLITE_BATCH = 2000
 
 
 def _pks(pks: list[int], *, postgres: bool) -> list[int] | RawSQL:
