@@ -278,7 +278,9 @@ def warning_signs(
     this_month = month_start(today)
     months = _warning_months(today=today, parameters=parameters)
     amounts = sales_facts_frame(months=months, columns=_WARNING_FACT_COLUMNS, context=context)
-    grades = grade_pairs_frame(up_to=this_month)
+    # Only the grades that fell far enough: warning_frame drops the others.
+    fell = parameters["warnings"]["downgrade_steps"]
+    grades = grade_pairs_frame(up_to=this_month, fallen_by=fell)
     # Facts and grades are read for everyone; closed customers get no warning.
     live = customers["customer_id"]
     return computations.warning_frame(

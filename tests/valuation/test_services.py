@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
@@ -26,6 +27,7 @@ from customers.models import CustomerDynamic, CustomerSystem
 from grading import computations as grading_computations
 from grading import services as grading_services
 from grading.models import GradeResult
+from grading.selectors import grade_pairs_frame
 from tests.customers.factories import make_customer
 from tests.grading.factories import make_fact
 from valuation import computations, services
@@ -799,3 +801,22 @@ def test_a_fall_of_two_grades_within_one_scheme_still_warns(customer_world, syst
     warning = EarlyWarning.objects.get(kind=WarningKind.DOWNGRADE)
     assert warning.details == {"month": "2026-11", "previous_grade": 2, "grade": 8}
     assert Notification.objects.filter(user=w["am_yx"]).count() == 1
+
+
+def test_the_warnings_read_only_the_grades_that_fell_far_enough(customer_world, areas):
+    w = customer_world
+    # given c_th fell two grades (3 → 5), c_th2 one (3 → 4), c_yx rose (5 → 3), and a new
+    # shop graded in November only
+    for customer, october, november in ((w["c_th"], 3, 5), (w["c_th2"], 3, 4), (w["c_yx"], 5, 3)):
+        grade(customer, OCTOBER, october)
+        grade(customer, NOVEMBER, november)
+    grade(make_customer(areas["TH"]), NOVEMBER, 8)
+    # when
+    everyone = grade_pairs_frame(up_to=NOVEMBER)
+    fallen = grade_pairs_frame(up_to=NOVEMBER, fallen_by=2)
+    # then
+    assert len(everyone) == 4
+    assert fallen[["customer_id", "grade", "previous_grade"]].values.tolist() == [
+        [w["c_th"].pk, 5, 3]
+    ]
+    assert fallen["month"].tolist() == [pd.Timestamp(NOVEMBER)]
