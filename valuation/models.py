@@ -255,8 +255,11 @@ class EarlyWarning(models.Model):
 
     `key` names the episode — the last order date for `no_orders`, the last month of the
     compared window for `amount_drop`, the grade month for `downgrade` — so the daily refresh
-    opens each episode once: a warning resolved by hand is not opened again for the same
-    episode, and one whose sign has gone is resolved by the refresh.
+    opens each episode once: one whose sign has gone is resolved by the refresh, and a
+    resolved warning (by hand, or by the refresh) is not opened again for the same episode
+    should its sign come back (a corrected grade corrected back, amounts around the
+    threshold): the account manager was told of it once. A new episode (a later last order,
+    window or grade month) opens a new warning and resolves the old episode's.
     """
 
     customer = models.ForeignKey(

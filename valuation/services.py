@@ -11,6 +11,7 @@ month (`GRADING_FOLLOW_UP_TASKS`), and `manage.py recompute` runs both.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections import Counter
@@ -18,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from django.db import transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +32,7 @@ from crm.chain import ChainContext, shared_read
 from crm.choices import AuditAction, RunTrigger
 from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
-from crm.frames import query_frame
+from crm.frames import query_frame, write_frame
 from crm.models import User
 from crm.services import Actor, audit_record, notify
 from customers.models import Customer, CustomerSystem
@@ -59,6 +62,11 @@ logger = logging.getLogger(__name__)
 
 # Serialises the write phase of valuation runs (PostgreSQL advisory lock key).
 _WRITE_LOCK_KEY = 0x7661_6C75  # "valu"
+# Serialises the refreshes of the early warnings (PostgreSQL advisory lock key).
+_WARNINGS_LOCK_KEY = 0x7761_726E  # "warn"
+# Rows per statement off PostgreSQL: under SQLite's 32,766 variables (a warning's insert
+# takes 9 of them).
+_SQLITE_BATCH = 2000
 
 
 # --- schemes ------------------------------------------------------------------------------
@@ -272,7 +280,9 @@ def warning_signs(
     this_month = month_start(today)
     months = _warning_months(today=today, parameters=parameters)
     amounts = sales_facts_frame(months=months, columns=_WARNING_FACT_COLUMNS, context=context)
-    grades = grade_pairs_frame(up_to=this_month)
+    # Only the grades that fell far enough: warning_frame drops the others.
+    fell = parameters["warnings"]["downgrade_steps"]
+    grades = grade_pairs_frame(up_to=this_month, fallen_by=fell)
     # Facts and grades are read for everyone; closed customers get no warning.
     live = customers["customer_id"]
     return computations.warning_frame(
@@ -313,57 +323,150 @@ def warnings_refresh(
 
 
 def _warnings_sync(signs: pd.DataFrame) -> dict[str, int]:
+    """Brings the stored warnings in line with `signs` (WARNING_COLUMNS), inside the caller's
+    transaction: opens the episodes never stored, updates the details of the unresolved ones
+    that still hold, resolves the unresolved ones that do not. Returns the three counts.
+
+    Two refreshes at once (the daily one and the monthly chain's) take turns on PostgreSQL (a
+    transaction advisory lock), so the second finds what the first opened instead of failing
+    on the unique episode. The unresolved warnings are read once and locked (a hand
+    acknowledgement or resolution waits, or is seen); everything else is compared in sets.
+    Each write is one statement whatever the number of warnings (arrays on PostgreSQL, where a
+    long IN list or `bulk_update`'s CASE cost seconds at 100,000 customers; batches elsewhere).
+    """
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_WARNINGS_LOCK_KEY])
     found = {
         (int(c), str(k), str(key)): details
         for c, k, key, details in signs.itertuples(index=False, name=None)
     }
-    # As plain values, not models: about 21,000 customers with a sign on 200,000 (loading
-    # them as EarlyWarning objects took 0.9 s of the refresh). Locked all the same.
-    existing = {
-        (c, k, key): (pk, status, details)
-        for pk, c, k, key, status, details in EarlyWarning.objects.select_for_update()
-        .filter(customer_id__in={c for c, _k, _key in found})
-        .values_list("pk", "customer_id", "kind", "key", "status", "details")
+    unresolved = {
+        (c, k, key): (pk, details)
+        for pk, c, k, key, details in EarlyWarning.objects.select_for_update()
+        .filter(status__in=WarningStatus.unresolved())
+        .values_list("pk", "customer_id", "kind", "key", "details")
     }
-    now = timezone.now()
-    new = [
-        EarlyWarning(customer_id=c, kind=k, key=key, details=details, opened_at=now, updated_at=now)
-        for (c, k, key), details in found.items()
-        if (c, k, key) not in existing
-    ]
-    EarlyWarning.objects.bulk_create(new, batch_size=2000)
-    unresolved = set(WarningStatus.unresolved())
+    # The current episodes not among the unresolved: new, or resolved already (not reopened).
+    others = [ident for ident in found if ident not in unresolved]
+    stored = _episodes_stored(others, postgres=postgres) if others else set()
+    new = [ident for ident in others if ident not in stored]
     changed = [
-        # `existing` also holds these customers' older episodes; only current ones update.
-        EarlyWarning(pk=pk, details=found[ident], updated_at=now)
-        for ident, (pk, status, details) in existing.items()
-        if status in unresolved and ident in found and details != found[ident]
+        (pk, found[ident])
+        for ident, (pk, details) in unresolved.items()
+        if ident in found and details != found[ident]
     ]
-    EarlyWarning.objects.bulk_update(changed, ["details", "updated_at"], batch_size=2000)
-    gone = [
-        pk
-        for pk, c, k, key in EarlyWarning.objects.filter(
-            status__in=WarningStatus.unresolved()
-        ).values_list("pk", "customer_id", "kind", "key")
-        if (c, k, key) not in found
-    ]
-    EarlyWarning.objects.filter(pk__in=gone).update(
-        status=WarningStatus.RESOLVED,
-        resolved_at=now,
-        resolution=_("Resolved by the daily check: the sign has gone."),
-    )
-    _notify_new(new)
+    gone = [pk for ident, (pk, _details) in unresolved.items() if ident not in found]
+    now = timezone.now()
+    if new:
+        _warnings_insert([(*ident, found[ident]) for ident in new], now=now, postgres=postgres)
+    if changed:
+        _warnings_details_update(changed, now=now, postgres=postgres)
+    if gone:
+        EarlyWarning.objects.filter(pk__in=_pks(gone, postgres=postgres)).update(
+            status=WarningStatus.RESOLVED,
+            resolved_at=now,
+            resolution=_("Resolved by the daily check: the sign has gone."),
+        )
+    _notify_new([c for c, _k, _key in new], postgres=postgres)
     return {"opened": len(new), "updated": len(changed), "resolved": len(gone)}
 
 
-def _notify_new(new: list[EarlyWarning]) -> None:
-    """One notification per account manager with new warnings, however many there are."""
+def _pks(pks: list[int], *, postgres: bool) -> list[int] | RawSQL:
+    """`pks` for a `pk__in` filter: on PostgreSQL one array (`IN (SELECT unnest(…))`), since
+    psycopg spends about 10 µs on each parameter of a long IN list."""
+    return RawSQL("SELECT unnest(%s::bigint[])", [pks]) if postgres else pks
+
+
+def _episodes_stored(
+    episodes: list[tuple[int, str, str]], *, postgres: bool
+) -> set[tuple[int, str, str]]:
+    """Which of `episodes` (customer, kind, key) have a warning already, of any status."""
+    if postgres:
+        customers, kinds, keys = (list(column) for column in zip(*episodes, strict=True))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT w.customer_id, w.kind, w.key FROM valuation_earlywarning w JOIN "
+                "unnest(%s::bigint[], %s::text[], %s::text[]) AS e(customer_id, kind, key) "
+                "ON w.customer_id = e.customer_id AND w.kind = e.kind AND w.key = e.key",
+                [customers, kinds, keys],
+            )
+            return {(c, k, key) for c, k, key in cursor.fetchall()}
+    wanted = set(episodes)
+    customers = sorted({c for c, _k, _key in episodes})
+    return {
+        episode
+        for start in range(0, len(customers), _SQLITE_BATCH)
+        for episode in EarlyWarning.objects.filter(
+            customer_id__in=customers[start : start + _SQLITE_BATCH]
+        ).values_list("customer_id", "kind", "key")
+        if episode in wanted
+    }
+
+
+def _warnings_insert(
+    rows: list[tuple[int, str, str, dict[str, Any]]], *, now: dt.datetime, postgres: bool
+) -> None:
+    """Opens a warning for each (customer, kind, key, details): COPY on PostgreSQL."""
+    if not postgres:
+        EarlyWarning.objects.bulk_create(
+            (
+                EarlyWarning(
+                    customer_id=c, kind=k, key=key, details=details, opened_at=now, updated_at=now
+                )
+                for c, k, key, details in rows
+            ),
+            batch_size=_SQLITE_BATCH,
+        )
+        return
+    customers, kinds, keys, details = zip(*rows, strict=True)
+    frame = pd.DataFrame(
+        {
+            "customer_id": customers,
+            "kind": kinds,
+            "key": keys,
+            "details": [json.dumps(d, cls=DjangoJSONEncoder) for d in details],
+        }
+    )
+    constants = {"status": WarningStatus.OPEN.value, "note": "", "resolution": ""}
+    write_frame(EarlyWarning, frame, constants={**constants, "opened_at": now, "updated_at": now})
+
+
+def _warnings_details_update(
+    changed: list[tuple[int, dict[str, Any]]], *, now: dt.datetime, postgres: bool
+) -> None:
+    """New details for these warnings (pk, details): one UPDATE … FROM unnest on PostgreSQL."""
+    if not postgres:
+        EarlyWarning.objects.bulk_update(
+            [EarlyWarning(pk=pk, details=details, updated_at=now) for pk, details in changed],
+            ["details", "updated_at"],
+            batch_size=_SQLITE_BATCH,
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE valuation_earlywarning w SET details = c.details::jsonb, updated_at = %s "
+            "FROM unnest(%s::bigint[], %s::text[]) AS c(id, details) WHERE w.id = c.id",
+            [
+                now,
+                [pk for pk, _details in changed],
+                [json.dumps(details, cls=DjangoJSONEncoder) for _pk, details in changed],
+            ],
+        )
+
+
+def _notify_new(customers: list[int], *, postgres: bool) -> None:
+    """One notification per account manager with new warnings (on these customers, one item
+    per warning), however many there are."""
+    if not customers:
+        return
     owners = dict(
         Customer.objects.filter(
-            pk__in={w.customer_id for w in new}, account_manager__isnull=False
+            pk__in=_pks(sorted(set(customers)), postgres=postgres), account_manager__isnull=False
         ).values_list("pk", "account_manager_id")
     )
-    totals = Counter(owners[w.customer_id] for w in new if w.customer_id in owners)
+    totals = Counter(owners[c] for c in customers if c in owners)
     for user in User.objects.filter(pk__in=list(totals)):
         n = totals[user.pk]
         notify(

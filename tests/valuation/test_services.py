@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm.choices import AuditAction, AuditSource, SchemeStatus
@@ -24,6 +27,7 @@ from customers.models import CustomerDynamic, CustomerSystem
 from grading import computations as grading_computations
 from grading import services as grading_services
 from grading.models import GradeResult
+from grading.selectors import grade_pairs_frame
 from tests.customers.factories import make_customer
 from tests.grading.factories import make_fact
 from valuation import computations, services
@@ -503,6 +507,75 @@ def test_a_new_episode_of_the_same_sign_opens_a_warning_and_resolves_the_old_one
     assert (refresh.opened, refresh.resolved) == (1, 1)
 
 
+def test_an_open_warning_whose_customer_now_shows_another_sign_is_resolved(signs):
+    # given c_th's open no-orders warning, and the next day (a database kept across days) c_th
+    # has ordered again, but its purchases of the last three months fell by half
+    services.warnings_refresh(today=TODAY)
+    CustomerSystem.objects.filter(customer=signs["c_th"]).update(
+        last_order_date=dt.date(2026, 11, 20)
+    )
+    for month, cartons in (("2026-05", 100), ("2026-06", 100), ("2026-07", 100)):
+        make_fact(signs["c_th"], month, cartons)
+    for month in ("2026-08", "2026-09", "2026-10"):
+        make_fact(signs["c_th"], month, 50)
+    # when
+    refresh = services.warnings_refresh(today=TODAY + dt.timedelta(days=1))
+    # then the old sign's warning is resolved, not looked up among the current signs
+    assert refresh.error == ""
+    assert warnings_of(signs["c_th"]) == [
+        ("amount_drop", "2026-10", "open"),
+        ("no_orders", "2026-11-01", "resolved"),
+    ]
+    assert (refresh.opened, refresh.updated, refresh.resolved) == (1, 0, 1)
+
+
+def test_a_sign_the_refresh_resolved_that_comes_back_stays_resolved(signs):
+    # given c_yx's downgrade, resolved by the refresh when its November grade was corrected
+    services.warnings_refresh(today=TODAY)
+    november = GradeResult.objects.filter(customer=signs["c_yx"], month=dt.date(2026, 11, 1))
+    november.update(grade=4)
+    services.warnings_refresh(today=TODAY)
+    assert warnings_of(signs["c_yx"]) == [("downgrade", "2026-11", "resolved")]
+    # when the grade is corrected back: the same episode (the November grade) again
+    november.update(grade=6)
+    refresh = services.warnings_refresh(today=TODAY)
+    # then one warning per episode: its account manager was told once, the warning stays as
+    # it was resolved (a sign that flickers does not notify twice); the next grade month
+    # opens a new one
+    assert warnings_of(signs["c_yx"]) == [("downgrade", "2026-11", "resolved")]
+    assert (refresh.opened, refresh.updated, refresh.resolved) == (0, 0, 0)
+    assert Notification.objects.filter(user=signs["am_yx"]).count() == 1
+
+
+def test_the_refresh_takes_as_many_queries_for_many_warnings_as_for_one(signs, areas):
+    def cohort(n: int) -> list:
+        """n more customers of am_th that last ordered on 1 October (a no-orders sign)."""
+        made = [make_customer(areas["TH"], account_manager=signs["am_th"]) for _ in range(n)]
+        CustomerSystem.objects.filter(customer__in=made).update(
+            last_order_date=dt.date(2026, 10, 1)
+        )
+        return made
+
+    def statements(today: dt.date) -> tuple[int, tuple[int, int, int]]:
+        with CaptureQueriesContext(connection) as captured:
+            refresh = services.warnings_refresh(today=today)
+        return len(captured), (refresh.opened, refresh.updated, refresh.resolved)
+
+    services.warnings_refresh(today=TODAY)
+    # given a day that opens one warning, updates one (c_th's days since its last order) and
+    # resolves one (c_yx's grade corrected)
+    [first] = cohort(1)
+    GradeResult.objects.filter(customer=signs["c_yx"], month=dt.date(2026, 11, 1)).update(grade=4)
+    few, few_counts = statements(TODAY + dt.timedelta(days=1))
+    # when the next day opens 30, updates two and resolves one (`first` ordered again)
+    cohort(30)
+    CustomerSystem.objects.filter(customer=first).update(last_order_date=TODAY)
+    many, many_counts = statements(TODAY + dt.timedelta(days=2))
+    # then
+    assert (few_counts, many_counts) == ((1, 1, 1), (30, 1, 1))
+    assert many == few
+
+
 def test_a_sign_that_has_gone_is_resolved_by_the_refresh(signs):
     services.warnings_refresh(today=TODAY)
     acknowledged = EarlyWarning.objects.get(customer=signs["c_th"])
@@ -728,3 +801,22 @@ def test_a_fall_of_two_grades_within_one_scheme_still_warns(customer_world, syst
     warning = EarlyWarning.objects.get(kind=WarningKind.DOWNGRADE)
     assert warning.details == {"month": "2026-11", "previous_grade": 2, "grade": 8}
     assert Notification.objects.filter(user=w["am_yx"]).count() == 1
+
+
+def test_the_warnings_read_only_the_grades_that_fell_far_enough(customer_world, areas):
+    w = customer_world
+    # given c_th fell two grades (3 → 5), c_th2 one (3 → 4), c_yx rose (5 → 3), and a new
+    # shop graded in November only
+    for customer, october, november in ((w["c_th"], 3, 5), (w["c_th2"], 3, 4), (w["c_yx"], 5, 3)):
+        grade(customer, OCTOBER, october)
+        grade(customer, NOVEMBER, november)
+    grade(make_customer(areas["TH"]), NOVEMBER, 8)
+    # when
+    everyone = grade_pairs_frame(up_to=NOVEMBER)
+    fallen = grade_pairs_frame(up_to=NOVEMBER, fallen_by=2)
+    # then
+    assert len(everyone) == 4
+    assert fallen[["customer_id", "grade", "previous_grade"]].values.tolist() == [
+        [w["c_th"].pk, 5, 3]
+    ]
+    assert fallen["month"].tolist() == [pd.Timestamp(NOVEMBER)]
