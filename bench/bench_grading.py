@@ -829,15 +829,35 @@ def prior_month(month: dt.date) -> None:
         print_valuation(f"the month before ({before:%Y-%m}), valued once", valuation_once(before))
 
 
-def chain_only(month: dt.date, runs: int, window: list[float], year: list[float]) -> None:
+def month_results_forget(month: dt.date) -> None:
+    """`--new-month`: the month's grade and value results deleted (not timed), so that the
+    next chain is the month's first run and writes every row, as each new month does."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in ("grading_graderesult", "valuation_valueresult"):
+            cursor.execute(f"DELETE FROM {table} WHERE month = %s", [month])  # noqa: S608
+
+
+def chain_only(
+    month: dt.date,
+    runs: int,
+    window: list[float],
+    year: list[float],
+    *,
+    new_month: bool = False,
+) -> None:
     """`--chain-only`: the monthly chain as `manage.py recompute` runs it (one chain context
     shared by the steps, where the code has one), `runs` times, each figure beside the
     same run's GROUP BY baselines, with the load average before and after and the rows each
     step wrote; then the chain in a fresh process for its peak memory. Runs the code of any
-    commit (without `crm.chain` the steps read for themselves)."""
+    commit (without `crm.chain` the steps read for themselves). With `new_month` every run
+    (and the fresh process) is the month's first: its results are deleted before."""
     chains, gradings, valuations, digests = [], [], [], []
     load_before = os.getloadavg()
     for n in range(runs):
+        if new_month:
+            month_results_forget(month)
         vacuum_results()
         context = chain_context(month)
         grading = recompute_once(month, context)
@@ -851,6 +871,8 @@ def chain_only(month: dt.date, runs: int, window: list[float], year: list[float]
         print_valuation(f"chain run {n + 1}: valuation", valued)
         print(f"  chain run {n + 1}: {chains[-1]:.2f} s", flush=True)
     load_after = os.getloadavg()
+    if new_month:
+        month_results_forget(month)
     vacuum_results()
     child = run_child(month)
     child_digest = (checksum(month), value_checksum(month))
@@ -976,6 +998,12 @@ def main() -> None:
         "--chain-only",
         action="store_true",
         help="Only the baselines, the chain --runs times and the chain in a fresh process.",
+    )
+    parser.add_argument(
+        "--new-month",
+        action="store_true",
+        help="With --chain-only: delete the month's results before each run, so each run is "
+        "the month's first and writes every row.",
     )
     parser.add_argument(
         "--shard-check",
@@ -1105,7 +1133,13 @@ def main() -> None:
             shard_check(month, args.runs, results[window_label])
             return
         if args.chain_only:
-            chain_only(month, args.runs, results[window_label], results[year_label])
+            chain_only(
+                month,
+                args.runs,
+                results[window_label],
+                results[year_label],
+                new_month=args.new_month,
+            )
             return
 
         # 2. Reading the window's facts four ways.

@@ -404,17 +404,26 @@ def value_inputs(
     at = pd.Index(ids)
     indexed = []
     for part in parts:
-        row = at.get_indexer(part["customer_id"])
-        col = pd.DatetimeIndex(read).get_indexer(pd.to_datetime(part["month"]))
+        # int32 positions (a company's customers × 12 months fit): half the memory of int64
+        # for 2.25 M facts; `keep` is None when every fact is of a customer and month read.
+        row = at.get_indexer(part["customer_id"]).astype(np.int32)
+        col = pd.DatetimeIndex(read).get_indexer(pd.to_datetime(part["month"])).astype(np.int32)
         keep = (row >= 0) & (col >= 0)
-        indexed.append((part, keep, row[keep] * len(read) + col[keep]))
+        cell = row * np.int32(len(read)) + col
         del row, col
+        if keep.all():
+            keep = None
+        else:
+            cell = cell[keep]
+        indexed.append((part, keep, cell))
 
     def cells(name: str) -> np.ndarray:
         total = np.zeros(shape[0] * shape[1])
         for part, keep, cell in indexed:
             if name in part.columns:
-                weights = part[name].to_numpy(dtype=float)[keep]
+                weights = part[name].to_numpy(dtype=float)
+                if keep is not None:
+                    weights = weights[keep]
                 total += np.bincount(cell, weights=weights, minlength=total.size)
         return total.reshape(shape)
 
