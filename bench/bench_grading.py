@@ -4,7 +4,7 @@ refresh — of 200,000 customers from 12 months of facts, by hand.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench_grading \
         .venv/bin/python bench/bench_grading.py [--customers 200000] [--runs 3]
         [--other-runs 1] [--month 2026-11] [--fill-only] [--keep | --reuse]
-        [--chain-only | --shard-check]
+        [--chain-only [--new-month] | --shard-check]
 
 Fills a throwaway PostgreSQL database (same handling as bench_import.py) straight in SQL
 (`INSERT … SELECT generate_series`): `--customers` customers with their dynamic and system
@@ -45,7 +45,8 @@ then times, each --runs times (best and median):
   month regraded with it (not timed).
 
 `--chain-only` times just the baselines and the chain as `manage.py recompute` runs it (any
-commit's code), `--shard-check` what a split run's parts cost against the in-process read.
+commit's code; `--new-month`: each run the month's first), `--shard-check` what a split
+run's parts cost against the in-process read.
 
 See bench/README.md.
 """
