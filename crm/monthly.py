@@ -232,6 +232,10 @@ class MonthlyRules:
     # What follows a committed run (outcome=, run=, context=): the rest of the monthly chain,
     # refreshes that read the new results. Not after a dry run.
     after_write: Callable[..., None] | None = None
+    # Declares what a run of the month reads (context=, a `crm.chain.ChainContext`), so that
+    # a worker's run begins its reads at once, each in a thread (`crm.chain`), and hands them
+    # to `after_write` too; without it a worker's run reads one thing after the other.
+    chain_prepare: Callable[..., None] | None = None
     # Every parameter of a scheme in the shapes its readable page shows (by default its
     # parameters as rows, for `monthly/inc/scheme_parameters.html`).
     scheme_display: Callable[[VersionedScheme], dict[str, Any]] = _parameter_rows

@@ -24,6 +24,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from crm import jobs
+from crm.chain import ChainContext
 from crm.choices import AuditAction, RunStatus, RunTrigger
 from crm.dates import month_start
 from crm.exceptions import DomainError
@@ -31,7 +32,6 @@ from crm.frames import row_digests, stale_rows_delete, stored_digests, write_fra
 from crm.services import Actor, audit_record
 
 if TYPE_CHECKING:
-    from crm.chain import ChainContext
     from crm.models import JobRun
     from crm.monthly import MonthlyRules
 
@@ -81,14 +81,29 @@ def run_execute(rules: MonthlyRules, *, run_id: int) -> JobRun:
     """Runs a queued run in this process (a worker): claims it, computes and writes its month
     holding it, then the declared follow-ups. A run that is no longer queued (a redelivered
     task) is left as it is. Any error leaves the month's previous results untouched and is
-    recorded on the run."""
+    recorded on the run. Its reads run at once through a chain context of its own
+    (`MonthlyRules.chain_prepare`)."""
     with jobs.run_held(rules.run_model, run_id, related=("scheme",)) as run:
         if run is None:
             return rules.run_model.objects.get(pk=run_id)
-        outcome = rules.compute(month=run.month, scheme=run.scheme, context=None)
+        context = _run_context(rules, run.month)
+        outcome = rules.compute(month=run.month, scheme=run.scheme, context=context)
         run_write(rules, run, outcome)
-    _after_write(rules, outcome, run, None)
+    _after_write(rules, outcome, run, context)
     return rules.run_model.objects.get(pk=run_id)
+
+
+def _run_context(rules: MonthlyRules, month: dt.date) -> ChainContext | None:
+    """A chain context of this run alone, its declared reads begun at once (a worker's run
+    shares nothing with the chain's other steps, which run in other processes, but its own
+    reads — facts, first order dates, customers, last month's results — then run side by side
+    instead of one after the other, and its `after_write` reads through it too)."""
+    if rules.chain_prepare is None:
+        return None
+    context = ChainContext(month=month)
+    rules.chain_prepare(context=context)
+    context.start()
+    return context
 
 
 def run_write(
@@ -129,12 +144,15 @@ def run_in_process(
 ) -> tuple[JobRun, Any]:
     """Creates a run of `month` and runs it in this process, holding the month from before
     the run exists until it has finished (`crm.jobs.run_started`); then, with `follow_up`,
-    the declared `after_write`. The run and its outcome."""
+    the declared `after_write`. The run and its outcome. Without a chain `context` the run
+    reads through one of its own (`_run_context`)."""
 
     def create() -> JobRun:
         return run_create(rules, month=month, trigger=trigger, actor=actor, **fields)
 
     with jobs.run_started(rules.run_model, month, create, related=("scheme",)) as run:
+        if context is None:
+            context = _run_context(rules, month)
         outcome = rules.compute(month=month, scheme=run.scheme, context=context)
         run_write(rules, run, outcome)
     if follow_up:

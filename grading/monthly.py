@@ -79,6 +79,7 @@ RULES = monthly.register(
         write=services.grading_results_write,
         run_summary=_run_summary,
         after_write=services.grading_after_write,
+        chain_prepare=services.grading_chain_prepare,
         validate_parameters=services.validate_parameters,
         scheme_create_form=SchemeCreateForm,
         scheme_form=_scheme_form,

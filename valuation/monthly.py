@@ -94,6 +94,7 @@ RULES = monthly.register(
             "problem": outcome.problem,
         },
         after_write=services.valuation_after_write,
+        chain_prepare=services.valuation_chain_prepare,
         validate_parameters=services.validate_parameters,
         scheme_create_form=SchemeCreateForm,
         scheme_form=_scheme_form,

@@ -379,3 +379,30 @@ def test_committed_digests_read_through_arrow_match_exactly(postgres, customer_w
     )
     graded, valued = recompute()
     assert graded.written == valued.written == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_workers_run_reads_through_a_context_of_its_own(world, monkeypatch):
+    # given a worker's grading run and its follow-up valuation (Celery runs them here, on
+    # commit), each watched for the context it reads through
+    started = []
+    start = ChainContext.start
+    monkeypatch.setattr(ChainContext, "start", lambda self: started.append(self) or start(self))
+    from grading.choices import RunTrigger
+
+    run = grading_services.grading_run_start(month=NOV, trigger=RunTrigger.PAGE)
+    # then each run began its own reads at once (threads on PostgreSQL)
+    run.refresh_from_db()
+    assert run.status == "succeeded"
+    assert len(started) == 2
+    assert {"customers", "facts"} <= set(started[0]._memo) | set(started[0]._wanted)
+    # and stored what the steps compute alone
+    graded = grading_services.grading_compute(month=NOV, scheme=grading_services.scheme_active())
+    stored = dict(GradeResult.objects.filter(month=NOV).values_list("customer_id", "grade"))
+    assert stored == dict(zip(graded.results["customer_id"], graded.results["grade"], strict=True))
+    valued = valuation_services.valuation_compute(
+        month=NOV, scheme=valuation_services.scheme_active()
+    )
+    tiers = dict(ValueResult.objects.filter(month=NOV).values_list("customer_id", "value_tier"))
+    expected = zip(valued.results["customer_id"], valued.results["value_tier"], strict=True)
+    assert tiers == dict(expected)
