@@ -12,7 +12,7 @@ the grading task when it runs the chain's follow-ups itself) and handed to each 
 step still works without one (then it reads for itself, as a run of one app does). Before the
 first step, each step's app declares the facts it will read (`want_facts`: each column with
 the months it needs it for — valuation needs the amounts of twelve months but its other
-columns only in its three-month window), and the facts are read once for the union, in parts
+columns only in its window), and the facts are read once for the union, in parts
 read at once (`FactsPart`: the months that want the same columns); each step gets its slice.
 
 Nothing here is stored: a context lives as long as the chain and holds frames only.

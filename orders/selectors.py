@@ -360,10 +360,7 @@ def first_order_want(*, before: date, context: ChainContext) -> None:
     `first_order_date` in the months the chain reads up to `before` (call after the step's
     `want_facts`), and a `MIN` of the older months, begun with the chain's other reads."""
     context.want_facts({"first_order_date": _months_up_to(context, before)})
-    context.want(
-        ("first_order_older", before),
-        lambda: _first_order_read(before=_months_up_to(context, before)[0]),
-    )
+    context.want(("first_order_older", before), lambda: _older_first_orders(context, before))
 
 
 def _months_up_to(context: ChainContext, before: date) -> list[date]:
@@ -376,14 +373,25 @@ def _months_up_to(context: ChainContext, before: date) -> list[date]:
     return months
 
 
+def _older_first_orders(context: ChainContext, before: date) -> tuple[date, pd.DataFrame]:
+    """The first order dates among the facts before the months the chain reads up to
+    `before`, with the first of those months (where the read stopped)."""
+    since = _months_up_to(context, before)[0]
+    return since, _first_order_read(before=since)
+
+
 def _chain_first_order(context: ChainContext, *, before: date) -> pd.DataFrame:
-    months = _months_up_to(context, before)
-    older = context.shared(
-        ("first_order_older", before), lambda: _first_order_read(before=months[0])
+    since, older = context.shared(
+        ("first_order_older", before), lambda: _older_first_orders(context, before)
     )
+    # The months from where the older read stopped, so that no month is missed or counted
+    # twice whatever the declarations became since.
+    months = [since]
+    while add_months(months[-1], 1) < before:
+        months.append(add_months(months[-1], 1))
     if not context.covers({"first_order_date": months}):
-        # The facts were narrowed since (a later step): the recent months read apart.
-        recent = _first_order_read(before=before, since=months[0])
+        # Facts the chain did not read (or no longer holds): those months read apart.
+        recent = _first_order_read(before=before, since=since)
         return _first_order_min([older, recent])
     facts = sales_facts_parts(
         months=months, columns=("customer_id", "first_order_date"), context=context
