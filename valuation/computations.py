@@ -418,14 +418,20 @@ def value_inputs(
         indexed.append((part, keep, cell))
 
     def cells(name: str) -> np.ndarray:
-        total = np.zeros(shape[0] * shape[1])
+        total = None
         for part, keep, cell in indexed:
             if name in part.columns:
                 weights = part[name].to_numpy(dtype=float)
                 if keep is not None:
                     weights = weights[keep]
-                total += np.bincount(cell, weights=weights, minlength=total.size)
-        return total.reshape(shape)
+                counted = np.bincount(cell, weights=weights, minlength=shape[0] * shape[1])
+                counted = counted.astype(float, copy=False)  # int64 when there are no facts
+                if total is None:
+                    total = counted
+                else:
+                    total += counted
+                del counted
+        return (np.zeros(shape[0] * shape[1]) if total is None else total).reshape(shape)
 
     # Only the amounts are needed month by month (the trend); every other column only as its
     # window sum, so each matrix is built, summed and dropped in turn (at 200,000 customers
@@ -441,7 +447,12 @@ def value_inputs(
 
     def window_sum(name: str) -> np.ndarray:
         if name not in sums:
-            sums[name] = ((amounts if name == "amount" else cells(name)) * in_window).sum(axis=1)
+            if name == "amount":
+                sums[name] = (amounts * in_window).sum(axis=1)
+            else:
+                matrix = cells(name)
+                matrix *= in_window  # in place: one customer × month matrix at a time
+                sums[name] = matrix.sum(axis=1)
         return sums[name]
 
     months_counted = in_window.sum(axis=1)
