@@ -111,9 +111,8 @@ def run_write(
 ) -> None:
     """Writes `outcome` and records `run` succeeded with its customers and summary, in one
     transaction (what the write compares with — the stored rows' digests — is read just
-    before); `also()`
-    runs in the same transaction (e.g. clearing a split run's staged parts). Call holding
-    the run's month."""
+    before); `also()` runs in the same transaction (e.g. clearing a split run's staged
+    parts). Call holding the run's month."""
     started = time.perf_counter()
     stored = rules.stored(outcome=outcome)
     outcome.seconds["compare"] = time.perf_counter() - started

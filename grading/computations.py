@@ -311,11 +311,11 @@ def window_inputs(
     """Per customer, the figures of the reference window (INPUT_COLUMNS).
 
     `facts`: `fact_columns(structure_metric)` rows (any months; others are ignored; more
-    columns may come). `customers`: CUSTOMER_COLUMNS,
-    one row per customer to grade. The window months before the customer's first order do not
-    count. The month of the first order counts with all its purchases, as the share of the
-    month from the first order on (`crm.dates.trade_shares`: an order on 15 August counts
-    17/31 of August); later months count in full. A counted month without facts counts as 0.
+    columns may come). `customers`: CUSTOMER_COLUMNS, one row per customer to grade. The
+    window months before the customer's first order do not count. The month of the first
+    order counts with all its purchases, as the share of the month from the first order on
+    (`crm.dates.trade_shares`: an order on 15 August counts 17/31 of August); later months
+    count in full. A counted month without facts counts as 0.
 
     avg = the purchases of the counted months / the months they count for (full months plus
     the first month's share), so the grade does not depend on the day of the first order
