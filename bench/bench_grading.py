@@ -1039,7 +1039,7 @@ def main() -> None:
             scheme_copy,
             scheme_create_draft,
         )
-        from orders.selectors import first_order_frame, sales_facts_frame
+        from orders.selectors import first_order_frame, sales_facts_frame, sales_facts_parts
         from valuation import computations as value_computations
         from valuation import services as valuation_services
         from valuation.choices import RecordType
@@ -1174,7 +1174,10 @@ def main() -> None:
                 GradeAssessment.objects.filter(month=month).values_list("customer_id", "score")
             ),
             "  recompute read: window facts (sales_facts_frame)": lambda: sales_facts_frame(
-                months=window, columns=computations.FACT_COLUMNS
+                months=window,
+                columns=computations.fact_columns(
+                    scheme.parameters["grades"].get("structure_metric")
+                ),
             ),
         }
         for label, action in parts.items():
@@ -1195,7 +1198,10 @@ def main() -> None:
             )
 
         def value_facts() -> Any:
-            return sales_facts_frame(months=value_months, columns=value_computations.FACT_COLUMNS)
+            # As the valuation reads them: in parts (amounts of every month, the other
+            # columns in the window only).
+            request = valuation_services._facts_request(parameters, month)
+            return sales_facts_parts(**request)
 
         def value_violations() -> Any:
             return pd.DataFrame.from_records(
@@ -1218,11 +1224,11 @@ def main() -> None:
             parameters=parameters,
         )
         today = timezone.localdate()
-        fact_rows = len(value_frames["facts"])
+        fact_rows = sum(len(part) for part in value_frames["facts"])
         value_parts = {
             "  valuation read: customers (customer_monthly_frame, again)": customer_monthly_frame,
-            f"  valuation read: facts of {len(value_months)} months ({fact_rows:,} rows, "
-            f"{len(value_computations.FACT_COLUMNS)} columns)": value_facts,
+            f"  valuation read: facts of {len(value_months)} months in parts ({fact_rows:,} "
+            "rows)": value_facts,
             "  valuation read: violations (ORM)": value_violations,
             "  valuation read: last month's tiers (ORM)": lambda: dict(
                 ValueResult.objects.filter(month=add_months(month, -1)).values_list(

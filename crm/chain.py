@@ -7,9 +7,10 @@ months too when the month is this one). Read apart, the chain read the twelve mo
 and the first order dates twice and the customers three times (about 5 s of a 25 s chain on
 200,000 customers, see bench/README.md).
 
-A `ChainContext` is made by whoever runs the steps in one process (`manage.py recompute`,
-the grading task when it runs the chain's follow-ups itself) and handed to each step; every
-step still works without one (then it reads for itself, as a run of one app does). Before the
+A `ChainContext` is made by whoever runs the steps in one process (`manage.py recompute`)
+and handed to each step; a worker's run of one step makes one of its own
+(`crm.monthly_runs`), so that its reads too run at once. Every step still works without one
+(then it reads for itself, one read after the other). Before the
 first step, each step's app declares the facts it will read (`want_facts`: each column with
 the months it needs it for — valuation needs the amounts of twelve months but its other
 columns only in its window), and the facts are read once for the union, in parts
@@ -120,10 +121,6 @@ class ChainContext:
             if columns:
                 kept.append(part.narrowed(columns))
         self._memo["facts"] = kept
-
-    def forget(self, key: Any) -> None:
-        """Drops a shared read no later step needs (its memory)."""
-        self._memo.pop(key, None)
 
 
 def _in_own_connections(read: Callable[[], Any]) -> Any:
