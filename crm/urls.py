@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from crm import home, password_views, views
+from crm import password_views, views
 
 admin.site.site_header = _("Tobacco retail CRM administration")
 admin.site.site_title = _("CRM administration")
@@ -26,7 +26,7 @@ crm_patterns = (
 )
 
 urlpatterns = [
-    path("", home.HomeView.as_view(), name="home"),
+    path("", include("home.urls")),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

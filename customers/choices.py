@@ -116,6 +116,15 @@ class ValueTier(models.TextChoices):
     LOW = "low", _("Low value customer")
 
 
+# The Bootstrap colour each value tier is drawn with (value overview, home charts, badges).
+TIER_COLOURS = {
+    ValueTier.VALUE: "success",
+    ValueTier.SECONDARY: "primary",
+    ValueTier.POTENTIAL: "warning",
+    ValueTier.LOW: "secondary",
+}
+
+
 class ChangeRequestStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     APPROVED = "approved", _("Approved")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,6 +11,7 @@ import pandas as pd
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, FilteredRelation, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from crm.frames import query_frame
 from crm.models import AuditEntry, User
@@ -207,3 +209,46 @@ def customers_with_month_pair(
         .filter(now__isnull=False)
         .order_by()
     )
+
+
+# The licence officer's look-ahead for licence expiries and annual reviews, in days.
+LICENCE_HORIZON_DAYS = 60
+# Rows each of those home panels lists (the total is shown, the list links to the rest).
+LICENCE_PANEL_ROWS = 10
+# The dates those panels read.
+LICENCE_DATES = ("license_expiry_date", "annual_review_date")
+
+
+def licence_due_panel(
+    *,
+    user: User,
+    field: str,
+    days: int = LICENCE_HORIZON_DAYS,
+    limit: int = LICENCE_PANEL_ROWS,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """The customers in `user`'s scope (not closed) whose `field` — the licence expiry or the
+    annual review date — falls from today to `days` days ahead, soonest first: the first
+    `limit` and how many there are. Two queries."""
+    if field not in LICENCE_DATES:
+        raise ValueError(f"not a licence date: {field}")
+    today = today or timezone.localdate()
+    until = today + dt.timedelta(days=days)
+    customers = (
+        Customer.objects.visible_to(user)
+        .exclude(dynamic__status=CustomerStatus.CLOSED)
+        .filter(**{f"{field}__range": (today, until)})
+    )
+    rows = list(customers.select_related("area").order_by(field, "customer_code")[:limit])
+    total = len(rows) if len(rows) < limit else customers.count()
+    return {
+        "field": field,
+        "rows": [
+            {"customer": c, "date": getattr(c, field), "days": (getattr(c, field) - today).days}
+            for c in rows
+        ],
+        "total": total,
+        "today": today,
+        "until": until,
+        "days": days,
+    }

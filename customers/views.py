@@ -3,6 +3,7 @@ change proposals, the change-request queue. Views are thin: selectors read, serv
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 from django import forms
@@ -19,24 +20,19 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 
+from crm import panels as crm_panels
 from crm import uploads
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.services import Actor
 from crm.views import PeopleOnlyMixin, form_domain_error, is_htmx, list_query_context, people_only
 from customers import imports, io, policies, selectors, services, tasks
-from customers.catalogue import CATALOGUE, FIELDS, Category, Maintenance, display_value
+from customers import panels as customer_panels
+from customers.catalogue import CATALOGUE, FIELDS, Category, display_value
 from customers.choices import ChangeRequestStatus
 from customers.filtersets import ORDERING, CustomerFilterSet
 from customers.forms import DecisionForm, catalogue_form, changed_values
 from customers.models import ChangeRequest, CustomerImport
-from grading import selectors as grading_selectors
-from orders import selectors as order_selectors
-from services import policies as service_policies
-from services import selectors as service_selectors
-from valuation.selectors import customer as valuation_selectors
-from visits import policies as visits_policies
-from visits import selectors as visits_selectors
 
 LIST_COLUMNS = [
     "customer_code",
@@ -49,8 +45,6 @@ LIST_COLUMNS = [
     "grade",
     "value_tier",
 ]
-# Requests and services the customer page's service card lists (the newest).
-SERVICES_SHOWN = 5
 # Rows per page of an import's report (a 50,000-row file's errors were one 56 MB page).
 IMPORT_REPORT_ROWS_PER_PAGE = 100
 
@@ -78,56 +72,54 @@ class CustomerListView(PeopleOnlyMixin, ListView):
 
 @people_only
 def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """The customer page: a summary header (who, grade and tier, last visit and order, open
+    warnings and requests, call / map, the primary actions) over tabs of cards. Every card
+    is a panel of the registry (crm.panels) declared by the app that owns its data, so this
+    view reads no other app: it gathers the panels the user sees and lays them out in tabs."""
     customer = selectors.customer_get(user=request.user, code=code)
-    user = request.user
-    sections = []
-    for category in Category:
-        rows = [
-            {
-                "spec": spec,
-                "value": display_value(customer, spec.name),
-                "direct": policies.can_edit_directly(user, customer, spec),
-            }
-            for spec in FIELDS
-            if spec.category == category
-        ]
-        sections.append({"category": category, "rows": rows})
-    history = [
-        {"entry": entry, "label": CATALOGUE[entry.field].label if entry.field in CATALOGUE else ""}
-        for entry in selectors.customer_history(customer=customer)
-    ]
+    drawn, ctx = crm_panels.gather(crm_panels.Surface.CUSTOMER, request, customer=customer)
     return render(
         request,
         "customers/customer_detail.html",
         {
+            **ctx,
             "customer": customer,
-            "sections": sections,
-            "history": history,
-            "change_requests": selectors.change_requests_for(customer=customer)[:20],
-            "can_edit_dynamic": bool(_dynamic_specs(user, customer)),
-            "can_change": bool(policies.changeable_fields(user, customer)),
-            # Reads of other apps: the orders and monthly sales facts; the grading and value cards.
-            "sales": order_selectors.customer_sales_summary(customer=customer),
-            "grading": grading_selectors.customer_grading_card(customer=customer, user=user),
-            "valuation": valuation_selectors.customer_value_card(customer=customer, user=user),
-            "visits": visits_selectors.customer_visit_timeline(customer=customer),
-            "can_log_visit": visits_policies.can_log_visit(user, customer),
-            # The service card: the latest requests and care or value-added services.
-            "service_timeline": service_selectors.customer_service_timeline(
-                customer=customer, limit=SERVICES_SHOWN
-            ),
-            "can_serve": service_policies.can_serve(user, customer),
+            "panels": drawn,
+            "tabs": _tabs(drawn, request.GET.get("tab", "")),
+            "contact": _contact(customer),
         },
     )
 
 
-def _dynamic_specs(user, customer):
-    return [
-        spec
-        for spec in FIELDS
-        if spec.maintenance == Maintenance.DYNAMIC
-        and policies.can_edit_directly(user, customer, spec)
+def _tabs(drawn: list[crm_panels.Drawn], selected: str) -> list[dict]:
+    """The customer page's tabs that hold a card, in order; `selected` (?tab=) is open, or
+    the first one. A link or a page without JavaScript opens a tab by its key."""
+    tabs = [
+        {
+            "key": tab.value,
+            "label": label,
+            "panels": [item for item in drawn if item.panel.tab == tab],
+        }
+        for tab, label in customer_panels.TAB_LABELS.items()
     ]
+    tabs = [tab for tab in tabs if tab["panels"]]
+    active = selected if any(tab["key"] == selected for tab in tabs) else tabs[0]["key"]
+    for tab in tabs:
+        tab["active"] = tab["key"] == active
+    return tabs
+
+
+def _contact(customer) -> dict[str, str]:
+    """The phone as a `tel:` URI (digits and a leading +) and the stored coordinates as a
+    `geo:` URI, for the summary header's call and map links; empty when not known."""
+    dynamic = getattr(customer, "dynamic", None)
+    phone = getattr(dynamic, "phone", "") or ""
+    lat, lng = getattr(dynamic, "latitude", None), getattr(dynamic, "longitude", None)
+    return {
+        "phone": phone,
+        "tel": re.sub(r"(?!^\+)[^0-9]", "", phone.strip()),
+        "geo": f"geo:{lat},{lng}" if lat is not None and lng is not None else "",
+    }
 
 
 @people_only
@@ -135,7 +127,7 @@ def customer_dynamic_edit(request: HttpRequest, code: str) -> HttpResponse:
     """Edits the dynamic fields the user may change directly, in place (htmx swaps the form
     into the page; without JavaScript it is a page of its own)."""
     customer = selectors.customer_get(user=request.user, code=code)
-    specs = _dynamic_specs(request.user, customer)
+    specs = customer_panels.dynamic_specs(request.user, customer)
     if not specs:
         raise PermissionDenied
     form = catalogue_form(specs, user=request.user, customer=customer, data=request.POST or None)

@@ -7,5 +7,9 @@ class GradingConfig(AppConfig):
     verbose_name = _("Grading")
 
     def ready(self) -> None:
+        # Its panels of the customer page and the home pages (crm.panels).
+        from grading import panels
+
+        panels.register_all()
         # Declares grading as a monthly result of the engine (crm.monthly).
         from grading import monthly  # noqa: F401

@@ -10,6 +10,9 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from services.choices import RequestAction, RequestStatus
 
 S = RequestStatus
@@ -106,3 +109,19 @@ class MonthScore:
 def mean_score(scores: Iterable[int]) -> float | None:
     values = list(scores)
     return round(sum(values) / len(values), 2) if values else None
+
+
+# Overdue by less than this is told in hours, beyond it in days.
+HOURS_UNTIL_DAYS = 48
+
+
+def overdue_by(request, now: dt.datetime) -> str:
+    """“Overdue by 5 h” / “Overdue by 3 days” for an unfinished request (a ServiceRequest)
+    past its due time; empty otherwise. Read by the queue, a request's page and the home panel."""
+    if not request.is_overdue(now):
+        return ""
+    hours = int((now - request.due_at).total_seconds() // 3600)
+    if hours < HOURS_UNTIL_DAYS:
+        return _("Overdue by %(n)d h") % {"n": max(hours, 1)}
+    days = hours // 24
+    return ngettext("Overdue by %(n)d day", "Overdue by %(n)d days", days) % {"n": days}

@@ -7,5 +7,9 @@ class ValuationConfig(AppConfig):
     verbose_name = _("Valuation")
 
     def ready(self) -> None:
+        # Its panels of the customer page and the home pages (crm.panels).
+        from valuation import panels
+
+        panels.register_all()
         # Declares valuation as a monthly result of the engine (crm.monthly).
         from valuation import monthly  # noqa: F401

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class VisitsConfig(AppConfig):
     name = "visits"
     verbose_name = _("Visits")
+
+    def ready(self) -> None:
+        # Its panels of the customer page and the home pages (crm.panels).
+        from visits import panels
+
+        panels.register_all()

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "valuation",
     "visits",
     "services",
+    # Last: the home page, a loop over the panels the apps above register.
+    "home",
 ]
 
 MIDDLEWARE = [

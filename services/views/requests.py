@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from crm.choices import AuditAction, AuditSource
@@ -38,14 +38,13 @@ from services.choices import Priority, Queue, RequestAction, RequestStatus, Requ
 from services.filtersets import ServiceRequestFilterSet
 from services.forms import RequestActionForm, RequestAssignForm, RequestRaiseForm, person_label
 from services.models import ServiceRequest, ServicesConfig
+from services.workflow import overdue_by
 from visits import selectors as visit_selectors
 from visits.forms import customer_picker_context
 
 REQUESTS_PER_PAGE = 50
 # Filters the queue page and its export read (besides `queue` and `page`).
 FILTER_NAMES = ("status", "request_type", "priority", "customer", "assignee", "escalated")
-# Overdue by less than this is told in hours, beyond it in days.
-HOURS_UNTIL_DAYS = 48
 
 
 def default_queue(user) -> str:
@@ -57,18 +56,6 @@ def default_queue(user) -> str:
 def _queue_of(request: HttpRequest) -> str:
     queue = request.GET.get("queue", "")
     return queue if queue in Queue.values else default_queue(request.user)
-
-
-def overdue_by(request: ServiceRequest, now: dt.datetime) -> str:
-    """“Overdue by 5 h” / “Overdue by 3 days” for an unfinished request past its due time;
-    empty otherwise."""
-    if not request.is_overdue(now):
-        return ""
-    hours = int((now - request.due_at).total_seconds() // 3600)
-    if hours < HOURS_UNTIL_DAYS:
-        return _("Overdue by %(n)d h") % {"n": max(hours, 1)}
-    days = hours // 24
-    return ngettext("Overdue by %(n)d day", "Overdue by %(n)d days", days) % {"n": days}
 
 
 # --- the queues ----------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from django.utils import timezone
 from crm.choices import AuditSource
 from crm.dates import add_months, month_start
 from crm.services import Actor
-from customers import views as customer_views
 from tests.grading.factories import make_fact
+from valuation import panels as valuation_panels
 from valuation import services
 from valuation.choices import RecordType, WarningKind
 from valuation.models import EarlyWarning, ValueResult
@@ -466,7 +466,7 @@ def test_the_card_adds_three_queries_to_the_customer_page(
         "record_types": [],
     }
     monkeypatch.setattr(
-        customer_views.valuation_selectors, "customer_value_card", lambda **kw: empty
+        valuation_panels.customer_selectors, "customer_value_card", lambda **kw: empty
     )
     with CaptureQueriesContext(connection) as without_card:
         client.get(url)

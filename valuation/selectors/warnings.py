@@ -3,18 +3,19 @@ words that say what a warning's episode is."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from customers.choices import Cycle
-from valuation.choices import WarningKind, WarningStatus
+from valuation.choices import RecordType, WarningKind, WarningStatus
 from valuation.filtersets import (
     DEFAULT_WARNING_STATUS,
     WARNING_STATUS_TABS,
@@ -200,6 +201,30 @@ def compliance_record_get(*, user: User, pk: int) -> ComplianceRecord:
     if record is None:
         raise Http404
     return record
+
+
+# The licence officer's home lists the violations recorded in this many days.
+RECENT_VIOLATION_DAYS = 90
+RECENT_VIOLATION_ROWS = 10
+
+
+def recent_violations_panel(
+    *,
+    user: User,
+    days: int = RECENT_VIOLATION_DAYS,
+    limit: int = RECENT_VIOLATION_ROWS,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """The violations (not voided) recorded on customers `user` sees, dated in the last `days`
+    days, newest first: the first `limit` and how many there are. Two queries at most."""
+    today = today or timezone.localdate()
+    since = today - dt.timedelta(days=days)
+    records = ComplianceRecord.objects.visible_to(user).filter(
+        record_type__in=RecordType.violations(), voided_at__isnull=True, date__gte=since
+    )
+    rows = list(records.select_related("customer", "recorded_by").order_by("-date", "-id")[:limit])
+    total = len(rows) if len(rows) < limit else records.count()
+    return {"rows": rows, "total": total, "since": since, "days": days}
 
 
 def compliance_records_for(*, customer: Customer, limit: int = 5) -> list[ComplianceRecord]:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from crm.dates import parse_month
 from crm.views import people_only
 from customers import io
-from customers.choices import ValueTier
+from customers.choices import TIER_COLOURS, ValueTier
 from valuation.filtersets import ValueResultFilterSet
 from valuation.selectors import overview as selectors
 
@@ -34,15 +34,9 @@ LIST_PER_PAGE = 25
 FILTERS = ("area", "account_manager")
 LISTS = ("core", "problem")
 TIERS = selectors.TIERS
+
+
 # A hue per tier, shared by the matrix, the tables and the chart (Bootstrap colour names).
-TIER_COLOURS = {
-    ValueTier.VALUE: "success",
-    ValueTier.SECONDARY: "primary",
-    ValueTier.POTENTIAL: "warning",
-    ValueTier.LOW: "secondary",
-}
-
-
 def _query(request: HttpRequest, month: dt.date, **changes: str | None) -> str:
     """The page's filters (only those) with `month` set and `changes` applied (None removes)."""
     query = QueryDict(mutable=True)

@@ -1,0 +1,193 @@
+"""The customers app's panels (crm.panels): on the customer page the overview's key facts, the
+five categories of the catalogue, the change requests and the history; on the home pages the
+change requests and, for licence officers, the licences expiring and the annual reviews due.
+Registered by CustomersConfig.ready."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from crm.choices import Role
+from crm.panels import Panel, Surface, Tab, register
+from customers import policies, selectors
+from customers.catalogue import CATALOGUE, FIELDS, Category, Maintenance, display_value
+
+# The customer page's tabs, in order, with their names.
+TAB_LABELS = {
+    Tab.OVERVIEW: _("Overview"),
+    Tab.INFORMATION: _("Information"),
+    Tab.SALES: _("Sales"),
+    Tab.GRADE_VALUE: _("Grade and value"),
+    Tab.VISITS: _("Visits"),
+    Tab.SERVICES: _("Services"),
+    Tab.HISTORY: _("History"),
+}
+# The overview's key facts: what someone at the door or on the phone needs first.
+KEY_FACTS = (
+    "address",
+    "contact_person",
+    "phone",
+    "business_format",
+    "market_type",
+    "account_manager",
+    "license_number",
+    "license_expiry_date",
+    "annual_review_date",
+    "order_cycle",
+    "visit_cycle",
+    "status",
+)
+PEOPLE = frozenset({Role.ACCOUNT_MANAGER, Role.SUPERVISOR, Role.LICENSE_OFFICER})
+LICENCE_OFFICERS = frozenset({Role.LICENSE_OFFICER})
+
+
+def dynamic_specs(user, customer) -> list:
+    """The dynamic fields `user` may edit in place on `customer`."""
+    return [
+        spec
+        for spec in FIELDS
+        if spec.maintenance == Maintenance.DYNAMIC
+        and policies.can_edit_directly(user, customer, spec)
+    ]
+
+
+# --- the customer page ---------------------------------------------------------------------
+
+
+def key_facts_context(request, customer) -> dict[str, Any]:
+    return {
+        "key_facts": [
+            {"spec": CATALOGUE[name], "value": display_value(customer, name)} for name in KEY_FACTS
+        ]
+    }
+
+
+def information_context(request, customer) -> dict[str, Any]:
+    user = request.user
+    sections = []
+    for category in Category:
+        rows = [
+            {
+                "spec": spec,
+                "value": display_value(customer, spec.name),
+                "direct": policies.can_edit_directly(user, customer, spec),
+            }
+            for spec in FIELDS
+            if spec.category == category
+        ]
+        sections.append({"category": category, "rows": rows})
+    return {
+        "sections": sections,
+        "can_edit_dynamic": bool(dynamic_specs(user, customer)),
+        "can_change": bool(policies.changeable_fields(user, customer)),
+    }
+
+
+def change_requests_context(request, customer) -> dict[str, Any]:
+    return {"change_requests": selectors.change_requests_for(customer=customer)[:20]}
+
+
+def history_context(request, customer) -> dict[str, Any]:
+    return {
+        "history": [
+            {
+                "entry": entry,
+                "label": CATALOGUE[entry.field].label if entry.field in CATALOGUE else "",
+            }
+            for entry in selectors.customer_history(customer=customer)
+        ]
+    }
+
+
+# --- home pages ----------------------------------------------------------------------------
+
+
+def home_change_requests_context(request) -> dict[str, Any]:
+    return {"panel": selectors.change_request_home_panel(user=request.user)}
+
+
+def licence_expiry_context(request) -> dict[str, Any]:
+    return {
+        "panel": selectors.licence_due_panel(user=request.user, field="license_expiry_date"),
+        "title": _("Licences expiring"),
+        "testid": "home-licence-expiry",
+        "empty_text": _("No licence in your areas expires in the next 60 days."),
+    }
+
+
+def annual_review_context(request) -> dict[str, Any]:
+    return {
+        "panel": selectors.licence_due_panel(user=request.user, field="annual_review_date"),
+        "title": _("Annual reviews due"),
+        "testid": "home-annual-reviews",
+        "empty_text": _("No annual review is due in your areas in the next 60 days."),
+    }
+
+
+def register_all() -> None:
+    register(
+        Panel(
+            key="key-facts",
+            surface=Surface.CUSTOMER,
+            tab=Tab.OVERVIEW,
+            template="customers/inc/customer_key_facts.html",
+            context=key_facts_context,
+            order=10,
+        ),
+        Panel(
+            key="change-requests",
+            surface=Surface.CUSTOMER,
+            tab=Tab.OVERVIEW,
+            template="customers/inc/customer_change_requests.html",
+            context=change_requests_context,
+            order=20,
+        ),
+        Panel(
+            key="information",
+            surface=Surface.CUSTOMER,
+            tab=Tab.INFORMATION,
+            template="customers/inc/customer_information.html",
+            context=information_context,
+            order=30,
+        ),
+        Panel(
+            key="history",
+            surface=Surface.CUSTOMER,
+            tab=Tab.HISTORY,
+            template="customers/inc/customer_history.html",
+            context=history_context,
+            order=900,
+        ),
+        Panel(
+            key="change-requests",
+            surface=Surface.HOME,
+            template="customers/inc/home_change_requests.html",
+            context=home_change_requests_context,
+            roles=PEOPLE,
+            order=30,
+            # Supervisors decide them: first on their page; a licence officer's come last.
+            order_for={Role.SUPERVISOR: 10, Role.LICENSE_OFFICER: 50},
+            phone_priority=35,
+            width="col-lg-6",
+        ),
+        Panel(
+            key="licence-expiry",
+            surface=Surface.HOME,
+            template="customers/inc/home_licence_dates.html",
+            context=licence_expiry_context,
+            roles=LICENCE_OFFICERS,
+            order=10,
+            width="col-lg-6",
+        ),
+        Panel(
+            key="annual-reviews",
+            surface=Surface.HOME,
+            template="customers/inc/home_licence_dates.html",
+            context=annual_review_context,
+            roles=LICENCE_OFFICERS,
+            order=20,
+            width="col-lg-6",
+        ),
+    )
