@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from crm import password_views, views
+from crm import offline, password_views, views
 
 admin.site.site_header = _("Tobacco retail CRM administration")
 admin.site.site_title = _("CRM administration")
@@ -41,6 +41,9 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", views.health, name="health"),
+    # The installable web app (the offline route): from the root, so the worker's scope is "/".
+    path("sw.js", offline.service_worker, name="service_worker"),
+    path("manifest.webmanifest", offline.manifest, name="manifest"),
     path("notifications/", views.notification_list, name="notifications"),
     path("", include(crm_patterns)),
     path("customers/", include("customers.urls")),

@@ -45,6 +45,8 @@ RECENT_DAYS = 14
 # Shops per account manager left unvisited over the last days: overdue on today's agenda.
 UNVISITED_PER_MANAGER = 2
 TODAY_AT_LEAST = {"am_zhang": 3}
+# ... and tomorrow: the offline route keeps today's and tomorrow's shops on the phone.
+TOMORROW_AT_LEAST = {"am_zhang": 2}
 
 _TYPES = [
     (VisitType.ROUTINE, 60),
@@ -88,6 +90,7 @@ _DONE_NOTES = ["已办结，店主满意", "已电话告知结果", "已上门�
 _SKIP_REASONS = ["店主外出进货，关门一天", "店铺装修暂停营业", "店主生病，改日再访"]
 _MOVE_REASONS = ["店主这周三不在店", "配合配送线路调整", "临时会议，顺延一天"]
 _TODAY_REASON = "顺路，今天一并拜访"
+_TOMORROW_REASON = "顺路，明天一并拜访"
 
 
 def seed_visits(report: SeedReport, *, actor: Actor) -> None:
@@ -98,7 +101,10 @@ def seed_visits(report: SeedReport, *, actor: Actor) -> None:
         counts = _seed_history(today, actor, demo_sample(report.options))
         run = services.plan_refresh(today=today)
         counts["moved"] = _seed_moves(today, actor)
-        moved_today = _fill_today(today, actor)
+        moved_today = _fill_day(today, TODAY_AT_LEAST, _TODAY_REASON, actor)
+        counts["moved"] += _fill_day(
+            today + dt.timedelta(days=1), TOMORROW_AT_LEAST, _TOMORROW_REASON, actor
+        )
         report.lines.append(
             "Visits: {visits} logged over the past {weeks} weeks ({flagged} far from the shop), "
             "{follow_ups} follow-ups ({done} done, {overdue} overdue); {skipped} planned visits "
@@ -348,23 +354,23 @@ def _seed_moves(today: dt.date, actor: Actor) -> int:
     return moved
 
 
-def _fill_today(today: dt.date, actor: Actor) -> int:
+def _fill_day(day: dt.date, wanted_by: dict[str, int], reason: str, actor: Actor) -> int:
     """Brings the demo account managers who must show a full agenda up to their number of
-    visits today, by moving their next planned visits to today (with a reason)."""
+    visits on `day`, by moving their later planned visits to that day (with a reason)."""
     moved = 0
-    for username, wanted in TODAY_AT_LEAST.items():
+    for username, wanted in wanted_by.items():
         manager = User.objects.filter(username=username).first()
         if manager is None:
             continue
         mine = PlannedVisit.objects.filter(
             customer__account_manager=manager, status=PlanStatus.PLANNED
         )
-        missing = wanted - mine.filter(planned_for=today).count()
+        missing = wanted - mine.filter(planned_for=day).count()
         if missing <= 0:
             continue
-        # Not a shop already due today or overdue: it would be on the agenda twice.
-        busy = set(mine.filter(planned_for__lte=today).values_list("customer_id", flat=True))
-        later = mine.filter(planned_for__gt=today, rescheduled_from__isnull=True)
+        # Not a shop already due that day or before: it would be on the agenda twice.
+        busy = set(mine.filter(planned_for__lte=day).values_list("customer_id", flat=True))
+        later = mine.filter(planned_for__gt=day, rescheduled_from__isnull=True)
         for plan in later.order_by(
             "planned_for", "customer__dynamic__visit_batch", "customer__customer_code"
         ):
@@ -374,8 +380,8 @@ def _fill_today(today: dt.date, actor: Actor) -> int:
                 continue
             services.planned_visit_reschedule(
                 plan=plan,
-                new_date=today,
-                reason=_TODAY_REASON,
+                new_date=day,
+                reason=reason,
                 actor=Actor.of(manager, actor.source),
             )
             busy.add(plan.customer_id)
@@ -394,7 +400,13 @@ def _agenda_summary(today: dt.date, moved_today: int) -> str:
             others += 1
             continue
         day = selectors.agenda(user=manager, account_manager=manager, day=today)
-        parts.append(f"{manager.username} {len(day.planned)} today, {len(day.overdue)} overdue")
+        tomorrow = sum(
+            len(plans) for when, plans in day.upcoming if when == today + dt.timedelta(days=1)
+        )
+        parts.append(
+            f"{manager.username} {len(day.planned)} today, {tomorrow} tomorrow, "
+            f"{len(day.overdue)} overdue"
+        )
     if others:
         parts.append(f"and {others} more account managers")
     moved = f" ({moved_today} moved to today)" if moved_today else ""

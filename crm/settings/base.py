@@ -171,6 +171,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 #   connect-src      htmx, the visit form's fetch() and the API docs read this origin only.
 #   object-src, base-uri 'none': no plugin; no <base> (an injected one would re-point every
 #                    relative script address).
+#   worker-src, manifest-src  the offline route's service worker (/sw.js) and web app
+#                    manifest come from this origin (crm/offline.py).
 #   form-action      forms post to this origin only (also where a post is redirected).
 #   frame-ancestors  no page is framed (X-Frame-Options: DENY, for current browsers).
 # Operators add sources with CSP_EXTRA, a header value, e.g. "img-src https://tiles.example.com;
@@ -183,6 +185,8 @@ SECURE_CSP = csp_extend(
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "form-action": ["'self'"],

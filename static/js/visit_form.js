@@ -6,10 +6,15 @@
    - Draft: every change is kept in localStorage under "crm-visit-draft:<user id>:<customer code>"
      (not the photo), restored when the form is opened again for that customer, cleared once the
      server has the visit and when the user signs out.
-   - Sending: fetch() with the form's data (photo included). Without a connection the draft stays
-     and is sent again when the connection returns, every 30 s, or on "Send now"; the draft's
-     client_id does not change, so the server stores it once. A refused field comes back as the
-     form re-rendered (JSON "html"), which replaces the form's content.
+   - Check in / check out: a tap puts the time of the tap in "Time in" / "Time out" and asks for
+     the position then (check-out only when none was found yet); a refusal or a failure is said
+     in the position box, the time is kept.
+   - Sending: fetch() with the form's data (photo included). Without a connection the visit goes
+     to the outbox (static/js/offline.js: IndexedDB, photo included, sent once the connection
+     returns, in order); where the outbox cannot be used (no IndexedDB), the draft stays and is
+     sent again when the connection returns, every 30 s, or on "Send now". Either way the
+     draft's client_id does not change, so the server stores it once. A refused field comes
+     back as the form re-rendered (JSON "html"), which replaces the form's content.
 
    Also loaded by the other visit pages, for the sign-out part only. Without JavaScript the form
    is an ordinary form post. */
@@ -58,7 +63,14 @@
   var store = storage();
 
   function say(template, metres) {
-    return template.replace("%(m)s", String(metres));
+    return template.replace("%(d)s", distanceText(metres));
+  }
+
+  /* 850 → "850 m", 1290 → "1.3 km" (as the visit pages' `distance` filter writes it). */
+  function distanceText(metres) {
+    metres = Math.round(metres); // 999.6 m reads "1.0 km", not "1000 m"
+    if (metres >= 1000) return text.kilometres.replace("%(km)s", (metres / 1000).toFixed(1));
+    return text.metres.replace("%(m)s", String(Math.round(metres)));
   }
 
   /* --- position ------------------------------------------------------------------------- */
@@ -91,7 +103,7 @@
       retry.hidden = true;
       return;
     }
-    var parts = [say(text.accuracy, Math.round(lastPosition.accuracy))];
+    var parts = [say(text.accuracy, lastPosition.accuracy)];
     var shopLat = parseFloat(form.dataset.shopLat);
     var shopLon = parseFloat(form.dataset.shopLon);
     var radius = parseFloat(form.dataset.radius);
@@ -142,7 +154,39 @@
 
   form.addEventListener("click", function (event) {
     if (event.target.closest("[data-location-retry]")) locate();
+    var check = event.target.closest("[data-check]");
+    if (check) checkInOut(check.dataset.check);
   });
+
+  /* --- check in / check out --------------------------------------------------------------- */
+
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+
+  function localInput(d) {
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" +
+      pad(d.getHours()) + ":" + pad(d.getMinutes());
+  }
+
+  function checkInOut(which) {
+    var now = new Date();
+    var input = form.querySelector(which === "in" ? "#id_visited_at" : "#id_ended_at");
+    if (!input) return;
+    input.value = localInput(now);
+    var status = form.querySelector("[data-check-status]");
+    if (status) {
+      status.textContent = text[which === "in" ? "checked_in" : "checked_out"]
+        .replace("%(time)s", pad(now.getHours()) + ":" + pad(now.getMinutes()));
+    }
+    onEdit();
+    var known = lastPosition && !lastPosition.error && !lastPosition.pending;
+    if (which === "in" || !known) locate();
+  }
+
+  function showCheckButtons() {
+    form.querySelectorAll("[data-check]").forEach(function (button) { button.hidden = false; });
+  }
 
   /* --- the draft ------------------------------------------------------------------------ */
 
@@ -201,6 +245,7 @@
   }
 
   function onEdit() {
+    if (queued) return;
     started = true;
     saveDraft();
   }
@@ -217,6 +262,7 @@
 
   var sending = false;
   var pending = false;
+  var queued = false; // in the outbox: this form is done with
   var retryTimer = null;
 
   function showSendStatus(key) {
@@ -257,6 +303,7 @@
       return el.files && el.files.length;
     });
     form.innerHTML = html;
+    showCheckButtons();
     showPosition();
     saveDraft();
     if (hadPhoto) {
@@ -307,6 +354,29 @@
       // fetch() rejects only when nothing came back: no connection.
       sending = false;
       setBusy(false);
+      queueOrKeep();
+    });
+  }
+
+  /* No connection: the visit goes to the outbox (photo included) when this browser has one,
+     else the draft stays here and is sent again from this page. */
+  function queueOrKeep() {
+    var outbox = window.crmOutbox;
+    if (!outbox || !outbox.available) {
+      saveDraft();
+      showSendStatus("offline");
+      keepTrying();
+      return;
+    }
+    outbox.add(form, form.dataset.customerName || "").then(function () {
+      stopTrying();
+      clearDraft();
+      started = false;
+      queued = true;
+      showSendStatus("queued");
+      sendStatus.querySelector("[data-send-now]").hidden = true;
+      setBusy(true);
+    }, function () {
       saveDraft();
       showSendStatus("offline");
       keepTrying();
@@ -316,9 +386,11 @@
   form.addEventListener("submit", function (event) {
     if (!window.fetch || !window.FormData) return; // an ordinary form post
     event.preventDefault();
+    if (queued) return;
     started = true;
     saveDraft();
-    send();
+    if (navigator.onLine === false) queueOrKeep();
+    else send();
   });
   sendStatus.querySelector("[data-send-now]").addEventListener("click", send);
   window.addEventListener("online", function () {
@@ -336,5 +408,6 @@
   if (form.dataset.bound !== "true") restoreDraft();
   else started = true;
   revealDraftNote();
+  showCheckButtons();
   locate();
 })();

@@ -1,5 +1,5 @@
 """An account manager's visit on a phone: from today's agenda to the visit page and the customer's
-timeline; and a visit sent without a connection is kept as a draft and sent once it returns."""
+timeline; and a visit sent without a connection waits in the outbox and is sent once it returns."""
 
 import datetime as dt
 import json
@@ -117,25 +117,28 @@ def test_a_visit_sent_without_a_connection_is_kept_and_sent_once(live_server, pa
     client_id = page.input_value("#id_client_id")
     assert client_id == draft_of(page, visit_world)["fields"]["client_id"]
 
-    # The connection drops as the visit is sent: it stays on the phone.
+    # The connection drops as the visit is sent: it goes to the phone's outbox.
     page.context.set_offline(True)
     page.get_by_test_id("save-visit").click()
     status = page.get_by_test_id("send-status")
-    status.get_by_text("Not sent: no connection").wait_for()
-    assert draft_of(page, visit_world)["fields"]["purpose"] == "Stock check"
+    status.get_by_text("No connection: the visit is kept on this phone").wait_for()
+    page.get_by_test_id("outbox").get_by_text("1 visit is waiting to be sent.").wait_for()
+    assert draft_of(page, visit_world) is None  # the outbox has it now
     assert not Visit.objects.exists()
 
     # It is sent when the connection returns, once.
     page.context.set_offline(False)
-    page.wait_for_url("**/visits/*/")
-    page.get_by_text("The visit was saved.").wait_for()
+    page.get_by_test_id("outbox").get_by_text(
+        "1 visit logged without a connection was sent."
+    ).wait_for()
     visit = Visit.objects.get()
     assert (visit.purpose, visit.stock_level, str(visit.client_id)) == (
         "Stock check",
         "low",
         client_id,
     )
-    assert draft_of(page, visit_world) is None
+    page.get_by_test_id("outbox-sent").locator("a").click()
+    page.wait_for_url(f"**/visits/{visit.pk}/")
 
 
 def test_a_refused_field_is_shown_and_drafts_are_discarded_and_forgotten_on_sign_out(

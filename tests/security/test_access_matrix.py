@@ -59,6 +59,8 @@ login                                 GET    -    go    go    go    -     go    
 logout                                GET    -    405   405   405   -     405   405    405
 set_language                          POST   -    go    go    go    -     go    go     go
 health                                GET    -    200   200   200   -     200   200    200
+service_worker                        GET    -    200   200   200   -     200   200    200
+manifest                              GET    -    200   200   200   -     200   200    200
 notifications                         GET    -    200   200   200   -     200   403    login
 crm:area_list                         GET    -    200   200   200   -     200   403    login
 admin:index                           GET    -    200   staff staff -     staff staff  staff

@@ -175,6 +175,8 @@ NOT_LISTINGS = {
     "password_change": "a form about the user's own password",
     "customers:create": "an empty form",
     "health": "no data",
+    "service_worker": "no data (the offline route's script)",
+    "manifest": "no data (the installable app's name and icons)",
     "api:schema": "the API's description",
     "api:docs": "the API's description",
     "orders_api:product_list": "the product catalogue (not scoped)",

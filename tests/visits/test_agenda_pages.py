@@ -372,3 +372,47 @@ def test_the_follow_up_list_query_count_does_not_grow_with_rows(
     with django_assert_num_queries(7):
         response = client.get(reverse("visits:follow_ups"), {"tab": "area"})
     assert len(response.context["rows"]) == 3
+
+
+# --- what the phone keeps for the road (the offline route) -------------------------------------
+
+
+def test_the_own_agenda_of_today_lists_the_pages_to_keep_offline(
+    client, customer_world, route, today
+):
+    # given: a shop overdue, one today, one tomorrow, and one in two days (not kept)
+    am = customer_world["am_th"]
+    overdue = plan(route[0], today - dt.timedelta(days=2))
+    planned = plan(route[1], today)
+    tomorrow = plan(route[2], today + dt.timedelta(days=1))
+    plan(customer_world["c_th"], today + dt.timedelta(days=2))
+    client.force_login(am)
+
+    # when
+    response = client.get(reverse("visits:agenda"))
+
+    # then: both agendas, and per shop its page and its visit form (from the plan and not)
+    agenda = reverse("visits:agenda")
+    log = reverse("visits:log")
+    expected = [agenda, f"{agenda}?day={(today + dt.timedelta(days=1)).isoformat()}"]
+    for p in (overdue, planned, tomorrow):
+        code = p.customer.customer_code
+        expected += [
+            reverse("customers:detail", args=[code]),
+            f"{log}?customer={code}&plan={p.pk}",
+            f"{log}?customer={code}",
+        ]
+    assert response.context["offline_urls"] == expected
+    assert 'id="offline-urls"' in response.content.decode()
+
+
+def test_no_page_is_kept_from_another_day_or_anothers_agenda(client, customer_world, route, today):
+    plan(route[0], today)
+    client.force_login(customer_world["am_th"])
+    response = client.get(reverse("visits:agenda"), {"day": today + dt.timedelta(days=1)})
+    assert response.context["offline_urls"] == []
+    assert 'id="offline-urls"' not in response.content.decode()
+
+    client.force_login(customer_world["sup_th"])
+    response = client.get(reverse("visits:agenda"), {"am": "am_th"})
+    assert response.context["offline_urls"] == []

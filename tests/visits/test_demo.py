@@ -74,6 +74,11 @@ def test_seed_demo_logs_visits_plans_an_agenda_for_today_and_is_idempotent(db, s
     assert len(selectors.agenda(user=zhang, account_manager=zhang, day=today).planned) >= 3
     assert "Visits: " in first
     assert int(re.search(r"am_zhang (\d+) today", first).group(1)) >= 3
+    # ... and visits tomorrow too (the offline route keeps both days on the phone)
+    upcoming = selectors.agenda(user=zhang, account_manager=zhang, day=today).upcoming
+    tomorrow = today + dt.timedelta(days=1)
+    assert sum(len(plans) for day, plans in upcoming if day == tomorrow) >= 2
+    assert int(re.search(r"am_zhang \d+ today, (\d+) tomorrow", first).group(1)) >= 2
 
     # when: seeded again (the same day)
     before = snapshot()

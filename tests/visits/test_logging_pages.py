@@ -14,6 +14,7 @@ from PIL import Image
 from crm.choices import AuditSource
 from crm.services import Actor
 from customers import policies as customer_policies
+from customers.catalogue import Category
 from tests.crm import upload_files
 from tests.customers.factories import make_customer
 from tests.visits.factories import stored_files
@@ -476,3 +477,70 @@ def test_the_visit_list_query_count_does_not_grow_with_rows(
     with django_assert_num_queries(7):
         response = client.get(reverse("visits:list"))
     assert len(response.context["visits"]) == 6
+
+
+# --- the form on a phone (issue 20) ----------------------------------------------------------
+
+
+def test_the_form_has_check_buttons_stacked_times_and_no_new_tab(client, customer_world, shop):
+    client.force_login(customer_world["am_th"])
+
+    html = client.get(log_url(shop)).content.decode()
+
+    # one-tap check-in / check-out next to their fields (shown by the script)
+    assert 'data-check="in"' in html and 'data-check="out"' in html
+    # the times: full width on a phone, side by side from 576 px
+    assert html.count('class="col-12 col-sm-6 crm-visit-time"') == 2
+    # no link or form opens a new tab ("Something here is wrong" included)
+    assert "_blank" not in html
+
+
+def test_which_information_is_wrong_is_grouped_by_category_and_sorted(client, customer_world, shop):
+    am = customer_world["am_th"]
+    client.force_login(am)
+
+    response = client.get(log_url(shop))
+
+    groups = response.context["changeable_groups"]
+    changeable = customer_policies.changeable_fields(am, shop)
+    # every field the user may change, once, in the catalogue's category order ...
+    assert sorted(s.name for g in groups for s in g["fields"]) == sorted(s.name for s in changeable)
+    order = [c.label for c in Category]
+    labels = [str(g["label"]) for g in groups]
+    assert labels == sorted(labels, key=order.index)
+    # ... each category's fields sorted by their label
+    for group in groups:
+        names = [s.label.casefold() for s in group["fields"]]
+        assert names == sorted(names)
+    assert f'<optgroup label="{groups[0]["label"]}">' in response.content.decode()
+
+
+def test_the_same_draft_with_its_photo_replayed_twice_is_stored_once(client, customer_world, shop):
+    # As the phone's outbox sends a queued visit: multipart with the photo, by fetch().
+    client.force_login(customer_world["am_th"])
+    data = visit_data()
+
+    first = client.post(log_url(shop), {**data, "photo": photo_upload()}, **FETCH)
+    again = client.post(log_url(shop), {**data, "photo": photo_upload()}, **FETCH)
+
+    visit = Visit.objects.get()
+    assert (first.json()["status"], again.json()["status"]) == ("saved", "duplicate")
+    assert again.json()["redirect"] == reverse("visits:detail", args=[visit.pk])
+    assert visit.photo and visit.photo_thumbnail
+    assert FollowUp.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("metres", "english", "chinese"),
+    [(850, "850 m", "850 米"), (999.6, "1.0 km", "1.0 公里"), (1290, "1.3 km", "1.3 公里")],
+)
+def test_distances_read_in_km_above_1000_m(metres, english, chinese):
+    from django.utils import translation
+
+    from visits.templatetags.visits_tags import distance
+
+    with translation.override("en"):
+        assert distance(metres) == english
+    with translation.override("zh-hans"):
+        assert distance(metres) == chinese
+    assert distance(None) == ""

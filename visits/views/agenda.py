@@ -26,6 +26,7 @@ from crm.services import Actor
 from crm.views import is_htmx, people_only, redirect_back
 from visits import policies, selectors, services
 from visits.forms import FollowUpDoneForm, PlanRescheduleForm, PlanSkipForm
+from visits.offline import offline_urls
 
 FOLLOW_UPS_PER_PAGE = 50
 
@@ -71,6 +72,8 @@ def agenda_view(request: HttpRequest) -> HttpResponse:
     day = _parse_day(request.GET.get("day")) or today
     agenda = selectors.agenda(user=user, account_manager=manager, day=day)
     may_manage = _is_supervising(user) or user.pk == manager.pk
+    # The account manager's own day is kept on the phone for the road (visits/offline.py).
+    keep = offline_urls(agenda=agenda, today=today) if manager == user and day == today else []
     return render(
         request,
         "visits/agenda.html",
@@ -85,6 +88,7 @@ def agenda_view(request: HttpRequest) -> HttpResponse:
             "may_manage": may_manage,
             "am_query": "" if user.role == Role.ACCOUNT_MANAGER else manager.username,
             "next_url": request.get_full_path(),
+            "offline_urls": keep,
         },
     )
 

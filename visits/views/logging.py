@@ -28,6 +28,7 @@ from crm.services import Actor
 from crm.views import PeopleOnlyMixin, list_query_context, people_only
 from customers import policies as customer_policies
 from customers import selectors as customer_selectors
+from customers.catalogue import Category
 from customers.models import Customer
 from services import policies as service_policies
 from visits import policies, selectors, services
@@ -155,7 +156,9 @@ def _form_context(request, customer, plan, form, rows, follow_up_errors) -> dict
         "photo_max_mb": config.photo_max_mb,
         "shop_latitude": dynamic.latitude if dynamic else None,
         "shop_longitude": dynamic.longitude if dynamic else None,
-        "changeable_fields": customer_policies.changeable_fields(request.user, customer),
+        "changeable_groups": _by_category(
+            customer_policies.changeable_fields(request.user, customer)
+        ),
         "wrong_reason": _("Seen on the visit of %(day)s: ") % {"day": today.isoformat()},
         "draft_key": f"crm-visit-draft:{request.user.pk}:{customer.customer_code}",
         "form_action": request.get_full_path(),
@@ -163,13 +166,30 @@ def _form_context(request, customer, plan, form, rows, follow_up_errors) -> dict
     }
 
 
+def _by_category(specs) -> list[dict]:
+    """The fields of the "which information is wrong" list, by catalogue category (in the
+    catalogue's order), each category's sorted by label in the reader's language."""
+    groups = []
+    for category in Category:
+        fields = sorted(
+            (spec for spec in specs if spec.category == category),
+            key=lambda spec: spec.label.casefold(),
+        )
+        if fields:
+            groups.append({"label": category.label, "fields": fields})
+    return groups
+
+
 def _js_text() -> dict[str, str]:
-    """What static/js/visit_form.js says, translated (`%(m)s` stands for metres)."""
+    """What static/js/visit_form.js says, translated (`%(m)s` stands for a distance the
+    script writes with "metres" or "kilometres", `%(n)s` for a number, `%(time)s` for a time)."""
     return {
+        "metres": _("%(m)s m"),
+        "kilometres": _("%(km)s km"),
         "locating": _("Finding your position…"),
-        "accuracy": _("Your position is known to within %(m)s m."),
-        "distance": _("Distance to the shop: %(m)s m."),
-        "far": _("That is farther than %(m)s m from the shop: the visit will be flagged."),
+        "accuracy": _("Your position is known to within %(d)s."),
+        "distance": _("Distance to the shop: %(d)s."),
+        "far": _("That is farther than %(d)s from the shop: the visit will be flagged."),
         "no_shop": _("The shop has no recorded position: the distance cannot be checked."),
         "denied": _("Location not shared: the visit is saved without it."),
         "unavailable": _("Your position could not be found."),
@@ -181,6 +201,12 @@ def _js_text() -> dict[str, str]:
             "The draft is kept on this phone and will be sent again."
         ),
         "photo_again": _("The photo is not kept with the draft: choose it again."),
+        "queued": _(
+            "No connection: the visit is kept on this phone (with its photo) and will be sent "
+            "when the connection returns. You can go on to the next shop."
+        ),
+        "checked_in": _("Checked in at %(time)s."),
+        "checked_out": _("Checked out at %(time)s."),
     }
 
 
