@@ -126,6 +126,11 @@ class Transitions:
     # An include listing the totals per movement above the matrix (None: the page shows
     # them elsewhere, e.g. grading's cards).
     totals_template: str | None = None
+    # The list behind a cell: `cell_filters(before, after)` gives the overview's query changes
+    # (None removes a parameter) that list the cell's customers, shown at `cell_anchor`; None:
+    # the cells are plain figures.
+    cell_filters: Callable[[Any, Any], Mapping[str, Any]] | None = None
+    cell_anchor: str = ""
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,27 @@ def duration_text(seconds: float | None) -> str:
     return _("%(m)d min %(s)02d s") % {"m": minutes, "s": rest}
 
 
+def _link_cells(request: HttpRequest, month: dt.date, transitions, matrix: dict[str, Any]) -> None:
+    """Gives each counted cell of the transition `matrix` the query of the list behind it:
+    the page's filters (its month, area, account manager) with the cell's own
+    (`Transitions.cell_filters`), so the list shows exactly the customers the cell counts."""
+    if transitions.cell_filters is None:
+        return
+    for row in matrix["rows"]:
+        for cell in row["cells"]:
+            if not cell["n"]:
+                continue
+            query = request.GET.copy()
+            query.pop("page", None)
+            query["month"] = f"{month:%Y-%m}"
+            for key, value in transitions.cell_filters(row["value"], cell["value"]).items():
+                if value is None:
+                    query.pop(key, None)
+                else:
+                    query[key] = str(value)
+            cell["query"] = query.urlencode()
+
+
 def _actor(request: HttpRequest) -> Actor:
     return Actor.of(request.user, AuditSource.PAGE)
 
@@ -319,6 +340,7 @@ class MonthlyPages:
         ctx.update(month=month, **self.rules.overview_context(request, month))
         summary = ctx["overview"]
         ctx["transitions"] = transition_matrix(self.rules.transitions, summary)
+        _link_cells(request, month, self.rules.transitions, ctx["transitions"])
         ctx["transitions_note"] = self.rules.transitions.note % {
             "before": f"{summary['previous_month']:%Y-%m}",
             "after": f"{summary['month']:%Y-%m}",

@@ -128,3 +128,32 @@ def settings_rows() -> list[dict[str, Any]]:
         {"model": model, "row": model.objects.select_related("updated_by").filter(pk=1).first()}
         for model in _concrete_models(SettingsRow)
     ]
+
+
+def area_choices(*, user: User) -> list[tuple[str, str]]:
+    """The areas `user` may filter by (the scope rule's: their areas and those below, every
+    area for administrators), as (code, "code name") in code order: an area filter's choices."""
+    return [
+        (code, f"{code} {name}")
+        for code, name in Area.objects.visible_to(user).order_by("code").values_list("code", "name")
+    ]
+
+
+def person_choices(*, user: User, roles: list[Role] | None = None) -> list[tuple[str, str]]:
+    """The active people (of `roles`, every role by default) working in the areas `user` sees,
+    as (username, "name (username)") in username order: a person filter's choices."""
+    people = colleague_list(user=user, roles=roles).prefetch_related(None).order_by("username")
+    return [_person_choice(p) for p in people.only("username", "name")]
+
+
+def account_manager_choices(*, user: User) -> list[tuple[str, str]]:
+    """The account managers whose customers `user` may see: an account-manager filter's
+    choices. An account manager sees only their own customers, so their one choice is
+    themselves; others get the account managers of their areas (everyone's for administrators)."""
+    if user.role == Role.ACCOUNT_MANAGER and not sees_everything(user):
+        return [_person_choice(user)]
+    return person_choices(user=user, roles=[Role.ACCOUNT_MANAGER])
+
+
+def _person_choice(person: User) -> tuple[str, str]:
+    return person.username, f"{person.name} ({person.username})" if person.name else person.username

@@ -40,6 +40,9 @@ class GradeResultFilterSet(django_filters.FilterSet):
         label=_("Account manager"),
     )
     grade = django_filters.NumberFilter(label=_("Grade"))
+    previous_grade = django_filters.NumberFilter(
+        method="filter_previous_grade", label=_("Grade the month before")
+    )
     category_code = django_filters.CharFilter(lookup_expr="iexact", label=_("Category code"))
     structure_class = django_filters.NumberFilter(label=_("Structure class"))
     business_scale = django_filters.ChoiceFilter(
@@ -55,6 +58,11 @@ class GradeResultFilterSet(django_filters.FilterSet):
     class Meta:
         model = GradeResult
         fields: list[str] = []
+
+    def filter_previous_grade(self, queryset, name, value):
+        # Of the same scheme version, as the transition matrix counts it (another version's
+        # grade is on another scale: its row is "another scheme").
+        return queryset.filter(previous_grade=value, previous_scheme_id=F("scheme_id"))
 
     def filter_movement(self, queryset, name, value):
         # Grades are compared only within one scheme version: a grade is a position on its

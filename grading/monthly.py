@@ -8,13 +8,20 @@ from typing import Any
 from django.utils.translation import gettext_lazy, ngettext
 
 from crm import monthly
-from crm.monthly import MonthlyRules, MonthlyTemplates, MonthlyTexts, Tab, Transitions
+from crm.monthly import (
+    OTHER_SCHEME,
+    MonthlyRules,
+    MonthlyTemplates,
+    MonthlyTexts,
+    Tab,
+    Transitions,
+)
 from grading import services
 from grading.choices import SchemeKind
 from grading.forms import SchemeCreateForm, SchemeForm
 from grading.models import GradeResult, GradingRun, GradingScheme
 from grading.tasks import grading_run_task
-from grading.views.overview import overview_context, overview_filters
+from grading.views.overview import LIST_ONLY_FILTERS, overview_context, overview_filters
 from grading.views.schemes import scheme_display, scheme_list_context
 
 
@@ -53,6 +60,21 @@ def _run_decorate(run: GradingRun) -> None:
 def _grades(summary: dict[str, Any]) -> list[tuple[int, str]]:
     """Every grade from 1 to the lowest seen in either month (a contiguous axis)."""
     return [(g, str(g)) for g in range(1, max(summary["grades"], default=0) + 1)]
+
+
+def _cell_filters(before: int | str | None, after: int) -> dict[str, Any]:
+    """The overview list's filters of a transition cell: its grade now, and its grade the month
+    before (same scheme), or no grade then, or a grade of another scheme; the other list-only
+    filters cleared."""
+    filters: dict[str, Any] = dict.fromkeys(LIST_ONLY_FILTERS)
+    filters["grade"] = after
+    if before is None:
+        filters["movement"] = "new"
+    elif before == OTHER_SCHEME:
+        filters["movement"] = "not_comparable"
+    else:
+        filters["previous_grade"] = before
+    return filters
 
 
 def _movement(before: int | None, after: int) -> str:
@@ -111,6 +133,8 @@ RULES = monthly.register(
             none_label=gettext_lazy("none"),
             testid="transition-matrix",
             axis_class="grade-col",
+            cell_filters=_cell_filters,
+            cell_anchor="results",
             other_label=gettext_lazy("another scheme"),
             other_note=gettext_lazy(
                 "Grades given by another scheme version are not compared: they are on another "

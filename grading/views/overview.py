@@ -36,6 +36,7 @@ SUMMARY_FILTERS = ("area", "account_manager")
 LIST_ONLY_FILTERS = (
     "movement",
     "grade",
+    "previous_grade",
     "category_code",
     "structure_class",
     "business_scale",
@@ -55,6 +56,10 @@ def _query(request: HttpRequest, month: dt.date, **changes: str | None) -> str:
         else:
             query[key] = value
     return query.urlencode()
+
+
+def _number(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
 
 
 def _distributions(request: HttpRequest, overview: dict[str, Any]) -> list[dict[str, Any]]:
@@ -175,6 +180,9 @@ def overview_context(request: HttpRequest, month: dt.date) -> dict[str, Any]:
         "is_paginated": page_obj.has_other_pages(),
         "movement": request.GET.get("movement", ""),
         "movement_label": dict(MOVEMENTS).get(request.GET.get("movement", "")),
+        # What a transition cell or a grade's row picked (shown beside the count).
+        "grade_filter": _number(request.GET.get("grade")),
+        "previous_grade_filter": _number(request.GET.get("previous_grade")),
         "export_query": _query(request, month),
         "all_query": _query(request, month, **clear),
         "upgrades_query": _query(request, month, **{**clear, "movement": "up"}),

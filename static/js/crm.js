@@ -38,3 +38,38 @@ htmx.onLoad(function (root) {
     if (!region.hasAttribute("tabindex")) region.tabIndex = 0;
   });
 });
+
+/* Phone-width tables (crm.css, "Phone widths"): below 768 px a `table.table-cards` shows each
+   row as a card whose cells carry their column's name. The names come from the table's head,
+   written here into each cell's data-label (a head cell whose only text is visually hidden,
+   such as "Actions", gives no label), for the page and for every row htmx swaps in. */
+htmx.onLoad(function (root) {
+  var tables = [];
+  if (root.closest) {
+    var own = root.closest("table.table-cards");
+    if (own) tables.push(own);
+  }
+  Array.prototype.push.apply(tables, root.querySelectorAll ? root.querySelectorAll("table.table-cards") : []);
+  tables.forEach(function (table) {
+    var labels = [];
+    var headRow = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+    if (!headRow) return;
+    Array.prototype.forEach.call(headRow.cells, function (th) {
+      var hidden = th.querySelector(".visually-hidden");
+      var text = th.textContent.trim();
+      if (hidden && hidden.textContent.trim() === text) text = "";
+      for (var i = 0; i < (th.colSpan || 1); i++) labels.push(text);
+    });
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      Array.prototype.forEach.call(body.rows, function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          if (!cell.hasAttribute("data-label") && cell.colSpan < labels.length) {
+            cell.setAttribute("data-label", labels[column] || "");
+          }
+          column += cell.colSpan || 1;
+        });
+      });
+    });
+  });
+});

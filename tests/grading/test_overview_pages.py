@@ -107,7 +107,8 @@ def matrix_cell(response, before, after) -> int:
 
 def test_overview_numbers_of_the_month(client, graded, django_assert_max_num_queries):
     client.force_login(graded["admin"])
-    with django_assert_max_num_queries(14):
+    # (two of them: the area and account manager pickers' choices)
+    with django_assert_max_num_queries(16):
         response = client.get(URL, {"month": "2025-03"})
     assert response.status_code == 200
     # then: the cards
@@ -261,8 +262,9 @@ def test_the_list_paginates_with_a_fixed_number_of_queries(
     for _i in range(25):
         grade(make_customer(areas["TH"], graded["am_th"]), MAR, 7)
     client.force_login(graded["sup_gz"])
-    # the area filter reads the area tree once for the summary and once for the list
-    with django_assert_max_num_queries(16):
+    # the area filter reads the area tree once for the summary and once for the list; the
+    # area and account manager pickers read their choices
+    with django_assert_max_num_queries(18):
         first = client.get(URL, {"month": "2025-03", "area": "TH"})
     assert len(codes(first)) == 25
     assert card(first, "total") == 29
@@ -363,3 +365,41 @@ def test_export_of_an_unknown_month_is_a_header_only_file(client, graded):
 def test_overview_and_export_refuse_anonymous_users(client, graded):
     assert client.get(URL).status_code == 302
     assert client.get(EXPORT).status_code == 302
+
+
+def test_each_transition_cell_opens_the_customers_it_counts(client, graded):
+    """Every counted cell of the matrix links to the overview's list narrowed to its customers
+    (grade now, grade the month before or none), keeping the page's area; the list's count is
+    the cell's."""
+    client.force_login(graded["sup_gz"])
+    response = client.get(URL, {"month": "2025-03", "area": "TH"})
+    cells = [
+        (row["value"], cell) for row in response.context["transitions"]["rows"]
+        for cell in row["cells"] if cell["n"]
+    ]  # fmt: skip
+    assert sorted((before or 0, cell["value"]) for before, cell in cells) == [
+        (0, 8), (2, 4), (3, 2), (4, 4)
+    ]  # fmt: skip
+    html = response.content.decode()
+    for before, cell in cells:
+        assert f'href="?{cell["query"].replace("&", "&amp;")}#results"' in html
+        listed = client.get(f"{URL}?{cell['query']}")
+        assert "area=TH" in cell["query"]
+        assert (
+            int(re.search(r'data-testid="result-count">(\d+)<', listed.content.decode())[1])
+            == (cell["n"])
+        ), (before, cell["value"])
+    # c_th went from 3 to 2: the cell lists it alone, and says which cell it is
+    upgrade = next(cell for before, cell in cells if before == 3)
+    listed = client.get(f"{URL}?{upgrade['query']}")
+    assert codes(listed) == [graded["c_th"].customer_code]
+    assert "Grade 3 → 2" in listed.content.decode()
+
+
+def test_the_overview_filters_pick_areas_and_account_managers_in_scope(client, graded):
+    client.force_login(graded["sup_th"])
+    html = client.get(URL, {"month": "2025-03"}).content.decode()
+    area = re.search(r'<select id="id_area" name="area".*?</select>', html, re.S)[0]
+    assert re.findall(r'<option value="(\w+)"', area) == ["TH"]
+    managers = re.search(r'<select id="id_account_manager".*?</select>', html, re.S)[0]
+    assert re.findall(r'<option value="(\w+)"', managers) == ["am_th", "am_th2"]

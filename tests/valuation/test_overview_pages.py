@@ -129,8 +129,9 @@ def test_overview_numbers_of_the_month(client, valued, django_assert_num_queries
     client.force_login(valued["admin"])
     # session, user, months, results by tier and movement (with the core and problem counts),
     # by area, by account manager, the month's scheme, the inputs missing for most customers,
-    # the core page, the problem page, unread notifications
-    with django_assert_num_queries(11):
+    # the core page, the problem page, unread notifications, the area and account manager
+    # pickers' choices
+    with django_assert_num_queries(13):
         response = client.get(URL, {"month": "2025-03"})
     assert response.status_code == 200
     html = response.content.decode()
@@ -242,8 +243,9 @@ def test_the_lists_page_on_their_own_with_a_fixed_number_of_queries(
     for n in range(26):
         value(make_customer(areas["TH"], valued["am_th"]), MAR, "value", current=90 - n, core=True)
     client.force_login(valued["sup_gz"])
-    # + the supervisor's areas and the area tree (scope), the area filter's codes and tree
-    with django_assert_num_queries(15):
+    # + the supervisor's areas and the area tree (scope), the area filter's codes and tree,
+    # the area and account manager pickers' choices
+    with django_assert_num_queries(17):
         first = client.get(URL, {"month": "2025-03", "area": "TH"})
     assert len(listed(first, "core")) == 25
     assert first.context["lists"][0]["paginator"].count == 27
@@ -399,3 +401,31 @@ def test_the_warning_counts_only_the_customers_the_user_sees(client, valued):
     assert [w["n"] for w in client.get(URL, {"month": "2025-03"}).context["missing_inputs"]] == [1]
     client.force_login(valued["admin"])
     assert client.get(URL, {"month": "2025-03"}).context["missing_inputs"] == []
+
+
+def test_each_tier_cell_opens_the_customers_it_counts(client, valued):
+    """A counted cell of the 2×2 matrix opens the list of its tier for the page's month and
+    filters, above the core and problem lists; the list's count is the cell's; it exports."""
+    client.force_login(valued["sup_th"])
+    response = client.get(URL, {"month": "2025-03", "area": "TH"})
+    cells = {c["tier"]: c for row in response.context["matrix"]["rows"] for c in row["cells"]}
+    assert cells["potential"]["query"] == ""  # nobody of TH in that cell: no link
+    for tier, n in (("value", 2), ("low", 1)):
+        assert cells[tier]["n"] == n
+        query = cells[tier]["query"]
+        assert f'href="?{query.replace("&", "&amp;")}#tier-list"' in response.content.decode()
+        listed = client.get(f"{URL}?{query}")
+        tier_list = listed.context["lists"][0]
+        assert (tier_list["key"], tier_list["tier"]) == ("tier", tier)
+        assert tier_list["paginator"].count == n
+        assert {r.value_tier for r in tier_list["rows"]} == {tier}
+        assert {r.customer.area.code for r in tier_list["rows"]} == {"TH"}
+        assert [entry["key"] for entry in listed.context["lists"]] == ["tier", "core", "problem"]
+    value = client.get(f"{URL}?{cells['value']['query']}").context["lists"][0]
+    assert [r.customer for r in value["rows"]] == [valued["c_th"], valued["c_th3"]]
+    export = client.get(EXPORT, {"month": "2025-03", "list": "tier", "tier": "value"})
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
+    assert len(rows) == 3
+    # a tier that is none: no tier list, and no such export
+    assert len(client.get(URL, {"month": "2025-03", "tier": "gold"}).context["lists"]) == 2
+    assert client.get(EXPORT, {"month": "2025-03", "list": "tier"}).status_code == 404

@@ -220,6 +220,12 @@ def core_list(results: QuerySet[ValueResult]) -> QuerySet[ValueResult]:
     return results.filter(is_core=True).order_by("-current_value", "customer__customer_code")
 
 
+def tier_list(results: QuerySet[ValueResult], tier: str) -> QuerySet[ValueResult]:
+    """The customers of one value tier among `results` (a cell of the overview's 2×2 matrix),
+    highest current value first."""
+    return results.filter(value_tier=tier).order_by("-current_value", "customer__customer_code")
+
+
 def problem_list(results: QuerySet[ValueResult]) -> QuerySet[ValueResult]:
     """The problem customers among `results`, lowest credit score first."""
     return results.filter(is_problem=True).order_by("credit_score", "customer__customer_code")

@@ -12,7 +12,7 @@ filtered lists.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +33,8 @@ LIST_PER_PAGE = 25
 # The filters of the whole page: the summaries and both lists follow them.
 FILTERS = ("area", "account_manager")
 LISTS = ("core", "problem")
+# A cell of the 2×2 matrix opens the list of its tier (?tier=…), above the other two.
+TIER_LIST = "tier"
 TIERS = selectors.TIERS
 
 
@@ -40,7 +42,7 @@ TIERS = selectors.TIERS
 def _query(request: HttpRequest, month: dt.date, **changes: str | None) -> str:
     """The page's filters (only those) with `month` set and `changes` applied (None removes)."""
     query = QueryDict(mutable=True)
-    for key in FILTERS:
+    for key in (*FILTERS, TIER_LIST):
         if request.GET.get(key):
             query[key] = request.GET[key]
     query["month"] = f"{month:%Y-%m}"
@@ -61,14 +63,33 @@ def _share(n: int, total: int) -> str:
     return f"{100 * n / total:.1f}" if total else "0.0"
 
 
-def value_matrix(summary: dict[str, Any], scheme) -> dict[str, Any]:
+def _tier(request: HttpRequest) -> str | None:
+    """The tier whose list was asked for (?tier=…), if it names one."""
+    tier = request.GET.get(TIER_LIST)
+    return tier if tier in TIERS else None
+
+
+def _listed(results, key: str, tier: str | None = None):
+    """The results of one of the lists: core, problem, or the customers of `tier`."""
+    if key == "core":
+        return selectors.core_list(results)
+    if key == "problem":
+        return selectors.problem_list(results)
+    return selectors.tier_list(results, tier)
+
+
+def value_matrix(
+    summary: dict[str, Any], scheme, query: Callable[[str], str] | None = None
+) -> dict[str, Any]:
     """The 2×2 matrix: rows potential value high / low, columns current value high / low,
-    each cell its tier, customers, share of customers and amount in the window."""
+    each cell its tier, customers, share of customers and amount in the window, and the
+    query of its customers' list (`query(tier)`) when given."""
     total = summary["customers"]
 
     def cell(tier: ValueTier) -> dict[str, Any]:
         figures = summary["by_tier"][tier]
         return {
+            "query": query(tier.value) if query and figures["n"] else "",
             "tier": tier.value,
             "label": tier.label,
             "colour": TIER_COLOURS[tier],
@@ -134,11 +155,13 @@ class _CountedPaginator(Paginator):
 def _list(
     request: HttpRequest, month: dt.date, key: str, results, summary, scheme, title: str
 ) -> dict[str, Any]:
-    """One of the two lists: its page (its own page parameter) and its links."""
+    """One of the lists (core, problem, a tier's): its page (its own page parameter) and its
+    links."""
     param = f"{key}_page"
-    other = "problem_page" if key == "core" else "core_page"
-    qs = selectors.core_list(results) if key == "core" else selectors.problem_list(results)
-    paginator = _CountedPaginator(qs, LIST_PER_PAGE, count=summary[key])
+    tier = _tier(request) if key == TIER_LIST else None
+    qs = _listed(results, key, tier)
+    count = summary["by_tier"][tier]["n"] if tier else summary[key]
+    paginator = _CountedPaginator(qs, LIST_PER_PAGE, count=count)
     page: Page = paginator.get_page(request.GET.get(param))
     rows = list(page.object_list)
     parameters = scheme.parameters if scheme else None
@@ -152,10 +175,15 @@ def _list(
                 recent_violations=result.recent_violations,
                 parameters=parameters,
             )
-    # Paging one list keeps the other on its page.
-    keep = {other: request.GET[other]} if request.GET.get(other) else {}
+    # Paging one list keeps the others on their pages.
+    keep = {
+        other: request.GET[other]
+        for other in (f"{name}_page" for name in (*LISTS, TIER_LIST))
+        if other != param and request.GET.get(other)
+    }
     return {
         "key": key,
+        "tier": tier,
         "title": title,
         "rows": rows,
         "page_obj": page,
@@ -163,6 +191,7 @@ def _list(
         "page_param": param,
         "page_query": _query(request, month, **keep),
         "export_query": _query(request, month, list=key),
+        "close_query": _query(request, month, **{TIER_LIST: None}),
     }
 
 
@@ -179,19 +208,26 @@ def overview_context(request: HttpRequest, month: dt.date) -> dict[str, Any]:
     summary = selectors.value_overview(results=results, month=month)
     scheme = selectors.month_scheme(month)
     by_area = _distribution_rows(request, month, summary["by_area"], "area")
+    tier = _tier(request)
+    lists = [
+        _list(request, month, "core", results, summary, scheme, _("Core customers")),
+        _list(request, month, "problem", results, summary, scheme, _("Problem customers")),
+    ]
+    if tier:
+        title = str(ValueTier(tier).label)
+        lists.insert(0, _list(request, month, TIER_LIST, results, summary, scheme, title))
     return {
         "scheme": scheme,
         "overview": summary,
-        "matrix": value_matrix(summary, scheme),
+        "matrix": value_matrix(
+            summary, scheme, lambda value: _query(request, month, **{TIER_LIST: value})
+        ),
         "missing_inputs": selectors.missing_inputs_warning(results=results, scheme=scheme),
         "tiers": [(tier, ValueTier(tier).label, TIER_COLOURS[tier]) for tier in TIERS],
         "by_area": by_area,
         "by_manager": _distribution_rows(request, month, summary["by_manager"], "account_manager"),
         "chart": _chart_data(by_area) if by_area else None,
-        "lists": [
-            _list(request, month, "core", results, summary, scheme, _("Core customers")),
-            _list(request, month, "problem", results, summary, scheme, _("Problem customers")),
-        ],
+        "lists": lists,
         "clear_query": _query(request, month, area=None, account_manager=None),
     }
 
@@ -268,7 +304,8 @@ def value_export(request: HttpRequest) -> HttpResponse:
     """The core or the problem list of a month (same scope and filters as the overview) as
     CSV or XLSX."""
     key = request.GET.get("list")
-    if key not in LISTS:
+    tier = _tier(request)
+    if key not in LISTS and not (key == TIER_LIST and tier):
         raise Http404
     requested = request.GET.get("month")
     month = parse_month(requested) if requested else selectors.latest_result_month()
@@ -276,13 +313,14 @@ def value_export(request: HttpRequest) -> HttpResponse:
         raise Http404
     filters = {name: request.GET[name] for name in FILTERS if request.GET.get(name)}
     results = selectors.value_results(user=request.user, month=month, filters=filters)
-    listed = selectors.core_list(results) if key == "core" else selectors.problem_list(results)
+    listed = _listed(results, key, tier)
     scheme = selectors.month_scheme(month)
     rows = _export_rows(listed, scheme.parameters if scheme else None)
     headers = [str(label) for label, _path in EXPORT_COLUMNS]
-    name = f"{key}-customers-{month:%Y-%m}"
+    name = f"{tier or key}-customers-{month:%Y-%m}"
     if request.GET.get("format") == "xlsx":
-        title = _("Core customers") if key == "core" else _("Problem customers")
+        titles = {"core": _("Core customers"), "problem": _("Problem customers")}
+        title = titles.get(key) or str(ValueTier(tier).label)
         response = HttpResponse(
             io.write_xlsx(rows, headers, title=title),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
