@@ -114,6 +114,11 @@ def unregister(surface: Surface, key: str) -> None:
     _REGISTRY[surface].pop(key, None)
 
 
+def registered(surface: Surface) -> list[Panel]:
+    """Every panel of `surface`, whoever sees it."""
+    return list(_REGISTRY[surface].values())
+
+
 def panels_for(surface: Surface, user) -> list[Panel]:
     """The panels of `surface` this user sees, in their wide-screen order."""
     return sorted(

@@ -194,7 +194,23 @@ def customer_rows(options: DemoOptions, today: dt.date) -> Iterator[dict]:
             district = officers[book.area]
             row["license_officer"] = district[n % len(district)]
         row.update(shop_attributes(options.seed, code))
+        row.update(licence_dates(options.seed, code, today, row["license_issue_date"]))
         yield row
+
+
+def licence_dates(seed: int, code: str, today: dt.date, issued: str) -> dict[str, Any]:
+    """The licence's annual review, somewhere in the coming year, and for about 1 shop in 8 a
+    licence that expires in the next 75 days, so the licence officer's home has work in it
+    (from the seed and the code alone, so the other rows' random draws do not move)."""
+    rng = random.Random(f"{seed}:licence:{code}")  # noqa: S311 - demo data
+    values: dict[str, Any] = {
+        "annual_review_date": (today + dt.timedelta(days=rng.randint(1, 365))).isoformat()
+    }
+    if rng.random() < 0.125:
+        expiry = today + dt.timedelta(days=rng.randint(0, 75))
+        if expiry.isoformat() >= issued:
+            values["license_expiry_date"] = expiry.isoformat()
+    return values
 
 
 def shop_attributes(seed: int, code: str) -> dict[str, Any]:

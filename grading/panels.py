@@ -22,6 +22,6 @@ def register_all() -> None:
             template="grading/inc/customer_grading.html",
             summary_template="grading/inc/customer_summary.html",
             context=grading_context,
-            order=50,
+            order=40,
         )
     )

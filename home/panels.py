@@ -374,6 +374,5 @@ def register_all() -> None:
             template="crm/inc/home_people.html",
             context=people_context,
             order=900,
-            phone_priority=12,
         ),
     )

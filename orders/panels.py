@@ -23,6 +23,6 @@ def register_all() -> None:
             template="orders/inc/customer_sales.html",
             summary_template="orders/inc/customer_summary.html",
             context=sales_context,
-            order=40,
+            order=70,
         )
     )

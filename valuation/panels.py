@@ -37,7 +37,7 @@ def register_all() -> None:
             template="valuation/inc/customer_value.html",
             summary_template="valuation/inc/customer_summary.html",
             context=value_context,
-            order=60,
+            order=50,
         ),
         Panel(
             key="value-panels",

@@ -40,7 +40,7 @@ def register_all() -> None:
             summary_template="visits/inc/customer_summary.html",
             actions_template="visits/inc/customer_actions.html",
             context=visits_context,
-            order=70,
+            order=60,
         ),
         Panel(
             key="visits-today",

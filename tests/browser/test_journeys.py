@@ -105,6 +105,7 @@ def test_account_manager_finds_a_shop_logs_a_visit_and_proposes_a_change(world, 
     go(page, "Customers", "**/customers/")
     expect(page.get_by_test_id("customer-count")).to_have_text("2")  # 天河一号店, 天河烟酒行
     find_customer(page, "天河一号店")
+    page.get_by_role("tab", name="Visits").click()  # the customer page's cards are in tabs
     expect(page.get_by_test_id("no-visits")).to_be_visible()
 
     journey.step("log a visit")
@@ -276,6 +277,7 @@ def test_licence_officer_records_a_compliance_finding(world, page, journey):
     journey.step("find the customer")
     go(page, "Customers", "**/customers/")
     find_customer(page, "天河二号店")
+    page.get_by_role("tab", name="Grade and value").click()
     expect(page.get_by_test_id("no-customer-records")).to_be_visible()
 
     journey.step("add a compliance record")

@@ -18,7 +18,7 @@ def test_a_request_from_raising_to_closing(live_server, page, make_user, areas):
 
     # From the customer's page to the form, which says when each type is due.
     page.goto(f"{live_server.url}/customers/{customer.customer_code}/")
-    page.get_by_test_id("raise-request").click()
+    page.get_by_test_id("summary-raise-request").click()  # a primary action of the summary
     page.wait_for_url("**/services/requests/new/?customer=*")
     assert page.get_by_test_id("request-form-customer").inner_text() == "街角烟酒店"
     assert "Delivery: due in 24 h" in page.get_by_test_id("request-sla").inner_text()

@@ -97,6 +97,7 @@ def test_from_the_agenda_to_the_customer_timeline(live_server, page, visit_world
     # The customer's page shows it on the visit timeline.
     page.get_by_test_id("visit-customer-link").click()
     page.wait_for_url(f"**/customers/{customer.customer_code}/")
+    page.get_by_role("tab", name="Visits").click()  # the customer page's cards are in tabs
     timeline = page.get_by_test_id("visit-timeline")
     timeline.wait_for()
     assert "Monthly round" in timeline.inner_text()
