@@ -64,15 +64,17 @@
         return Promise.all(requests.filter(function (r) { return urls.indexOf(r.url) === -1; })
           .map(function (r) { return cache.delete(r); }));
       }).then(function () {
-        return Promise.all(urls.map(function (url) {
-          return fetch(url, { credentials: "same-origin" }).then(function (response) {
-            if (!response.ok || response.redirected) return 0;
-            return cache.put(url, response).then(function () { return 1; });
-          }).catch(function () { return 0; });
-        }));
+        // One after the other: a phone's connection on the road is slow enough as it is.
+        return urls.reduce(function (chain, url) {
+          return chain.then(function (kept) {
+            return fetch(url, { credentials: "same-origin" }).then(function (response) {
+              if (!response.ok || response.redirected) return kept;
+              return cache.put(url, response).then(function () { return kept + 1; });
+            }).catch(function () { return kept; });
+          });
+        }, Promise.resolve(0));
       });
-    }).then(function (done) {
-      var kept = done.reduce(function (a, b) { return a + b; }, 0);
+    }).then(function (kept) {
       if (note) {
         note.textContent = text.kept.replace("%(n)s", String(kept));
         note.hidden = false;
@@ -238,7 +240,12 @@
         if (index >= mine.length) return null;
         var item = mine[index++];
         return send(item).then(function (answer) {
-          if (answer.kind === "sent") return remember(item, answer).then(next);
+          if (answer.kind === "sent") {
+            return remember(item, answer).then(function () {
+              // The visit form that queued it says so (static/js/visit_form.js).
+              window.dispatchEvent(new CustomEvent("crm-outbox-sent", { detail: { id: item.id, url: answer.url } }));
+            }).then(next);
+          }
           if (answer.kind === "refused") {
             item.state = "refused";
             item.errors = answer.errors;
@@ -383,6 +390,6 @@
 
   window.crmOutbox = { add: add, flush: flush, render: render, available: !!window.indexedDB };
 
-  render().then(flush);
-  keepPages();
+  // What waits goes first; then the pages are kept (sent visits change them).
+  render().then(flush).then(keepPages);
 })();

@@ -263,6 +263,19 @@
   var sending = false;
   var pending = false;
   var queued = false; // in the outbox: this form is done with
+  var queuedId = null;
+
+  // The outbox sent this form's visit: the status says so, with the way to the visit.
+  window.addEventListener("crm-outbox-sent", function (event) {
+    if (!queued || event.detail.id !== queuedId) return;
+    showSendStatus("sent");
+    sendStatus.classList.replace("alert-warning", "alert-success");
+    var link = document.createElement("a");
+    link.href = event.detail.url;
+    link.className = "ms-1";
+    link.textContent = text.see_visit;
+    sendStatus.querySelector("[data-send-text]").append(link);
+  });
   var retryTimer = null;
 
   function showSendStatus(key) {
@@ -368,7 +381,8 @@
       keepTrying();
       return;
     }
-    outbox.add(form, form.dataset.customerName || "").then(function () {
+    outbox.add(form, form.dataset.customerName || "").then(function (id) {
+      queuedId = id;
       stopTrying();
       clearDraft();
       started = false;

@@ -113,6 +113,7 @@ def test_the_account_managers_day_with_the_network_cut(live_server, page, road):
     # The network returns: the visit is sent, stored once with its photo, and the page says so.
     page.context.set_offline(False)
     outbox.get_by_text("1 visit logged without a connection was sent.").wait_for()
+    page.get_by_test_id("send-status").get_by_text("The visit was sent").wait_for()
     visit = Visit.objects.get()
     assert visit.purpose == "Offline round"
     assert visit.photo and visit.photo_thumbnail

@@ -205,6 +205,8 @@ def _js_text() -> dict[str, str]:
             "No connection: the visit is kept on this phone (with its photo) and will be sent "
             "when the connection returns. You can go on to the next shop."
         ),
+        "sent": _("The visit was sent once the connection returned."),
+        "see_visit": _("See the visit"),
         "checked_in": _("Checked in at %(time)s."),
         "checked_out": _("Checked out at %(time)s."),
     }
