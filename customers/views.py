@@ -518,13 +518,19 @@ def _import_outcome_words(applied: bool) -> dict[str, str]:
 def _import_summary(status: str, figures: dict[str, int]) -> str:
     """One sentence on what the import did (applied) or would do (checked)."""
     if status == ImportStatus.APPLIED:
-        return _(
-            "Done: created %(created)d, updated %(updated)d, %(unchanged)d unchanged, "
-            "%(errors)d skipped for errors."
-        ) % figures
+        return (
+            _(
+                "Done: created %(created)d, updated %(updated)d, %(unchanged)d unchanged, "
+                "%(errors)d skipped for errors."
+            )
+            % figures
+        )
     if status == ImportStatus.CHECKED:
-        return _(
-            "Dry run, nothing is saved yet: the import would create %(created)d, update "
-            "%(updated)d and leave %(unchanged)d unchanged; %(errors)d rows have errors."
-        ) % figures
+        return (
+            _(
+                "Dry run, nothing is saved yet: the import would create %(created)d, update "
+                "%(updated)d and leave %(unchanged)d unchanged; %(errors)d rows have errors."
+            )
+            % figures
+        )
     return ""

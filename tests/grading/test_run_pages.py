@@ -152,4 +152,3 @@ def test_a_run_started_without_a_broker_says_it_finished(client, customer_world)
     [message] = messages_of(page)
     assert message.startswith("The run of 2025-03 finished: 3 customers graded in "), message
     assert "queued" not in message
-
