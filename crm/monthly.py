@@ -164,6 +164,10 @@ class MonthlyTexts:
     run_note: Any = ""
     # Refusing a second live run of a month (%(m)s).
     run_live: Any = gettext_lazy("A run of %(m)s is already queued or running.")
+    # A run that ran at once (no broker: eager Celery, the quick start): what it did, or why
+    # it failed. %(m)s: the month, %(n)s: customers, %(d)s: how long it took, %(e)s: the error.
+    run_finished: Any = gettext_lazy("The run of %(m)s finished: %(n)s customers in %(d)s.")
+    run_failed: Any = gettext_lazy("The run of %(m)s failed: %(e)s")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm import jobs, monthly_runs, versioning
-from crm.choices import AuditSource, RunTrigger, SchemeStatus
+from crm.choices import AuditSource, RunStatus, RunTrigger, SchemeStatus
 from crm.dates import parse_month
 from crm.exceptions import DomainError
 from crm.forms import form_domain_error
@@ -293,14 +294,36 @@ class MonthlyPages:
             messages.error(request, self.rules.texts.choose_month)
             return redirect(url_name)
         try:
-            monthly_runs.run_start(
+            run = monthly_runs.run_start(
                 self.rules, month=month, trigger=RunTrigger.PAGE, actor=_actor(request)
             )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, str(self.rules.texts.run_queued) % {"m": f"{month:%Y-%m}"})
+            self._run_started_message(request, run)
         return redirect(url_name)
+
+    def _run_started_message(self, request: HttpRequest, run: JobRun) -> None:
+        """Says what became of a run just started: with a broker it is queued (its row shows
+        its progress); without one (eager Celery, the quick start) it has run already, so the
+        page says it finished, with its result, or failed, with why."""
+        run.refresh_from_db()
+        texts = self.rules.texts
+        month = f"{run.month:%Y-%m}"
+        if run.status == RunStatus.SUCCEEDED:
+            messages.success(
+                request,
+                str(texts.run_finished)
+                % {
+                    "m": month,
+                    "n": intcomma(run.customers),
+                    "d": duration_text(run.duration_seconds),
+                },
+            )
+        elif run.status == RunStatus.FAILED:
+            messages.error(request, str(texts.run_failed) % {"m": month, "e": run.error})
+        else:
+            messages.success(request, str(texts.run_queued) % {"m": month})
 
     def run_status(self, request: HttpRequest, pk: int) -> HttpResponse:
         """One run's row (the htmx poll of a live run), marked failed first if its process

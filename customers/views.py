@@ -29,7 +29,7 @@ from crm.views import PeopleOnlyMixin, form_domain_error, is_htmx, list_query_co
 from customers import imports, io, policies, selectors, services, tasks
 from customers import panels as customer_panels
 from customers.catalogue import CATALOGUE, FIELDS, Category, display_value
-from customers.choices import ChangeRequestStatus
+from customers.choices import ChangeRequestStatus, ImportStatus
 from customers.filtersets import ORDERING, CustomerFilterSet
 from customers.forms import DecisionForm, catalogue_form, changed_values
 from customers.models import ChangeRequest, CustomerImport
@@ -461,14 +461,16 @@ def customer_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rows = imports.report_rows(report, outcome=outcome)
     page = Paginator(rows, IMPORT_REPORT_ROWS_PER_PAGE).get_page(request.GET.get("page"))
     counts = report.get("counts") or {}
+    words = _import_outcome_words(customer_import.status == ImportStatus.APPLIED)
     filters = [
         ("", _("All listed"), len(report.get("rows") or [])),
         ("error", _("With errors"), counts.get("errors", 0)),
         ("warning", _("With warnings"), counts.get("warnings", 0)),
-        ("created", _("To create"), counts.get("created", 0)),
-        ("updated", _("To update"), counts.get("updated", 0)),
-        ("unchanged", _("Unchanged"), counts.get("unchanged", 0)),
+        ("created", words["created"], counts.get("created", 0)),
+        ("updated", words["updated"], counts.get("updated", 0)),
+        ("unchanged", words["unchanged"], counts.get("unchanged", 0)),
     ]
+    figures = {key: counts.get(key, 0) for key in ("created", "updated", "unchanged", "errors")}
     return render(
         request,
         "customers/customer_import_detail.html",
@@ -481,5 +483,46 @@ def customer_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "query_string": list_query_context(request)["query_string"],
             "outcome": outcome,
             "filters": filters,
+            "count_cards": [(key, words[key], figures[key]) for key in figures],
+            "summary": _import_summary(customer_import.status, figures),
         },
     )
+
+
+def _import_outcome_words(applied: bool) -> dict[str, str]:
+    """The words of the report's counts: what was done once the import is applied, what it
+    would do while it is a dry run."""
+    if applied:
+        return {
+            "created": _("Created"),
+            "updated": _("Updated"),
+            "unchanged": _("Unchanged"),
+            "errors": _("Skipped (errors)"),
+        }
+    return {
+        "created": _("Would create"),
+        "updated": _("Would update"),
+        "unchanged": _("Would stay unchanged"),
+        "errors": _("With errors"),
+    }
+
+
+def _import_summary(status: str, figures: dict[str, int]) -> str:
+    """One sentence on what the import did (applied) or would do (checked)."""
+    if status == ImportStatus.APPLIED:
+        return (
+            _(
+                "Done: created %(created)d, updated %(updated)d, %(unchanged)d unchanged, "
+                "%(errors)d skipped for errors."
+            )
+            % figures
+        )
+    if status == ImportStatus.CHECKED:
+        return (
+            _(
+                "Dry run, nothing is saved yet: the import would create %(created)d, update "
+                "%(updated)d and leave %(unchanged)d unchanged; %(errors)d rows have errors."
+            )
+            % figures
+        )
+    return ""

@@ -173,6 +173,9 @@ RULES = monthly.register(
             no_runs=gettext_lazy("No run yet."),
             choose_month=gettext_lazy("Choose a month to grade."),
             run_queued=gettext_lazy("The run of %(m)s is queued; its progress shows below."),
+            run_finished=gettext_lazy(
+                "The run of %(m)s finished: %(n)s customers graded in %(d)s."
+            ),
             overview_title=gettext_lazy("Grades"),
             no_results=gettext_lazy("No month has been graded yet."),
             no_results_howto=gettext_lazy(

@@ -162,6 +162,10 @@ RULES = monthly.register(
             no_runs=gettext_lazy("No valuation run yet."),
             choose_month=gettext_lazy("Choose a month to value."),
             run_queued=gettext_lazy("The valuation of %(m)s is queued; its progress shows below."),
+            run_finished=gettext_lazy(
+                "The valuation of %(m)s finished: %(n)s customers valued in %(d)s."
+            ),
+            run_failed=gettext_lazy("The valuation of %(m)s failed: %(e)s"),
             overview_title=gettext_lazy("Customer value"),
             no_results=gettext_lazy("No month has been valued yet."),
             # Rendered as HTML (the words are ours and the translators'; nothing a user typed).

@@ -36,7 +36,8 @@ TARGETS = (
 MEASURE = """([width, targets]) => {
   const shown = el => {
     const box = el.getBoundingClientRect();
-    return box.width > 1 && box.height > 1 && getComputedStyle(el).visibility !== "hidden" ? box : null;
+    const seen = box.width > 1 && box.height > 1;
+    return seen && getComputedStyle(el).visibility !== "hidden" ? box : null;
   };
   const name = el => (el.textContent || el.getAttribute("aria-label") || el.name || el.tagName)
     .trim().replace(/\\s+/g, " ").slice(0, 40);

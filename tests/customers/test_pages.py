@@ -314,6 +314,12 @@ def test_import_page_checks_in_a_task_then_applies(
     page = client.get(response["Location"]).content.decode()
     assert 'data-testid="apply-import"' in page and "license_number" in page
     assert not Customer.objects.filter(customer_code="440177777777").exists()
+    # the dry run says what the import would do
+    assert (
+        "Dry run, nothing is saved yet: the import would create 1, update 0 and leave 0 "
+        "unchanged; 1 rows have errors."
+    ) in page
+    assert "Would create" in page and "To create" not in page
     # when it is applied
     with django_capture_on_commit_callbacks(execute=True):
         client.post(response["Location"])
@@ -323,6 +329,9 @@ def test_import_page_checks_in_a_task_then_applies(
     assert Customer.objects.filter(customer_code="440177777777").exists()
     page = client.get(response["Location"]).content.decode()
     assert 'data-testid="import-applied"' in page
+    # and once applied, what it did
+    assert "Done: created 1, updated 0, 0 unchanged, 1 skipped for errors." in page
+    assert "Would create" not in page
 
 
 def test_import_page_refuses_an_unsupported_file(client, customer_world):

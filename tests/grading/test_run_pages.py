@@ -139,3 +139,16 @@ def test_run_list_paginates_with_a_fixed_number_of_queries(
     assert response.content.decode().count("data-run=") == 25
     assert response.context["paginator"].count == 30
     assert client.get(URL, {"page": "2"}).content.decode().count("data-run=") == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_started_without_a_broker_says_it_finished(client, customer_world):
+    """Without a broker (eager Celery: the quick start) the run has run when the page answers:
+    the page says it finished, with its result, not that it is queued."""
+    buy_monthly(customer_world["c_th"], ["2024-12", "2025-01", "2025-02"], 600)
+    client.force_login(customer_world["admin"])
+    page = client.post(URL, {"month": "2025-03"}, follow=True)
+    assert GradingRun.objects.get().status == RunStatus.SUCCEEDED
+    [message] = messages_of(page)
+    assert message.startswith("The run of 2025-03 finished: 3 customers graded in "), message
+    assert "queued" not in message
