@@ -1,0 +1,92 @@
+"""What the data migrations that turned the system's stored texts into catalogue keys
+(crm.stored_text) share: recognise the old renderings row by row, and the texts every
+versioned scheme and job run model had (default scheme names and notes, abandoned runs).
+
+The English sources are frozen here as worded when the keys were introduced; their Chinese
+renderings come from the translation catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from crm.stored_text import Plural, recognise
+
+BATCH = 1000  # rows per bulk_update: a few MB of objects, however many rows there are
+
+SCHEME_NOTES = {
+    "crm.scheme.default_note": "The default of the product brief.",
+    "crm.scheme.copied_note": "Copied from version %(v)d.",
+}
+RUN_ERRORS = {
+    "crm.run.queued_too_long": (
+        "Abandoned: it waited in the queue longer than the task time limit and no worker "
+        "started it. Start the month again."
+    ),
+    "crm.run.process_stopped": (
+        "Abandoned: the process running it stopped before it finished (it was killed, ran out "
+        "of memory or its machine restarted). Nothing of it was saved; start the month again."
+    ),
+    "crm.run.parts_stopped": (
+        "Abandoned: its parts stopped reporting for longer than the heartbeat timeout (the "
+        "workers running them stopped before they finished). Nothing of it was saved; start "
+        "the month again."
+    ),
+}
+
+
+def convert_rows(
+    model,
+    rows,
+    column: str,
+    templates: Mapping[str, str | Plural],
+    *,
+    labels: dict[str, str] | None = None,
+    params: bool = True,
+    adjust=None,
+    batch: int = BATCH,
+) -> int:
+    """For a data migration: gives each of `rows` (of `model`) whose `column` is one of
+    `templates` rendered (see `recognise`) its `column_key` (and `column_params`); others are
+    left as they are. `adjust(key, params)` may refine the parameters found. Saved `batch`
+    rows at a time (a few MB of objects, however many rows). Returns how many changed."""
+    fields = [f"{column}_key", *([f"{column}_params"] if params else [])]
+    changed, total = [], 0
+    for row in rows:
+        found = recognise(getattr(row, column), templates, labels=labels)
+        if found is None:
+            continue
+        key, values = found
+        if adjust is not None:
+            values = adjust(key, values)
+        setattr(row, f"{column}_key", key)
+        if params:
+            setattr(row, f"{column}_params", values)
+        changed.append(row)
+        if len(changed) >= batch:
+            model.objects.bulk_update(changed, fields)
+            total, changed = total + len(changed), []
+    if changed:
+        model.objects.bulk_update(changed, fields)
+    return total + len(changed)
+
+
+def convert_schemes_and_runs(scheme_model, run_model, default_name: Mapping[str, str]) -> None:
+    """A versioned scheme model's default name (`default_name`: its key → English source) and
+    notes, and its run model's abandoned-run errors."""
+    convert_rows(
+        scheme_model,
+        scheme_model.objects.filter(name_key="").only("pk", "name").iterator(BATCH),
+        "name",
+        default_name,
+        params=False,
+    )
+    notes = scheme_model.objects.filter(note_key="").exclude(note="")
+    convert_rows(scheme_model, notes.only("pk", "note").iterator(BATCH), "note", SCHEME_NOTES)
+    errors = run_model.objects.filter(error_key="").exclude(error="")
+    convert_rows(
+        run_model,
+        errors.only("pk", "error").iterator(BATCH),
+        "error",
+        RUN_ERRORS,
+        params=False,
+    )
