@@ -36,19 +36,25 @@ RUN_ERRORS = {
 
 def convert_rows(
     model,
-    rows,
     column: str,
     templates: Mapping[str, str | Plural],
     *,
     labels: dict[str, str] | None = None,
     params: bool = True,
     adjust=None,
-    batch: int = BATCH,
+    **filters,
 ) -> int:
-    """For a data migration: gives each of `rows` (of `model`) whose `column` is one of
-    `templates` rendered (see `recognise`) its `column_key` (and `column_params`); others are
-    left as they are. `adjust(key, params)` may refine the parameters found. Saved `batch`
-    rows at a time (a few MB of objects, however many rows). Returns how many changed."""
+    """For a data migration: gives each row of `model` (matching `filters`) whose `column` is
+    one of `templates` rendered (see `recognise`) its `column_key` (and `column_params`);
+    others are left as they are. `adjust(key, params)` may refine the parameters found.
+    Read and saved BATCH rows at a time (a few MB of objects, however many rows). Returns
+    how many changed."""
+    rows = (
+        model.objects.filter(**{f"{column}_key": ""}, **filters)
+        .exclude(**{column: ""})
+        .only("pk", column)
+        .iterator(BATCH)
+    )
     fields = [f"{column}_key", *([f"{column}_params"] if params else [])]
     changed, total = [], 0
     for row in rows:
@@ -62,7 +68,7 @@ def convert_rows(
         if params:
             setattr(row, f"{column}_params", values)
         changed.append(row)
-        if len(changed) >= batch:
+        if len(changed) >= BATCH:
             model.objects.bulk_update(changed, fields)
             total, changed = total + len(changed), []
     if changed:
@@ -73,20 +79,6 @@ def convert_rows(
 def convert_schemes_and_runs(scheme_model, run_model, default_name: Mapping[str, str]) -> None:
     """A versioned scheme model's default name (`default_name`: its key → English source) and
     notes, and its run model's abandoned-run errors."""
-    convert_rows(
-        scheme_model,
-        scheme_model.objects.filter(name_key="").only("pk", "name").iterator(BATCH),
-        "name",
-        default_name,
-        params=False,
-    )
-    notes = scheme_model.objects.filter(note_key="").exclude(note="")
-    convert_rows(scheme_model, notes.only("pk", "note").iterator(BATCH), "note", SCHEME_NOTES)
-    errors = run_model.objects.filter(error_key="").exclude(error="")
-    convert_rows(
-        run_model,
-        errors.only("pk", "error").iterator(BATCH),
-        "error",
-        RUN_ERRORS,
-        params=False,
-    )
+    convert_rows(scheme_model, "name", default_name, params=False)
+    convert_rows(scheme_model, "note", SCHEME_NOTES)
+    convert_rows(run_model, "error", RUN_ERRORS, params=False)

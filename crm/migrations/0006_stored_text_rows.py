@@ -11,7 +11,7 @@ Chinese renderings come from the translation catalogue.
 from django.db import migrations
 
 from crm.stored_text import Plural, Text, items, nested, unlabel
-from crm.stored_text_migrations import BATCH, convert_rows
+from crm.stored_text_migrations import convert_rows
 
 NOTIFICATIONS = {
     "customers.change_request.approved": (
@@ -75,25 +75,14 @@ def _care_parts(key, params):
 
 
 def forwards(apps, schema_editor):
-    Notification = apps.get_model("crm", "Notification")
-    AuditEntry = apps.get_model("crm", "AuditEntry")
     convert_rows(
-        Notification,
-        Notification.objects.filter(message_key="").only("pk", "message").iterator(BATCH),
+        apps.get_model("crm", "Notification"),
         "message",
         NOTIFICATIONS,
         labels=NOTIFICATION_LABELS,
         adjust=_care_parts,
-        batch=BATCH,
     )
-    reasons = AuditEntry.objects.filter(reason_key="").exclude(reason="")
-    convert_rows(
-        AuditEntry,
-        reasons.only("pk", "reason").iterator(BATCH),
-        "reason",
-        REASONS,
-        batch=BATCH,
-    )
+    convert_rows(apps.get_model("crm", "AuditEntry"), "reason", REASONS)
 
 
 def backwards(apps, schema_editor):

@@ -49,14 +49,12 @@ def _import_reports(CustomerImport):
 
 def forwards(apps, schema_editor):
     _import_reports(apps.get_model("customers", "CustomerImport"))
-    ChangeRequest = apps.get_model("customers", "ChangeRequest")
-    rows = ChangeRequest.objects.filter(status="stale", decision_comment_key="")
     convert_rows(
-        ChangeRequest,
-        rows.only("pk", "decision_comment").iterator(1000),
+        apps.get_model("customers", "ChangeRequest"),
         "decision_comment",
         COMMENTS,
         adjust=_fields,
+        status="stale",
     )
 
 
