@@ -42,13 +42,13 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from crm import faults
 from crm.choices import RunStatus
 from crm.dates import month_start
 from crm.exceptions import DomainError
 from crm.models import JobRun
+from crm.stored_text import columns, text
 
 logger = logging.getLogger(__name__)
 
@@ -285,25 +285,18 @@ def runs_abandon_dead(model: type[JobRun], **filters) -> int:
     return abandoned
 
 
-_QUEUED_TOO_LONG = gettext_lazy(
-    "Abandoned: it waited in the queue longer than the task time limit and no worker "
-    "started it. Start the month again."
-)
-_PROCESS_STOPPED = gettext_lazy(
-    "Abandoned: the process running it stopped before it finished (it was killed, ran out "
-    "of memory or its machine restarted). Nothing of it was saved; start the month again."
-)
-_PARTS_STOPPED = gettext_lazy(
-    "Abandoned: its parts stopped reporting for longer than the heartbeat timeout (the "
-    "workers running them stopped before they finished). Nothing of it was saved; start the "
-    "month again."
-)
+# Why a run was abandoned: catalogue keys (crm.stored_text), read in each reader's language.
+_QUEUED_TOO_LONG = "crm.run.queued_too_long"
+_PROCESS_STOPPED = "crm.run.process_stopped"
+_PARTS_STOPPED = "crm.run.parts_stopped"
 
 
-def _abandon(model: type[JobRun], pk: int, status: str, now: dt.datetime, reason) -> int:
-    """Marks run `pk` failed with `reason` if it is still `status`."""
+def _abandon(model: type[JobRun], pk: int, status: str, now: dt.datetime, reason: str) -> int:
+    """Marks run `pk` failed with `reason` (a catalogue key) if it is still `status`."""
     return model.objects.filter(pk=pk, status=status).update(
-        status=RunStatus.FAILED, finished_at=now, error=str(reason)
+        status=RunStatus.FAILED,
+        finished_at=now,
+        **columns(text(reason), "error", params=False),
     )
 
 

@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm import stored_text
 from crm.choices import AuditAction, AuditSource, Role, RunStatus, RunTrigger, SchemeStatus
 from crm.querysets import AreaQuerySet
 
@@ -202,7 +203,14 @@ class Notification(models.Model):
     user = models.ForeignKey(
         User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notifications"
     )
+    # The system's notifications are a catalogue key and its parameters, rendered in the
+    # reader's language (`text`); `message` keeps their English rendering, or the text as
+    # stored when it has no key (rows older than the keys that were not recognised).
     message = models.TextField(_("message"))
+    message_key = models.CharField(_("message key"), max_length=100, blank=True)
+    message_params = models.JSONField(
+        _("message parameters"), default=dict, blank=True, encoder=DjangoJSONEncoder
+    )
     link = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -214,7 +222,12 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["user", "read_at"], name="crm_notification_unread_idx")]
 
     def __str__(self) -> str:
-        return self.message[:60]
+        return self.text[:60]
+
+    @property
+    def text(self) -> str:
+        """The message in the active (the reader's) language."""
+        return stored_text.shown(self.message_key, self.message_params, self.message)
 
 
 class AuditEntry(models.Model):
@@ -245,7 +258,13 @@ class AuditEntry(models.Model):
     field = models.CharField(_("field"), max_length=100, blank=True)
     old_value = models.JSONField(_("old value"), null=True, blank=True, encoder=DjangoJSONEncoder)
     new_value = models.JSONField(_("new value"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    # A reason a person typed is kept as typed in `reason`; one the system writes is a
+    # catalogue key and its parameters (`reason_text` renders it in the reader's language).
     reason = models.TextField(_("reason"), blank=True)
+    reason_key = models.CharField(_("reason key"), max_length=100, blank=True)
+    reason_params = models.JSONField(
+        _("reason parameters"), default=dict, blank=True, encoder=DjangoJSONEncoder
+    )
 
     class Meta:
         verbose_name = _("audit entry")
@@ -259,6 +278,29 @@ class AuditEntry(models.Model):
         return (
             f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
         )
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the active (the reader's) language; a typed one as typed."""
+        return stored_text.shown(self.reason_key, self.reason_params, self.reason)
+
+    @property
+    def field_label(self) -> str:
+        """The changed field's label in the active language: the model's own
+        `audit_field_label(name)` when it has one (a customer's fields live on several
+        models), else the field's verbose name; the raw name when neither knows it."""
+        if not self.field:
+            return ""
+        model = self.content_type.model_class()
+        if model is None:
+            return self.field
+        own = getattr(model, "audit_field_label", None)
+        if own is not None:
+            return str(own(self.field))
+        try:
+            return str(model._meta.get_field(self.field).verbose_name)
+        except Exception:  # noqa: BLE001 (FieldDoesNotExist, or a relation without one)
+            return self.field
 
 
 class IdempotencyRecord(models.Model):
@@ -298,11 +340,19 @@ class VersionedScheme(models.Model):
 
     version = models.PositiveIntegerField(_("version"), unique=True)
     name = models.CharField(_("name"), max_length=100)
+    # The default scheme's name and note (and a copy's note) are catalogue keys, shown in the
+    # reader's language (`label`, `note_text`) until an administrator types others; `name`
+    # and `note` keep the English rendering (or the typed text).
+    name_key = models.CharField(_("name key"), max_length=100, blank=True)
     status = models.CharField(
         _("status"), max_length=8, choices=SchemeStatus.choices, default=SchemeStatus.DRAFT
     )
     parameters = models.JSONField(_("parameters"), encoder=DjangoJSONEncoder)
     note = models.TextField(_("note"), blank=True)
+    note_key = models.CharField(_("note key"), max_length=100, blank=True)
+    note_params = models.JSONField(
+        _("note parameters"), default=dict, blank=True, encoder=DjangoJSONEncoder
+    )
     created_by = models.ForeignKey(
         User,
         verbose_name=_("created by"),
@@ -327,7 +377,16 @@ class VersionedScheme(models.Model):
         ordering = ["-version"]
 
     def __str__(self) -> str:
-        return f"v{self.version} {self.name}"
+        return f"v{self.version} {self.label}"
+
+    @property
+    def label(self) -> str:
+        """The name in the active (the reader's) language; a typed one as typed."""
+        return stored_text.shown(self.name_key, {}, self.name)
+
+    @property
+    def note_text(self) -> str:
+        return stored_text.shown(self.note_key, self.note_params, self.note)
 
 
 class JobRun(models.Model):
@@ -350,7 +409,10 @@ class JobRun(models.Model):
     created_at = models.DateTimeField(_("queued at"), default=timezone.now, db_index=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # An error the system words itself (a run abandoned) is a catalogue key, rendered in the
+    # reader's language (`error_text`); an exception's own text stays in `error`.
     error = models.TextField(_("error"), blank=True)
+    error_key = models.CharField(_("error key"), max_length=100, blank=True)
     # A run split over several workers (the grading chord) reports here when it is claimed and
     # when each part starts and ends; see crm.jobs (how a run whose process died is found).
     heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
@@ -368,6 +430,10 @@ class JobRun(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in RunStatus.live()
+
+    @property
+    def error_text(self) -> str:
+        return stored_text.shown(self.error_key, {}, self.error)
 
 
 class DemoSeedStep(models.Model):

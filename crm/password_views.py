@@ -20,6 +20,7 @@ from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.forms import PasswordChangeForm, PasswordSetForm, form_domain_error
 from crm.models import User
+from crm.stored_text import text
 from crm.views import PeopleOnlyMixin, administrators_only
 
 
@@ -40,7 +41,7 @@ class PasswordChangeView(PeopleOnlyMixin, auth_views.PasswordChangeView):
                 user=self.request.user,
                 password=form.cleaned_data["new_password1"],
                 actor=services.Actor.of(self.request.user, AuditSource.PAGE),
-                reason=_("Changed by the user"),
+                reason=text("crm.password.changed"),
             )
         except DomainError as exc:
             form_domain_error(form, exc)

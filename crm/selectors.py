@@ -10,7 +10,7 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from crm.choices import Role, SchemeStatus
 from crm.filtersets import AreaFilterSet
-from crm.models import Area, AuditEntry, JobRun, SettingsRow, User, VersionedScheme
+from crm.models import Area, AuditEntry, JobRun, Notification, SettingsRow, User, VersionedScheme
 from crm.scope import ancestor_area_ids, area_ids_in_scope, sees_everything
 
 
@@ -63,6 +63,11 @@ def api_client_list() -> QuerySet[User]:
         )
         .order_by("username")
     )
+
+
+def notification_list(*, user: User) -> QuerySet[Notification]:
+    """The user's own notifications, newest first (each renders in the reader's language)."""
+    return Notification.objects.filter(user=user).order_by("-created_at", "-id")
 
 
 def audit_recent(*, user: User, limit: int = 10) -> QuerySet[AuditEntry]:

@@ -38,6 +38,7 @@ from crm.models import (
     User,
 )
 from crm.scope import forget_cached_scope
+from crm.stored_text import Text, columns, text
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +69,13 @@ def audit_build(
     obj: models.Model,
     action: AuditAction,
     changes: Mapping[str, tuple[Any, Any]] | None = None,
-    reason: str = "",
+    reason: str | Text = "",
     snapshot: Mapping[str, Any] | None = None,
 ) -> list[AuditEntry]:
     """Unsaved audit rows for one object: one per changed field, or a single row for a create
     or delete (carrying `snapshot`, the object's values, when given). Bulk services collect
-    these and `bulk_create` them."""
+    these and `bulk_create` them. A `reason` the system words is a `crm.stored_text.Text`
+    (shown in each reader's language); one a person typed is a string, kept as typed."""
     common = {
         "actor": actor.user,
         "actor_label": actor.label[:150],
@@ -82,7 +84,7 @@ def audit_build(
         "object_id": str(obj.pk),
         "object_repr": str(obj)[:200],
         "action": action,
-        "reason": reason,
+        **columns(reason, "reason"),
         "created_at": timezone.now(),
     }
     if not changes:
@@ -99,7 +101,7 @@ def audit_record(
     obj: models.Model,
     action: AuditAction,
     changes: Mapping[str, tuple[Any, Any]] | None = None,
-    reason: str = "",
+    reason: str | Text = "",
     snapshot: Mapping[str, Any] | None = None,
 ) -> list[AuditEntry]:
     """Writes the audit rows of one change. Call inside the service's transaction."""
@@ -319,7 +321,12 @@ def user_update(
 
 @transaction.atomic
 def user_set_password(
-    *, user: User, password: str, actor: Actor, check_password: bool = True, reason: str = ""
+    *,
+    user: User,
+    password: str,
+    actor: Actor,
+    check_password: bool = True,
+    reason: str | Text = "",
 ) -> User:
     """Sets a new password. The audit row says that it changed, never what it is. Every
     session of the user made with the old password ends at its next request (Django checks
@@ -405,7 +412,7 @@ def password_reset_link_create(
                     {"expires_at": expires_at.isoformat(), "emailed_to": emailed_to or None},
                 )
             },
-            reason=_("Password reset link created"),
+            reason=text("crm.password.reset_link"),
         )
     return PasswordResetLink(
         url=url, expires_at=expires_at, emailed_to=emailed_to, mail_failed=mail_failed
@@ -447,7 +454,7 @@ def user_password_reset(*, user: User, token: str, password: str) -> User:
         user=locked,
         password=password,
         actor=Actor.of(locked, AuditSource.PAGE),
-        reason=_("Set with a password reset link"),
+        reason=text("crm.password.reset_done"),
     )
     AccessAttempt.objects.filter(username__iexact=locked.get_username()).delete()
     return locked
@@ -540,9 +547,17 @@ def _full_clean(obj: models.Model, exclude: Iterable[str] = ()) -> None:
 # --- notifications -----------------------------------------------------------------------
 
 
-def notify(*, user: User, message: str, link: str = "") -> Notification:
+def notification_build(*, user: User, message: str | Text, link: str = "") -> Notification:
+    """An unsaved notification (bulk paths `bulk_create` them). The system's messages are a
+    `crm.stored_text.Text`, read in each reader's language."""
+    return Notification(user=user, link=link, **columns(message, "message"))
+
+
+def notify(*, user: User, message: str | Text, link: str = "") -> Notification:
     """Leaves an in-app message for `user` (shown in the navigation bar and on /notifications/)."""
-    return Notification.objects.create(user=user, message=message, link=link)
+    notice = notification_build(user=user, message=message, link=link)
+    notice.save()
+    return notice
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from crm.choices import AuditAction, SchemeStatus
 from crm.exceptions import DomainError
 from crm.models import VersionedScheme
 from crm.services import Actor, audit_record
+from crm.stored_text import Text, columns, text
 
 S = TypeVar("S", bound=VersionedScheme)
 # The rules' verdict on a scheme's parameters: (scheme, parameters) → the clean parameters,
@@ -65,6 +66,20 @@ def clean_name(name: str) -> str:
     return name.strip()[:100]
 
 
+def _name_columns(name: str | Text) -> dict[str, Any]:
+    """The name columns of `name`: a catalogue text (the default's) keeps its key."""
+    if isinstance(name, Text):
+        return columns(name, "name", params=False)
+    return {"name": clean_name(name), "name_key": ""}
+
+
+def scheme_texts(scheme: VersionedScheme) -> tuple[str | Text, str | Text]:
+    """A scheme's name and note as stored: catalogue texts where it has keys."""
+    name = Text(scheme.name_key) if scheme.name_key else scheme.name
+    note = Text(scheme.note_key, scheme.note_params) if scheme.note_key else scheme.note
+    return name, note
+
+
 @dataclass(frozen=True)
 class SchemeServices:
     """The scheme services of one versioned-scheme model: the active version (the default
@@ -92,12 +107,18 @@ class SchemeServices:
         if model.objects.exclude(status=SchemeStatus.DRAFT).exists():
             raise DomainError(str(self.refusal))
         try:
+            fields = self.default_active()
+            texts = {
+                **_name_columns(fields.pop("name")),
+                **columns(fields.pop("note", ""), "note"),
+            }
             with transaction.atomic():
                 return model.objects.create(
                     version=next_version(model),
                     status=SchemeStatus.ACTIVE,
                     activated_at=timezone.now(),
-                    **self.default_active(),
+                    **texts,
+                    **fields,
                 )
         except IntegrityError:  # created by a concurrent caller
             return model.objects.get(status=SchemeStatus.ACTIVE)
@@ -106,24 +127,24 @@ class SchemeServices:
     def create_draft(
         self,
         *,
-        name: str,
+        name: str | Text,
         actor: Actor,
         parameters: Mapping[str, Any] | None = None,
-        note: str = "",
+        note: str | Text = "",
         **fields: Any,
     ) -> Any:
         """A new draft (with the app's own `fields`), with the default parameters unless
-        `parameters` are given, validated and audited."""
-        name = clean_name(name)
+        `parameters` are given, validated and audited. A name or note that is a catalogue
+        text (a copy of the default's) is kept as one, shown in each reader's language."""
+        texts = {**_name_columns(name), **columns(note, "note")}
         if parameters is None:
             parameters = self.defaults(**fields)
         clean = self.validate(self.model(**fields), dict(parameters))
         scheme = self.model.objects.create(
             version=next_version(self.model),
-            name=name,
             parameters=clean,
-            note=note,
             created_by=actor.user,
+            **texts,
             **fields,
         )
         audit_record(
@@ -137,10 +158,11 @@ class SchemeServices:
     @transaction.atomic
     def copy(self, *, scheme: VersionedScheme, actor: Actor) -> Any:
         """A new draft with the same rules as `scheme` (how an active scheme gets changed)."""
+        name, _note = scheme_texts(scheme)
         return self.create_draft(
-            name=scheme.name,
+            name=name,
             parameters=scheme.parameters,
-            note=_("Copied from version %(v)d.") % {"v": scheme.version},
+            note=text("crm.scheme.copied_note", v=scheme.version),
             actor=actor,
             **{name: getattr(scheme, name) for name in self.copied_fields},
         )
@@ -155,13 +177,15 @@ class SchemeServices:
         note: str,
         actor: Actor,
     ) -> Any:
-        """Changes a draft's name, note and parameters (validated) and audits what changed."""
+        """Changes a draft's name, note and parameters (validated) and audits what changed.
+        A name or note sent back as the reader saw it (a catalogue text in their language)
+        keeps its key; one typed anew is stored as typed."""
         locked = locked_draft(scheme)
-        values = {
-            "name": clean_name(name),
-            "note": note,
-            "parameters": self.validate(locked, dict(parameters)),
-        }
+        values: dict[str, Any] = {"parameters": self.validate(locked, dict(parameters))}
+        if clean_name(name) != clean_name(locked.label):
+            values.update(name=clean_name(name), name_key="")
+        if note.strip() != locked.note_text.strip():
+            values.update(note=note, note_key="", note_params={})
         changes = {
             key: (getattr(locked, key), value)
             for key, value in values.items()
@@ -171,7 +195,9 @@ class SchemeServices:
             setattr(locked, key, new)
         if changes:
             locked.save(update_fields=list(changes))
-            audit_record(actor=actor, obj=locked, action=AuditAction.UPDATE, changes=changes)
+            # The keys follow the texts: the audit rows name the fields people see.
+            shown = {k: v for k, v in changes.items() if not k.endswith(("_key", "_params"))}
+            audit_record(actor=actor, obj=locked, action=AuditAction.UPDATE, changes=shown)
         return locked
 
     @transaction.atomic

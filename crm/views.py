@@ -133,7 +133,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "crm/notification_list.html",
-        {"notifications": request.user.notifications.all()[:100]},
+        {"notifications": selectors.notification_list(user=request.user)[:100]},
     )
 
 

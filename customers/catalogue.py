@@ -381,6 +381,13 @@ def reference_lookups(names: Iterable[str], raw_values: Iterable[Mapping[str, An
     return lookups
 
 
+def field_label(name: str) -> str:
+    """A field's label in the active language; the name itself when it is not in the
+    catalogue (stored texts name fields by key: `crm.stored_text`)."""
+    spec = CATALOGUE.get(name)
+    return spec.label if spec is not None else name
+
+
 def fields_in(category: Category) -> list[FieldSpec]:
     return [spec for spec in FIELDS if spec.category == category]
 

@@ -25,7 +25,9 @@ from crm.choices import AuditAction, AuditSource
 from crm.exceptions import DomainError
 from crm.models import User
 from crm.services import Actor, audit_record
+from crm.stored_text import display, nested, text
 from customers import policies
+from customers.catalogue import field_label
 from customers.choices import ImportStatus
 from customers.io import Table, check_file_limits, check_file_type, read_table
 from customers.models import Customer, CustomerImport
@@ -218,6 +220,22 @@ def report_rows(report: Mapping[str, Any], *, outcome: str = "") -> list[dict[st
     return list(rows)
 
 
+def report_rows_shown(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Report rows as a reader sees them: warnings in the active language, errors under their
+    fields' catalogue labels."""
+    return [
+        {
+            **row,
+            "warnings": [display(warning) for warning in row.get("warnings") or []],
+            "errors": {
+                field_label(name): [display(m) for m in messages]
+                for name, messages in (row.get("errors") or {}).items()
+            },
+        }
+        for row in rows
+    ]
+
+
 def build_report(
     table: Table, upsert: UpsertReport, *, warnings: Mapping[int, list[str]] | None = None
 ) -> dict[str, Any]:
@@ -256,9 +274,10 @@ def build_report(
     }
 
 
-def _duplicate_warnings(table: Table, upsert: UpsertReport, user: User) -> dict[int, list[str]]:
+def _duplicate_warnings(table: Table, upsert: UpsertReport, user: User) -> dict[int, list[dict]]:
     """For each row that would create a customer, the existing customers (in the user's
-    scope) — and earlier new rows of the file — with the same phone or normalised address.
+    scope) — and earlier new rows of the file — with the same phone or normalised address:
+    catalogue texts (crm.stored_text), shown in each reader's language (`report_rows_shown`).
 
     One query per DUPLICATE_LOOKUP_BATCH new rows, never one per row.
     """
@@ -296,10 +315,10 @@ def _duplicate_warnings(table: Table, upsert: UpsertReport, user: User) -> dict[
             if key in keys:
                 by_address[key].append(code)
 
-    warnings: dict[int, list[str]] = {}
+    warnings: dict[int, list[dict]] = {}
     first_row_with: dict[tuple[str, str], int] = {}
     for index, phone, key in new:
-        found: list[str] = []
+        found: list[dict] = []
         for kind, value, existing in (("phone", phone, by_phone), ("address", key, by_address)):
             if not value:
                 continue
@@ -308,23 +327,20 @@ def _duplicate_warnings(table: Table, upsert: UpsertReport, user: User) -> dict[
                 "codes": _codes_text(existing.get(value, [])),
                 "row": table.row_numbers[earlier],
             }
-            if kind == "phone":
-                if existing.get(value):
-                    found.append(_("Same phone as customer(s) %(codes)s.") % params)
-                if earlier != index:
-                    found.append(_("Same phone as row %(row)s of this file.") % params)
-            else:
-                if existing.get(value):
-                    found.append(_("Same address as customer(s) %(codes)s.") % params)
-                if earlier != index:
-                    found.append(_("Same address as row %(row)s of this file.") % params)
+            if existing.get(value):
+                found.append(
+                    nested(text(f"customers.import.same_{kind}_customers", codes=params["codes"]))
+                )
+            if earlier != index:
+                found.append(nested(text(f"customers.import.same_{kind}_row", row=params["row"])))
         if found:
             warnings[index] = found
     return warnings
 
 
-def _codes_text(codes: Sequence[str]) -> str:
+def _codes_text(codes: Sequence[str]) -> str | dict:
     shown = ", ".join(codes[:DUPLICATE_CODES_SHOWN])
-    if len(codes) > DUPLICATE_CODES_SHOWN:
-        shown += " " + _("and %(n)s more") % {"n": len(codes) - DUPLICATE_CODES_SHOWN}
-    return shown
+    if len(codes) <= DUPLICATE_CODES_SHOWN:
+        return shown
+    more = text("customers.import.and_more", n=len(codes) - DUPLICATE_CODES_SHOWN)
+    return nested(text("customers.import.codes_and_more", codes=shown, more=nested(more)))

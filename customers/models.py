@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
+from crm import stored_text
 from crm.models import ScopePaths
 from crm.querysets import ScopedQuerySet
 from crm.uploads import RandomName
@@ -155,6 +156,14 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_code} {self.store_name}"
+
+    @staticmethod
+    def audit_field_label(name: str) -> str:
+        """The label of a field named in the customer's audit rows (its parts' fields
+        included): the catalogue's, in the active language."""
+        from customers.catalogue import field_label
+
+        return field_label(name)
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
@@ -351,7 +360,13 @@ class ChangeRequest(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # A comment the decider typed is kept as typed; one the system words (a stale request)
+    # is a catalogue key and its parameters, shown in the reader's language.
     decision_comment = models.TextField(_("comment"), blank=True)
+    decision_comment_key = models.CharField(_("comment key"), max_length=100, blank=True)
+    decision_comment_params = models.JSONField(
+        _("comment parameters"), default=dict, blank=True, encoder=DjangoJSONEncoder
+    )
 
     objects = ScopedQuerySet.as_manager()
     scope_paths = ScopePaths(area="customer__area", owner="customer__account_manager")
@@ -368,6 +383,12 @@ class ChangeRequest(models.Model):
     @property
     def fields(self) -> list[str]:
         return [item["field"] for item in self.changes]
+
+    @property
+    def decision_comment_text(self) -> str:
+        return stored_text.shown(
+            self.decision_comment_key, self.decision_comment_params, self.decision_comment
+        )
 
 
 class CustomerImport(models.Model):

@@ -26,6 +26,7 @@ from crm.choices import AuditAction, AuditSource
 from crm.exceptions import DomainError
 from crm.models import AuditEntry, User
 from crm.services import Actor, audit_build, audit_record, notify
+from crm.stored_text import Text, columns, items, label, text
 from crm.text import is_storable, unstorable_text
 from crm.uploads import upload_check, verified_file
 from customers import policies
@@ -563,13 +564,14 @@ def _decide_guard(change_request: ChangeRequest, user: User) -> None:
         raise DomainError(_("This customer is outside your areas."))
 
 
-def _claim(change_request: ChangeRequest, user: User, status: str, comment: str) -> None:
+def _claim(change_request: ChangeRequest, user: User, status: str, comment: str | Text) -> None:
     """Moves a pending request to `status`, once: a conditional UPDATE, so two deciders at the
     same moment cannot both succeed (on any database)."""
     now = timezone.now()
+    stored = columns(comment, "decision_comment")
     claimed = ChangeRequest.objects.filter(
         pk=change_request.pk, status=ChangeRequestStatus.PENDING
-    ).update(status=status, decided_by=user, decided_at=now, decision_comment=comment)
+    ).update(status=status, decided_by=user, decided_at=now, **stored)
     if not claimed:
         current = ChangeRequest.objects.get(pk=change_request.pk)
         raise DomainError(
@@ -578,7 +580,9 @@ def _claim(change_request: ChangeRequest, user: User, status: str, comment: str)
         )
     old_status = change_request.status
     change_request.status, change_request.decided_by = status, user
-    change_request.decided_at, change_request.decision_comment = now, comment
+    change_request.decided_at = now
+    for name, value in stored.items():
+        setattr(change_request, name, value)
     audit_record(
         actor=Actor.of(user, AuditSource.PAGE),
         obj=change_request,
@@ -612,13 +616,19 @@ def change_request_approve(
                 customer=customer,
                 data={item["field"]: item["new"] for item in change_request.changes},
                 actor=Actor(user=user, source=AuditSource.APPROVAL, label=user.username),
-                reason=_("Change request #%(id)s: %(reason)s")
-                % {"id": change_request.pk, "reason": change_request.reason},
+                reason=text(
+                    "customers.change_request.applied",
+                    id=change_request.pk,
+                    reason=change_request.reason,
+                ),
             )
             notify(
                 user=change_request.requested_by,
-                message=_("Your change request #%(id)s for %(customer)s was approved.")
-                % {"id": change_request.pk, "customer": customer},
+                message=text(
+                    "customers.change_request.approved",
+                    id=change_request.pk,
+                    customer=str(customer),
+                ),
                 link=_customer_link(customer),
             )
             return change_request
@@ -642,12 +652,14 @@ def _mark_stale(change_request: ChangeRequest, user: User, fields: list[str]) ->
         change_request,
         user,
         ChangeRequestStatus.STALE,
-        _("Stale: %(fields)s changed since the request.") % {"fields": ", ".join(fields)},
+        text(
+            "customers.change_request.stale_fields",
+            fields=items([label("customers.catalogue.field_label", name) for name in fields]),
+        ),
     )
     notify(
         user=change_request.requested_by,
-        message=_("Your change request #%(id)s is stale: the customer changed meanwhile.")
-        % {"id": change_request.pk},
+        message=text("customers.change_request.stale", id=change_request.pk),
         link=_customer_link(change_request.customer),
     )
 
@@ -663,8 +675,12 @@ def change_request_reject(
     _claim(change_request, user, ChangeRequestStatus.REJECTED, comment.strip())
     notify(
         user=change_request.requested_by,
-        message=_("Your change request #%(id)s for %(customer)s was rejected: %(comment)s")
-        % {"id": change_request.pk, "customer": change_request.customer, "comment": comment},
+        message=text(
+            "customers.change_request.rejected",
+            id=change_request.pk,
+            customer=str(change_request.customer),
+            comment=comment,
+        ),
         link=_customer_link(change_request.customer),
     )
     return change_request

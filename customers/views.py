@@ -476,7 +476,7 @@ def customer_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "customers/customer_import_detail.html",
         {
             "customer_import": customer_import,
-            "rows": page.object_list,
+            "rows": imports.report_rows_shown(page.object_list),
             "page_obj": page,
             "paginator": page.paginator,
             "is_paginated": page.has_other_pages(),

@@ -27,7 +27,7 @@ from grading.views.schemes import scheme_display, scheme_list_context
 
 def _scheme_form(scheme: GradingScheme, data: Any) -> SchemeForm:
     initial = SchemeForm.initial_for(
-        name=scheme.name, note=scheme.note, parameters=scheme.parameters
+        name=scheme.label, note=scheme.note_text, parameters=scheme.parameters
     )
     return SchemeForm(data=data, initial=initial, kind=scheme.kind)
 

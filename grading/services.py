@@ -33,6 +33,7 @@ from crm.exceptions import DomainError
 from crm.frames import query_frame
 from crm.models import User
 from crm.services import Actor, audit_record
+from crm.stored_text import text
 from customers.choices import CustomerStatus
 from customers.models import Customer, CustomerSystem
 from customers.selectors import customer_in_scope, customer_monthly_frame
@@ -76,10 +77,10 @@ def _default_scheme() -> dict[str, Any]:
     """The brief's default: the 8 grades by monthly average cartons."""
     kind = SchemeKind.THRESHOLDS
     return {
-        "name": _("8 grades by monthly average cartons"),
+        "name": text("grading.scheme.default_name"),
         "kind": kind,
         "parameters": computations.validate_parameters(kind, computations.default_parameters(kind)),
-        "note": _("The default of the product brief."),
+        "note": text("crm.scheme.default_note"),
     }
 
 
@@ -127,7 +128,7 @@ def scheme_preview(*, scheme: GradingScheme, parameters: dict[str, Any]) -> dict
     graded = month is not None
     month = month or month_start(timezone.localdate())
     candidate = GradingScheme(
-        version=scheme.version, name=scheme.name, kind=scheme.kind, parameters=parameters
+        version=scheme.version, name=scheme.label, kind=scheme.kind, parameters=parameters
     )
     outcome = grading_compute(month=month, scheme=candidate)
     rows = GradeResult.objects.filter(month=month).values_list("customer_id", "grade", "scheme")

@@ -18,13 +18,20 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from crm.choices import AuditAction, AuditSource, Role
 from crm.exceptions import DomainError
 from crm.models import Area, AuditEntry, Notification, User
 from crm.scope import ancestor_area_ids, descendant_area_ids
-from crm.services import Actor, audit_build, audit_record, notify, settings_update
+from crm.services import (
+    Actor,
+    audit_build,
+    audit_record,
+    notification_build,
+    notify,
+    settings_update,
+)
+from crm.stored_text import items, label, nested, text
 from customers.models import Customer
 from customers.selectors import customer_in_scope
 from services import policies, workflow
@@ -245,13 +252,13 @@ def service_request_raise(
     if assignee.pk != user.pk:
         notify(
             user=assignee,
-            message=_("%(number)s for %(customer)s was given to you: %(type)s, due %(due)s.")
-            % {
-                "number": request.number,
-                "customer": customer.store_name,
-                "type": request.get_request_type_display(),
-                "due": timezone.localtime(request.due_at).strftime("%Y-%m-%d %H:%M"),
-            },
+            message=text(
+                "services.request.assigned",
+                number=request.number,
+                customer=customer.store_name,
+                type=label("services.choices.RequestType", request.request_type),
+                due=timezone.localtime(request.due_at).strftime("%Y-%m-%d %H:%M"),
+            ),
             link=_link(request),
         )
     return request
@@ -300,8 +307,12 @@ def service_request_assign(
     if assignee.pk != user.pk:
         notify(
             user=assignee,
-            message=_("%(number)s for %(customer)s was handed to you by %(who)s.")
-            % {"number": locked.number, "customer": locked.customer.store_name, "who": user},
+            message=text(
+                "services.request.handed_on",
+                number=locked.number,
+                customer=locked.customer.store_name,
+                who=str(user),
+            ),
             link=_link(locked),
         )
     return locked
@@ -404,18 +415,22 @@ def service_request_act(
     if action == RequestAction.RESOLVE and locked.raised_by_id != user.pk:
         notify(
             user=locked.raised_by,
-            message=_(
-                "%(number)s for %(customer)s is resolved; "
-                "close it with the customer's satisfaction."
-            )
-            % {"number": locked.number, "customer": locked.customer.store_name},
+            message=text(
+                "services.request.resolved",
+                number=locked.number,
+                customer=locked.customer.store_name,
+            ),
             link=_link(locked),
         )
     if action == RequestAction.REOPEN and locked.assignee_id != user.pk:
         notify(
             user=locked.assignee,
-            message=_("%(number)s for %(customer)s was reopened: %(reason)s")
-            % {"number": locked.number, "customer": locked.customer.store_name, "reason": note},
+            message=text(
+                "services.request.reopened",
+                number=locked.number,
+                customer=locked.customer.store_name,
+                reason=note,
+            ),
             link=_link(locked),
         )
     return locked
@@ -485,16 +500,17 @@ def _escalate(pks: Sequence[int], now: dt.datetime, cache: dict[int, list[User]]
             obj=request,
             action=AuditAction.UPDATE,
             changes={"escalated_to": (None, targets[0].username if targets else None)},
-            reason=_("Overdue since %(due)s") % {"due": due},
+            reason=text("services.request.overdue_since", due=due),
         )
-        message = _("%(number)s for %(customer)s is overdue (due %(due)s, with %(who)s).") % {
-            "number": request.number,
-            "customer": request.customer.store_name,
-            "due": due,
-            "who": request.assignee,
-        }
+        message = text(
+            "services.request.overdue",
+            number=request.number,
+            customer=request.customer.store_name,
+            due=due,
+            who=str(request.assignee),
+        )
         notices += [
-            Notification(user=person, message=message, link=_link(request))
+            notification_build(user=person, message=message, link=_link(request))
             for person in {p.pk: p for p in [*targets, request.assignee]}.values()
         ]
     ServiceRequest.objects.bulk_update(requests, ["escalated_at", "escalated_to"])
@@ -689,15 +705,21 @@ def care_due_notify(*, today: dt.date | None = None) -> int:
     for manager in managers.order_by("pk"):
         kinds = counts[manager.pk]
         total = sum(kinds.values())
-        parts = ", ".join(f"{ActivityKind(kind).label}: {n}" for kind, n in sorted(kinds.items()))
+        parts = items(
+            [
+                nested(
+                    text(
+                        "services.care_due.part",
+                        kind=label("services.choices.ActivityKind", kind),
+                        n=n,
+                    )
+                )
+                for kind, n in sorted(kinds.items())
+            ]
+        )
         notify(
             user=manager,
-            message=ngettext(
-                "%(n)d care service is due this week (%(parts)s).",
-                "%(n)d care services are due this week (%(parts)s).",
-                total,
-            )
-            % {"n": total, "parts": parts},
+            message=text("services.care_due", n=total, parts=parts),
             link=link,
         )
         told += 1

@@ -32,7 +32,7 @@ _TIER_RANK = {
 
 def _scheme_form(scheme: ValuationScheme, data: Any) -> SchemeForm:
     initial = SchemeForm.initial_for(
-        name=scheme.name, note=scheme.note, parameters=scheme.parameters
+        name=scheme.label, note=scheme.note_text, parameters=scheme.parameters
     )
     return SchemeForm(data=data, initial=initial)
 

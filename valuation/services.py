@@ -25,7 +25,7 @@ from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
 from crm import monthly, monthly_runs, versioning
 from crm.chain import ChainContext, shared_read
@@ -35,6 +35,7 @@ from crm.exceptions import DomainError
 from crm.frames import query_frame, write_frame
 from crm.models import User
 from crm.services import Actor, audit_record, notify
+from crm.stored_text import text
 from customers.models import Customer, CustomerSystem
 from customers.selectors import customer_in_scope, customer_monthly_frame
 from customers.services import system_fields_copy
@@ -81,9 +82,9 @@ def validate_parameters(scheme: ValuationScheme, parameters: dict[str, Any]) -> 
 def _default_scheme() -> dict[str, Any]:
     """The default of the brief: five indicators, 2×2 tiers."""
     return {
-        "name": _("Five indicators, 2×2 tiers"),
+        "name": text("valuation.scheme.default_name"),
         "parameters": computations.validate_parameters(computations.default_parameters()),
-        "note": _("The default of the product brief."),
+        "note": text("crm.scheme.default_note"),
     }
 
 
@@ -471,12 +472,7 @@ def _notify_new(customers: list[int], *, postgres: bool) -> None:
         n = totals[user.pk]
         notify(
             user=user,
-            message=ngettext(
-                "%(n)d new early warning on your customers.",
-                "%(n)d new early warnings on your customers.",
-                n,
-            )
-            % {"n": n},
+            message=text("valuation.warnings.new", n=n),
             link=reverse("valuation:warnings"),
         )
 

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
-from crm.models import Area, User
+from crm.models import Area, Notification, User
 
 
 class AreaSerializer(serializers.ModelSerializer):
@@ -22,6 +22,19 @@ class MeSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["username", "name", "role", "areas"]
+        read_only_fields = fields
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    message = serializers.CharField(
+        source="text",
+        read_only=True,
+        help_text=gettext_lazy("The message in the request's language (Accept-Language)"),
+    )
+
+    class Meta:
+        model = Notification
+        fields = ["id", "message", "link", "created_at", "read_at"]
         read_only_fields = fields
 
 

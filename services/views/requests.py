@@ -338,7 +338,7 @@ def history_events(entries) -> list[HistoryEvent]:
                     source=entry.get_source_display(),
                     title=_("Updated"),
                     icon="pencil",
-                    reason=entry.reason,
+                    reason=entry.reason_text,
                 )
             )
         event = events[-1]

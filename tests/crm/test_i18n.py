@@ -47,3 +47,11 @@ def test_compiled_catalogue_matches_the_source():
         (e.msgctxt, e.msgid): e.msgstr for e in polib.mofile(str(LOCALE / "django.mo")) if e.msgid
     }
     assert compiled == source
+
+
+def test_open_the_queue_says_what_the_english_says():
+    # The link on the service-request panel opens the service queue, not an approval queue.
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert translation.gettext("Open the queue") == "打开队列"

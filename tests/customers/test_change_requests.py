@@ -268,7 +268,9 @@ def test_a_request_whose_field_changed_meanwhile_is_stale(customer_world, system
     request.refresh_from_db()
     assert request.status == ChangeRequestStatus.STALE
     assert request.decided_by == sup_th
-    assert "store_name" in request.decision_comment
+    assert request.decision_comment == "Stale: Store name changed since the request."
+    with translation.override("zh-hans"):
+        assert request.decision_comment_text == "已失效：提交申请后 店铺名称 已发生变化。"
     [message] = messages_to(am_th)
     assert f"#{request.pk}" in message and "stale" in message
 

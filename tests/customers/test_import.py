@@ -8,11 +8,14 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook
 
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.models import AuditEntry
+from crm.stored_text import display
 from customers.choices import ImportStatus
 from customers.imports import customer_import_apply, customer_import_check
 from customers.io import read_rows, read_table
@@ -53,7 +56,12 @@ def _customer_history(customer):
 
 
 def _by_code(report):
-    return {row["code"]: row for row in report["rows"]}
+    """The report's rows by code, their warnings as an English reader sees them."""
+    with translation.override("en"):
+        return {
+            row["code"]: {**row, "warnings": [display(w) for w in row["warnings"]]}
+            for row in report["rows"]
+        }
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -303,6 +311,31 @@ def test_check_warns_of_duplicates_within_the_file(customer_world):
     rows = _by_code(customer_import.report)
     assert rows["440199000001"]["warnings"] == []
     assert rows["440199000002"]["warnings"] == ["Same phone as row 2 of this file."]
+    with translation.override("zh-hans"):
+        [warning] = customer_import.report["rows"][1]["warnings"]
+        assert display(warning) == "电话与本文件第 2 行相同。"
+
+
+def test_the_report_page_shows_warnings_and_error_fields_in_the_readers_language(
+    customer_world, client
+):
+    admin = customer_world["admin"]
+    second = {**NEW, "customer_code": "440199000002", "license_number": "990199000002"}
+    bad = {**NEW, "customer_code": "440199000003", "license_number": "990199000003"}
+    bad["store_name"] = ""
+    rows = [{**NEW, "phone": "020-12345678"}, {**second, "phone": "020-12345678"}, bad]
+    with translation.override("en"):
+        customer_import = customer_import_check(uploaded_file=_upload(rows), user=admin)
+    client.force_login(admin)
+
+    page = client.get(
+        reverse("customers:import_detail", args=[customer_import.pk]),
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    ).content.decode()
+
+    assert "电话与本文件第 2 行相同。" in page
+    assert "Same phone as row" not in page
+    assert "<strong>店铺名称</strong>" in page
 
 
 def test_check_of_an_unreadable_file_raises_and_keeps_nothing(customer_world):

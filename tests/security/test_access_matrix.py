@@ -173,6 +173,7 @@ services:holiday_delete               POST   th   go    403   403   403   403   
 
 api:me                                GET    -    200   200   200   -     200   200    401
 api:area_list                         GET    -    200   200   200   -     200   200    401
+api:notification_list                 GET    -    200   200   200   -     200   200    401
 api:schema                            GET    -    200   200   200   -     200   200    401
 api:docs                              GET    -    200   200   200   -     200   200    401
 customers_api:customer_list           GET    -    200   200   200   -     200   200    401

@@ -61,7 +61,7 @@ class Command(BaseCommand):
         window = ", ".join(f"{m:%Y-%m}" for m in outcome.window)
         self.stdout.write(
             f"{'Dry run: ' if dry_run else ''}graded {outcome.customers} customers for "
-            f"{month:%Y-%m} with scheme v{outcome.scheme.version} ({outcome.scheme.name}); "
+            f"{month:%Y-%m} with scheme v{outcome.scheme.version} ({outcome.scheme.label}); "
             f"window {window or '-'}."
         )
         self.stdout.write("grade  customers")

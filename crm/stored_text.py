@@ -1,0 +1,318 @@
+"""Text the system writes for later readers, stored as a key and its parameters and rendered
+in the reader's language when it is read.
+
+A notification, an audit reason or a run's error written by a job or by one person's request
+is read later by someone else, perhaps in the other language. Rendering it at write time
+would freeze it in the writer's language; so the writer stores `(key, params)` and each
+reader renders it under their own active language (pages: the session's or browser's
+language; the API: the request's `Accept-Language`).
+
+The catalogue below is the one list of such texts (its format strings are `gettext_lazy`, so
+`makemessages` finds them). It lives on the ground floor and imports no app: a parameter
+that is itself translatable (a choice label, a field's label) is stored as a marker naming
+where its label comes from, resolved when rendering:
+
+- `{"$label": "services.choices.RequestType", "value": "repair"}`: the label of a choice of a
+  `TextChoices` / `IntegerChoices` class, or what a callable at that path gives for `value`
+  (e.g. `customers.catalogue.field_label`);
+- `{"$text": key, "params": {...}}`: another catalogue text;
+- `{"$list": [...]}`: the rendered items joined with the language's list separator.
+
+Anything else (numbers, dates, names of shops and people, text a person typed) is shown as
+stored. Text a person typed is never a key: it stays in the model's plain text column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
+
+# Where a `$label` marker may point: the project's own apps only (stored data never names
+# arbitrary code to import).
+_LABEL_SOURCES = ("crm.", "customers.", "orders.", "grading.", "valuation.", "visits.", "services.")
+
+
+@dataclass(frozen=True)
+class Plural:
+    """A text with a singular and a plural form, chosen by the integer parameter `count`."""
+
+    singular: str
+    plural: str
+    count: str = "n"
+
+
+CATALOGUE: dict[str, Promise | Plural | str] = {
+    # --- notifications: change requests (customers) ---
+    "customers.change_request.approved": _(
+        "Your change request #%(id)s for %(customer)s was approved."
+    ),
+    "customers.change_request.stale": _(
+        "Your change request #%(id)s is stale: the customer changed meanwhile."
+    ),
+    "customers.change_request.rejected": _(
+        "Your change request #%(id)s for %(customer)s was rejected: %(comment)s"
+    ),
+    # --- notifications: service requests (services) ---
+    "services.request.assigned": _(
+        "%(number)s for %(customer)s was given to you: %(type)s, due %(due)s."
+    ),
+    "services.request.handed_on": _("%(number)s for %(customer)s was handed to you by %(who)s."),
+    "services.request.resolved": _(
+        "%(number)s for %(customer)s is resolved; close it with the customer's satisfaction."
+    ),
+    "services.request.reopened": _("%(number)s for %(customer)s was reopened: %(reason)s"),
+    "services.request.overdue": _(
+        "%(number)s for %(customer)s is overdue (due %(due)s, with %(who)s)."
+    ),
+    "services.care_due": Plural(
+        "%(n)d care service is due this week (%(parts)s).",
+        "%(n)d care services are due this week (%(parts)s).",
+    ),
+    "services.care_due.part": _("%(kind)s: %(n)s"),
+    # --- notifications: early warnings (valuation) ---
+    "valuation.warnings.new": Plural(
+        "%(n)d new early warning on your customers.",
+        "%(n)d new early warnings on your customers.",
+    ),
+    # --- import reports (customers) ---
+    "customers.import.same_phone_customers": _("Same phone as customer(s) %(codes)s."),
+    "customers.import.same_phone_row": _("Same phone as row %(row)s of this file."),
+    "customers.import.same_address_customers": _("Same address as customer(s) %(codes)s."),
+    "customers.import.same_address_row": _("Same address as row %(row)s of this file."),
+    "customers.import.and_more": _("and %(n)s more"),
+    "customers.import.codes_and_more": "%(codes)s %(more)s",  # no words: nothing to translate
+    # --- audit reasons written by the system ---
+    "services.request.overdue_since": _("Overdue since %(due)s"),
+    "customers.change_request.applied": _("Change request #%(id)s: %(reason)s"),
+    "customers.change_request.stale_fields": _("Stale: %(fields)s changed since the request."),
+    "crm.password.reset_link": _("Password reset link created"),
+    "crm.password.reset_done": _("Set with a password reset link"),
+    "crm.password.changed": _("Changed by the user"),
+    # --- runs abandoned by the system (crm.jobs) ---
+    "crm.run.queued_too_long": _(
+        "Abandoned: it waited in the queue longer than the task time limit and no worker "
+        "started it. Start the month again."
+    ),
+    "crm.run.process_stopped": _(
+        "Abandoned: the process running it stopped before it finished (it was killed, ran out "
+        "of memory or its machine restarted). Nothing of it was saved; start the month again."
+    ),
+    "crm.run.parts_stopped": _(
+        "Abandoned: its parts stopped reporting for longer than the heartbeat timeout (the "
+        "workers running them stopped before they finished). Nothing of it was saved; start "
+        "the month again."
+    ),
+    # --- default schemes (their names and notes until an administrator renames them) ---
+    "grading.scheme.default_name": _("8 grades by monthly average cartons"),
+    "valuation.scheme.default_name": _("Five indicators, 2×2 tiers"),
+    "crm.scheme.default_note": _("The default of the product brief."),
+    "crm.scheme.copied_note": _("Copied from version %(v)d."),
+}
+
+# The English source of the plural texts, seen by makemessages (ngettext_lazy cannot be
+# stored in a dict and formatted later with a count chosen at render).
+if False:  # pragma: no cover
+    ngettext(
+        "%(n)d care service is due this week (%(parts)s).",
+        "%(n)d care services are due this week (%(parts)s).",
+        1,
+    )
+    ngettext(
+        "%(n)d new early warning on your customers.",
+        "%(n)d new early warnings on your customers.",
+        1,
+    )
+
+
+@dataclass(frozen=True)
+class Text:
+    """A catalogue text with its parameters: what a writer stores, and renders as `str()` in
+    the active language."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return render(self.key, self.params)
+
+    def english(self) -> str:
+        """The English rendering: what the model's plain column keeps, for the admin and as
+        the text shown should the key ever leave the catalogue."""
+        with translation.override("en"):
+            return render(self.key, self.params)
+
+
+def columns(value: str | Text, name: str, *, params: bool = True) -> dict[str, Any]:
+    """The model columns that store `value`: `name` (the plain text: as typed, or a key's
+    English rendering), `name_key` and, with `params`, `name_params`."""
+    if isinstance(value, Text):
+        stored = {name: value.english(), f"{name}_key": value.key}
+        if params:
+            stored[f"{name}_params"] = value.params
+        return stored
+    stored = {name: str(value), f"{name}_key": ""}
+    if params:
+        stored[f"{name}_params"] = {}
+    return stored
+
+
+def text(key: str, **params: Any) -> Text:
+    """The stored form of catalogue text `key`; unknown keys are a programming error."""
+    if key not in CATALOGUE:
+        raise KeyError(f"{key} is not in crm.stored_text.CATALOGUE")
+    return Text(key, params)
+
+
+def label(source: str, value: Any) -> dict[str, Any]:
+    """A parameter shown as a label: of choice `value` of the choices class at dotted path
+    `source`, or what the callable at `source` returns for `value`."""
+    return {"$label": source, "value": value}
+
+
+def nested(item: Text) -> dict[str, Any]:
+    """A parameter that is another catalogue text."""
+    return {"$text": item.key, "params": item.params}
+
+
+def items(values: list[Any]) -> dict[str, Any]:
+    """A parameter that is a list of parameters, rendered joined with the language's list
+    separator (", " in English, "、" in Chinese)."""
+    return {"$list": values}
+
+
+def _param(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if "$text" in value:
+        return render(value["$text"], value.get("params") or {})
+    if "$list" in value:
+        return pgettext("list separator", ", ").join(str(_param(item)) for item in value["$list"])
+    if "$label" in value:
+        return _label(value["$label"], value.get("value"))
+    return value
+
+
+def _label(source: str, value: Any) -> Any:
+    if not source.startswith(_LABEL_SOURCES):
+        return value
+    try:
+        found = import_string(source)
+    except ImportError:
+        return value
+    choices = getattr(found, "choices", None)
+    if choices is not None and isinstance(found, type):
+        return dict(choices).get(value, value)
+    if callable(found):
+        return found(value)
+    return value
+
+
+def render(key: str, params: dict[str, Any] | None = None) -> str:
+    """Text `key` with `params`, in the active language; "" when the key is unknown (the
+    caller then shows its stored plain text)."""
+    entry = CATALOGUE.get(key)
+    if entry is None:
+        return ""
+    values = {name: _param(value) for name, value in (params or {}).items()}
+    if isinstance(entry, Plural):
+        count = int(values.get(entry.count) or 0)
+        template = ngettext(entry.singular, entry.plural, count)
+    else:
+        template = str(entry)
+    try:
+        return template % values
+    except (KeyError, TypeError, ValueError):
+        # Parameters stored by an older version of a text: show its source untouched rather
+        # than fail the page.
+        return template
+
+
+def display(value: Any) -> Any:
+    """A value stored in a JSON document (a report) in the active language: a `$text` marker
+    rendered, anything else (text stored as text) as it is."""
+    return _param(value)
+
+
+def shown(key: str, params: dict[str, Any] | None, plain: str) -> str:
+    """What a reader sees of a stored text: the catalogue text in their language when it has
+    a key, else the plain text as it was stored (typed by a person, or not recognised when
+    old rows were converted)."""
+    return (render(key, params) if key else "") or plain
+
+
+# --- recognising renderings (the data migrations of old rows) ---------------------------
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)([sd])")
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts, at = [], 0
+    for match in _PLACEHOLDER.finditer(template):
+        parts.append(re.escape(template[at : match.start()]))
+        name, kind = match.groups()
+        parts.append(rf"(?P<{name}>-?\d+)" if kind == "d" else rf"(?P<{name}>.+?)")
+        at = match.end()
+    parts.append(re.escape(template[at:]))
+    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+
+
+def _renderings(entry: str | Plural, languages: tuple[str, ...]) -> list[str]:
+    found: list[str] = []
+    for language in languages:
+        with translation.override(language):
+            if isinstance(entry, Plural):
+                variants = [ngettext(entry.singular, entry.plural, n) for n in (1, 2)]
+            else:
+                variants = [gettext(entry)]
+        found += [v for v in variants if v not in found]
+    return found
+
+
+def unlabel(source: str, shown_label: str, languages: tuple[str, ...]) -> Any:
+    """The `$label` marker of the choice of `source` whose label, in one of `languages`, is
+    `shown_label`; the label itself when none is."""
+    choices = import_string(source)
+    for language in languages:
+        with translation.override(language):
+            for value, choice_label in choices.choices:
+                if str(choice_label) == shown_label:
+                    return label(source, value)
+    return shown_label
+
+
+def recognise(
+    rendered: str,
+    templates: Mapping[str, str | Plural],
+    *,
+    labels: dict[str, str] | None = None,
+    languages: tuple[str, ...] = ("en", "zh-hans"),
+) -> tuple[str, dict[str, Any]] | None:
+    """`(key, params)` when `rendered` is one of `templates` (key → English source, as a
+    data migration froze them) rendered in one of `languages`, with its parameters as they
+    appear in it (numbers as numbers); None otherwise. A parameter
+    named in `labels` (name → choices class path) is turned back into its `$label` marker
+    when its text is one of that class's labels."""
+    labels = labels or {}
+    for key, entry in templates.items():
+        for template in _renderings(entry, languages):
+            match = _pattern(template).match(rendered)
+            if match is None:
+                continue
+            params: dict[str, Any] = {}
+            for name, value in match.groupdict().items():
+                if name in labels:
+                    params[name] = unlabel(labels[name], value, languages)
+                elif re.fullmatch(r"-?\d+", value):
+                    params[name] = int(value)
+                else:
+                    params[name] = value
+            return key, params
+    return None
