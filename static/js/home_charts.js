@@ -1,5 +1,5 @@
 /* The home page's charts. Data comes from the json_script element #home-chart-data, built by
-   crm.views.HomeView:
+   home.views.HomeView from the panels' `home_chart` parts:
    - grades / tiers (account managers): {labels, counts, links, colours} — customers per
      current grade and per value tier; a bar opens the customer list filtered by it;
    - movements (supervisors): {labels: [row names], datasets: [{key, label, colour, data,
