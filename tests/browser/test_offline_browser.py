@@ -118,6 +118,8 @@ def test_the_account_managers_day_with_the_network_cut(live_server, page, road):
     assert visit.purpose == "Offline round"
     assert visit.photo and visit.photo_thumbnail
     assert visit.ended_at is not None and visit.latitude is not None
+    # the taps' times are the site's wall-clock time, whatever the phone's zone
+    assert abs(visit.visited_at - timezone.now()) < dt.timedelta(minutes=5)
     road["plan"].refresh_from_db()
     assert road["plan"].visit_id == visit.pk
 
@@ -182,3 +184,24 @@ def test_a_queued_visit_waits_while_the_session_has_ended(live_server, page, roa
         "1 visit logged without a connection was sent."
     ).wait_for()
     assert Visit.objects.get().purpose == "After sign-in"
+
+
+def test_each_opening_of_the_kept_form_is_a_draft_of_its_own(live_server, page, road):
+    # The kept copy of the form carries the draft id and time of the moment it was kept: two
+    # visits logged from it must not be taken for one sent twice.
+    base = live_server.url
+    load_agenda_online(page, base)
+    page.context.set_offline(True)
+    url = f"{base}/visits/log/?customer={road['today'].customer_code}"
+    page.goto(url)
+    first = page.input_value("#id_client_id")
+    page.goto(url)
+    second = page.input_value("#id_client_id")
+    kept = page.evaluate(
+        """async (url) => {
+            const html = await (await (await caches.open("crm-pages")).match(url)).text();
+            return html.match(/name="client_id" value="([^"]+)"/)[1];
+        }""",
+        url,
+    )
+    assert len({first, second, kept}) == 3
