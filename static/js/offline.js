@@ -41,7 +41,10 @@
     });
   }
 
+  /* On signing out: the kept pages and the list of sent visits (they name the user's
+     customers) go; visits still waiting stay, for their user's next sign-in. */
   function forgetPages() {
+    if (window.indexedDB) clearSent();
     if (window.caches) return window.caches.delete(PAGES_CACHE).catch(function () {});
     return Promise.resolve();
   }
@@ -330,7 +333,8 @@
       if (waiting.length && !navigator.onLine) parts.push(text.offline);
       if (waiting.length && navigator.onLine && problem === "signed_out") parts.push(text.signed_out);
       if (waiting.length && navigator.onLine && problem === "server") parts.push(text.server);
-      if (others.length) parts.push(text.other_user);
+      if (others.length && !config.user) parts.push(text.signed_out);
+      else if (others.length) parts.push(text.other_user);
       if (!waiting.length && sent.length) parts.push(say(sent.length === 1 ? "sent_one" : "sent_many", sent.length));
       summary.textContent = parts.join(" ");
 

@@ -164,20 +164,28 @@
     return (n < 10 ? "0" : "") + n;
   }
 
+  /* Now, as the wall-clock time of the site's time zone (the form's fields are read in it),
+     whatever the phone's own zone: the page gives the zone's offset from UTC in minutes. */
+  function siteNow() {
+    var offset = parseInt(form.dataset.utcOffset, 10);
+    if (isNaN(offset)) offset = -new Date().getTimezoneOffset();
+    return new Date(Date.now() + offset * 60000); // read with the getUTC… methods
+  }
+
   function localInput(d) {
-    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" +
-      pad(d.getHours()) + ":" + pad(d.getMinutes());
+    return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + "T" +
+      pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
   }
 
   function checkInOut(which) {
-    var now = new Date();
+    var now = siteNow();
     var input = form.querySelector(which === "in" ? "#id_visited_at" : "#id_ended_at");
     if (!input) return;
     input.value = localInput(now);
     var status = form.querySelector("[data-check-status]");
     if (status) {
       status.textContent = text[which === "in" ? "checked_in" : "checked_out"]
-        .replace("%(time)s", pad(now.getHours()) + ":" + pad(now.getMinutes()));
+        .replace("%(time)s", pad(now.getUTCHours()) + ":" + pad(now.getUTCMinutes()));
     }
     onEdit();
     var known = lastPosition && !lastPosition.error && !lastPosition.pending;
@@ -229,12 +237,13 @@
 
   function restoreDraft() {
     var draft = readDraft();
-    if (!draft || !draft.fields) return;
+    if (!draft || !draft.fields) return false;
     fieldsOf().forEach(function (el) {
       if (Object.prototype.hasOwnProperty.call(draft.fields, el.name)) el.value = draft.fields[el.name];
     });
     started = true;
     draftNotice.hidden = false;
+    return true;
     // Follow-up rows kept in the draft are shown.
     form.querySelectorAll("details").forEach(function (details) {
       var filled = Array.prototype.some.call(details.querySelectorAll("input[type=text], input[type=date]"), function (el) {
@@ -419,8 +428,17 @@
   }
 
   // A form the server sent back with errors shows what was posted: that, not an older draft.
-  if (form.dataset.bound !== "true") restoreDraft();
-  else started = true;
+  /* A fresh form may be the copy the phone kept for the road (static/js/sw.js), hours old: it
+     gets the time of now and a draft id of its own, so that two visits logged from that copy
+     are two drafts, not one sent twice. */
+  function freshen() {
+    var visited = form.querySelector("#id_visited_at");
+    if (visited) visited.value = localInput(siteNow());
+    if (window.crypto && window.crypto.randomUUID) setHidden("client_id", window.crypto.randomUUID());
+  }
+
+  if (form.dataset.bound === "true") started = true;
+  else if (!restoreDraft()) freshen();
   revealDraftNote();
   showCheckButtons();
   locate();

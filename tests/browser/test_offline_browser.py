@@ -118,6 +118,8 @@ def test_the_account_managers_day_with_the_network_cut(live_server, page, road):
     assert visit.purpose == "Offline round"
     assert visit.photo and visit.photo_thumbnail
     assert visit.ended_at is not None and visit.latitude is not None
+    # the taps' times are the site's wall-clock time, whatever the phone's zone
+    assert abs(visit.visited_at - timezone.now()) < dt.timedelta(minutes=5)
     road["plan"].refresh_from_db()
     assert road["plan"].visit_id == visit.pk
 
@@ -130,20 +132,26 @@ def test_the_account_managers_day_with_the_network_cut(live_server, page, road):
     assert Visit.objects.count() == 1
 
 
-def test_a_queued_visit_sent_twice_is_stored_once(live_server, page, road):
-    base = live_server.url
-    shop = road["today"]
+def queue_a_visit(page, base, shop, purpose, photo=None):
+    """With the day's pages kept, the network cut: a visit saved on the form (kept copy), which
+    waits in the outbox. Returns the outbox panel."""
     load_agenda_online(page, base)
-
-    # given: a visit queued with no network, and the same draft queued a second time (as if
-    # the phone had stopped between a sending and the item's removal)
     page.context.set_offline(True)
     page.goto(f"{base}/visits/log/?customer={shop.customer_code}")
-    page.fill("#id_purpose", "Queued twice")
-    page.set_input_files("#id_photo", str(road["photo"]))
+    page.fill("#id_purpose", purpose)
+    if photo is not None:
+        page.set_input_files("#id_photo", str(photo))
     page.get_by_test_id("save-visit").click()
     outbox = page.get_by_test_id("outbox")
     outbox.get_by_text("1 visit is waiting to be sent.").wait_for()
+    return outbox
+
+
+def test_a_queued_visit_sent_twice_is_stored_once(live_server, page, road):
+    base = live_server.url
+    # given: a visit queued with no network, and the same draft queued a second time (as if
+    # the phone had stopped between a sending and the item's removal)
+    outbox = queue_a_visit(page, base, road["today"], "Queued twice", road["photo"])
     page.evaluate("() => window.crmOutbox.add(document.getElementById('visit-form'), 'again')")
     outbox.get_by_text("2 visits are waiting to be sent.").wait_for()
 
@@ -160,14 +168,7 @@ def test_a_queued_visit_sent_twice_is_stored_once(live_server, page, road):
 
 def test_a_queued_visit_waits_while_the_session_has_ended(live_server, page, road):
     base = live_server.url
-    shop = road["today"]
-    load_agenda_online(page, base)
-    page.context.set_offline(True)
-    page.goto(f"{base}/visits/log/?customer={shop.customer_code}")
-    page.fill("#id_purpose", "After sign-in")
-    page.get_by_test_id("save-visit").click()
-    outbox = page.get_by_test_id("outbox")
-    outbox.get_by_text("1 visit is waiting to be sent.").wait_for()
+    outbox = queue_a_visit(page, base, road["today"], "After sign-in")
 
     # when: the session ends on the server, then the network returns
     page.context.clear_cookies()
@@ -177,11 +178,30 @@ def test_a_queued_visit_waits_while_the_session_has_ended(live_server, page, roa
     outbox.get_by_text("Your session has ended").wait_for()
     assert not Visit.objects.exists()
 
-    # once signed in again, it goes (the new session's CSRF token is used)
+    # once signed in again, it goes from the first page (with the new session's CSRF token)
     sign_in(page, base, "am")
-    page.goto(f"{base}/visits/")
-    page.get_by_test_id("offline-kept").wait_for()
     page.get_by_test_id("outbox").get_by_text(
         "1 visit logged without a connection was sent."
     ).wait_for()
     assert Visit.objects.get().purpose == "After sign-in"
+
+
+def test_each_opening_of_the_kept_form_is_a_draft_of_its_own(live_server, page, road):
+    # The kept copy of the form carries the draft id and time of the moment it was kept: two
+    # visits logged from it must not be taken for one sent twice.
+    base = live_server.url
+    load_agenda_online(page, base)
+    page.context.set_offline(True)
+    url = f"{base}/visits/log/?customer={road['today'].customer_code}"
+    page.goto(url)
+    first = page.input_value("#id_client_id")
+    page.goto(url)
+    second = page.input_value("#id_client_id")
+    kept = page.evaluate(
+        """async (url) => {
+            const html = await (await (await caches.open("crm-pages")).match(url)).text();
+            return html.match(/name="client_id" value="([^"]+)"/)[1];
+        }""",
+        url,
+    )
+    assert len({first, second, kept}) == 3

@@ -161,6 +161,8 @@ def _form_context(request, customer, plan, form, rows, follow_up_errors) -> dict
         ),
         "wrong_reason": _("Seen on the visit of %(day)s: ") % {"day": today.isoformat()},
         "draft_key": f"crm-visit-draft:{request.user.pk}:{customer.customer_code}",
+        # For the check-in / check-out buttons: the fields are wall-clock time of this zone.
+        "utc_offset_minutes": int(timezone.localtime().utcoffset().total_seconds() // 60),
         "form_action": request.get_full_path(),
         "js_text": _js_text(),
     }
