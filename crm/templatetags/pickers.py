@@ -33,24 +33,19 @@ def _picker(
     return {**shown, "field_id": f"id_{shown['name']}", "options": options}
 
 
-@register.inclusion_tag("crm/inc/picker.html", takes_context=True)
-def area_picker(context, value, col: str = "col-6 col-md-2", name: str = "area") -> dict[str, Any]:
-    """A <select> of the areas the user may see (sub-areas included when one is chosen)."""
-    return _picker(
-        context, value, selectors.area_choices,
-        name=name, label=_("Area"), empty=_("All my areas"), col=col,
-    )  # fmt: skip
+# The scope pickers: the filter parameter -> its choices, label and "any" choice.
+SCOPE_PICKERS: dict[str, tuple[Callable[..., list[tuple[str, str]]], Any, Any]] = {
+    "area": (selectors.area_choices, _("Area"), _("All my areas")),
+    "account_manager": (selectors.account_manager_choices, _("Account manager"), _("Anyone")),
+}
 
 
 @register.inclusion_tag("crm/inc/picker.html", takes_context=True)
-def account_manager_picker(
-    context, value, col: str = "col-6 col-md-2", name: str = "account_manager"
-) -> dict[str, Any]:
-    """A <select> of the account managers whose customers the user may see."""
-    return _picker(
-        context, value, selectors.account_manager_choices,
-        name=name, label=_("Account manager"), empty=_("Anyone"), col=col,
-    )  # fmt: skip
+def scope_picker(context, name: str, value, col: str = "col-6 col-md-2") -> dict[str, Any]:
+    """A <select> of the areas (sub-areas included when one is chosen) or of the account
+    managers the user may see: `name` is the filter's parameter, "area" or "account_manager"."""
+    choices, label, empty = SCOPE_PICKERS[name]
+    return _picker(context, value, choices, name=name, label=label, empty=empty, col=col)
 
 
 @register.inclusion_tag("crm/inc/picker.html", takes_context=True)
