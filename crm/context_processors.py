@@ -4,7 +4,8 @@ from crm.navigation import nav_items_for, user_menu_items_for
 
 
 def navigation(request: HttpRequest) -> dict:
-    """The role-aware navigation entries, each marked active when it matches the page."""
+    """The role-aware navigation entries (all of them; those of the bar and those under "More"
+    on a wide screen), the one that matches the page marked active."""
     items = nav_items_for(request.user)
     path = request.path
     active = max(
@@ -24,6 +25,8 @@ def navigation(request: HttpRequest) -> dict:
     )
     return {
         "nav_items": items,
+        "nav_main_items": [item for item in items if not item.more],
+        "nav_more_items": [item for item in items if item.more],
         "nav_active": active,
         "unread_notifications": unread,
         "user_menu_items": user_menu_items_for(request.user),

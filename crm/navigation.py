@@ -24,27 +24,39 @@ class NavItem:
     url_name: str
     icon: str
     roles: frozenset[Role]
+    # Under "More" on a wide screen (the bar stays one line at 1440 px); listed with the others
+    # in the folded menu of a phone.
+    more: bool = False
 
     @property
     def url(self) -> str:
         return reverse(self.url_name)
 
 
+FIELD = frozenset({Role.ACCOUNT_MANAGER, Role.SUPERVISOR, Role.ADMINISTRATOR})
+LICENCE = frozenset({Role.LICENSE_OFFICER})
+ADMINISTRATOR = frozenset({Role.ADMINISTRATOR})
+
+# Licence officers have no visit plan (visits are planned for account managers): their Visits
+# entry opens the visits of their areas; they cannot act on churn warnings (read-only), so they
+# get the compliance records instead, their own work.
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Home"), "home", "house", PEOPLE),
     NavItem(_("Customers"), "customers:list", "shop-window", PEOPLE),
-    NavItem(_("Visits"), "visits:agenda", "calendar-check", PEOPLE),
+    NavItem(_("Visits"), "visits:agenda", "calendar-check", FIELD),
+    NavItem(_("Visits"), "visits:list", "calendar-check", LICENCE),
     NavItem(_("Coverage"), "visits:coverage", "speedometer2", SUPERVISING),
     NavItem(_("Services"), "services:queue", "heart-pulse", PEOPLE),
-    NavItem(_("Orders"), "orders:list", "receipt", PEOPLE),
     NavItem(_("Grading"), "grading:overview", "bar-chart-steps", PEOPLE),
     NavItem(_("Value"), "valuation:overview", "gem", PEOPLE),
-    NavItem(_("Warnings"), "valuation:warnings", "exclamation-triangle", PEOPLE),
-    NavItem(_("Change requests"), "customers:change_requests", "inbox", PEOPLE),
-    NavItem(_("Areas & team"), "crm:area_list", "diagram-3", PEOPLE),
-    NavItem(_("Products"), "orders:products", "box-seam", frozenset({Role.ADMINISTRATOR})),
-    NavItem(_("API documentation"), "api:docs", "braces", frozenset({Role.ADMINISTRATOR})),
-    NavItem(_("Administration"), "admin:index", "gear", frozenset({Role.ADMINISTRATOR})),
+    NavItem(_("Warnings"), "valuation:warnings", "exclamation-triangle", FIELD),
+    NavItem(_("Compliance"), "valuation:compliance", "shield-check", LICENCE),
+    NavItem(_("Change requests"), "customers:change_requests", "inbox", PEOPLE, more=True),
+    NavItem(_("Orders"), "orders:list", "receipt", PEOPLE, more=True),
+    NavItem(_("Areas & team"), "crm:area_list", "diagram-3", PEOPLE, more=True),
+    NavItem(_("Products"), "orders:products", "box-seam", ADMINISTRATOR, more=True),
+    NavItem(_("API documentation"), "api:docs", "braces", ADMINISTRATOR, more=True),
+    NavItem(_("Administration"), "admin:index", "gear", ADMINISTRATOR, more=True),
 )
 
 

@@ -6,6 +6,7 @@ a value. The value sent is what the FilterSets read: the area's code, the user's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import template
@@ -17,52 +18,34 @@ register = template.Library()
 
 
 def _picker(
-    value: Any, choices: list[tuple[str, str]], *, name: str, label: str, empty: str, col: str
+    context, value: Any, choices: Callable[..., list[tuple[str, str]]], **shown: Any
 ) -> dict[str, Any]:
+    """The picker's context: `choices(user=…)` for the signed-in user, the option matching
+    `value` (case aside) selected; `shown` is the name, label, empty choice's text and column."""
     chosen = str(value or "").strip()
-    known = {code.casefold() for code, _label in choices}
-    options = [(code, text, code.casefold() == chosen.casefold()) for code, text in choices]
-    if chosen and chosen.casefold() not in known:
+    options = [
+        (code, text, code.casefold() == chosen.casefold())
+        for code, text in choices(user=context["request"].user)
+    ]
+    if chosen and not any(selected for _code, _text, selected in options):
         # A value from an old link or the API's spelling: kept (the list is filtered by it).
         options.insert(0, (chosen, chosen, True))
-    return {
-        "name": name,
-        "field_id": f"id_{name}",
-        "label": label,
-        "empty": empty,
-        "options": options,
-        "col": col,
-    }
+    return {**shown, "field_id": f"id_{shown['name']}", "options": options}
+
+
+# The scope pickers: the filter parameter -> its choices, label and "any" choice.
+SCOPE_PICKERS: dict[str, tuple[Callable[..., list[tuple[str, str]]], Any, Any]] = {
+    "area": (selectors.area_choices, _("Area"), _("All my areas")),
+    "account_manager": (selectors.account_manager_choices, _("Account manager"), _("Anyone")),
+}
 
 
 @register.inclusion_tag("crm/inc/picker.html", takes_context=True)
-def area_picker(context, value, col: str = "col-6 col-md-2", name: str = "area") -> dict[str, Any]:
-    """A <select> of the areas the user may see (sub-areas included when one is chosen)."""
-    user = context["request"].user
-    return _picker(
-        value,
-        selectors.area_choices(user=user),
-        name=name,
-        label=_("Area"),
-        empty=_("All my areas"),
-        col=col,
-    )
-
-
-@register.inclusion_tag("crm/inc/picker.html", takes_context=True)
-def account_manager_picker(
-    context, value, col: str = "col-6 col-md-2", name: str = "account_manager"
-) -> dict[str, Any]:
-    """A <select> of the account managers whose customers the user may see."""
-    user = context["request"].user
-    return _picker(
-        value,
-        selectors.account_manager_choices(user=user),
-        name=name,
-        label=_("Account manager"),
-        empty=_("Anyone"),
-        col=col,
-    )
+def scope_picker(context, name: str, value, col: str = "col-6 col-md-2") -> dict[str, Any]:
+    """A <select> of the areas (sub-areas included when one is chosen) or of the account
+    managers the user may see: `name` is the filter's parameter, "area" or "account_manager"."""
+    choices, label, empty = SCOPE_PICKERS[name]
+    return _picker(context, value, choices, name=name, label=label, empty=empty, col=col)
 
 
 @register.inclusion_tag("crm/inc/picker.html", takes_context=True)
@@ -71,12 +54,6 @@ def person_picker(
 ) -> dict[str, Any]:
     """A <select> of the people working in the areas the user sees (who visited, who is
     assigned): `name` is the filter's parameter, `label` its visible name."""
-    user = context["request"].user
     return _picker(
-        value,
-        selectors.person_choices(user=user),
-        name=name,
-        label=label,
-        empty=_("Anyone"),
-        col=col,
+        context, value, selectors.person_choices, name=name, label=label, empty=_("Anyone"), col=col
     )

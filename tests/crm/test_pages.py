@@ -1,5 +1,7 @@
 """Role-fitted home pages, the navigation, the areas page, health, the admin site."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -8,43 +10,63 @@ from crm.models import AuditEntry, User
 
 
 def nav_links(response) -> list[str]:
+    """The navigation's entries in order: those of the bar, then those under "More" (as a
+    phone's folded menu lists them)."""
     html = response.content.decode()
     start = html.index('data-testid="main-nav"')
-    nav = html[start : html.index("</ul>", start)]
-    return [line.split('href="')[1].split('"')[0] for line in nav.splitlines() if 'href="' in line]
+    end = html.find('data-testid="nav-more"', start)
+    nav = html[start : end if end != -1 else html.index("</ul>", start)]
+    return re.findall(r'<a class="nav-link[^"]*" href="([^"]+)"', nav)
 
 
-FIELD_PAGES = [
-    "/customers/",
-    "/visits/",
-    "/services/",
-    "/orders/",
-    "/grading/",
-    "/valuation/",
-    "/valuation/warnings/",
-    "/customers/change-requests/",
-    "/areas/",
-]
-# Supervisors and administrators also watch the visit coverage (right after Visits, before
-# Services).
-SUPERVISING_PAGES = [*FIELD_PAGES[:2], "/visits/coverage/", *FIELD_PAGES[2:]]
+def more_links(response) -> list[str]:
+    """The entries under "More" on a wide screen."""
+    html = response.content.decode()
+    start = html.index('data-testid="nav-more"')
+    menu = html[start : html.index("</ul>", start)]
+    return re.findall(r'<a class="dropdown-item[^"]*" href="([^"]+)"', menu)
+
+
+FIELD_PAGES = ["/customers/", "/visits/"]
+AFTER_VISITS = ["/services/", "/grading/", "/valuation/"]
+MORE = ["/customers/change-requests/", "/orders/", "/areas/"]
 
 
 @pytest.mark.parametrize(
-    ("role", "expected"),
+    ("role", "expected", "more"),
     [
-        (Role.ACCOUNT_MANAGER, ["/", *FIELD_PAGES]),
-        (Role.SUPERVISOR, ["/", *SUPERVISING_PAGES]),
-        (Role.LICENSE_OFFICER, ["/", *FIELD_PAGES]),
+        (Role.ACCOUNT_MANAGER, ["/", *FIELD_PAGES, *AFTER_VISITS, "/valuation/warnings/"], MORE),
+        (
+            Role.SUPERVISOR,
+            ["/", *FIELD_PAGES, "/visits/coverage/", *AFTER_VISITS, "/valuation/warnings/"],
+            MORE,
+        ),
+        # Licence officers: the visits of their areas (they have no visit plan) and the
+        # compliance records instead of the churn warnings they cannot act on.
+        (
+            Role.LICENSE_OFFICER,
+            ["/", "/customers/", "/visits/all/", *AFTER_VISITS, "/valuation/compliance/"],
+            MORE,
+        ),
         (
             Role.ADMINISTRATOR,
-            ["/", *SUPERVISING_PAGES, "/orders/products/", "/api/v1/docs/", "/admin/"],
+            ["/", *FIELD_PAGES, "/visits/coverage/", *AFTER_VISITS, "/valuation/warnings/"],
+            [*MORE, "/orders/products/", "/api/v1/docs/", "/admin/"],
         ),
     ],
 )
-def test_navigation_fits_the_role(client, make_user, areas, role, expected):
+def test_navigation_fits_the_role(client, make_user, areas, role, expected, more):
     client.force_login(make_user(role, [areas["TH"]]))
-    assert nav_links(client.get(reverse("home"))) == expected
+    response = client.get(reverse("home"))
+    assert nav_links(response) == [*expected, *more]
+    assert more_links(response) == more
+
+
+@pytest.mark.parametrize("role", [Role.ACCOUNT_MANAGER, Role.SUPERVISOR, Role.LICENSE_OFFICER])
+def test_every_navigation_entry_opens_a_page_the_role_may_use(client, make_user, areas, role):
+    client.force_login(make_user(role, [areas["TH"]]))
+    for url in nav_links(client.get(reverse("home"))):
+        assert client.get(url).status_code == 200, url
 
 
 def test_supervisor_home_lists_the_team_of_their_areas(client, make_user, areas):

@@ -104,3 +104,32 @@ def test_check_deploy_reports_no_warning(module):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+QUICK_START_PROBE = """
+import json, django
+django.setup()
+from django.test import Client
+client = Client(HTTP_HOST="127.0.0.1")
+missing = client.get("/no-such-page/")
+css = client.get("/static/css/crm.css")
+print(json.dumps({
+    "missing": missing.status_code, "page": missing.content.decode(),
+    "css": css.status_code, "css_type": css["Content-Type"],
+}))
+"""
+
+
+def test_the_quick_start_shows_the_products_404_and_serves_its_static_files():
+    """scripts/run serves with DEBUG off: a missing page is the product's 404 page (not
+    Django's debug page, which lists every URL), and WhiteNoise still serves the static files
+    from their folders."""
+    script = (ROOT / "scripts" / "run").read_text()
+    assert "DJANGO_DEBUG=${DJANGO_DEBUG:-false} exec .venv/bin/python manage.py runserver" in script
+    result = run(["-c", QUICK_START_PROBE], "crm.settings.local", DJANGO_DEBUG="false")
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["missing"] == 404
+    assert "<title>Not found · CRM</title>" in seen["page"]
+    assert "/static/css/crm.css" in seen["page"] and "Using the URLconf" not in seen["page"]
+    assert (seen["css"], seen["css_type"].split(";")[0]) == (200, "text/css")

@@ -252,12 +252,13 @@ def test_the_list_pages_and_pins_its_query_count(client, warned, django_assert_n
     client.force_login(warned["sup_th"])
     client.get(URL)  # warm up: session, content types
     # session, user, the user's areas and the area tree (the scope, once), count, status
-    # counts, rows, latest refresh, unread notifications
-    with django_assert_num_queries(9):
+    # counts, rows, latest refresh, unread notifications, the area and account manager
+    # pickers' choices
+    with django_assert_num_queries(11):
         response = client.get(URL)
     assert response.context["paginator"].count == 26
     assert len(response.context["rows"]) == 25
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         response = client.get(URL, {"page": 2})
     assert len(response.context["rows"]) == 1
 

@@ -473,8 +473,9 @@ def test_the_visit_list_query_count_does_not_grow_with_rows(
         )
     client.force_login(customer_world["sup_th"])
 
-    # session, user, the scope (their areas, the area tree), count, the page, notifications
-    with django_assert_num_queries(7):
+    # session, user, the scope (their areas, the area tree), count, the page, notifications,
+    # the area and person pickers' choices
+    with django_assert_num_queries(9):
         response = client.get(reverse("visits:list"))
     assert len(response.context["visits"]) == 6
 
