@@ -93,7 +93,7 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
         ]
         sections.append({"category": category, "rows": rows})
     history = [
-        {"entry": entry, "label": CATALOGUE[entry.field].label if entry.field in CATALOGUE else ""}
+        {"entry": entry, "label": entry.field_label}
         for entry in selectors.customer_history(customer=customer)
     ]
     return render(
