@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
 from django.db import models
@@ -291,7 +292,8 @@ class AuditEntry(models.Model):
         models), else the field's verbose name; the raw name when neither knows it."""
         if not self.field:
             return ""
-        model = self.content_type.model_class()
+        # Through the content-type cache: no query per row of a history.
+        model = ContentType.objects.get_for_id(self.content_type_id).model_class()
         if model is None:
             return self.field
         own = getattr(model, "audit_field_label", None)

@@ -181,9 +181,10 @@ class SchemeServices:
         A name or note sent back as the reader saw it (a catalogue text in their language)
         keeps its key; one typed anew is stored as typed."""
         locked = locked_draft(scheme)
+        typed_name = clean_name(name)  # checked before the parameters (the page relies on it)
         values: dict[str, Any] = {"parameters": self.validate(locked, dict(parameters))}
-        if clean_name(name) != clean_name(locked.label):
-            values.update(name=clean_name(name), name_key="")
+        if typed_name != clean_name(locked.label):
+            values.update(name=typed_name, name_key="")
         if note.strip() != locked.note_text.strip():
             values.update(note=note, note_key="", note_params={})
         changes = {

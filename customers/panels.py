@@ -94,7 +94,7 @@ def history_context(request, customer) -> dict[str, Any]:
         "history": [
             {
                 "entry": entry,
-                "label": CATALOGUE[entry.field].label if entry.field in CATALOGUE else "",
+                "label": entry.field_label,
             }
             for entry in selectors.customer_history(customer=customer)
         ]

@@ -25,6 +25,16 @@ from services.models import ServiceRequest
 from tests.services.factories import hours_ago, raise_request
 
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+
+
+@pytest.fixture(autouse=True)
+def _english_after():
+    """The locale middleware leaves a Chinese request's language active in the thread: set it
+    back, so the tests after these read English."""
+    with translation.override("en"):
+        yield
+
+
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 

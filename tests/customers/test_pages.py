@@ -312,7 +312,8 @@ def test_import_page_checks_in_a_task_then_applies(
     assert customer_import.status == "checked"
     assert (customer_import.progress_done, customer_import.progress_total) == (2, 2)
     page = client.get(response["Location"]).content.decode()
-    assert 'data-testid="apply-import"' in page and "license_number" in page
+    # the bad row's error is shown under its field's label
+    assert 'data-testid="apply-import"' in page and "<strong>Licence number</strong>" in page
     assert not Customer.objects.filter(customer_code="440177777777").exists()
     # the dry run says what the import would do
     assert (

@@ -118,6 +118,7 @@ visits_api:visit_list              -        -                           admin   
 services_api:service_request_list  -        -                           admin   json
 api:area_list                      -        -                           -       json
 api:me                             -        -                           -       json
+api:notification_list              -        -                           am_yx   json
 customers_api:customer_detail      c_th     -                           -       json
 visits_api:visit_detail            visit    -                           -       json
 services_api:service_request_detail service_request -                           -       json
