@@ -168,12 +168,14 @@ def test_an_htmx_action_is_announced_and_keeps_the_focus(browser, live_server):
         page.fill(f"#ack-note-{warning.pk}", "Calling the owner")
         # when they press Enter: htmx swaps the row for its acknowledged state
         page.press(f"#ack-note-{warning.pk}", "Enter")
-        page.wait_for_function("document.getElementById('live-region').textContent.trim() !== ''")
+        page.wait_for_function("() => document.getElementById('live-region').textContent.trim()")
         # then the page's one live region says what was done (the row brought no second one) ...
         assert live.inner_text().strip() == "The warning was acknowledged."
         assert page.locator("#live-region").count() == 1
         # ... and the focus is on the new row, not dropped to <body>
-        page.wait_for_function(f"document.activeElement.closest('#warning-{warning.pk}') !== null")
+        page.wait_for_function(
+            f"() => document.activeElement.closest('#warning-{warning.pk}') !== null"
+        )
     finally:
         page.context.close()
 
@@ -192,7 +194,7 @@ def test_keyboard_skip_link_focus_ring_and_bell_name(browser, live_server):
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.getAttribute('href')") == "#main"
         page.keyboard.press("Enter")
-        page.wait_for_function("document.activeElement.id === 'main'")
+        page.wait_for_function("() => document.activeElement.id === 'main'")
         # a focused control shows a solid outline: white on the dark navigation, dark blue
         # on the light page
         outline = "getComputedStyle(document.activeElement).outlineColor"
