@@ -29,13 +29,33 @@ htmx.onLoad(function (root) {
 
 /* A region that scrolls on its own (a wide table on a phone, a long list in a box) must be
    reachable from the keyboard to be scrolled (WCAG 2.1.1): focusable, for the page and for every
-   fragment htmx swaps in. */
+   fragment htmx swaps in; and, focusable, it is announced as a region named by the heading just
+   before it in its card or fieldset (or by base.html's generic name). */
+function crmRegionTitle(region) {
+  var scope = region.closest(".card, fieldset") || document.getElementById("main") || document.body;
+  var found = null;
+  scope.querySelectorAll("h1, h2, h3, h4, h5, h6, legend, .card-header").forEach(function (h) {
+    if (!h.contains(region) && !region.contains(h) &&
+        (h.compareDocumentPosition(region) & Node.DOCUMENT_POSITION_FOLLOWING)) found = h;
+  });
+  return found;
+}
 htmx.onLoad(function (root) {
   var selector = ".table-responsive, .overflow-auto, .overflow-y-auto";
   var regions = Array.prototype.slice.call(root.querySelectorAll(selector));
   if (root.matches && root.matches(selector)) regions.push(root);
   regions.forEach(function (region) {
     if (!region.hasAttribute("tabindex")) region.tabIndex = 0;
+    // A list keeps its own role (its items need it); a box becomes a named region.
+    if (!region.hasAttribute("role") && !region.matches("ul, ol, table")) region.setAttribute("role", "region");
+    if (region.hasAttribute("aria-label") || region.hasAttribute("aria-labelledby")) return;
+    var title = crmRegionTitle(region);
+    if (title) {
+      if (!title.id) title.id = "region-title-" + (crmRegionTitle.count = (crmRegionTitle.count || 0) + 1);
+      region.setAttribute("aria-labelledby", title.id);
+    } else {
+      region.setAttribute("aria-label", document.body.dataset.scrollRegionLabel || "");
+    }
   });
 });
 
@@ -73,3 +93,35 @@ htmx.onLoad(function (root) {
     });
   });
 });
+
+/* htmx swaps, for keyboard and screen-reader users (WCAG 2.4.3, 4.1.3). An action's answer
+   replaces the row or form holding the button that was pressed: the browser would drop focus to
+   <body>, so it goes to the new content's heading, or to the content itself. Only when focus was
+   inside what was replaced: a row that polls its status never takes the focus. What the action
+   did is read from base.html's live region (templates/inc/live_message.html fills it out of
+   band), emptied first so the same message twice is read twice. */
+(function () {
+  var focusWasIn = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var live = document.getElementById("live-region");
+    if (live && event.detail.requestConfig && event.detail.requestConfig.verb !== "get") {
+      live.textContent = "";
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    focusWasIn = target && active && active !== document.body && target.contains(active) ? target : null;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var root = event.target;
+    if (!focusWasIn || !root || !root.isConnected || root.closest("#live-region")) return;
+    focusWasIn = null;
+    var active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;  // focus survived the swap
+    var heading = root.querySelector("h1, h2, h3, h4, h5, h6, legend");
+    var to = heading || root;
+    if (!to.hasAttribute("tabindex") && to.tabIndex < 0) to.setAttribute("tabindex", "-1");
+    to.focus();
+  });
+})();
