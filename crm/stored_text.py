@@ -42,7 +42,8 @@ _LABEL_SOURCES = ("crm.", "customers.", "orders.", "grading.", "valuation.", "vi
 
 @dataclass(frozen=True)
 class Plural:
-    """A text with a singular and a plural form, chosen by the integer parameter `count`."""
+    """A text with a singular and a plural form, chosen by the integer parameter named
+    `count`."""
 
     singular: str
     plural: str

@@ -73,11 +73,9 @@ def _name_columns(name: str | Text) -> dict[str, Any]:
     return {"name": clean_name(name), "name_key": ""}
 
 
-def scheme_texts(scheme: VersionedScheme) -> tuple[str | Text, str | Text]:
-    """A scheme's name and note as stored: catalogue texts where it has keys."""
-    name = Text(scheme.name_key) if scheme.name_key else scheme.name
-    note = Text(scheme.note_key, scheme.note_params) if scheme.note_key else scheme.note
-    return name, note
+def _stored_name(scheme: VersionedScheme) -> str | Text:
+    """A scheme's name as stored: its catalogue text when it has a key."""
+    return Text(scheme.name_key) if scheme.name_key else scheme.name
 
 
 @dataclass(frozen=True)
@@ -158,9 +156,8 @@ class SchemeServices:
     @transaction.atomic
     def copy(self, *, scheme: VersionedScheme, actor: Actor) -> Any:
         """A new draft with the same rules as `scheme` (how an active scheme gets changed)."""
-        name, _note = scheme_texts(scheme)
         return self.create_draft(
-            name=name,
+            name=_stored_name(scheme),
             parameters=scheme.parameters,
             note=text("crm.scheme.copied_note", v=scheme.version),
             actor=actor,
