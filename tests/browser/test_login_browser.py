@@ -33,7 +33,7 @@ def test_sign_in_switch_language_and_sign_out(live_server, page, make_user, area
     assert not nav.is_visible()
     page.click(".navbar-toggler")
     page.locator(".navbar-collapse.show").wait_for()  # menu fully open
-    nav.get_by_text("Areas & team").click()
+    nav.get_by_role("link", name="Areas & team").click()  # the visible entry, not "More"'s
     assert page.get_by_test_id("area-table").is_visible()
 
     page.click(".navbar-toggler")

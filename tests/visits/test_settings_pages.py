@@ -169,3 +169,18 @@ def test_runs_show_their_counts_and_errors(client, admin):
     row = runs[runs.index(f'data-run="{done.pk}"') :]
     cells = [c.split("<")[0] for c in row.split('<td class="text-end">')[1:5]]
     assert cells == ["12", "5", "2", "1"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_plan_now_without_a_broker_says_what_the_run_did(client, admin):
+    """Eager Celery (the quick start): the planning has run when the page answers; the page
+    says it finished, with its figures, not that it was started."""
+    client.force_login(admin)
+    html = client.post(URL, {"action": "plan"}, follow=True).content.decode()
+    run = PlanRefresh.objects.get()
+    assert run.finished_at is not None
+    assert (
+        f"Planning finished: {run.planned} visits planned, {run.withdrawn} withdrawn, "
+        f"{run.missed} marked missed."
+    ) in html
+    assert "Planning was started" not in html

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.choices import AuditSource
@@ -41,11 +42,27 @@ def visits_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") == "plan":
         # Once the request's transaction commits (at once in autocommit), so the worker sees
         # any settings saved just before.
+        clicked = timezone.now()
         transaction.on_commit(tasks.visits_plan_task.delay)
-        messages.success(
-            request,
-            _("Planning was started. Its run appears in the list below when it has finished."),
-        )
+        # Without a broker (eager Celery, the quick start) the run has run by now: say so.
+        done = next(iter(selectors.plan_refresh_list(limit=1)), None)
+        if done is not None and done.finished_at and done.started_at >= clicked:
+            if done.error:
+                messages.error(request, _("Planning failed: %(e)s") % {"e": done.error})
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Planning finished: %(planned)d visits planned, %(withdrawn)d "
+                        "withdrawn, %(missed)d marked missed."
+                    )
+                    % {"planned": done.planned, "withdrawn": done.withdrawn, "missed": done.missed},
+                )
+        else:
+            messages.success(
+                request,
+                _("Planning was started. Its run appears in the list below when it has finished."),
+            )
         return redirect("visits:settings")
     form = VisitsConfigForm.for_config(config, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
