@@ -214,7 +214,7 @@ def test_keyboard_skip_link_focus_ring_and_bell_name(browser, live_server):
         page.keyboard.press("Tab")
         assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
         assert page.evaluate(outline) == "rgb(255, 255, 255)"
-        page.locator("main").locator("input, a, button").first.focus()
+        page.locator("main").locator("input:visible, a:visible, button:visible").first.focus()
         page.keyboard.press("Shift+Tab")
         page.keyboard.press("Tab")
         assert page.evaluate(outline) == "rgb(10, 88, 202)"
