@@ -11,6 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from crm.choices import Role
+from tests.browser.test_customer_page_browser import above_the_fold
 from tests.browser.test_visit_browser import SHOP, sign_in
 from tests.customers.factories import make_customer
 from visits.models import PlannedVisit, Visit
@@ -77,6 +78,9 @@ def test_the_account_managers_day_with_the_network_cut(live_server, page, road):
     # → the customer page, then the network goes.
     page.get_by_test_id("plan-customer").click()
     page.wait_for_url(f"**/customers/{shop.customer_code}/")
+    # its summary (who, grade, last visit, call, log a visit) is on the first screen
+    for testid in ("customer-name", "summary-facts", "summary-actions"):
+        assert above_the_fold(page, testid), testid
     page.context.set_offline(True)
     assert page.evaluate("navigator.onLine") is False
 
