@@ -25,7 +25,7 @@ from crm.choices import AuditAction, AuditSource
 from crm.exceptions import DomainError
 from crm.models import User
 from crm.services import Actor, audit_record
-from crm.stored_text import display, nested, text
+from crm.stored_text import display, nested, storable, text
 from customers import policies
 from customers.catalogue import field_label
 from customers.choices import ImportStatus
@@ -221,7 +221,8 @@ def report_rows(report: Mapping[str, Any], *, outcome: str = "") -> list[dict[st
 
 
 def report_rows_shown(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Report rows as a reader sees them: warnings in the active language, errors under their
+    """Report rows as a reader sees them: warnings and errors in the active language (reports
+    stored before errors had keys hold them as text, shown as stored), errors under their
     fields' catalogue labels."""
     return [
         {
@@ -259,7 +260,12 @@ def build_report(
                 "row": table.row_numbers[result.index],
                 "code": result.code,
                 "outcome": result.outcome,
-                "errors": result.errors,
+                # Language-neutral (a key or msgid with parameters, `storable`): each reader
+                # sees them in their own language (`report_rows_shown`).
+                "errors": {
+                    name: [storable(message) for message in messages]
+                    for name, messages in result.errors.items()
+                },
                 "changes": {name: list(pair) for name, pair in result.changes.items()},
                 "warnings": row_warnings,
             }
