@@ -94,6 +94,36 @@ CATALOGUE: dict[str, Promise | Plural | str] = {
     "customers.import.same_address_row": _("Same address as row %(row)s of this file."),
     "customers.import.and_more": _("and %(n)s more"),
     "customers.import.codes_and_more": "%(codes)s %(more)s",  # no words: nothing to translate
+    # --- why an import's file was refused (customers.io) ---
+    "customers.import.file.type": _("Unsupported file type %(ext)s: upload a .csv or .xlsx file."),
+    "customers.import.file.no_extension": _("(none)"),
+    "customers.import.file.parts": _(
+        "The workbook holds %(n)s parts; a spreadsheet has a few dozen at most."
+    ),
+    "customers.import.file.ratio": _(
+        "Part %(member)s of the workbook is compressed %(ratio)d times; more than "
+        "%(limit)d times is refused (a spreadsheet is 5 to 20 times)."
+    ),
+    "customers.import.file.doctype": _(
+        "The workbook holds a document type declaration, which spreadsheets never do."
+    ),
+    "customers.import.file.unreadable_workbook": _(
+        "The file is not a readable .xlsx workbook: %(error)s"
+    ),
+    "customers.import.file.too_many_rows": _(
+        "The file has more than %(n)s rows, the most one import takes: split it."
+    ),
+    "customers.import.file.too_big": _(
+        "The file holds more than %(n)s MB of data, the most one import takes."
+    ),
+    "customers.import.file.unreadable": _("The file could not be read: %(error)s"),
+    "customers.import.file.empty": _("The file is empty."),
+    "customers.import.file.column_twice": _("Columns %(first)s and %(second)s are both %(name)s."),
+    "customers.import.file.unknown_columns": _(
+        "Unknown columns: %(columns)s. Use the field names or labels of the export."
+    ),
+    "customers.import.file.no_code_column": _("The file has no customer_code column."),
+    "customers.import.file.headerless": _("Column(s) %(columns)s hold values but have no header."),
     # --- row errors of the batch upsert (import reports; the syncs answer them at once) ---
     "customers.upsert.unknown_field": _("Unknown field."),
     "customers.upsert.system_field": _("System-generated: only the system writes this field."),

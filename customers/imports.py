@@ -108,7 +108,7 @@ def customer_import_check(*, uploaded_file: IO[bytes], user: User) -> CustomerIm
     customer_import = customer_import_upload(uploaded_file=uploaded_file, user=user)
     customer_import_run_check(customer_import=customer_import)
     if customer_import.status == ImportStatus.FAILED:
-        error = customer_import.report.get("error", "")
+        error = report_failure(customer_import.report)
         customer_import.file.delete(save=False)
         customer_import.delete()
         raise DomainError(error, field="file")
@@ -193,14 +193,16 @@ def _finish(
     if report is not None:
         customer_import.report = report
     if error:
-        customer_import.report = {**customer_import.report, "error": error}
+        # Why the file was refused: a catalogue key when the product says why (`storable`),
+        # shown in each reader's language (`report_failure`).
+        customer_import.report = {**customer_import.report, "error": storable(error)}
     customer_import.save(update_fields=["status", "report", "applied_at"])
     audit_record(
         actor=actor,
         obj=customer_import,
         action=AuditAction.UPDATE,
         changes={"status": (old_status, status)},
-        reason=error,
+        reason=str(error),
     )
 
 
@@ -218,6 +220,12 @@ def report_rows(report: Mapping[str, Any], *, outcome: str = "") -> list[dict[st
     if outcome in REPORT_FILTERS:
         return [row for row in rows if row.get("outcome") == outcome]
     return list(rows)
+
+
+def report_failure(report: Mapping[str, Any]) -> str:
+    """Why the import failed, in the active language ("" when it did not)."""
+    error = report.get("error")
+    return str(display(error)) if error else ""
 
 
 def report_rows_shown(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
