@@ -19,7 +19,12 @@ class DomainError(Exception):
     ) -> None:
         if errors is None:
             errors = {field or "__all__": [str(message)]}
-        self.errors = {key: [str(m) for m in msgs] for key, msgs in errors.items()}
+        # Text stays the object given (a `crm.stored_text.Rendered` keeps its stored form);
+        # anything else (a lazy translation) is rendered now.
+        self.errors = {
+            key: [m if isinstance(m, str) else str(m) for m in msgs] for key, msgs in errors.items()
+        }
         self.field = field
-        self.message = str(message) or "; ".join(m for msgs in self.errors.values() for m in msgs)
+        shown = message if isinstance(message, str) else str(message)
+        self.message = shown or "; ".join(m for msgs in self.errors.values() for m in msgs)
         super().__init__(self.message)

@@ -16,7 +16,10 @@ where its label comes from, resolved when rendering:
   `TextChoices` / `IntegerChoices` class, or what a callable at that path gives for `value`
   (e.g. `customers.catalogue.field_label`);
 - `{"$text": key, "params": {...}}`: another catalogue text;
-- `{"$list": [...]}`: the rendered items joined with the language's list separator.
+- `{"$list": [...]}`: the rendered items joined with the language's list separator;
+- `{"$msgid": source, "params": {...}}` (with `plural`/`number`, `context` when it has them): a
+  message that is not the product's own text (a validator's, a model field's, Django's),
+  kept as its untranslated source and translated when read (`validation_messages`).
 
 Anything else (numbers, dates, names of shops and people, text a person typed) is shown as
 stored. Text a person typed is never a key: it stays in the model's plain text column.
@@ -29,10 +32,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext, ngettext, npgettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 # Where a `$label` marker may point: the project's own apps only (stored data never names
@@ -90,6 +94,46 @@ CATALOGUE: dict[str, Promise | Plural | str] = {
     "customers.import.same_address_row": _("Same address as row %(row)s of this file."),
     "customers.import.and_more": _("and %(n)s more"),
     "customers.import.codes_and_more": "%(codes)s %(more)s",  # no words: nothing to translate
+    # --- why an import's file was refused (customers.io) ---
+    "customers.import.file.type": _("Unsupported file type %(ext)s: upload a .csv or .xlsx file."),
+    "customers.import.file.no_extension": _("(none)"),
+    "customers.import.file.parts": _(
+        "The workbook holds %(n)s parts; a spreadsheet has a few dozen at most."
+    ),
+    "customers.import.file.ratio": _(
+        "Part %(member)s of the workbook is compressed %(ratio)d times; more than "
+        "%(limit)d times is refused (a spreadsheet is 5 to 20 times)."
+    ),
+    "customers.import.file.doctype": _(
+        "The workbook holds a document type declaration, which spreadsheets never do."
+    ),
+    "customers.import.file.unreadable_workbook": _(
+        "The file is not a readable .xlsx workbook: %(error)s"
+    ),
+    "customers.import.file.too_many_rows": _(
+        "The file has more than %(n)s rows, the most one import takes: split it."
+    ),
+    "customers.import.file.too_big": _(
+        "The file holds more than %(n)s MB of data, the most one import takes."
+    ),
+    "customers.import.file.unreadable": _("The file could not be read: %(error)s"),
+    "customers.import.file.empty": _("The file is empty."),
+    "customers.import.file.column_twice": _("Columns %(first)s and %(second)s are both %(name)s."),
+    "customers.import.file.unknown_columns": _(
+        "Unknown columns: %(columns)s. Use the field names or labels of the export."
+    ),
+    "customers.import.file.no_code_column": _("The file has no customer_code column."),
+    "customers.import.file.headerless": _("Column(s) %(columns)s hold values but have no header."),
+    # --- row errors of the batch upsert (import reports; the syncs answer them at once) ---
+    "customers.upsert.unknown_field": _("Unknown field."),
+    "customers.upsert.system_field": _("System-generated: only the system writes this field."),
+    "customers.upsert.required": _("This field is required."),
+    "customers.upsert.repeated_code": _("Appears again: first at index %(i)s."),
+    "customers.upsert.code_exists": _("A customer with this code already exists."),
+    "customers.upsert.licence_taken": _("Licence number %(n)s belongs to customer %(code)s."),
+    "customers.upsert.unknown_reference": _("Unknown %(what)s: %(value)s."),
+    "crm.text.nul": _("Text may not contain NUL characters (\\u0000)."),
+    "crm.text.surrogate": _("Text may not contain an unpaired surrogate (\\u%(code)04x)."),
     # --- audit reasons written by the system ---
     "services.request.overdue_since": _("Overdue since %(due)s"),
     "customers.change_request.applied": _("Change request #%(id)s: %(reason)s"),
@@ -198,6 +242,8 @@ def _param(value: Any) -> Any:
         return pgettext("list separator", ", ").join(str(_param(item)) for item in value["$list"])
     if "$label" in value:
         return _label(value["$label"], value.get("value"))
+    if "$msgid" in value:
+        return _translated(value)
     return value
 
 
@@ -237,8 +283,8 @@ def render(key: str, params: dict[str, Any] | None = None) -> str:
 
 
 def display(value: Any) -> Any:
-    """A value stored in a JSON document (a report) in the active language: a `$text` marker
-    rendered, anything else (text stored as text) as it is."""
+    """A value stored in a JSON document (a report) in the active language: a `$text` or
+    `$msgid` marker rendered, anything else (text stored as text) as it is."""
     return _param(value)
 
 
@@ -247,6 +293,140 @@ def shown(key: str, params: dict[str, Any] | None, plain: str) -> str:
     a key, else the plain text as it was stored (typed by a person, or not recognised when
     old rows were converted)."""
     return (render(key, params) if key else "") or plain
+
+
+# --- messages shown now and stored for later readers -------------------------------------
+
+
+class Rendered(str):
+    """A message rendered now, in the active language (what a caller answering at once shows,
+    exactly as a plain string would be), that also keeps its language-neutral form for a
+    stored document: `stored`, a `$text` / `$msgid` marker (or the text itself when it has no
+    neutral form). `storable()` gives it."""
+
+    stored: Any
+
+    def __new__(cls, shown: str, stored: Any = None) -> Rendered:
+        message = super().__new__(cls, shown)
+        message.stored = str(shown) if stored is None else stored
+        return message
+
+    def __reduce__(self) -> tuple:
+        return (Rendered, (str(self), self.stored))
+
+
+def rendered(key: str, **params: Any) -> Rendered:
+    """Catalogue text `key` rendered now, keeping its key and parameters for storing."""
+    item = text(key, **params)
+    return Rendered(str(item), nested(item))
+
+
+def storable(message: Any) -> Any:
+    """What a JSON document stores of a message: the neutral form of a `Rendered`, anything
+    else as text (as stored before messages had one)."""
+    return message.stored if isinstance(message, Rendered) else str(message)
+
+
+def validation_messages(error: ValidationError) -> list[Rendered]:
+    """The messages of `error` as `error.messages` renders them (active language), each
+    keeping its untranslated source and parameters (`$msgid`) when the message is a lazy
+    translation (Django's and the product's validators and model fields); a message already
+    rendered to text keeps that text."""
+    if hasattr(error, "error_dict"):
+        found = [item for items in error.error_dict.values() for item in items]
+    else:
+        found = error.error_list
+    messages: list[Rendered] = []
+    for item in found:
+        message, params = item.message, item.params
+        if isinstance(message, Rendered) and not params:
+            messages.append(message)
+            continue
+        shown = str(message % params if params else message)
+        marker = _msgid_marker(message, params)
+        messages.append(Rendered(shown, shown if marker is None else marker))
+    return messages
+
+
+def validation_message_dict(error: ValidationError) -> dict[str, list[Rendered]]:
+    """`error.message_dict` with each message a `Rendered` (see `validation_messages`)."""
+    if not hasattr(error, "error_dict"):
+        return {"__all__": validation_messages(error)}
+    return {
+        name: validation_messages(ValidationError(items))
+        for name, items in error.error_dict.items()
+    }
+
+
+def _msgid_marker(message: Any, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """`{"$msgid": source, ...}` of a lazy gettext / pgettext / ngettext message (read from
+    the proxy's pickling recipe, which names the function and its arguments), None for
+    anything else."""
+    if not isinstance(message, Promise):
+        return None
+    try:
+        recipe = message.__reduce__()[1]
+    except (AttributeError, IndexError, TypeError):
+        return None
+    marker: dict[str, Any] | None = None
+    if len(recipe) == 4 and isinstance(recipe[3], dict):  # ngettext_lazy with a named number
+        func, _resultclass, number, kwargs = recipe
+        if func in (ngettext, npgettext) and isinstance(number, str):
+            marker = {"$msgid": kwargs["singular"], "plural": kwargs["plural"], "number": number}
+            if "context" in kwargs:
+                marker["context"] = kwargs["context"]
+    elif len(recipe) >= 3 and isinstance(recipe[1], tuple) and isinstance(recipe[2], dict):
+        func, args, kwargs = recipe[:3]
+        if func is gettext and len(args) == 1 and not kwargs:
+            marker = {"$msgid": args[0]}
+        elif func is pgettext and len(args) == 2 and not kwargs:
+            marker = {"$msgid": args[1], "context": args[0]}
+        elif func in (ngettext, npgettext) and not args and "number" in kwargs:
+            marker = {"$msgid": kwargs["singular"], "plural": kwargs["plural"]}
+            marker["number"] = kwargs["number"]
+            if "context" in kwargs:
+                marker["context"] = kwargs["context"]
+    if marker is None or not all(isinstance(v, str | int) for v in marker.values()):
+        return None
+    if params:
+        marker["params"] = {name: _json_param(value) for name, value in params.items()}
+    return marker
+
+
+def _json_param(value: Any) -> Any:
+    if isinstance(value, Rendered):
+        return value.stored
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Promise):
+        marker = _msgid_marker(value, None)
+        return str(value) if marker is None else marker
+    return str(value)  # a Decimal, a date: as `%s` shows it
+
+
+def _translated(value: Mapping[str, Any]) -> str:
+    """A `$msgid` marker in the active language."""
+    params = {name: _param(item) for name, item in (value.get("params") or {}).items()}
+    msgid, context = str(value["$msgid"]), value.get("context")
+    if "plural" in value:
+        number = value.get("number")
+        count = params.get(number) if isinstance(number, str) else number
+        try:
+            count = int(count or 0)
+        except (TypeError, ValueError):
+            count = 0
+        if context:
+            template = npgettext(context, msgid, value["plural"], count)
+        else:
+            template = ngettext(msgid, value["plural"], count)
+    else:
+        template = pgettext(context, msgid) if context else gettext(msgid)
+    if not params:
+        return template
+    try:
+        return template % params
+    except (KeyError, TypeError, ValueError):
+        return template
 
 
 # --- recognising renderings (the data migrations of old rows) ---------------------------

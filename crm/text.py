@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from django.utils.translation import gettext as _
+from crm.stored_text import rendered
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -28,10 +28,8 @@ def text_error(value: str) -> str | None:
     if match is None:
         return None
     if match.group() == "\x00":
-        return _("Text may not contain NUL characters (\\u0000).")
-    return _("Text may not contain an unpaired surrogate (\\u%(code)04x).") % {
-        "code": ord(match.group())
-    }
+        return rendered("crm.text.nul")
+    return rendered("crm.text.surrogate", code=ord(match.group()))
 
 
 def is_storable(value: Any) -> bool:

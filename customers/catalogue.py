@@ -27,6 +27,8 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.choices import Role
 from crm.models import Area, User
+from crm.stored_text import label as stored_label
+from crm.stored_text import rendered
 from customers.models import Customer, CustomerDynamic, CustomerSystem
 
 
@@ -307,7 +309,11 @@ def to_internal(name: str, value: Any, *, references: Mapping[str, Mapping[str, 
         target = references.get(name, {}).get(str(value).strip().lower())
         if target is None:
             raise ValidationError(
-                _("Unknown %(what)s: %(value)s.") % {"what": spec.label, "value": value},
+                rendered(
+                    "customers.upsert.unknown_reference",
+                    what=stored_label("customers.catalogue.field_label", name),
+                    value=str(value),
+                ),
                 code="unknown_reference",
             )
         return target

@@ -25,7 +25,7 @@ from crm.choices import AuditAction, AuditSource
 from crm.exceptions import DomainError
 from crm.models import User
 from crm.services import Actor, audit_record
-from crm.stored_text import display, nested, text
+from crm.stored_text import display, nested, storable, text
 from customers import policies
 from customers.catalogue import field_label
 from customers.choices import ImportStatus
@@ -108,7 +108,7 @@ def customer_import_check(*, uploaded_file: IO[bytes], user: User) -> CustomerIm
     customer_import = customer_import_upload(uploaded_file=uploaded_file, user=user)
     customer_import_run_check(customer_import=customer_import)
     if customer_import.status == ImportStatus.FAILED:
-        error = customer_import.report.get("error", "")
+        error = report_failure(customer_import.report)
         customer_import.file.delete(save=False)
         customer_import.delete()
         raise DomainError(error, field="file")
@@ -193,14 +193,16 @@ def _finish(
     if report is not None:
         customer_import.report = report
     if error:
-        customer_import.report = {**customer_import.report, "error": error}
+        # Why the file was refused: a catalogue key when the product says why (`storable`),
+        # shown in each reader's language (`report_failure`).
+        customer_import.report = {**customer_import.report, "error": storable(error)}
     customer_import.save(update_fields=["status", "report", "applied_at"])
     audit_record(
         actor=actor,
         obj=customer_import,
         action=AuditAction.UPDATE,
         changes={"status": (old_status, status)},
-        reason=error,
+        reason=str(error),
     )
 
 
@@ -220,8 +222,15 @@ def report_rows(report: Mapping[str, Any], *, outcome: str = "") -> list[dict[st
     return list(rows)
 
 
+def report_failure(report: Mapping[str, Any]) -> str:
+    """Why the import failed, in the active language ("" when it did not)."""
+    error = report.get("error")
+    return str(display(error)) if error else ""
+
+
 def report_rows_shown(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Report rows as a reader sees them: warnings in the active language, errors under their
+    """Report rows as a reader sees them: warnings and errors in the active language (reports
+    stored before errors had keys hold them as text, shown as stored), errors under their
     fields' catalogue labels."""
     return [
         {
@@ -259,7 +268,12 @@ def build_report(
                 "row": table.row_numbers[result.index],
                 "code": result.code,
                 "outcome": result.outcome,
-                "errors": result.errors,
+                # Language-neutral (a key or msgid with parameters, `storable`): each reader
+                # sees them in their own language (`report_rows_shown`).
+                "errors": {
+                    name: [storable(message) for message in messages]
+                    for name, messages in result.errors.items()
+                },
                 "changes": {name: list(pair) for name, pair in result.changes.items()},
                 "warnings": row_warnings,
             }

@@ -47,13 +47,14 @@ from xml.parsers import expat
 from django.conf import settings
 from django.db import models
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from crm.exceptions import DomainError
+from crm.stored_text import nested, rendered
+from crm.stored_text import text as stored_text
 from customers.catalogue import CATALOGUE, FIELDS, external_value
 
 CSV_EXTENSIONS = {".csv"}
@@ -113,8 +114,10 @@ def check_file_type(filename: str) -> str:
     extension = PurePath(filename or "").suffix.lower()
     if extension not in CSV_EXTENSIONS and extension not in XLSX_EXTENSIONS:
         raise DomainError(
-            _("Unsupported file type %(ext)s: upload a .csv or .xlsx file.")
-            % {"ext": extension or _("(none)")},
+            rendered(
+                "customers.import.file.type",
+                ext=extension or nested(stored_text("customers.import.file.no_extension")),
+            ),
             field="file",
         )
     return extension
@@ -142,8 +145,7 @@ def check_file_limits(fileobj: IO[bytes], extension: str) -> None:
         fileobj.seek(0)
     if len(members) > XLSX_MAX_MEMBERS:
         raise DomainError(
-            _("The workbook holds %(n)s parts; a spreadsheet has a few dozen at most.")
-            % {"n": len(members)},
+            rendered("customers.import.file.parts", n=len(members)),
             field="file",
         )
     if sum(member.file_size for member in members) > max_bytes:
@@ -152,11 +154,12 @@ def check_file_limits(fileobj: IO[bytes], extension: str) -> None:
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size >= RATIO_MIN_BYTES and ratio > max_ratio:
             raise DomainError(
-                _(
-                    "Part %(member)s of the workbook is compressed %(ratio)d times; more than "
-                    "%(limit)d times is refused (a spreadsheet is 5 to 20 times)."
-                )
-                % {"member": member.filename, "ratio": ratio, "limit": max_ratio},
+                rendered(
+                    "customers.import.file.ratio",
+                    member=member.filename,
+                    ratio=int(ratio),
+                    limit=max_ratio,
+                ),
                 field="file",
             )
 
@@ -214,7 +217,7 @@ def _scan_part(part: IO[bytes], max_rows: int) -> None:
 
     def doctype(*_args: Any) -> None:
         raise DomainError(
-            _("The workbook holds a document type declaration, which spreadsheets never do."),
+            rendered("customers.import.file.doctype"),
             field="file",
         )
 
@@ -233,22 +236,20 @@ def _scan_part(part: IO[bytes], max_rows: int) -> None:
 
 def _unreadable_workbook(exc: Exception) -> DomainError:
     return DomainError(
-        _("The file is not a readable .xlsx workbook: %(error)s") % {"error": exc}, field="file"
+        rendered("customers.import.file.unreadable_workbook", error=str(exc)), field="file"
     )
 
 
 def _too_many_rows(max_rows: int) -> DomainError:
     return DomainError(
-        _("The file has more than %(n)s rows, the most one import takes: split it.")
-        % {"n": f"{max_rows:,}"},
+        rendered("customers.import.file.too_many_rows", n=f"{max_rows:,}"),
         field="file",
     )
 
 
 def _too_big() -> DomainError:
     return DomainError(
-        _("The file holds more than %(n)s MB of data, the most one import takes.")
-        % {"n": settings.CRM_IMPORT_MAX_MB},
+        rendered("customers.import.file.too_big", n=settings.CRM_IMPORT_MAX_MB),
         field="file",
     )
 
@@ -269,14 +270,14 @@ def read_table(fileobj: IO[bytes], filename: str) -> Table:
     except (UnicodeError, csv.Error, ValueError, KeyError, OSError) as exc:
         # KeyError/ValueError: openpyxl on a damaged workbook; csv.Error: a malformed CSV.
         raise DomainError(
-            _("The file could not be read: %(error)s") % {"error": exc}, field="file"
+            rendered("customers.import.file.unreadable", error=str(exc)), field="file"
         ) from exc
 
 
 def _table(records: Iterator[Sequence[Any]], *, max_rows: int) -> Table:
     header = next(records, None)
     if header is None:
-        raise DomainError(_("The file is empty."), field="file")
+        raise DomainError(rendered("customers.import.file.empty"), field="file")
     names = _header_names()
     positions: list[tuple[int, str]] = []  # (column index, catalogue name)
     unknown, seen, headerless = [], {}, set()
@@ -290,8 +291,12 @@ def _table(records: Iterator[Sequence[Any]], *, max_rows: int) -> Table:
             unknown.append(text)
         elif name in seen:
             raise DomainError(
-                _("Columns %(first)s and %(second)s are both %(name)s.")
-                % {"first": seen[name], "second": text, "name": name},
+                rendered(
+                    "customers.import.file.column_twice",
+                    first=seen[name],
+                    second=text,
+                    name=name,
+                ),
                 field="file",
             )
         else:
@@ -299,12 +304,11 @@ def _table(records: Iterator[Sequence[Any]], *, max_rows: int) -> Table:
             positions.append((position, name))
     if unknown:
         raise DomainError(
-            _("Unknown columns: %(columns)s. Use the field names or labels of the export.")
-            % {"columns": ", ".join(unknown)},
+            rendered("customers.import.file.unknown_columns", columns=", ".join(unknown)),
             field="file",
         )
     if "customer_code" not in seen:
-        raise DomainError(_("The file has no customer_code column."), field="file")
+        raise DomainError(rendered("customers.import.file.no_code_column"), field="file")
 
     ignored = [name for _pos, name in positions if CATALOGUE[name].is_system]
     kept = [(pos, name) for pos, name in positions if not CATALOGUE[name].is_system]
@@ -330,8 +334,10 @@ def _table(records: Iterator[Sequence[Any]], *, max_rows: int) -> Table:
         row_numbers.append(number)
     if stray:
         raise DomainError(
-            _("Column(s) %(columns)s hold values but have no header.")
-            % {"columns": ", ".join(get_column_letter(pos + 1) for pos in sorted(stray))},
+            rendered(
+                "customers.import.file.headerless",
+                columns=", ".join(get_column_letter(pos + 1) for pos in sorted(stray)),
+            ),
             field="file",
         )
     return Table(

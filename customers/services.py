@@ -26,7 +26,16 @@ from crm.choices import AuditAction, AuditSource
 from crm.exceptions import DomainError
 from crm.models import AuditEntry, User
 from crm.services import Actor, audit_build, audit_record, notify
-from crm.stored_text import Text, columns, items, label, text
+from crm.stored_text import (
+    Text,
+    columns,
+    items,
+    label,
+    rendered,
+    text,
+    validation_message_dict,
+    validation_messages,
+)
 from crm.text import is_storable, unstorable_text
 from crm.uploads import upload_check, verified_file
 from customers import policies
@@ -61,6 +70,8 @@ class RowResult:
     index: int
     code: str
     outcome: str  # "created", "updated", "unchanged" or "error"
+    # Messages are `crm.stored_text.Rendered`: text in the active language for callers that
+    # answer at once (sync API, pages, command), and a key or msgid for stored reports.
     errors: dict[str, list[str]] = field(default_factory=dict)
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     customer_id: int | None = None
@@ -111,20 +122,20 @@ def _prepare(
     for name, raw in row.items():
         spec = CATALOGUE.get(name)
         if spec is None:
-            errors[name].append(_("Unknown field."))
+            errors[name].append(rendered("customers.upsert.unknown_field"))
         elif spec.is_system:
-            errors[name].append(_("System-generated: only the system writes this field."))
+            errors[name].append(rendered("customers.upsert.system_field"))
         else:
             try:
                 values[name] = to_internal(name, raw, references=references)
             except ValidationError as exc:
-                errors[name].extend(exc.messages)
+                errors[name].extend(validation_messages(exc))
 
     if existing is None:
         customer, dynamic = Customer(), CustomerDynamic()
         for spec in FIELDS:
             if spec.required and values.get(spec.name) in (None, "") and spec.name not in errors:
-                errors[spec.name].append(_("This field is required."))
+                errors[spec.name].append(rendered("customers.upsert.required"))
     else:
         customer, dynamic = existing, existing.dynamic
 
@@ -169,7 +180,7 @@ def _validate(customer, dynamic, changes, *, errors) -> None:
                 validate_constraints=False,
             )
         except ValidationError as exc:
-            for key, messages in exc.message_dict.items():
+            for key, messages in validation_message_dict(exc).items():
                 errors[key if key in CATALOGUE else "__all__"].extend(messages)
 
 
@@ -242,17 +253,17 @@ def _upsert_chunk(chunk, offset, actor, dry_run, mode, seen) -> list[RowResult]:
             result.errors = unstorable[i]
             continue
         if not code:
-            result.errors = {"customer_code": [_("This field is required.")]}
+            result.errors = {"customer_code": [rendered("customers.upsert.required")]}
             continue
         if code in seen:
             result.errors = {
-                "customer_code": [_("Appears again: first at index %(i)s.") % {"i": seen[code]}]
+                "customer_code": [rendered("customers.upsert.repeated_code", i=seen[code])]
             }
             continue
         seen[code] = offset + i
         current = existing.get(code)
         if current is not None and mode == Mode.CREATE:
-            result.errors = {"customer_code": [_("A customer with this code already exists.")]}
+            result.errors = {"customer_code": [rendered("customers.upsert.code_exists")]}
             continue
         row_prepared, errors = _prepare(row, current, references)
         if row_prepared is not None:
@@ -261,8 +272,7 @@ def _upsert_chunk(chunk, offset, actor, dry_run, mode, seen) -> list[RowResult]:
             if owner is not None and owner != code:
                 errors = {
                     "license_number": [
-                        _("Licence number %(n)s belongs to customer %(code)s.")
-                        % {"n": licence, "code": owner}
+                        rendered("customers.upsert.licence_taken", n=licence, code=owner)
                     ]
                 }
             else:

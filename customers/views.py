@@ -477,6 +477,7 @@ def customer_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "customer_import": customer_import,
             "rows": imports.report_rows_shown(page.object_list),
+            "failure": imports.report_failure(report),
             "page_obj": page,
             "paginator": page.paginator,
             "is_paginated": page.has_other_pages(),

@@ -289,3 +289,68 @@ def test_audit_field_labels_come_from_the_model_or_the_customer_catalogue(custom
         assert Customer.audit_field_label("store_name") == "店铺名称"
         entry.field = "no_such_field"
         assert entry.field_label == "no_such_field"
+
+
+# --- messages rendered now and stored for later (import report row errors) ---------------
+
+
+def test_a_validation_message_is_shown_now_and_stored_as_its_source():
+    from django.core.exceptions import ValidationError
+    from django.core.validators import MaxLengthValidator
+    from django.utils.translation import gettext_lazy, pgettext_lazy
+
+    from crm.stored_text import display, storable, validation_message_dict, validation_messages
+
+    with translation.override("en"):
+        try:
+            MaxLengthValidator(3)("abcdef")  # ngettext_lazy, its number named in the params
+        except ValidationError as exc:
+            [plural] = validation_messages(exc)
+        [simple] = validation_messages(ValidationError(gettext_lazy("This field is required.")))
+        [context] = validation_messages(ValidationError(pgettext_lazy("list separator", ", ")))
+        [typed] = validation_messages(ValidationError("Already text."))
+        by_field = validation_message_dict(
+            ValidationError({"phone": [ValidationError(gettext_lazy("Unknown field."))]})
+        )
+
+    # shown now exactly as `ValidationError.messages` would, as plain text to callers
+    assert plural == "Ensure this value has at most 3 characters (it has 6)."
+    assert simple == "This field is required."
+    assert by_field == {"phone": ["Unknown field."]}
+    # stored as the untranslated source with its parameters, rendered in the reader's language
+    assert storable(plural)["number"] == "limit_value"
+    assert storable(simple) == {"$msgid": "This field is required."}
+    assert storable(context) == {"$msgid": ", ", "context": "list separator"}
+    assert storable(typed) == "Already text."  # no source to keep: the text itself
+    assert storable("plain") == "plain"
+    with translation.override("zh-hans"):
+        assert display(storable(simple)) == "此字段为必填项。"
+        assert display(storable(context)) == "、"
+        assert display(storable(plural)) == translation.ngettext(
+            "Ensure this value has at most %(limit_value)d character (it has %(show_value)d).",
+            "Ensure this value has at most %(limit_value)d characters (it has %(show_value)d).",
+            3,
+        ) % {"limit_value": 3, "show_value": 6}
+        assert display(storable(by_field["phone"][0])) == "未知字段。"
+
+
+def test_a_rendered_catalogue_text_keeps_its_key_and_survives_copying():
+    import copy
+
+    from crm.stored_text import Rendered, display, rendered, storable
+    from crm.text import text_error
+
+    with translation.override("en"):
+        message = rendered("customers.upsert.repeated_code", i=4)
+        surrogate = text_error("a\ud800")
+
+    assert message == "Appears again: first at index 4."
+    assert storable(message) == {"$text": "customers.upsert.repeated_code", "params": {"i": 4}}
+    assert storable(surrogate) == {"$text": "crm.text.surrogate", "params": {"code": 0xD800}}
+    copied = copy.deepcopy(message)  # through __reduce__, as pickling
+    assert isinstance(copied, Rendered) and copied.stored == message.stored
+    with translation.override("zh-hans"):
+        assert display(storable(message)) == "重复出现：首次出现在索引 4 处。"
+        assert display({"$msgid": "Unknown %(what)s: %(value)s.", "params": {}}) == (
+            "未知的%(what)s：%(value)s。"  # parameters missing: the source, never an error
+        )

@@ -3,11 +3,13 @@
 import csv
 import datetime as dt
 import io
+import json
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db.models import DateField
 from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook
@@ -62,6 +64,15 @@ def _by_code(report):
             row["code"]: {**row, "warnings": [display(w) for w in row["warnings"]]}
             for row in report["rows"]
         }
+
+
+def _report_page_in_chinese(client, customer_import, query=""):
+    """The import's report page as a Chinese reader gets it."""
+    with translation.override("en"):  # the middleware leaves the request's language active
+        return client.get(
+            reverse("customers:import_detail", args=[customer_import.pk]) + query,
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        ).content.decode()
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -328,15 +339,97 @@ def test_the_report_page_shows_warnings_and_error_fields_in_the_readers_language
         customer_import = customer_import_check(uploaded_file=_upload(rows), user=admin)
     client.force_login(admin)
 
-    with translation.override("en"):  # the middleware leaves the request's language active
-        page = client.get(
-            reverse("customers:import_detail", args=[customer_import.pk]),
-            HTTP_ACCEPT_LANGUAGE="zh-hans",
-        ).content.decode()
+    page = _report_page_in_chinese(client, customer_import)
 
     assert "电话与本文件第 2 行相同。" in page
     assert "Same phone as row" not in page
     assert "<strong>店铺名称</strong>" in page
+
+
+def _checked_in_english_with_row_errors(customer_world):
+    """A check run by an English user of a file whose rows fail in the product's own words
+    (with and without parameters) and in a validator's and a model field's."""
+    admin, th = customer_world["admin"], customer_world["c_th"]
+    missing = {**NEW, "customer_code": "440199000003", "license_number": "990199000003"}
+    missing.update(store_name="", area="ZZ", phone="abc")
+    taken = {**NEW, "customer_code": "440199000004", "license_number": th.license_number}
+    bad_date = {**NEW, "customer_code": "440199000005", "license_number": "990199000005"}
+    bad_date["license_issue_date"] = "not-a-date"
+    with translation.override("en"):
+        customer_import = customer_import_check(
+            uploaded_file=_upload([missing, taken, bad_date]), user=admin
+        )
+    return customer_import, th
+
+
+def test_row_errors_are_stored_as_keys_and_sources_not_as_english(customer_world):
+    customer_import, th = _checked_in_english_with_row_errors(customer_world)
+
+    rows = {row["code"]: row for row in customer_import.report["rows"]}
+    assert rows["440199000003"]["errors"]["store_name"] == [
+        {"$text": "customers.upsert.required", "params": {}}
+    ]
+    assert rows["440199000003"]["errors"]["area"] == [
+        {
+            "$text": "customers.upsert.unknown_reference",
+            "params": {
+                "what": {"$label": "customers.catalogue.field_label", "value": "area"},
+                "value": "ZZ",
+            },
+        }
+    ]
+    assert rows["440199000004"]["errors"]["license_number"] == [
+        {
+            "$text": "customers.upsert.licence_taken",
+            "params": {"n": th.license_number, "code": th.customer_code},
+        }
+    ]
+    # a validator's and a model field's message: its untranslated source and parameters
+    [phone] = rows["440199000003"]["errors"]["phone"]
+    assert phone["$msgid"].startswith("Enter a phone number")
+    [date] = rows["440199000005"]["errors"]["license_issue_date"]
+    assert date["params"] == {"value": "not-a-date"}
+    assert "%(value)s" in date["$msgid"]
+    stored = json.dumps(customer_import.report, ensure_ascii=False)
+    for english in ("This field is required.", "belongs to customer", "Unknown Management"):
+        assert english not in stored
+    assert "not-a-date” value has" not in stored  # the source is stored, not its rendering
+
+
+def test_row_errors_of_a_check_run_in_english_read_in_chinese_on_the_report_page(
+    customer_world, client
+):
+    customer_import, th = _checked_in_english_with_row_errors(customer_world)
+    client.force_login(customer_world["admin"])
+
+    page = _report_page_in_chinese(client, customer_import, "?outcome=error")
+
+    assert "此字段为必填项。" in page
+    assert "未知的管理区域：ZZ。" in page
+    assert f"许可证号 {th.license_number} 已属于客户 {th.customer_code}。" in page
+    assert "请输入电话号码" in page
+    with translation.override("zh-hans"):
+        assert DateField().error_messages["invalid"] % {"value": "not-a-date"} in page
+    for english in (
+        "This field is required.",
+        "belongs to customer",
+        "Unknown Management area",
+        "Enter a phone number",
+        "invalid date format",
+    ):
+        assert english not in page
+
+
+def test_a_report_stored_with_text_errors_shows_them_as_stored(customer_world, client):
+    customer_import, _th = _checked_in_english_with_row_errors(customer_world)
+    old_row = {**customer_import.report["rows"][0], "errors": {"phone": ["Old English text."]}}
+    customer_import.report = {**customer_import.report, "rows": [old_row]}
+    customer_import.save(update_fields=["report"])
+    client.force_login(customer_world["admin"])
+
+    page = _report_page_in_chinese(client, customer_import)
+
+    assert "Old English text." in page
 
 
 def test_check_of_an_unreadable_file_raises_and_keeps_nothing(customer_world):

@@ -20,6 +20,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook
 
 from crm.exceptions import DomainError
@@ -223,6 +224,29 @@ def test_a_file_over_the_row_limit_fails_its_check_with_the_limit_named(
         customer_import_check(
             uploaded_file=upload(_csv(500), "customers.csv"), user=customer_world["admin"]
         )
+
+
+@override_settings(CRM_IMPORT_MAX_ROWS=100)
+def test_why_a_check_failed_is_stored_as_a_key_and_read_in_the_readers_language(
+    client, customer_world, django_capture_on_commit_callbacks
+):
+    client.force_login(customer_world["admin"])
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("customers:import"),
+            {"file": upload(_csv(500), "customers.csv")},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+
+    customer_import = CustomerImport.objects.get()
+    assert customer_import.report["error"] == {
+        "$text": "customers.import.file.too_many_rows",
+        "params": {"n": "100"},
+    }
+    with translation.override("en"):  # the middleware leaves the request's language active
+        page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "文件超过 100 行，超出单次导入的上限，请拆分后再导入。" in page
+    assert "the most one import takes" not in page
 
 
 def test_the_command_refuses_a_bomb_naming_the_limit(tmp_path, db):
