@@ -102,6 +102,7 @@ def axe_problems(page, where: str, language: str) -> list[str]:
     return problems
 
 
+@pytest.mark.walk
 def test_every_page_has_no_serious_accessibility_violation(browser, live_server, capsys):
     # given the security suite's world, everyone signed in
     world = build_world()

@@ -64,6 +64,7 @@ def world(live_server):
     return w
 
 
+@pytest.mark.walk
 @pytest.mark.parametrize("role", ["am", "sup", "admin"])
 def test_no_list_page_overflows_a_360_px_phone(world, page, role):
     page.set_viewport_size({"width": WIDTH, "height": 780})
