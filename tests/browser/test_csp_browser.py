@@ -115,6 +115,7 @@ def visit(page, journey, base: str, url: str, who: str) -> None:
     journey.check()
 
 
+@pytest.mark.walk
 def test_every_page_of_an_administrator_runs_under_the_policy(world, page, journey):
     sign_in_as(page, world, "admin")
     user_change = reverse("admin:crm_user_change", args=[world["am_th"].pk])
