@@ -37,3 +37,12 @@ class OverrideStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     REVOKED = "revoked", _("Revoked")
+
+
+class PublicationStatus(models.TextChoices):
+    """Where a grade month's publication stands. A published month is locked: not recomputed
+    and read by supply allocation; unlocking it takes a reason and a second person."""
+
+    PUBLISHED = "published", _("Published")
+    UNLOCK_REQUESTED = "unlock_req", _("Unlock requested")
+    UNLOCKED = "unlocked", _("Unlocked")

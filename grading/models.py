@@ -19,6 +19,7 @@ from customers.choices import BusinessScale
 from grading.choices import (
     GradeBasis,
     OverrideStatus,
+    PublicationStatus,
     SchemeKind,
 )
 
@@ -336,3 +337,67 @@ class GradeResult(models.Model):
     @property
     def is_overridden(self) -> bool:
         return self.grade != self.computed_grade
+
+
+class GradePublication(models.Model):
+    """A grade month published (locked) after review: its effective grades (overrides
+    included) are what supply allocation reads, and the month is not recomputed. Unlocking
+    takes a reason from one person and the approval of another; the row then stays, unlocked,
+    as the month's history (a month is published again by a new row)."""
+
+    month = models.DateField(_("grade month"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=PublicationStatus.choices,
+        default=PublicationStatus.PUBLISHED,
+    )
+    note = models.TextField(_("note"), blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    unlock_reason = models.TextField(_("reason to unlock"), blank=True)
+    unlock_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("unlock requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    unlock_requested_at = models.DateTimeField(_("unlock requested at"), null=True, blank=True)
+    unlocked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("unlock approved by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    unlocked_at = models.DateTimeField(_("unlocked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("grade publication")
+        verbose_name_plural = _("grade publications")
+        ordering = ["-month", "-published_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month"],
+                condition=models.Q(status__in=["published", "unlock_req"]),
+                name="grading_one_live_publication",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} ({self.status})"
+
+    @property
+    def locked(self) -> bool:
+        """Published or waiting for its unlock: the month's grades stand."""
+        return self.status != PublicationStatus.UNLOCKED

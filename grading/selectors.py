@@ -18,11 +18,12 @@ from crm.dates import add_months, month_start
 from crm.frames import query_frame
 from customers.choices import BusinessFormat, BusinessScale, MarketType
 from grading import policies
-from grading.choices import GradeBasis, OverrideStatus, SchemeKind
+from grading.choices import GradeBasis, OverrideStatus, PublicationStatus, SchemeKind
 from grading.filtersets import GradeResultFilterSet
 from grading.models import (
     GradeAssessment,
     GradeOverride,
+    GradePublication,
     GradeResult,
     GradingScheme,
     PeakMonth,
@@ -572,3 +573,43 @@ def grade_movements(*, user: User, month: dt.date | None = None) -> dict[str, An
         ),
     )
     return {"month": month, "previous_month": previous_month, **counts}
+
+
+def publication_of(*, month: dt.date) -> GradePublication | None:
+    """The live publication of grade `month` (published, or waiting for its unlock), or None
+    when the month is not published."""
+    return (
+        GradePublication.objects.filter(month=month_start(month))
+        .exclude(status=PublicationStatus.UNLOCKED)
+        .select_related("published_by", "unlock_requested_by")
+        .first()
+    )
+
+
+def published_months(*, months: list[dt.date] | None = None) -> set[dt.date]:
+    """The published (locked) grade months, or those of `months` that are."""
+    qs = GradePublication.objects.exclude(status=PublicationStatus.UNLOCKED)
+    if months is not None:
+        qs = qs.filter(month__in=[month_start(m) for m in months])
+    return set(qs.values_list("month", flat=True))
+
+
+def published_grades_frame(*, month: dt.date) -> pd.DataFrame | None:
+    """The effective grades (approved overrides included) and structure classes of a published
+    grade month, one row per customer: customer_id, grade, structure_class. None when the month
+    is not published — what supply allocation reads, and nothing else."""
+    month = month_start(month)
+    if publication_of(month=month) is None:
+        return None
+    qs = (
+        GradeResult.objects.filter(month=month)
+        .order_by()
+        .values_list("customer_id", "grade", "structure_class")
+    )
+    sql, params = qs.query.sql_with_params()
+    return query_frame(
+        sql,
+        params,
+        columns=("customer_id", "grade", "structure_class"),
+        dtypes={"customer_id": "int64", "grade": "int64", "structure_class": "int64"},
+    )
