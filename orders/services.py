@@ -30,6 +30,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from allocation.usage import RecordedOrder, orders_recorded
 from crm import faults
 from crm.choices import AuditAction
 from crm.dates import add_months, month_start
@@ -95,6 +96,9 @@ class SyncReport:
     updated: int = 0
     unchanged: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # Orders stored but worth a word (the order sync's over-allocations); None: the sync has
+    # no warnings to give, and its answer no "warnings" key.
+    warnings: list[dict[str, Any]] | None = None
 
     def refuse(self, index: int, key: Any, errors: Mapping[str, list[str]]) -> None:
         # The key as sent, unless it is no key or text no response can carry.
@@ -106,12 +110,15 @@ class SyncReport:
         self.errors.append({"index": index, self.key_name: key, "errors": dict(errors)})
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        answer = {
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
             "errors": sorted(self.errors, key=lambda e: e["index"]),
         }
+        if self.warnings is not None:
+            answer["warnings"] = self.warnings
+        return answer
 
 
 # --- settings --------------------------------------------------------------------------
@@ -401,7 +408,7 @@ def order_sync_many(
     marks of every batch it stored, never a fact nobody will refresh.
     `dry_run` checks and counts what would happen, and writes nothing.
     """
-    report = SyncReport(key_name="external_id")
+    report = SyncReport(key_name="external_id", warnings=[])
     valid = _clean_orders(rows, report)
     if not valid:
         return report
@@ -427,6 +434,22 @@ def order_sync_many(
             sales_facts_refresh(keys=outcome.keys)
         else:
             sales_facts_mark_pending(keys=outcome.keys)
+        # The quotas the orders use (supply allocation): recounted, and the orders that took
+        # a shop past its quota reported — never refused, the order happened upstream.
+        outcome.warnings = orders_recorded(
+            orders=[
+                RecordedOrder(
+                    index=o.index,
+                    order_id=pk,
+                    external_id=o.external_id,
+                    customer_id=o.customer_id,
+                    order_date=o.order_date,
+                    lines=[(line[0], line[1]) for line in o.lines],
+                )
+                for pk, o in outcome.stored
+            ],
+            keys=outcome.keys,
+        )
         return outcome
 
     # Two syncs locking the same orders in different orders deadlock; one is run again.
@@ -434,6 +457,7 @@ def order_sync_many(
     report.created += outcome.created
     report.updated += outcome.updated
     report.unchanged += outcome.unchanged
+    report.warnings = outcome.warnings
     return report
 
 
@@ -490,6 +514,9 @@ class _Outcome:
     updated: int = 0
     unchanged: int = 0
     keys: set[Key] = field(default_factory=set)
+    # The orders written (id, order): new and replaced ones.
+    stored: list[tuple[int, CleanOrder]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 _ORDER_COLUMNS = (
@@ -595,6 +622,7 @@ def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Out
         line_orders += [(row[0], order) for order, row in changed]
         outcome.keys.update((row[3], row[4]) for _order, row in changed)
     _insert_lines(line_orders)
+    outcome.stored = line_orders
     outcome.created = len(created_ids)
     outcome.updated = len(changed)
     outcome.keys.update((o.customer_id, o.month) for _pk, o in line_orders)

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "orders",
     "grading",
     "valuation",
+    "allocation",
     "visits",
     "services",
     # Last: the home page, a loop over the panels the apps above register.

@@ -1,0 +1,152 @@
+"""The reads of supply allocation, scoped to the user (`crm.scope` through
+`ScopedQuerySet.visible_to`): plans, the quotas in force on a day, a shop's quotas with why,
+take-up by grade and area, and the exceptions list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum
+from django.db.models.functions import Greatest
+from django.shortcuts import get_object_or_404
+
+from allocation.choices import ExceptionStatus, PlanStatus
+from allocation.models import AllocationException, AllocationPlan, AllocationQuota
+
+if TYPE_CHECKING:
+    from crm.models import User
+    from customers.models import Customer
+
+
+def plan_list(*, status: str | None = None, q: str = "") -> QuerySet[AllocationPlan]:
+    """Every plan version, newest period first (plans are company-wide: everyone with a
+    people role may read them)."""
+    qs = AllocationPlan.objects.select_related("product", "published_by")
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(product__code=q))
+    return qs
+
+
+def plan_get(*, pk: int) -> AllocationPlan:
+    return get_object_or_404(AllocationPlan.objects.select_related("product"), pk=pk)
+
+
+def plan_versions(*, plan: AllocationPlan) -> QuerySet[AllocationPlan]:
+    return AllocationPlan.objects.filter(code=plan.code).order_by("-version")
+
+
+def plans_in_force(*, on: dt.date, product_code: str | None = None) -> list[AllocationPlan]:
+    """The published versions whose period holds `on`."""
+    qs = AllocationPlan.objects.filter(
+        status=PlanStatus.PUBLISHED, starts_on__lte=on, ends_on__gte=on
+    ).select_related("product")
+    if product_code:
+        qs = qs.filter(product__code=product_code)
+    return list(qs.order_by("pk"))
+
+
+def allocations_on(
+    *,
+    user: User,
+    on: dt.date,
+    customer_code: str | None = None,
+    product_code: str | None = None,
+) -> tuple[list[AllocationPlan], QuerySet[AllocationQuota]]:
+    """The quotas of the plans in force on `on` that `user` may see (a shop with no quota in
+    a plan has no row for it), by id — and those plans, so a page of rows names its plan and
+    product without a join."""
+    plans = plans_in_force(on=on, product_code=product_code)
+    qs = AllocationQuota.objects.visible_to(user).filter(plan_id__in=[p.pk for p in plans])
+    if customer_code is not None:
+        qs = qs.filter(customer__customer_code=customer_code)
+    return plans, qs.order_by("pk")
+
+
+def customer_quotas(*, customer: Customer, on: dt.date) -> list[AllocationQuota]:
+    """A shop's quotas in the plans in force on `on`, each with its plan (and why: see
+    `quota_explanation`)."""
+    return list(
+        AllocationQuota.objects.filter(
+            customer=customer,
+            plan__status=PlanStatus.PUBLISHED,
+            plan__starts_on__lte=on,
+            plan__ends_on__gte=on,
+        )
+        .select_related("plan", "plan__product")
+        .order_by("plan__product__code", "plan__code")
+    )
+
+
+def quota_explanation(quota: AllocationQuota) -> dict[str, Any]:
+    """Why a shop has its quota: its grade and class in the grade month, the plan's rule for
+    that grade, who is eligible, and the scaling to the supply (the carton of the remainder
+    when it got one)."""
+    plan = quota.plan
+    scaled = plan.scale is not None
+    base = quota.requested * plan.supply // plan.demand if scaled and plan.demand else quota.quota
+    return {
+        "grade": quota.grade,
+        "structure_class": quota.structure_class,
+        "grade_month": plan.grade_month,
+        "per_grade": quota.requested,
+        "classes": plan.structure_classes,
+        "market_types": plan.market_types,
+        "business_formats": plan.business_formats,
+        "areas": bool(plan.area_ids),
+        "scaled": scaled,
+        "scale": plan.scale,
+        "supply": plan.supply,
+        "demand": plan.demand,
+        "rounded_down": base,
+        "remainder_bonus": quota.quota - base if scaled else 0,
+    }
+
+
+def takeup_by(*, user: User, plan: AllocationPlan, by: str = "grade") -> list[dict[str, Any]]:
+    """Take-up of a plan version's quotas the user may see, per grade or per area ("grade"
+    or "area"): shops, quota, ordered within the quota (used), unused, ordered beyond it
+    (over), and the shops over."""
+    key = "grade" if by == "grade" else "customer__area__name"
+    rows = (
+        AllocationQuota.objects.visible_to(user)
+        .filter(plan=plan)
+        .values(key)
+        .annotate(
+            shops=Count("pk"),
+            quota_total=Sum("quota"),
+            ordered_total=Sum("ordered"),
+            over=Sum(Greatest(F("ordered") - F("quota"), 0, output_field=IntegerField())),
+            shops_over=Count("pk", filter=Q(ordered__gt=F("quota"))),
+        )
+        .order_by(key)
+    )
+    out = []
+    for row in rows:
+        used = row["ordered_total"] - row["over"]
+        out.append(
+            {
+                "key": row[key],
+                "shops": row["shops"],
+                "quota": row["quota_total"],
+                "ordered": row["ordered_total"],
+                "used": used,
+                "unused": row["quota_total"] - used,
+                "over": row["over"],
+                "shops_over": row["shops_over"],
+                "share": round(100 * used / row["quota_total"]) if row["quota_total"] else 0,
+            }
+        )
+    return out
+
+
+def exception_list(*, user: User, status: str | None = ExceptionStatus.OPEN) -> QuerySet:
+    """Orders that took a shop past its quota, in the user's scope, newest first."""
+    qs = AllocationException.objects.visible_to(user).select_related(
+        "quota__plan__product", "quota__customer", "order", "reviewed_by"
+    )
+    if status:
+        qs = qs.filter(status=status)
+    return qs
