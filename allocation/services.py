@@ -67,20 +67,8 @@ PLAN_KEYS = frozenset(
         "note",
     }
 )
-# What `content_hash` covers: the rule, not its status or wording.
-_HASHED = (
-    "product_code",
-    "starts_on",
-    "ends_on",
-    "quotas",
-    "structure_classes",
-    "market_types",
-    "business_formats",
-    "areas",
-    "supply",
-    "name",
-    "note",
-)
+# What `content_hash` covers: the rule, not its code or status.
+_HASHED = tuple(sorted(PLAN_KEYS - {"code", "status"}))
 
 
 def can_manage_plans(user: Any) -> bool:
