@@ -640,6 +640,15 @@ def _plan_sync_one(clean: dict[str, Any], actor: Actor) -> str:
     # The latest version is published.
     if same and status == PlanStatus.PUBLISHED:
         return "unchanged"
+    if same and status == PlanStatus.DRAFT:
+        raise DomainError(
+            _(
+                "Plan %(c)s is published: send a changed rule for a new version, or the "
+                "status closed to close it."
+            )
+            % {"c": latest.code},
+            field="status",
+        )
     if status == PlanStatus.CLOSED:
         if not same:
             raise DomainError(
