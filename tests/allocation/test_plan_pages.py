@@ -412,3 +412,17 @@ def test_the_navigation_leads_to_the_plans(client, world):
     client.force_login(world["lo_th"])
     html = client.get(reverse("home")).content.decode()
     assert f'href="{LIST}"' in html
+
+
+def test_a_versions_page_reads_a_fixed_number_of_queries(client, world, django_assert_num_queries):
+    # given a published plan of 3 shops with areas in its rule, and a second version
+    plan = published(world, areas=["GZ"])
+    client.force_login(world["admin"])
+    client.post(url("plan_new_version", plan))
+    # when — session, user, notifications, the plan, its area codes, the versions, the
+    # quotas' count and page
+    with django_assert_num_queries(8):
+        response = client.get(url("plan", plan))
+    # then
+    assert response.status_code == 200
+    assert 'data-testid="quota-count">3<' in response.content.decode()
