@@ -17,6 +17,7 @@ from crm.choices import Role
 from grading.models import GradePublication
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_csp_browser import sign_in_as
+from tests.browser.test_phone_widths import MEASURE, TARGETS
 from tests.customers.factories import make_customer
 from tests.grading.test_overview_pages import grade
 from tests.orders.factories import make_product
@@ -28,8 +29,12 @@ DEC = dt.date(2026, 12, 1)
 
 
 def looked_at(page, name: str) -> None:
-    """The page is no wider than the phone (and kept as a screenshot when asked)."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH, name
+    """The page is no wider than the phone, no row's link or button lies off the screen, every
+    target is 44 px high (test_phone_widths' measure), and the screen is kept when asked."""
+    found = page.evaluate(MEASURE, [WIDTH, TARGETS])
+    assert found["scrollWidth"] <= WIDTH, name
+    assert not found["outside"], (name, found["outside"])
+    assert not found["small"], (name, found["small"])
     if os.environ.get("CRM_SCREENSHOTS"):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"allocation-{name}.png"), full_page=True)
