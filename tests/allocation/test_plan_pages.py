@@ -426,3 +426,16 @@ def test_a_versions_page_reads_a_fixed_number_of_queries(client, world, django_a
     # then
     assert response.status_code == 200
     assert 'data-testid="quota-count">3<' in response.content.decode()
+
+
+def test_the_pages_speak_chinese(client, world, settings):
+    plan = draft(world)
+    publish_grades(world)
+    client.force_login(world["admin"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    assert "投放计划" in client.get(LIST).content.decode()
+    html = client.get(url("plan_preview", plan)).content.decode()
+    assert "各档位需求与投放" in html
+    assert "压缩" in html  # the scaling, said in Chinese
+    html = client.post(CREATE, form_data(ends_on="2026-11-30")).content.decode()
+    assert "结束日期早于开始日期。" in html  # the service's message, translated
