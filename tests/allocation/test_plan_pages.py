@@ -27,6 +27,7 @@ from allocation.choices import PlanStatus
 from allocation.models import AllocationPlan, AllocationQuota
 from allocation.services import plan_create_draft, plan_publish
 from grading.models import GradePublication
+from grading.selectors import scheme_active_or_none
 from tests.grading.test_overview_pages import grade
 from tests.orders.factories import make_product
 
@@ -180,12 +181,13 @@ def test_a_taken_code_is_refused_on_the_code_field(client, world):
     assert AllocationPlan.objects.count() == 1
 
 
-def test_the_editor_offers_a_quota_per_grade_of_the_active_scheme(client, world):
+def test_the_editor_offers_active_products_and_a_quota_per_grade(client, world):
+    make_product("6901000099", name="停产烟", active=False)
     client.force_login(world["admin"])
     html = client.get(CREATE).content.decode()
-    # the default grading scheme has 8 grades (or whatever the active one counts)
-    from grading.selectors import scheme_active_or_none
-
+    assert '<option value="6901028001">6901028001 中华（硬）</option>' in html
+    assert "6901000099" not in html  # not an active product
+    # a quota input per grade of the active grading scheme (8 without one)
     scheme = scheme_active_or_none()
     count = scheme.grade_count if scheme else 8
     assert f'name="quota_{count}"' in html
