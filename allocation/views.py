@@ -47,6 +47,11 @@ def _actor(request: HttpRequest) -> Actor:
     return Actor.of(request.user, AuditSource.PAGE)
 
 
+def _paged(page) -> dict[str, Any]:
+    """What templates/crm/inc/pagination.html reads."""
+    return {"page_obj": page, "paginator": page.paginator, "is_paginated": page.has_other_pages()}
+
+
 # --- the list --------------------------------------------------------------------------
 
 
@@ -65,9 +70,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         "allocation/plan_list.html",
         {
             "plans": page.object_list,
-            "page_obj": page,
-            "paginator": page.paginator,
-            "is_paginated": page.has_other_pages(),
+            **_paged(page),
             "status": status,
             "q": q,
             "statuses": PlanStatus.choices,
@@ -129,6 +132,15 @@ def _save(request: HttpRequest, plan: AllocationPlan | None) -> HttpResponse:
     return render(request, "allocation/plan_form.html", {"plan": plan, "form": form})
 
 
+def _unless_draft(request: HttpRequest, plan: AllocationPlan, message: str) -> HttpResponse | None:
+    """Back to the version's page saying `message` when it is not a draft (the services
+    refuse too; this spares reading a form the page does not show)."""
+    if plan.is_draft:
+        return None
+    messages.error(request, message)
+    return redirect("allocation:plan", plan.pk)
+
+
 @managers_only
 def plan_create(request: HttpRequest) -> HttpResponse:
     return _save(request, None)
@@ -137,10 +149,10 @@ def plan_create(request: HttpRequest) -> HttpResponse:
 @managers_only
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get(pk=pk)
-    if not plan.is_draft:
-        messages.error(request, _("Only a draft can be edited: make a new version of this plan."))
-        return redirect("allocation:plan", plan.pk)
-    return _save(request, plan)
+    refused = _unless_draft(
+        request, plan, _("Only a draft can be edited: make a new version of this plan.")
+    )
+    return refused or _save(request, plan)
 
 
 # --- a version's page ----------------------------------------------------------------------
@@ -195,9 +207,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context.update(
             {
                 "quotas": page.object_list,
-                "page_obj": page,
-                "paginator": page.paginator,
-                "is_paginated": page.has_other_pages(),
+                **_paged(page),
                 "q": q,
                 **list_query_context(request),
             }
@@ -212,9 +222,11 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """What publishing the draft would give now, from its start month's published grades."""
     plan = selectors.plan_get(pk=pk)
-    if not plan.is_draft:
-        messages.info(request, _("Only a draft is previewed: this version's figures are stored."))
-        return redirect("allocation:plan", plan.pk)
+    refused = _unless_draft(
+        request, plan, _("Only a draft is previewed: this version's figures are stored.")
+    )
+    if refused:
+        return refused
     preview = services.plan_preview(plan=plan)
     return render(
         request,
