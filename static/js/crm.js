@@ -13,7 +13,33 @@ window.crmCharts = {
   colour: function (name, fallback) {
     return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
   },
-  reduceMotion: !!(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches)
+  reduceMotion: !!(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches),
+  /* Two series as grouped bars — grey for the first (what is, or what is asked), blue for the
+     second (what would be, or what is given) — the x axis titled by the canvas's data-axis:
+     the previews' charts. Each series is {label, data}. Needs Chart.js loaded. */
+  pairedBars: function (canvas, labels, first, second) {
+    var charts = window.crmCharts;
+    return new window.Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: labels,
+        datasets: [
+          { label: first.label, data: first.data, backgroundColor: charts.colour("--bs-secondary", "#6c757d") },
+          { label: second.label, data: second.data, backgroundColor: charts.colour("--bs-primary", "#0d6efd") }
+        ]
+      },
+      options: {
+        animation: charts.reduceMotion ? false : undefined,
+        maintainAspectRatio: false,
+        interaction: { mode: "index", intersect: false },
+        plugins: { legend: { position: "bottom" } },
+        scales: {
+          x: { title: { display: true, text: canvas.dataset.axis } },
+          y: { beginAtZero: true, ticks: { precision: 0 } }
+        }
+      }
+    });
+  }
 };
 
 /* Progress bars carry their width (a percentage) in data-bar-width: set here through the

@@ -6,7 +6,6 @@
 (function () {
   "use strict";
   var chart = null;
-  var colour = window.crmCharts.colour;
   var reduceMotion = window.crmCharts.reduceMotion;
 
   function draw() {
@@ -20,26 +19,12 @@
       return;
     }
     var data = JSON.parse(source.textContent);
-    chart = new window.Chart(canvas, {
-      type: "bar",
-      data: {
-        labels: data.labels,
-        datasets: [
-          { label: canvas.dataset.labelNow, data: data.now, backgroundColor: colour("--bs-secondary", "#6c757d") },
-          { label: canvas.dataset.labelDraft, data: data.draft, backgroundColor: colour("--bs-primary", "#0d6efd") }
-        ]
-      },
-      options: {
-        animation: reduceMotion ? false : undefined,
-        maintainAspectRatio: false,
-        interaction: { mode: "index", intersect: false },
-        plugins: { legend: { position: "bottom" } },
-        scales: {
-          x: { title: { display: true, text: canvas.dataset.axis } },
-          y: { beginAtZero: true, ticks: { precision: 0 } }
-        }
-      }
-    });
+    chart = window.crmCharts.pairedBars(
+      canvas,
+      data.labels,
+      { label: canvas.dataset.labelNow, data: data.now },
+      { label: canvas.dataset.labelDraft, data: data.draft }
+    );
   }
 
   // After a preview arrives, bring it (or the first value to correct) into view: on a phone

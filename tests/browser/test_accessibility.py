@@ -50,6 +50,7 @@ NOT_PAGES = {
     "visits:coverage_export",
     "services:queue_export",
     "services:satisfaction_export",
+    "allocation:plan_export",
     "grading:run_status",  # a run's table row that htmx polls, not a page
     "valuation:run_status",
 }

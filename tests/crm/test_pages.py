@@ -29,7 +29,7 @@ def more_links(response) -> list[str]:
 
 FIELD_PAGES = ["/customers/", "/visits/"]
 AFTER_VISITS = ["/services/", "/grading/", "/valuation/"]
-MORE = ["/customers/change-requests/", "/orders/", "/areas/"]
+MORE = ["/customers/change-requests/", "/orders/", "/allocation/", "/areas/"]
 
 
 @pytest.mark.parametrize(

@@ -171,6 +171,17 @@ services:satisfaction_export          GET    -    200   200   403   -     403   
 services:settings                     GET    -    200   403   403   -     403   403    login
 services:holiday_delete               POST   th   go    403   403   403   403   403    login
 
+allocation:plans                      GET    -    200   200   200   -     200   403    login
+allocation:plan_create                GET    -    200   403   403   -     403   403    login
+allocation:plan                       GET    th   200   200   200   200   200   403    login
+allocation:plan_edit                  GET    th   200   403   403   403   403   403    login
+allocation:plan_preview               GET    th   200   403   403   403   403   403    login
+allocation:plan_publish               POST   th   go    403   403   403   403   403    login
+allocation:plan_close                 POST   th   go    403   403   403   403   403    login
+allocation:plan_new_version           POST   th   go    403   403   403   403   403    login
+allocation:plan_delete                POST   th   go    403   403   403   403   403    login
+allocation:plan_export                GET    th   200   200   200   200   200   403    login
+
 api:me                                GET    -    200   200   200   -     200   200    401
 api:area_list                         GET    -    200   200   200   -     200   200    401
 api:notification_list                 GET    -    200   200   200   -     200   200    401
@@ -300,6 +311,16 @@ def test_every_object_url_is_tried_out_of_scope():
         "valuation:scheme_copy",
         "valuation:scheme_delete",
         "services:holiday_delete",
+        # Plans are company-wide (no area, no owner); their quotas are scoped, which
+        # test_scope_leaks checks on the plan's page and export.
+        "allocation:plan",
+        "allocation:plan_edit",
+        "allocation:plan_preview",
+        "allocation:plan_publish",
+        "allocation:plan_close",
+        "allocation:plan_new_version",
+        "allocation:plan_delete",
+        "allocation:plan_export",
     }
     with_objects = {name for name, _m, obj, _o in ROWS if obj == "th"}
     with_yx = {name for name, _m, obj, _o in ROWS if obj == "yx"}

@@ -109,6 +109,10 @@ services:training_new              -        -                           -       
 services:training_detail           training -                           -       html
 services:satisfaction              -        -                           -       html
 services:satisfaction_export       -        -                           -       csv
+allocation:plans                   -        -                           -       html
+allocation:plan                    allocation_plan -                    admin   html
+allocation:plan                    allocation_plan ?q={code}            admin   html
+allocation:plan_export             allocation_plan -                    admin   csv
 customers_api:customer_list        -        -                           admin   json
 customers_api:customer_list        -        ?q={code}                   admin   json
 customers_api:customer_list        -        ?q={phone}                  admin   json
@@ -172,6 +176,9 @@ NOT_LISTINGS = {
     "visits:settings": "administrators only",
     "services:settings": "administrators only",
     "crm:user_password_reset": "administrators only",
+    "allocation:plan_create": "administrators only",
+    "allocation:plan_edit": "administrators only",
+    "allocation:plan_preview": "administrators only (totals per grade, no customer)",
     # No customer data at all.
     "password_change": "a form about the user's own password",
     "customers:create": "an empty form",

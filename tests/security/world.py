@@ -192,6 +192,29 @@ def build_world() -> dict[str, Any]:
         customer=w["c_yx"], month=MONTH, grade=2, reason="New front", actor=actor(w["sup_yx"])
     )
 
+    # Supply allocation: the month's grades published, a plan published from them (every
+    # graded shop, YX too, has a quota) and a draft. Plans are company-wide; their quotas are
+    # scoped like customers.
+    from allocation import services as allocation_services
+    from grading.models import GradePublication
+
+    GradePublication.objects.create(month=MONTH, published_by=w["admin"])
+    plan = {
+        "product_code": product.code,
+        "starts_on": MONTH.isoformat(),
+        "ends_on": (add_months(MONTH, 1) - dt.timedelta(days=1)).isoformat(),
+        "quotas": {str(g): 5 for g in range(1, 31)},
+    }
+    w["allocation_plan"] = allocation_services.plan_publish(
+        plan=allocation_services.plan_create_draft(
+            data={**plan, "code": "SEC-PUB"}, actor=actor(w["admin"])
+        ),
+        actor=actor(w["admin"]),
+    )
+    w["allocation_draft"] = allocation_services.plan_create_draft(
+        data={**plan, "code": "SEC-DRAFT"}, actor=actor(w["admin"])
+    )
+
     # Compliance records and early warnings.
     last_week = timezone.localdate() - dt.timedelta(days=7)
     w["compliance"] = valuation_services.compliance_record_add(
