@@ -50,6 +50,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("grading/", include("grading.urls")),
     path("valuation/", include("valuation.urls")),
+    path("allocation/", include("allocation.urls")),
     path("visits/", include("visits.urls")),
     path("services/", include("services.urls")),
     path("api/v1/", include("crm.api.urls")),
