@@ -26,22 +26,20 @@ def takeup_transitions(*, user: User, month: dt.date) -> dict[str, Any]:
         {"month", "previous_month", "customers", "transitions": {(before or None, now): n},
          "by_status": {status: n}}
 
-    One grouped query (`customers.selectors.customers_with_month_pair`)."""
-    from customers.selectors import customers_with_month_pair
+    One grouped query (`customers.selectors.month_pair_counts`)."""
+    from customers.selectors import month_pair_counts
 
     month = month_start(month)
     previous_month = add_months(month, -1)
-    pairs = (
-        customers_with_month_pair(
-            user=user, relation="allocation_takeups", month=month, previous_month=previous_month
-        )
-        .values_list("before__status", "now__status")
-        .annotate(n=Count("pk"))
+    transitions = month_pair_counts(
+        user=user,
+        relation="allocation_takeups",
+        field="status",
+        month=month,
+        previous_month=previous_month,
     )
-    transitions: dict[tuple[str | None, str], int] = {}
     by_status = dict.fromkeys(STATUSES, 0)
-    for before, after, n in pairs:
-        transitions[(before, after)] = n
+    for (_before, after), n in transitions.items():
         by_status[after] = by_status.get(after, 0) + n
     return {
         "month": month,
