@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from allocation import takeup as services
 from allocation import takeup_selectors as selectors
@@ -73,7 +73,7 @@ def _run_decorate(run: AllocationRun) -> None:
     run.status_counts = [
         (status.value, status.label, STATUS_COLOURS[status], counts.get(status.value, 0))
         for status in TakeUpStatus
-        if status.value in counts
+        if counts.get(status.value)
     ]
 
 
@@ -92,11 +92,30 @@ def overview_context(request: HttpRequest, month: dt.date) -> dict[str, Any]:
         }
         for status in TakeUpStatus
     ]
+    by_grade = selectors.month_takeup_by(user=request.user, month=month, by="grade")
     return {
         "overview": summary,
         "takeup_cards": cards,
-        "by_grade": selectors.month_takeup_by(user=request.user, month=month, by="grade"),
+        "by_grade": by_grade,
         "by_area": selectors.month_takeup_by(user=request.user, month=month, by="area"),
+        "chart": _chart_data(by_grade) if by_grade else None,
+    }
+
+
+def _chart_data(by_grade: list[dict[str, Any]]) -> dict[str, Any]:
+    """The stacked bars of cartons by grade the chart script reads (json_script): used,
+    unused and ordered over the quota."""
+    series = (
+        ("used", gettext("Used"), "success"),
+        ("unused", gettext("Unused"), "secondary"),
+        ("over", gettext("Over"), "danger"),
+    )
+    return {
+        "labels": [row["label"] for row in by_grade],
+        "series": [
+            {"key": key, "label": label, "colour": colour, "values": [r[key] for r in by_grade]}
+            for key, label, colour in series
+        ],
     }
 
 
@@ -208,6 +227,7 @@ RULES = monthly.register(
                 "allocation/inc/takeup_tables.html",
                 "monthly/inc/overview_transitions.html",
             ),
+            overview_scripts=("vendor/chartjs/chart.umd.min.js", "js/allocation_takeup.js"),
         ),
     )
 )

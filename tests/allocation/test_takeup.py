@@ -272,6 +272,12 @@ def test_the_overview_shows_take_up_by_grade_and_area_in_the_supervisors_scope(
     by_area = response.context["by_area"]
     assert [(r["code"], r["shops"], r["quota"], r["used"]) for r in by_area] == [("TH", 2, 60, 34)]
     assert 'data-testid="takeup-by-grade"' in html
+    # and the chart's bars of cartons by grade say the same
+    chart = {s["key"]: s["values"] for s in response.context["chart"]["series"]}
+    assert response.context["chart"]["labels"] == ["1", "2"]
+    assert chart == {"used": [30, 4], "unused": [10, 16], "over": [0, 0]}
+    assert 'id="takeup-chart-data"' in html
+    assert "js/allocation_takeup" in html
     assert 'data-testid="takeup-by-area"' in html
     # and the movement since February: the full shop went down to partial, the low stayed
     rows = {row["value"]: row for row in response.context["transitions"]["rows"]}
