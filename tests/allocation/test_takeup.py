@@ -300,3 +300,15 @@ def test_the_overview_without_a_computed_month_says_how_to_get_one(customer_worl
     html = client.get(reverse("allocation:overview")).content.decode()
     assert 'data-testid="no-takeups"' in html
     assert reverse("allocation:runs") in html
+
+
+def test_computing_a_month_again_writes_only_the_shops_that_changed(postgres, quotas_in_force):
+    # given March computed once
+    assert monthly_runs.recompute(RULES, month=MAR, actor=ACTOR).written == 3
+    # when nothing changed, nothing is written; when one shop ordered more, its row only
+    assert monthly_runs.recompute(RULES, month=MAR, actor=ACTOR).written == 0
+    AllocationQuota.objects.filter(customer=quotas_in_force["c_th2"]).update(ordered=20)
+    assert monthly_runs.recompute(RULES, month=MAR, actor=ACTOR).written == 1
+    statuses = dict(AllocationTakeUp.objects.filter(month=MAR).values_list("customer_id", "status"))
+    assert statuses[quotas_in_force["c_th2"].pk] == "full"
+    assert len(statuses) == 3
