@@ -66,7 +66,7 @@ def month_takeup_by(*, user: User, month: dt.date, by: str = "grade") -> list[di
             used_total=Sum("used"),
             over_total=Sum("over_quota"),
         )
-        .order_by(keys[-1] if by == "grade" else "area__code")
+        .order_by("grade" if by == "grade" else "area__code")
     )
     out = []
     for row in rows:

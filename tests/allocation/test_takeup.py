@@ -289,6 +289,12 @@ def test_the_overview_shows_take_up_by_grade_and_area_in_the_supervisors_scope(
     client.force_login(w["sup_gz"])
     page = client.get(reverse("allocation:overview"), {"month": "2025-03"})
     assert [(r["code"], r["over"]) for r in page.context["by_area"]] == [("TH", 0), ("YX", 5)]
+    # and in Chinese the page speaks Chinese
+    chinese = client.get(reverse("allocation:overview"), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+    text = chinese.content.decode()
+    assert "配额使用情况" in text
+    assert "按区域的配额使用" in text
+    assert "占商户的 33.3%" in text
     # and a supervisor has no runs tab, an administrator has
     assert 'href="/allocation/runs/"' not in html
     client.force_login(w["admin"])
