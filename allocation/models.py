@@ -5,6 +5,10 @@ orders that took a shop past its quota.
 A plan is identified by its code; changing a published plan makes a new version (the old one
 is superseded and its quotas stay). Quotas are written once, when a version is published
 (`allocation.services.plan_publish`); `ordered` follows the orders (`quota_usage_refresh`).
+
+Quota take-up is allocation's monthly result on the engine (`crm.monthly`, allocation/monthly.py):
+its scheme (`AllocationScheme`), runs (`AllocationRun`) and one row per shop and month
+(`AllocationTakeUp`).
 """
 
 from __future__ import annotations
@@ -285,7 +289,9 @@ class AllocationTakeUp(models.Model):
     quotas, of what it ordered, of what it used (per quota at most the quota) and of what it
     ordered beyond a quota; its grade (that of its largest quota) and area when computed, and
     the status the scheme's shares give. Written by the take-up run
-    (`allocation.takeup.allocation_results_write`), like `ValueResult` with a digest."""
+    (`allocation.takeup.allocation_results_write`), like `ValueResult` with a digest.
+    Scoped, like every result, by the shop's area and account manager now; `area` is the
+    shop's area when the month was computed, what the take-up by area groups by."""
 
     customer = models.ForeignKey(
         "customers.Customer",
