@@ -24,3 +24,16 @@ class ExceptionStatus(models.TextChoices):
 
     OPEN = "open", _("Open")
     REVIEWED = "reviewed", _("Reviewed")
+
+
+class TakeUpStatus(models.TextChoices):
+    """How much of its quotas a shop used in a month (`allocation.computations.takeup_frame`):
+    nothing ordered, below the scheme's low share, between the two shares, at or above the
+    full share, or beyond a quota. In the order of the take-up cards and the transition
+    matrix."""
+
+    NONE = "none", _("Nothing ordered")
+    LOW = "low", _("Low take-up")
+    PARTIAL = "partial", _("Partial take-up")
+    FULL = "full", _("Full take-up")
+    OVER = "over", _("Over the quota")

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext as _
+
+from crm.exceptions import DomainError
 
 # What a plan's shops frame carries (one row per shop graded in the grade month).
 SHOP_COLUMNS = (
@@ -144,3 +147,103 @@ def grade_rows(
             }
         )
     return rows
+
+
+# --- quota take-up (allocation's monthly result) ----------------------------------------------
+# A shop's take-up of a month sums its quotas of the plan versions in force during the month
+# (published or closed, the period overlapping the month: a plan of two months counts whole in
+# each) and what it ordered of them. Per quota, what was ordered up to the quota is "used" and
+# the rest "over"; summing per quota first means a shop over on one plan and short on another
+# shows both. Its status: "none" when it ordered nothing, "over" when any quota was exceeded,
+# otherwise the share of its quotas used against the scheme's two shares — below `low_share`
+# "low", at or above `full_share` "full", between them "partial".
+
+# One row per quota of a plan in force in the month.
+TAKEUP_QUOTA_COLUMNS = ("customer_id", "plan_id", "grade", "area_id", "quota", "ordered")
+# One row per shop (the columns of `AllocationTakeUp`).
+TAKEUP_COLUMNS = (
+    "customer_id",
+    "grade",
+    "area_id",
+    "plans",
+    "quota",
+    "ordered",
+    "used",
+    "over_quota",
+    "status",
+)
+TAKEUP_STATUSES = ("none", "low", "partial", "full", "over")
+TAKEUP_DEFAULTS = {"low_share": 50, "full_share": 95}
+
+
+def default_takeup_parameters() -> dict[str, float]:
+    return dict(TAKEUP_DEFAULTS)
+
+
+def validate_takeup_parameters(parameters: Mapping[str, object]) -> dict[str, float]:
+    """The clean shares (numbers, 0 < low < full ≤ 100), or a DomainError naming each field at
+    fault (`low_share`, `full_share`)."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, float] = {}
+    for name in ("low_share", "full_share"):
+        value = parameters.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            errors[name] = [_("Enter a percentage.")]
+        elif not 0 < value <= 100:
+            errors[name] = [_("Enter a percentage above 0 and at most 100.")]
+        else:
+            clean[name] = int(value) if float(value).is_integer() else float(value)
+    if not errors and clean["low_share"] >= clean["full_share"]:
+        errors["full_share"] = [_("The full share must be above the low share.")]
+    if errors:
+        raise DomainError(errors=errors)
+    return clean
+
+
+def takeup_frame(quotas: pd.DataFrame, *, low_share: float, full_share: float) -> pd.DataFrame:
+    """Each shop's take-up (`TAKEUP_COLUMNS`) from its quotas of the month
+    (`TAKEUP_QUOTA_COLUMNS`), by the rules above. The grade and area are those of the shop's
+    largest quota (the latest plan among equals)."""
+    if quotas.empty:
+        return pd.DataFrame({name: pd.Series(dtype="int64") for name in TAKEUP_COLUMNS}).astype(
+            {"area_id": "Int64", "status": object}
+        )
+    rows = quotas.assign(
+        quota=quotas["quota"].astype("int64"),
+        ordered=quotas["ordered"].astype("int64"),
+    )
+    rows["used"] = np.minimum(rows["ordered"], rows["quota"])
+    rows["over_quota"] = rows["ordered"] - rows["used"]
+    rows = rows.sort_values(["customer_id", "quota", "plan_id"], ascending=[True, False, False])
+    shops = rows.groupby("customer_id", sort=True).agg(
+        grade=("grade", "first"),
+        area_id=("area_id", "first"),
+        plans=("plan_id", "count"),
+        quota=("quota", "sum"),
+        ordered=("ordered", "sum"),
+        used=("used", "sum"),
+        over_quota=("over_quota", "sum"),
+    )
+    shops = shops.reset_index()
+    quota, used = shops["quota"].to_numpy(), shops["used"].to_numpy()
+    # Shares compared without dividing: used / quota < low % ⇔ 100 × used < low × quota.
+    status = np.select(
+        [
+            shops["ordered"].to_numpy() == 0,
+            shops["over_quota"].to_numpy() > 0,
+            100 * used < low_share * quota,
+            100 * used >= full_share * quota,
+        ],
+        ["none", "over", "low", "full"],
+        default="partial",
+    )
+    shops["status"] = status.astype(object)
+    shops["grade"] = shops["grade"].astype("int64")
+    shops["area_id"] = shops["area_id"].astype("Int64")
+    return shops[list(TAKEUP_COLUMNS)]
+
+
+def takeup_counts(status: pd.Series) -> dict[str, int]:
+    """Shops per status, every status named (in `TAKEUP_STATUSES` order)."""
+    counts = status.value_counts()
+    return {name: int(counts.get(name, 0)) for name in TAKEUP_STATUSES}

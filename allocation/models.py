@@ -5,6 +5,10 @@ orders that took a shop past its quota.
 A plan is identified by its code; changing a published plan makes a new version (the old one
 is superseded and its quotas stay). Quotas are written once, when a version is published
 (`allocation.services.plan_publish`); `ordered` follows the orders (`quota_usage_refresh`).
+
+Quota take-up is allocation's monthly result on the engine (`crm.monthly`, allocation/monthly.py):
+its scheme (`AllocationScheme`), runs (`AllocationRun`) and one row per shop and month
+(`AllocationTakeUp`).
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from allocation.choices import ExceptionStatus, PlanStatus
-from crm.models import ScopePaths
+from allocation.choices import ExceptionStatus, PlanStatus, TakeUpStatus
+from crm.models import JobRun, ScopePaths, VersionedScheme
 from crm.querysets import ScopedQuerySet
 
 
@@ -225,3 +229,136 @@ class AllocationException(models.Model):
     @property
     def over_by(self) -> int:
         return self.ordered - self.quota_cartons
+
+
+# --- quota take-up: allocation's monthly result (`crm.monthly`, allocation/monthly.py) -------
+
+
+class AllocationScheme(VersionedScheme):
+    """One version of the take-up rules: below `low_share` % of its quotas used a shop's
+    take-up is low, at or above `full_share` % it is full (`allocation.computations.
+    validate_takeup_parameters`)."""
+
+    class Meta:
+        verbose_name = _("take-up scheme")
+        verbose_name_plural = _("take-up schemes")
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status="active"),
+                name="allocation_one_active_scheme",
+            ),
+        ]
+
+
+class AllocationRun(JobRun):
+    """One take-up computation of a month (the runs page or `crm.monthly_runs.recompute`)."""
+
+    month = models.DateField(_("month"))
+    scheme = models.ForeignKey(
+        AllocationScheme,
+        verbose_name=_("scheme"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="runs",
+    )
+    customers = models.PositiveIntegerField(_("customers"), default=0)
+    counts = models.JSONField(_("customers per take-up status"), default=dict)
+
+    class Meta:
+        verbose_name = _("take-up run")
+        verbose_name_plural = _("take-up runs")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="allocation_one_live_run_per_month",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.status}"
+
+
+class AllocationTakeUp(models.Model):
+    """A shop's take-up of its quotas in one month: over the published or closed plan versions
+    whose period overlaps the month (a plan of two months counts in both), the sum of its
+    quotas, of what it ordered, of what it used (per quota at most the quota) and of what it
+    ordered beyond a quota; its grade (that of its largest quota) and area when computed, and
+    the status the scheme's shares give. Written by the take-up run
+    (`allocation.takeup.allocation_results_write`), like `ValueResult` with a digest.
+    Scoped, like every result, by the shop's area and account manager now; `area` is the
+    shop's area when the month was computed, what the take-up by area groups by."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="allocation_takeups",
+        db_index=False,  # served by allocation_takeup_customer_idx
+        db_constraint=False,
+    )
+    month = models.DateField(_("month"))
+    scheme = models.ForeignKey(
+        AllocationScheme,
+        verbose_name=_("scheme"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    run = models.ForeignKey(
+        AllocationRun,
+        verbose_name=_("run"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    grade = models.PositiveSmallIntegerField(_("grade"))
+    area = models.ForeignKey(
+        "crm.Area",
+        verbose_name=_("area"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    plans = models.PositiveSmallIntegerField(_("plans"))
+    quota = models.PositiveIntegerField(_("quota"))
+    ordered = models.PositiveIntegerField(_("ordered"))
+    used = models.PositiveIntegerField(_("quota used"))
+    over_quota = models.PositiveIntegerField(_("ordered over the quota"))
+    status = models.CharField(_("take-up"), max_length=8, choices=TakeUpStatus.choices)
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+    digest = models.BigIntegerField(_("result digest"), null=True, blank=True, editable=False)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_paths = ScopePaths(area="customer__area", owner="customer__account_manager")
+
+    class Meta:
+        verbose_name = _("quota take-up")
+        verbose_name_plural = _("quota take-ups")
+        ordering = ["month", "customer"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "customer"], name="allocation_takeup_month_customer_uniq"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "month"], name="allocation_takeup_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.month:%Y-%m} {self.status}"
+
+    @property
+    def unused(self) -> int:
+        return self.quota - self.used

@@ -1,13 +1,18 @@
-"""Supply allocation pages (namespace "allocation"), mounted at /allocation/: the plans."""
+"""Supply allocation pages (namespace "allocation"), mounted at /allocation/: the engine's
+take-up overview, runs and scheme pages (`crm.monthly_views`: "", "runs/…", "schemes/…"),
+and the plans ("plans/…")."""
 
 from django.urls import path
 
 from allocation import views
+from allocation.monthly import RULES
+from crm.monthly_views import MonthlyPages
 
 app_name = "allocation"
 
 urlpatterns = [
-    path("", views.plan_list, name="plans"),
+    *MonthlyPages(RULES).urlpatterns(),
+    path("plans/", views.plan_list, name="plans"),
     path("plans/new/", views.plan_create, name="plan_create"),
     path("plans/<int:pk>/", views.plan_detail, name="plan"),
     path("plans/<int:pk>/edit/", views.plan_edit, name="plan_edit"),

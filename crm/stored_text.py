@@ -158,6 +158,7 @@ CATALOGUE: dict[str, Promise | Plural | str] = {
     # --- default schemes (their names and notes until an administrator renames them) ---
     "grading.scheme.default_name": _("8 grades by monthly average cartons"),
     "valuation.scheme.default_name": _("Five indicators, 2×2 tiers"),
+    "allocation.scheme.default_name": _("Take-up low below 50, full from 95 per cent"),
     "crm.scheme.default_note": _("The default of the product brief."),
     "crm.scheme.copied_note": _("Copied from version %(v)d."),
 }

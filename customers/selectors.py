@@ -211,6 +211,23 @@ def customers_with_month_pair(
     )
 
 
+def month_pair_counts(
+    *, user: User, relation: str, field: str, month, previous_month
+) -> dict[tuple[Any, Any], int]:
+    """How many of the customers `user` sees went from each `field` value of their `relation`
+    row in `previous_month` (None: no row then) to each value in `month`: {(before, now): n},
+    what a monthly result's transition matrix counts (`crm.monthly.transition_matrix`). One
+    grouped query over `customers_with_month_pair`."""
+    pairs = (
+        customers_with_month_pair(
+            user=user, relation=relation, month=month, previous_month=previous_month
+        )
+        .values_list(f"before__{field}", f"now__{field}")
+        .annotate(n=Count("pk"))
+    )
+    return {(before, now): n for before, now, n in pairs}
+
+
 # The licence officer's look-ahead for licence expiries and annual reviews, in days.
 LICENCE_HORIZON_DAYS = 60
 # Rows each of those home panels lists (the total is shown, the list links to the rest).

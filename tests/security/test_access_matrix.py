@@ -130,6 +130,15 @@ valuation:compliance                  GET    -    200   200   200   -     200   
 valuation:compliance_void             POST   th   go    403   403   404   go    403    login
 valuation:compliance_void             POST   yx   go    404   404   404   404   403    login
 
+allocation:overview                   GET    -    200   200   200   -     200   403    login
+allocation:runs                       GET    -    200   403   403   -     403   403    login
+allocation:run_status                 GET    th   200   403   403   403   403   403    login
+allocation:schemes                    GET    -    200   403   403   -     403   403    login
+allocation:scheme                     GET    th   200   403   403   403   403   403    login
+allocation:scheme_activate            POST   th   go    403   403   403   403   403    login
+allocation:scheme_copy                POST   th   go    403   403   403   403   403    login
+allocation:scheme_delete              POST   th   go    403   403   403   403   403    login
+
 visits:agenda                         GET    -    200   200   200   -     200   403    login
 visits:plan_reschedule                POST   th   go    go    go    404   403   403    login
 visits:plan_reschedule                POST   yx   go    404   404   404   404   403    login
@@ -310,6 +319,11 @@ def test_every_object_url_is_tried_out_of_scope():
         "valuation:scheme_activate",
         "valuation:scheme_copy",
         "valuation:scheme_delete",
+        "allocation:run_status",
+        "allocation:scheme",
+        "allocation:scheme_activate",
+        "allocation:scheme_copy",
+        "allocation:scheme_delete",
         "services:holiday_delete",
         # Plans are company-wide (no area, no owner); their quotas are scoped, which
         # test_scope_leaks checks on the plan's page and export.

@@ -182,6 +182,17 @@ def build_world() -> dict[str, Any]:
     w["valuation_scheme_active"] = ValuationScheme.objects.exclude(
         pk=w["valuation_scheme"].pk
     ).first()
+    # Allocation's quota take-up (the engine's third result): a run and a draft scheme.
+    from allocation import takeup
+    from allocation.models import AllocationRun
+    from allocation.monthly import RULES as ALLOCATION_RULES
+    from crm import monthly_runs
+
+    monthly_runs.recompute(ALLOCATION_RULES, month=MONTH, actor=system)
+    w["allocation_run"] = AllocationRun.objects.latest("pk")
+    w["allocation_scheme"] = takeup.scheme_create_draft(
+        name="Security draft", actor=actor(w["admin"])
+    )
     w["peak_month"] = grading_services.peak_month_flag(
         month=add_months(MONTH, -12), label="春节", actor=actor(w["admin"])
     )

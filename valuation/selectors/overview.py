@@ -267,26 +267,24 @@ def tier_transitions(*, user: User, month: dt.date | None = None) -> dict[str, A
         {"month": date, "previous_month": date, "customers": n,
          "transitions": {(previous tier or None, tier): n}, "by_tier": {tier: {"n": n}}}
 
-    None when no month is valued. One grouped query (two without `month`) over
-    `customers.selectors.customers_with_month_pair`."""
-    from customers.selectors import customers_with_month_pair
+    None when no month is valued. One grouped query (two without `month`):
+    `customers.selectors.month_pair_counts`."""
+    from customers.selectors import month_pair_counts
 
     month = month or latest_result_month()
     if month is None:
         return None
     month = month_start(month)
     previous_month = add_months(month, -1)
-    pairs = (
-        customers_with_month_pair(
-            user=user, relation="value_results", month=month, previous_month=previous_month
-        )
-        .values_list("before__value_tier", "now__value_tier")
-        .annotate(n=Count("pk"))
+    transitions = month_pair_counts(
+        user=user,
+        relation="value_results",
+        field="value_tier",
+        month=month,
+        previous_month=previous_month,
     )
-    transitions: dict[tuple[str | None, str], int] = {}
     by_tier: dict[str, dict[str, int]] = {tier: {"n": 0} for tier in TIERS}
-    for before, after, n in pairs:
-        transitions[(before, after)] = n
+    for (_before, after), n in transitions.items():
         by_tier.setdefault(after, {"n": 0})["n"] += n
     return {
         "month": month,
