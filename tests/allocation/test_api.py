@@ -20,8 +20,7 @@ from rest_framework.test import APIClient
 from allocation.choices import PlanStatus
 from allocation.models import AllocationException, AllocationPlan
 from crm.choices import Role
-from grading import services as grading_services
-from grading.models import GradePublication, GradeResult
+from tests.allocation.grades import make_grade, publish_month
 from tests.orders.factories import make_product, order_payload
 
 PRODUCT = "6901028001"
@@ -38,35 +37,12 @@ ISSUE_PLAN = {
 }
 
 
-def grade(customer, month: dt.date, value: int, structure_class: int) -> GradeResult:
-    """A stored grade (only the grade and the class matter to allocation)."""
-    return GradeResult.objects.create(
-        customer=customer,
-        month=month,
-        scheme=grading_services.scheme_active(),
-        basis="window",
-        months_used=3,
-        avg_cartons=100,
-        avg_amount=20000,
-        quantity_pct=50,
-        amount_pct=50,
-        scale_score=50,
-        group_size=3,
-        computed_grade=value,
-        grade=value,
-        business_scale="medium",
-        category_code="CZ2",
-        price_band=3,
-        structure_class=structure_class,
-    )
-
-
 def graded(w, month: dt.date, *, publish: bool = True) -> None:
-    grade(w["c_th"], month, 1, 1)
-    grade(w["c_th2"], month, 2, 2)
-    grade(w["c_yx"], month, 3, 3)
+    make_grade(w["c_th"], month, 1, 1)
+    make_grade(w["c_th2"], month, 2, 2)
+    make_grade(w["c_yx"], month, 3, 3)
     if publish:
-        GradePublication.objects.create(month=month, published_by=w["admin"])
+        publish_month(month, by=w["admin"])
 
 
 @pytest.fixture
