@@ -20,7 +20,8 @@ from rest_framework.test import APIClient
 from allocation.choices import PlanStatus
 from allocation.models import AllocationException, AllocationPlan
 from crm.choices import Role
-from tests.allocation.grades import make_grade, publish_month
+from tests.allocation.grades import publish_month
+from tests.grading.factories import make_grade
 from tests.orders.factories import make_product, order_payload
 
 PRODUCT = "6901028001"

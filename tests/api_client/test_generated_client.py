@@ -29,8 +29,9 @@ from crm.services import api_client_create
 from customers.models import Customer
 from orders.models import Order
 from orders.services import order_sync_many
-from tests.allocation.grades import make_grade, publish_month
+from tests.allocation.grades import publish_month
 from tests.customers.factories import make_customer
+from tests.grading.factories import make_grade
 from tests.orders.factories import ACTOR, make_product
 from tests.services.factories import raise_request
 from tests.visits.factories import log_visit, png_bytes
