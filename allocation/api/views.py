@@ -116,11 +116,13 @@ _PARAMETERS = [
     ),
     OpenApiParameter(
         "customer",
-        OpenApiTypes.STR,
+        {"type": "string", "maxLength": 32},
         description=_("A customer code: that shop's quotas only"),
     ),
     OpenApiParameter(
-        "product", OpenApiTypes.STR, description=_("A product code: that product's plans only")
+        "product",
+        {"type": "string", "maxLength": 32},
+        description=_("A product code: that product's plans only"),
     ),
     OpenApiParameter(
         "cursor",
