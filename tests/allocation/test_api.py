@@ -141,6 +141,16 @@ def test_a_replay_is_unchanged_and_another_rule_is_a_new_version(world, erp):
     assert counts(report_of(sync_plans(erp, [changed]))) == (0, 0, 1)
 
 
+def test_a_retry_under_the_same_idempotency_key_gets_the_first_answer_back(world, erp):
+    path = reverse("allocation_api:plan_sync")
+    body = {"plans": [ISSUE_PLAN]}
+    first = erp.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY="plans-1")
+    again = erp.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY="plans-1")
+    assert counts(report_of(first)) == (1, 0, 0)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+
+
 def test_a_draft_is_stored_changed_then_published(world, erp):
     draft = {**ISSUE_PLAN, "status": "draft"}
     assert counts(report_of(sync_plans(erp, [draft]))) == (1, 0, 0)
