@@ -52,6 +52,7 @@ urlpatterns = [
     path("valuation/", include("valuation.urls")),
     path("visits/", include("visits.urls")),
     path("services/", include("services.urls")),
+    path("allocation/", include("allocation.urls")),
     path("api/v1/", include("crm.api.urls")),
     path("api/v1/", include("customers.api.urls")),
     path("api/v1/", include("orders.api.urls")),
