@@ -171,6 +171,10 @@ services:satisfaction_export          GET    -    200   200   403   -     403   
 services:settings                     GET    -    200   403   403   -     403   403    login
 services:holiday_delete               POST   th   go    403   403   403   403   403    login
 
+allocation:exceptions                 GET    -    200   200   200   -     403   403    login
+allocation:exception_review           POST   th   go    go    403   403   403   403    login
+allocation:exception_review           POST   yx   go    404   403   403   403   403    login
+
 api:me                                GET    -    200   200   200   -     200   200    401
 api:area_list                         GET    -    200   200   200   -     200   200    401
 api:notification_list                 GET    -    200   200   200   -     200   200    401
