@@ -57,7 +57,6 @@ def customer_allocation_context(request, customer) -> dict[str, Any] | None:
             "on": today,
             "rows": rows,
             "over": sum(1 for row in rows if row["over_by"]),
-            "remaining": sum(max(row["quota"].remaining, 0) for row in rows),
         }
     }
 
