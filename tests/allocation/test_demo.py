@@ -55,7 +55,7 @@ def test_seed_demo_publishes_two_plans_a_draft_and_real_exceptions_once(db, sett
     demo = [e for e in exceptions if e.order.external_id.startswith("DEMO-ALLOC-")]
     assert len(demo) == 2
     assert {e.quota.customer.account_manager.username for e in demo} == {"am_zhang"}
-    assert all(e.status == ExceptionStatus.OPEN and e.over_by == 3 for e in demo)
+    assert all(e.status == ExceptionStatus.OPEN and e.over_by >= 3 for e in demo)
     assert "Allocation: 2 plans in force" in first
 
     before = snapshot()

@@ -3,7 +3,7 @@ Django's test client.
 
 This month's grades are published for four shops, and two plans are in force:
 
-    shop    manager  area  grade  class   ZH: 9/6/3 per grade, supply 20  LQ: classes 1-2, 4 each
+    shop    manager  area  grade  class   ZH: 9/6/3 per grade, supply 20  LQ: classes 1-2, urban, 4
     c_th    am_th    TH    1      1       9 × 20/24 = 7.5 → 7, +1 = 8    4
     c_th2   am_th2   TH    2      2       6 × 20/24 = 5                  4
     c_yx    am_yx    YX    2      5       5                              — (class 5)
@@ -16,6 +16,7 @@ orders 3 (2 left).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -60,7 +61,7 @@ def order(customer, cartons: int, external_id: str):
 def allocated(customer_world, areas):
     w = customer_world
     month = month_start(timezone.localdate())
-    end = add_months(month, 1) - timezone.timedelta(days=1)
+    end = add_months(month, 1) - dt.timedelta(days=1)
     w["c_th3"] = make_customer(areas["TH"], w["am_th"], store_name="天河三号店")
     grade(w["c_th"], month, 1, structure=1)
     grade(w["c_th2"], month, 2, structure=2)
@@ -80,6 +81,7 @@ def allocated(customer_world, areas):
             "code": "LQ-1",
             "product_code": LQ,
             "structure_classes": [1, 2],
+            "market_types": ["C"],
             **period,
             "quotas": {"1": 4, "2": 4, "3": 4},
         },
@@ -132,7 +134,10 @@ def test_customer_page_shows_quota_ordered_remaining_and_why_scaled_with_the_rem
     )
     assert "+1 carton of the remainder (highest grades first)" in zh_item
     lq_item = card[card.index('data-plan="LQ-1"') :]
-    assert "Eligible: <span>structure classes 1, 2</span>." in lq_item
+    assert (
+        "Eligible: <span>structure classes 1, 2</span>; <span>market types: Urban</span>."
+        in lq_item
+    )
     assert "The plan sets no supply limit: not scaled." in lq_item
     assert 'data-figure="remaining">4<' in lq_item
     # the summary header: two plans, one over
