@@ -7,5 +7,8 @@ class AllocationConfig(AppConfig):
     verbose_name = _("Supply allocation")
 
     def ready(self) -> None:
-        # Declares quota take-up as a monthly result of the engine (crm.monthly).
-        from allocation import monthly  # noqa: F401
+        # Quota take-up, a monthly result of the engine (crm.monthly), declared on import;
+        # its panels of the customer page and the home pages (crm.panels).
+        from allocation import monthly, panels  # noqa: F401
+
+        panels.register_all()

@@ -1,10 +1,11 @@
 """Supply allocation pages (namespace "allocation"), mounted at /allocation/: the engine's
 take-up overview, runs and scheme pages (`crm.monthly_views`: "", "runs/…", "schemes/…"),
-and the plans ("plans/…")."""
+the plans ("plans/…") and the exceptions list with its review ("exceptions/…",
+`allocation.views_exceptions`)."""
 
 from django.urls import path
 
-from allocation import views
+from allocation import views, views_exceptions
 from allocation.monthly import RULES
 from crm.monthly_views import MonthlyPages
 
@@ -22,4 +23,5 @@ urlpatterns = [
     path("plans/<int:pk>/new-version/", views.plan_new_version, name="plan_new_version"),
     path("plans/<int:pk>/delete/", views.plan_delete, name="plan_delete"),
     path("plans/<int:pk>/export/", views.plan_export, name="plan_export"),
+    *views_exceptions.urlpatterns,
 ]

@@ -543,6 +543,7 @@ DEMO_SEEDERS = [
     "valuation.demo.seed_valuation",
     "visits.demo.seed_visits",
     "services.demo.seed_services",
+    "allocation.demo.seed_allocation",
 ]
 
 

@@ -190,6 +190,9 @@ allocation:plan_close                 POST   th   go    403   403   403   403   
 allocation:plan_new_version           POST   th   go    403   403   403   403   403    login
 allocation:plan_delete                POST   th   go    403   403   403   403   403    login
 allocation:plan_export                GET    th   200   200   200   200   200   403    login
+allocation:exceptions                 GET    -    200   200   200   -     403   403    login
+allocation:exception_review           POST   th   go    go    403   403   403   403    login
+allocation:exception_review           POST   yx   go    404   403   403   403   403    login
 
 api:me                                GET    -    200   200   200   -     200   200    401
 api:area_list                         GET    -    200   200   200   -     200   200    401

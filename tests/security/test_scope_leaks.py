@@ -73,6 +73,8 @@ valuation:export                   -        ?list=core                  -       
 valuation:export                   -        ?list=problem               admin   csv
 valuation:export                   -        ?list=problem&format=xlsx   admin   xlsx
 valuation:warnings                 -        -                           admin   html
+allocation:exceptions              -        -                           admin   html
+allocation:exceptions              -        ?status=all                 sup_yx  html
 valuation:warnings                 -        ?customer={code}            admin   html
 valuation:compliance               -        -                           admin   html
 valuation:compliance               -        ?customer={code}            admin   html

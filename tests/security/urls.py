@@ -99,6 +99,7 @@ PK_ROWS = {
     "allocation:plan_export": "allocation_plan",
     "visits_api:visit_detail": "visit",
     "services_api:service_request_detail": "service_request",
+    "allocation:exception_review": "allocation_exception",
 }
 
 # The other arguments, by name: (TH value, YX value) from the world.

@@ -164,6 +164,27 @@ def build_world() -> dict[str, Any]:
     w["order"] = Order.objects.get(external_id="SEC-c_th")
     w["order_yx"] = Order.objects.get(external_id="SEC-c_yx")
 
+    # Supply allocation: a plan of that product in force, each order over its shop's quota
+    # (rows written directly: the order came in before the plan).
+    from allocation.models import AllocationException, AllocationPlan, AllocationQuota
+
+    plan = AllocationPlan.objects.create(
+        code="SEC-PLAN",
+        product=product,
+        starts_on=MONTH,
+        ends_on=add_months(MONTH, 1) - dt.timedelta(days=1),
+        quotas={"1": 1},
+        status="published",
+        grade_month=MONTH,
+    )
+    for suffix, key in (("", "c_th"), ("_yx", "c_yx")):
+        quota = AllocationQuota.objects.create(
+            plan=plan, customer=w[key], grade=1, requested=1, quota=1, ordered=5
+        )
+        w["allocation_exception" + suffix] = AllocationException.objects.create(
+            quota=quota, order=w["order" + suffix], cartons=5, ordered=5, quota_cartons=1
+        )
+
     # Grading and valuation: a run each, drafts, a peak month, overrides.
     grading_services.grading_recompute(month=MONTH, actor=system)
     valuation_services.valuation_recompute(month=MONTH, actor=system)
