@@ -1,5 +1,5 @@
 """A third monthly result is a declaration plus its pure computation (`crm.monthly`): a tiny
-"allocation" rule set, declared here over the valuation tables, gets its scheme, run and
+"rationing" rule set, declared here over the valuation tables, gets its scheme, run and
 overview pages from the engine without a template or view of its own, and its runs — created,
 executed, recorded, recomputed in process — from `crm.monthly_runs` through its declared
 `compute` and `write`."""
@@ -37,7 +37,7 @@ MAR = dt.date(2025, 3, 1)
 # --- the third result: its pure computation, services and declaration ----------------------
 
 
-def allocate(avg_cartons: pd.Series, *, share: float) -> pd.Series:
+def ration(avg_cartons: pd.Series, *, share: float) -> pd.Series:
     """The pure rule: each shop may buy `share` of its monthly average, in whole cartons."""
     return (avg_cartons * share).floordiv(1).astype(int)
 
@@ -54,12 +54,12 @@ SCHEMES = versioning.SchemeServices(
     validate=validate_parameters,
     defaults=lambda: {"share": 1.0},
     default_active=lambda: {"name": "All", "parameters": {"share": 1.0}},
-    refusal="No allocation scheme is active.",
+    refusal="No rationing scheme is active.",
 )
 
 
 class Services:
-    """The app's scheme services: the engine's, with the allocation rules."""
+    """The app's scheme services: the engine's, with the rationing rules."""
 
     scheme_active = SCHEMES.active
     scheme_create_draft = SCHEMES.create_draft
@@ -70,12 +70,12 @@ class Services:
 
 
 @dataclass
-class Allocation:
-    """What an allocation of a month found (saved or, dry, not)."""
+class Rationing:
+    """What an rationing of a month found (saved or, dry, not)."""
 
     month: dt.date
     scheme: Any
-    results: pd.DataFrame  # customer_id, average, allocation
+    results: pd.DataFrame  # customer_id, average, rationing
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -83,35 +83,35 @@ class Allocation:
         return len(self.results)
 
 
-def compute(*, month: dt.date, scheme: Any, context: Any) -> Allocation:
-    """Allocates `month` from each shop's average of the month before (its value result): one
+def compute(*, month: dt.date, scheme: Any, context: Any) -> Rationing:
+    """Rations `month` from each shop's average of the month before (its value result): one
     read and the pure rule. Refused when the month before has no results."""
     before = add_months(month, -1)
     rows = ValueResult.objects.filter(month=before).values_list("customer_id", "avg_amount")
     results = pd.DataFrame.from_records(list(rows), columns=["customer_id", "average"])
     if results.empty:
         raise DomainError(f"Nothing to allocate: {before:%Y-%m} has no results.")
-    results["allocation"] = allocate(
+    results["rationing"] = ration(
         results["average"].astype(float), share=scheme.parameters["share"]
     )
-    return Allocation(month=month, scheme=scheme, results=results)
+    return Rationing(month=month, scheme=scheme, results=results)
 
 
-def write(*, outcome: Allocation, run: ValuationRun, stored: Any) -> None:
-    """Stores the month's allocations (as the current value of copies of the month before's
+def write(*, outcome: Rationing, run: ValuationRun, stored: Any) -> None:
+    """Stores the month's rationings (as the current value of copies of the month before's
     result rows)."""
-    allocations = dict(outcome.results[["customer_id", "allocation"]].itertuples(index=False))
+    rationings = dict(outcome.results[["customer_id", "rationing"]].itertuples(index=False))
     rows = list(ValueResult.objects.filter(month=add_months(outcome.month, -1)))
     for row in rows:
         row.pk, row.month, row.run, row.scheme = None, outcome.month, run, outcome.scheme
         row.digest = None  # not the valuation's row any more
-        row.current_value = allocations[row.customer_id]
+        row.current_value = rationings[row.customer_id]
     ValueResult.objects.filter(month=outcome.month).delete()
     ValueResult.objects.bulk_create(rows)
 
 
-@shared_task(name="tests.crm.allocation_run_task")
-def allocation_run_task(run_id: int) -> str:
+@shared_task(name="tests.crm.rationing_run_task")
+def rationing_run_task(run_id: int) -> str:
     return monthly_runs.run_execute(RULES, run_id=run_id).status
 
 
@@ -135,20 +135,18 @@ def _scheme_form(scheme, data):
 
 
 RULES = MonthlyRules(
-    namespace="allocation",
-    label="Allocation",
+    namespace="rationing",
+    label="Rationing",
     icon="box-seam",
-    testid="allocation",
+    testid="rationing",
     scheme_model=ValuationScheme,
     run_model=ValuationRun,
     result_model=ValueResult,
     services=Services,
-    run_task=allocation_run_task,
+    run_task=rationing_run_task,
     compute=compute,
     write=write,
-    run_summary=lambda outcome, run: {
-        "counts": {"allocated": int(outcome.results.allocation.sum())}
-    },
+    run_summary=lambda outcome, run: {"counts": {"rationed": int(outcome.results.rationing.sum())}},
     validate_parameters=validate_parameters,
     scheme_create_form=CreateForm,
     scheme_form=_scheme_form,
@@ -160,38 +158,38 @@ RULES = MonthlyRules(
         movement=lambda before, after: (
             "new" if before is None else "same" if before == after else "across"
         ),
-        title="Allocation changes",
+        title="Rationing changes",
         note="Rows: %(before)s; columns: %(after)s.",
         none_label="none",
-        testid="allocation-matrix",
+        testid="rationing-matrix",
     ),
     texts=MonthlyTexts(
-        schemes_title="Allocation schemes",
-        scheme_title="Allocation scheme v%(v)s",
+        schemes_title="Rationing schemes",
+        scheme_title="Rationing scheme v%(v)s",
         new_draft_help="A draft allocates all of the average.",
         activate_confirm="Activating retires version %(v)s.",
         retired="Version %(v)d is active; version %(old)d is retired.",
-        no_active_scheme="No allocation scheme is active.",
-        runs_title="Allocation runs",
+        no_active_scheme="No rationing scheme is active.",
+        runs_title="Rationing runs",
         run_month_label="Month to allocate",
-        run_button="Allocate",
-        run_confirm="Allocate this month again?",
+        run_button="Ration",
+        run_confirm="Ration this month again?",
         run_default_scheme="The first run uses the default.",
-        no_runs="No allocation run yet.",
+        no_runs="No rationing run yet.",
         choose_month="Choose a month to allocate.",
-        run_queued="The allocation of %(m)s is queued.",
-        overview_title="Allocations",
-        no_results="No month has been allocated yet.",
-        no_results_howto="Allocate a month on the runs page.",
-        no_results_button="Allocate a month",
-        no_results_later="Allocations appear after the monthly run.",
-        unknown_month="There are no allocations for “%(m)s”.",
-        choose_known_month="Choose one of the allocated months above.",
+        run_queued="The rationing of %(m)s is queued.",
+        overview_title="Rationings",
+        no_results="No month has been rationed yet.",
+        no_results_howto="Ration a month on the runs page.",
+        no_results_button="Ration a month",
+        no_results_later="Rationings appear after the monthly run.",
+        unknown_month="There are no rationings for “%(m)s”.",
+        choose_known_month="Choose one of the rationed months above.",
     ),
 )
 
 urlpatterns = [
-    path("allocation/", include((MonthlyPages(RULES).urlpatterns(), "allocation"))),
+    path("rationing/", include((MonthlyPages(RULES).urlpatterns(), "rationing"))),
     *site_urlpatterns,
 ]
 pytestmark = pytest.mark.urls(__name__)
@@ -205,22 +203,17 @@ def admin_client(client, customer_world):
 
 @pytest.fixture(autouse=True)
 def declared():
-    # The app's own "allocation" declaration (quota take-up) is put back afterwards: the
-    # tab bars of its pages read the registry.
-    previous = monthly.registered()
+    # A stand-in of its own namespace: allocation's real declaration (quota take-up) stays.
     monthly.register(RULES)
     yield
     monthly.unregister(RULES.namespace)
-    for rules in previous:
-        if rules.namespace == RULES.namespace:
-            monthly.register(rules)
 
 
 # --- the pure computation -------------------------------------------------------------------
 
 
 def test_allocate_gives_the_share_in_whole_cartons():
-    assert allocate(pd.Series([10.0, 3.0, 0.0]), share=0.5).tolist() == [5, 1, 0]
+    assert ration(pd.Series([10.0, 3.0, 0.0]), share=0.5).tolist() == [5, 1, 0]
 
 
 # --- the pages the engine serves ------------------------------------------------------------
@@ -228,16 +221,16 @@ def test_allocate_gives_the_share_in_whole_cartons():
 
 def test_the_scheme_pages_create_edit_and_activate_a_draft(admin_client):
     # given no version: the list says so
-    response = admin_client.get(reverse("allocation:schemes"))
+    response = admin_client.get(reverse("rationing:schemes"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Allocation schemes" in html
-    assert 'data-testid="allocation-tabs"' in html
+    assert "Rationing schemes" in html
+    assert 'data-testid="rationing-tabs"' in html
     assert 'data-testid="no-active-scheme"' in html
     # when a draft is created
-    response = admin_client.post(reverse("allocation:schemes"), {"name": "Half"})
+    response = admin_client.post(reverse("rationing:schemes"), {"name": "Half"})
     scheme = ValuationScheme.objects.get(name="Half")
-    assert response.url == reverse("allocation:scheme", args=[scheme.pk])
+    assert response.url == reverse("rationing:scheme", args=[scheme.pk])
     page = admin_client.get(response.url)
     assert page.status_code == 200
     assert 'data-testid="scheme-form"' in page.content.decode()
@@ -247,46 +240,46 @@ def test_the_scheme_pages_create_edit_and_activate_a_draft(admin_client):
     admin_client.post(response.url, {"name": "Half", "note": "", "share": "0.5"})
     scheme.refresh_from_db()
     assert scheme.parameters == {"share": 0.5}
-    admin_client.post(reverse("allocation:scheme_activate", args=[scheme.pk]))
+    admin_client.post(reverse("rationing:scheme_activate", args=[scheme.pk]))
     scheme.refresh_from_db()
     assert scheme.status == SchemeStatus.ACTIVE
-    shown = admin_client.get(reverse("allocation:scheme", args=[scheme.pk])).content.decode()
+    shown = admin_client.get(reverse("rationing:scheme", args=[scheme.pk])).content.decode()
     assert 'data-testid="scheme-parameters"' in shown
     assert "0.5" in shown
 
 
 def test_the_runs_page_queues_a_run_and_polls_its_row(admin_client):
     # when a month is started
-    response = admin_client.post(reverse("allocation:runs"), {"month": "2025-03"})
+    response = admin_client.post(reverse("rationing:runs"), {"month": "2025-03"})
     # then it is queued, listed, and its row answers the poll
     run = ValuationRun.objects.get(month=MAR)
-    assert response.url == reverse("allocation:runs")
+    assert response.url == reverse("rationing:runs")
     assert run.status == RunStatus.QUEUED
-    html = admin_client.get(reverse("allocation:runs")).content.decode()
-    assert "Allocation runs" in html
+    html = admin_client.get(reverse("rationing:runs")).content.decode()
+    assert "Rationing runs" in html
     assert f'id="run-{run.pk}"' in html
-    row = admin_client.get(reverse("allocation:run_status", args=[run.pk]))
+    row = admin_client.get(reverse("rationing:run_status", args=[run.pk]))
     assert row.status_code == 200
-    assert reverse("allocation:run_status", args=[run.pk]) in row.content.decode()
+    assert reverse("rationing:run_status", args=[run.pk]) in row.content.decode()
 
 
 def test_the_overview_shows_the_month_and_its_transition_matrix(admin_client, areas):
     client = admin_client
     # given no month: the empty state
-    empty = client.get(reverse("allocation:overview")).content.decode()
-    assert 'data-testid="no-allocations"' in empty
+    empty = client.get(reverse("rationing:overview")).content.decode()
+    assert 'data-testid="no-rationings"' in empty
     # given two months of results
     shop = make_customer(area=areas["TH"])
     value(shop, FEB, ValueTier.LOW)
     value(shop, MAR, ValueTier.VALUE)
-    response = client.get(reverse("allocation:overview"))
+    response = client.get(reverse("rationing:overview"))
     html = response.content.decode()
     # then the latest month shows, with the move from low to value
-    assert 'data-testid="allocation-month">2025-03<' in html
-    assert 'data-testid="allocation-matrix"' in html
+    assert 'data-testid="rationing-month">2025-03<' in html
+    assert 'data-testid="rationing-matrix"' in html
     rows = {row["value"]: row for row in response.context["transitions"]["rows"]}
     assert next(c["n"] for c in rows["low"]["cells"] if c["value"] == "value") == 1
-    assert client.get(reverse("allocation:overview"), {"month": "2024-01"}).status_code == 200
+    assert client.get(reverse("rationing:overview"), {"month": "2024-01"}).status_code == 200
 
 
 # --- the runs the engine executes through the declared compute and write --------------------
@@ -294,7 +287,7 @@ def test_the_overview_shows_the_month_and_its_transition_matrix(admin_client, ar
 
 @pytest.fixture
 def half(db):
-    """The active allocation scheme: half of the average."""
+    """The active rationing scheme: half of the average."""
     actor = Actor.system("test")
     draft = SCHEMES.create_draft(name="Half", actor=actor, parameters={"share": 0.5})
     return SCHEMES.activate(scheme=draft, actor=actor)
@@ -312,10 +305,10 @@ def test_a_run_allocates_the_month_through_the_declared_compute_and_write(
         run = monthly_runs.run_start(RULES, month=MAR, trigger=RunTrigger.PAGE)
     assert (run.status, run.scheme, len(enqueued)) == (RunStatus.QUEUED, half, 1)
     executed = monthly_runs.run_execute(RULES, run_id=run.pk)
-    # then the run succeeded with its customers and summary, and the allocations are
+    # then the run succeeded with its customers and summary, and the rationings are
     # stored: half of 100 and of 45, in whole cartons
     assert executed.status == RunStatus.SUCCEEDED
-    assert (executed.customers, executed.counts) == (2, {"allocated": 72})
+    assert (executed.customers, executed.counts) == (2, {"rationed": 72})
     stored = ValueResult.objects.filter(month=MAR, run=run)
     assert {r.customer_id: r.current_value for r in stored} == {big.pk: 50, small.pk: 22}
     # and a redelivered task leaves the finished run as it is
@@ -344,7 +337,7 @@ def test_the_recompute_allocates_in_process_and_dry(half, areas):
     value(shop, FEB, ValueTier.VALUE, amount="600")
     # a dry run computes without recording a run or storing a result
     dry = monthly_runs.recompute(RULES, month=MAR, dry_run=True)
-    assert dry.results["allocation"].tolist() == [50]
+    assert dry.results["rationing"].tolist() == [50]
     assert not ValuationRun.objects.exists()
     assert not ValueResult.objects.filter(month=MAR).exists()
     # a real one records a run by the command and stores the month

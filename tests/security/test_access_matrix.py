@@ -208,6 +208,8 @@ orders_api:product_list               GET    -    200   200   200   -     200   
 orders_api:product_sync               POST   -    400   403   403   -     403   400    401
 orders_api:order_list                 GET    -    200   200   200   -     200   200    401
 orders_api:order_sync                 POST   -    400   403   403   -     403   400    401
+allocation_api:plan_sync              POST   -    400   403   403   -     403   400    401
+allocation_api:allocation_list        GET    -    200   200   200   -     200   200    401
 visits_api:visit_list                 GET    -    200   200   200   -     200   200    401
 visits_api:visit_create_with_photo    POST   -    415   415   415   -     415   403    401
 visits_api:visit_detail               GET    th   200   200   200   404   200   200    401
