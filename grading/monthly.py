@@ -102,6 +102,7 @@ RULES = monthly.register(
         run_summary=_run_summary,
         after_write=services.grading_after_write,
         chain_prepare=services.grading_chain_prepare,
+        run_refusal=services.grading_run_refusal,
         validate_parameters=services.validate_parameters,
         scheme_create_form=SchemeCreateForm,
         scheme_form=_scheme_form,

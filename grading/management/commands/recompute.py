@@ -1,5 +1,6 @@
 """`manage.py recompute --month YYYY-MM [--dry-run]`: the monthly chain (grading, then
-valuation and the early warnings), in this process."""
+valuation and the early warnings), in this process. A month whose grades are published is
+not graded again: the chain skips grading (saying why) and values the month."""
 
 from __future__ import annotations
 
@@ -42,14 +43,21 @@ class Command(BaseCommand):
         # One chain in this process: the steps share their reads (customers, first order
         # dates, the facts) instead of each reading them again.
         context = ChainContext(month=month)
+        # A published month keeps its grades: the chain goes on to value the month with them
+        # (why grading was skipped is reported, not raised).
+        refusal = None if dry_run else services.grading_run_refusal(month)
         try:
-            services.grading_chain_prepare(context=context)
+            if not refusal:
+                services.grading_chain_prepare(context=context)
             valuation_services.valuation_chain_prepare(context=context)
             context.start()
-            outcome = services.grading_recompute(
-                month=month, dry_run=dry_run, actor=actor, context=context
-            )
-            self._report_grading(outcome, month, dry_run)
+            if refusal:
+                self.stdout.write(f"Grading skipped: {refusal}")
+            else:
+                outcome = services.grading_recompute(
+                    month=month, dry_run=dry_run, actor=actor, context=context
+                )
+                self._report_grading(outcome, month, dry_run)
             valued = valuation_services.valuation_recompute(
                 month=month, dry_run=dry_run, actor=actor, context=context
             )
