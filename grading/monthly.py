@@ -198,6 +198,7 @@ RULES = monthly.register(
             overview_header="grading/inc/overview_header.html",
             overview_filters="grading/inc/overview_filters.html",
             overview_panels=(
+                "grading/inc/overview_publication.html",
                 "grading/inc/overview_cards.html",
                 "grading/inc/overview_charts.html",
                 "monthly/inc/overview_transitions.html",
