@@ -9,18 +9,11 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from crm.choices import AuditSource
-from crm.dates import parse_month
 from crm.exceptions import DomainError
 from crm.models import User
 from crm.services import Actor
 from grading import services
-
-
-def _month(value: str) -> dt.date:
-    month = parse_month(value)
-    if month is None:
-        raise CommandError(f"--month must look like 2026-11, not {value!r}.")
-    return month
+from grading.management.commands.recompute import month_argument
 
 
 class Command(BaseCommand):
@@ -35,7 +28,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--month", type=_month, required=True, help="YYYY-MM")
+        parser.add_argument("--month", type=month_argument, required=True, help="YYYY-MM")
         parser.add_argument(
             "--user",
             metavar="USERNAME",

@@ -18,7 +18,8 @@ from grading import services
 from valuation import services as valuation_services
 
 
-def _month(value: str) -> dt.date:
+def month_argument(value: str) -> dt.date:
+    """A `--month YYYY-MM` argument (the grading commands'): the month's first day."""
     month = parse_month(value)
     if month is None:
         raise CommandError(f"--month must look like 2026-11, not {value!r}.")
@@ -34,7 +35,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--month", type=_month, help="YYYY-MM (default: this month)")
+        parser.add_argument("--month", type=month_argument, help="YYYY-MM (default: this month)")
         parser.add_argument("--dry-run", action="store_true", help="compute and report only")
 
     def handle(self, *args, month: dt.date | None, dry_run: bool, **options) -> None:
