@@ -65,7 +65,8 @@ def publication_action(request: HttpRequest, action: str) -> HttpResponse:
         raise Http404
     month = parse_month(request.POST.get("month"))
     if month is None:
-        raise Http404
+        messages.error(request, _("Choose a graded month."))
+        return redirect("grading:overview")
     shown = f"{month:%Y-%m}"
     try:
         done = ACTIONS[action](month, Actor.of(request.user, AuditSource.PAGE), request.POST)

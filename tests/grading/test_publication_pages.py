@@ -129,8 +129,9 @@ def test_the_runs_page_refuses_a_published_month(client, graded):
     assert not response.context["runs"]
 
 
-def test_an_unknown_action_or_month_is_not_found(client, graded):
+def test_an_unknown_action_is_not_found_and_a_month_is_asked_for(client, graded):
     client.force_login(graded["admin"])
     assert client.post(action_url("explode"), {"month": "2025-03"}).status_code == 404
-    assert client.post(action_url("publish"), {"month": "March"}).status_code == 404
+    response = client.post(action_url("publish"), {"month": "March"}, follow=True)
+    assert messages_of(response) == ["Choose a graded month."]
     assert client.get(action_url("publish")).status_code == 405
