@@ -549,3 +549,17 @@ def test_category_meaning_reads_the_national_code():
     assert category_meaning("CZ0") is None
     assert category_meaning("") is None
     assert category_meaning("QQ1") is None
+
+
+def test_a_published_month_offers_no_override_and_says_why(client, graded):
+    # given a waiting override, then the month published
+    waiting = propose(graded)
+    services.grades_publish(month=MONTH, actor=actor(graded["admin"]))
+    # then the second supervisor may only reject it (approving would change a locked grade),
+    # and no new override is offered for the month
+    html = card_html(client, graded["sup_th2"], graded["c_th"])
+    assert f'action="{decide_url(waiting, "reject")}"' in html
+    assert f'action="{decide_url(waiting, "approve")}"' not in html
+    html = card_html(client, graded["sup_th"], graded["c_th2"])
+    assert 'data-testid="override-propose-form"' not in html
+    assert 'data-testid="override-locked"' in html
