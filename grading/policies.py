@@ -35,6 +35,10 @@ def override_actions(user: User, override: GradeOverride) -> list[str]:
     return []
 
 
+# What may still be done with an override of a published (locked) month: what changes no grade.
+LOCKED_MONTH_OVERRIDE_ACTIONS = ("reject", "withdraw")
+
+
 def may_publish_grades(user: User) -> bool:
     """Publish a grade month, ask for its unlock and decide on it: administrators and
     supervisors (a month's grades are the whole company's)."""

@@ -478,7 +478,9 @@ def customer_grading_card(
     locked = published_months(months=[result.month, *open_months])
     for item in open_overrides:
         if item["override"].month in locked:
-            item["actions"] = [a for a in item["actions"] if a in ("reject", "withdraw")]
+            item["actions"] = [
+                a for a in item["actions"] if a in policies.LOCKED_MONTH_OVERRIDE_ACTIONS
+            ]
     card.update(
         {
             "locked": result.month in locked,
@@ -598,6 +600,8 @@ def publication_of(*, month: dt.date) -> GradePublication | None:
 
 def published_months(*, months: list[dt.date] | None = None) -> set[dt.date]:
     """The published (locked) grade months, or those of `months` that are."""
+    if months is not None and not months:
+        return set()  # no query for an empty page
     qs = GradePublication.objects.exclude(status=PublicationStatus.UNLOCKED)
     if months is not None:
         qs = qs.filter(month__in=[month_start(m) for m in months])
