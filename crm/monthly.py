@@ -60,6 +60,7 @@ scheme, run and overview pages served and its runs executed by the engine.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -245,6 +246,10 @@ class MonthlyRules:
     # a worker's run begins its reads at once, each in a thread (`crm.chain`), and hands them
     # to `after_write` too; without it a worker's run reads one thing after the other.
     chain_prepare: Callable[..., None] | None = None
+    # Why a run of a month must not be made (month → a message, None when it may): e.g. the
+    # month's results are published and locked. Checked as a run is created, before anything
+    # is computed; the dry run (nothing saved) is not refused.
+    run_refusal: Callable[[dt.date], str | None] | None = None
     # Every parameter of a scheme in the shapes its readable page shows (by default its
     # parameters as rows, for `monthly/inc/scheme_parameters.html`).
     scheme_display: Callable[[VersionedScheme], dict[str, Any]] = _parameter_rows

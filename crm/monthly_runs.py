@@ -41,8 +41,11 @@ def run_create(
 ) -> JobRun:
     """A queued run of `month` with the active scheme (and the run model's own `fields`);
     refused for a month that has not begun and while another run of that month is live (a
-    run whose process died is marked failed first, with the reason)."""
+    run whose process died is marked failed first, with the reason), and for a month the
+    declaration refuses (`MonthlyRules.run_refusal`, e.g. its results are published)."""
     jobs.month_check(month)
+    if rules.run_refusal is not None and (refusal := rules.run_refusal(month)):
+        raise DomainError(refusal)
     scheme = rules.services.scheme_active()
     jobs.runs_abandon_dead(rules.run_model, month=month)
     try:

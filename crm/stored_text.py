@@ -155,6 +155,12 @@ CATALOGUE: dict[str, Promise | Plural | str] = {
         "workers running them stopped before they finished). Nothing of it was saved; start "
         "the month again."
     ),
+    # --- a scheduled run skipped (grading.services.grading_run_scheduled) ---
+    "grading.run.month_published": _(
+        "Not run: the grades of this month are published (locked), so the monthly schedule "
+        "left them as they are. To grade the month again, unlock it on the grading overview "
+        "and start a run."
+    ),
     # --- default schemes (their names and notes until an administrator renames them) ---
     "grading.scheme.default_name": _("8 grades by monthly average cartons"),
     "valuation.scheme.default_name": _("Five indicators, 2×2 tiers"),

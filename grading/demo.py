@@ -1,11 +1,14 @@
 """Demo grading: the Spring Festival month of each year in the demo period flagged as a peak
 month, every month of the period graded (so the customer page has a history and the overview
-a transition matrix), a draft score scheme to preview, and two overrides (one approved, one
-waiting for approval).
+a transition matrix), a draft score scheme to preview, two overrides (one approved, one
+waiting for approval), and the latest month published by the administrator (after the
+overrides: a published month takes none), so supply allocation has grades to read.
 
 Seeded once: a later run grades only the months some open shop has no grade for (a new
 month, new shops), and flags a peak month, makes the draft and proposes the overrides only the
-first time — a month unflagged, a draft deleted or an override decided stays so.
+first time — a month unflagged, a draft deleted or an override decided stays so. The latest
+month is published once; a published month is never graded again (shops added to the demo
+since have no grade that month until someone unlocks and grades it).
 """
 
 from __future__ import annotations
@@ -26,9 +29,15 @@ from crm.demo import (
 from crm.models import User
 from crm.services import Actor
 from customers.demo import months_missing
-from grading import services
+from grading import selectors, services
 from grading.choices import SchemeKind
-from grading.models import GradeOverride, GradeResult, GradingScheme, PeakMonth
+from grading.models import (
+    GradeOverride,
+    GradePublication,
+    GradeResult,
+    GradingScheme,
+    PeakMonth,
+)
 
 SCORE_DRAFT = "Score ranking (20% quantity, 70% amount, 10% low-tar share)"
 
@@ -48,6 +57,8 @@ def seed_grading(report: SeedReport, *, actor: Actor) -> None:
 
     this_month = month_start(today)
     missing = months_missing(GradeResult, demo_months(months, today))
+    locked = selectors.published_months(months=missing)
+    missing = [month for month in missing if month not in locked]
     for month in missing:
         started = time.perf_counter()
         services.grading_recompute(month=month, actor=actor)
@@ -58,8 +69,24 @@ def seed_grading(report: SeedReport, *, actor: Actor) -> None:
         f"{months - len(missing)} graded before left as they are "
         f"({GradeResult.objects.filter(month=this_month).count()} customers this month)."
     )
+    for month in sorted(locked):
+        report.lines.append(
+            f"Grading: {month:%Y-%m} is published: shops added since have no grade that month "
+            f"until it is unlocked (publish_grades --unpublish) and graded again."
+        )
     if seed_once("grading.overrides", made=GradeOverride.objects.exists):
         _seed_overrides(this_month, actor)
+    published = GradePublication.objects.filter(month=this_month).exists
+    if seed_once(f"grading.publication.{this_month:%Y-%m}", made=published):
+        services.grades_publish(
+            month=this_month,
+            actor=Actor.of(admin, actor.source),
+            note="演示数据：已审核 / Reviewed (demo data)",
+        )
+        report.lines.append(
+            f"Grading: {this_month:%Y-%m} published by {admin.username} (supply allocation "
+            "reads it)."
+        )
 
 
 def _seed_overrides(month: dt.date, actor: Actor) -> None:

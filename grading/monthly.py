@@ -102,6 +102,7 @@ RULES = monthly.register(
         run_summary=_run_summary,
         after_write=services.grading_after_write,
         chain_prepare=services.grading_chain_prepare,
+        run_refusal=services.grading_run_refusal,
         validate_parameters=services.validate_parameters,
         scheme_create_form=SchemeCreateForm,
         scheme_form=_scheme_form,
@@ -197,6 +198,7 @@ RULES = monthly.register(
             overview_header="grading/inc/overview_header.html",
             overview_filters="grading/inc/overview_filters.html",
             overview_panels=(
+                "grading/inc/overview_publication.html",
                 "grading/inc/overview_cards.html",
                 "grading/inc/overview_charts.html",
                 "monthly/inc/overview_transitions.html",

@@ -429,7 +429,7 @@ def customer_grading_card(
 ) -> dict[str, Any]:
     """Everything the customer page's grading card shows, for `user` (who reached `customer`
     through the scope rule): the latest result and why, the 12-month history, the overrides
-    with what `user` may do with them, this month's assessment. Five or six queries."""
+    with what `user` may do with them, this month's assessment. Six or seven queries."""
     result = customer_grade_result(customer=customer)
     decides = policies.may_decide_overrides(user)
     overrides = list(overrides_for(customer=customer)[:25])
@@ -456,6 +456,7 @@ def customer_grading_card(
         "can_assess": policies.may_assess(user),
         "may_decide": decides,
         "can_propose": False,
+        "locked": False,
         "history": [],
         "chart": None,
         "category_changes": [],
@@ -472,14 +473,25 @@ def customer_grading_card(
         if before.category_code != after.category_code
     ]
     open_months = {item["override"].month for item in open_overrides}
+    # A published month takes no override (nor an approval or revocation) until it is
+    # unlocked: the card says so instead of offering what the services refuse.
+    locked = published_months(months=[result.month, *open_months])
+    for item in open_overrides:
+        if item["override"].month in locked:
+            item["actions"] = [
+                a for a in item["actions"] if a in policies.LOCKED_MONTH_OVERRIDE_ACTIONS
+            ]
     card.update(
         {
+            "locked": result.month in locked,
             "category": category_meaning(result.category_code),
             "why": grade_explanation(result=result),
             "history": history,
             "chart": _history_chart(history, result.month) if history else None,
             "category_changes": changes,
-            "can_propose": decides and result.month not in open_months,
+            "can_propose": decides
+            and result.month not in open_months
+            and result.month not in locked,
             "grade_choices": [
                 g for g in range(1, result.scheme.grade_count + 1) if g != result.computed_grade
             ],
@@ -588,6 +600,8 @@ def publication_of(*, month: dt.date) -> GradePublication | None:
 
 def published_months(*, months: list[dt.date] | None = None) -> set[dt.date]:
     """The published (locked) grade months, or those of `months` that are."""
+    if months is not None and not months:
+        return set()  # no query for an empty page
     qs = GradePublication.objects.exclude(status=PublicationStatus.UNLOCKED)
     if months is not None:
         qs = qs.filter(month__in=[month_start(m) for m in months])

@@ -10,8 +10,9 @@ results (approved overrides are applied again each time).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,22 +28,23 @@ from django.utils.translation import gettext_lazy
 
 from crm import jobs, monthly, monthly_runs, versioning
 from crm.chain import ChainContext, shared_read
-from crm.choices import AuditAction
+from crm.choices import AuditAction, AuditSource, RunStatus
 from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
 from crm.frames import query_frame
 from crm.models import User
 from crm.services import Actor, audit_record
-from crm.stored_text import text
+from crm.stored_text import columns, text
 from customers.choices import CustomerStatus
 from customers.models import Customer, CustomerSystem
 from customers.selectors import customer_in_scope, customer_monthly_frame
 from customers.services import system_fields_copy
 from grading import computations, policies
-from grading.choices import OverrideStatus, SchemeKind
+from grading.choices import OverrideStatus, PublicationStatus, RunTrigger, SchemeKind
 from grading.models import (
     GradeAssessment,
     GradeOverride,
+    GradePublication,
     GradeResult,
     GradingRun,
     GradingRunPart,
@@ -56,6 +58,8 @@ from orders.selectors import (
     sales_facts_frame,
     sales_facts_want,
 )
+
+logger = logging.getLogger(__name__)
 
 # Serialises the write phase of runs (PostgreSQL advisory lock key): two months written at
 # once could leave the customers' system fields showing the older month.
@@ -265,6 +269,7 @@ def override_propose(
     if user is None or not _can_decide(user, customer):
         raise DomainError(_("Only a supervisor of the customer's area may propose an override."))
     month = month_start(month)
+    _refuse_published(month, _override_refusal)
     result = GradeResult.objects.select_related("scheme").filter(customer=customer, month=month)
     result = result.first()
     if result is None:
@@ -343,6 +348,7 @@ def override_approve(*, override: GradeOverride, note: str = "", actor: Actor) -
         raise DomainError(_("Only a supervisor of the customer's area may approve."))
     if user.pk == locked.proposed_by_id:
         raise DomainError(_("A second person must approve an override you proposed."))
+    _refuse_published(locked.month, _override_refusal)
     _decide(locked, OverrideStatus.APPROVED, note, actor)
     _apply_effective_grade(locked.customer_id, locked.month, grade=locked.grade, override=locked)
     return locked
@@ -378,6 +384,7 @@ def override_revoke(*, override: GradeOverride, note: str, actor: Actor) -> Grad
         raise DomainError(_("Only a supervisor of the customer's area may revoke."))
     if not note.strip():
         raise DomainError(_("Say why the override is revoked."), field="note")
+    _refuse_published(locked.month, _override_refusal)
     _decide(locked, OverrideStatus.REVOKED, note, actor)
     _apply_effective_grade(locked.customer_id, locked.month, grade=None, override=None)
     return locked
@@ -396,6 +403,219 @@ def _apply_effective_grade(
     if jobs.results_month_is_current(GradeResult, month):
         effective = result.values_list("grade", flat=True).first()
         CustomerSystem.objects.filter(customer_id=customer_id).update(grade=effective)
+
+
+# --- publication (a month's grades locked after review) ------------------------------------
+
+
+def _month_text(month: dt.date) -> str:
+    return f"{month:%Y-%m}"
+
+
+def _published(month: dt.date) -> bool:
+    return (
+        GradePublication.objects.filter(month=month)
+        .exclude(status=PublicationStatus.UNLOCKED)
+        .exists()
+    )
+
+
+def _override_refusal(month: dt.date) -> str:
+    return _(
+        "The grades of %(m)s are published (locked): an override would change them. Ask for "
+        "the month to be unlocked first (grading overview)."
+    ) % {"m": _month_text(month)}
+
+
+def _run_refusal_text(month: dt.date) -> str:
+    return _(
+        "The grades of %(m)s are published (locked) and are not recomputed. To grade the month "
+        "again, an administrator or supervisor asks to unlock it with a reason (on the grading "
+        "overview, or publish_grades --month %(m)s --unpublish --reason …) and another one "
+        "approves."
+    ) % {"m": _month_text(month)}
+
+
+def _refuse_published(month: dt.date, refusal: Callable[[dt.date], str]) -> None:
+    """Raises `refusal(month)` as a DomainError when grade `month` is published (locked)."""
+    if _published(month):
+        raise DomainError(refusal(month))
+
+
+def grading_run_refusal(month: dt.date) -> str | None:
+    """Why grade `month` may not be computed again (the engine's `run_refusal`): its grades
+    are published. None when it may."""
+    month = month_start(month)
+    return _run_refusal_text(month) if _published(month) else None
+
+
+def _publisher(actor: Actor) -> User | None:
+    """Administrators and supervisors publish; an integration client (or a job) only through
+    the command. The person who publishes (None for a client or a job)."""
+    user = actor.user
+    if user is None or user.is_integration_client:
+        if actor.source == AuditSource.COMMAND:
+            return None
+        raise DomainError(_("Integration clients publish grades with the publish_grades command."))
+    if not policies.may_publish_grades(user):
+        raise DomainError(_("Only administrators and supervisors may publish grades."))
+    return user
+
+
+def _unlock_person(actor: Actor) -> User:
+    """Unlocking is asked for and decided by people: administrators and supervisors."""
+    user = actor.user
+    if user is None or not policies.may_publish_grades(user):
+        raise DomainError(_("Only administrators and supervisors may unlock published grades."))
+    return user
+
+
+def _live_publication(month: dt.date, status: str) -> GradePublication:
+    """The live publication of `month` in `status`, locked for the change; refused with what
+    the month's publication is otherwise."""
+    month = month_start(month)
+    publication = (
+        GradePublication.objects.select_for_update()
+        .filter(month=month)
+        .exclude(status=PublicationStatus.UNLOCKED)
+        .first()
+    )
+    if publication is None:
+        raise DomainError(_("The grades of %(m)s are not published.") % {"m": _month_text(month)})
+    if publication.status != status:
+        if publication.status == PublicationStatus.UNLOCK_REQUESTED:
+            message = _("An unlock of %(m)s has been asked for already; it waits for a decision.")
+        else:
+            message = _("No unlock of %(m)s is waiting for a decision.")
+        raise DomainError(message % {"m": _month_text(month)})
+    return publication
+
+
+def _publication_change(
+    publication: GradePublication, actor: Actor, reason: str, **fields: Any
+) -> GradePublication:
+    """Saves `fields` on `publication` and audits its status change (with `reason`)."""
+    before = publication.status
+    for name, value in fields.items():
+        setattr(publication, name, value)
+    publication.save(update_fields=list(fields))
+    audit_record(
+        actor=actor,
+        obj=publication,
+        action=AuditAction.UPDATE,
+        changes={"status": (before, publication.status)},
+        reason=reason,
+    )
+    return publication
+
+
+@transaction.atomic
+def grades_publish(*, month: dt.date, actor: Actor, note: str = "") -> GradePublication:
+    """Publishes (locks) the grades of `month` after review: supply allocation reads them, and
+    the month is not recomputed (nor overridden) until it is unlocked. Refused for a month
+    without grades, a month published already and while a run of the month is queued or
+    running."""
+    person = _publisher(actor)
+    month = month_start(month)
+    shown = _month_text(month)
+    if not GradeResult.objects.filter(month=month).exists():
+        raise DomainError(_("%(m)s has no grades to publish.") % {"m": shown}, field="month")
+    jobs.runs_abandon_dead(GradingRun, month=month)
+    if GradingRun.objects.filter(month=month, status__in=RunStatus.live()).exists():
+        raise DomainError(
+            _("A grading run of %(m)s is queued or running; publish once it has finished.")
+            % {"m": shown}
+        )
+    try:
+        with transaction.atomic():
+            publication = GradePublication.objects.create(
+                month=month, note=note.strip(), published_by=person
+            )
+    except IntegrityError:
+        raise DomainError(
+            _("The grades of %(m)s are published already.") % {"m": shown}, field="month"
+        ) from None
+    audit_record(
+        actor=actor,
+        obj=publication,
+        action=AuditAction.CREATE,
+        reason=publication.note,
+        snapshot={"month": shown, "status": publication.status},
+    )
+    return publication
+
+
+@transaction.atomic
+def grades_unlock_request(*, month: dt.date, reason: str, actor: Actor) -> GradePublication:
+    """Asks to unlock the published grades of `month`, saying why; another administrator or
+    supervisor approves or rejects."""
+    user = _unlock_person(actor)
+    if not reason.strip():
+        raise DomainError(_("Say why the month must be unlocked."), field="reason")
+    publication = _live_publication(month, PublicationStatus.PUBLISHED)
+    return _publication_change(
+        publication,
+        actor,
+        reason.strip(),
+        status=PublicationStatus.UNLOCK_REQUESTED,
+        unlock_reason=reason.strip(),
+        unlock_requested_by=user,
+        unlock_requested_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def grades_unlock_approve(*, month: dt.date, actor: Actor, note: str = "") -> GradePublication:
+    """A second person approves the unlock: the month may be recomputed and overridden again,
+    and allocation no longer reads it until it is published again (a new publication)."""
+    user = _unlock_person(actor)
+    publication = _live_publication(month, PublicationStatus.UNLOCK_REQUESTED)
+    if publication.unlock_requested_by_id == user.pk:
+        raise DomainError(_("A second person must approve an unlock you asked for."))
+    return _publication_change(
+        publication,
+        actor,
+        note.strip(),
+        status=PublicationStatus.UNLOCKED,
+        unlocked_by=user,
+        unlocked_at=timezone.now(),
+    )
+
+
+def _unlock_dropped(publication: GradePublication, actor: Actor, note: str) -> GradePublication:
+    """The month stays published; the request lives on in the audit rows only, so that
+    another one can be made."""
+    return _publication_change(
+        publication,
+        actor,
+        note,
+        status=PublicationStatus.PUBLISHED,
+        unlock_reason="",
+        unlock_requested_by=None,
+        unlock_requested_at=None,
+    )
+
+
+@transaction.atomic
+def grades_unlock_reject(*, month: dt.date, actor: Actor, note: str) -> GradePublication:
+    """Another administrator or supervisor refuses the unlock, saying why: the month stays
+    published."""
+    user = _unlock_person(actor)
+    publication = _live_publication(month, PublicationStatus.UNLOCK_REQUESTED)
+    if publication.unlock_requested_by_id == user.pk:
+        raise DomainError(_("Withdraw your own request instead of rejecting it."))
+    if not note.strip():
+        raise DomainError(_("Say why the unlock is rejected."), field="note")
+    return _unlock_dropped(publication, actor, note.strip())
+
+
+@transaction.atomic
+def grades_unlock_withdraw(*, month: dt.date, actor: Actor) -> GradePublication:
+    """The person who asked for the unlock withdraws the request: the month stays published."""
+    publication = _live_publication(month, PublicationStatus.UNLOCK_REQUESTED)
+    if actor.user is None or actor.user.pk != publication.unlock_requested_by_id:
+        raise DomainError(_("Only the person who asked for the unlock may withdraw it."))
+    return _unlock_dropped(publication, actor, "")
 
 
 # --- the monthly recompute ----------------------------------------------------------------
@@ -553,7 +773,9 @@ def grading_results_write(
     run again with the same outcome writes nothing; then, if it is the latest graded month
     not after this one, the customers' system fields (results of a later month, stored
     before future months were refused, never block them). `stored`: the stored rows' digests read
-    beforehand (`grading_results_stored`). Call inside `transaction.atomic`."""
+    beforehand (`grading_results_stored`). Refused for a published month (a run made before
+    it was published). Call inside `transaction.atomic`."""
+    _refuse_published(outcome.month, _run_refusal_text)
     monthly_runs.month_results_write(
         GradeResult,
         outcome,
@@ -583,6 +805,27 @@ def grading_run_start(*, month: dt.date, trigger: str, actor: Actor | None = Non
     commit. Refused for a month that has not begun, and while a run of that month is queued
     or running (a run whose process died is marked failed first, see `crm.jobs`)."""
     return monthly_runs.run_start(_rules(), month=month, trigger=trigger, actor=actor)
+
+
+def grading_run_scheduled(*, month: dt.date) -> GradingRun:
+    """The monthly schedule's run of `month`: queued like `grading_run_start`, except for a
+    published month, which is left as it is: the run is recorded as not run, saying why
+    (nothing is computed and nothing of the chain follows; a run refused for another reason
+    — one already live — raises as before)."""
+    month = month_start(month)
+    if grading_run_refusal(month) is None:
+        return grading_run_start(month=month, trigger=RunTrigger.SCHEDULE)
+    logger.warning("grades of %s are published; the scheduled run was skipped", month)
+    now = timezone.now()
+    return GradingRun.objects.create(
+        month=month,
+        trigger=RunTrigger.SCHEDULE,
+        scheme=scheme_active(),
+        status=RunStatus.FAILED,
+        started_at=now,
+        finished_at=now,
+        **columns(text("grading.run.month_published"), "error", params=False),
+    )
 
 
 def grading_run_execute(*, run_id: int) -> GradingRun:

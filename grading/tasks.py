@@ -6,15 +6,13 @@ from django.utils import timezone
 
 from crm.dates import month_start
 from grading import services
-from grading.choices import RunTrigger
 
 
 @shared_task(name="grading.tasks.grading_monthly_task")
 def grading_monthly_task() -> int:
-    """The monthly schedule: grades the month that has just begun."""
-    run = services.grading_run_start(
-        month=month_start(timezone.localdate()), trigger=RunTrigger.SCHEDULE
-    )
+    """The monthly schedule: grades the month that has just begun (a published month is left
+    as it is: its run is recorded as not run, saying why)."""
+    run = services.grading_run_scheduled(month=month_start(timezone.localdate()))
     return run.pk
 
 

@@ -120,8 +120,18 @@ class OverrideListView(PeopleOnlyMixin, ListView):
         # Back to the tab's first page after a decision: the row leaves the tab, so the page
         # it was on may no longer exist.
         ctx["next_url"] = f"{reverse('grading:overrides')}?status={current}"
+        # In a published month only what changes no grade is offered (reject, withdraw).
+        locked = selectors.published_months(months=[o.month for o in ctx["overrides"]])
         ctx["rows"] = [
-            {"override": o, "actions": policies.override_actions(user, o)} for o in ctx["overrides"]
+            {
+                "override": o,
+                "actions": [
+                    a
+                    for a in policies.override_actions(user, o)
+                    if o.month not in locked or a in policies.LOCKED_MONTH_OVERRIDE_ACTIONS
+                ],
+            }
+            for o in ctx["overrides"]
         ]
         ctx["may_decide"] = policies.may_decide_overrides(user)
         return ctx

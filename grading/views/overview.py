@@ -22,7 +22,7 @@ from crm.dates import parse_month
 from crm.views import list_query_context, people_only
 from customers import io
 from customers.choices import BusinessScale
-from grading import selectors
+from grading import policies, selectors
 from grading.choices import GradeBasis
 from grading.filtersets import MOVEMENTS, GradeResultFilterSet
 
@@ -167,9 +167,13 @@ def overview_context(request: HttpRequest, month: dt.date) -> dict[str, Any]:
     distributions = _distributions(request, summary)
     page_obj = Paginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
     clear = dict.fromkeys(LIST_ONLY_FILTERS)
+    publication = selectors.publication_of(month=month)
     return {
         **list_query_context(request),
         "overview": summary,
+        # Whether the month is published (locked), and what the user may do about it.
+        "publication": publication,
+        "publication_actions": policies.publication_actions(request.user, publication),
         "cards": _cards(request, summary),
         "distributions": distributions,
         "chart": _chart_data(distributions),

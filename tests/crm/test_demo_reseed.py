@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from crm.choices import AuditSource, Role
-from crm.dates import month_start
+from crm.dates import add_months, month_start
 from crm.demo import SPRING_FESTIVALS, DemoOptions, SeedReport, seed_organisation
 from crm.models import Area, DemoSeedStep, User
 from crm.services import Actor, area_upsert, user_set_password, user_update
@@ -26,7 +26,13 @@ from customers.services import (
 )
 from grading import services as grading_services
 from grading.choices import OverrideStatus
-from grading.models import GradeOverride, GradeResult, GradingScheme, PeakMonth
+from grading.models import (
+    GradeOverride,
+    GradePublication,
+    GradeResult,
+    GradingScheme,
+    PeakMonth,
+)
 from orders.models import Order, OrdersConfig, Product
 from orders.services import order_sync_many, orders_config_update, product_upsert_many
 from services import services as services_services
@@ -274,7 +280,8 @@ def test_a_bigger_demo_adds_the_missing_shops_and_keeps_the_others(db, settings)
     # when
     out = seed("--months", "2", "--customers", "60")  # the last --customers counts
 
-    # then: ten shops more, with their orders and a grade and value every month; the others
+    # then: ten shops more, with their orders and a value every month, and a grade every month
+    # but the published one (the latest: a published month is not graded again); the others
     # as they were
     kept.refresh_from_db()
     assert external_value(kept, "phone") == "13900002222"
@@ -283,9 +290,19 @@ def test_a_bigger_demo_adds_the_missing_shops_and_keeps_the_others(db, settings)
     new = Customer.objects.order_by("-customer_code")[:10]
     assert Order.objects.filter(customer__in=new).exists()
     open_shops = Customer.objects.exclude(dynamic__status="closed").count()
-    for results in (GradeResult, ValueResult):
-        per_month = results.objects.values("month").annotate(n=Count("id"))
-        assert len(per_month) == 2 and {row["n"] for row in per_month} == {open_shops}
+    per_month = ValueResult.objects.values("month").annotate(n=Count("id"))
+    assert len(per_month) == 2 and {row["n"] for row in per_month} == {open_shops}
+    this_month = month_start(timezone.localdate())
+    graded = dict(GradeResult.objects.values_list("month").annotate(n=Count("id")))
+    published_before = GradeResult.objects.filter(month=this_month).exclude(customer__in=new)
+    assert graded == {
+        add_months(this_month, -1): open_shops,
+        this_month: published_before.count(),
+    }
+    assert f"Grading: {this_month:%Y-%m} is published" in out
+    # published once, by the administrator, by the first run
+    (publication,) = GradePublication.objects.all()
+    assert (publication.month, publication.published_by.username) == (this_month, "admin")
     assert ChangeRequest.objects.count() == 2
 
 

@@ -6,6 +6,7 @@ executed, recorded, recomputed in process — from `crm.monthly_runs` through it
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -350,3 +351,21 @@ def test_the_recompute_allocates_in_process_and_dry(half, areas):
     )
     assert ValueResult.objects.get(month=MAR).current_value == 50
     assert "compare" in outcome.seconds
+
+
+def test_a_month_the_declaration_refuses_gets_no_run_but_a_dry_run(half, areas):
+    # given a declaration that refuses March (as grading refuses a published month)
+    refusing = dataclasses.replace(
+        RULES, run_refusal=lambda month: "March is locked." if month == MAR else None
+    )
+    shop = make_customer(area=areas["TH"])
+    value(shop, FEB, ValueTier.VALUE, amount="600")
+    # then no run of March is made, from a page or in process; the dry run still computes
+    with pytest.raises(DomainError, match="March is locked."):
+        monthly_runs.run_start(refusing, month=MAR, trigger=RunTrigger.PAGE)
+    with pytest.raises(DomainError, match="March is locked."):
+        monthly_runs.recompute(refusing, month=MAR, actor=Actor.system("test"))
+    assert not ValuationRun.objects.exists()
+    assert monthly_runs.recompute(refusing, month=MAR, dry_run=True).results[
+        "allocation"
+    ].tolist() == [50]

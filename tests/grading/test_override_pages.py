@@ -522,15 +522,16 @@ def test_queue_query_count_is_pinned(client, queue, areas, django_assert_max_num
     client.force_login(queue["sup_th2"])
     url = reverse("grading:overrides")
     client.get(url)  # warm caches (content types, etc.)
-    # session, user, notifications, scope areas (2), counts, page count, rows
-    with django_assert_max_num_queries(8):
+    # session, user, notifications, scope areas (2), counts, page count, rows, the rows'
+    # published months
+    with django_assert_max_num_queries(9):
         response = client.get(url, {"status": "all"})
     assert len(response.context["rows"]) == 2
     for _n in range(10):
         customer = make_customer(areas["TH"], queue["am_th"])
         copy_result(queue, customer)
         propose({**queue, "c": customer}, "c")
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = client.get(url, {"status": "all"})
     assert len(response.context["rows"]) == 12
 
@@ -549,3 +550,25 @@ def test_category_meaning_reads_the_national_code():
     assert category_meaning("CZ0") is None
     assert category_meaning("") is None
     assert category_meaning("QQ1") is None
+
+
+def test_a_published_month_offers_no_override_and_says_why(client, graded):
+    # given a waiting override, then the month published
+    waiting = propose(graded)
+    services.grades_publish(month=MONTH, actor=actor(graded["admin"]))
+    # then the second supervisor may only reject it (approving would change a locked grade),
+    # and no new override is offered for the month
+    html = card_html(client, graded["sup_th2"], graded["c_th"])
+    assert f'action="{decide_url(waiting, "reject")}"' in html
+    assert f'action="{decide_url(waiting, "approve")}"' not in html
+    html = card_html(client, graded["sup_th"], graded["c_th2"])
+    assert 'data-testid="override-propose-form"' not in html
+    assert 'data-testid="override-locked"' in html
+
+
+def test_the_queue_offers_only_reject_for_an_override_of_a_published_month(client, graded):
+    waiting = propose(graded)
+    services.grades_publish(month=MONTH, actor=actor(graded["admin"]))
+    client.force_login(graded["sup_th2"])
+    [row] = client.get(reverse("grading:overrides")).context["rows"]
+    assert (row["override"], row["actions"]) == (waiting, ["reject"])

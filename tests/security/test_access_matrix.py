@@ -111,6 +111,7 @@ grading:override_propose              POST   th   go    go    go    404   go    
 grading:override_propose              POST   yx   go    404   404   404   404   403    login
 grading:assessment                    POST   th   go    go    go    404   403   403    login
 grading:assessment                    POST   yx   go    404   404   404   404   403    login
+grading:publication                   POST   -    go    go    go    -     go    403    login
 
 valuation:overview                    GET    -    200   200   200   -     200   403    login
 valuation:export                      GET    -    200   200   200   -     200   403    login

@@ -115,6 +115,7 @@ KWARG_VALUES = {
 # `action` differs per URL: a real action of that URL.
 ACTIONS = {
     "grading:override_decide": "approve",
+    "grading:publication": "publish",
     "services:request_act": "start",
 }
 

@@ -1,5 +1,6 @@
 """`manage.py recompute --month YYYY-MM [--dry-run]`: the monthly chain (grading, then
-valuation and the early warnings), in this process."""
+valuation and the early warnings), in this process. A month whose grades are published is
+not graded again: the chain skips grading (saying why) and values the month."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from grading import services
 from valuation import services as valuation_services
 
 
-def _month(value: str) -> dt.date:
+def month_argument(value: str) -> dt.date:
+    """A `--month YYYY-MM` argument (the grading commands'): the month's first day."""
     month = parse_month(value)
     if month is None:
         raise CommandError(f"--month must look like 2026-11, not {value!r}.")
@@ -33,7 +35,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--month", type=_month, help="YYYY-MM (default: this month)")
+        parser.add_argument("--month", type=month_argument, help="YYYY-MM (default: this month)")
         parser.add_argument("--dry-run", action="store_true", help="compute and report only")
 
     def handle(self, *args, month: dt.date | None, dry_run: bool, **options) -> None:
@@ -42,14 +44,21 @@ class Command(BaseCommand):
         # One chain in this process: the steps share their reads (customers, first order
         # dates, the facts) instead of each reading them again.
         context = ChainContext(month=month)
+        # A published month keeps its grades: the chain goes on to value the month with them
+        # (why grading was skipped is reported, not raised).
+        refusal = None if dry_run else services.grading_run_refusal(month)
         try:
-            services.grading_chain_prepare(context=context)
+            if not refusal:
+                services.grading_chain_prepare(context=context)
             valuation_services.valuation_chain_prepare(context=context)
             context.start()
-            outcome = services.grading_recompute(
-                month=month, dry_run=dry_run, actor=actor, context=context
-            )
-            self._report_grading(outcome, month, dry_run)
+            if refusal:
+                self.stdout.write(f"Grading skipped: {refusal}")
+            else:
+                outcome = services.grading_recompute(
+                    month=month, dry_run=dry_run, actor=actor, context=context
+                )
+                self._report_grading(outcome, month, dry_run)
             valued = valuation_services.valuation_recompute(
                 month=month, dry_run=dry_run, actor=actor, context=context
             )
