@@ -15,8 +15,16 @@ class PlanStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-# The statuses a plan may be given through the sync API (superseded is the system's own).
-SYNC_STATUSES = (PlanStatus.DRAFT, PlanStatus.PUBLISHED, PlanStatus.CLOSED)
+class PlanSyncStatus(models.TextChoices):
+    """The statuses a plan may be given through the sync API (superseded is the system's
+    own): PlanStatus's, less that one."""
+
+    DRAFT = PlanStatus.DRAFT.value, PlanStatus.DRAFT.label
+    PUBLISHED = PlanStatus.PUBLISHED.value, PlanStatus.PUBLISHED.label
+    CLOSED = PlanStatus.CLOSED.value, PlanStatus.CLOSED.label
+
+
+SYNC_STATUSES = tuple(PlanSyncStatus.values)
 
 
 class ExceptionStatus(models.TextChoices):

@@ -5,8 +5,8 @@ services (draft, preview, publish); then orders from the ordering system that ta
 am_zhang's shops past their quota, through the order sync, so the warnings and the
 supervisors' exceptions are real.
 
-The plans read this month's published grades: the month is published first when it is not
-(the grading demo publishes it once grade publication has its service).
+The plans read this month's published grades: the grading demo publishes the latest graded
+month; this one is published here when it is not (a reseed in a later month).
 
 Seeded once a month: the plans' codes carry the month, and a plan deleted, closed or given a
 new version stays so.
@@ -29,6 +29,7 @@ from crm.demo import SeedReport, seed_once
 from crm.models import User
 from crm.services import Actor
 from grading import selectors as grading_selectors
+from grading import services as grading_services
 from grading.models import GradeResult
 from orders.models import Product
 from orders.services import order_sync_many
@@ -60,23 +61,11 @@ def _month_end(month: dt.date) -> dt.date:
     return add_months(month, 1) - dt.timedelta(days=1)
 
 
-def _grades_published(month: dt.date, admin: User, actor: Actor) -> None:
-    """Publishes grade `month` unless it is published.
-
-    Temporary: once grade publication's service exists (`grading.services.grades_publish`,
-    another branch of issue 21) this is that call alone, and the grading demo publishes the
-    month itself; until then the publication row is made directly."""
-    if grading_selectors.publication_of(month=month) is not None:
-        return
-    from grading import services as grading_services
-
-    publish = getattr(grading_services, "grades_publish", None)
-    if publish is not None:
-        publish(month=month, actor=Actor.of(admin, actor.source), note="Demo")
-        return
-    from grading.models import GradePublication
-
-    GradePublication.objects.create(month=month, published_by=admin, note="Demo")
+def _grades_published(month: dt.date, by_admin: Actor) -> None:
+    """Publishes grade `month` unless it is published (the grading demo publishes the latest
+    graded month; a reseed in a later month finds this one graded but not yet published)."""
+    if grading_selectors.publication_of(month=month) is None:
+        grading_services.grades_publish(month=month, actor=by_admin, note="Demo")
 
 
 def _plan(code: str, name: str, product: str, month: dt.date, **fields: Any) -> dict[str, Any]:
@@ -109,7 +98,7 @@ def seed_allocation(report: SeedReport, *, actor: Actor) -> None:
         f"allocation.plans.{month:%Y-%m}",
         made=AllocationPlan.objects.filter(code=scaled_code).exists,
     ):
-        _grades_published(month, admin, actor)
+        _grades_published(month, by_admin)
         scaled = services.plan_create_draft(
             data=_plan(scaled_code, "中华(软) 本月投放（按货源压缩）", SCALED_PRODUCT, month),
             actor=by_admin,

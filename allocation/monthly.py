@@ -20,6 +20,7 @@ from allocation import takeup as services
 from allocation import takeup_selectors as selectors
 from allocation.choices import TakeUpStatus
 from allocation.models import AllocationRun, AllocationScheme, AllocationTakeUp
+from allocation.policies import can_read_exceptions
 from allocation.scheme_forms import LABELS, SHARES, SchemeCreateForm, SchemeForm
 from allocation.tasks import allocation_run_task
 from crm import monthly
@@ -148,6 +149,7 @@ RULES = monthly.register(
                 "allocation:exceptions",
                 "exclamation-octagon",
                 gettext_lazy("Exceptions"),
+                visible=can_read_exceptions,
             ),
         ),
         transitions=Transitions(

@@ -21,7 +21,8 @@ from django.views.generic import ListView
 
 from allocation import selectors, services
 from allocation.choices import ExceptionStatus
-from crm.choices import AuditSource, Role
+from allocation.policies import can_read_exceptions, can_review_exceptions
+from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.services import Actor
 from crm.views import list_query_context, people_allowed, redirect_back
@@ -33,14 +34,6 @@ STATUS_TABS = {
     ExceptionStatus.REVIEWED: gettext_lazy("Reviewed"),
     "all": gettext_lazy("All"),
 }
-
-
-def can_read_exceptions(user) -> bool:
-    return user.is_administrator or user.role in (Role.SUPERVISOR, Role.ACCOUNT_MANAGER)
-
-
-def can_review_exceptions(user) -> bool:
-    return user.is_administrator or user.role == Role.SUPERVISOR
 
 
 class ExceptionReviewForm(forms.Form):

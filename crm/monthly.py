@@ -103,6 +103,8 @@ class Tab:
     icon: str
     label: Any
     administrators_only: bool = False
+    # Who else may open it: (user) → bool; None: everyone the page is for.
+    visible: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -314,11 +316,13 @@ def registered() -> list[MonthlyRules]:
     return list(_REGISTRY.values())
 
 
-def tab_links(rules: MonthlyRules, *, is_administrator: bool) -> list[dict[str, Any]]:
+def tab_links(rules: MonthlyRules, *, user: Any) -> list[dict[str, Any]]:
     """The tabs whose URL exists (a page not wired yet renders no tab), for this user."""
     links = []
     for tab in rules.all_tabs():
-        if tab.administrators_only and not is_administrator:
+        if tab.administrators_only and not user.is_administrator:
+            continue
+        if tab.visible is not None and not tab.visible(user):
             continue
         try:
             url = reverse(tab.url_name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from allocation.choices import SYNC_STATUSES, PlanStatus
+from allocation.choices import PlanStatus, PlanSyncStatus
 from allocation.services import (
     MAX_PLANS_PER_SYNC,
     MAX_QUOTA,
@@ -21,10 +21,6 @@ from allocation.services import (
 from crm.api.serializers import StrictSerializer
 from customers.api.serializers import CustomerCodeField
 from customers.choices import BusinessFormat, MarketType
-
-# The statuses a sync may give a plan, as (value, label): named once in the schema
-# (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]: AllocationPlanSyncStatusEnum).
-SYNC_STATUS_CHOICES = [(status.value, status.label) for status in SYNC_STATUSES]
 
 # --- the plan sync (documentation) ---------------------------------------------------------
 
@@ -84,7 +80,7 @@ class PlanSyncItemSerializer(StrictSerializer):
         ),
     )
     status = serializers.ChoiceField(
-        choices=SYNC_STATUS_CHOICES,
+        choices=PlanSyncStatus.choices,
         required=False,
         default=PlanStatus.DRAFT.value,
         help_text=_(

@@ -19,7 +19,5 @@ def monthly_tabs(context: dict[str, Any], namespace: str, tab: str) -> dict[str,
     return {
         "namespace": namespace,
         "tab": tab,
-        "tabs": monthly.tab_links(
-            monthly.rules_for(namespace), is_administrator=user.is_administrator
-        ),
+        "tabs": monthly.tab_links(monthly.rules_for(namespace), user=user),
     }

@@ -3,43 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from allocation import services
+from crm.choices import AuditSource
+from crm.services import Actor
 from grading.models import GradePublication, GradeResult
-from grading.services import scheme_active
+from grading.services import grades_publish
+from tests.grading.factories import make_grade
 
 
 def month_of(month: str | dt.date) -> dt.date:
     return month if isinstance(month, dt.date) else dt.date.fromisoformat(f"{month}-01")
 
 
-def grade(customer, month: str | dt.date, grade: int, structure_class: int = 5) -> GradeResult:
+def grade(customer, month: str | dt.date, value: int, structure_class: int = 5) -> GradeResult:
     """`customer`'s effective grade and structure class in grade `month` ("YYYY-MM")."""
-    return GradeResult.objects.create(
-        customer=customer,
-        month=month_of(month),
-        scheme=scheme_active(),
-        basis="window",
-        months_used=3,
-        avg_cartons=Decimal("10.00"),
-        avg_amount=Decimal("2000.00"),
-        quantity_pct=0.5,
-        amount_pct=0.5,
-        scale_score=0.5,
-        group_size=1,
-        computed_grade=grade,
-        grade=grade,
-        business_scale="medium",
-        category_code="ZC1",
-        price_band=1,
-        structure_class=structure_class,
-    )
+    return make_grade(customer, month_of(month), value, structure_class)
 
 
 def publish(month: str | dt.date, user=None) -> GradePublication:
-    """Grade `month` published (locked), as a supervisor's review leaves it."""
-    return GradePublication.objects.create(month=month_of(month), published_by=user)
+    """Grade `month` published (locked) through the service, by `user` (an administrator or
+    supervisor) or, without one, by the publish_grades command."""
+    actor = Actor.of(user, AuditSource.PAGE) if user else Actor.system("tests", AuditSource.COMMAND)
+    return grades_publish(month=month_of(month), actor=actor)
 
 
 def plan_data(product, **fields) -> dict:

@@ -31,8 +31,8 @@ from allocation.models import AllocationException
 from crm.choices import AuditSource
 from crm.dates import add_months, month_start
 from crm.services import Actor
-from grading.models import GradePublication
 from orders.services import order_sync_many
+from tests.allocation.factories import publish
 from tests.customers.factories import make_customer
 from tests.grading.test_overview_pages import grade
 from tests.orders.factories import ACTOR, make_product, order_payload
@@ -67,7 +67,7 @@ def allocated(customer_world, areas):
     grade(w["c_th2"], month, 2, structure=2)
     grade(w["c_yx"], month, 2, structure=5)
     grade(w["c_th3"], month, 3, structure=2)
-    GradePublication.objects.create(month=month, published_by=w["admin"])
+    publish(month, user=w["admin"])
     make_product(ZH, "600.00", name="中华(软)")
     make_product(LQ, "200.00", name="利群(休闲细支)")
     admin = Actor.of(w["admin"], AuditSource.PAGE)

@@ -26,8 +26,8 @@ from django.urls import reverse
 from allocation.choices import PlanStatus
 from allocation.models import AllocationPlan, AllocationQuota
 from allocation.services import plan_create_draft, plan_publish
-from grading.models import GradePublication
 from grading.selectors import scheme_active_or_none
+from tests.allocation.factories import publish
 from tests.grading.test_overview_pages import grade
 from tests.orders.factories import make_product
 
@@ -83,7 +83,7 @@ def world(customer_world, system_actor):
 
 
 def publish_grades(w) -> None:
-    GradePublication.objects.create(month=DEC, published_by=w["admin"])
+    publish(DEC, user=w["admin"])
 
 
 def draft(w, **overrides) -> AllocationPlan:
@@ -411,9 +411,12 @@ def test_a_drafts_export_is_not_found(client, world):
 
 
 def test_the_navigation_leads_to_the_plans(client, world):
+    # the nav opens allocation's overview (quota take-up), whose tabs lead to the plans
     client.force_login(world["lo_th"])
     html = client.get(reverse("home")).content.decode()
-    assert f'href="{LIST}"' in html
+    assert f'href="{reverse("allocation:overview")}"' in html
+    overview = client.get(reverse("allocation:overview")).content.decode()
+    assert f'href="{LIST}"' in overview
 
 
 def test_a_versions_page_reads_a_fixed_number_of_queries(client, world, django_assert_num_queries):

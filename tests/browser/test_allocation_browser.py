@@ -14,7 +14,7 @@ import os
 import pytest
 
 from crm.choices import Role
-from grading.models import GradePublication
+from tests.allocation.factories import publish
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_csp_browser import sign_in_as
 from tests.browser.test_phone_widths import MEASURE, TARGETS
@@ -48,7 +48,7 @@ def test_a_plan_is_made_previewed_and_published_on_a_phone(
     make_product("6901028001", name="中华（硬）")
     for n, g in enumerate((1, 2, 2, 3)):
         grade(make_customer(areas["TH"], manager, store_name=f"天河{n}号店"), DEC, g)
-    GradePublication.objects.create(month=DEC, published_by=admin)
+    publish(DEC, user=admin)
     base = live_server.url
     page.set_viewport_size({"width": WIDTH, "height": 780})
     page.on("dialog", lambda dialog: dialog.accept())

@@ -367,5 +367,5 @@ def test_a_month_the_declaration_refuses_gets_no_run_but_a_dry_run(half, areas):
         monthly_runs.recompute(refusing, month=MAR, actor=Actor.system("test"))
     assert not ValuationRun.objects.exists()
     assert monthly_runs.recompute(refusing, month=MAR, dry_run=True).results[
-        "allocation"
+        "rationing"
     ].tolist() == [50]

@@ -73,6 +73,7 @@ valuation:export                   -        ?list=core                  -       
 valuation:export                   -        ?list=problem               admin   csv
 valuation:export                   -        ?list=problem&format=xlsx   admin   xlsx
 valuation:warnings                 -        -                           admin   html
+allocation:overview                -        -                           -       html
 allocation:exceptions              -        -                           admin   html
 allocation:exceptions              -        ?status=all                 sup_yx  html
 valuation:warnings                 -        ?customer={code}            admin   html
@@ -118,6 +119,8 @@ allocation:plan_export             allocation_plan -                    admin   
 customers_api:customer_list        -        -                           admin   json
 customers_api:customer_list        -        ?q={code}                   admin   json
 customers_api:customer_list        -        ?q={phone}                  admin   json
+allocation_api:allocation_list     -        -                           admin   json
+allocation_api:allocation_list     -        ?customer={code}            admin   json
 orders_api:order_list              -        -                           admin   json
 orders_api:order_list              -        ?customer={code}            admin   json
 visits_api:visit_list              -        -                           admin   json
@@ -178,6 +181,10 @@ NOT_LISTINGS = {
     "visits:settings": "administrators only",
     "services:settings": "administrators only",
     "crm:user_password_reset": "administrators only",
+    "allocation:runs": "administrators only",
+    "allocation:run_status": "administrators only",
+    "allocation:schemes": "administrators only",
+    "allocation:scheme": "administrators only",
     "allocation:plan_create": "administrators only",
     "allocation:plan_edit": "administrators only",
     "allocation:plan_preview": "administrators only (totals per grade, no customer)",

@@ -228,9 +228,8 @@ def build_world() -> dict[str, Any]:
     # graded shop, YX too, has a quota) and a draft. Plans are company-wide; their quotas are
     # scoped like customers.
     from allocation import services as allocation_services
-    from grading.models import GradePublication
 
-    GradePublication.objects.create(month=MONTH, published_by=w["admin"])
+    grading_services.grades_publish(month=MONTH, actor=actor(w["admin"]))
     plan = {
         "product_code": product.code,
         "starts_on": MONTH.isoformat(),
