@@ -23,6 +23,7 @@ from django.utils import timezone
 from allocation import services
 from allocation.choices import PlanStatus
 from allocation.models import AllocationException, AllocationPlan, AllocationQuota
+from crm import monthly_runs
 from crm.choices import AuditSource
 from crm.dates import add_months, month_start
 from crm.demo import SeedReport, seed_once
@@ -133,8 +134,15 @@ def seed_allocation(report: SeedReport, *, actor: Actor) -> None:
             actor=by_admin,
         )
         _orders_over_quota(scaled_code, month, actor)
+    # The supervisors' take-up of the month (the daily schedule's run, here at once).
+    from allocation.monthly import RULES
+
+    takeup = monthly_runs.recompute(RULES, month=month, actor=by_admin)
     plans = AllocationPlan.objects.filter(
         code__in=[scaled_code, classes_code], status=PlanStatus.PUBLISHED
+    )
+    report.lines.append(
+        f"Allocation: take-up of {month:%Y-%m} computed for {len(takeup.results)} shops."
     )
     report.lines.append(
         f"Allocation: {plans.count()} plans in force for {month:%Y-%m} "

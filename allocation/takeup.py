@@ -11,6 +11,7 @@ ordered, used and ordered beyond, and its status (none / low / partial / full / 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,9 +24,13 @@ from allocation.choices import PlanStatus
 from allocation.models import AllocationQuota, AllocationRun, AllocationScheme, AllocationTakeUp
 from crm import monthly_runs, versioning
 from crm.chain import ChainContext
+from crm.choices import RunTrigger
 from crm.dates import add_months, month_start
+from crm.exceptions import DomainError
 from crm.frames import query_frame
 from crm.stored_text import text
+
+logger = logging.getLogger(__name__)
 
 # Serialises the write phase of take-up runs (PostgreSQL advisory lock key).
 _WRITE_LOCK_KEY = 0x616C_6F63  # "aloc"
@@ -156,3 +161,21 @@ def allocation_results_write(
         lock_key=_WRITE_LOCK_KEY,
         system_update=lambda month: None,
     )
+
+
+def takeup_runs_scheduled(*, today: dt.date) -> list[Any]:
+    """The daily schedule's runs: this month's take-up (orders move it every day), and on the
+    first of a month the month just ended once more, with its last days' orders. A month
+    whose run is already queued or running is left to it."""
+    from allocation.monthly import RULES
+
+    months = [month_start(today)]
+    if today.day == 1:
+        months.append(add_months(months[0], -1))
+    runs = []
+    for month in months:
+        try:
+            runs.append(monthly_runs.run_start(RULES, month=month, trigger=RunTrigger.SCHEDULE))
+        except DomainError as exc:
+            logger.info("take-up of %s not started: %s", month, exc.message)
+    return runs

@@ -12,3 +12,14 @@ def allocation_run_task(run_id: int) -> str:
     from allocation.monthly import RULES
 
     return monthly_runs.run_execute(RULES, run_id=run_id).status
+
+
+@shared_task(name="allocation.tasks.takeup_daily_task")
+def takeup_daily_task() -> list[int]:
+    """The daily take-up runs (`allocation.takeup.takeup_runs_scheduled`); each run is then
+    executed by `allocation_run_task`."""
+    from django.utils import timezone
+
+    from allocation.takeup import takeup_runs_scheduled
+
+    return [run.pk for run in takeup_runs_scheduled(today=timezone.localdate())]

@@ -39,6 +39,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "valuation.tasks.warnings_refresh_task",
         "schedule": crontab(hour=0, minute=40),
     },
+    # Daily, after the night's order sync and the purchase figures: the quota take-up of the
+    # month (and on the 1st, of the month just ended) for the supervisors' morning.
+    "allocation-takeup-daily": {
+        "task": "allocation.tasks.takeup_daily_task",
+        "schedule": crontab(hour=1, minute=0),
+    },
     # Daily, early, so each account manager's agenda is ready when the day starts.
     "visits-plan-daily": {
         "task": "visits.tasks.visits_plan_task",

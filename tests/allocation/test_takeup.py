@@ -11,6 +11,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from allocation import computations, takeup
 from allocation.choices import PlanStatus
@@ -19,6 +20,7 @@ from allocation.monthly import RULES, _movement
 from allocation.tasks import allocation_run_task
 from crm import monthly_runs
 from crm.choices import RunStatus, RunTrigger, SchemeStatus
+from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
 from crm.services import Actor
 from tests.orders.factories import make_product
@@ -318,3 +320,13 @@ def test_computing_a_month_again_writes_only_the_shops_that_changed(postgres, qu
     statuses = dict(AllocationTakeUp.objects.filter(month=MAR).values_list("customer_id", "status"))
     assert statuses[quotas_in_force["c_th2"].pk] == "full"
     assert len(statuses) == 3
+
+
+def test_the_daily_schedule_runs_this_month_and_on_the_first_the_month_before(db):
+    first = month_start(timezone.localdate())
+    # on the first: this month, and the month just ended once more
+    runs = takeup.takeup_runs_scheduled(today=first)
+    assert sorted(run.month for run in runs) == [add_months(first, -1), first]
+    assert {run.trigger for run in runs} == {RunTrigger.SCHEDULE}
+    # the next day, this month's run is still queued: it is left to finish
+    assert takeup.takeup_runs_scheduled(today=first + dt.timedelta(days=1)) == []
