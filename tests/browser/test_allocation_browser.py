@@ -55,7 +55,7 @@ def test_a_plan_is_made_previewed_and_published_on_a_phone(
     sign_in_as(page, {"admin": admin, "base": base}, "admin")
 
     journey.step("the list")
-    page.goto(f"{base}/allocation/")
+    page.goto(f"{base}/allocation/plans/")
     looked_at(page, "list-empty")
     page.get_by_test_id("new-plan").click()
 
@@ -104,7 +104,7 @@ def test_a_plan_is_made_previewed_and_published_on_a_phone(
     looked_at(page, "published")
 
     journey.step("the list again")
-    page.goto(f"{base}/allocation/")
+    page.goto(f"{base}/allocation/plans/")
     assert "50 / 50" in page.get_by_test_id("plan-table").inner_text()
     looked_at(page, "list")
     journey.check()

@@ -31,20 +31,16 @@ def fits(page) -> None:
     assert not axe_problems(page, page.url, "en")
 
 
-def test_publish_and_unlock_on_a_phone(world, page):
+def test_unlock_and_publish_again_on_a_phone(world, page):
+    # the security world's month is published (supply allocation's plan reads it)
     page.set_viewport_size({"width": WIDTH, "height": 780})
     page.on("dialog", lambda dialog: dialog.accept())
     overview = f"{world['base']}/grading/?month={MONTH:%Y-%m}"
-    # a supervisor publishes, confirming first
+    # a supervisor asks to unlock it, confirming first
     sign_in_as(page, world, "sup_th")
     page.goto(overview)
-    assert page.get_by_test_id("publication-state").get_attribute("data-state") == "none"
+    assert page.get_by_test_id("publication-state").get_attribute("data-state") == "published"
     fits(page)
-    page.get_by_placeholder("Note (optional)").fill("Reviewed")
-    page.locator('[data-action="publish"]').click()
-    page.wait_for_selector('[data-state="published"]')
-    fits(page)
-    # and asks to unlock it
     page.get_by_placeholder("Why must the month be unlocked?").fill("Late orders")
     page.locator('[data-action="request_unlock"]').click()
     page.wait_for_selector('[data-state="unlock_req"]')
@@ -56,4 +52,11 @@ def test_publish_and_unlock_on_a_phone(world, page):
     fits(page)
     page.locator('[data-action="approve_unlock"]').click()
     page.wait_for_selector('[data-state="none"]')
-    assert GradePublication.objects.get().status == PublicationStatus.UNLOCKED
+    fits(page)
+    # and publishes the month again, with a note
+    page.get_by_placeholder("Note (optional)").fill("Reviewed again")
+    page.locator('[data-action="publish"]').click()
+    page.wait_for_selector('[data-state="published"]')
+    fits(page)
+    statuses = sorted(GradePublication.objects.values_list("status", flat=True))
+    assert statuses == [PublicationStatus.PUBLISHED, PublicationStatus.UNLOCKED]
