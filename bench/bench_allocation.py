@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import functools
 import io
 import json
 import os
@@ -55,9 +56,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_grading import frac, migrate_if_needed, vm_kib  # noqa: E402
 from bench_import import add_database_arguments, bench_database  # noqa: E402
 from bench_order_sync import (  # noqa: E402
-    CLIENT_NAME,
     OrderMaker,
     code_version,
+    ensure_api_client,
     ensure_products,
     make_batches,
     profile,
@@ -456,7 +457,7 @@ def main() -> None:
         from crm.choices import AuditSource, Role
         from crm.dates import add_months
         from crm.models import User
-        from crm.services import Actor, api_client_create, api_token_rotate
+        from crm.services import Actor
         from customers.models import Customer
         from grading.models import GradeResult
 
@@ -472,11 +473,7 @@ def main() -> None:
         fill(url, customers=args.customers, month=args.month)
         products = ensure_products(args.plans)
         actor = Actor.system("bench", AuditSource.COMMAND)
-        client = User.objects.filter(username=CLIENT_NAME).first()
-        if client is None:
-            client, token = api_client_create(name=CLIENT_NAME, actor=actor)
-        else:
-            token = api_token_rotate(client=client, actor=actor)
+        client, token = ensure_api_client()
         admin = User.objects.filter(role=Role.ADMINISTRATOR).first() or client
         shops = Customer.objects.count()
         demand = sum(
@@ -578,29 +575,14 @@ def main() -> None:
             Customer.objects.order_by("?").values_list("customer_code", flat=True)[: args.requests]
         )
         connections.close_all()
+        read = {"on": args.on, "codes": codes, "requests": args.requests}
+        read["page_size"] = args.page_size
         if api_available():
             how = "GET through the Django test client (integration client's token)"
-
-            def reads():
-                return api_reads(
-                    on=args.on,
-                    codes=codes,
-                    requests=args.requests,
-                    page_size=args.page_size,
-                    token=token,
-                )
+            reads = functools.partial(api_reads, **read, token=token)
         else:
             how = "the selector the endpoint will run (no endpoint on this branch), as admin"
-
-            def reads():
-                return selector_reads(
-                    on=args.on,
-                    codes=codes,
-                    requests=args.requests,
-                    page_size=args.page_size,
-                    user=admin,
-                )
-
+            reads = functools.partial(selector_reads, **read, user=admin)
         print(f"Reads on {args.on}: {how}", flush=True)
         walks = []
         for _run in range(args.walk_runs):
