@@ -165,6 +165,8 @@ def vacuum(table: str = "allocation_allocationquota") -> None:
 
 
 def summary(label: str, seconds: list[float], note: str = "") -> None:
+    if not seconds:
+        return
     best, median = min(seconds), statistics.median(seconds)
     runs = ", ".join(f"{s:.2f}" for s in seconds)
     print(f"  {label:<62} best {best:7.3f}  median {median:7.3f}  ({runs}) {note}", flush=True)
@@ -384,7 +386,10 @@ def sync_overhead(args, *, codes: list[str], products: list, client, plan_codes:
                     cursor.execute("ANALYZE allocation_allocationquota")
                 recorded["seconds"] = 0.0
                 before = load()
-                spans, _statements = profile(bodies, client=client)
+                spans, statements = profile(bodies, client=client)
+                if args.profile:
+                    top = sorted(statements.items(), key=lambda item: -item[1])[:8]
+                    print("    " + "; ".join(f"{w} {t:.2f} s" for w, t in top))
                 total = spans["json.loads"] + spans["order_sync_many"]
                 results[state].append((total, recorded["seconds"]))
                 print(
@@ -440,6 +445,13 @@ def main() -> None:
     parser.add_argument("--sync-batches", type=int, default=4)
     parser.add_argument("--sync-orders", type=int, default=1000)
     parser.add_argument("--sync-lines", type=int, default=20)
+    parser.add_argument(
+        "--sync-products",
+        type=int,
+        default=0,
+        help="Products the synced orders draw their lines from: the plans' first, then others "
+        "(default: the plans' only, every line in a plan).",
+    )
     parser.add_argument("--skip-sync", action="store_true", help="No order sync overhead.")
     parser.add_argument("--skip-publish", action="store_true", help="Reuse the kept plans.")
     parser.add_argument("--profile", action="store_true", help="cProfile the publications.")
@@ -471,7 +483,8 @@ def main() -> None:
         )
         migrate_if_needed()
         fill(url, customers=args.customers, month=args.month)
-        products = ensure_products(args.plans)
+        every_product = ensure_products(max(args.plans, args.sync_products))
+        products = every_product[: args.plans]
         actor = Actor.system("bench", AuditSource.COMMAND)
         client, token = ensure_api_client()
         admin = User.objects.filter(role=Role.ADMINISTRATOR).first() or client
@@ -604,7 +617,7 @@ def main() -> None:
             sync_overhead(
                 args,
                 codes=codes_all,
-                products=list(products),
+                products=every_product[: args.sync_products or args.plans],
                 client=client,
                 plan_codes=plan_codes,
             )
