@@ -57,6 +57,7 @@ urlpatterns = [
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/", include("visits.api.urls")),
     path("api/v1/", include("services.api.urls")),
+    path("api/v1/", include("allocation.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

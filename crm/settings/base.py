@@ -353,6 +353,7 @@ SPECTACULAR_SETTINGS = {
         "ServiceRequestTypeEnum": "services.choices.RequestType",
         "ServiceRequestPriorityEnum": "services.choices.Priority",
         "ServiceRequestStatusEnum": "services.choices.RequestStatus",
+        "AllocationPlanSyncStatusEnum": "allocation.api.serializers.SYNC_STATUS_CHOICES",
     },
 }
 

@@ -181,8 +181,24 @@ class OrderSyncRequestSerializer(StrictSerializer):
     )
 
 
-def sync_report_serializer(name: str, key_name: str, key_help: str) -> type[serializers.Serializer]:
-    """The response of a sync: counts, and each refused item with its messages by field."""
+class OrderSyncWarningSerializer(serializers.Serializer):
+    """An order stored but worth a word: today, an order line that took its shop past its
+    quota of supply allocation (the order is stored all the same: it happened upstream)."""
+
+    index = serializers.IntegerField(help_text=_("Position in the request (from 0)"))
+    external_id = serializers.CharField(help_text=_("The order's external_id, as sent"))
+    code = serializers.CharField(
+        help_text=_("What it is: over_allocation (more codes may be added)")
+    )
+    field = serializers.CharField(help_text=_("The line at fault: lines.<i>.quantity"))
+    message = serializers.CharField()
+
+
+def sync_report_serializer(
+    name: str, key_name: str, key_help: str, *, warnings: bool = False
+) -> type[serializers.Serializer]:
+    """The response of a sync: counts, and each refused item with its messages by field (and,
+    for `warnings`, the items stored with a warning)."""
     error = type(
         f"{name}ErrorSerializer",
         (serializers.Serializer,),
@@ -198,20 +214,25 @@ def sync_report_serializer(name: str, key_name: str, key_help: str) -> type[seri
             ),
         },
     )
-    return type(
-        f"{name}Serializer",
-        (serializers.Serializer,),
-        {
-            "created": serializers.IntegerField(),
-            "updated": serializers.IntegerField(),
-            "unchanged": serializers.IntegerField(),
-            "errors": error(many=True),
-        },
-    )
+    fields = {
+        "created": serializers.IntegerField(),
+        "updated": serializers.IntegerField(),
+        "unchanged": serializers.IntegerField(),
+        "errors": error(many=True),
+    }
+    if warnings:
+        fields["warnings"] = OrderSyncWarningSerializer(
+            many=True,
+            help_text=_(
+                "Orders stored (counted above) that took a shop past its allocation quota, one "
+                "per line; a replay of an unchanged order gives none"
+            ),
+        )
+    return type(f"{name}Serializer", (serializers.Serializer,), fields)
 
 
 OrderSyncReportSerializer = sync_report_serializer(
-    "OrderSyncReport", "external_id", _("The order's external_id, as sent")
+    "OrderSyncReport", "external_id", _("The order's external_id, as sent"), warnings=True
 )
 ProductSyncReportSerializer = sync_report_serializer(
     "ProductSyncReport", "code", _("The product's code, as sent")

@@ -87,6 +87,16 @@ _ORDER_REPORT_EXAMPLE = {
             "errors": {"lines.0.quantity": ["Must be more than 0 cartons."]},
         }
     ],
+    "warnings": [
+        {
+            "index": 0,
+            "external_id": "SO-20261005-0001",
+            "code": "over_allocation",
+            "field": "lines.1.quantity",
+            "message": "Over the allocation of plan 2026-10-ZHY: 32 cartons of 6901028075862 "
+            "ordered in 2026-10-01 – 2026-10-31 with this order, the quota is 30.",
+        }
+    ],
 }
 
 
@@ -95,7 +105,9 @@ class OrderSyncAPIView(BulkSyncAPIView):
 
     Each order is stored whole or not at all: a bad one is reported under `errors` and the
     others are stored. Replaying the same body changes nothing (every order `unchanged`); a
-    changed order replaces its lines. Up to 1,000 orders per request.
+    changed order replaces its lines. Up to 1,000 orders per request. An order whose line takes
+    its shop past its quota of a supply allocation plan is stored all the same and reported
+    under `warnings` (and kept on the supervisors' exceptions list).
     """
 
     items_key = "orders"

@@ -16,18 +16,22 @@ import importlib
 import io
 import pkgutil
 from http import HTTPStatus
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from django.utils import timezone
 
 from crm.choices import Role
+from crm.dates import add_months
 from crm.models import ApiToken
 from crm.services import api_client_create
 from customers.models import Customer
 from orders.models import Order
 from orders.services import order_sync_many
+from tests.allocation.grades import publish_month
 from tests.customers.factories import make_customer
+from tests.grading.factories import make_grade
 from tests.orders.factories import ACTOR, make_product
 from tests.services.factories import raise_request
 from tests.visits.factories import log_visit, png_bytes
@@ -230,6 +234,107 @@ def test_every_sync_with_a_replay_and_a_change(crm_client, erp, people):
         OrderPaymentMethodEnum.OTHER,
         OrderStatusEnum.CANCELLED,
     )
+
+
+def test_allocation_plans_are_synced_and_every_shops_quota_is_read_page_by_page(
+    crm_client, erp, areas, people
+):
+    """What the ordering system does with supply allocation: send a plan (the issue's body),
+    replay it, pull every shop's quota for a day by following `next`, and read the warning of
+    an order past a quota."""
+    from crm_client.api.allocation_plans import allocation_plans_sync_create
+    from crm_client.api.allocations import allocations_list
+    from crm_client.api.orders import orders_sync_create
+    from crm_client.models import (
+        AllocationPlanSyncStatusEnum,
+        OrderLineSync,
+        OrderPaymentMethodEnum,
+        OrderStatusEnum,
+        OrderSyncItem,
+        OrderSyncRequest,
+        PlanSyncItem,
+        PlanSyncItemQuotas,
+        PlanSyncRequest,
+    )
+    from crm_client.types import UNSET
+
+    # given five shops graded 1, 2, 3, 1, 2 in a published month, and the product
+    month = timezone.localdate().replace(day=1)
+    shops = [make_customer(areas["TH"], people["am"]) for _n in range(5)]
+    for shop, grade in zip(shops, (1, 2, 3, 1, 2), strict=True):
+        make_grade(shop, month, grade, grade)
+    publish_month(month)
+    make_product("6901028001", "450.00")
+    end = add_months(month, 1) - dt.timedelta(days=1)
+    plan = PlanSyncItem(
+        code="ZHZ",
+        product_code="6901028001",
+        starts_on=month,
+        ends_on=end,
+        quotas=PlanSyncItemQuotas.from_dict({"1": 30, "2": 20, "3": 10}),
+        structure_classes=[1, 2, 3],
+        supply=5000,
+        status=AllocationPlanSyncStatusEnum.PUBLISHED,
+    )
+    bad = PlanSyncItem(
+        code="NOPE", product_code="6900000000", starts_on=month, ends_on=end, quotas=plan.quotas
+    )
+
+    # when the plans are sent, then sent again
+    first = allocation_plans_sync_create.sync_detailed(
+        client=erp, body=PlanSyncRequest(plans=[plan, bad])
+    )
+    again = allocation_plans_sync_create.sync_detailed(
+        client=erp, body=PlanSyncRequest(plans=[plan])
+    )
+
+    # then
+    assert (first.parsed.created, first.parsed.updated, first.parsed.unchanged) == (1, 0, 0)
+    [refused] = first.parsed.errors
+    assert (refused.index, refused.code, refused.field) == (1, "NOPE", "product_code")
+    assert (again.parsed.unchanged, again.parsed.errors) == (1, [])
+
+    # every quota, two a page, by following `next` (its cursor)
+    rows, cursor = [], UNSET
+    while True:
+        page = allocations_list.sync_detailed(client=erp, page_size=2, cursor=cursor).parsed
+        assert page.on == timezone.localdate()
+        rows += page.results
+        if page.next_ is None:
+            break
+        cursor = int(parse_qs(urlsplit(page.next_).query)["cursor"][0])
+    assert sorted((r.customer_code, r.grade, r.quota, r.remaining) for r in rows) == sorted(
+        (shop.customer_code, grade, (30, 20, 10)[grade - 1], (30, 20, 10)[grade - 1])
+        for shop, grade in zip(shops, (1, 2, 3, 1, 2), strict=True)
+    )
+    assert {(r.plan, r.product_code, r.starts_on, r.ends_on) for r in rows} == {
+        ("ZHZ", "6901028001", month, end)
+    }
+    one = allocations_list.sync_detailed(client=erp, customer=shops[2].customer_code).parsed
+    assert [(r.customer_code, r.quota) for r in one.results] == [(shops[2].customer_code, 10)]
+
+    # an order past a quota (grade 3: 10 cartons) is stored, with a warning
+    order = OrderSyncItem(
+        external_id="SO-OVER",
+        customer_code=shops[2].customer_code,
+        order_date=timezone.localdate(),
+        status=OrderStatusEnum.DELIVERED,
+        payment_method=OrderPaymentMethodEnum.CASH,
+        lines=[OrderLineSync(product_code="6901028001", quantity=12, unit_price="450.00")],
+    )
+    report = orders_sync_create.sync_detailed(
+        client=erp, body=OrderSyncRequest(orders=[order])
+    ).parsed
+    assert report.created == 1
+    [warning] = report.warnings
+    assert (warning.index, warning.external_id, warning.code, warning.field) == (
+        0,
+        "SO-OVER",
+        "over_allocation",
+        "lines.0.quantity",
+    )
+    one = allocations_list.sync_detailed(client=erp, customer=shops[2].customer_code).parsed
+    assert [(r.ordered, r.remaining) for r in one.results] == [(12, -2)]
 
 
 # --- lists -------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ CHECKS = [
 ]
 
 # Sync writes are for integration clients; logging visits and raising requests for people.
-SYNC_PATHS = r"^/api/v1/(areas|customers|products|orders)/sync/$"
+SYNC_PATHS = r"^/api/v1/(areas|customers|products|orders|allocation-plans)/sync/$"
 PEOPLE_ONLY_POSTS = r"^/api/v1/(visits|service-requests)/$"
 
 

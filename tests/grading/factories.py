@@ -1,8 +1,11 @@
-"""Monthly sales facts for grading tests: a customer's purchases per month, by hand."""
+"""Monthly sales facts for grading tests: a customer's purchases per month, by hand; and
+stored grades, for the apps that read them (valuation, supply allocation)."""
 
 import datetime as dt
 from decimal import Decimal
 
+from grading import services as grading_services
+from grading.models import GradeResult
 from orders.models import MonthlySalesFact
 
 
@@ -35,3 +38,27 @@ def make_fact(customer, month: str | dt.date, cartons: int, price: str | int = "
 def buy_monthly(customer, months: list[str], cartons: int, price: str = "200.00") -> None:
     for month in months:
         make_fact(customer, month, cartons, price)
+
+
+def make_grade(customer, month: dt.date, value: int, structure_class: int = 5) -> GradeResult:
+    """A stored grade of `customer` for `month`: its grade and structure class as given (what
+    the apps reading grades use), the other figures placeholders."""
+    return GradeResult.objects.create(
+        customer=customer,
+        month=month,
+        scheme=grading_services.scheme_active(),
+        basis="window",
+        months_used=3,
+        avg_cartons=100,
+        avg_amount=20000,
+        quantity_pct=50,
+        amount_pct=50,
+        scale_score=50,
+        group_size=3,
+        computed_grade=value,
+        grade=value,
+        business_scale="medium",
+        category_code="CZ2",
+        price_band=3,
+        structure_class=structure_class,
+    )

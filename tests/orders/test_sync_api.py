@@ -329,7 +329,13 @@ def test_order_sync_creates_an_order_with_its_lines(erp, customer, products):
 
     response = sync_orders(erp, [order])
 
-    assert report_of(response) == {"created": 1, "updated": 0, "unchanged": 0, "errors": []}
+    assert report_of(response) == {
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "errors": [],
+        "warnings": [],
+    }
     stored = Order.objects.get()
     assert (stored.source, stored.external_id, stored.customer) == ("erp", "SO-1", customer)
     assert (str(stored.order_date), str(stored.month)) == ("2026-10-05", "2026-10-01")
@@ -409,7 +415,7 @@ def test_order_sync_replay_changes_nothing(erp, customer, products):
 
     report = report_of(sync_orders(erp, orders))
 
-    assert report == {"created": 0, "updated": 0, "unchanged": 2, "errors": []}
+    assert report == {"created": 0, "updated": 0, "unchanged": 2, "errors": [], "warnings": []}
     after = {
         o.external_id: (o.updated_at, list(o.lines.order_by("id").values_list("id", flat=True)))
         for o in Order.objects.all()

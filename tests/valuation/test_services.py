@@ -29,7 +29,7 @@ from grading import services as grading_services
 from grading.models import GradeResult
 from grading.selectors import grade_pairs_frame
 from tests.customers.factories import make_customer
-from tests.grading.factories import make_fact
+from tests.grading.factories import make_fact, make_grade
 from valuation import computations, services
 from valuation.choices import RecordType, WarningKind, WarningStatus
 from valuation.models import ComplianceRecord, EarlyWarning, ValuationScheme, WarningRefresh
@@ -334,29 +334,6 @@ def test_only_a_licence_officer_may_void(customer_world, who):
 # --- early warnings -----------------------------------------------------------------------
 
 
-def grade(customer, month: dt.date, value: int) -> GradeResult:
-    """A stored grade of `customer` for `month` (only the fields the warnings read matter)."""
-    return GradeResult.objects.create(
-        customer=customer,
-        month=month,
-        scheme=grading_services.scheme_active(),
-        basis="window",
-        months_used=3,
-        avg_cartons=100,
-        avg_amount=20000,
-        quantity_pct=50,
-        amount_pct=50,
-        scale_score=50,
-        group_size=3,
-        computed_grade=value,
-        grade=value,
-        business_scale="medium",
-        category_code="CZ2",
-        price_band=3,
-        structure_class=5,
-    )
-
-
 @pytest.fixture
 def signs(customer_world):
     """The three signs of the module docstring, one per customer."""
@@ -371,8 +348,8 @@ def signs(customer_world):
         make_fact(w["c_th2"], month, 100)
     for month in ("2026-08", "2026-09", "2026-10"):
         make_fact(w["c_th2"], month, 50)
-    grade(w["c_yx"], dt.date(2026, 10, 1), 3)
-    grade(w["c_yx"], dt.date(2026, 11, 1), 6)
+    make_grade(w["c_yx"], dt.date(2026, 10, 1), 3)
+    make_grade(w["c_yx"], dt.date(2026, 11, 1), 6)
     return w
 
 
@@ -808,9 +785,9 @@ def test_the_warnings_read_only_the_grades_that_fell_far_enough(customer_world, 
     # given c_th fell two grades (3 → 5), c_th2 one (3 → 4), c_yx rose (5 → 3), and a new
     # shop graded in November only
     for customer, october, november in ((w["c_th"], 3, 5), (w["c_th2"], 3, 4), (w["c_yx"], 5, 3)):
-        grade(customer, OCTOBER, october)
-        grade(customer, NOVEMBER, november)
-    grade(make_customer(areas["TH"]), NOVEMBER, 8)
+        make_grade(customer, OCTOBER, october)
+        make_grade(customer, NOVEMBER, november)
+    make_grade(make_customer(areas["TH"]), NOVEMBER, 8)
     # when
     everyone = grade_pairs_frame(up_to=NOVEMBER)
     fallen = grade_pairs_frame(up_to=NOVEMBER, fallen_by=2)

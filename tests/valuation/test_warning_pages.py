@@ -19,9 +19,7 @@ from django.utils import timezone
 from crm.choices import AuditSource
 from crm.services import Actor
 from customers.models import CustomerDynamic, CustomerSystem
-from grading import services as grading_services
-from grading.models import GradeResult
-from tests.grading.factories import make_fact
+from tests.grading.factories import make_fact, make_grade
 from valuation import services
 from valuation.choices import WarningKind, WarningStatus
 from valuation.models import EarlyWarning, WarningRefresh
@@ -32,28 +30,6 @@ URL = "/valuation/warnings/"
 NO_ORDERS_WORDS = "Last order 2026-11-01, 19 days ago (order cycle weekly, 2 cycles)"
 DROP_WORDS = "Amount 2026-08…10 ¥30,000 against ¥60,000 in 2026-05…07: down 50.0 percent"
 DOWNGRADE_WORDS = "Grade 3 → 6 in 2026-11"
-
-
-def _grade(customer, month: dt.date, value: int) -> GradeResult:
-    return GradeResult.objects.create(
-        customer=customer,
-        month=month,
-        scheme=grading_services.scheme_active(),
-        basis="window",
-        months_used=3,
-        avg_cartons=100,
-        avg_amount=20000,
-        quantity_pct=50,
-        amount_pct=50,
-        scale_score=50,
-        group_size=3,
-        computed_grade=value,
-        grade=value,
-        business_scale="medium",
-        category_code="CZ2",
-        price_band=3,
-        structure_class=5,
-    )
 
 
 @pytest.fixture
@@ -69,8 +45,8 @@ def warned(customer_world):
         make_fact(w["c_th2"], month, 100)
     for month in ("2026-08", "2026-09", "2026-10"):
         make_fact(w["c_th2"], month, 50)
-    _grade(w["c_yx"], dt.date(2026, 10, 1), 3)
-    _grade(w["c_yx"], dt.date(2026, 11, 1), 6)
+    make_grade(w["c_yx"], dt.date(2026, 10, 1), 3)
+    make_grade(w["c_yx"], dt.date(2026, 11, 1), 6)
     services.warnings_refresh(today=TODAY)
     return w
 
