@@ -8,43 +8,22 @@ import pytest
 from allocation.models import AllocationQuota
 from allocation.services import plan_sync_many
 from allocation.usage import quota_usage_refresh
-from grading.models import GradePublication, GradeResult
 from orders.services import order_sync_many
+from tests.allocation.grades import publish_month
 from tests.customers.factories import make_customer
+from tests.grading.factories import make_grade
 from tests.orders.factories import make_product, order_payload
 
 MONTH = dt.date(2026, 10, 1)
-
-
-def grade(customer, grade: int, structure_class: int = 1) -> None:
-    GradeResult.objects.create(
-        customer=customer,
-        month=MONTH,
-        scheme_id=1,
-        basis="window",
-        months_used=3,
-        avg_cartons=100,
-        avg_amount=20000,
-        quantity_pct=0.5,
-        amount_pct=0.5,
-        scale_score=0.5,
-        group_size=2,
-        computed_grade=grade,
-        grade=grade,
-        business_scale="medium",
-        category_code="C12",
-        price_band=3,
-        structure_class=structure_class,
-    )
 
 
 @pytest.fixture
 def world(areas, system_actor):
     first = make_customer(areas["TH"])
     second = make_customer(areas["TH"])
-    grade(first, 1)
-    grade(second, 2)
-    GradePublication.objects.create(month=MONTH)
+    make_grade(first, MONTH, 1)
+    make_grade(second, MONTH, 2)
+    publish_month(MONTH)
     p, q = make_product("6901000000001"), make_product("6901000000002")
     report = plan_sync_many(
         rows=[
