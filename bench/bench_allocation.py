@@ -258,8 +258,10 @@ def api_available() -> bool:
 
 def api_reads(*, on: dt.date, codes: list[str], requests: int, page_size: int, token: str):
     """Through the Django test client (in-process, no server), as the integration client."""
+    from django.conf import settings
     from django.test import Client
 
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     client = Client(HTTP_AUTHORIZATION=f"Token {token}")
     path = "/api/v1/allocations/"
     times = []
