@@ -136,13 +136,21 @@ class AllocationQuota(models.Model):
     """An eligible shop's quota in a published plan version: its grade and structure class in
     the grade month, what its grade asked for (`requested`), what it got after scaling to the
     supply (`quota`), and the cartons of the product it has ordered in the period (orders not
-    cancelled or returned). Remaining = quota − ordered (negative: over)."""
+    cancelled or returned). Remaining = quota − ordered (negative: over).
+
+    Written 200,000 rows at a time by one COPY when a plan is published. Its foreign keys are
+    kept by Django (cascade) but not checked by the database, as `GradeResult`'s: PostgreSQL
+    checks each inserted row's keys at commit, which took most of a publication
+    (bench/bench_allocation.py); the rows take their ids from the plan and the grades just read.
+    """
 
     plan = models.ForeignKey(
         AllocationPlan,
         verbose_name=_("plan"),
         on_delete=models.CASCADE,
         related_name="quota_rows",
+        db_index=False,  # served by allocation_quota_uniq (plan, customer)
+        db_constraint=False,
     )
     customer = models.ForeignKey(
         "customers.Customer",
@@ -150,6 +158,7 @@ class AllocationQuota(models.Model):
         on_delete=models.CASCADE,
         related_name="allocation_quotas",
         db_index=False,  # served by allocation_quota_customer_idx
+        db_constraint=False,
     )
     grade = models.PositiveSmallIntegerField(_("grade"))
     structure_class = models.PositiveSmallIntegerField(_("structure class"), null=True, blank=True)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from django.db.models import Sum
+from django.db import connection
+from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from allocation.choices import PlanStatus
@@ -87,38 +88,125 @@ def quota_usage_refresh(*, keys: Iterable[tuple[int, dt.date]]) -> int:
     month) pairs an order sync touched, before and after a replaced order's change) from the
     order lines: orders cancelled or returned give their cartons back. Returns the quotas
     recounted."""
+    keys = set(keys)
+    return len(_recount(keys, _plans_touching({month_start(m) for _c, m in keys})))
+
+
+@dataclass
+class _Quota:
+    """A quota row as the recount and the over-allocation check read it."""
+
+    pk: int
+    plan_id: int
+    customer_id: int
+    quota: int
+    ordered: int
+
+
+def _recount(
+    keys: set[tuple[int, dt.date]], plans: Sequence[AllocationPlan]
+) -> dict[tuple[int, int], _Quota]:
+    """`quota_usage_refresh` for the plans touching `keys`' months: the touched quotas locked
+    (one query), what their shops ordered counted for every plan at once (one query, a sum
+    per plan), the changed ones written (one statement). Returns the quotas recounted by
+    (plan id, customer id), with their new `ordered`."""
     by_month: dict[dt.date, set[int]] = defaultdict(set)
     for customer_id, month in keys:
         by_month[month_start(month)].add(customer_id)
-    plans = _plans_touching(set(by_month))
-    count = 0
+    wanted: dict[int, set[int]] = {}  # plan id -> the customers it recounts
     for plan in plans:
-        customers = sorted(
-            {
-                c
-                for month, ids in by_month.items()
-                if month_start(plan.starts_on) <= month <= plan.ends_on
-                for c in ids
-            }
+        first = month_start(plan.starts_on)
+        customers = {
+            c for month, ids in by_month.items() if first <= month <= plan.ends_on for c in ids
+        }
+        if customers:
+            wanted[plan.pk] = customers
+    if not wanted:
+        return {}
+    every = sorted(set().union(*wanted.values()))
+    # Locked before counting, so a concurrent sync of the same shop counts after this one.
+    quotas = {
+        (row.plan_id, row.customer_id): row
+        for row in (
+            _Quota(*values)
+            for values in AllocationQuota.objects.select_for_update()
+            .filter(plan_id__in=sorted(wanted), customer_id__in=every)
+            .order_by("pk")
+            .values_list("pk", "plan_id", "customer_id", "quota", "ordered")
         )
-        if not customers:
-            continue
-        counted = usage_frame(plans=[plan], customer_ids=customers)
-        ordered = dict(zip(counted["customer_id"], counted["ordered"], strict=True))
-        rows = list(
-            AllocationQuota.objects.select_for_update()
-            .filter(plan=plan, customer_id__in=customers)
-            .order_by("customer_id")
+        if row.customer_id in wanted[row.plan_id]
+    }
+    if not quotas:
+        return {}
+    counted = _ordered([p for p in plans if p.pk in wanted], sorted({c for _p, c in quotas}))
+    changed = []
+    for key, row in quotas.items():
+        value = counted.get(key, 0)
+        if row.ordered != value:
+            row.ordered = value
+            changed.append(row)
+    _ordered_write(changed)
+    return quotas
+
+
+def _ordered(plans: Sequence[AllocationPlan], customers: list[int]) -> dict[tuple[int, int], int]:
+    """What each of `customers` ordered of each plan's product in its period, cancelled and
+    returned orders left out: {(plan id, customer id): cartons}, 0s left out. One grouped
+    query over the lines of the plans' products, a filtered sum per plan."""
+    first = min(plan.starts_on for plan in plans)
+    last = max(plan.ends_on for plan in plans)
+    sums = {
+        f"p{plan.pk}": Sum(
+            "cartons",
+            filter=Q(
+                product_id=plan.product_id,
+                order__order_date__gte=plan.starts_on,
+                order__order_date__lte=plan.ends_on,
+            ),
         )
-        changed = []
-        for row in rows:
-            value = int(ordered.get(row.customer_id, 0))
-            if row.ordered != value:
-                row.ordered = value
-                changed.append(row)
-        AllocationQuota.objects.bulk_update(changed, ["ordered"], batch_size=1000)
-        count += len(rows)
-    return count
+        for plan in plans
+    }
+    rows = (
+        OrderLine.objects.filter(
+            product_id__in={plan.product_id for plan in plans},
+            order__customer_id__in=customers,
+            order__order_date__gte=first,
+            order__order_date__lte=last,
+            order__status__in=OrderStatus.counted(),
+            # The lines are partitioned by month on PostgreSQL at scale: name the months.
+            month__gte=month_start(first),
+            month__lte=month_start(last),
+        )
+        .order_by()
+        .values("order__customer_id")
+        .annotate(**sums)
+    )
+    out = {}
+    for row in rows:
+        for plan in plans:
+            cartons = row[f"p{plan.pk}"]
+            if cartons:
+                out[(plan.pk, row["order__customer_id"])] = int(cartons)
+    return out
+
+
+def _ordered_write(rows: list[_Quota]) -> None:
+    """The new `ordered` of these quotas: one UPDATE … FROM unnest on PostgreSQL."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        AllocationQuota.objects.bulk_update(
+            [AllocationQuota(pk=row.pk, ordered=row.ordered) for row in rows],
+            ["ordered"],
+            batch_size=500,
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {AllocationQuota._meta.db_table} q SET ordered = c.ordered "  # noqa: S608
+            "FROM unnest(%s::bigint[], %s::int[]) AS c(id, ordered) WHERE q.id = c.id",
+            [[row.pk for row in rows], [row.ordered for row in rows]],
+        )
 
 
 def orders_recorded(
@@ -133,10 +221,10 @@ def orders_recorded(
     keys = set(keys)
     if not keys:
         return []
-    plans = _plans_touching({month for _c, month in keys})
+    plans = _plans_touching({month_start(month) for _c, month in keys})
     if not plans:
         return []
-    quota_usage_refresh(keys=keys)
+    quotas = _recount(keys, plans)
     # In force for an order: a published or closed version whose period holds its date.
     by_product: dict[int, list[AllocationPlan]] = defaultdict(list)
     for plan in plans:
@@ -149,13 +237,6 @@ def orders_recorded(
                     hits.append((order, number, cartons, plan))
     if not hits:
         return []
-    quotas = {
-        (row.plan_id, row.customer_id): row
-        for row in AllocationQuota.objects.filter(
-            plan_id__in={plan.pk for *_r, plan in hits},
-            customer_id__in={order.customer_id for order, *_r in hits},
-        )
-    }
     counted = {order.order_id for order in orders}
     cancelled = set(
         Order.objects.filter(pk__in=counted)
@@ -196,7 +277,7 @@ def orders_recorded(
         )
         exceptions.append(
             AllocationException(
-                quota=quota,
+                quota_id=quota.pk,
                 order_id=order.order_id,
                 cartons=cartons,
                 ordered=upto,

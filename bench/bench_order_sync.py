@@ -158,6 +158,19 @@ def ensure_customers(count: int) -> list[tuple[str, int]]:
     )
 
 
+def ensure_api_client() -> tuple[Any, str]:
+    """The integration client `bench-ordering` (made if missing) and a new token of it."""
+    from crm.choices import AuditSource
+    from crm.models import User
+    from crm.services import Actor, api_client_create, api_token_rotate
+
+    actor = Actor.system("bench", AuditSource.COMMAND)
+    client = User.objects.filter(username=CLIENT_NAME).first()
+    if client is None:
+        return api_client_create(name=CLIENT_NAME, actor=actor)
+    return client, api_token_rotate(client=client, actor=actor)
+
+
 def vacuum_analyze() -> str:
     """VACUUM ANALYZE the whole bench database (what autovacuum would have done by now; it
     may be off on a test server). Returns the server's autovacuum setting."""
@@ -669,10 +682,6 @@ def main() -> None:
         from django.db import connections
         from django.utils import timezone
 
-        from crm.choices import AuditSource
-        from crm.models import User
-        from crm.services import Actor, api_client_create, api_token_rotate
-
         print(
             f"{timezone.localdate()}; {database}; CPUs: {os.cpu_count()}; "
             f"{args.batches} batches × {args.orders:,} orders × {args.lines} lines; "
@@ -682,12 +691,7 @@ def main() -> None:
         )
         customers = ensure_customers(args.customers)
         products = ensure_products(args.products)
-        actor = Actor.system("bench", AuditSource.COMMAND)
-        client = User.objects.filter(username=CLIENT_NAME).first()
-        if client is None:
-            client, token = api_client_create(name=CLIENT_NAME, actor=actor)
-        else:
-            token = api_token_rotate(client=client, actor=actor)
+        client, token = ensure_api_client()
         connections.close_all()
 
         today = timezone.localdate()

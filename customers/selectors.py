@@ -115,14 +115,17 @@ def change_requests_for(*, customer: Customer) -> QuerySet[ChangeRequest]:
     )
 
 
-def customer_monthly_frame(*, area_ids: Sequence[int] | None = None) -> pd.DataFrame:
+def customer_monthly_frame(
+    *, area_ids: Sequence[int] | None = None, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Every customer that is not closed (or those of `area_ids`), one row each, with what
     the monthly steps read — the grading: market type, format, floor area (NaN when
     unknown); the valuation and the early warnings: outlet size, trade-area environment and
     order cycle ("" when unknown), model-outlet flag (None when unknown), last order date
     (NaT when none); all: area and account manager. One bulk read through `crm.frames`,
     shared by the steps of a chain (one join of the customers with their dynamic and system
-    rows instead of one per step)."""
+    rows instead of one per step). `columns` (customer_id always comes first) reads only
+    those: supply allocation's eligibility needs four of the eleven."""
     qs = Customer.objects.exclude(dynamic__status=CustomerStatus.CLOSED)
     if area_ids is not None:
         qs = qs.filter(area_id__in=list(area_ids))
@@ -139,13 +142,18 @@ def customer_monthly_frame(*, area_ids: Sequence[int] | None = None) -> pd.DataF
         "area_id": ("area", "Int64"),
         "account_manager_id": ("account_manager", "Int64"),
     }
+    if columns is not None:
+        fields = {k: v for k, v in fields.items() if k == "customer_id" or k in columns}
     qs = qs.order_by().values_list(*(path for path, _kind in fields.values()))
     sql, params = qs.query.sql_with_params()
     frame = query_frame(
         sql, params, columns=tuple(fields), dtypes={k: kind for k, (_p, kind) in fields.items()}
     )
     for name in ("outlet_size", "trade_area", "order_cycle"):
-        frame[name] = frame[name].fillna("").astype(str)
+        if name in frame:
+            frame[name] = frame[name].fillna("").astype(str)
+    if "model_outlet" not in frame:
+        return frame
     # PostgreSQL's CSV writes booleans as t / f; SQLite gives 1 / 0. Three states: a flag
     # nobody entered stays None (unknown is not "no").
     flag = frame["model_outlet"]
