@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('allocation', '0001_plans_quotas_exceptions'),
+        ('allocation', '0002_takeup_scheme_runs_results'),
         ('customers', '0010_change_request_comment_rows'),
     ]
 
