@@ -1,28 +1,28 @@
 """How orders use the quotas of supply allocation: what a shop has ordered of a plan's
-product in its period (`usage_frame`), recounted when the order sync stores orders
-(`orders_recorded`, called in the sync's transaction), and the orders that took a shop past
-its quota, reported and kept as exceptions for the supervisors. The order sync reaches
-allocation through this module only."""
+product in its period — counted whole when a plan is published (`usage_frame`), then moved by
+what each order sync adds and takes back (`orders_recorded`, called in the sync's
+transaction) — and the orders that took a shop past its quota, reported and kept as
+exceptions for the supervisors. The order sync reaches allocation through this module only."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from allocation.choices import PlanStatus
 from allocation.models import AllocationException, AllocationPlan, AllocationQuota
-from crm.dates import add_months, month_start
+from crm.dates import month_start
 from crm.frames import query_frame
 from orders.choices import OrderStatus
-from orders.models import Order, OrderLine
+from orders.models import OrderLine
 
 
 def usage_frame(*, plans: Sequence[AllocationPlan], customer_ids: Sequence[int] | None = None):
@@ -57,9 +57,21 @@ def usage_frame(*, plans: Sequence[AllocationPlan], customer_ids: Sequence[int] 
 
 
 @dataclass(frozen=True)
+class OrderBefore:
+    """What a replaced order was before the sync changed it: its shop, its date, whether it
+    counted (not cancelled or returned) and its lines (product id, cartons)."""
+
+    customer_id: int
+    order_date: dt.date
+    counted: bool
+    lines: Sequence[tuple[int, int]]
+
+
+@dataclass(frozen=True)
 class RecordedOrder:
     """An order the order sync stored (new or replaced), as the quota check reads it: its
-    place in the request, its key, and its lines (product id, cartons) in the order sent."""
+    place in the request, its key, its shop and date, whether it counts, its lines (product
+    id, cartons) in the order sent, and — replaced — what it was before."""
 
     index: int
     order_id: int
@@ -67,29 +79,8 @@ class RecordedOrder:
     customer_id: int
     order_date: dt.date
     lines: Sequence[tuple[int, int]]
-
-
-def _plans_touching(months: set[dt.date]) -> list[AllocationPlan]:
-    """The plan versions with quotas (published or closed) whose period meets `months`."""
-    if not months:
-        return []
-    first, last = min(months), max(months)
-    return list(
-        AllocationPlan.objects.filter(
-            status__in=[PlanStatus.PUBLISHED, PlanStatus.CLOSED],
-            starts_on__lte=add_months(last, 1) - dt.timedelta(days=1),
-            ends_on__gte=first,
-        ).select_related("product")
-    )
-
-
-def quota_usage_refresh(*, keys: Iterable[tuple[int, dt.date]]) -> int:
-    """Recounts `ordered` of the quotas of the shops and months in `keys` ((customer id,
-    month) pairs an order sync touched, before and after a replaced order's change) from the
-    order lines: orders cancelled or returned give their cartons back. Returns the quotas
-    recounted."""
-    keys = set(keys)
-    return len(_recount(keys, _plans_touching({month_start(m) for _c, m in keys})))
+    counted: bool = True
+    before: OrderBefore | None = None
 
 
 @dataclass
@@ -103,154 +94,51 @@ class _Quota:
     ordered: int
 
 
-def _recount(
-    keys: set[tuple[int, dt.date]], plans: Sequence[AllocationPlan]
-) -> dict[tuple[int, int], _Quota]:
-    """`quota_usage_refresh` for the plans touching `keys`' months: the touched quotas locked
-    (one query), what their shops ordered counted for every plan at once (one query, a sum
-    per plan), the changed ones written (one statement). Returns the quotas recounted by
-    (plan id, customer id), with their new `ordered`."""
-    by_month: dict[dt.date, set[int]] = defaultdict(set)
-    for customer_id, month in keys:
-        by_month[month_start(month)].add(customer_id)
-    wanted: dict[int, set[int]] = {}  # plan id -> the customers it recounts
-    for plan in plans:
-        first = month_start(plan.starts_on)
-        customers = {
-            c for month, ids in by_month.items() if first <= month <= plan.ends_on for c in ids
-        }
-        if customers:
-            wanted[plan.pk] = customers
-    if not wanted:
-        return {}
-    every = sorted(set().union(*wanted.values()))
-    # Locked before counting, so a concurrent sync of the same shop counts after this one.
-    quotas = {
-        (row.plan_id, row.customer_id): row
-        for row in (
-            _Quota(*values)
-            for values in AllocationQuota.objects.select_for_update()
-            .filter(plan_id__in=sorted(wanted), customer_id__in=every)
-            .order_by("pk")
-            .values_list("pk", "plan_id", "customer_id", "quota", "ordered")
-        )
-        if row.customer_id in wanted[row.plan_id]
-    }
-    if not quotas:
-        return {}
-    counted = _ordered([p for p in plans if p.pk in wanted], sorted({c for _p, c in quotas}))
-    changed = []
-    for key, row in quotas.items():
-        value = counted.get(key, 0)
-        if row.ordered != value:
-            row.ordered = value
-            changed.append(row)
-    _ordered_write(changed)
-    return quotas
-
-
-def _ordered(plans: Sequence[AllocationPlan], customers: list[int]) -> dict[tuple[int, int], int]:
-    """What each of `customers` ordered of each plan's product in its period, cancelled and
-    returned orders left out: {(plan id, customer id): cartons}, 0s left out. One grouped
-    query over the lines of the plans' products, a filtered sum per plan."""
-    first = min(plan.starts_on for plan in plans)
-    last = max(plan.ends_on for plan in plans)
-    sums = {
-        f"p{plan.pk}": Sum(
-            "cartons",
-            filter=Q(
-                product_id=plan.product_id,
-                order__order_date__gte=plan.starts_on,
-                order__order_date__lte=plan.ends_on,
-            ),
-        )
-        for plan in plans
-    }
-    rows = (
-        OrderLine.objects.filter(
-            product_id__in={plan.product_id for plan in plans},
-            order__customer_id__in=customers,
-            order__order_date__gte=first,
-            order__order_date__lte=last,
-            order__status__in=OrderStatus.counted(),
-            # The lines are partitioned by month on PostgreSQL at scale: name the months.
-            month__gte=month_start(first),
-            month__lte=month_start(last),
-        )
-        .order_by()
-        .values("order__customer_id")
-        .annotate(**sums)
-    )
-    out = {}
-    for row in rows:
-        for plan in plans:
-            cartons = row[f"p{plan.pk}"]
-            if cartons:
-                out[(plan.pk, row["order__customer_id"])] = int(cartons)
-    return out
-
-
-def _ordered_write(rows: list[_Quota]) -> None:
-    """The new `ordered` of these quotas: one UPDATE … FROM unnest on PostgreSQL."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        AllocationQuota.objects.bulk_update(
-            [AllocationQuota(pk=row.pk, ordered=row.ordered) for row in rows],
-            ["ordered"],
-            batch_size=500,
-        )
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {AllocationQuota._meta.db_table} q SET ordered = c.ordered "  # noqa: S608
-            "FROM unnest(%s::bigint[], %s::int[]) AS c(id, ordered) WHERE q.id = c.id",
-            [[row.pk for row in rows], [row.ordered for row in rows]],
-        )
-
-
-def orders_recorded(
-    *, orders: Sequence[RecordedOrder], keys: Iterable[tuple[int, dt.date]]
-) -> list[dict[str, Any]]:
-    """What the order sync calls in its transaction once it has stored `orders`: the touched
-    quotas recounted (`quota_usage_refresh`), and a warning — kept as an exception for the
-    supervisors — for each order line that took its shop past its quota: the shop's cartons
-    of the product in the period, counted up to and including this order (orders of the
-    request counted in the request's order), exceed the quota. The order is stored all the
-    same: it already happened upstream."""
-    keys = set(keys)
-    if not keys:
+def orders_recorded(*, orders: Sequence[RecordedOrder]) -> list[dict[str, Any]]:
+    """What the order sync calls in its transaction once it has stored `orders`: what they
+    add to (and, replaced, take from) the quotas of the plans in force on their dates, added
+    to `ordered` in one statement that also locks and returns the quotas it changed (no
+    recount: the quotas were counted whole when published); and a warning — kept as an
+    exception for the supervisors — for each order line that took its shop past its quota:
+    the shop's cartons of the product in the period, counted up to and including this order
+    (orders of the request counted in the request's order), exceed the quota. The order is
+    stored all the same: it already happened upstream."""
+    if not orders:
         return []
-    plans = _plans_touching({month_start(month) for _c, month in keys})
+    days = [o.order_date for o in orders] + [o.before.order_date for o in orders if o.before]
+    plans = _plans_between(min(days), max(days))
     if not plans:
         return []
-    quotas = _recount(keys, plans)
-    # In force for an order: a published or closed version whose period holds its date.
     by_product: dict[int, list[AllocationPlan]] = defaultdict(list)
     for plan in plans:
         by_product[plan.product_id].append(plan)
+
+    def in_force(product_id: int, day: dt.date) -> list[AllocationPlan]:
+        return [p for p in by_product.get(product_id, ()) if p.starts_on <= day <= p.ends_on]
+
+    delta: dict[tuple[int, int], int] = defaultdict(int)  # (plan id, customer id) → cartons
     hits: list[tuple[RecordedOrder, int, int, AllocationPlan]] = []  # order, line no, cartons
     for order in orders:
+        before = order.before
+        if before is not None and before.counted:
+            for product_id, cartons in before.lines:
+                for plan in in_force(product_id, before.order_date):
+                    delta[(plan.pk, before.customer_id)] -= cartons
+        if not order.counted:
+            continue
         for number, (product_id, cartons) in enumerate(order.lines):
-            for plan in by_product.get(product_id, ()):
-                if plan.starts_on <= order.order_date <= plan.ends_on:
-                    hits.append((order, number, cartons, plan))
-    if not hits:
-        return []
-    counted = {order.order_id for order in orders}
-    cancelled = set(
-        Order.objects.filter(pk__in=counted)
-        .exclude(status__in=OrderStatus.counted())
-        .values_list("pk", flat=True)
-    )
-    # Walk each quota's orders of this request backwards from its recounted total.
+            for plan in in_force(product_id, order.order_date):
+                delta[(plan.pk, order.customer_id)] += cartons
+                hits.append((order, number, cartons, plan))
+    quotas = _ordered_add({key: d for key, d in delta.items() if d})
+    # Walk each quota's orders of this request backwards from its new total.
     later: dict[int, int] = defaultdict(int)
     warnings: list[dict[str, Any]] = []
     exceptions: list[AllocationException] = []
     for order, number, cartons, plan in sorted(hits, key=lambda h: (-h[0].index, -h[1])):
         quota = quotas.get((plan.pk, order.customer_id))
-        if quota is None or order.order_id in cancelled:
-            continue
+        if quota is None:
+            continue  # no quota for the shop in the plan, or the order changed nothing of it
         upto = quota.ordered - later[quota.pk]
         later[quota.pk] += cartons
         if upto <= quota.quota:
@@ -286,6 +174,51 @@ def orders_recorded(
         )
     _exceptions_store(exceptions)
     return sorted(warnings, key=lambda w: (w["index"], w["field"]))
+
+
+def _plans_between(first: dt.date, last: dt.date) -> list[AllocationPlan]:
+    """The plan versions with quotas (published or closed) whose period meets first – last."""
+    return list(
+        AllocationPlan.objects.filter(
+            status__in=[PlanStatus.PUBLISHED, PlanStatus.CLOSED],
+            starts_on__lte=last,
+            ends_on__gte=first,
+        ).select_related("product")
+    )
+
+
+def _ordered_add(changes: dict[tuple[int, int], int]) -> dict[tuple[int, int], _Quota]:
+    """Adds each change to its quota's `ordered` ({(plan id, customer id): cartons, negative
+    for cartons given back}); the quotas changed, as they are now, by (plan id, customer id).
+    PostgreSQL: one UPDATE … FROM unnest … RETURNING, which locks the rows it changes, in key
+    order (two syncs of the same shops wait for each other rather than lose a count)."""
+    if not changes:
+        return {}
+    keys = sorted(changes)
+    if connection.vendor != "postgresql":
+        rows = list(
+            AllocationQuota.objects.select_for_update().filter(
+                plan_id__in={p for p, _c in keys}, customer_id__in={c for _p, c in keys}
+            )
+        )
+        rows = [row for row in rows if (row.plan_id, row.customer_id) in changes]
+        for row in rows:
+            row.ordered = max(row.ordered + changes[(row.plan_id, row.customer_id)], 0)
+        AllocationQuota.objects.bulk_update(rows, ["ordered"], batch_size=500)
+        found = [(r.pk, r.plan_id, r.customer_id, r.quota, r.ordered) for r in rows]
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {AllocationQuota._meta.db_table} q "  # noqa: S608 - names are ours
+                "SET ordered = GREATEST(q.ordered + c.delta, 0) "
+                "FROM unnest(%s::bigint[], %s::bigint[], %s::int[]) "
+                "AS c(plan_id, customer_id, delta) "
+                "WHERE q.plan_id = c.plan_id AND q.customer_id = c.customer_id "
+                "RETURNING q.id, q.plan_id, q.customer_id, q.quota, q.ordered",
+                [[p for p, _c in keys], [c for _p, c in keys], [changes[k] for k in keys]],
+            )
+            found = cursor.fetchall()
+    return {(row[1], row[2]): _Quota(*row) for row in found}
 
 
 def _exceptions_store(rows: list[AllocationException]) -> None:

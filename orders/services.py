@@ -30,7 +30,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from allocation.usage import RecordedOrder, orders_recorded
+from allocation.usage import OrderBefore, RecordedOrder, orders_recorded
 from crm import faults
 from crm.choices import AuditAction
 from crm.dates import add_months, month_start
@@ -436,6 +436,7 @@ def order_sync_many(
             sales_facts_mark_pending(keys=outcome.keys)
         # The quotas the orders use (supply allocation): recounted, and the orders that took
         # a shop past its quota reported — never refused, the order happened upstream.
+        counted = set(OrderStatus.counted())
         outcome.warnings = orders_recorded(
             orders=[
                 RecordedOrder(
@@ -445,10 +446,11 @@ def order_sync_many(
                     customer_id=o.customer_id,
                     order_date=o.order_date,
                     lines=[(line[0], line[1]) for line in o.lines],
+                    counted=o.status in counted,
+                    before=outcome.before.get(pk),
                 )
                 for pk, o in outcome.stored
-            ],
-            keys=outcome.keys,
+            ]
         )
         return outcome
 
@@ -516,6 +518,8 @@ class _Outcome:
     keys: set[Key] = field(default_factory=set)
     # The orders written (id, order): new and replaced ones.
     stored: list[tuple[int, CleanOrder]] = field(default_factory=list)
+    # What the replaced orders were, by id (their shop, date, status and lines).
+    before: dict[int, OrderBefore] = field(default_factory=dict)
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -618,7 +622,17 @@ def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Out
         (pk, by_external_id[external_id]) for external_id, pk in created_ids.items()
     ]
     if changed:
-        _replace_orders(changed, source=source, actor=actor, now=now)
+        old_lines = _replace_orders(changed, source=source, actor=actor, now=now)
+        counted = set(OrderStatus.counted())
+        outcome.before = {
+            row[0]: OrderBefore(
+                customer_id=row[3],
+                order_date=row[8],
+                counted=row[5] in counted,
+                lines=old_lines[row[0]],
+            )
+            for _order, row in changed
+        }
         line_orders += [(row[0], order) for order, row in changed]
         outcome.keys.update((row[3], row[4]) for _order, row in changed)
     _insert_lines(line_orders)
@@ -631,7 +645,9 @@ def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Out
 
 def _replace_orders(
     changed: list[tuple[CleanOrder, tuple]], *, source: str, actor: Actor, now
-) -> None:
+) -> dict[int, list[tuple[int, int]]]:
+    """Replaces changed orders (their row, audit and lines; the new lines are inserted by the
+    caller). Returns the lines replaced, (product id, cartons) by order id."""
     updates = []
     audits: list[AuditEntry] = []
     content_type = ContentType.objects.get_for_model(Order)
@@ -684,8 +700,19 @@ def _replace_orders(
             )
         )
     _update_orders(updates)
-    OrderLine.objects.filter(order_id__in=[row[0] for _order, row in changed]).delete()
+    # The old lines go, read by the same statement: what the replaced orders were of counts
+    # out of the quotas they counted in (supply allocation).
+    old_lines: dict[int, list[tuple[int, int]]] = {row[0]: [] for _order, row in changed}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {OrderLine._meta.db_table} WHERE order_id IN "  # noqa: S608 - ours
+            f"({', '.join(['%s'] * len(old_lines))}) RETURNING order_id, product_id, cartons",
+            list(old_lines),
+        )
+        for order_id, product_id, cartons in cursor.fetchall():
+            old_lines[order_id].append((product_id, cartons))
     AuditEntry.objects.bulk_create(audits, batch_size=500)
+    return old_lines
 
 
 # PostgreSQL types of the replaced columns: a VALUES list holding only NULLs in a column

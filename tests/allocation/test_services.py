@@ -295,3 +295,16 @@ def test_exception_review_needs_a_note(world):
     assert exception.status == ExceptionStatus.REVIEWED
     assert list(selectors.exception_list(user=world["sup_yx"])) == []
     assert list(selectors.exception_list(user=world["sup_th"], status=None)) == []
+
+
+def test_an_order_changed_to_another_product_gives_the_quota_back(world):
+    # the replaced order's old lines are counted out too, though the new ones are of another
+    # product
+    plan = published_plan(world["product"], world["actor"])
+    p, other = world["product"], make_product("6901028777")
+    sync_orders(world, order_payload("o1", world["c_th"], [(p, 8, "230")], order_date="2026-12-10"))
+    assert quota_of(plan, world["c_th"]).ordered == 8
+    sync_orders(
+        world, order_payload("o1", world["c_th"], [(other, 8, "230")], order_date="2026-12-10")
+    )
+    assert quota_of(plan, world["c_th"]).ordered == 0

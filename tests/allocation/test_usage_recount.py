@@ -7,7 +7,6 @@ import pytest
 
 from allocation.models import AllocationQuota
 from allocation.services import plan_sync_many
-from allocation.usage import quota_usage_refresh
 from orders.services import order_sync_many
 from tests.allocation.grades import publish_month
 from tests.customers.factories import make_customer
@@ -114,15 +113,27 @@ def test_a_cancelled_order_gives_its_cartons_back(world, system_actor):
     assert report.warnings == []
 
 
-def test_quota_usage_refresh_recounts_only_the_shops_and_months_given(world, system_actor):
-    first, second, p = world["first"], world["second"], world["p"]
-    sync([order_payload("A1", first, [(p, 4, "230.00")])], system_actor)
-    AllocationQuota.objects.update(ordered=99)
-    assert quota_usage_refresh(keys=[(first.pk, dt.date(2026, 10, 5))]) == 2  # both plans
+def test_an_order_moved_to_another_shop_and_date_moves_its_cartons(world, system_actor):
+    first, second, p, q = world["first"], world["second"], world["p"], world["q"]
+    sync(
+        [order_payload("A1", first, [(p, 4, "230.00"), (q, 3, "230.00")], order_date="2026-10-20")],
+        system_actor,
+    )
+    assert quotas()[("P-OCT", first.customer_code)] == (10, 4)
+    assert quotas()[("Q-MID", first.customer_code)] == (8, 3)
+    # the same order, now the second shop's and in November: P-OCT's period is over, Q-MID's
+    # is not
+    sync(
+        [
+            order_payload(
+                "A1", second, [(p, 4, "230.00"), (q, 3, "230.00")], order_date="2026-11-02"
+            )
+        ],
+        system_actor,
+    )
     assert quotas() == {
-        ("P-OCT", first.customer_code): (10, 4),
-        ("P-OCT", second.customer_code): (5, 99),
+        ("P-OCT", first.customer_code): (10, 0),
+        ("P-OCT", second.customer_code): (5, 0),
         ("Q-MID", first.customer_code): (8, 0),
-        ("Q-MID", second.customer_code): (5, 99),
+        ("Q-MID", second.customer_code): (5, 3),
     }
-    assert quota_usage_refresh(keys=[(second.pk, dt.date(2026, 12, 1))]) == 0
