@@ -53,6 +53,7 @@ NOT_PAGES = {
     "allocation:plan_export",
     "grading:run_status",  # a run's table row that htmx polls, not a page
     "valuation:run_status",
+    "allocation:run_status",
 }
 
 # axe is handed the page once per document; it runs on the settled page (htmx's `load`

@@ -22,7 +22,9 @@ from tests.customers.factories import make_customer
 from tests.grading.test_overview_pages import grade
 from tests.orders.factories import make_product
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# A phone walk through pages whose SQL is the same on both databases: run once, in CI's SQLite
+# pass ("walk").
+pytestmark = [pytest.mark.browser, pytest.mark.walk, pytest.mark.django_db(transaction=True)]
 
 WIDTH = 360
 DEC = dt.date(2026, 12, 1)
