@@ -1,14 +1,13 @@
 """The reads of supply allocation, scoped to the user (`crm.scope` through
 `ScopedQuerySet.visible_to`): plans, the quotas in force on a day, a shop's quotas with why,
-take-up by grade and area, and the exceptions list."""
+and the exceptions list (take-up: `allocation.takeup_selectors`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum
-from django.db.models.functions import Greatest
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from allocation.choices import ExceptionStatus, PlanStatus
@@ -103,43 +102,6 @@ def quota_explanation(quota: AllocationQuota) -> dict[str, Any]:
         "rounded_down": base,
         "remainder_bonus": quota.quota - base if scaled else 0,
     }
-
-
-def takeup_by(*, user: User, plan: AllocationPlan, by: str = "grade") -> list[dict[str, Any]]:
-    """Take-up of a plan version's quotas the user may see, per grade or per area ("grade"
-    or "area"): shops, quota, ordered within the quota (used), unused, ordered beyond it
-    (over), and the shops over."""
-    key = "grade" if by == "grade" else "customer__area__name"
-    rows = (
-        AllocationQuota.objects.visible_to(user)
-        .filter(plan=plan)
-        .values(key)
-        .annotate(
-            shops=Count("pk"),
-            quota_total=Sum("quota"),
-            ordered_total=Sum("ordered"),
-            over=Sum(Greatest(F("ordered") - F("quota"), 0, output_field=IntegerField())),
-            shops_over=Count("pk", filter=Q(ordered__gt=F("quota"))),
-        )
-        .order_by(key)
-    )
-    out = []
-    for row in rows:
-        used = row["ordered_total"] - row["over"]
-        out.append(
-            {
-                "key": row[key],
-                "shops": row["shops"],
-                "quota": row["quota_total"],
-                "ordered": row["ordered_total"],
-                "used": used,
-                "unused": row["quota_total"] - used,
-                "over": row["over"],
-                "shops_over": row["shops_over"],
-                "share": round(100 * used / row["quota_total"]) if row["quota_total"] else 0,
-            }
-        )
-    return out
 
 
 def exception_list(*, user: User, status: str | None = ExceptionStatus.OPEN) -> QuerySet:
