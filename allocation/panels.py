@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, Q, Sum
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from allocation import selectors
@@ -63,33 +61,12 @@ def customer_allocation_context(request, customer) -> dict[str, Any] | None:
 
 def home_quotas_context(request) -> dict[str, Any] | None:
     """An account manager's shops' quotas in the plans in force today, per plan: shops, quota,
-    ordered, what is left and the shops over quota (three queries: the plans, the totals, the
-    shops over). Left out when no plan is in force or none gives their shops a quota."""
+    ordered, what is left and the shops over quota (`selectors.plan_totals_on`). Left out when
+    no plan is in force or none gives their shops a quota."""
     today = timezone.localdate()
-    plans, quotas = selectors.allocations_on(user=request.user, on=today)
-    if not plans:
-        return None
-    totals = {
-        row["plan_id"]: row
-        for row in quotas.order_by()
-        .values("plan_id")
-        .annotate(
-            shops=Count("pk"),
-            quota_total=Sum("quota"),
-            ordered_total=Sum("ordered"),
-            left=Sum(Greatest(F("quota") - F("ordered"), 0, output_field=IntegerField())),
-            shops_over=Count("pk", filter=Q(ordered__gt=F("quota"))),
-        )
-    }
+    plans, totals, over = selectors.plan_totals_on(user=request.user, on=today)
     if not totals:
         return None
-    over: dict[int, list] = {}
-    for row in (
-        quotas.filter(ordered__gt=F("quota"))
-        .select_related("customer")
-        .order_by("plan_id", F("quota") - F("ordered"), "customer__customer_code")
-    ):
-        over.setdefault(row.plan_id, []).append(row)
     lines = []
     for plan in plans:
         total = totals.get(plan.pk)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum
+from django.db.models.functions import Greatest
 from django.shortcuts import get_object_or_404
 
 from allocation.choices import ExceptionStatus, PlanStatus
@@ -62,6 +63,38 @@ def allocations_on(
     if customer_code is not None:
         qs = qs.filter(customer__customer_code=customer_code)
     return plans, qs.order_by("pk")
+
+
+def plan_totals_on(
+    *, user: User, on: dt.date
+) -> tuple[list[AllocationPlan], dict[int, dict[str, Any]], dict[int, list[AllocationQuota]]]:
+    """Per plan in force on `on`, over the quotas `user` may see: the totals {plan id: {shops,
+    quota_total, ordered_total, left (unused, a shop over counting 0), shops_over}} and the
+    shops over their quota, most over first (three queries: the plans, the totals, the shops
+    over; none but the first when no plan is in force)."""
+    plans, quotas = allocations_on(user=user, on=on)
+    if not plans:
+        return plans, {}, {}
+    totals = {
+        row["plan_id"]: row
+        for row in quotas.order_by()
+        .values("plan_id")
+        .annotate(
+            shops=Count("pk"),
+            quota_total=Sum("quota"),
+            ordered_total=Sum("ordered"),
+            left=Sum(Greatest(F("quota") - F("ordered"), 0, output_field=IntegerField())),
+            shops_over=Count("pk", filter=Q(ordered__gt=F("quota"))),
+        )
+    }
+    over: dict[int, list[AllocationQuota]] = {}
+    for row in (
+        quotas.filter(ordered__gt=F("quota"))
+        .select_related("customer")
+        .order_by("plan_id", F("quota") - F("ordered"), "customer__customer_code")
+    ):
+        over.setdefault(row.plan_id, []).append(row)
+    return plans, totals, over
 
 
 def customer_quotas(*, customer: Customer, on: dt.date) -> list[AllocationQuota]:
