@@ -145,3 +145,13 @@ def exception_list(*, user: User, status: str | None = ExceptionStatus.OPEN) -> 
     if status:
         qs = qs.filter(status=status)
     return qs
+
+
+def exception_status_counts(*, user: User) -> dict[str, int]:
+    """The user's exceptions by status ({"open", "reviewed", "all"}), in one query, for the
+    list's status tabs (as grading's `override_status_counts`)."""
+    return exception_list(user=user, status=None).aggregate(
+        open=Count("pk", filter=Q(status=ExceptionStatus.OPEN)),
+        reviewed=Count("pk", filter=Q(status=ExceptionStatus.REVIEWED)),
+        all=Count("pk"),
+    )

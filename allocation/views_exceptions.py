@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
@@ -68,11 +67,7 @@ class ExceptionListView(ListView):
         ctx = super().get_context_data(**kwargs)
         ctx.update(list_query_context(self.request))
         status = _status(self.request)
-        counts = selectors.exception_list(user=self.request.user, status=None).aggregate(
-            open=Count("pk", filter=Q(status=ExceptionStatus.OPEN)),
-            reviewed=Count("pk", filter=Q(status=ExceptionStatus.REVIEWED)),
-            all=Count("pk"),
-        )
+        counts = selectors.exception_status_counts(user=self.request.user)
         ctx["status_tabs"] = [
             {
                 "key": key,
