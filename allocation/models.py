@@ -4,7 +4,8 @@ orders that took a shop past its quota.
 
 A plan is identified by its code; changing a published plan makes a new version (the old one
 is superseded and its quotas stay). Quotas are written once, when a version is published
-(`allocation.services.plan_publish`); `ordered` follows the orders (`quota_usage_refresh`).
+(`allocation.services.plan_publish`); `ordered` follows the orders
+(`allocation.usage.orders_recorded`).
 
 Quota take-up is allocation's monthly result on the engine (`crm.monthly`, allocation/monthly.py):
 its scheme (`AllocationScheme`), runs (`AllocationRun`) and one row per shop and month

@@ -6,9 +6,9 @@ alike. Publishing reads the published grades of the period's start month
 (`grading.selectors.published_grades_frame`), applies the pure rules
 (`allocation.computations.allocate`) and writes every eligible shop's quota in one statement
 (COPY on PostgreSQL). What a shop has ordered follows the orders: the order sync calls
-`orders_recorded` in its transaction, which recounts the touched quotas from the order lines
-(cancelled and returned orders give their cartons back) and reports the orders that took a
-shop past its quota.
+`orders_recorded` in its transaction, which adds what the stored orders add and takes back
+what replaced ones had (cancelled and returned orders give their cartons back) and reports the
+orders that took a shop past its quota.
 """
 
 from __future__ import annotations

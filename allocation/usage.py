@@ -85,7 +85,7 @@ class RecordedOrder:
 
 @dataclass
 class _Quota:
-    """A quota row as the recount and the over-allocation check read it."""
+    """A quota row as the over-allocation check reads it, after the orders' change."""
 
     pk: int
     plan_id: int
