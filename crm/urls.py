@@ -51,6 +51,7 @@ urlpatterns = [
     path("grading/", include("grading.urls")),
     path("valuation/", include("valuation.urls")),
     path("allocation/", include("allocation.urls")),
+    path("audits/", include("audits.urls")),
     path("visits/", include("visits.urls")),
     path("services/", include("services.urls")),
     path("api/v1/", include("crm.api.urls")),
@@ -59,6 +60,7 @@ urlpatterns = [
     path("api/v1/", include("visits.api.urls")),
     path("api/v1/", include("services.api.urls")),
     path("api/v1/", include("allocation.api.urls")),
+    path("api/v1/", include("audits.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

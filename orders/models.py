@@ -113,6 +113,10 @@ class Product(models.Model):
     brand = models.CharField(_("brand"), max_length=50, blank=True)
     manufacturer = models.CharField(_("manufacturer"), max_length=100, blank=True)
     wholesale_price = models.DecimalField(_("wholesale price per carton"), **_price)
+    # What shops are asked to sell at (建议零售价); retail audits compare the prices they see.
+    suggested_retail_price = models.DecimalField(
+        _("suggested retail price per carton"), null=True, blank=True, **_price
+    )
     price_class = models.PositiveSmallIntegerField(_("price class"), choices=PriceClass.choices)
     tar_mg = models.DecimalField(
         _("tar (mg)"), max_digits=4, decimal_places=1, null=True, blank=True

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "grading",
     "valuation",
     "allocation",
+    "audits",
     "visits",
     "services",
     # Last: the home page, a loop over the panels the apps above register.
