@@ -13,21 +13,22 @@ from django.utils.translation import gettext_lazy as _
 from audits.choices import Frequency, PriceUnit, ProductScope, QuestionKind
 from audits.models import AuditQuestion
 from audits.services_forms import STRUCTURE_CLASSES, TARGETING, answer_values
-from crm.forms import ServiceErrorsMixin
+from crm.forms import ServiceErrorsMixin, checkbox_group
 from customers.choices import BusinessFormat, MarketType, ValueTier
 
 _TEXT = {"class": "form-control"}
 _SELECT = {"class": "form-select"}
 
 
-def _pick(label: Any, choices: Sequence[tuple[Any, Any]], help_text: Any) -> forms.Field:
-    """A group of checkboxes of which none ticked means everyone."""
-    return forms.MultipleChoiceField(
+_pick = checkbox_group
+
+
+def _number(label: Any) -> forms.Field:
+    """A number as typed (the service reads it and names what is wrong)."""
+    return forms.CharField(
         label=label,
         required=False,
-        choices=choices,
-        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
-        help_text=help_text,
+        widget=forms.TextInput(attrs={**_TEXT, "inputmode": "decimal", "autocomplete": "off"}),
     )
 
 
@@ -127,16 +128,8 @@ class QuestionForm(ServiceErrorsMixin, forms.Form):
         help_text=_("One per line (single and multiple choice questions)."),
         widget=forms.Textarea(attrs={**_TEXT, "rows": 4}),
     )
-    minimum = forms.CharField(
-        label=_("Minimum"),
-        required=False,
-        widget=forms.TextInput(attrs={**_TEXT, "inputmode": "decimal", "autocomplete": "off"}),
-    )
-    maximum = forms.CharField(
-        label=_("Maximum"),
-        required=False,
-        widget=forms.TextInput(attrs={**_TEXT, "inputmode": "decimal", "autocomplete": "off"}),
-    )
+    minimum = _number(_("Minimum"))
+    maximum = _number(_("Maximum"))
     price_unit = forms.ChoiceField(
         label=_("Price asked"),
         required=False,

@@ -422,7 +422,9 @@ def _question_snapshot(question: AuditQuestion) -> dict[str, Any]:
     }
 
 
-QUESTION_FIELDS = (
+# What a new version copies of each question (the condition is remapped to the copy's own).
+COPIED_QUESTION_FIELDS = (
+    "position",
     "key",
     "kind",
     "label",
@@ -434,7 +436,6 @@ QUESTION_FIELDS = (
     "price_unit",
     "product_scope",
     "is_display",
-    "condition_question",
     "condition_values",
 )
 
@@ -784,27 +785,7 @@ def form_new_version(*, form: AuditForm, actor: Actor) -> AuditForm:
     questions = list(form.questions.order_by("position", "id"))
     copies = AuditQuestion.objects.bulk_create(
         [
-            AuditQuestion(
-                form=copy,
-                **{
-                    name: getattr(q, name)
-                    for name in (
-                        "position",
-                        "key",
-                        "kind",
-                        "label",
-                        "help_text",
-                        "required",
-                        "choices",
-                        "minimum",
-                        "maximum",
-                        "price_unit",
-                        "product_scope",
-                        "is_display",
-                        "condition_values",
-                    )
-                },
-            )
+            AuditQuestion(form=copy, **{name: getattr(q, name) for name in COPIED_QUESTION_FIELDS})
             for q in questions
         ]
     )
