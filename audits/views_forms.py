@@ -209,7 +209,7 @@ def form_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "audit_form": form,
         "versions": versions,
-        "has_draft": any(v.status == FormStatus.DRAFT for v in versions),
+        "draft": next((v for v in versions if v.status == FormStatus.DRAFT), None),
         "questions": questions,
         "targeting": targeting_words(form),
         "targets": selectors_forms.form_target_count(form=form, user=request.user),

@@ -370,6 +370,9 @@ def test_activate_new_version_retire_and_delete_on_the_page(client, customer_wor
     response = client.post(url("form_new_version", old))
     draft = AuditForm.objects.get(status=FormStatus.DRAFT)
     assert response["Location"] == url("form", draft)
+    html = client.get(url("form", old)).content.decode()
+    assert 'data-testid="new-version"' not in html
+    assert f'href="{url("form", draft)}" data-testid="open-draft"' in html
     html = client.get(url("form", draft)).content.decode()
     assert "Version 1 will be retired" in html
     response = client.post(url("form_activate", draft), follow=True)
