@@ -12,7 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from allocation.services import STRUCTURE_CLASSES
-from crm.forms import ServiceErrorsMixin
+from crm.forms import ServiceErrorsMixin, checkbox_group
 from customers.choices import BusinessFormat, MarketType
 
 DEFAULT_GRADES = 8
@@ -20,15 +20,8 @@ DEFAULT_GRADES = 8
 _TEXT = {"class": "form-control"}
 
 
-def _pick(label: str, choices: list[tuple[str, str]], help_text: str) -> forms.Field:
-    """A group of checkboxes of which none ticked means everyone."""
-    return forms.MultipleChoiceField(
-        label=label,
-        required=False,
-        choices=choices,
-        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
-        help_text=help_text,
-    )
+# A group of checkboxes of which none ticked means everyone.
+_pick = checkbox_group
 
 
 class PlanForm(ServiceErrorsMixin, forms.Form):

@@ -91,6 +91,18 @@ class NumberField(forms.CharField):
         return plain_number(value) if isinstance(value, float) else value
 
 
+def checkbox_group(label: Any, choices: Any, help_text: Any) -> forms.Field:
+    """A group of checkboxes of which none ticked means everyone (who a plan or an audit
+    form is for)."""
+    return forms.MultipleChoiceField(
+        label=label,
+        required=False,
+        choices=choices,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        help_text=help_text,
+    )
+
+
 def form_domain_error(form, exc: DomainError) -> None:
     """Shows a service's DomainError on a form: each message on its field when the form has
     one, otherwise as a form-wide error."""

@@ -13,6 +13,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from audits import selectors_forms as audit_forms
 from crm import monthly, selectors
 from crm.choices import Role
 from crm.panels import Panel, Surface, register
@@ -101,6 +102,9 @@ def versions_context(request) -> dict[str, Any]:
             {**kind, **_admin_links(kind["model"], "settings")}
             for kind in selectors.settings_rows()
         ],
+        # Audit forms are versioned per code (not a VersionedScheme): how many are active and
+        # how many drafts wait, linking to their list.
+        "audit_forms": {"url": link("audits:forms"), **audit_forms.form_status_counts()},
     }
 
 

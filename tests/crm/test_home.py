@@ -360,6 +360,9 @@ def test_administrator_sees_the_scheme_versions_and_settings(client, customer_wo
     visits = card[card.index('data-settings="visits.visitsconfig"') :]
     assert "the defaults, never changed" in visits[: visits.index("</li>")]
     assert reverse("grading:schemes") in card and reverse("services:settings") in card
+    audits = card[card.index('data-scheme-kind="audits.auditform"') :]
+    audits = audits[: audits.index("</li>")]
+    assert reverse("audits:forms") in audits and "0 active" in audits
 
 
 def test_administrator_sees_each_clients_latest_orders(client, customer_world):
@@ -423,8 +426,8 @@ def busy(moved):
     # An administrator's: + the latest run and the active scheme of each monthly result
     # (grading, valuation, allocation's quota take-up). Supply allocation: + the plans in
     # force for an account manager (no plan: no more), the open exceptions count for a
-    # supervisor.
-    [("am_th", 30), ("sup_th", 30), ("lo_th", 17), ("admin", 19)],
+    # supervisor. Retail audits: + the active and draft audit forms for an administrator.
+    [("am_th", 30), ("sup_th", 30), ("lo_th", 17), ("admin", 20)],
 )
 def test_each_home_page_pins_its_query_count(client, busy, who, queries, django_assert_num_queries):
     client.force_login(busy[who])

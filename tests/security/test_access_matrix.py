@@ -195,6 +195,19 @@ allocation:exceptions                 GET    -    200   200   200   -     403   
 allocation:exception_review           POST   th   go    go    403   403   403   403    login
 allocation:exception_review           POST   yx   go    404   403   403   403   403    login
 
+audits:forms                          GET    -    200   200   403   -     403   403    login
+audits:form_create                    GET    -    200   403   403   -     403   403    login
+audits:form                           GET    th   200   200   403   403   403   403    login
+audits:form_edit                      GET    th   200   403   403   403   403   403    login
+audits:question_create                GET    th   200   403   403   403   403   403    login
+audits:question_edit                  GET    th   200   403   403   403   403   403    login
+audits:question_delete                POST   th   go    403   403   403   403   403    login
+audits:question_move                  POST   th   go    403   403   403   403   403    login
+audits:form_activate                  POST   th   go    403   403   403   403   403    login
+audits:form_new_version               POST   th   go    403   403   403   403   403    login
+audits:form_retire                    POST   th   go    403   403   403   403   403    login
+audits:form_delete                    POST   th   go    403   403   403   403   403    login
+
 api:me                                GET    -    200   200   200   -     200   200    401
 api:area_list                         GET    -    200   200   200   -     200   200    401
 api:notification_list                 GET    -    200   200   200   -     200   200    401
@@ -341,6 +354,17 @@ def test_every_object_url_is_tried_out_of_scope():
         "allocation:plan_new_version",
         "allocation:plan_delete",
         "allocation:plan_export",
+        # Audit forms are the company's (no area, no owner).
+        "audits:form",
+        "audits:form_edit",
+        "audits:question_create",
+        "audits:question_edit",
+        "audits:question_delete",
+        "audits:question_move",
+        "audits:form_activate",
+        "audits:form_new_version",
+        "audits:form_retire",
+        "audits:form_delete",
     }
     with_objects = {name for name, _m, obj, _o in ROWS if obj == "th"}
     with_yx = {name for name, _m, obj, _o in ROWS if obj == "yx"}

@@ -116,6 +116,8 @@ allocation:plans                   -        -                           -       
 allocation:plan                    allocation_plan -                    admin   html
 allocation:plan                    allocation_plan ?q={code}            admin   html
 allocation:plan_export             allocation_plan -                    admin   csv
+audits:forms                       -        -                           -       html
+audits:form                        audit_form -                         -       html
 customers_api:customer_list        -        -                           admin   json
 customers_api:customer_list        -        ?q={code}                   admin   json
 customers_api:customer_list        -        ?q={phone}                  admin   json
@@ -188,6 +190,10 @@ NOT_LISTINGS = {
     "allocation:plan_create": "administrators only",
     "allocation:plan_edit": "administrators only",
     "allocation:plan_preview": "administrators only (totals per grade, no customer)",
+    "audits:form_create": "administrators only",
+    "audits:form_edit": "administrators only",
+    "audits:question_create": "administrators only",
+    "audits:question_edit": "administrators only",
     # No customer data at all.
     "password_change": "a form about the user's own password",
     "customers:create": "an empty form",

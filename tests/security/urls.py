@@ -100,6 +100,16 @@ PK_ROWS = {
     "visits_api:visit_detail": "visit",
     "services_api:service_request_detail": "service_request",
     "allocation:exception_review": "allocation_exception",
+    "audits:form": "audit_form",
+    "audits:form_edit": "audit_form_draft",
+    "audits:question_create": "audit_form_draft",
+    "audits:form_activate": "audit_form_draft",
+    "audits:form_delete": "audit_form_draft",
+    "audits:form_new_version": "audit_form",
+    "audits:form_retire": "audit_form",
+    "audits:question_edit": "audit_question",
+    "audits:question_delete": "audit_question",
+    "audits:question_move": "audit_question",
 }
 
 # The other arguments, by name: (TH value, YX value) from the world.

@@ -320,6 +320,19 @@ def build_world() -> dict[str, Any]:
         date=today + dt.timedelta(days=40), name_en="Security day", name_zh="安全日"
     )
 
+    # Retail audits: an active form with a yes / no question, and its next version as a draft
+    # (forms are company-wide: no customer's row). Through the services, as an administrator.
+    from audits import services_forms as audit_forms
+
+    admin = actor(w["admin"])
+    w["audit_form"] = audit_forms.form_create(code="SEC-AUDIT", name="Security check", actor=admin)
+    audit_forms.question_save(
+        form=w["audit_form"], data={"kind": "yes_no", "label": "Price tags?"}, actor=admin
+    )
+    audit_forms.form_activate(form=w["audit_form"], actor=admin)
+    w["audit_form_draft"] = audit_forms.form_new_version(form=w["audit_form"], actor=admin)
+    w["audit_question"] = w["audit_form_draft"].questions.get()
+
     # A notification for each side (the bell and /notifications/).
     notify(user=w["am_th"], message="Your request was approved", link="/customers/")
     notify(user=w["am_yx"], message=f"{YX_NAME} needs a visit", link="/customers/")
