@@ -185,8 +185,8 @@ def valued(
     """One INPUT_COLUMNS row for `value_frame`.
 
     With SCALED the defaults score: contribution 15000/30000 = 50; support (never audited:
-    display compliance missing) (0.48 × 50 + 0.32 × 25) / 0.8 = 40; credit (100 + 80) / 2 = 90; growth 0.7 × 50 + 0.3 × 18/36 × 100 = 50;
-    influence 0.4 × 60 + 0.4 × 100 + 0.2 × 0 = 64."""
+    display compliance missing) (0.48 × 50 + 0.32 × 25) / 0.8 = 40; credit (100 + 80) / 2 =
+    90; growth 0.7 × 50 + 0.3 × 18/36 × 100 = 50; influence 0.4 × 60 + 0.4 × 100 + 0.2 × 0 = 64."""
     return {
         "customer_id": customer_id,
         "market_type": market,
