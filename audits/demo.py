@@ -7,8 +7,9 @@ on visits of the named account managers' shops, logged through `visits.services.
 price, some miss a key brand, and the display answers vary, so the reports show something;
 then this month is valued again, so the support indicator's display compliance appears.
 
-The audit visits go to shops with no open planned visit up to tomorrow, so the visit demo's
-agenda (today's and overdue visits) stays as it made it.
+The audit visits go to shops whose open planned visits they leave alone (none due by
+tomorrow, none within a cycle of an audit day), so the visit demo's agenda and plans stay as
+it made them.
 
 Seeded once: the prices only where a product has none, the forms and answers the first time.
 """
@@ -173,16 +174,25 @@ def _question(form: AuditForm, position: int, key: str, kind: str, label: str, *
 
 
 def _shops() -> list[Customer]:
-    """The first open shops of each named account manager with no open planned visit up to
-    tomorrow (the visit demo's agenda is left alone)."""
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
-    busy = PlannedVisit.objects.filter(status=PlanStatus.PLANNED, planned_for__lte=tomorrow)
+    """The first open shops of each named account manager whose open planned visits the
+    audit visits leave alone: none due by tomorrow (today's agenda and the overdue visits stay
+    as the visit demo made them) and none within a cycle of an audit day (a visit marks such
+    a plan done, `visits.services.visit_log`)."""
+    today = timezone.localdate()
+    last_audit = today - dt.timedelta(days=min(AUDIT_DAYS))
+    busy = {
+        customer_id
+        for customer_id, planned_for, cycle in PlannedVisit.objects.filter(
+            status=PlanStatus.PLANNED
+        ).values_list("customer_id", "planned_for", "cycle_days")
+        if planned_for <= today + dt.timedelta(days=1) or (planned_for - last_audit).days <= cycle
+    }
     shops: list[Customer] = []
     for _area, manager, _market, _n in NAMED_BOOKS:
         shops += list(
             Customer.objects.filter(account_manager__username=manager)
             .exclude(dynamic__status=CustomerStatus.CLOSED)
-            .exclude(pk__in=busy.values("customer_id"))
+            .exclude(pk__in=busy)
             .select_related("account_manager", "area")
             .order_by("customer_code")[:SHOPS_PER_MANAGER]
         )
