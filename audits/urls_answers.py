@@ -1,3 +1,9 @@
-"""Filled in by its branch."""
+"""The audit answers' photos ("answers/…"), served after the scope check."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from audits import views_answers
+
+urlpatterns = [
+    path("answers/<int:pk>/photo/<str:kind>/", views_answers.answer_photo, name="answer_photo"),
+]

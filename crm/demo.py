@@ -544,6 +544,8 @@ DEMO_SEEDERS = [
     "visits.demo.seed_visits",
     "services.demo.seed_services",
     "allocation.demo.seed_allocation",
+    # After the visits (its audits are logged on visits) and values this month again.
+    "audits.demo.seed_audits",
 ]
 
 

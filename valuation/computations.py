@@ -5,7 +5,9 @@ Five indicators, each scored 0-100 (seed 001; the split into current and potenti
 published tobacco practice):
 
 - contribution: the monthly average purchase amount over the window;
-- support: the key-brand and new-product shares of the window's cartons;
+- support: the key-brand and new-product shares of the window's cartons, and the display
+  compliance the retail audits of the window found (share of "yes" on the forms' display
+  questions; missing for a shop with no display answer in the window, never 0);
 - credit: the e-settlement rate and the on-time payment rate, less a penalty per violation;
 - growth: the trend of the monthly amounts over the growth window, and the tenure;
 - influence: outlet size, trade-area environment, model-outlet status.
@@ -56,6 +58,7 @@ INPUTS: dict[str, str] = {
     "avg_amount": "contribution",
     "key_brand_share": "support",
     "new_product_share": "support",
+    "display_compliance": "support",
     "e_settlement_rate": "credit",
     "on_time_rate": "credit",
     "amount_trend": "growth",
@@ -102,6 +105,9 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
     "model_outlet",
 )
 VIOLATION_COLUMNS: tuple[str, ...] = ("customer_id", "date")
+# The display answers of the retail audits in the window, summed per shop
+# (`audits.selectors.display_compliance_frame`).
+DISPLAY_COLUMNS: tuple[str, ...] = ("customer_id", "display_yes", "display_answered")
 INPUT_COLUMNS: tuple[str, ...] = (
     "customer_id",
     "market_type",
@@ -111,6 +117,7 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "avg_amount",
     "key_brand_share",
     "new_product_share",
+    "display_compliance",
     "e_settlement_rate",
     "on_time_rate",
     "violations",
@@ -150,8 +157,12 @@ _DEFAULTS: dict[str, Any] = {
     "neutral_score": 40,
     "inputs": {
         "avg_amount": {"weight": 1.0, "method": "percentile", "full": 30000},
-        "key_brand_share": {"weight": 0.6, "method": "percentile", "full": 1},
-        "new_product_share": {"weight": 0.4, "method": "percentile", "full": 1},
+        "key_brand_share": {"weight": 0.48, "method": "percentile", "full": 1},
+        "new_product_share": {"weight": 0.32, "method": "percentile", "full": 1},
+        # A share with a meaning of its own (all display answers "yes" scores 100). A shop
+        # never audited lacks it: support averages the two shares as before (0.48 : 0.32 is
+        # the former 0.6 : 0.4).
+        "display_compliance": {"weight": 0.2, "method": "scale", "full": 1},
         # Rates have a meaning of their own: 100% e-settled scores 100, whatever the peers do.
         "e_settlement_rate": {"weight": 0.5, "method": "scale", "full": 1},
         "on_time_rate": {"weight": 0.5, "method": "scale", "full": 1},
@@ -367,6 +378,7 @@ def value_inputs(
     *,
     month: dt.date,
     parameters: Mapping[str, Any],
+    displays: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per customer, the raw inputs of the valuation of `month` (INPUT_COLUMNS); NaN where an
     input cannot be measured.
@@ -376,7 +388,8 @@ def value_inputs(
     in parts (`orders.selectors.sales_facts_parts`) whose missing columns count as 0.
     `customers`:
     CUSTOMER_COLUMNS, one row per customer to value. `violations`: VIOLATION_COLUMNS, one row
-    per (not voided) violation record.
+    per (not voided) violation record. `displays`: DISPLAY_COLUMNS, the window's display
+    answers per audited shop (None or absent shops: not audited, the input missing).
 
     As in grading, the months before the first order do not count; the month of the first
     order counts with all its purchases, as the share of the month from the first order on
@@ -519,6 +532,17 @@ def value_inputs(
         since = pd.Timestamp(add_months(month, -months))
         counts = before[dates >= since].groupby("customer_id").size()
         out[column] = ids.map(counts).fillna(0).astype(int).to_numpy()
+
+    # Display compliance: the window's "yes" over its display answers, pooled over the audits
+    # (a shop audited 4 times with 2 display questions is 8 answers); missing, not 0, for a
+    # shop without a display answer.
+    yes = answered = np.zeros(len(ids))
+    if displays is not None and len(displays):
+        summed = displays.groupby("customer_id")[["display_yes", "display_answered"]].sum()
+        yes = ids.map(summed["display_yes"]).fillna(0).to_numpy(dtype=float)
+        answered = ids.map(summed["display_answered"]).fillna(0).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["display_compliance"] = np.where(answered > 0, np.round(yes / answered, 4), np.nan)
 
     out["outlet_size"] = out["outlet_size"].fillna("").astype(str)
     out["trade_area"] = out["trade_area"].fillna("").astype(str)

@@ -31,6 +31,7 @@ FULL_UNITS: dict[str, Any] = {
     "avg_amount": gettext_lazy("CNY per month"),
     "key_brand_share": gettext_lazy("share of the cartons, 1 = all of them"),
     "new_product_share": gettext_lazy("share of the cartons, 1 = all of them"),
+    "display_compliance": gettext_lazy("share of the display answers, 1 = all of them yes"),
     "e_settlement_rate": gettext_lazy("share of the amount, 1 = all of it"),
     "on_time_rate": gettext_lazy("share of the orders, 1 = all of them"),
     "amount_trend": gettext_lazy("change per month as a share of the average, 0.05 = 5 percent"),

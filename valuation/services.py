@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audits.selectors import display_compliance_frame
 from crm import monthly, monthly_runs, versioning
 from crm.chain import ChainContext, shared_read
 from crm.choices import AuditAction, RunTrigger
@@ -522,6 +523,8 @@ def valuation_chain_prepare(*, context: ChainContext) -> None:
     sales_facts_want(context=context)
     first_order_want(before=month_start(context.month), context=context)
     context.want("customers", customer_monthly_frame)
+    window = computations.window_months(parameters, month_start(context.month))
+    context.want(("displays", tuple(window)), lambda: display_compliance_frame(months=window))
     before = add_months(month_start(context.month), -1)
     context.want(("tiers", before), lambda: _month_tiers(before))
 
@@ -529,9 +532,10 @@ def valuation_chain_prepare(*, context: ChainContext) -> None:
 def valuation_inputs(
     *, month: dt.date, scheme: ValuationScheme, context: ChainContext | None = None
 ) -> pd.DataFrame:
-    """The raw inputs of every customer that is not closed for valuing `month`: four bulk
-    reads (customers, first order dates, the facts of the months read, violations) and one
-    pure step; the reads shared with a chain `context`."""
+    """The raw inputs of every customer that is not closed for valuing `month`: five bulk
+    reads (customers, first order dates, the facts of the months read, violations, the
+    window's display answers of the retail audits) and one pure step; the reads shared with
+    a chain `context`."""
     month = month_start(month)
     parameters = scheme.parameters
     customers = shared_read(context, "customers", customer_monthly_frame).merge(
@@ -547,8 +551,12 @@ def valuation_inputs(
         .values_list("customer_id", "date"),
         columns=list(computations.VIOLATION_COLUMNS),
     )
+    window = computations.window_months(parameters, month)
+    displays = shared_read(
+        context, ("displays", tuple(window)), lambda: display_compliance_frame(months=window)
+    )
     inputs = computations.value_inputs(
-        facts, customers, violations, month=month, parameters=parameters
+        facts, customers, violations, month=month, parameters=parameters, displays=displays
     )
     if context is not None:
         # Only the early warnings' amounts are read after this (about 110 MB freed at

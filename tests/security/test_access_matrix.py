@@ -154,6 +154,8 @@ visits:detail                         GET    th   200   200   200   404   200   
 visits:detail                         GET    yx   200   404   404   404   404   403    login
 visits:photo                          GET    th   200   200   200   404   200   403    login
 visits:photo                          GET    yx   200   404   404   404   404   403    login
+audits:answer_photo                   GET    th   200   200   200   404   200   403    login
+audits:answer_photo                   GET    yx   200   404   404   404   404   403    login
 visits:coverage                       GET    -    200   200   403   -     403   403    login
 visits:coverage_export                GET    -    200   200   403   -     403   403    login
 visits:coverage_detail                GET    th   200   200   403   403   403   403    login

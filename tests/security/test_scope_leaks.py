@@ -204,6 +204,7 @@ NOT_LISTINGS = {
     "api:docs": "the API's description",
     "orders_api:product_list": "the product catalogue (not scoped)",
     "visits:photo": "an image",
+    "audits:answer_photo": "an image",
     "customers:change_request_attachment": "a file (its scope: the access matrix, test_uploads)",
 }
 

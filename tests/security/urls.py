@@ -84,6 +84,7 @@ PK_ROWS = {
     "visits:follow_up_done": "follow_up",
     "visits:detail": "visit",
     "visits:photo": "visit",
+    "audits:answer_photo": "audit_answer",
     "services:request_detail": "service_request",
     "services:request_assign": "service_request",
     "services:request_act": "service_request",

@@ -291,6 +291,9 @@ def build_world() -> dict[str, Any]:
         w["visit" + suffix] = visit
         w["follow_up" + suffix] = visit.follow_ups.get()
 
+    # Retail audits: a photo answer on each side's visit.
+    _audit_photos(w)
+
     # Services: a request, an activity, a training session, a holiday.
     for suffix, key, owner in (("", "c_th", "am_th"), ("_yx", "c_yx", "am_yx")):
         w["service_request" + suffix] = service_services.service_request_raise(
@@ -337,3 +340,28 @@ def build_world() -> dict[str, Any]:
     notify(user=w["am_th"], message="Your request was approved", link="/customers/")
     notify(user=w["am_yx"], message=f"{YX_NAME} needs a visit", link="/customers/")
     return w
+
+
+def _audit_photos(w: dict) -> None:
+    """An audit with a photo answer on the TH visit ("audit_answer") and on the YX one."""
+    from audits.models import Audit, AuditAnswer
+    from tests.audits.factories import make_form
+    from tests.visits.factories import jpeg_bytes, upload
+    from visits.photos import photo_prepare
+
+    form = make_form("security", [{"key": "photo", "kind": "photo"}])
+    for suffix in ("", "_yx"):
+        visit = w["visit" + suffix]
+        audit = Audit.objects.create(
+            visit=visit,
+            form=form,
+            customer=visit.customer,
+            audited_by=visit.visited_by,
+            audited_at=visit.visited_at,
+        )
+        answer = AuditAnswer(audit=audit, question=form.questions.get(), value="photo")
+        full, thumb = photo_prepare(upload(jpeg_bytes()), max_mb=5)
+        answer.photo.save(full.name, full, save=False)
+        answer.photo_thumbnail.save(thumb.name, thumb, save=False)
+        answer.save()
+        w["audit_answer" + suffix] = answer

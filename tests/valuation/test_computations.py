@@ -171,6 +171,7 @@ def valued(
     avg_amount: float = 15000.0,
     key_brand: float = 0.5,
     new_product: float = 0.25,
+    display: float = NAN,
     e_settlement: float = 1.0,
     on_time: float = 0.8,
     violations: int = 0,
@@ -183,9 +184,9 @@ def valued(
 ) -> dict[str, Any]:
     """One INPUT_COLUMNS row for `value_frame`.
 
-    With SCALED the defaults score: contribution 15000/30000 = 50; support 0.6 × 50 +
-    0.4 × 25 = 40; credit (100 + 80) / 2 = 90; growth 0.7 × 50 + 0.3 × 18/36 × 100 = 50;
-    influence 0.4 × 60 + 0.4 × 100 + 0.2 × 0 = 64."""
+    With SCALED the defaults score: contribution 15000/30000 = 50; support (never audited:
+    display compliance missing) (0.48 × 50 + 0.32 × 25) / 0.8 = 40; credit (100 + 80) / 2 =
+    90; growth 0.7 × 50 + 0.3 × 18/36 × 100 = 50; influence 0.4 × 60 + 0.4 × 100 + 0.2 × 0 = 64."""
     return {
         "customer_id": customer_id,
         "market_type": market,
@@ -195,6 +196,7 @@ def valued(
         "avg_amount": avg_amount,
         "key_brand_share": key_brand,
         "new_product_share": new_product,
+        "display_compliance": display,
         "e_settlement_rate": e_settlement,
         "on_time_rate": on_time,
         "violations": violations,
@@ -320,7 +322,7 @@ def test_an_indicator_weight_message_names_the_indicator_and_the_sum():
 
     (message,) = errors["indicators.support"]
     assert "Support" in message
-    assert "0.9" in message
+    assert "1.02" in message  # 0.5 + 0.32 + 0.2
 
 
 @pytest.mark.parametrize(
@@ -965,7 +967,7 @@ def test_weights_are_renormalised_over_the_known_inputs():
     assert math.isnan(row["on_time_rate_score"])
     assert row["credit_score"] == 70
     assert row["support_score"] == 50
-    assert row["missing"] == "new_product_share,on_time_rate,outlet_size"
+    assert row["missing"] == "new_product_share,display_compliance,on_time_rate,outlet_size"
 
 
 def test_an_indicator_without_any_known_input_gets_the_neutral_score():
@@ -981,7 +983,7 @@ def test_an_indicator_without_any_known_input_gets_the_neutral_score():
                 trend=NAN,
                 tenure=NAN,
             ),
-            valued(2),
+            valued(2, display=0.75),
         ],
         **SCALED,
     )
@@ -991,8 +993,8 @@ def test_an_indicator_without_any_known_input_gets_the_neutral_score():
         assert row[f"{indicator}_score"] == 40, indicator
     assert row["influence_score"] == 64  # the shop attributes are known
     assert row["missing"] == (
-        "avg_amount,key_brand_share,new_product_share,e_settlement_rate,on_time_rate,"
-        "amount_trend,tenure_months"
+        "avg_amount,key_brand_share,new_product_share,display_compliance,e_settlement_rate,"
+        "on_time_rate,amount_trend,tenure_months"
     )
     # 0.5 × 40 + 0.2 × 40 + 0.3 × 40 = 40: below the cut, so missing data lifts no one
     assert row["current_value"] == 40
@@ -1013,9 +1015,9 @@ def test_an_unknown_model_outlet_flag_is_missing_not_a_no():
 
     assert result.loc[1, "influence_score"] == 40
     assert math.isnan(result.loc[1, "model_outlet_score"])
-    assert result.loc[1, "missing"] == "outlet_size,trade_area,model_outlet"
+    assert result.loc[1, "missing"] == "display_compliance,outlet_size,trade_area,model_outlet"
     assert result.loc[2, "influence_score"] == 0
-    assert result.loc[2, "missing"] == "outlet_size,trade_area"
+    assert result.loc[2, "missing"] == "display_compliance,outlet_size,trade_area"
 
 
 def test_tenure_is_a_percentile_within_the_group_by_default():
@@ -1059,7 +1061,10 @@ def test_a_district_with_every_shop_attribute_blank_still_has_value_and_potentia
 
     # then: influence is unknown for every shop → the neutral 40 (not a measured 0)
     assert (result["influence_score"] == 40).all()
-    assert (result["missing"] == "on_time_rate,outlet_size,trade_area,model_outlet").all()
+    # (and no shop was audited: display compliance is missing, support averages the shares)
+    assert (
+        result["missing"] == "display_compliance,on_time_rate,outlet_size,trade_area,model_outlet"
+    ).all()
     # the equal tenures tie: average rank 20.5 of 40 → 51.25 → 51.2 (was 12 / 36 = 33.3)
     assert (result["tenure_months_score"] == 51.2).all()
 
@@ -1101,10 +1106,76 @@ def test_neutral_score_is_configurable():
 
 def test_an_input_of_weight_zero_is_neither_counted_nor_named_missing():
     # PLAIN weighs the trend 0: growth is the tenure alone, 30 / 100 = 30
-    result = value([valued(1, trend=NAN, tenure=30)], **PLAIN)
+    result = value([valued(1, trend=NAN, tenure=30, display=0.5)], **PLAIN)
 
     assert result.loc[1, "growth_score"] == 30
     assert result.loc[1, "missing"] == ""
+
+
+def displays(*rows: tuple[int, int, int]) -> pd.DataFrame:
+    """DISPLAY_COLUMNS: (customer, display "yes", display answers) per audit."""
+    return pd.DataFrame(list(rows), columns=list(c.DISPLAY_COLUMNS)).astype("int64")
+
+
+def test_display_compliance_pools_the_window_answers_and_is_missing_without_any():
+    # 1: two audits, 3 of 4 then 1 of 2 display answers "yes" → 4 / 6 = 0.6667
+    # 2: audited, every display answer "no" → 0 (measured)
+    # 3: never audited → missing (NaN), never 0
+    # 4: audited on forms without display questions (0 answers) → missing
+    shops = customers(customer(1), customer(2), customer(3), customer(4))
+    found = displays((1, 3, 4), (1, 1, 2), (2, 0, 3), (4, 0, 0))
+
+    result = c.value_inputs(
+        facts(), shops, violations(), month=JULY, parameters=scheme(), displays=found
+    ).set_index("customer_id")
+
+    assert result.loc[1, "display_compliance"] == 0.6667
+    assert result.loc[2, "display_compliance"] == 0
+    assert math.isnan(result.loc[3, "display_compliance"])
+    assert math.isnan(result.loc[4, "display_compliance"])
+    # without a frame nobody was audited
+    assert (
+        c.value_inputs(facts(), shops, violations(), month=JULY, parameters=scheme())[
+            "display_compliance"
+        ]
+        .isna()
+        .all()
+    )
+
+
+def test_display_compliance_counts_in_support_with_its_weight():
+    # SCALED: key brand 0.5 → 50, new product 0.25 → 25, display 0.9 → 90 (scale, full 1)
+    # 1 audited: 0.48 × 50 + 0.32 × 25 + 0.2 × 90 = 24 + 8 + 18 = 50
+    # 2 never audited: display missing, (24 + 8) / 0.8 = 40, as before the input existed
+    #   (0.6 × 50 + 0.4 × 25 = 40), and named missing
+    result = value([valued(1, display=0.9), valued(2)], **SCALED)
+
+    assert result.loc[1, "display_compliance_score"] == 90
+    assert result.loc[1, "support_score"] == 50
+    assert result.loc[1, "missing"] == ""
+    assert math.isnan(result.loc[2, "display_compliance_score"])
+    assert result.loc[2, "support_score"] == 40
+    assert result.loc[2, "missing"] == "display_compliance"
+    # current value 0.5 × 50 + 0.2 × 50 + 0.3 × 90 = 62 against 0.5 × 50 + 0.2 × 40 + 27 = 60
+    assert result.loc[1, "current_value"] == 62
+    assert result.loc[2, "current_value"] == 60
+
+
+def test_display_compliance_of_weight_zero_changes_nothing():
+    # a stored scheme (the migration adds the input with weight 0; shares 0.6 / 0.4):
+    # support 0.6 × 50 + 0.4 × 25 = 40 audited or not, and never named missing
+    stored = {
+        **SCALED,
+        "inputs__key_brand_share__weight": 0.6,
+        "inputs__new_product_share__weight": 0.4,
+        "inputs__display_compliance__weight": 0,
+    }
+
+    result = value([valued(1, display=0.9), valued(2)], **stored)
+
+    assert result.loc[1, "display_compliance_score"] == 90  # scored, shown, not counted
+    assert result.loc[1, "support_score"] == result.loc[2, "support_score"] == 40
+    assert result.loc[1, "missing"] == result.loc[2, "missing"] == ""
 
 
 # --- 6. value_frame: credit penalty, values, tiers ------------------------------------------

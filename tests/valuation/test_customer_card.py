@@ -27,8 +27,8 @@ MONTH = dt.date(2026, 10, 1)
 
 def value_result(customer, month: dt.date = MONTH, **fields) -> ValueResult:
     """A stored result with the default scheme. The defaults are the hand-made case of
-    `test_why_explains_each_indicator`: new-product share and trade area missing, one
-    violation, value tier, core and problem."""
+    `test_why_explains_each_indicator`: new-product share, display compliance (never
+    audited) and trade area missing, one violation, value tier, core and problem."""
     values = {
         "group_size": 120,
         "months_counted": 6,
@@ -36,6 +36,7 @@ def value_result(customer, month: dt.date = MONTH, **fields) -> ValueResult:
         "avg_amount": Decimal("12000.00"),
         "key_brand_share": 0.45,
         "new_product_share": None,
+        "display_compliance": None,
         "e_settlement_rate": 0.8,
         "on_time_rate": 0.9,
         "violations": 1,
@@ -49,6 +50,7 @@ def value_result(customer, month: dt.date = MONTH, **fields) -> ValueResult:
         "avg_amount_score": 65.0,
         "key_brand_share_score": 70.0,
         "new_product_share_score": None,
+        "display_compliance_score": None,
         "e_settlement_rate_score": 80.0,
         "on_time_rate_score": 90.0,
         "amount_trend_score": 75.0,
@@ -63,7 +65,7 @@ def value_result(customer, month: dt.date = MONTH, **fields) -> ValueResult:
         "credit_score": 60.0,
         "growth_score": 74.2,
         "influence_score": 40.0,
-        "missing": "new_product_share,trade_area",
+        "missing": "new_product_share,display_compliance,trade_area",
         # 0.5 × 65 + 0.2 × 70 + 0.3 × 60 = 64.5; 0.6 × 74.2 + 0.4 × 40 = 60.5
         "current_value": 64.5,
         "potential_value": 60.5,
@@ -175,11 +177,14 @@ def test_why_explains_each_indicator(client, valued):
     assert cell("method", "tenure_months") == "percentile in its group of 120 customers"
     assert cell("method", "outlet_size") == "points per answer (Large 100 · Medium 60 · Small 30)"
     assert cell("weight", "avg_amount") == "1.0"
-    assert cell("weight", "key_brand_share") == "0.6"
+    assert cell("weight", "key_brand_share") == "0.48"
+    assert cell("raw", "display_compliance") == "not audited"
+    assert cell("score", "display_compliance") == "—"
+    assert cell("weight", "display_compliance") == "0.2"
     assert cell("weight", "amount_trend") == "0.7"
     # the indicators' rules: means, missing inputs, the penalty
     assert "Weighted mean of the measured inputs: 70.0." in why
-    assert "Not measured, so left out of the mean: New-product share." in why
+    assert "Not measured, so left out of the mean: New-product share, Display compliance." in why
     assert "Not measured, so left out of the mean: Trade-area environment." in why
     assert "1 violation in the last 12 months: −25 points (25 each) → 60.0." in why
     # the values, the tier, the lists
@@ -198,6 +203,40 @@ def test_why_explains_each_indicator(client, valued):
     assert items["influence"]["base"] == 40.0
     assert items["credit"]["base"] == 85.0
     assert items["credit"]["penalty"]["total"] == 25
+
+
+def test_why_shows_the_display_compliance_of_an_audited_shop(client, customer_world):
+    # support (0.48 × 70 + 0.2 × 75) / 0.68 = 71.5 (new-product share still missing)
+    value_result(
+        customer_world["c_th"],
+        display_compliance=0.75,
+        display_compliance_score=75.0,
+        support_score=71.5,
+        missing="new_product_share,trade_area",
+    )
+    response, html = card(client, customer_world["am_th"], customer_world["c_th"])
+    why = html.split('data-testid="value-why"')[1]
+
+    def cell(kind: str, name: str) -> str:
+        return why.split(f'data-testid="{kind}-{name}">')[1].split("</td>")[0]
+
+    assert cell("raw", "display_compliance") == "75.0%"
+    assert cell("score", "display_compliance") == "75.0"
+    assert cell("method", "display_compliance") == "scale: 100% or more scores 100"
+    assert cell("weight", "display_compliance") == "0.2"
+    support = {i["key"]: i for i in response.context["valuation"]["why"]["indicators"]}["support"]
+    assert support["base"] == 71.5
+    assert support["missing"] == ["New-product share"]
+
+
+def test_the_display_compliance_explanation_in_chinese(client, customer_world):
+    value_result(customer_world["c_th"])
+    client.force_login(customer_world["am_th"])
+    response = client.get(detail_url(customer_world["c_th"]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    why = response.content.decode().split('data-testid="value-why"')[1]
+
+    assert why.split('data-testid="raw-display_compliance">')[1].startswith("未检查")
+    assert "陈列合规率" in why
 
 
 def test_an_indicator_without_any_input_takes_the_neutral_score(client, customer_world):

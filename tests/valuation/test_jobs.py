@@ -484,3 +484,37 @@ def test_a_model_outlet_flag_nobody_entered_is_stored_as_missing(world):
     assert th2.model_outlet is False
     assert th2.model_outlet_score == 0
     assert "model_outlet" not in th2.missing_inputs
+
+
+def test_the_run_reads_the_display_answers_of_the_window(world):
+    # c_th: audited mid-month before (3 of 4 display answers yes, in the window) and this
+    # month (0 of 2, after the window: not read); c_th2 never audited
+    from audits.models import Audit
+    from tests.audits.factories import make_form
+    from visits.models import Visit
+
+    form = make_form("display", [{"kind": "yes_no", "is_display": True}])
+    for month, yes, answered in ((PREVIOUS, 3, 4), (MONTH, 0, 2)):
+        at = timezone.make_aware(dt.datetime.combine(month.replace(day=2), dt.time(10)))
+        visit = Visit.objects.create(
+            customer=world["c_th"], visited_by=world["am_th"], visited_at=at, purpose="Check"
+        )
+        Audit.objects.create(
+            visit=visit,
+            form=form,
+            customer=world["c_th"],
+            audited_by=world["am_th"],
+            audited_at=at,
+            display_yes=yes,
+            display_answered=answered,
+        )
+
+    recompute()
+
+    audited = ValueResult.objects.get(customer=world["c_th"], month=MONTH)
+    assert audited.display_compliance == 0.75
+    assert audited.display_compliance_score == 75.0
+    assert "display_compliance" not in audited.missing_inputs
+    never = ValueResult.objects.get(customer=world["c_th2"], month=MONTH)
+    assert never.display_compliance is None and never.display_compliance_score is None
+    assert "display_compliance" in never.missing_inputs

@@ -361,3 +361,57 @@ def test_a_draft_can_be_deleted(admin_client, system_actor):
 def test_the_actions_take_posts_only(admin_client, active):
     for name in ("scheme_activate", "scheme_copy", "scheme_delete"):
         assert admin_client.get(reverse(f"valuation:{name}", args=[active.pk])).status_code == 405
+
+
+def test_the_form_shows_and_takes_the_display_compliance_weight(admin_client, system_actor):
+    draft = draft_of(system_actor)
+    html = admin_client.get(page(draft.pk)).content.decode()
+    assert "Display compliance" in html
+    assert 'name="inputs_display_compliance_weight"' in html
+
+    # the weight moved from the shares to display compliance (0.4 + 0.2 + 0.4 = 1)
+    data = form_data(
+        draft,
+        inputs_key_brand_share_weight="0.4",
+        inputs_new_product_share_weight="0.2",
+        inputs_display_compliance_weight="0.4",
+        inputs_display_compliance_full="0.9",
+    )
+    response = admin_client.post(page(draft.pk), data)
+    assert response.status_code == 302, response.context["form"].errors
+    draft.refresh_from_db()
+    assert draft.parameters["inputs"]["display_compliance"] == {
+        "weight": 0.4,
+        "method": "scale",
+        "full": 0.9,
+    }
+
+
+def test_the_migration_gives_stored_schemes_display_compliance_with_weight_zero(db):
+    # given a scheme stored before the input existed (the shares weigh 0.6 and 0.4)
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("valuation.migrations.0008_scheme_display_compliance")
+    parameters = computations.default_parameters()
+    del parameters["inputs"]["display_compliance"]
+    parameters["inputs"]["key_brand_share"]["weight"] = 0.6
+    parameters["inputs"]["new_product_share"]["weight"] = 0.4
+    ValuationScheme.objects.all().delete()
+    old = ValuationScheme.objects.create(name="Old", version=1, parameters=parameters)
+
+    # when
+    migration.add_input(apps, None)
+
+    # then: valid, and the support indicator weighs what it weighed
+    old.refresh_from_db()
+    assert old.parameters["inputs"]["display_compliance"] == {
+        "weight": 0,
+        "method": "scale",
+        "full": 1,
+    }
+    assert computations.validate_parameters(old.parameters) == old.parameters
+    migration.remove_input(apps, None)
+    old.refresh_from_db()
+    assert "display_compliance" not in old.parameters["inputs"]

@@ -36,7 +36,13 @@ if TYPE_CHECKING:
 HISTORY_MONTHS = 12
 HOME_LIST_LENGTH = 5
 
-_SHARES = ("key_brand_share", "new_product_share", "e_settlement_rate", "on_time_rate")
+_SHARES = (
+    "key_brand_share",
+    "new_product_share",
+    "display_compliance",
+    "e_settlement_rate",
+    "on_time_rate",
+)
 
 
 def _plain(value: Any) -> Any:
@@ -94,6 +100,8 @@ def _raw_text(result: ValueResult, name: str, parameters: dict[str, Any]) -> str
         }
     if name in ("key_brand_share", "new_product_share"):
         return _percent(value) if value is not None else _("not measured: no cartons bought")
+    if name == "display_compliance":
+        return _percent(value) if value is not None else _("not audited")
     if name == "e_settlement_rate":
         return _percent(value) if value is not None else _("not measured: no purchases")
     if name == "on_time_rate":
@@ -172,9 +180,9 @@ def value_explanation(*, result: ValueResult, customer: Customer) -> dict[str, A
         inputs = []
         total = weight_known = 0.0
         for name, feeds in INPUTS.items():
-            if feeds != indicator:
+            spec = p["inputs"].get(name)
+            if feeds != indicator or spec is None:  # None: an input newer than the scheme
                 continue
-            spec = p["inputs"][name]
             score = getattr(result, f"{name}_score")
             counted = spec["weight"] > 0
             if counted and score is not None and name not in missing:
