@@ -1,0 +1,158 @@
+"""Audit forms on the visit form of a phone with the network cut (the pattern of
+test_offline_browser): the kept copy of the form carries the forms due at the shop; questions
+show as their conditions are met, a price far from the suggested one asks for its confirmation,
+and the answers (with the audit's photo) wait in the outbox with the visit until the network
+returns; then the visit is stored once with its audit."""
+
+from decimal import Decimal
+
+import pytest
+
+from audits.choices import ProductScope, QuestionKind
+from audits.models import Audit, AuditAnswer
+from tests.audits.factories import make_form
+from tests.browser import test_offline_browser
+from tests.browser.test_offline_browser import load_agenda_online
+from tests.orders.factories import make_product
+from visits.models import Visit
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+K = QuestionKind
+# The account manager's day of the offline test: a shop planned today, one tomorrow, a photo.
+road = test_offline_browser.road
+
+
+@pytest.fixture
+def shelf_form(db):
+    product = make_product("A", suggested_retail_price=Decimal("300.00"), name="红双喜")
+    return make_form(
+        "shelf",
+        [
+            {"key": "tags", "kind": K.YES_NO, "label": "Price tags shown", "required": True},
+            {
+                "key": "why",
+                "kind": K.SINGLE_CHOICE,
+                "label": "Why not",
+                "choices": ["lost", "old"],
+                "condition": "tags",
+                "condition_values": ["no"],
+            },
+            {"key": "photo", "kind": K.PHOTO, "label": "Shelf photo"},
+            {
+                "key": "shelf",
+                "kind": K.PRODUCT_SHELF,
+                "label": "On shelf",
+                "product_scope": ProductScope.LISTED,
+                "products": [product],
+            },
+            {
+                "key": "price",
+                "kind": K.PRODUCT_PRICE,
+                "label": "Price",
+                "price_unit": "pack",
+                "product_scope": ProductScope.LISTED,
+                "products": [product],
+                "condition": "shelf",
+                "condition_values": ["yes"],
+            },
+        ],
+        name="Shelf check",
+    )
+
+
+def field(form, key, product=""):
+    question = form.questions.get(key=key)
+    base = f"audit-{form.pk}-{question.pk}"
+    return f"{base}-{product}" if product else base
+
+
+def test_an_audit_filled_in_with_no_network_is_sent_with_the_visit(
+    live_server, page, road, shelf_form
+):
+    base = live_server.url
+    shop = road["today"]
+    load_agenda_online(page, base)
+    page.context.set_offline(True)
+
+    # The kept copy of the visit form carries the audit form due at the shop.
+    page.goto(f"{base}/visits/log/?customer={shop.customer_code}")
+    audit = page.get_by_test_id(f"audit-form-{shelf_form.pk}")
+    audit.locator("summary").click()
+    why = page.get_by_test_id(f"field-{field(shelf_form, 'why')}")
+    price_box = page.get_by_test_id(f"field-{field(shelf_form, 'price', 'A')}")
+
+    # Conditions: "why not" only when the tags are missing, the price when on the shelf.
+    assert why.is_hidden() and price_box.is_hidden()
+    page.check(f"#{field(shelf_form, 'tags')}-no")
+    assert why.is_visible()
+    page.check(f"#{field(shelf_form, 'tags')}-yes")
+    assert why.is_hidden()
+    page.check(f"#{field(shelf_form, 'shelf', 'A')}-yes")
+    assert price_box.is_visible()
+
+    # A price of 70 a pack (233 % of 30): the confirmation is asked before sending.
+    price = f"#{field(shelf_form, 'price', 'A')}"
+    page.fill(price, "70")
+    confirm = page.locator(f"#{field(shelf_form, 'price', 'A')}-confirmed")
+    confirm.wait_for()
+    page.fill("#id_purpose", "Audit offline")
+    page.set_input_files(f"#{field(shelf_form, 'photo')}", str(road["photo"]))
+    page.get_by_test_id("save-visit").click()
+    assert page.get_by_test_id("send-status").is_hidden()  # the browser stopped it
+    assert page.evaluate(f"document.querySelector('{price}-confirmed').validity.valueMissing")
+    confirm.check()
+    page.get_by_test_id("save-visit").click()
+
+    # It waits on the phone, with the audit's photo.
+    page.get_by_test_id("send-status").get_by_text("the visit is kept on this phone").wait_for()
+    outbox = page.get_by_test_id("outbox")
+    outbox.get_by_text("1 visit is waiting to be sent.").wait_for()
+    assert "with a photo" in page.get_by_test_id("outbox-waiting").inner_text()
+    assert not Visit.objects.exists()
+
+    # The network returns: the visit is stored once, with its audit.
+    page.context.set_offline(False)
+    outbox.get_by_text("1 visit logged without a connection was sent.").wait_for()
+    visit = Visit.objects.get()
+    assert visit.purpose == "Audit offline"
+    stored = Audit.objects.get(visit=visit)
+    answers = {
+        (a.question.key, a.product.code if a.product else ""): a
+        for a in AuditAnswer.objects.filter(audit=stored).select_related("question", "product")
+    }
+    assert set(answers) == {("tags", ""), ("photo", ""), ("shelf", "A"), ("price", "A")}
+    assert answers[("tags", "")].value is True
+    assert answers[("price", "A")].number == Decimal("700.00")
+    assert answers[("photo", "")].photo_thumbnail
+
+    # The visit's page shows the answers.
+    page.goto(f"{base}/visits/{visit.pk}/")
+    card = page.get_by_test_id(f"visit-audit-{shelf_form.pk}")
+    assert "Price tags shown" in card.inner_text()
+    assert "70 per pack" in page.get_by_test_id("audit-product-row-A").inner_text()
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_audit_fields_fit_a_phone_and_pass_axe(live_server, page, road, shelf_form, language):
+    # 360 px, the form opened with every question shown (conditions met, confirmation asked)
+    from django.conf import settings
+
+    from tests.browser.test_accessibility import AXE, FAILING_IMPACTS, RUN_AXE
+
+    base = live_server.url
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base}]
+    )
+    page.goto(f"{base}/visits/log/?customer={road['today'].customer_code}")
+    page.get_by_test_id(f"audit-form-{shelf_form.pk}").locator("summary").click()
+    page.check(f"#{field(shelf_form, 'tags')}-no")
+    page.check(f"#{field(shelf_form, 'shelf', 'A')}-yes")
+    page.fill(f"#{field(shelf_form, 'price', 'A')}", "70")
+    page.locator(f"#{field(shelf_form, 'price', 'A')}-confirmed").wait_for()
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.evaluate(AXE)
+    serious = [v for v in page.evaluate(RUN_AXE) if v["impact"] in FAILING_IMPACTS]
+    assert serious == []
