@@ -2,15 +2,20 @@
 with the visit (plain post and the script's fetch()), refusals shown beside their fields with
 everything typed kept, and the answers on the visit's page."""
 
+import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
+from django.http import QueryDict
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from PIL import Image
 
+from audits import visit_audits
 from audits.choices import Frequency, PriceUnit, ProductScope, QuestionKind
+from audits.due import forms_due
 from audits.fields import audit_blocks, audit_post
 from audits.models import Audit, AuditAnswer
 from tests.audits.factories import make_form
@@ -37,11 +42,11 @@ def products(db):
 
 
 @pytest.fixture
-def shelf_form(products):
+def shelf_form(products, shop):
     """Every kind of question; the price asked only when the product is on the shelf, the
     state of the display only when the price tags are missing."""
     listed = {"product_scope": ProductScope.LISTED, "products": [products["A"], products["B"]]}
-    return make_form(
+    form = make_form(
         "shelf",
         [
             {"key": "tags", "kind": K.YES_NO, "label": "Price tags shown", "required": True},
@@ -76,6 +81,10 @@ def shelf_form(products):
         ],
         name="Shelf check",
     )
+    # Active before the visits of the tests (logged 40 minutes ago): the version they were shown.
+    form.activated_at = timezone.now() - dt.timedelta(days=1)
+    form.save(update_fields=["activated_at"])
+    return form
 
 
 def q(form, key):
@@ -142,13 +151,10 @@ def test_no_audit_section_when_nothing_is_due(client, customer_world, shop):
     assert 'data-testid="audit-forms"' not in response.content.decode()
 
 
-def test_only_the_answered_forms_are_sent_and_as_the_service_takes_them(shelf_form, products):
-    # Pure: the page's fields → the raw audits of AUDITS.md (no database reads here).
-    from audits.due import forms_due
-    from django.http import QueryDict
-
+def test_only_the_answered_forms_are_sent_and_as_the_service_takes_them(shop, shelf_form):
+    # The page's fields → the raw audits of AUDITS.md (audit_post reads no database).
     other = make_form("other", [{"kind": K.TEXT}], frequency=Frequency.MONTHLY)
-    due = [df for df in forms_due(customer=None) if df.form.pk in (shelf_form.pk, other.pk)]
+    due = [df for df in forms_due(customer=shop) if df.form.pk in (shelf_form.pk, other.pk)]
     data = QueryDict(mutable=True)
     data[name(shelf_form, "tags")] = "no"
     data[name(shelf_form, "width")] = " 2.5 "
@@ -304,3 +310,32 @@ def test_an_untouched_form_is_not_filled_in(client, customer_world, shop, shelf_
 
     assert response.status_code == 302
     assert Visit.objects.count() == 1 and not Audit.objects.exists()
+
+
+def test_the_visit_page_shows_photo_answers_as_thumbnails(
+    client, customer_world, shop, shelf_form, monkeypatch
+):
+    # The answers' photo view (audits:answer_photo, "answers/<pk>/photo/<kind>/") is another
+    # part's; a view of the same shape stands for it here. Without it, the page says a photo
+    # was taken and links nothing.
+    client.force_login(customer_world["am_th"])
+    data = {**visit_data(), **answers(shelf_form), name(shelf_form, "photo"): png()}
+    client.post(log_url(shop), data)
+    visit = Visit.objects.get()
+    answer = AuditAnswer.objects.get(question__key="photo")
+    url = reverse("visits:detail", args=[visit.pk])
+    resolvable = True
+    try:
+        reverse(visit_audits.PHOTO_URL, args=[answer.pk, "thumb"])
+    except NoReverseMatch:
+        resolvable = False
+        assert "Photo taken" in client.get(url).content.decode()
+
+    monkeypatch.setattr(visit_audits, "PHOTO_URL", "visits:photo")
+    html = client.get(url).content.decode()
+
+    cell = html.split(f'data-testid="audit-answer-{answer.question_id}"')[1].split("</dd>")[0]
+    assert f'<a href="/visits/{answer.pk}/photo/full/">' in cell
+    assert f'<img src="/visits/{answer.pk}/photo/thumb/"' in cell
+    assert 'alt="Shelf photo"' in cell
+    assert resolvable or "Photo taken" not in cell

@@ -4,9 +4,11 @@ show as their conditions are met, a price far from the suggested one asks for it
 and the answers (with the audit's photo) wait in the outbox with the visit until the network
 returns; then the visit is stored once with its audit."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from audits.choices import ProductScope, QuestionKind
 from audits.models import Audit, AuditAnswer
@@ -26,7 +28,7 @@ road = test_offline_browser.road
 @pytest.fixture
 def shelf_form(db):
     product = make_product("A", suggested_retail_price=Decimal("300.00"), name="红双喜")
-    return make_form(
+    form = make_form(
         "shelf",
         [
             {"key": "tags", "kind": K.YES_NO, "label": "Price tags shown", "required": True},
@@ -59,6 +61,10 @@ def shelf_form(db):
         ],
         name="Shelf check",
     )
+    # Active before the visit (its time is the minute the form was opened, seconds earlier).
+    form.activated_at = timezone.now() - dt.timedelta(days=1)
+    form.save(update_fields=["activated_at"])
+    return form
 
 
 def field(form, key, product=""):
@@ -156,3 +162,22 @@ def test_the_audit_fields_fit_a_phone_and_pass_axe(live_server, page, road, shel
     page.evaluate(AXE)
     serious = [v for v in page.evaluate(RUN_AXE) if v["impact"] in FAILING_IMPACTS]
     assert serious == []
+
+
+def test_the_draft_keeps_the_audit_answers(live_server, page, road, shelf_form):
+    # Radios are kept by their checked state: the form opened again shows the same answers,
+    # the form's block open and the conditional question shown.
+    url = f"{live_server.url}/visits/log/?customer={road['today'].customer_code}"
+    page.goto(url)
+    page.get_by_test_id(f"audit-form-{shelf_form.pk}").locator("summary").click()
+    page.check(f"#{field(shelf_form, 'tags')}-no")
+    page.check(f"#{field(shelf_form, 'why')}-2")
+
+    page.goto(url)
+
+    page.get_by_test_id("draft-notice").wait_for()
+    assert page.is_checked(f"#{field(shelf_form, 'tags')}-no")
+    assert not page.is_checked(f"#{field(shelf_form, 'tags')}-yes")
+    assert page.get_by_test_id(f"field-{field(shelf_form, 'why')}").is_visible()
+    assert page.is_checked(f"#{field(shelf_form, 'why')}-2")
+    assert page.get_attribute(f"#{field(shelf_form, 'tags')}-yes", "value") == "yes"
