@@ -339,3 +339,36 @@ def test_the_visit_page_shows_photo_answers_as_thumbnails(
     assert f'<img src="/visits/{answer.pk}/photo/thumb/"' in cell
     assert 'alt="Shelf photo"' in cell
     assert resolvable or "Photo taken" not in cell
+
+
+def test_a_form_started_from_a_later_plan_shows_the_forms_due_on_its_day(
+    client, customer_world, shop
+):
+    # A monthly form filled in this month is not due again now, but is on the first day of
+    # next month: the copy of the form the phone keeps for that day's plan asks for it.
+    from crm.choices import AuditSource
+    from crm.services import Actor
+    from visits import services
+    from visits.models import PlannedVisit
+
+    monthly = make_form("monthly", [{"kind": K.TEXT}], frequency=Frequency.MONTHLY)
+    monthly.activated_at = timezone.now() - dt.timedelta(days=1)
+    monthly.save(update_fields=["activated_at"])
+    question = monthly.questions.get()
+    am = customer_world["am_th"]
+    services.visit_log(
+        customer=shop,
+        data={"visited_at": timezone.now(), "visit_type": "routine", "purpose": "Round"},
+        actor=Actor.of(am, AuditSource.PAGE),
+        audits=[{"form": monthly.pk, "answers": [{"question": question.pk, "value": "ok"}]}],
+    )
+    today = timezone.localdate()
+    next_month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    plan = PlannedVisit.objects.create(customer=shop, planned_for=next_month, cycle_days=30)
+    client.force_login(am)
+
+    now = client.get(log_url(shop)).content.decode()
+    later = client.get(log_url(shop, plan)).content.decode()
+
+    assert f'data-testid="audit-form-{monthly.pk}"' not in now
+    assert f'data-testid="audit-form-{monthly.pk}"' in later

@@ -80,7 +80,7 @@ def visit_log_view(request: HttpRequest) -> HttpResponse:
     follow_up_errors: list[str] = []
     audit_errors: dict[str, list[str]] = {}
     valid = request.method == "POST" and form.is_valid() and all(r.is_valid() for r in rows)
-    blocks = _audit_blocks(request, customer, form if valid else None)
+    blocks = _audit_blocks(request, customer, form if valid else None, plan)
     if valid:
         posted = audit_fields.audit_post(blocks, request.FILES)
         try:
@@ -124,10 +124,15 @@ def visit_log_view(request: HttpRequest) -> HttpResponse:
     return render(request, "visits/visit_form.html", context)
 
 
-def _audit_blocks(request: HttpRequest, customer: Customer, form: VisitForm | None) -> list:
-    """The audit forms of the page: those due at the shop now; on a post, also those a visit
-    sent late was filled in with (accepted at its time, though no longer due now)."""
-    due = audits_due.forms_due(customer=customer)
+def _audit_blocks(
+    request: HttpRequest, customer: Customer, form: VisitForm | None, plan: PlannedVisit | None
+) -> list:
+    """The audit forms of the page: those due at the shop (on the day of the plan the form is
+    started from, when later: the phone keeps tomorrow's forms for the road); on a post, also
+    those a visit sent late was filled in with (accepted at its time, though not due now)."""
+    today = timezone.localdate()
+    on = max(today, plan.planned_for) if plan is not None and request.method != "POST" else today
+    due = audits_due.forms_due(customer=customer, on=on)
     if request.method != "POST":
         return audit_fields.audit_blocks(due)
     at = (form.cleaned_data.get("visited_at") if form is not None else None) or timezone.now()
