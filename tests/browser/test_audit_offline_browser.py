@@ -14,7 +14,7 @@ from audits.choices import ProductScope, QuestionKind
 from audits.models import Audit, AuditAnswer
 from tests.audits.factories import make_form
 from tests.browser import test_offline_browser
-from tests.browser.test_offline_browser import load_agenda_online
+from tests.browser.test_offline_browser import kept_with_a_photo, load_agenda_online
 from tests.orders.factories import make_product
 from visits.models import Visit
 
@@ -111,11 +111,7 @@ def test_an_audit_filled_in_with_no_network_is_sent_with_the_visit(
     page.get_by_test_id("save-visit").click()
 
     # It waits on the phone, with the audit's photo.
-    page.get_by_test_id("send-status").get_by_text("the visit is kept on this phone").wait_for()
-    outbox = page.get_by_test_id("outbox")
-    outbox.get_by_text("1 visit is waiting to be sent.").wait_for()
-    assert "with a photo" in page.get_by_test_id("outbox-waiting").inner_text()
-    assert not Visit.objects.exists()
+    outbox = kept_with_a_photo(page)
 
     # The network returns: the visit is stored once, with its audit.
     page.context.set_offline(False)
