@@ -396,21 +396,22 @@
   }
 
   function replaceForm(html) {
-    var hadPhoto = Array.prototype.some.call(form.querySelectorAll("input[type=file]"), function (el) {
+    // The photos chosen (the visit's, the audits'): a file input cannot be filled again.
+    var chosenPhotos = Array.prototype.filter.call(form.querySelectorAll("input[type=file]"), function (el) {
       return el.files && el.files.length;
-    });
+    }).map(function (el) { return el.name; });
     form.innerHTML = html;
     applyAudits();
     showCheckButtons();
     showPosition();
     saveDraft();
-    if (hadPhoto) {
-      var photo = form.querySelector("input[type=file]");
+    chosenPhotos.forEach(function (name) {
+      var photo = form.querySelector('input[type=file][name="' + name + '"]');
       var note = document.createElement("div");
       note.className = "form-text text-warning-emphasis";
       note.textContent = text.photo_again;
       if (photo) photo.insertAdjacentElement("afterend", note);
-    }
+    });
     var first = form.querySelector(".is-invalid, [role=alert]");
     if (first) first.scrollIntoView({ block: "center" });
     revealDraftNote();

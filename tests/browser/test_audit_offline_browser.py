@@ -14,6 +14,7 @@ from audits.choices import ProductScope, QuestionKind
 from audits.models import Audit, AuditAnswer
 from tests.audits.factories import make_form
 from tests.browser import test_offline_browser
+from tests.browser.test_accessibility import AXE, FAILING_IMPACTS, RUN_AXE
 from tests.browser.test_offline_browser import kept_with_a_photo, load_agenda_online
 from tests.orders.factories import make_product
 from visits.models import Visit
@@ -65,6 +66,12 @@ def shelf_form(db):
     form.activated_at = timezone.now() - dt.timedelta(days=1)
     form.save(update_fields=["activated_at"])
     return form
+
+
+def axe_serious(page):
+    """The serious and critical axe-core violations of the page (tests/browser/vendor)."""
+    page.evaluate(AXE)
+    return [v for v in page.evaluate(RUN_AXE) if v["impact"] in FAILING_IMPACTS]
 
 
 def field(form, key, product=""):
@@ -133,14 +140,14 @@ def test_an_audit_filled_in_with_no_network_is_sent_with_the_visit(
     card = page.get_by_test_id(f"visit-audit-{shelf_form.pk}")
     assert "Price tags shown" in card.inner_text()
     assert "70 per pack" in page.get_by_test_id("audit-product-row-A").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert axe_serious(page) == []
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_the_audit_fields_fit_a_phone_and_pass_axe(live_server, page, road, shelf_form, language):
     # 360 px, the form opened with every question shown (conditions met, confirmation asked)
     from django.conf import settings
-
-    from tests.browser.test_accessibility import AXE, FAILING_IMPACTS, RUN_AXE
 
     base = live_server.url
     page.set_viewport_size({"width": 360, "height": 800})
@@ -155,9 +162,7 @@ def test_the_audit_fields_fit_a_phone_and_pass_axe(live_server, page, road, shel
     page.locator(f"#{field(shelf_form, 'price', 'A')}-confirmed").wait_for()
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    page.evaluate(AXE)
-    serious = [v for v in page.evaluate(RUN_AXE) if v["impact"] in FAILING_IMPACTS]
-    assert serious == []
+    assert axe_serious(page) == []
 
 
 def test_the_draft_keeps_the_audit_answers(live_server, page, road, shelf_form):
@@ -177,3 +182,27 @@ def test_the_draft_keeps_the_audit_answers(live_server, page, road, shelf_form):
     assert page.get_by_test_id(f"field-{field(shelf_form, 'why')}").is_visible()
     assert page.is_checked(f"#{field(shelf_form, 'why')}-2")
     assert page.get_attribute(f"#{field(shelf_form, 'tags')}-yes", "value") == "yes"
+
+
+def test_a_refused_audit_comes_back_in_the_form_with_its_answers(
+    live_server, page, road, shelf_form
+):
+    # Online: a form started (its photo chosen) without its required answer is refused; the
+    # script puts the server's form back, the block open with the message, the photo to
+    # choose again, the rest as typed.
+    page.goto(f"{live_server.url}/visits/log/?customer={road['today'].customer_code}")
+    page.get_by_test_id(f"audit-form-{shelf_form.pk}").locator("summary").click()
+    page.fill("#id_purpose", "Refused audit")
+    page.check(f"#{field(shelf_form, 'shelf', 'A')}-yes")
+    page.set_input_files(f"#{field(shelf_form, 'photo')}", str(road["photo"]))
+    page.get_by_test_id("save-visit").click()
+
+    errors = page.get_by_test_id(f"audit-form-errors-{shelf_form.pk}")
+    errors.wait_for()
+    assert "Price tags shown" in errors.inner_text()
+    photo_box = page.get_by_test_id(f"field-{field(shelf_form, 'photo')}")
+    assert "choose it again" in photo_box.inner_text()
+    assert page.is_checked(f"#{field(shelf_form, 'shelf', 'A')}-yes")
+    assert page.get_by_test_id(f"field-{field(shelf_form, 'price', 'A')}").is_visible()
+    assert page.input_value("#id_purpose") == "Refused audit"
+    assert not Visit.objects.exists()
