@@ -228,13 +228,10 @@ class FollowUpInputSerializer(StrictSerializer):
     )
 
 
-class FollowUpListField(serializers.ListField):
-    """The follow-ups: a JSON list; in a multipart body either `follow_ups` fields each holding
-    one follow-up as a JSON object (OpenAPI's encoding of an array in multipart, which
-    generated clients send), one `follow_ups` field holding the JSON list, or
-    `follow_ups[0]action`, `follow_ups[0]due_date`, … fields."""
-
-    child = FollowUpInputSerializer()
+class JsonPartsListField(serializers.ListField):
+    """A list of objects: a JSON list; in a multipart body either fields of its name each
+    holding one item as a JSON object (OpenAPI's encoding of an array in multipart, which
+    generated clients send), one field holding the JSON list, or `name[0]key`, … fields."""
 
     def get_value(self, dictionary):
         if html.is_html_input(dictionary) and self.field_name in dictionary:
@@ -247,6 +244,12 @@ class FollowUpListField(serializers.ListField):
                 items.extend(value if isinstance(value, list) else [value])
             return items
         return super().get_value(dictionary)
+
+
+class FollowUpListField(JsonPartsListField):
+    """The follow-ups (`follow_ups[0]action`, `follow_ups[0]due_date`, … in a form body)."""
+
+    child = FollowUpInputSerializer()
 
 
 @extend_schema_field(FollowUpInputSerializer(many=True))
@@ -281,19 +284,10 @@ class AuditInputSerializer(StrictSerializer):
     answers = serializers.ListField(child=AuditAnswerInputSerializer())
 
 
-class AuditListField(serializers.ListField):
-    """The audits: a JSON list; in a multipart body one `audits` field holding the JSON list."""
+class AuditListField(JsonPartsListField):
+    """The audits sent with a visit."""
 
     child = AuditInputSerializer()
-
-    def get_value(self, dictionary):
-        if html.is_html_input(dictionary) and self.field_name in dictionary:
-            raw = dictionary.get(self.field_name)
-            try:
-                return json.loads(raw) if raw else []
-            except (TypeError, ValueError):
-                return raw  # refused by to_internal_value as "not a list"
-        return super().get_value(dictionary)
 
 
 @extend_schema_field(AuditInputSerializer(many=True))
