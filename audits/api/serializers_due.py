@@ -69,8 +69,8 @@ class DueQuestionSerializer(serializers.Serializer):
     suggested_retail_price = serializers.DecimalField(
         source="product.suggested_retail_price",
         help_text=_(
-            "Prices: the product's suggested retail price per carton; an answer outside "
-            '50-200% of it needs "confirmed": true'
+            "Prices: the product's suggested retail price per carton; an answer under half "
+            'of it or over twice it needs "confirmed": true'
         ),
         **_DECIMAL,
     )

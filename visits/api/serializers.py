@@ -273,7 +273,7 @@ class AuditAnswerInputSerializer(StrictSerializer):
     )
     confirmed = serializers.BooleanField(
         required=False,
-        help_text=_("A price outside 50-200% of the suggested retail price, confirmed"),
+        help_text=_("True to confirm a price under half or over twice the suggested retail price"),
     )
 
 
