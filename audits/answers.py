@@ -75,6 +75,28 @@ class _Refused(Exception):
         self.message = message
 
 
+@dataclass
+class _Photos:
+    """The uploaded files photo answers may name, each checked and shrunk once."""
+
+    files: Mapping[str, UploadedFile]
+    max_mb: int
+    prepared: dict[str, tuple[ContentFile, ContentFile]] = field(default_factory=dict)
+
+    def prepare(self, name: Any) -> tuple[ContentFile, ContentFile]:
+        if not isinstance(name, str) or name not in self.files:
+            raise _Refused(
+                _("Send the photo as a file part of the form and give the part's name here.")
+            )
+        if name not in self.prepared:
+            try:
+                self.prepared[name] = photo_prepare(self.files[name], max_mb=self.max_mb)
+            except DomainError as exc:
+                messages = [str(m) for ms in exc.errors.values() for m in ms] or [exc.message]
+                raise _Refused(" ".join(messages)) from exc
+        return self.prepared[name]
+
+
 def clean_audits(
     raw: Sequence[Mapping] | None,
     *,
@@ -91,7 +113,7 @@ def clean_audits(
     if isinstance(raw, Mapping | str | bytes) or not isinstance(raw, Sequence):
         return [], {"audits": [_("Send the audits as a list of forms.")]}
     by_id = {due.form.pk: due for due in accepted}
-    prepared: dict[str, tuple[ContentFile, ContentFile]] = {}
+    uploads = _Photos(photos or {}, photo_max_mb)
     cleaned: list[CleanAudit] = []
     seen_forms: set[int] = set()
     for index, item in enumerate(raw):
@@ -107,15 +129,7 @@ def clean_audits(
             errors[f"{prefix}.form"] = [_("This form is sent twice.")]
             continue
         seen_forms.add(due.form.pk)
-        audit = _clean_form(
-            due,
-            item.get("answers"),
-            prefix=prefix,
-            photos=photos or {},
-            photo_max_mb=photo_max_mb,
-            prepared=prepared,
-            errors=errors,
-        )
+        audit = _clean_form(due, item.get("answers"), prefix=prefix, photos=uploads, errors=errors)
         if audit is not None:
             cleaned.append(audit)
     return ([] if errors else cleaned), errors
@@ -126,9 +140,7 @@ def _clean_form(
     answers: Any,
     *,
     prefix: str,
-    photos: Mapping[str, UploadedFile],
-    photo_max_mb: int,
-    prepared: dict[str, tuple[ContentFile, ContentFile]],
+    photos: _Photos,
     errors: dict[str, list[str]],
 ) -> CleanAudit | None:
     if answers is None:
@@ -176,8 +188,6 @@ def _clean_form(
                 answer.get("value"),
                 confirmed=answer.get("confirmed") is True,
                 photos=photos,
-                photo_max_mb=photo_max_mb,
-                prepared=prepared,
             )
         except _Refused as refused:
             errors[f"{key}.value"] = [refused.message]
@@ -260,9 +270,7 @@ def _clean_value(
     value: Any,
     *,
     confirmed: bool,
-    photos: Mapping[str, UploadedFile],
-    photo_max_mb: int,
-    prepared: dict[str, tuple[ContentFile, ContentFile]],
+    photos: _Photos,
 ) -> CleanAnswer | None:
     """The checked answer, None when left blank; _Refused with the message otherwise."""
     question, product = asked.question, asked.product
@@ -301,31 +309,8 @@ def _clean_value(
             raise _Refused(_("At most %(n)d characters.") % {"n": MAX_TEXT})
         return CleanAnswer(question, product, text) if text else None
     if kind == QuestionKind.PHOTO:
-        return _clean_photo(
-            question, value, photos=photos, photo_max_mb=photo_max_mb, prepared=prepared
-        )
+        return CleanAnswer(question, None, value, photo=photos.prepare(value))
     raise _Refused(_("This question cannot be answered."))
-
-
-def _clean_photo(
-    question: AuditQuestion,
-    value: Any,
-    *,
-    photos: Mapping[str, UploadedFile],
-    photo_max_mb: int,
-    prepared: dict[str, tuple[ContentFile, ContentFile]],
-) -> CleanAnswer:
-    if not isinstance(value, str) or value not in photos:
-        raise _Refused(
-            _("Send the photo as a file part of the form and give the part's name here.")
-        )
-    if value not in prepared:
-        try:
-            prepared[value] = photo_prepare(photos[value], max_mb=photo_max_mb)
-        except DomainError as exc:
-            messages = [str(m) for ms in exc.errors.values() for m in ms] or [exc.message]
-            raise _Refused(" ".join(messages)) from exc
-    return CleanAnswer(question, None, value, photo=prepared[value])
 
 
 def _as_id(value: Any) -> int | None:

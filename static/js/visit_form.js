@@ -15,6 +15,10 @@
      sent again when the connection returns, every 30 s, or on "Send now". Either way the
      draft's client_id does not change, so the server stores it once. A refused field comes
      back as the form re-rendered (JSON "html"), which replaces the form's content.
+   - Audit forms due at the shop: a question shows only while its condition is met (it is
+     switched off otherwise, so not sent); a price far from the suggested retail price asks for
+     its confirmation box to be ticked. Their answers go in the draft (radios and checkboxes by
+     their checked state) and, photos included, in the outbox like the rest of the form.
 
    Also loaded by the other visit pages, for the sign-out part only. Without JavaScript the form
    is an ordinary form post. */
@@ -207,10 +211,19 @@
     });
   }
 
+  /* Radios and checkboxes (the audit questions) are kept by their checked state, under
+     "name=value"; every other field by its value. */
+  function draftKeyOf(el) {
+    return el.type === "radio" || el.type === "checkbox" ? el.name + "=" + el.value : el.name;
+  }
+
   function saveDraft() {
     if (!store) return;
     var values = {};
-    fieldsOf().forEach(function (el) { values[el.name] = el.value; });
+    fieldsOf().forEach(function (el) {
+      var choice = el.type === "radio" || el.type === "checkbox";
+      values[draftKeyOf(el)] = choice ? el.checked : el.value;
+    });
     try {
       store.setItem(draftKey, JSON.stringify({ savedAt: new Date().toISOString(), fields: values }));
     } catch (e) {
@@ -239,24 +252,86 @@
     var draft = readDraft();
     if (!draft || !draft.fields) return false;
     fieldsOf().forEach(function (el) {
-      if (Object.prototype.hasOwnProperty.call(draft.fields, el.name)) el.value = draft.fields[el.name];
+      var key = draftKeyOf(el);
+      if (!Object.prototype.hasOwnProperty.call(draft.fields, key)) return;
+      if (el.type === "radio" || el.type === "checkbox") el.checked = draft.fields[key] === true;
+      else el.value = draft.fields[key];
     });
     started = true;
     draftNotice.hidden = false;
-    return true;
-    // Follow-up rows kept in the draft are shown.
+    // Follow-up rows and audit forms kept in the draft are shown.
     form.querySelectorAll("details").forEach(function (details) {
-      var filled = Array.prototype.some.call(details.querySelectorAll("input[type=text], input[type=date]"), function (el) {
-        return el.value;
+      var filled = Array.prototype.some.call(details.querySelectorAll("input, textarea, select"), function (el) {
+        if (el.type === "radio" || el.type === "checkbox") return el.checked;
+        return el.type !== "file" && el.value;
       });
       if (filled) details.open = true;
     });
+    return true;
   }
 
   function onEdit() {
     if (queued) return;
+    applyAudits();
     started = true;
     saveDraft();
+  }
+
+  /* --- the audit forms (templates/audits/inc/audit_fields.html) ------------------------- */
+
+  /* The values chosen in a field (radios and checkboxes: the checked ones); none when it is
+     switched off because its own condition is not met. */
+  function chosen(name) {
+    var values = [];
+    form.querySelectorAll("[name]").forEach(function (el) {
+      if (el.name !== name || el.disabled) return;
+      if (el.type === "radio" || el.type === "checkbox") {
+        if (el.checked) values.push(el.value);
+      } else if (el.value) {
+        values.push(el.value);
+      }
+    });
+    return values;
+  }
+
+  /* A question whose condition is not met is hidden and its inputs are switched off, so that
+     it is neither sent nor checked by the browser. In page order: a condition is always on an
+     earlier question, so chains of conditions settle in one pass. */
+  function applyConditions() {
+    form.querySelectorAll("[data-condition-field]").forEach(function (box) {
+      var wanted = [];
+      try {
+        wanted = JSON.parse(box.dataset.conditionValues || "[]").map(String);
+      } catch (e) { /* a broken list: never shown */ }
+      var on = chosen(box.dataset.conditionField).some(function (v) { return wanted.indexOf(v) !== -1; });
+      box.hidden = !on;
+      box.querySelectorAll("input, select, textarea").forEach(function (el) {
+        // The confirmation of a price stays off unless the price needs it (checkPrices).
+        if (!el.closest("[data-confirm-for]")) el.disabled = !on;
+      });
+    });
+  }
+
+  /* A price outside 50–200 % of the suggested retail price shows the box to confirm it, which
+     must then be ticked before the form goes (the server refuses it unconfirmed). */
+  function checkPrices() {
+    form.querySelectorAll("input[data-srp]").forEach(function (input) {
+      var box = form.querySelector('[data-confirm-for="' + input.name + '"]');
+      if (!box) return;
+      var confirm = box.querySelector("input[type=checkbox]");
+      var srp = parseFloat(input.dataset.srp);
+      var price = parseFloat(input.value);
+      var far = !input.disabled && !isNaN(price) && !isNaN(srp) && (price < srp * 0.5 || price > srp * 2);
+      box.hidden = !far;
+      confirm.disabled = !far;
+      confirm.required = far;
+      if (!far) confirm.checked = false;
+    });
+  }
+
+  function applyAudits() {
+    applyConditions();
+    checkPrices();
   }
   form.addEventListener("input", onEdit);
   form.addEventListener("change", onEdit);
@@ -321,20 +396,22 @@
   }
 
   function replaceForm(html) {
-    var hadPhoto = Array.prototype.some.call(form.querySelectorAll("input[type=file]"), function (el) {
+    // The photos chosen (the visit's, the audits'): a file input cannot be filled again.
+    var chosenPhotos = Array.prototype.filter.call(form.querySelectorAll("input[type=file]"), function (el) {
       return el.files && el.files.length;
-    });
+    }).map(function (el) { return el.name; });
     form.innerHTML = html;
+    applyAudits();
     showCheckButtons();
     showPosition();
     saveDraft();
-    if (hadPhoto) {
-      var photo = form.querySelector("input[type=file]");
+    chosenPhotos.forEach(function (name) {
+      var photo = form.querySelector('input[type=file][name="' + name + '"]');
       var note = document.createElement("div");
       note.className = "form-text text-warning-emphasis";
       note.textContent = text.photo_again;
       if (photo) photo.insertAdjacentElement("afterend", note);
-    }
+    });
     var first = form.querySelector(".is-invalid, [role=alert]");
     if (first) first.scrollIntoView({ block: "center" });
     revealDraftNote();
@@ -439,6 +516,7 @@
 
   if (form.dataset.bound === "true") started = true;
   else if (!restoreDraft()) freshen();
+  applyAudits();
   revealDraftNote();
   showCheckButtons();
   locate();

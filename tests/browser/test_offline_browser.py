@@ -65,6 +65,17 @@ def load_agenda_online(page, base):
     assert kept.get_attribute("data-kept") == "8"
 
 
+def kept_with_a_photo(page):
+    """After "Save the visit" with no network: the page says the visit waits on the phone, the
+    outbox lists it with its photo, the server has nothing yet. Returns the outbox panel."""
+    page.get_by_test_id("send-status").get_by_text("the visit is kept on this phone").wait_for()
+    outbox = page.get_by_test_id("outbox")
+    outbox.get_by_text("1 visit is waiting to be sent.").wait_for()
+    assert "with a photo" in page.get_by_test_id("outbox-waiting").inner_text()
+    assert not Visit.objects.exists()
+    return outbox
+
+
 def test_the_account_managers_day_with_the_network_cut(live_server, page, road):
     base = live_server.url
     shop = road["today"]
@@ -108,11 +119,7 @@ def test_the_account_managers_day_with_the_network_cut(live_server, page, road):
     page.get_by_test_id("save-visit").click()
 
     # The page says it waits on the phone: 1 visit, with its photo.
-    page.get_by_test_id("send-status").get_by_text("the visit is kept on this phone").wait_for()
-    outbox = page.get_by_test_id("outbox")
-    outbox.get_by_text("1 visit is waiting to be sent.").wait_for()
-    assert "with a photo" in page.get_by_test_id("outbox-waiting").inner_text()
-    assert not Visit.objects.exists()
+    outbox = kept_with_a_photo(page)
 
     # The network returns: the visit is sent, stored once with its photo, and the page says so.
     page.context.set_offline(False)

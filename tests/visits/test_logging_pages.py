@@ -545,3 +545,37 @@ def test_distances_read_in_km_above_1000_m(metres, english, chinese):
     with translation.override("zh-hans"):
         assert distance(metres) == chinese
     assert distance(None) == ""
+
+
+# --- the audit forms due at the shop (issue 22) ------------------------------------------------
+
+
+def test_the_form_page_reads_the_due_forms_in_a_fixed_number_of_queries(
+    client, customer_world, shop, django_assert_num_queries
+):
+    from audits.choices import ProductScope, QuestionKind
+    from tests.audits.factories import make_form
+    from tests.orders.factories import make_product
+
+    products = [make_product(code) for code in ("A", "B", "C")]
+    listed = {"product_scope": ProductScope.LISTED, "products": products}
+    for code in ("shelf", "prices"):
+        make_form(
+            code,
+            [
+                {"kind": QuestionKind.YES_NO},
+                {"kind": QuestionKind.PRODUCT_SHELF, **listed},
+                {"kind": QuestionKind.PRODUCT_PRICE, "price_unit": "pack", **listed},
+            ],
+        )
+    VisitsConfig.current()  # the settings row exists (made on first read)
+    client.force_login(customer_world["am_th"])
+
+    # session, user, the customer, the area tree, the follow-up owners, the active forms, their
+    # questions, their products, the visits settings, notifications, the owner pickers' choices
+    with django_assert_num_queries(16):
+        response = client.get(log_url(shop))
+
+    html = response.content.decode()
+    assert html.count('data-testid="audit-form-') == 2
+    assert html.count('data-testid="audit-product-') == 6  # 2 forms × 3 products

@@ -20,6 +20,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.generic import ListView
 
+from audits import due as audits_due
+from audits import fields as audit_fields
+from audits.visit_audits import visit_audits
 from crm import uploads
 from crm.choices import AuditSource, Role
 from crm.exceptions import DomainError
@@ -75,7 +78,11 @@ def visit_log_view(request: HttpRequest) -> HttpResponse:
         form = VisitForm()
         rows = follow_up_forms(None, owners=owners, default_owner=default_owner)
     follow_up_errors: list[str] = []
-    if request.method == "POST" and form.is_valid() and all(row.is_valid() for row in rows):
+    audit_errors: dict[str, list[str]] = {}
+    valid = request.method == "POST" and form.is_valid() and all(r.is_valid() for r in rows)
+    blocks = _audit_blocks(request, customer, form if valid else None, plan)
+    if valid:
+        posted = audit_fields.audit_post(blocks, request.FILES)
         try:
             visit = services.visit_log(
                 customer=customer,
@@ -85,14 +92,19 @@ def visit_log_view(request: HttpRequest) -> HttpResponse:
                 photo=form.cleaned_data.get("photo"),
                 plan=plan,
                 client_id=form.cleaned_data.get("client_id"),
+                audits=posted.raw,
+                audit_photos=posted.photos,
             )
         except services.DuplicateVisit as exc:
             return _answer_saved(request, exc.visit, duplicate=True)
         except DomainError as exc:
-            follow_up_errors = show_visit_error(form, exc)
+            visit_errors, audit_errors = audit_fields.show_audit_errors(blocks, posted, exc.errors)
+            follow_up_errors = show_visit_error(form, DomainError(exc.message, errors=visit_errors))
         else:
             return _answer_saved(request, visit, duplicate=False)
     context = _form_context(request, customer, plan, form, rows, follow_up_errors)
+    context["audit_blocks"] = blocks
+    context["audit_errors"] = audit_errors
     if request.method == "POST" and _is_fetch(request):
         errors = {key: [str(m) for m in msgs] for key, msgs in form.errors.items()}
         for index, row in enumerate(rows):
@@ -100,6 +112,7 @@ def visit_log_view(request: HttpRequest) -> HttpResponse:
                 errors[f"fu{index}-{key}"] = [str(m) for m in msgs]
         if follow_up_errors:
             errors["follow_ups"] = follow_up_errors
+        errors.update(audit_errors)
         return JsonResponse(
             {
                 "status": "invalid",
@@ -109,6 +122,26 @@ def visit_log_view(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     return render(request, "visits/visit_form.html", context)
+
+
+def _audit_blocks(
+    request: HttpRequest, customer: Customer, form: VisitForm | None, plan: PlannedVisit | None
+) -> list:
+    """The audit forms of the page: those due at the shop (on the day of the plan the form is
+    started from, when later: the phone keeps tomorrow's forms for the road); on a post, also
+    those a visit sent late was filled in with (accepted at its time, though not due now)."""
+    today = timezone.localdate()
+    on = max(today, plan.planned_for) if plan is not None and request.method != "POST" else today
+    due = audits_due.forms_due(customer=customer, on=on)
+    if request.method != "POST":
+        return audit_fields.audit_blocks(due)
+    at = (form.cleaned_data.get("visited_at") if form is not None else None) or timezone.now()
+    due_ids = {df.form.id for df in due}
+    accepted = audits_due.forms_accepted(customer=customer, at=at)
+    accepted_ids = {df.form.id for df in accepted}
+    forms = [*accepted, *(df for df in due if df.form.id not in accepted_ids)]
+    blocks = audit_fields.audit_blocks(forms, request.POST, request.FILES)
+    return [b for b in blocks if b.form.id in due_ids or b.answered]
 
 
 def _answer_saved(request: HttpRequest, visit, *, duplicate: bool) -> HttpResponse:
@@ -267,6 +300,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_log": policies.can_log_visit(request.user, visit.customer),
             # Raising a service request or logging a care service on this visit.
             "may_serve": service_policies.can_serve(request.user, visit.customer),
+            "audits": visit_audits(visit=visit),
         },
     )
 
