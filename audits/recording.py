@@ -41,7 +41,9 @@ def audits_record(*, visit: Visit, audits: Sequence[CleanAudit], actor: Actor) -
     answers_of: list[list[AuditAnswer]] = []
     try:
         for row, clean in zip(rows, audits, strict=True):
-            answers = []
+            answers: list[AuditAnswer] = []
+            # Listed before it fills, so a failure part way removes the files saved so far.
+            answers_of.append(answers)
             for given in clean.answers:
                 answer = AuditAnswer(
                     audit=row,
@@ -50,12 +52,11 @@ def audits_record(*, visit: Visit, audits: Sequence[CleanAudit], actor: Actor) -
                     value=given.value,
                     number=given.number,
                 )
+                answers.append(answer)
                 if given.photo is not None:
                     original, thumbnail = given.photo
                     answer.photo.save(original.name, original, save=False)
                     answer.photo_thumbnail.save(thumbnail.name, thumbnail, save=False)
-                answers.append(answer)
-            answers_of.append(answers)
         AuditAnswer.objects.bulk_create(answer for answers in answers_of for answer in answers)
         for row, answers in zip(rows, answers_of, strict=True):
             # The answers as stored: readers of the returned audits (the observations, the

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from audits import recording
@@ -155,3 +156,18 @@ def test_a_form_not_targeting_the_shop_is_refused(world, areas):
 def test_a_visit_without_audits_is_as_before(world):
     visit = log_visit(world["c_th"], world["am_th"])
     assert not visit.audits.exists()
+
+
+def test_a_photo_that_fails_half_stored_leaves_no_file(world, monkeypatch):
+    save_original = FieldFile.save
+
+    def thumbnail_fails(self, name, content, save=True):
+        if name.endswith("-thumb.jpg"):
+            raise OSError("disk full")
+        return save_original(self, name, content, save)
+
+    monkeypatch.setattr(FieldFile, "save", thumbnail_fails)
+    before = stored_files()
+    with pytest.raises(OSError):
+        log(world, answers(world, photo="p"), photos={"p": upload(jpeg_bytes())})
+    assert stored_files() == before and not Visit.objects.exists()
