@@ -132,8 +132,9 @@ def test_log_a_visit_buttons_for_those_who_may(client, customer_world, who):
 # the grading card (4), the value card (3), the visit card (3: the latest visits, their
 # follow-ups with owners, the next planned visit), the service card (3: the latest requests,
 # the latest services, the open count), the supply quotas card (1: the shop's quotas in force
-# today), unread notifications, change requests.
-QUERIES = 22
+# today), the audits card (1 for a shop never audited: its latest audits), unread
+# notifications, change requests.
+QUERIES = 23
 
 
 def test_detail_query_count_does_not_grow_with_visits(
