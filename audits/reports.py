@@ -15,7 +15,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from audits import computations
 from audits.models import PriceTally, ProductObservation
@@ -171,7 +171,6 @@ def shops_missing_key_brand(user: Any, month: dt.date, area: Any | None = None) 
         .filter(month=month, on_shelf=False, product__is_key_brand=True)
         .select_related("customer", "customer__account_manager", "area", "product")
         .order_by("area__code", "customer__customer_code", "product__code")
-        .annotate(audited_at=F("observed_at"))
     )
 
 

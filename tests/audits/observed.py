@@ -36,7 +36,7 @@ def product_form(code: str = "prices") -> AuditForm:
 
 def when(day: int, hour: int = 10, month: int = 11, year: int = 2026) -> dt.datetime:
     """An aware moment in the site time zone."""
-    return timezone.make_aware(dt.datetime(year, month, day, hour))
+    return timezone.make_aware(dt.datetime(year, month, day, hour))  # noqa: DTZ001 - made aware
 
 
 def audit_stored(

@@ -146,7 +146,7 @@ def test_a_batch_of_audits_is_recorded_in_a_few_queries(world, django_assert_max
             form=world["form"],
             record=False,
             prices={p: str(200 + i + day) for i, p in enumerate(products)},
-            shelf={p: True for p in products},
+            shelf=dict.fromkeys(products, True),
         )
         for day, customer in (
             (3, world["c_th"]),
