@@ -16,9 +16,19 @@ from audits.api.serializers_reports import (
     PriceMonitoringQuerySerializer,
     PriceMonitoringRowSerializer,
 )
+from crm.api.schema import AutoSchema
 from crm.models import Area
 
 _FIELDS = list(PriceMonitoringRowSerializer().fields)
+
+
+class _OnePageSchema(AutoSchema):
+    """A list that is not paged: no "no such page" 404."""
+
+    def _error_responses(self) -> dict[str, str]:
+        errors = super()._error_responses()
+        errors.pop("404", None)
+        return errors
 
 
 class PriceMonitoringAPIView(APIView):
@@ -27,6 +37,8 @@ class PriceMonitoringAPIView(APIView):
     it — by area (with the areas below) when `area` is given, over the caller's scope
     (integration clients and administrators: every shop; supervisors: their areas; account
     managers: their shops). Not paged: one row per product."""
+
+    schema = _OnePageSchema()
 
     @extend_schema(
         operation_id="price_monitoring_list",
@@ -39,6 +51,7 @@ class PriceMonitoringAPIView(APIView):
         responses={
             200: PriceMonitoringRowSerializer(many=True),
             400: OpenApiResponse(description=_("`month` or `area` is refused; `errors` names it.")),
+            403: OpenApiResponse(description=_("The caller may not read the audit reports.")),
         },
     )
     def get(self, request: Request) -> Response:
