@@ -179,7 +179,7 @@ def shelves(request: HttpRequest) -> HttpResponse:
             "kind": "shelves",
             "labels": [row["product_code"] for row in rows],
             "share": [round(row["share"] * 100, 1) for row in rows],
-            "names": {"share": _("Shops with it on the shelf (%)")},
+            "names": {"share": _("Shops with it on the shelf, per cent")},
         }
     return render(
         request,
