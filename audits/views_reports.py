@@ -70,6 +70,23 @@ def _number(value) -> float | None:
     return float(value) if value is not None else None
 
 
+def _price_chart(kind: str, labels: list[str], rows: list[dict], srps: list) -> dict[str, Any]:
+    """What static/js/audit_reports.js draws for prices: the median per label, the
+    lowest–highest range, the suggested price."""
+    return {
+        "kind": kind,
+        "labels": labels,
+        "median": [_number(row["median"]) for row in rows],
+        "range": [[_number(row["min"]), _number(row["max"])] for row in rows],
+        "srp": [_number(srp) for srp in srps],
+        "names": {
+            "median": _("Median price"),
+            "range": _("Lowest – highest price"),
+            "srp": _("Suggested retail price"),
+        },
+    }
+
+
 @readers_only
 def reports_index(request: HttpRequest) -> HttpResponse:
     """The reports start with price monitoring (the filters kept)."""
@@ -83,20 +100,16 @@ def prices(request: HttpRequest) -> HttpResponse:
     suggested price and the share of shops above it; a chart of the same."""
     ctx = _filters(request)
     rows = reports.price_monitoring(request.user, ctx["month"], area=ctx["area"])
-    chart = None
-    if rows:
-        chart = {
-            "kind": "prices",
-            "labels": [row["product_code"] for row in rows],
-            "median": [_number(row["median"]) for row in rows],
-            "range": [[_number(row["min"]), _number(row["max"])] for row in rows],
-            "srp": [_number(row["suggested_retail_price"]) for row in rows],
-            "names": {
-                "median": _("Median price"),
-                "range": _("Lowest – highest price"),
-                "srp": _("Suggested retail price"),
-            },
-        }
+    chart = (
+        _price_chart(
+            "prices",
+            [row["product_code"] for row in rows],
+            rows,
+            [row["suggested_retail_price"] for row in rows],
+        )
+        if rows
+        else None
+    )
     return render(
         request, "audits/report_prices.html", {**ctx, "rows": rows, "chart": chart, "tab": "prices"}
     )
@@ -141,18 +154,12 @@ def price_product(request: HttpRequest, product_code: str) -> HttpResponse:
         response["Content-Disposition"] = content_disposition_header(True, name)
         return response
     trend = reports.price_trend(request.user, product, ctx["month"], area=ctx["area"])
-    chart = {
-        "kind": "trend",
-        "labels": [f"{row['month']:%Y-%m}" for row in trend],
-        "median": [_number(row["median"]) for row in trend],
-        "range": [[_number(row["min"]), _number(row["max"])] for row in trend],
-        "srp": [_number(product.suggested_retail_price) for _row in trend],
-        "names": {
-            "median": _("Median price"),
-            "range": _("Lowest – highest price"),
-            "srp": _("Suggested retail price"),
-        },
-    }
+    chart = _price_chart(
+        "trend",
+        [f"{row['month']:%Y-%m}" for row in trend],
+        trend,
+        [product.suggested_retail_price] * len(trend),
+    )
     return render(
         request,
         "audits/report_price_product.html",

@@ -59,36 +59,21 @@ def audit_stored(
         visit=visit, form=form, customer=customer, audited_by=user, audited_at=at
     )
     questions = {q.kind: q for q in form.questions.all()}
-    answers = []
-    for product, value in (shelf or {}).items():
-        answers.append(
-            AuditAnswer(
-                audit=audit,
-                question=questions[QuestionKind.PRODUCT_SHELF],
-                product=product,
-                value=value,
-            )
+    answers = [
+        AuditAnswer(
+            audit=audit,
+            question=questions[kind],
+            product=product,
+            value=value,
+            number=None if kind == QuestionKind.PRODUCT_SHELF else Decimal(value),
         )
-    for product, price in (prices or {}).items():
-        answers.append(
-            AuditAnswer(
-                audit=audit,
-                question=questions[QuestionKind.PRODUCT_PRICE],
-                product=product,
-                value=price,
-                number=Decimal(price),
-            )
+        for kind, values in (
+            (QuestionKind.PRODUCT_SHELF, shelf),
+            (QuestionKind.PRODUCT_PRICE, prices),
+            (QuestionKind.PRODUCT_FACINGS, facings),
         )
-    for product, n in (facings or {}).items():
-        answers.append(
-            AuditAnswer(
-                audit=audit,
-                question=questions[QuestionKind.PRODUCT_FACINGS],
-                product=product,
-                value=n,
-                number=Decimal(n),
-            )
-        )
+        for product, value in (values or {}).items()
+    ]
     AuditAnswer.objects.bulk_create(answers)
     if record:
         observations_record(audits=[audit])

@@ -262,7 +262,7 @@ def test_the_pages_show_in_chinese(world, client):
 
 def test_the_nav_has_the_audits_entry_for_field_roles(world, client):
     client.force_login(world["am_th"])
-    assert reverse("audits:reports") in client.get(reverse("home")).content.decode()
+    assert reverse("audits:prices") in client.get(reverse("home")).content.decode()
 
 
 PAGE_QUERIES = {"prices": 8, "product": 10, "shelves": 6, "missing": 9}
