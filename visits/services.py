@@ -23,6 +23,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audits.answers import CleanAudit, clean_audits
+from audits.due import forms_accepted
+from audits.models import Audit
+from audits.recording import audit_files_delete, audits_record
 from crm.choices import AuditAction, AuditSource
 from crm.exceptions import DomainError
 from crm.frames import write_frame
@@ -329,6 +333,8 @@ def visit_log(
     photo: UploadedFile | None = None,
     plan: PlannedVisit | None = None,
     client_id: uuid.UUID | str | None = None,
+    audits: Sequence[Mapping[str, Any]] = (),
+    audit_photos: Mapping[str, UploadedFile] | None = None,
 ) -> Visit:
     """Stores a visit the account manager made, with its findings, follow-ups, photo and
     position, and marks the planned visit it fulfils done.
@@ -337,7 +343,10 @@ def visit_log(
     stock_level, stock_notes, price_display, competitor_notes, customer_requests, latitude,
     longitude, location_accuracy_m. `follow_ups`: action, due_date, owner (a User; the actor
     when missing). `client_id`: the browser's draft id — the same draft sent twice raises
-    DuplicateVisit carrying the first visit, and stores nothing.
+    DuplicateVisit carrying the first visit, and stores nothing. `audits`: the retail audits
+    filled in (`audits.answers.clean_audits`'s raw shape), checked against the forms the shop
+    was asked at `visited_at` (`audits.due.forms_accepted`); `audit_photos` the uploaded
+    files their photo answers name.
 
     All or nothing: a refused field (DomainError naming it) leaves nothing stored.
     """
@@ -364,6 +373,20 @@ def visit_log(
             photo_files = photo_prepare(photo, max_mb=config.photo_max_mb)
         except DomainError as exc:
             errors.update(exc.errors)
+    cleaned_audits: list[CleanAudit] = []
+    if audits:
+        visited_at = fields.get("visited_at")
+        if visited_at is None:
+            # Which forms were asked depends on the time of the visit, refused above.
+            errors.setdefault("audits", []).append(_("Give the time of arrival first."))
+        else:
+            cleaned_audits, audit_errors = clean_audits(
+                audits,
+                accepted=forms_accepted(customer=customer, at=visited_at),
+                photos=audit_photos,
+                photo_max_mb=config.photo_max_mb,
+            )
+            errors.update(audit_errors)
     if errors:
         raise DomainError(_("Check the highlighted fields."), errors=errors)
 
@@ -381,12 +404,14 @@ def visit_log(
         original, thumbnail = photo_files
         visit.photo.save(original.name, original, save=False)
         visit.photo_thumbnail.save(thumbnail.name, thumbnail, save=False)
+    recorded: list[Audit] = []
     try:
         with transaction.atomic():
             visit.save()
             FollowUp.objects.bulk_create(
                 FollowUp(visit=visit, customer=customer, **item) for item in cleaned_follow_ups
             )
+            recorded = audits_record(visit=visit, audits=cleaned_audits, actor=actor)
             _fulfil_plan(visit, plan)
             audit_record(
                 actor=actor,
@@ -397,11 +422,13 @@ def visit_log(
                     "visited_at": visit.visited_at.isoformat(),
                     "visit_type": visit.visit_type,
                     "follow_ups": len(cleaned_follow_ups),
+                    "audits": len(recorded),
                 },
             )
             _plan_sync(today=timezone.localdate(), customer_ids=[customer.pk], config=config)
     except IntegrityError:
         _delete_files(visit)
+        audit_files_delete(recorded)
         # The same draft arrived twice at once: the other request stored it.
         earlier = draft and Visit.objects.filter(visited_by=user, client_id=draft).first()
         if earlier:
@@ -409,6 +436,7 @@ def visit_log(
         raise
     except Exception:
         _delete_files(visit)
+        audit_files_delete(recorded)
         raise
     return visit
 

@@ -355,6 +355,9 @@ SPECTACULAR_SETTINGS = {
         "ServiceRequestPriorityEnum": "services.choices.Priority",
         "ServiceRequestStatusEnum": "services.choices.RequestStatus",
         "AllocationPlanSyncStatusEnum": "allocation.choices.PlanSyncStatus",
+        "AuditQuestionTypeEnum": "audits.choices.QuestionKind",
+        "AuditFrequencyEnum": "audits.choices.Frequency",
+        "AuditPriceUnitEnum": "audits.choices.PriceUnit",
     },
 }
 

@@ -107,6 +107,7 @@ def test_the_client_is_generated_from_the_served_schema_and_every_module_imports
         "crm_client.api.visits.visits_with_photo_create",
     } <= set(modules)
     assert "crm_client.api.service_requests.service_requests_create" in modules
+    assert "crm_client.api.audits.audit_forms_due" in modules
     # the schema the client was generated from is the one the server serves
     served = httpx.get(
         f"{live_server.url}/api/v1/schema/",
@@ -615,3 +616,57 @@ def test_every_documented_error_parses_into_the_error_model(
         HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
         "payload_too_large",
     )
+
+
+def test_a_person_reads_the_forms_due_and_sends_the_answers_with_the_visit(
+    crm_client, connect, areas, people
+):
+    from crm_client.api.audits import audit_forms_due
+    from crm_client.api.visits import visits_create
+    from crm_client.models import AuditAnswerInput, AuditInput, VisitCreate, VisitTypeEnum
+
+    from audits.models import AuditForm
+    from tests.audits.factories import make_form
+
+    shop = make_customer(areas["TH"], people["am"])
+    form = make_form(
+        "shelf",
+        [
+            {"kind": "yes_no", "key": "tags", "is_display": True, "required": True},
+            {"kind": "product_shelf", "product_scope": "listed", "products": [make_product("A")]},
+        ],
+    )
+    AuditForm.objects.filter(pk=form.pk).update(activated_at=timezone.now() - dt.timedelta(days=1))
+    am = connect(token_for(people["am"]))
+
+    due = audit_forms_due.sync_detailed(client=am, customer=shop.customer_code)
+    assert due.status_code == HTTPStatus.OK, due.content
+    (asked,) = due.parsed
+    assert [(q.type_.value, q.product_code) for q in asked.questions] == [
+        ("yes_no", None),
+        ("product_shelf", "A"),
+    ]
+
+    answers = [
+        AuditAnswerInput(question=q.id, value=q.type_.value == "yes_no")
+        if q.product_code is None
+        else AuditAnswerInput(question=q.id, value=True, product_code=q.product_code)
+        for q in asked.questions
+    ]
+    logged = visits_create.sync_detailed(
+        client=am,
+        body=VisitCreate(
+            customer_code=shop.customer_code,
+            visited_at=timezone.localtime() - dt.timedelta(hours=1),
+            visit_type=VisitTypeEnum.ROUTINE,
+            purpose="检查陈列",
+            audits=[AuditInput(form=asked.id, answers=answers)],
+        ),
+    )
+    assert logged.status_code == HTTPStatus.CREATED, logged.content
+    (audit,) = logged.parsed.audits
+    assert audit.form_code == "shelf" and audit.display_compliance == 1
+    assert [(a.key, a.product_code, a.value) for a in audit.answers] == [
+        ("tags", None, True),
+        ("q2", "A", True),
+    ]

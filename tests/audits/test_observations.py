@@ -166,3 +166,44 @@ def test_a_batch_of_audits_is_recorded_in_a_few_queries(world, django_assert_max
 def test_nothing_to_record_costs_nothing(world, django_assert_num_queries):
     with django_assert_num_queries(0):
         observations_record(audits=[])
+
+
+def test_a_visit_logged_with_audits_records_its_observations(customer_world):
+    # given a form asking a listed product's price per pack (the core's audits_record)
+    from audits.choices import ProductScope, QuestionKind
+    from tests.audits.factories import make_form
+    from tests.visits.factories import actor, visit_data
+    from visits import services
+
+    product = make_product("A", suggested_retail_price="300.00")
+    form = make_form(
+        "prices",
+        [
+            {
+                "kind": QuestionKind.PRODUCT_PRICE,
+                "product_scope": ProductScope.LISTED,
+                "products": [product],
+                "price_unit": "pack",
+            }
+        ],
+    )
+    form.activated_at = form.activated_at - dt.timedelta(days=1)
+    form.save(update_fields=["activated_at"])
+    question = form.questions.get()
+    # when
+    visit = services.visit_log(
+        customer=customer_world["c_th"],
+        data=visit_data(),
+        actor=actor(customer_world["am_th"]),
+        audits=[
+            {
+                "form": form.pk,
+                "answers": [{"question": question.pk, "product_code": "A", "value": "31"}],
+            }
+        ],
+    )
+    # then: 31 a pack is 310 a carton, counted once in TH
+    seen = ProductObservation.objects.get()
+    assert (seen.customer_id, seen.price) == (customer_world["c_th"].pk, Decimal("310.00"))
+    assert seen.observed_at == visit.visited_at
+    assert tallies() == {("A", "TH", "310.00"): 1}

@@ -218,6 +218,7 @@ allocation_api:plan_sync              POST   -    400   403   403   -     403   
 allocation_api:allocation_list        GET    -    200   200   200   -     200   200    401
 audits_api:price_monitoring           GET    -    200   200   200   -     403   200    401
 visits_api:visit_list                 GET    -    200   200   200   -     200   200    401
+audits_api:audit_form_list            GET    -    400   400   400   -     400   400    401
 visits_api:visit_create_with_photo    POST   -    415   415   415   -     415   403    401
 visits_api:visit_detail               GET    th   200   200   200   404   200   200    401
 visits_api:visit_detail               GET    yx   200   404   404   404   404   200    401

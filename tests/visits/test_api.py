@@ -14,10 +14,12 @@ from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
+from audits.models import AuditForm
 from crm.choices import AuditSource
 from crm.models import ApiToken
 from crm.services import Actor
 from tests.api_errors import api_error, field_errors
+from tests.audits.factories import make_form
 from tests.crm import upload_files
 from tests.customers.factories import make_customer
 from tests.orders.factories import integration_client
@@ -41,6 +43,7 @@ VISIT_FIELDS = {
     "stock_notes",
     "price_display",
     "competitor_notes",
+    "audits",
     "customer_requests",
     "latitude",
     "longitude",
@@ -113,11 +116,13 @@ def log(user, customer, *, days_ago=0, **data):
         **data,
     }
     follow_ups = fields.pop("follow_ups", ())
+    audits = fields.pop("audits", ())
     return services.visit_log(
         customer=customer,
         data=fields,
         actor=Actor.of(user, AuditSource.PAGE),
         follow_ups=follow_ups,
+        audits=audits,
     )
 
 
@@ -563,6 +568,9 @@ def test_a_flagged_visit_shows_its_distance(world, areas):
 def test_the_list_query_count_does_not_grow_with_the_rows(world, django_assert_num_queries):
     due = timezone.localdate() + dt.timedelta(days=5)
     sup = world["sup_th"]
+    form = make_form("shelf", [{"kind": "yes_no", "key": "tags", "is_display": True}])
+    AuditForm.objects.filter(pk=form.pk).update(activated_at=timezone.now() - dt.timedelta(days=9))
+    question = form.questions.get()
 
     def add(n):
         for i in range(n):
@@ -574,16 +582,19 @@ def test_the_list_query_count_does_not_grow_with_the_rows(world, django_assert_n
                     {"action": "回访", "due_date": due, "owner": sup},
                     {"action": "补货", "due_date": due},
                 ],
+                audits=[{"form": form.pk, "answers": [{"question": question.pk, "value": True}]}],
             )
 
     add(2)
     api = signed_in(world["sup_th"])
-    # session, user, the supervisor's areas and the area tree, count, page, follow-ups
-    with django_assert_num_queries(7):
+    # session, user, the supervisor's areas and the area tree, count, page, follow-ups,
+    # audits, their answers
+    with django_assert_num_queries(9):
         response = api.get(reverse(LIST))
     assert response.json()["count"] == 2
+    assert response.json()["results"][0]["audits"][0]["display_compliance"] == 1
     add(5)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         response = api.get(reverse(LIST))
     results = response.json()["results"]
     assert len(results) == 7

@@ -21,6 +21,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
+from audits.choices import QuestionKind
+from audits.models import Audit, AuditAnswer
 from crm.api.serializers import StrictSerializer
 from customers.api.serializers import CustomerCodeField
 from visits.choices import FollowUpStatus, PriceDisplay, StockLevel, VisitType
@@ -40,6 +42,59 @@ class FollowUpSerializer(serializers.ModelSerializer):
         model = FollowUp
         fields = ["id", "action", "due_date", "owner", "status", "done_at"]
         read_only_fields = fields
+
+
+class AuditAnswerSerializer(serializers.ModelSerializer):
+    key = serializers.CharField(source="question.key", read_only=True)
+    type = serializers.ChoiceField(
+        source="question.kind", choices=QuestionKind.choices, read_only=True
+    )
+    label = serializers.CharField(source="question.label", read_only=True)
+    product_code = serializers.SerializerMethodField(
+        help_text=_("Per-product questions: the product (null otherwise)")
+    )
+    value = serializers.JSONField(
+        read_only=True,
+        help_text=_(
+            "As answered: true / false, a number as a string (a price in the question's "
+            "unit), a choice, a list of choices, a text; photo answers: the name of the part "
+            "it was sent in"
+        ),
+    )
+
+    class Meta:
+        model = AuditAnswer
+        fields = ["question", "key", "type", "label", "product_code", "value"]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_product_code(self, answer: AuditAnswer) -> str | None:
+        return answer.product.code if answer.product_id else None
+
+
+class AuditSerializer(serializers.ModelSerializer):
+    """One form filled in on the visit. Expects the form joined and the answers prefetched
+    with their questions and products."""
+
+    form_code = serializers.CharField(source="form.code", read_only=True)
+    version = serializers.IntegerField(source="form.version", read_only=True)
+    display_compliance = serializers.SerializerMethodField(
+        help_text=_(
+            "Share of yes (0-1) among the answered display questions; null when none was answered"
+        )
+    )
+    answers = AuditAnswerSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Audit
+        fields = ["form", "form_code", "version", "display_compliance", "answers"]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "number", "format": "double", "nullable": True})
+    def get_display_compliance(self, audit: Audit) -> float | None:
+        if not audit.display_answered:
+            return None
+        return round(audit.display_yes / audit.display_answered, 4)
 
 
 class VisitSerializer(serializers.ModelSerializer):
@@ -70,6 +125,9 @@ class VisitSerializer(serializers.ModelSerializer):
         choices=PriceDisplay.choices, allow_blank=True, read_only=True
     )
     follow_ups = FollowUpSerializer(many=True, read_only=True)
+    audits = AuditSerializer(
+        many=True, read_only=True, help_text=_("The retail audits filled in on the visit")
+    )
     plan = serializers.SerializerMethodField(
         help_text=_("Id of the planned visit this visit fulfilled, if any")
     )
@@ -99,6 +157,7 @@ class VisitSerializer(serializers.ModelSerializer):
             "photo_url",
             "thumbnail_url",
             "follow_ups",
+            "audits",
             "plan",
             "client_id",
             "created_at",
@@ -169,13 +228,10 @@ class FollowUpInputSerializer(StrictSerializer):
     )
 
 
-class FollowUpListField(serializers.ListField):
-    """The follow-ups: a JSON list; in a multipart body either `follow_ups` fields each holding
-    one follow-up as a JSON object (OpenAPI's encoding of an array in multipart, which
-    generated clients send), one `follow_ups` field holding the JSON list, or
-    `follow_ups[0]action`, `follow_ups[0]due_date`, … fields."""
-
-    child = FollowUpInputSerializer()
+class JsonPartsListField(serializers.ListField):
+    """A list of objects: a JSON list; in a multipart body either fields of its name each
+    holding one item as a JSON object (OpenAPI's encoding of an array in multipart, which
+    generated clients send), one field holding the JSON list, or `name[0]key`, … fields."""
 
     def get_value(self, dictionary):
         if html.is_html_input(dictionary) and self.field_name in dictionary:
@@ -190,8 +246,52 @@ class FollowUpListField(serializers.ListField):
         return super().get_value(dictionary)
 
 
+class FollowUpListField(JsonPartsListField):
+    """The follow-ups (`follow_ups[0]action`, `follow_ups[0]due_date`, … in a form body)."""
+
+    child = FollowUpInputSerializer()
+
+
 @extend_schema_field(FollowUpInputSerializer(many=True))
 class _DocumentedFollowUpListField(FollowUpListField):
+    pass
+
+
+class AuditAnswerInputSerializer(StrictSerializer):
+    question = serializers.IntegerField(help_text=_("The question's id"))
+    product_code = serializers.CharField(
+        required=False, help_text=_("Per-product questions: the product answered about")
+    )
+    value = serializers.JSONField(
+        allow_null=True,
+        help_text=_(
+            "Yes / no: true or false; number, facings, price: a number (a price in the "
+            "question's unit); single choice: one of the choices; multiple choice: a list of "
+            "them; text: at most 2,000 characters; photo: the name of the file part carrying "
+            "it (multipart only, `POST /api/v1/visits/with-photo/`)"
+        ),
+    )
+    confirmed = serializers.BooleanField(
+        required=False,
+        help_text=_("True to confirm a price under half or over twice the suggested retail price"),
+    )
+
+
+class AuditInputSerializer(StrictSerializer):
+    form = serializers.IntegerField(
+        help_text=_("The id of a form version the shop was asked (`GET /api/v1/audit-forms/`)")
+    )
+    answers = serializers.ListField(child=AuditAnswerInputSerializer())
+
+
+class AuditListField(JsonPartsListField):
+    """The audits sent with a visit."""
+
+    child = AuditInputSerializer()
+
+
+@extend_schema_field(AuditInputSerializer(many=True))
+class _DocumentedAuditListField(AuditListField):
     pass
 
 
@@ -243,6 +343,14 @@ class VisitCreateSerializer(StrictSerializer):
     follow_ups = _DocumentedFollowUpListField(
         required=False, help_text=_("Actions the visit leaves behind (at most 10)")
     )
+    audits = _DocumentedAuditListField(
+        required=False,
+        help_text=_(
+            "The retail audits filled in: the forms due at the shop "
+            "(`GET /api/v1/audit-forms/?customer=`) with their answers. A refused answer is "
+            "a 400 naming it (`audits.0.answers.2.value`) and nothing of the visit is stored."
+        ),
+    )
     client_id = serializers.UUIDField(
         required=False,
         allow_null=True,
@@ -269,7 +377,9 @@ class _PhotoField(serializers.FileField):
 class VisitCreateWithPhotoSerializer(VisitCreateSerializer):
     """A visit to log with its photo, as a multipart body. The follow-ups go as one
     `follow_ups` field holding the JSON list (or as `follow_ups[0]action`,
-    `follow_ups[0]due_date`, `follow_ups[0]owner`, … fields)."""
+    `follow_ups[0]due_date`, `follow_ups[0]owner`, … fields), the audits as one `audits`
+    field holding the JSON list; the photos of photo answers as file parts named by their
+    answers' `value`."""
 
     photo = _PhotoField(help_text=_("JPEG or PNG, up to the size limit"))
 

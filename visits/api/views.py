@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
-from django.http import Http404
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.http import Http404, QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,6 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audits.models import Audit, AuditAnswer
 from crm.api.parsers import BoundedMultiPartParser, NoNulJSONParser
 from crm.api.sync import api_actor
 from crm.models import User
@@ -58,13 +59,28 @@ class PeopleLogVisits(permissions.BasePermission):
         return not request.user.is_integration_client
 
 
+def _audits_prefetch() -> Prefetch:
+    """The visits' audits with their forms, and their answers with questions and products:
+    two queries whatever the number of visits."""
+    answers = AuditAnswer.objects.select_related("question", "product").order_by(
+        "question__position", "product__code", "id"
+    )
+    return Prefetch(
+        "audits",
+        queryset=Audit.objects.select_related("form")
+        .order_by("form__code", "id")
+        .prefetch_related(Prefetch("answers", queryset=answers)),
+    )
+
+
 def _with_details(visits: QuerySet[Visit]) -> QuerySet[Visit]:
-    """What VisitSerializer reads, in three queries whatever the page size."""
+    """What VisitSerializer reads, in five queries whatever the page size."""
     return visits.select_related("plan").prefetch_related(
         Prefetch(
             "follow_ups",
             queryset=FollowUp.objects.select_related("owner").order_by("due_date", "id"),
-        )
+        ),
+        _audits_prefetch(),
     )
 
 
@@ -191,7 +207,8 @@ class VisitWithPhotoCreateAPIView(_TakesAPhoto, APIView):
 def _log_visit(request: Request, serializer_class: type[VisitCreateSerializer]) -> Response:
     """Checks the body's types, looks the customer, plan and owners up, and stores the visit
     through `services.visit_log`: 201 with the visit and its `Location`."""
-    body = serializer_class(data=request.data)
+    fields, audit_photos = _split_audit_photos(request)
+    body = serializer_class(data=fields)
     body.is_valid(raise_exception=True)
     data: dict[str, Any] = dict(body.validated_data)
     user = request.user
@@ -202,6 +219,8 @@ def _log_visit(request: Request, serializer_class: type[VisitCreateSerializer]) 
     follow_ups = _follow_ups(data.pop("follow_ups", None) or [])
     photo = data.pop("photo", None)
     client_id = data.pop("client_id", None)
+    audits = data.pop("audits", None) or []
+    _check_audit_photos_named(audits, audit_photos)
     try:
         visit = services.visit_log(
             customer=customer,
@@ -211,18 +230,52 @@ def _log_visit(request: Request, serializer_class: type[VisitCreateSerializer]) 
             photo=photo,
             plan=plan,
             client_id=client_id,
+            audits=audits,
+            audit_photos=audit_photos,
         )
     except services.DuplicateVisit as exc:
         conflict = DuplicateVisitConflict({"client_id": [exc.message]})
         if Visit.objects.visible_to(user).filter(pk=exc.visit.pk).exists():
             conflict.headers = {"Location": _location(request, exc.visit.pk)}
         raise conflict from None
-    rendered = VisitSerializer(
-        selectors.visit_get(user=user, pk=visit.pk), context={"request": request}
-    ).data
+    rendered = VisitSerializer(_visit_get(user, visit.pk), context={"request": request}).data
     return Response(
         rendered, status=status.HTTP_201_CREATED, headers={"Location": _location(request, visit.pk)}
     )
+
+
+def _visit_get(user: User, pk: int) -> Visit:
+    visit = selectors.visit_get(user=user, pk=pk)
+    prefetch_related_objects([visit], _audits_prefetch())
+    return visit
+
+
+def _split_audit_photos(request: Request) -> tuple[Any, dict[str, Any]]:
+    """A multipart body's fields for the serializer, and the file parts other than the
+    visit's `photo`: the photos of photo answers, named by the answers' `value`."""
+    files = getattr(request, "FILES", None) or {}
+    extra = {name: files[name] for name in files if name != "photo"}
+    if not extra:
+        return request.data, {}
+    # A new QueryDict rather than a copy: copying deep-copies the uploaded files.
+    fields = QueryDict(mutable=True)
+    for name in request.data:
+        if name not in extra:
+            fields.setlist(name, request.data.getlist(name))
+    return fields, extra
+
+
+def _check_audit_photos_named(audits: list[dict[str, Any]], photos: dict[str, Any]) -> None:
+    """A file part no answer names is refused like an unknown key."""
+    named = {
+        answer.get("value")
+        for audit in audits
+        for answer in audit.get("answers", ())
+        if isinstance(answer.get("value"), str)
+    }
+    unknown = sorted(set(photos) - named)
+    if unknown:
+        raise ValidationError({name: [_("No photo answer names this file.")] for name in unknown})
 
 
 def _location(request: Request, pk: int) -> str:
@@ -236,7 +289,7 @@ class VisitDetailAPIView(generics.RetrieveAPIView):
     filter_backends: list = []
 
     def get_object(self) -> Visit:
-        return selectors.visit_get(user=self.request.user, pk=self.kwargs["pk"])
+        return _visit_get(self.request.user, self.kwargs["pk"])
 
 
 # --- lookups by natural key ----------------------------------------------------------------
