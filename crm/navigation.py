@@ -54,6 +54,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Change requests"), "customers:change_requests", "inbox", PEOPLE, more=True),
     NavItem(_("Orders"), "orders:list", "receipt", PEOPLE, more=True),
     NavItem(_("Allocation"), "allocation:overview", "boxes", PEOPLE, more=True),
+    NavItem(_("Audits"), "audits:prices", "clipboard-check", FIELD, more=True),
     NavItem(_("Areas & team"), "crm:area_list", "diagram-3", PEOPLE, more=True),
     NavItem(_("Products"), "orders:products", "box-seam", ADMINISTRATOR, more=True),
     NavItem(_("API documentation"), "api:docs", "braces", ADMINISTRATOR, more=True),

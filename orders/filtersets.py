@@ -21,6 +21,7 @@ class ProductFilterSet(django_filters.FilterSet):
             ("name", "name"),
             ("brand", "brand"),
             ("wholesale_price", "wholesale_price"),
+            ("suggested_retail_price", "suggested_retail_price"),
             ("price_class", "price_class"),
         ],
         label=_("Sort by"),

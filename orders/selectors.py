@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,17 @@ def product_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Produc
     qs = filterset.qs if filterset.is_valid() else qs
     # code last, so rows with equal sort values keep their page.
     return qs.order_by(*qs.query.order_by, "code")
+
+
+def products_by_ids(ids: Iterable[int]) -> dict[int, Product]:
+    """The products with these ids, by id (one query; none when `ids` is empty)."""
+    ids = set(ids)
+    return {p.pk: p for p in Product.objects.filter(pk__in=ids)} if ids else {}
+
+
+def product_by_code(code: str) -> Product | None:
+    """The product with this code, or None."""
+    return Product.objects.filter(code=code).first()
 
 
 def order_list(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Order]:

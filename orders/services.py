@@ -244,6 +244,7 @@ _PRODUCT_FIELDS = (
     "brand",
     "manufacturer",
     "wholesale_price",
+    "suggested_retail_price",
     "tar_mg",
     "is_key_brand",
     "is_new_product",
@@ -261,6 +262,7 @@ def _clean_product(raw: Any) -> dict[str, Any]:
         "code": lambda v: text(v, max_length=32),
         "name": lambda v: text(v, max_length=100),
         "wholesale_price": money,
+        "suggested_retail_price": _optional_positive_price,
         "brand": lambda v: text(v, max_length=50, required=False),
         "manufacturer": lambda v: text(v, max_length=100, required=False),
         "tar_mg": lambda v: (
@@ -282,6 +284,16 @@ def _clean_product(raw: Any) -> dict[str, Any]:
     if errors:
         raise ItemError(errors)
     return clean
+
+
+def _optional_positive_price(value: Any) -> Decimal | None:
+    """The suggested retail price per carton: optional (null clears it), above zero."""
+    if value is None or value == "":
+        return None
+    price = money(value)
+    if price <= 0:
+        raise ValueError(_("Must be above zero."))
+    return price
 
 
 def _strict_bool(value: Any) -> bool:

@@ -34,6 +34,7 @@ PRODUCT_COLUMNS = [
     ("brand", True),
     ("manufacturer", False),
     ("wholesale_price", True),
+    ("suggested_retail_price", True),
     ("price_class", True),
     ("tar_mg", False),
 ]

@@ -1,3 +1,13 @@
-"""Filled in by its branch."""
+"""Price monitoring (`audits.api.views_reports`)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from audits.api import views_reports
+
+urlpatterns = [
+    path(
+        "price-monitoring/",
+        views_reports.PriceMonitoringAPIView.as_view(),
+        name="price_monitoring",
+    ),
+]

@@ -36,6 +36,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "brand",
             "manufacturer",
             "wholesale_price",
+            "suggested_retail_price",
             "price_class",
             "tar_mg",
             "is_key_brand",
@@ -114,6 +115,17 @@ class ProductSyncItemSerializer(StrictSerializer):
         decimal_places=2,
         min_value=0,
         help_text=_("Wholesale price per carton (CNY); decides the price class"),
+    )
+    suggested_retail_price = _PriceField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "Suggested retail price per carton (CNY), above zero; null clears it, left out "
+            "keeps it. The retail price monitoring compares shop prices with it"
+        ),
     )
     brand = serializers.CharField(max_length=50, required=False, allow_blank=True)
     manufacturer = serializers.CharField(max_length=100, required=False, allow_blank=True)

@@ -30,16 +30,22 @@ def more_links(response) -> list[str]:
 FIELD_PAGES = ["/customers/", "/visits/"]
 AFTER_VISITS = ["/services/", "/grading/", "/valuation/"]
 MORE = ["/customers/change-requests/", "/orders/", "/allocation/", "/areas/"]
+# The retail audits' reports: for the field roles, after allocation.
+FIELD_MORE = [*MORE[:3], "/audits/prices/", *MORE[3:]]
 
 
 @pytest.mark.parametrize(
     ("role", "expected", "more"),
     [
-        (Role.ACCOUNT_MANAGER, ["/", *FIELD_PAGES, *AFTER_VISITS, "/valuation/warnings/"], MORE),
+        (
+            Role.ACCOUNT_MANAGER,
+            ["/", *FIELD_PAGES, *AFTER_VISITS, "/valuation/warnings/"],
+            FIELD_MORE,
+        ),
         (
             Role.SUPERVISOR,
             ["/", *FIELD_PAGES, "/visits/coverage/", *AFTER_VISITS, "/valuation/warnings/"],
-            MORE,
+            FIELD_MORE,
         ),
         # Licence officers: the visits of their areas (they have no visit plan) and the
         # compliance records instead of the churn warnings they cannot act on.
@@ -51,7 +57,7 @@ MORE = ["/customers/change-requests/", "/orders/", "/allocation/", "/areas/"]
         (
             Role.ADMINISTRATOR,
             ["/", *FIELD_PAGES, "/visits/coverage/", *AFTER_VISITS, "/valuation/warnings/"],
-            [*MORE, "/orders/products/", "/api/v1/docs/", "/admin/"],
+            [*FIELD_MORE, "/orders/products/", "/api/v1/docs/", "/admin/"],
         ),
     ],
 )

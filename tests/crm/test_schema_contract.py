@@ -136,6 +136,9 @@ def test_each_operation_declares_the_errors_it_can_give(schema):
         assert {"201", "400", "401", "403", "404", "413", "415"} <= set(responses), create
         assert "Location" in responses["201"]["headers"], create
     assert "409" in paths["/api/v1/visits/"]["post"]["responses"]
+    prices = paths["/api/v1/price-monitoring/"]["get"]
+    assert set(prices["responses"]) == {"200", "400", "401", "403"}
+    assert [p["name"] for p in prices["parameters"] if p.get("required")] == ["month"]
     assert "WWW-Authenticate" in paths["/api/v1/me/"]["get"]["responses"]["401"]["headers"]
 
 

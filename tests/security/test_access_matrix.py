@@ -196,6 +196,11 @@ allocation:plan_export                GET    th   200   200   200   200   200   
 allocation:exceptions                 GET    -    200   200   200   -     403   403    login
 allocation:exception_review           POST   th   go    go    403   403   403   403    login
 allocation:exception_review           POST   yx   go    404   403   403   403   403    login
+audits:reports                        GET    -    go    go    go    -     403   403    login
+audits:prices                         GET    -    200   200   200   -     403   403    login
+audits:price_product                  GET    th   200   200   200   200   403   403    login
+audits:shelves                        GET    -    200   200   200   -     403   403    login
+audits:shelves_missing                GET    -    200   200   200   -     403   403    login
 
 audits:forms                          GET    -    200   200   403   -     403   403    login
 audits:form_create                    GET    -    200   403   403   -     403   403    login
@@ -226,6 +231,7 @@ orders_api:order_list                 GET    -    200   200   200   -     200   
 orders_api:order_sync                 POST   -    400   403   403   -     403   400    401
 allocation_api:plan_sync              POST   -    400   403   403   -     403   400    401
 allocation_api:allocation_list        GET    -    200   200   200   -     200   200    401
+audits_api:price_monitoring           GET    -    200   200   200   -     403   200    401
 visits_api:visit_list                 GET    -    200   200   200   -     200   200    401
 audits_api:audit_form_list            GET    -    400   400   400   -     400   400    401
 visits_api:visit_create_with_photo    POST   -    415   415   415   -     415   403    401
@@ -368,6 +374,9 @@ def test_every_object_url_is_tried_out_of_scope():
         "audits:form_new_version",
         "audits:form_retire",
         "audits:form_delete",
+        # A product's price report: products are company-wide; the shops it lists are scoped,
+        # which test_scope_leaks checks.
+        "audits:price_product",
     }
     with_objects = {name for name, _m, obj, _o in ROWS if obj == "th"}
     with_yx = {name for name, _m, obj, _o in ROWS if obj == "yx"}

@@ -118,6 +118,9 @@ allocation:plan                    allocation_plan ?q={code}            admin   
 allocation:plan_export             allocation_plan -                    admin   csv
 audits:forms                       -        -                           -       html
 audits:form                        audit_form -                         -       html
+audits:price_product               audit_product -                      admin   html
+audits:price_product               audit_product ?format=csv            admin   csv
+audits:shelves_missing             -        -                           admin   html
 customers_api:customer_list        -        -                           admin   json
 customers_api:customer_list        -        ?q={code}                   admin   json
 customers_api:customer_list        -        ?q={phone}                  admin   json
@@ -148,6 +151,10 @@ def _listings() -> list[tuple[str, str, str, str, str | None, str]]:
     return rows
 
 
+# World rows whose URL names them by their code (a product), not their pk.
+NAMED_BY_CODE = {"audit_product"}
+
+
 def listing_path(world, name: str, names: str, query: str) -> str:
     """The URL of a listing row: `names` is a world row (a person by username, a customer by
     code, anything else by pk)."""
@@ -155,7 +162,11 @@ def listing_path(world, name: str, names: str, query: str) -> str:
         path = reverse(name)
     else:
         row = world[names]
-        key = getattr(row, "username", None) or getattr(row, "customer_code", None) or row.pk
+        key = (
+            getattr(row, "username", None)
+            or getattr(row, "customer_code", None)
+            or (row.code if names in NAMED_BY_CODE else row.pk)
+        )
         path = reverse(name, args=[key])
     if query == "-":
         return path
@@ -203,6 +214,10 @@ NOT_LISTINGS = {
     "api:schema": "the API's description",
     "api:docs": "the API's description",
     "orders_api:product_list": "the product catalogue (not scoped)",
+    "audits:reports": "a redirect to audits:prices",
+    "audits:prices": "figures per product: no customer named",
+    "audits:shelves": "figures per product: no customer named",
+    "audits_api:price_monitoring": "figures per product: no customer named",
     "visits:photo": "an image",
     "audits:answer_photo": "an image",
     "customers:change_request_attachment": "a file (its scope: the access matrix, test_uploads)",

@@ -48,7 +48,10 @@ NOT_IN_MATRIX_ROUTES = ("admin/",)
 NOT_IN_MATRIX_EXCEPT = {"admin:index"}
 
 # The query a URL needs to show what it is for (not its 404 for a missing parameter).
-QUERIES = {"valuation:export": "?list=core"}
+QUERIES = {
+    "valuation:export": "?list=core",
+    "audits_api:price_monitoring": "?month=2026-11",
+}
 
 
 # Which world row a `pk` names, per URL name (the YX variant reads `<row>_yx`).
@@ -119,6 +122,7 @@ KWARG_VALUES = {
     "customer_code": lambda w, yx: w["c_yx" if yx else "c_th"].customer_code,
     "username": lambda w, yx: w["am_yx" if yx else "am_th"].username,
     "kind": lambda w, yx: "full",
+    "product_code": lambda w, yx: w["audit_product"].code,
     # A valid password reset link of am_th (the page takes it from the URL to the session).
     "uidb64": lambda w, yx: urlsafe_base64_encode(force_bytes(w["am_th"].pk)),
     "token": lambda w, yx: default_token_generator.make_token(w["am_th"]),

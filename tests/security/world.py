@@ -8,6 +8,7 @@ Built through the services (the public surface) once per test module; see confte
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -335,6 +336,47 @@ def build_world() -> dict[str, Any]:
     audit_forms.form_activate(form=w["audit_form"], actor=admin)
     w["audit_form_draft"] = audit_forms.form_new_version(form=w["audit_form"], actor=admin)
     w["audit_question"] = w["audit_form_draft"].questions.get()
+
+    # Retail audits: each side's visit priced a key brand above its suggested retail price and
+    # did not have it on the shelf (the price and shelf reports list both shops).
+    from audits.models import Audit, AuditAnswer
+    from audits.observations import observations_record
+    from tests.audits.observed import product_form
+
+    w["audit_product"] = make_product(
+        "6901028000099", suggested_retail_price=Decimal("250.00"), is_key_brand=True
+    )
+    form = product_form("security")
+    questions = {q.kind: q for q in form.questions.all()}
+    audits = []
+    for suffix in ("", "_yx"):
+        visit = w["visit" + suffix]
+        audit = Audit.objects.create(
+            visit=visit,
+            form=form,
+            customer=visit.customer,
+            audited_by=visit.visited_by,
+            audited_at=timezone.now() - dt.timedelta(minutes=5),
+        )
+        AuditAnswer.objects.bulk_create(
+            [
+                AuditAnswer(
+                    audit=audit,
+                    question=questions["product_price"],
+                    product=w["audit_product"],
+                    value="300",
+                    number=Decimal("300"),
+                ),
+                AuditAnswer(
+                    audit=audit,
+                    question=questions["product_shelf"],
+                    product=w["audit_product"],
+                    value=False,
+                ),
+            ]
+        )
+        audits.append(audit)
+    observations_record(audits=audits)
 
     # A notification for each side (the bell and /notifications/).
     notify(user=w["am_th"], message="Your request was approved", link="/customers/")
