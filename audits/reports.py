@@ -15,7 +15,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from audits import computations
 from audits.models import PriceTally, ProductObservation
@@ -48,6 +48,13 @@ def observations_in_scope(user: Any, area: Any | None = None) -> QuerySet[Produc
     if area is not None:
         rows = rows.filter(area_id__in=descendant_area_ids([area.pk]))
     return rows
+
+
+def latest_month(user: Any, *, until: dt.date) -> dt.date | None:
+    """The latest month up to `until` in which a shop `user` sees was observed: the reports
+    open on it, so early in a month they show the month just ended rather than nothing."""
+    rows = observations_in_scope(user).filter(month__lte=until)
+    return rows.aggregate(latest=Max("month"))["latest"]
 
 
 def _tallies(user: Any, area: Any | None, **filters: Any) -> dict[tuple, dict[Decimal, int]]:

@@ -3,8 +3,9 @@ above the suggested retail price and its price trend) and shelf presence (per pr
 shops missing a key brand).
 
 Who may read them: `policies.can_read_reports`; which shops' figures: the scope rule, through
-`audits.reports`. Filters: `month` (YYYY-MM, this month by default: a bad value shows this
-month) and `area` (a code among the areas the user sees, with the areas below it).
+`audits.reports`. Filters: `month` (YYYY-MM; by default, or for a bad value, the latest month
+up to this one with an observation in the user's scope, else this month) and `area` (a code
+among the areas the user sees, with the areas below it).
 """
 
 from __future__ import annotations
@@ -42,7 +43,12 @@ def month_param(value: str | None) -> dt.date | None:
 
 def _filters(request: HttpRequest) -> dict[str, Any]:
     """The month and area chosen (checked), and the areas offered."""
-    month = month_param(request.GET.get("month")) or timezone.localdate().replace(day=1)
+    this_month = timezone.localdate().replace(day=1)
+    month = (
+        month_param(request.GET.get("month"))
+        or reports.latest_month(request.user, until=this_month)
+        or this_month
+    )
     areas = list(Area.objects.visible_to(request.user).order_by("code"))
     code = request.GET.get("area", "")
     area = next((a for a in areas if a.code == code), None) if code else None
