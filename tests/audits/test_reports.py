@@ -5,8 +5,10 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from audits import computations, reports
+from crm.choices import Role
 from tests.audits.observed import audit_stored, product_form, when
 from tests.customers.factories import make_customer
 from tests.orders.factories import make_product
@@ -205,10 +207,26 @@ def test_the_prices_page_of_another_month_is_empty(world, client):
     assert "audit-chart-data" not in response.content.decode()
 
 
-def test_a_bad_month_shows_this_month(world, client):
+def test_a_bad_month_shows_the_latest_month_with_prices(world, client):
     response = _get(client, world["admin"], "audits:prices", month="2026-13")
     assert response.status_code == 200
-    assert response.context["month"].day == 1
+    assert response.context["month"] == NOV
+
+
+def test_without_a_month_the_reports_open_on_the_latest_month_seen_in_scope(
+    world, client, make_user, areas
+):
+    # given November's prices (and October's) and nothing since
+    for name in ("audits:prices", "audits:shelves"):
+        response = _get(client, world["sup_th"], name)
+        # then the page shows November, not an empty current month
+        assert response.context["month"] == NOV
+        assert response.context["rows"]
+    # a person whose shops were never audited sees this month
+    sup_sz = make_user(Role.SUPERVISOR, [areas["SZ"]], username="sup_sz")
+    response = _get(client, sup_sz, "audits:prices")
+    assert response.context["month"] == timezone.localdate().replace(day=1)
+    assert response.context["rows"] == []
 
 
 def test_the_product_page_lists_the_shops_above_in_scope(world, client, django_assert_num_queries):
