@@ -346,7 +346,7 @@ def build_world() -> dict[str, Any]:
     w["audit_product"] = make_product(
         "6901028000099", suggested_retail_price=Decimal("250.00"), is_key_brand=True
     )
-    form = product_form("security")
+    form = product_form("security-prices")
     questions = {q.kind: q for q in form.questions.all()}
     audits = []
     for suffix in ("", "_yx"):
