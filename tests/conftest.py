@@ -12,6 +12,24 @@ from crm.services import Actor
 from tests.crm.factories import AreaFactory, UserFactory
 from tests.orders.factories import integration_client
 
+# With pytest-xdist (.ci/run: `-n 2 --dist loadgroup`) each worker has its own test database
+# (pytest-django's gw0/gw1 suffix), live server and browser, but the Redis broker, the
+# machine's processes and its CPUs are shared: the tests that start a real Celery worker, kill
+# processes or race threads against the real services run one after another on one worker.
+SERIAL_GROUP = "real-services"
+SERIAL_MARKERS = ("services", "chaos")
+SERIAL_FIXTURES = ("real_broker",)
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if any(item.get_closest_marker(name) for name in SERIAL_MARKERS) or any(
+            name in getattr(item, "fixturenames", ()) for name in SERIAL_FIXTURES
+        ):
+            item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP))
+
 
 @pytest.fixture
 def areas(db):

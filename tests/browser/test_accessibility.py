@@ -105,55 +105,51 @@ def axe_problems(page, where: str, language: str) -> list[str]:
 
 
 @pytest.mark.walk
-def test_every_page_has_no_serious_accessibility_violation(browser, live_server, capsys):
+@pytest.mark.parametrize("role", ROLES)  # one test per role: xdist's workers share the walk
+def test_every_page_has_no_serious_accessibility_violation(browser, live_server, capsys, role):
     # given the security suite's world, everyone signed in
     world = build_world()
     _sign_in_everyone(world)
     host = live_server.url
-    urls = {
-        role: [
-            (name, build_url(PATTERNS[name], world) + QUERIES.get(name, ""))
-            for name in pages_of(role)
-        ]
-        for role in ROLES
-    }
+    urls = [
+        (name, build_url(PATTERNS[name], world) + QUERIES.get(name, "")) for name in pages_of(role)
+    ]
     problems: list[str] = []
     not_html: set[str] = set()  # a row that answers something else (a new JSON or script URL)
     checked = 0
     started = time.monotonic()
-    for role in ROLES:
-        for language, locale in LANGUAGES.items():
-            for width, viewport in WIDTHS.items():
-                if role not in EVERY_COMBINATION and (language == "en") != (width == "1440"):
-                    continue
-                context = browser.new_context(locale=locale, viewport=viewport)
-                cookies = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": host}]
-                if role != "anon":
-                    session = world["sessions"][ROLE_USERS[role]]
-                    cookies.append(
-                        {"name": settings.SESSION_COOKIE_NAME, "value": session, "url": host}
-                    )
-                context.add_cookies(cookies)
-                page = context.new_page()
-                page.set_default_timeout(15_000)
-                try:
-                    for name, url in urls[role]:
-                        # when axe looks at the page
-                        response = page.goto(host + url)
-                        where = f"{url} ({name}) as {role}, {language}, {width} px"
-                        if response is None or response.status != 200:
-                            problems.append(f"{where}: HTTP {response and response.status}")
-                        elif not response.headers.get("content-type", "").startswith("text/html"):
-                            not_html.add(name)
-                        else:
-                            problems += axe_problems(page, where, language)
-                            checked += 1
-                finally:
-                    context.close()
+    for language, locale in LANGUAGES.items():
+        for width, viewport in WIDTHS.items():
+            if role not in EVERY_COMBINATION and (language == "en") != (width == "1440"):
+                continue
+            context = browser.new_context(locale=locale, viewport=viewport)
+            cookies = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": host}]
+            if role != "anon":
+                session = world["sessions"][ROLE_USERS[role]]
+                cookies.append(
+                    {"name": settings.SESSION_COOKIE_NAME, "value": session, "url": host}
+                )
+            context.add_cookies(cookies)
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            try:
+                for name, url in urls:
+                    # when axe looks at the page
+                    response = page.goto(host + url)
+                    where = f"{url} ({name}) as {role}, {language}, {width} px"
+                    if response is None or response.status != 200:
+                        problems.append(f"{where}: HTTP {response and response.status}")
+                    elif not response.headers.get("content-type", "").startswith("text/html"):
+                        not_html.add(name)
+                    else:
+                        problems += axe_problems(page, where, language)
+                        checked += 1
+            finally:
+                context.close()
     elapsed = time.monotonic() - started
     with capsys.disabled():
-        covered = {role: [name for name, _url in urls[role]] for role in ROLES}
-        print(f"\naxe walk: {checked} page views in {elapsed:.0f} s; pages per role: {covered}")
+        covered = [name for name, _url in urls]
+        print(f"\naxe walk as {role}: {checked} page views in {elapsed:.0f} s; pages: {covered}")
         if not_html:
             print(f"axe walk: not HTML, left out: {sorted(not_html)}")
     # then nothing serious or critical
