@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from allocation import selectors, services
 from allocation.choices import PlanStatus
@@ -31,7 +30,7 @@ from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.selectors import area_choices
 from crm.services import Actor
-from crm.views import list_query_context, people_allowed, people_only
+from crm.views import list_query_context, people_allowed, people_only, version_actions
 from customers import io
 from customers.choices import BusinessFormat, MarketType
 from grading.selectors import scheme_active_or_none
@@ -235,26 +234,13 @@ def plan_preview(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _lifecycle(act, done) -> Any:
-    """A POST-only administrators' view that runs `act(plan, request)` (a service call) and
-    says what happened: `done` % {"p": version}, then to the version it returns (or to the
-    list when it returns none); a DomainError goes back to the plan's page as a message."""
-
-    @managers_only
-    @require_POST
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
-        plan = selectors.plan_get(pk=pk)
-        try:
-            result = act(plan, request)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            return redirect("allocation:plan", plan.pk)
-        messages.success(request, str(done) % {"p": result or plan})
-        if result is None:
-            return redirect("allocation:plans")
-        return redirect("allocation:plan", result.pk)
-
-    return view
+_lifecycle = version_actions(
+    guard=managers_only,
+    get=selectors.plan_get,
+    page="allocation:plan",
+    listing="allocation:plans",
+    key="p",
+)
 
 
 plan_publish = _lifecycle(

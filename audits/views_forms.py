@@ -28,7 +28,7 @@ from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.selectors import area_choices
 from crm.services import Actor
-from crm.views import list_query_context, people_allowed
+from crm.views import list_query_context, people_allowed, version_actions
 from customers.choices import BusinessFormat, MarketType, ValueTier
 from orders.selectors import product_list
 
@@ -327,26 +327,13 @@ question_move = _question_action(
 # --- the lifecycle --------------------------------------------------------------------------
 
 
-def _lifecycle(act, done) -> Any:
-    """A POST-only administrators' view on a version: `act(form, request)` (a service call)
-    says what happened with `done` % {"f": the version it returns} and goes to that version
-    (to the list when it returns none); a refusal goes back to the version's page."""
-
-    @definers_only
-    @require_POST
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
-        form = selectors_forms.form_get(pk=pk)
-        try:
-            result = act(form, request)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            return redirect("audits:form", form.pk)
-        messages.success(request, str(done) % {"f": result or form})
-        if result is None:
-            return redirect("audits:forms")
-        return redirect("audits:form", result.pk)
-
-    return view
+_lifecycle = version_actions(
+    guard=definers_only,
+    get=selectors_forms.form_get,
+    page="audits:form",
+    listing="audits:forms",
+    key="f",
+)
 
 
 form_activate = _lifecycle(

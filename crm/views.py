@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -14,9 +15,11 @@ from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 
 from crm import selectors, services
+from crm.exceptions import DomainError
 from crm.filtersets import AreaFilterSet
 from crm.forms import LoginForm, form_domain_error  # noqa: F401 (views import it from here)
 
@@ -85,6 +88,34 @@ def people_allowed(check):
         return wrapped
 
     return decorator
+
+
+def version_actions(*, guard, get, page: str, listing: str, key: str):
+    """A factory of POST-only views acting on one version of a versioned object (a plan, an
+    audit form): `make(act, done)` gives a view that loads the object (`get(pk=…)`), runs
+    `act(obj, request)` (a service call) and says what happened with `done` % {key: the
+    version it returns}, then goes to that version's `page` (to the `listing` when it returns
+    none); a DomainError goes back to the object's page as a message. `guard` decides who
+    may (a decorator such as `people_allowed(policy)`)."""
+
+    def make(act, done):
+        @guard
+        @require_POST
+        def view(request: HttpRequest, pk: int) -> HttpResponse:
+            obj = get(pk=pk)
+            try:
+                result = act(obj, request)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+                return redirect(page, obj.pk)
+            messages.success(request, str(done) % {key: result or obj})
+            if result is None:
+                return redirect(listing)
+            return redirect(page, result.pk)
+
+        return view
+
+    return make
 
 
 def administrators_only(view):
