@@ -20,14 +20,14 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+# A price outside these shares of the suggested retail price asks for a confirmation: the
+# page asks before sending what `clean_audits` would refuse.
+from audits.answers import PRICE_HIGH, PRICE_LOW
 from audits.choices import PRODUCT_KINDS, PriceUnit, QuestionKind
 from audits.models import PACKS_PER_CARTON
 
 PREFIX = "audit"
 CONFIRMED = "confirmed"
-# A price outside this share of the suggested retail price asks for a confirmation (AUDITS.md).
-PRICE_LOW = Decimal("0.5")
-PRICE_HIGH = Decimal("2")
 # Choices shown as radio buttons up to this many; a list beyond (a phone screen is short).
 RADIO_CHOICES = 4
 
@@ -90,6 +90,14 @@ class AuditField:
     @property
     def kind(self) -> str:
         return self.question.kind
+
+    @property
+    def price_bounds(self) -> tuple[Decimal, Decimal] | None:
+        """The prices (in the question's unit) beyond which the page asks for a confirmation,
+        the same bounds `clean_audits` holds the answer to."""
+        if self.srp is None:
+            return None
+        return self.srp * PRICE_LOW, self.srp * PRICE_HIGH
 
     @property
     def widget(self) -> str:

@@ -319,9 +319,12 @@
       var box = form.querySelector('[data-confirm-for="' + input.name + '"]');
       if (!box) return;
       var confirm = box.querySelector("input[type=checkbox]");
-      var srp = parseFloat(input.dataset.srp);
+      // The bounds come from the server (audits.fields.AuditField.price_bounds), which holds
+      // the answer to the same ones.
+      var low = parseFloat(input.dataset.priceLow);
+      var high = parseFloat(input.dataset.priceHigh);
       var price = parseFloat(input.value);
-      var far = !input.disabled && !isNaN(price) && !isNaN(srp) && (price < srp * 0.5 || price > srp * 2);
+      var far = !input.disabled && !isNaN(price) && !isNaN(low) && !isNaN(high) && (price < low || price > high);
       box.hidden = !far;
       confirm.disabled = !far;
       confirm.required = far;

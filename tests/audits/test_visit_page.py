@@ -136,6 +136,7 @@ def test_the_form_shows_each_due_form_with_a_field_per_question(
     assert f'data-testid="audit-product-{shelf_form.pk}-B"' in html
     price_a = name(shelf_form, "price", "A")
     assert f'name="{price_a}"' in html and 'data-srp="30.00"' in html
+    assert 'data-price-low="15.000" data-price-high="60.00"' in html
     assert "Suggested retail price: 30.00 per pack" in html
     assert f'data-confirm-for="{price_a}" hidden' in html  # shown by the script when needed
     # B has no suggested price: no confirmation to ask
