@@ -239,6 +239,11 @@ def test_the_product_page_lists_the_shops_above_in_scope(world, client, django_a
         world["c_th2"].customer_code,
     ]
     assert response.context["trend"][-1]["observations"] == 3
+    # the chart has twelve months; the table only those with a price seen (October, November)
+    assert len(response.context["trend"]) == 12
+    table = response.content.decode().split('data-testid="trend-table"')[1].split("</table>")[0]
+    assert table.count("<tr data-month=") == 2
+    assert 'data-month="2026-10"' in table and 'data-month="2026-11"' in table
 
 
 def test_the_product_page_exports_its_shops_above_as_csv(world, client):
