@@ -30,7 +30,7 @@ from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.selectors import area_choices
 from crm.services import Actor
-from crm.views import list_query_context, people_allowed, people_only, version_actions
+from crm.views import list_query_context, page_context, people_allowed, people_only, version_actions
 from customers import io
 from customers.choices import BusinessFormat, MarketType
 from grading.selectors import scheme_active_or_none
@@ -44,11 +44,6 @@ managers_only = people_allowed(services.can_manage_plans)
 
 def _actor(request: HttpRequest) -> Actor:
     return Actor.of(request.user, AuditSource.PAGE)
-
-
-def _paged(page) -> dict[str, Any]:
-    """What templates/crm/inc/pagination.html reads."""
-    return {"page_obj": page, "paginator": page.paginator, "is_paginated": page.has_other_pages()}
 
 
 # --- the list --------------------------------------------------------------------------
@@ -69,7 +64,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         "allocation/plan_list.html",
         {
             "plans": page.object_list,
-            **_paged(page),
+            **page_context(page),
             "status": status,
             "q": q,
             "statuses": PlanStatus.choices,
@@ -206,7 +201,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context.update(
             {
                 "quotas": page.object_list,
-                **_paged(page),
+                **page_context(page),
                 "q": q,
                 **list_query_context(request),
             }

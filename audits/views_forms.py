@@ -28,7 +28,7 @@ from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.selectors import area_choices
 from crm.services import Actor
-from crm.views import list_query_context, people_allowed, version_actions
+from crm.views import list_query_context, page_context, people_allowed, version_actions
 from customers.choices import BusinessFormat, MarketType, ValueTier
 from orders.selectors import product_list
 
@@ -60,9 +60,7 @@ def form_list(request: HttpRequest) -> HttpResponse:
         "audits/form_list.html",
         {
             "forms": page.object_list,
-            "page_obj": page,
-            "paginator": page.paginator,
-            "is_paginated": page.has_other_pages(),
+            **page_context(page),
             "status": status,
             "q": q,
             "statuses": FormStatus.choices,

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from audits import policies, reports
 from crm.models import Area
-from crm.views import list_query_context, people_allowed
+from crm.views import list_query_context, page_context, people_allowed
 from customers import io
 from orders.selectors import product_by_code
 
@@ -65,9 +65,7 @@ def _paged(request: HttpRequest, rows) -> dict[str, Any]:
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     return {
         "rows": page.object_list,
-        "page_obj": page,
-        "paginator": page.paginator,
-        "is_paginated": page.has_other_pages(),
+        **page_context(page),
         **list_query_context(request),
     }
 

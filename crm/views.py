@@ -190,6 +190,11 @@ def int_choice_param(request: HttpRequest, name: str, choices, default: int) -> 
     return value if value in choices else default
 
 
+def page_context(page) -> dict[str, object]:
+    """What templates/crm/inc/pagination.html reads, from a Paginator's page."""
+    return {"page_obj": page, "paginator": page.paginator, "is_paginated": page.has_other_pages()}
+
+
 def list_query_context(request: HttpRequest) -> dict[str, str]:
     """What a paged, sortable list page needs to build its links: the query string without
     `page` (pagination links), without `page` and `ordering` (sort links), and the ordering."""

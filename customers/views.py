@@ -25,7 +25,14 @@ from crm import uploads
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.services import Actor
-from crm.views import PeopleOnlyMixin, form_domain_error, is_htmx, list_query_context, people_only
+from crm.views import (
+    PeopleOnlyMixin,
+    form_domain_error,
+    is_htmx,
+    list_query_context,
+    page_context,
+    people_only,
+)
 from customers import imports, io, policies, selectors, services, tasks
 from customers import panels as customer_panels
 from customers.catalogue import CATALOGUE, FIELDS, Category, display_value
@@ -478,9 +485,7 @@ def customer_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "customer_import": customer_import,
             "rows": imports.report_rows_shown(page.object_list),
             "failure": imports.report_failure(report),
-            "page_obj": page,
-            "paginator": page.paginator,
-            "is_paginated": page.has_other_pages(),
+            **page_context(page),
             "query_string": list_query_context(request)["query_string"],
             "outcome": outcome,
             "filters": filters,

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.dates import parse_month
-from crm.views import list_query_context, people_only
+from crm.views import list_query_context, page_context, people_only
 from customers import io
 from customers.choices import BusinessScale
 from grading import policies, selectors
@@ -179,9 +179,7 @@ def overview_context(request: HttpRequest, month: dt.date) -> dict[str, Any]:
         "chart": _chart_data(distributions),
         "columns": _columns(),
         "results": page_obj.object_list,
-        "page_obj": page_obj,
-        "paginator": page_obj.paginator,
-        "is_paginated": page_obj.has_other_pages(),
+        **page_context(page_obj),
         "movement": request.GET.get("movement", ""),
         "movement_label": dict(MOVEMENTS).get(request.GET.get("movement", "")),
         # What a transition cell or a grade's row picked (shown beside the count).

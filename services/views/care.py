@@ -27,7 +27,7 @@ from crm.exceptions import DomainError
 from crm.forms import form_domain_error
 from crm.models import User
 from crm.services import Actor
-from crm.views import PeopleOnlyMixin, list_query_context, people_only, redirect_back
+from crm.views import PeopleOnlyMixin, list_query_context, page_context, people_only, redirect_back
 from customers import selectors as customer_selectors
 from customers.models import Customer
 from services import policies, selectors, services, workflow
@@ -116,9 +116,7 @@ def _overview(request: HttpRequest, today) -> dict[str, Any]:
     return {
         "overview": True,
         "rows": page.object_list,
-        "page_obj": page,
-        "paginator": page.paginator,
-        "is_paginated": page.has_other_pages(),
+        **page_context(page),
         "query_string": list_query_context(request)["query_string"],
         "total": sum(totals.values()),
         "kind_totals": [(ActivityKind(kind).label, totals[kind]) for kind in CARE_TABS],
@@ -149,9 +147,7 @@ def _manager_list(request: HttpRequest, manager, today) -> dict[str, Any]:
     return {
         "overview": False,
         "rows": rows,
-        "page_obj": page,
-        "paginator": page.paginator,
-        "is_paginated": page.has_other_pages(),
+        **page_context(page),
         "query_string": list_query_context(request)["query_string"],
         "total": len(items),
         "tabs": [

@@ -29,7 +29,7 @@ from crm.choices import AuditAction, AuditSource
 from crm.exceptions import DomainError
 from crm.forms import form_domain_error
 from crm.services import Actor
-from crm.views import list_query_context, people_only
+from crm.views import list_query_context, page_context, people_only
 from customers import io
 from customers import selectors as customer_selectors
 from customers.models import Customer
@@ -86,9 +86,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
                 for key, label in Queue.choices
             ],
             "rows": rows,
-            "page_obj": page,
-            "paginator": page.paginator,
-            "is_paginated": page.has_other_pages(),
+            **page_context(page),
             **list_query_context(request),
             "filter_query": filter_query.urlencode(),
             "filter": filterset,

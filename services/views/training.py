@@ -16,7 +16,7 @@ from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.forms import form_domain_error
 from crm.services import Actor
-from crm.views import PeopleOnlyMixin, list_query_context, people_only
+from crm.views import PeopleOnlyMixin, list_query_context, page_context, people_only
 from services import policies, selectors, services
 from services.forms_care import TrainingForm
 
@@ -94,9 +94,7 @@ def training_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "session": session,
             "attendees": page.object_list,
-            "page_obj": page,
-            "paginator": page.paginator,
-            "is_paginated": page.has_other_pages(),
+            **page_context(page),
             "query_string": list_query_context(request)["query_string"],
             "total": total,
             "hidden": total - page.paginator.count,

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from crm.choices import AuditSource, Role
 from crm.exceptions import DomainError
 from crm.services import Actor
-from crm.views import is_htmx, people_only, redirect_back
+from crm.views import is_htmx, page_context, people_only, redirect_back
 from visits import policies, selectors, services
 from visits.forms import FollowUpDoneForm, PlanRescheduleForm, PlanSkipForm
 from visits.offline import offline_urls
@@ -195,9 +195,7 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
         {
             "tabs": [(key, labels[key]) for key in tabs],
             "tab": tab,
-            "page_obj": page,
-            "paginator": page.paginator,
-            "is_paginated": page.has_other_pages(),
+            **page_context(page),
             "rows": rows,
             "query_string": f"tab={tab}",
             "today": timezone.localdate(),

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.models import Area, User
-from crm.views import int_choice_param, people_allowed
+from crm.views import int_choice_param, page_context, people_allowed
 from customers import io
 from visits import policies, selectors
 from visits.models import VisitsConfig
@@ -180,9 +180,7 @@ def coverage_detail(request: HttpRequest, username: str) -> HttpResponse:
             "today": today,
             "tab": tab,
             "tabs": [(key, label, counts[key]) for key, label in TABS.items()],
-            "page_obj": page,
-            "paginator": page.paginator,
-            "is_paginated": page.has_other_pages(),
+            **page_context(page),
             "customers": [
                 {"row": row, "cycle_label": CYCLE_LABELS.get(row.cycle, row.cycle)}
                 for row in page.object_list
