@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audits.choices import QuestionKind
@@ -67,9 +67,11 @@ def month_of(moment: dt.datetime) -> dt.date:
     return timezone.localtime(moment).date().replace(day=1)
 
 
+@transaction.atomic
 def observations_record(*, audits: Sequence[Audit]) -> None:
     """Brings ProductObservation and PriceTally up to date with these newly stored audits
-    (called by `audits.recording.audits_record` in the visit's transaction)."""
+    (called by `audits.recording.audits_record` in the visit's transaction; atomic of its own
+    too, for the rows it locks and the tallies it moves together, whoever calls it)."""
     seen = _seen_in(audits)
     if not seen:
         return
