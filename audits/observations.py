@@ -67,7 +67,6 @@ def month_of(moment: dt.datetime) -> dt.date:
     return timezone.localtime(moment).date().replace(day=1)
 
 
-@transaction.atomic
 def observations_record(*, audits: Sequence[Audit]) -> None:
     """Brings ProductObservation and PriceTally up to date with these newly stored audits
     (called by `audits.recording.audits_record` in the visit's transaction; atomic of its own
@@ -75,19 +74,20 @@ def observations_record(*, audits: Sequence[Audit]) -> None:
     seen = _seen_in(audits)
     if not seen:
         return
-    old = _current(seen)
-    written = _upsert(seen)
-    deltas: dict[tuple[dt.date, int, int, Decimal], int] = defaultdict(int)
-    for key in written:
-        customer_id, product_id, month = key
-        new, before = seen[key], old.get(key)
-        old_price = before[1] if before else None
-        new_price = new.price if new.price is not None else old_price
-        if before and old_price is not None:
-            deltas[(month, product_id, before[0], old_price)] -= 1
-        if new_price is not None:
-            deltas[(month, product_id, new.area_id, new_price)] += 1
-    _tally_apply(deltas)
+    with transaction.atomic():
+        old = _current(seen)
+        written = _upsert(seen)
+        deltas: dict[tuple[dt.date, int, int, Decimal], int] = defaultdict(int)
+        for key in written:
+            customer_id, product_id, month = key
+            new, before = seen[key], old.get(key)
+            old_price = before[1] if before else None
+            new_price = new.price if new.price is not None else old_price
+            if before and old_price is not None:
+                deltas[(month, product_id, before[0], old_price)] -= 1
+            if new_price is not None:
+                deltas[(month, product_id, new.area_id, new_price)] += 1
+        _tally_apply(deltas)
 
 
 def _seen_in(audits: Sequence[Audit]) -> dict[tuple[int, int, dt.date], _Seen]:
