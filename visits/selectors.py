@@ -124,8 +124,8 @@ def agenda(
 ) -> Agenda:
     """`account_manager`'s agenda for `day` (today by default), as `user` may see it. Overdue
     visits are the open ones planned before today; the days ahead cover the horizon, each with
-    its plans' ids and customer codes only (left out with `upcoming=False`, for the home
-    page's card, which does not show them)."""
+    its plans' ids and customer codes only (left out with `upcoming=False`). The home page
+    counts them with `today_summary` instead."""
     today = timezone.localdate()
     day = day or today
     plans = _plans(user, account_manager)
@@ -170,6 +170,52 @@ def agenda(
         .order_by("due_date", "id")
     )
     return result
+
+
+@dataclass
+class TodaySummary:
+    """An account manager's day on the home page: how many visits are planned, overdue and
+    done, and the follow-ups due (the agenda's figures, without its rows)."""
+
+    day: dt.date
+    planned: int
+    overdue: int
+    done: int
+    follow_ups_due: list[FollowUp]
+
+
+def today_summary(*, user: User, account_manager: User) -> TodaySummary:
+    """`account_manager`'s today as `user` may see it, counted: the same planned and overdue
+    visits as `agenda` lists (one conditional count), the visits done today, and the
+    follow-ups due."""
+    today = timezone.localdate()
+    plans = (
+        PlannedVisit.objects.visible_to(user)
+        .filter(customer__account_manager=account_manager, status=PlanStatus.PLANNED)
+        .filter(planned_for__lte=today)
+        .aggregate(
+            planned=Count("pk", filter=Q(planned_for=today)),
+            overdue=Count("pk", filter=Q(planned_for__lt=today)),
+        )
+    )
+    done = (
+        Visit.objects.visible_to(user)
+        .filter(visited_by=account_manager, **days_filter("visited_at", today, today))
+        .count()
+    )
+    follow_ups = list(
+        FollowUp.objects.visible_to(user)
+        .filter(owner=account_manager, status=FollowUpStatus.OPEN, due_date__lte=today)
+        .select_related("customer")
+        .order_by("due_date", "id")
+    )
+    return TodaySummary(
+        day=today,
+        planned=plans["planned"],
+        overdue=plans["overdue"],
+        done=done,
+        follow_ups_due=follow_ups,
+    )
 
 
 def planned_on(*, user: User, account_manager: User, day: dt.date) -> list[PlannedVisit]:
