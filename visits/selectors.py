@@ -492,18 +492,18 @@ def _customer_counts(
 
     Each customer's last visit comes from one aggregate of the visits since the earliest day a
     cycle reaches back to (an earlier last visit covers no cycle; a visit after today, which
-    the services refuse, would be the last one and cover nothing, as in `in_cycle`), joined on
-    the customer, not a subquery per customer: with 200,000 customers that is one pass over
-    an index of the month's visits instead of 200,000 index look-ups. The scoped customers,
-    the visits and the plans are the ORM's querysets; only the join is written out."""
+    the services refuse, would be the last one and cover nothing, as in `in_cycle`) of the same
+    customers, joined on the customer, not a subquery per customer: with 200,000 customers
+    that is one pass over an index of the month's visits instead of 200,000 index look-ups.
+    The scoped customers, the visits and the plans are the ORM's querysets; only the join is
+    written out."""
     if not managers:
         return []
     tomorrow = _day_start(today + dt.timedelta(days=1))
     earliest = _day_start(today - dt.timedelta(days=max(config.cycle_days.values()) - 1))
+    scoped = Customer.objects.visible_to(user).filter(account_manager__in=managers)
     customers = (
-        Customer.objects.visible_to(user)
-        .exclude(dynamic__status=CustomerStatus.CLOSED)
-        .filter(account_manager__in=managers)
+        scoped.exclude(dynamic__status=CustomerStatus.CLOSED)
         .annotate(
             customer_id=F("pk"),
             manager_id=F("account_manager_id"),
@@ -513,7 +513,8 @@ def _customer_counts(
         .values("customer_id", "manager_id", "in_cycle_since")
     )
     last_visits = (
-        Visit.objects.filter(visited_at__gte=earliest)
+        # of the scoped customers, closed ones too: the join below leaves those out
+        Visit.objects.filter(visited_at__gte=earliest, customer__in=scoped.order_by().values("pk"))
         .order_by()
         .values("customer_id")
         .annotate(last_visit=Max("visited_at"))
