@@ -29,10 +29,11 @@ def today_context(request) -> dict[str, Any]:
 
 
 def coverage_context(request) -> dict[str, Any]:
-    """The visit coverage of the supervisor's team: a line per account manager; for a team of
+    """The visit coverage of the supervisor's team (the shares and overdue visits: the card
+    shows no visit counts): a line per account manager; for a team of
     more than HOME_COVERAGE_LINES, the team's total and the lowest shares (those to look at
     first), the coverage page having them all."""
-    lines = selectors.coverage(user=request.user)
+    lines = selectors.coverage_shares(user=request.user)
     if len(lines) <= HOME_COVERAGE_LINES:
         return {"lines": lines, "coverage_team": None}
     lowest = sorted(

@@ -551,24 +551,45 @@ def _customer_counts(
         return cursor.fetchall()
 
 
-def coverage(
-    *, user: User, today: dt.date | None = None, period_days: int = 30, area: Area | None = None
+def coverage_shares(
+    *, user: User, today: dt.date | None = None, area: Area | None = None
 ) -> list[ManagerCoverage]:
-    """Per account manager `user` may watch: customers, how many were visited within their
-    cycle, overdue planned visits, visits in the last `period_days` days and per working day,
-    and overdue follow-ups they own (those working in `area` or below it, when given).
-
-    The same figures as `coverage_customers` added up per account manager, but counted in the
-    database (`_customer_counts`), however many customers there are."""
+    """The customers' part of `coverage`, per account manager `user` may watch: customers,
+    how many were visited within their cycle, overdue planned visits. The visits and overdue
+    follow-ups are not counted (they stay 0): the home page's card shows the shares only."""
     today = today or timezone.localdate()
-    config = VisitsConfig.current()
-    managers = list(account_managers_in_scope(user=user, area=area))
-    lines = {manager.pk: ManagerCoverage(manager=manager) for manager in managers}
+    return _shares(user=user, today=today, area=area, config=VisitsConfig.current())
+
+
+def _shares(
+    *, user: User, today: dt.date, area: Area | None, config: VisitsConfig
+) -> list[ManagerCoverage]:
+    lines = {
+        manager.pk: ManagerCoverage(manager=manager)
+        for manager in account_managers_in_scope(user=user, area=area)
+    }
     for manager_id, customers, visited, late in _customer_counts(
         user=user, managers=list(lines), config=config, today=today
     ):
         line = lines[manager_id]
         line.customers, line.in_cycle, line.overdue = customers, visited, late
+    return list(lines.values())
+
+
+def coverage(
+    *, user: User, today: dt.date | None = None, period_days: int = 30, area: Area | None = None
+) -> list[ManagerCoverage]:
+    """Per account manager `user` may watch: customers, how many were visited within their
+    cycle, overdue planned visits (`coverage_shares`), visits in the last `period_days` days
+    and per working day, and overdue follow-ups they own (those working in `area` or below
+    it, when given).
+
+    The same figures as `coverage_customers` added up per account manager, but counted in the
+    database (`_customer_counts`), however many customers there are."""
+    today = today or timezone.localdate()
+    config = VisitsConfig.current()
+    shares = _shares(user=user, today=today, area=area, config=config)
+    lines = {line.manager.pk: line for line in shares}
     start = today - dt.timedelta(days=period_days - 1)
     visits = _count_by(
         Visit.objects.visible_to(user).filter(

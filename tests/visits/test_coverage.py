@@ -357,7 +357,13 @@ def test_the_lines_of_every_watcher_add_up_their_drill_down(world):
     t = today()
     for who in ("sup_th", "sup_yx", "sup_gz", "admin", "am"):
         rows = selectors.coverage_customers(user=world[who], today=t)
-        for line in selectors.coverage(user=world[who], today=t):
+        lines = selectors.coverage(user=world[who], today=t)
+        for line in lines:
             assert (line.customers, line.in_cycle, line.overdue) == totals_of_rows(
                 rows, line.manager.pk
             ), (who, line.manager.username)
+        # the home card's shares are the same lines without the visits and follow-ups
+        shares = selectors.coverage_shares(user=world[who], today=t)
+        assert [(s.manager, s.customers, s.in_cycle, s.overdue) for s in shares] == [
+            (line.manager, line.customers, line.in_cycle, line.overdue) for line in lines
+        ]
