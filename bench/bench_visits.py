@@ -36,6 +36,12 @@ times (best and median), with the queries sent and the peak resident memory of e
 
 Rows (planned, withdrawn, missed, customers, in cycle, overdue…) are printed with the times,
 so the results can be checked. See bench/README.md.
+
+With `--pages N` (issue 23) only the pages are timed, on the plan as it stands today (made once
+and kept): the agenda of am_th1 today and tomorrow, the home page of am_th1, of the supervisor
+of TH and of a supervisor of every city, and the coverage page as the latter, N requests each
+through the Django test client (p50/p95/best wall, queries, size, median CPU per request). Use
+`--managers-per-district 75` for the load database's portfolios (about 300 shops each).
 """
 
 from __future__ import annotations
