@@ -36,6 +36,12 @@ times (best and median), with the queries sent and the peak resident memory of e
 
 Rows (planned, withdrawn, missed, customers, in cycle, overdue…) are printed with the times,
 so the results can be checked. See bench/README.md.
+
+With `--pages N` (issue 23) only the pages are timed, on the plan as it stands today (made once
+and kept): the agenda of am_th1 today and tomorrow, the home page of am_th1, of the supervisor
+of TH and of a supervisor of every city, and the coverage page as the latter, N requests each
+through the Django test client (p50/p95/best wall, queries, size, median CPU per request). Use
+`--managers-per-district 75` for the load database's portfolios (about 300 shops each).
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -606,6 +613,113 @@ def previous_work_day(day: dt.date, weekdays: frozenset[int]) -> dt.date:
     return day - dt.timedelta(days=1)
 
 
+# --- the pages (issue 23) -------------------------------------------------------------------
+
+# A supervisor of every city: the whole company is their team.
+COMPANY_SUPERVISOR = "bench_sup_all"
+PAGE_SECONDS = 20  # a page's timed requests stop once they took this long (the slow ones)
+
+
+def ensure_plan(day: dt.date, today: dt.date) -> str:
+    """The plan as it stands today (the planning day's plan, its work, today's refresh), made
+    once on a kept database; what was there, or what was made."""
+    from visits import services
+    from visits.models import PlannedVisit
+
+    if PlannedVisit.objects.filter(planned_for=today).exists():
+        return f"plan kept: {plan_state()}"
+    reset_plan()
+    services.plan_refresh(today=day)
+    day_work(day)
+    services.plan_refresh(today=today)
+    vacuum("visits_plannedvisit", "visits_visit", "visits_followup")
+    return f"plan made: {plan_state()}"
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile of `values` (0 < share <= 1)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def time_pages(*, requests: int, today: dt.date) -> None:
+    """Each page `requests` times (fewer once they took PAGE_SECONDS) through the Django test
+    client (in-process: the server's time without the network, gunicorn or the browser), after
+    one untimed request that warms the session and the caches: wall time p50/p95/best, queries,
+    size of the answer, and the median CPU time of a request (this process and its database
+    backend: steadier than the wall time on a shared machine)."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    from crm.choices import Role
+    from crm.models import User
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    cities = tuple(sorted({city for city, _name in _cities()}))
+    company = ensure_user(COMPANY_SUPERVISOR, Role.SUPERVISOR, cities)
+    district = ensure_user(f"bench_sup_{DISTRICT.lower()}", Role.SUPERVISOR, (DISTRICT,))
+    manager = User.objects.get(username=f"am_{DISTRICT.lower()}1")
+    agenda = reverse("visits:agenda")
+    tomorrow = (today + dt.timedelta(days=1)).isoformat()
+    pages = [
+        ("agenda, account manager (today)", manager, agenda),
+        ("agenda, account manager (tomorrow)", manager, f"{agenda}?day={tomorrow}"),
+        ("home, account manager", manager, "/"),
+        (f"home, supervisor of {DISTRICT}", district, "/"),
+        ("home, supervisor of every city", company, "/"),
+        ("coverage page, supervisor of every city", company, reverse("visits:coverage")),
+    ]
+    print(
+        f"pages through the test client, {requests} requests each after one warm-up; "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        flush=True,
+    )
+    print(
+        f"{'page':<44} {'p50 ms':>7} {'p95 ms':>7} {'best':>6} {'queries':>7} {'KB':>6} {'runs':>4}"
+    )
+    for label, user, url in pages:
+        client = Client()
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200, (label, response.status_code)
+        times = []
+        queries = [0]
+
+        def count(execute, sql, params, many, context, queries=queries):
+            queries[0] += 1
+            return execute(sql, params, many, context)
+
+        backend = connection.connection.info.backend_pid
+        cpu = []
+        for _ in range(requests):
+            if sum(times) > PAGE_SECONDS:  # enough of a page that takes seconds
+                break
+            queries[0] = 0
+            cpu_before = sum(os.times()[:2]) + cpu_seconds([backend]).get(backend, 0.0)
+            with connection.execute_wrapper(count):
+                started = time.perf_counter()
+                response = client.get(url)
+                times.append(time.perf_counter() - started)
+            cpu.append(sum(os.times()[:2]) + cpu_seconds([backend]).get(backend, 0.0) - cpu_before)
+            assert response.status_code == 200, (label, response.status_code)
+        print(
+            f"{label:<44} {percentile(times, 0.5) * 1000:>7.1f} "
+            f"{percentile(times, 0.95) * 1000:>7.1f} {min(times) * 1000:>6.1f} "
+            f"{queries[0]:>7} {len(response.content) / 1024:>6.0f} {len(times):>4} "
+            f"{statistics.median(cpu) * 1000:>7.0f}",
+            flush=True,
+        )
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+
+
+def _cities() -> list[tuple[str, str]]:
+    from bench_import import CITY_DISTRICTS
+
+    return list(CITY_DISTRICTS)
+
+
 # --- main ---------------------------------------------------------------------------------
 
 
@@ -624,6 +738,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--fill-only", action="store_true", help="Fill the database and stop (with --keep)."
+    )
+    parser.add_argument(
+        "--pages",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Only time the agenda, home and coverage pages, N requests each (with --reuse).",
     )
     parser.add_argument("--child-first-plan", type=dt.date.fromisoformat, help=argparse.SUPPRESS)
     add_database_arguments(parser)
@@ -657,6 +778,10 @@ def main() -> None:
         )
         fill(url, customers=args.customers, per_district=args.managers_per_district, as_of=day)
         if args.fill_only:
+            return
+        if args.pages:
+            print(ensure_plan(day, today), flush=True)
+            time_pages(requests=args.pages, today=today)
             return
         reset_plan()  # what an earlier run on a kept database added
         facts = describe(day, today)

@@ -400,9 +400,7 @@ def _agenda_summary(today: dt.date, moved_today: int) -> str:
             others += 1
             continue
         day = selectors.agenda(user=manager, account_manager=manager, day=today)
-        tomorrow = sum(
-            len(plans) for when, plans in day.upcoming if when == today + dt.timedelta(days=1)
-        )
+        tomorrow = sum(len(c.plans) for c in day.upcoming if c.day == today + dt.timedelta(days=1))
         parts.append(
             f"{manager.username} {len(day.planned)} today, {tomorrow} tomorrow, "
             f"{len(day.overdue)} overdue"

@@ -10,33 +10,33 @@ from urllib.parse import quote
 
 from django.urls import reverse
 
-from visits.models import PlannedVisit
 from visits.selectors import Agenda
-
-
-def _code(plan: PlannedVisit) -> str:
-    # As the templates' `urlencode` filter writes it, so the kept address is the one clicked.
-    return quote(plan.customer.customer_code, safe="/")
 
 
 def offline_urls(*, agenda: Agenda, today: dt.date) -> list[str]:
     """The addresses to keep when `agenda` is the account manager's own agenda of `today`:
     that agenda, tomorrow's, and per shop planned (or overdue) today or tomorrow its customer
     page and its visit form, started from the plan (the agenda's button) and from the
-    customer page (its button)."""
+    customer page (its button).
+
+    Tomorrow's shops come from the agenda's days ahead (ids and codes: the agenda reads the
+    days ahead's visits only when one is opened). An opened day (an htmx fragment) is not
+    kept: the service worker keeps pages; with no network the day's link opens tomorrow's
+    kept agenda instead."""
     tomorrow = today + dt.timedelta(days=1)
     agenda_url = reverse("visits:agenda")
     log_url = reverse("visits:log")
-    plans = [*agenda.overdue, *agenda.planned]
-    for day, day_plans in agenda.upcoming:
-        if day == tomorrow:
-            plans.extend(day_plans)
+    plans = [(plan.pk, plan.customer.customer_code) for plan in (*agenda.overdue, *agenda.planned)]
+    for coming in agenda.upcoming:
+        if coming.day == tomorrow:
+            plans.extend(coming.plans)
     urls = [agenda_url, f"{agenda_url}?day={tomorrow.isoformat()}"]
-    for plan in plans:
-        code = _code(plan)
+    for pk, customer_code in plans:
+        # As the templates' `urlencode` filter writes it, so the kept address is the one clicked.
+        code = quote(customer_code, safe="/")
         urls += [
-            reverse("customers:detail", args=[plan.customer.customer_code]),
-            f"{log_url}?customer={code}&plan={plan.pk}",
+            reverse("customers:detail", args=[customer_code]),
+            f"{log_url}?customer={code}&plan={pk}",
             f"{log_url}?customer={code}",
         ]
     return list(dict.fromkeys(urls))

@@ -11,6 +11,9 @@ from crm.choices import Role
 from crm.panels import Panel, Surface, Tab, register
 from visits import policies, selectors
 
+# Lines of the home page's coverage card; a bigger team shows its total and its lowest shares.
+HOME_COVERAGE_LINES = 10
+
 
 def visits_context(request, customer) -> dict[str, Any]:
     return {
@@ -20,14 +23,27 @@ def visits_context(request, customer) -> dict[str, Any]:
 
 
 def today_context(request) -> dict[str, Any]:
-    """Today's visits: planned, overdue, done, and the follow-ups due."""
+    """Today's visits: planned, overdue, done (counted), and the follow-ups due."""
     user = request.user
-    return {"agenda": selectors.agenda(user=user, account_manager=user, upcoming=False)}
+    return {"visits_today": selectors.today_summary(user=user, account_manager=user)}
 
 
 def coverage_context(request) -> dict[str, Any]:
-    """The visit coverage of the supervisor's team, a line per account manager."""
-    return {"lines": selectors.coverage(user=request.user)}
+    """The visit coverage of the supervisor's team (the shares and overdue visits: the card
+    shows no visit counts): a line per account manager; for a team of
+    more than HOME_COVERAGE_LINES, the team's total and the lowest shares (those to look at
+    first), the coverage page having them all."""
+    lines = selectors.coverage_shares(user=request.user)
+    if len(lines) <= HOME_COVERAGE_LINES:
+        return {"lines": lines, "coverage_team": None}
+    lowest = sorted(
+        (line for line in lines if line.customers),
+        key=lambda line: (line.share, line.manager.username),
+    )[:HOME_COVERAGE_LINES]
+    return {
+        "lines": lowest,
+        "coverage_team": {"total": selectors.coverage_total(lines), "managers": len(lines)},
+    }
 
 
 def register_all() -> None:

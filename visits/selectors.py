@@ -9,7 +9,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    Max,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
@@ -25,7 +37,7 @@ from crm.scope import (
 from customers.choices import CustomerStatus, ValueTier
 from customers.models import Customer
 from visits.choices import FollowUpStatus, PlanStatus
-from visits.computations import effective_cycle, in_cycle
+from visits.computations import CYCLES, effective_cycle, in_cycle
 from visits.filtersets import VisitFilterSet
 from visits.models import FollowUp, PlannedVisit, PlanRefresh, Visit, VisitsConfig
 
@@ -75,17 +87,27 @@ def follow_up_owners(*, customer: Customer) -> QuerySet[User]:
 # --- agenda ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ComingDay:
+    """A day ahead on the agenda: its planned visits as (plan id, customer code), in route
+    order — enough to count them and to keep their pages for the road; the visits themselves
+    are read when the user opens the day (`planned_on`)."""
+
+    day: dt.date
+    plans: list[tuple[int, str]]
+
+
 @dataclass
 class Agenda:
     """One account manager's day: what is overdue, what is planned (in route order), what
-    was done and skipped, and what comes in the days ahead."""
+    was done and skipped, and the days ahead (their counts; their visits on demand)."""
 
     day: dt.date
     overdue: list[PlannedVisit] = field(default_factory=list)
     planned: list[PlannedVisit] = field(default_factory=list)
     done: list[Visit] = field(default_factory=list)
     skipped: list[PlannedVisit] = field(default_factory=list)
-    upcoming: list[tuple[dt.date, list[PlannedVisit]]] = field(default_factory=list)
+    upcoming: list[ComingDay] = field(default_factory=list)
     follow_ups_due: list[FollowUp] = field(default_factory=list)
 
 
@@ -101,8 +123,9 @@ def agenda(
     *, user: User, account_manager: User, day: dt.date | None = None, upcoming: bool = True
 ) -> Agenda:
     """`account_manager`'s agenda for `day` (today by default), as `user` may see it. Overdue
-    visits are the open ones planned before today; the upcoming ones cover the horizon (left
-    out with `upcoming=False`, for the home page's card, which does not show them)."""
+    visits are the open ones planned before today; the days ahead cover the horizon, each with
+    its plans' ids and customer codes only (left out with `upcoming=False`). The home page
+    counts them with `today_summary` instead."""
     today = timezone.localdate()
     day = day or today
     plans = _plans(user, account_manager)
@@ -130,12 +153,16 @@ def agenda(
     if upcoming:
         horizon = VisitsConfig.current().horizon_days
         end = max(day, today) + dt.timedelta(days=horizon)
-        by_day: dict[dt.date, list[PlannedVisit]] = defaultdict(list)
-        for plan in plans.filter(
-            status=PlanStatus.PLANNED, planned_for__gt=max(day, today), planned_for__lt=end
-        ).order_by("planned_for", *ROUTE_ORDER):
-            by_day[plan.planned_for].append(plan)
-        result.upcoming = sorted(by_day.items())
+        by_day: dict[dt.date, list[tuple[int, str]]] = defaultdict(list)
+        for planned_for, pk, code in (
+            plans.filter(
+                status=PlanStatus.PLANNED, planned_for__gt=max(day, today), planned_for__lt=end
+            )
+            .order_by("planned_for", *ROUTE_ORDER)
+            .values_list("planned_for", "pk", "customer__customer_code")
+        ):
+            by_day[planned_for].append((pk, code))
+        result.upcoming = [ComingDay(day=d, plans=p) for d, p in sorted(by_day.items())]
     result.follow_ups_due = list(
         FollowUp.objects.visible_to(user)
         .filter(owner=account_manager, status=FollowUpStatus.OPEN, due_date__lte=day)
@@ -143,6 +170,62 @@ def agenda(
         .order_by("due_date", "id")
     )
     return result
+
+
+@dataclass
+class TodaySummary:
+    """An account manager's day on the home page: how many visits are planned, overdue and
+    done, and the follow-ups due (the agenda's figures, without its rows)."""
+
+    day: dt.date
+    planned: int
+    overdue: int
+    done: int
+    follow_ups_due: list[FollowUp]
+
+
+def today_summary(*, user: User, account_manager: User) -> TodaySummary:
+    """`account_manager`'s today as `user` may see it, counted: the same planned and overdue
+    visits as `agenda` lists (one conditional count), the visits done today, and the
+    follow-ups due."""
+    today = timezone.localdate()
+    plans = (
+        PlannedVisit.objects.visible_to(user)
+        .filter(customer__account_manager=account_manager, status=PlanStatus.PLANNED)
+        .filter(planned_for__lte=today)
+        .aggregate(
+            planned=Count("pk", filter=Q(planned_for=today)),
+            overdue=Count("pk", filter=Q(planned_for__lt=today)),
+        )
+    )
+    done = (
+        Visit.objects.visible_to(user)
+        .filter(visited_by=account_manager, **days_filter("visited_at", today, today))
+        .count()
+    )
+    follow_ups = list(
+        FollowUp.objects.visible_to(user)
+        .filter(owner=account_manager, status=FollowUpStatus.OPEN, due_date__lte=today)
+        .select_related("customer")
+        .order_by("due_date", "id")
+    )
+    return TodaySummary(
+        day=today,
+        planned=plans["planned"],
+        overdue=plans["overdue"],
+        done=done,
+        follow_ups_due=follow_ups,
+    )
+
+
+def planned_on(*, user: User, account_manager: User, day: dt.date) -> list[PlannedVisit]:
+    """`account_manager`'s open planned visits of `day`, in route order, as `user` may see
+    them: a day ahead on the agenda, opened."""
+    return list(
+        _plans(user, account_manager)
+        .filter(status=PlanStatus.PLANNED, planned_for=day)
+        .order_by(*ROUTE_ORDER)
+    )
 
 
 def planned_visit_get(*, user: User, pk: int) -> PlannedVisit:
@@ -371,23 +454,142 @@ def coverage_customers(
     return result
 
 
+def _day_start(day: dt.date) -> dt.datetime:
+    """The first moment of local day `day`, aware."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _in_cycle_since(config: VisitsConfig, today: dt.date) -> Case:
+    """Per customer, the first moment a last visit still covers `today`: the start of the day
+    `today - cycle_days + 1` of its effective cycle (`effective_cycle` and `in_cycle` in SQL:
+    a cycle other than weekly, fortnightly or monthly is the default one; a potential-value
+    customer's is `potential_shift` steps shorter)."""
+
+    def since(cycle: str | None, potential: bool) -> Value:
+        name, _boosted = effective_cycle(
+            cycle, potential=potential, shift=config.potential_shift, default=config.default_cycle
+        )
+        return Value(_day_start(today - dt.timedelta(days=config.cycle_days[name] - 1)))
+
+    potential = Q(system__value_tier=ValueTier.POTENTIAL)
+    whens = []
+    for name in CYCLES:
+        named = Q(dynamic__visit_cycle=name)
+        whens += [
+            When(named & potential, then=since(name, True)),
+            When(named, then=since(name, False)),
+        ]
+    whens.append(When(potential, then=since(None, True)))
+    return Case(*whens, default=since(None, False), output_field=DateTimeField())
+
+
+def _customer_counts(
+    *, user: User, managers: list[int], config: VisitsConfig, today: dt.date
+) -> list[tuple[int, int, int, int]]:
+    """Per account manager of `managers`: (manager id, customers, visited within their cycle,
+    with an overdue planned visit), counted in one query over the open customers `user` sees
+    (those of other account managers — reassigned shops — are not counted).
+
+    Each customer's last visit comes from one aggregate of the visits since the earliest day a
+    cycle reaches back to (an earlier last visit covers no cycle; a visit after today, which
+    the services refuse, would be the last one and cover nothing, as in `in_cycle`) of the same
+    customers, joined on the customer, not a subquery per customer: with 200,000 customers
+    that is one pass over an index of the month's visits instead of 200,000 index look-ups.
+    The scoped customers, the visits and the plans are the ORM's querysets; only the join is
+    written out."""
+    if not managers:
+        return []
+    tomorrow = _day_start(today + dt.timedelta(days=1))
+    earliest = _day_start(today - dt.timedelta(days=max(config.cycle_days.values()) - 1))
+    scoped = Customer.objects.visible_to(user).filter(account_manager__in=managers)
+    customers = (
+        scoped.exclude(dynamic__status=CustomerStatus.CLOSED)
+        .annotate(
+            customer_id=F("pk"),
+            manager_id=F("account_manager_id"),
+            in_cycle_since=_in_cycle_since(config, today),
+        )
+        .order_by()
+        .values("customer_id", "manager_id", "in_cycle_since")
+    )
+    last_visits = (
+        # of the scoped customers, closed ones too: the join below leaves those out
+        Visit.objects.filter(visited_at__gte=earliest, customer__in=scoped.order_by().values("pk"))
+        .order_by()
+        .values("customer_id")
+        .annotate(last_visit=Max("visited_at"))
+        .values("customer_id", "last_visit")
+    )
+    overdue = (
+        PlannedVisit.objects.filter(status=PlanStatus.PLANNED, planned_for__lt=today)
+        .order_by()
+        .values("customer_id")
+        .distinct()
+    )
+    customers_sql, customers_params = customers.query.sql_with_params()
+    last_sql, last_params = last_visits.query.sql_with_params()
+    overdue_sql, overdue_params = overdue.query.sql_with_params()
+    sql = f"""
+        SELECT c.manager_id, COUNT(*),
+               COUNT(*) FILTER (WHERE lv.last_visit >= c.in_cycle_since AND lv.last_visit < %s),
+               COUNT(od.customer_id)
+        FROM ({customers_sql}) c
+        LEFT JOIN ({last_sql}) lv ON lv.customer_id = c.customer_id
+        LEFT JOIN ({overdue_sql}) od ON od.customer_id = c.customer_id
+        GROUP BY c.manager_id
+    """  # noqa: S608 (the ORM's own SQL, parameters apart)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                connection.ops.adapt_datetimefield_value(tomorrow),
+                *customers_params,
+                *last_params,
+                *overdue_params,
+            ],
+        )
+        return cursor.fetchall()
+
+
+def coverage_shares(
+    *, user: User, today: dt.date | None = None, area: Area | None = None
+) -> list[ManagerCoverage]:
+    """The customers' part of `coverage`, per account manager `user` may watch: customers,
+    how many were visited within their cycle, overdue planned visits. The visits and overdue
+    follow-ups are not counted (they stay 0): the home page's card shows the shares only."""
+    today = today or timezone.localdate()
+    return _shares(user=user, today=today, area=area, config=VisitsConfig.current())
+
+
+def _shares(
+    *, user: User, today: dt.date, area: Area | None, config: VisitsConfig
+) -> list[ManagerCoverage]:
+    lines = {
+        manager.pk: ManagerCoverage(manager=manager)
+        for manager in account_managers_in_scope(user=user, area=area)
+    }
+    for manager_id, customers, visited, late in _customer_counts(
+        user=user, managers=list(lines), config=config, today=today
+    ):
+        line = lines[manager_id]
+        line.customers, line.in_cycle, line.overdue = customers, visited, late
+    return list(lines.values())
+
+
 def coverage(
     *, user: User, today: dt.date | None = None, period_days: int = 30, area: Area | None = None
 ) -> list[ManagerCoverage]:
     """Per account manager `user` may watch: customers, how many were visited within their
-    cycle, overdue planned visits, visits in the last `period_days` days and per working day,
-    and overdue follow-ups they own (those working in `area` or below it, when given)."""
+    cycle, overdue planned visits (`coverage_shares`), visits in the last `period_days` days
+    and per working day, and overdue follow-ups they own (those working in `area` or below
+    it, when given).
+
+    The same figures as `coverage_customers` added up per account manager, but counted in the
+    database (`_customer_counts`), however many customers there are."""
     today = today or timezone.localdate()
     config = VisitsConfig.current()
-    managers = list(account_managers_in_scope(user=user, area=area))
-    lines = {manager.pk: ManagerCoverage(manager=manager) for manager in managers}
-    for row in coverage_customers(user=user, today=today):
-        line = lines.get(row.account_manager_id)
-        if line is None:  # an account manager outside the user's areas (reassigned shops)
-            continue
-        line.customers += 1
-        line.in_cycle += row.in_cycle
-        line.overdue += row.overdue_since is not None
+    shares = _shares(user=user, today=today, area=area, config=config)
+    lines = {line.manager.pk: line for line in shares}
     start = today - dt.timedelta(days=period_days - 1)
     visits = _count_by(
         Visit.objects.visible_to(user).filter(

@@ -7,6 +7,7 @@ app_name = "visits"
 urlpatterns = [
     # The account manager's day (supervisors pick whose with ?am=).
     path("", agenda.agenda_view, name="agenda"),
+    path("coming/", agenda.agenda_coming_day, name="agenda_coming_day"),
     path("plans/<int:pk>/reschedule/", agenda.plan_reschedule, name="plan_reschedule"),
     path("plans/<int:pk>/skip/", agenda.plan_skip, name="plan_skip"),
     path("follow-ups/", agenda.follow_up_list, name="follow_ups"),

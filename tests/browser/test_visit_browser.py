@@ -175,3 +175,26 @@ def test_a_refused_field_is_shown_and_drafts_are_discarded_and_forgotten_on_sign
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login/")
     assert draft_of(page, visit_world) is None
+
+
+def test_a_day_ahead_opens_with_its_shops(live_server, page, visit_world, areas):
+    # given: two shops planned in three days
+    later = timezone.localdate() + dt.timedelta(days=3)
+    for name, batch in (("后街小卖部", "B"), ("路口便利店", "A")):
+        shop = make_customer(
+            areas["TH"], visit_world["manager"], store_name=name, visit_batch=batch
+        )
+        PlannedVisit.objects.create(customer=shop, planned_for=later, cycle_days=30)
+
+    # when: the agenda is opened, the day shows its count only
+    page.goto(f"{live_server.url}/visits/")
+    day = page.get_by_test_id("upcoming-day").filter(has_text=later.isoformat())
+    assert "2" in day.locator("summary").inner_text()
+    assert "路口便利店" not in day.inner_text()
+
+    # then: opening the day loads its shops in route order (batch A first)
+    day.locator("summary").click()
+    shops = day.get_by_test_id("coming-day-plans")
+    shops.wait_for()
+    text = shops.inner_text()
+    assert text.index("路口便利店") < text.index("后街小卖部")

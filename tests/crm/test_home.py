@@ -427,7 +427,11 @@ def busy(moved):
     # (grading, valuation, allocation's quota take-up). Supply allocation: + the plans in
     # force for an account manager (no plan: no more), the open exceptions count for a
     # supervisor. Retail audits: + the active and draft audit forms for an administrator.
-    [("am_th", 30), ("sup_th", 30), ("lo_th", 17), ("admin", 20)],
+    # Visits (issue 23): an account manager's day is counted (planned and overdue in one query,
+    # done in one) rather than read row by row; a supervisor's team coverage is one aggregate
+    # instead of the customers, their last visits and their overdue plans, and without the
+    # visits and follow-ups counts the card does not show.
+    [("am_th", 28), ("sup_th", 25), ("lo_th", 17), ("admin", 20)],
 )
 def test_each_home_page_pins_its_query_count(client, busy, who, queries, django_assert_num_queries):
     client.force_login(busy[who])

@@ -141,6 +141,7 @@ allocation:scheme_copy                POST   th   go    403   403   403   403   
 allocation:scheme_delete              POST   th   go    403   403   403   403   403    login
 
 visits:agenda                         GET    -    200   200   200   -     200   403    login
+visits:agenda_coming_day              GET    -    404   404   go    -     404   403    login
 visits:plan_reschedule                POST   th   go    go    go    404   403   403    login
 visits:plan_reschedule                POST   yx   go    404   404   404   404   403    login
 visits:plan_skip                      POST   th   go    go    go    404   403   403    login

@@ -51,6 +51,9 @@ NOT_IN_MATRIX_EXCEPT = {"admin:index"}
 QUERIES = {
     "valuation:export": "?list=core",
     "audits_api:price_monitoring": "?month=2026-11",
+    # a day ahead without htmx: an account manager's goes to that day's agenda; anyone else
+    # names no account manager (?am=), so whose day is it: 404
+    "visits:agenda_coming_day": "?day=2099-01-04",
 }
 
 

@@ -2,6 +2,7 @@
 the follow-up list."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -101,9 +102,13 @@ def test_the_agenda_shows_the_day_in_route_order_with_every_section(
     skipped = section(html, "agenda-skipped")
     assert "休息店" in skipped and "Closed for a funeral" in skipped
     assert "Send the poster" in section(html, "agenda-follow-ups")
+    # The days ahead: the day and how many visits, the visits themselves when it is opened.
     upcoming = section(html, "agenda-upcoming")
-    assert "潜力店" in upcoming and "shorter cycle: potential value" in upcoming
-    assert (today + dt.timedelta(days=3)).isoformat() in upcoming
+    later = (today + dt.timedelta(days=3)).isoformat()
+    assert later in upcoming and "潜力店" not in upcoming
+    opened = client.get(reverse("visits:agenda_coming_day"), {"day": later}, **HTMX)
+    assert "潜力店" in opened.content.decode()
+    assert "shorter cycle: potential value" in opened.content.decode()
 
 
 def test_another_day_is_shown_with_day(client, customer_world, route, today):
@@ -152,6 +157,95 @@ def test_licence_officers_have_no_agenda(client, customer_world):
 
     assert response.status_code == 200
     assert 'data-testid="agenda-empty"' in response.content.decode()
+
+
+# --- the days ahead, on demand -------------------------------------------------------------
+
+
+def days_ahead(html: str) -> list[tuple[str, str]]:
+    """The agenda's days ahead: (day, number of visits) each."""
+    return re.findall(
+        r'data-testid="upcoming-day".*?<span>(\d{4}-\d\d-\d\d) \w+</span> '
+        r'<span class="badge[^"]*">(\d+)</span>',
+        section(html, "agenda-upcoming"),
+        re.S,
+    )
+
+
+def test_the_days_ahead_show_their_counts_and_open_on_demand(client, customer_world, route, today):
+    # given: two shops in two days, one in five days; another manager's in two days
+    am = customer_world["am_th"]
+    in_two, in_five = today + dt.timedelta(days=2), today + dt.timedelta(days=5)
+    for customer in route[:2]:
+        plan(customer, in_two)
+    plan(route[2], in_five)
+    plan(customer_world["c_th2"], in_two)
+    client.force_login(am)
+
+    # when: the agenda is opened
+    html = client.get(reverse("visits:agenda")).content.decode()
+
+    # then: each day ahead with its count, and no shop of those days yet
+    assert days_ahead(html) == [(in_two.isoformat(), "2"), (in_five.isoformat(), "1")]
+    upcoming = section(html, "agenda-upcoming")
+    assert not any(c.store_name in upcoming for c in route)
+    # each day asks for its visits when opened, and links to its agenda without JavaScript
+    fragment = f"{reverse('visits:agenda_coming_day')}?day={in_two.isoformat()}"
+    assert f'hx-get="{fragment}"' in upcoming and 'hx-trigger="toggle once"' in upcoming
+    assert f'href="?day={in_two.isoformat()}"' in upcoming
+
+    # when: a day is opened (htmx)
+    opened = client.get(reverse("visits:agenda_coming_day"), {"day": in_two}, **HTMX)
+
+    # then: its shops in route order (甲店 batch A before 乙店 batch B), not another's
+    text = opened.content.decode()
+    assert text.index("甲店") < text.index("乙店")
+    assert "丙店" not in text and customer_world["c_th2"].store_name not in text
+    assert "<html" not in text
+
+
+def test_a_day_ahead_asked_as_a_page_is_that_days_agenda(client, customer_world, route, today):
+    client.force_login(customer_world["sup_th"])
+    later = (today + dt.timedelta(days=2)).isoformat()
+
+    response = client.get(reverse("visits:agenda_coming_day"), {"am": "am_th", "day": later})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('visits:agenda')}?am=am_th&day={later}"
+
+
+def test_a_day_ahead_keeps_the_agendas_scope(client, customer_world, route, today):
+    later = today + dt.timedelta(days=2)
+    plan(route[0], later)
+    url = reverse("visits:agenda_coming_day")
+
+    client.force_login(customer_world["sup_th"])
+    opened = client.get(url, {"am": "am_th", "day": later}, **HTMX)
+    assert "乙店" in opened.content.decode()
+    assert client.get(url, {"day": later}, **HTMX).status_code == 404  # whose day?
+    assert client.get(url, {"am": "am_yx", "day": later}, **HTMX).status_code == 404
+    client.force_login(customer_world["am_th2"])
+    assert client.get(url, {"am": "am_th", "day": later}, **HTMX).status_code == 404
+    client.force_login(customer_world["am_th"])
+    assert client.get(url, {"day": "soon"}, **HTMX).status_code == 404
+    client.force_login(customer_world["lo_th"])
+    assert client.get(url, {"day": later}, **HTMX).status_code == 404
+
+
+def test_a_day_ahead_query_count_does_not_grow_with_rows(
+    client, customer_world, route, today, django_assert_num_queries
+):
+    later = today + dt.timedelta(days=2)
+    for customer in route:
+        plan(customer, later)
+    client.force_login(customer_world["am_th"])
+    url = reverse("visits:agenda_coming_day")
+    client.get(url, {"day": later}, **HTMX)
+
+    # session, user, the day's plans (with their shops), unread notifications (every render)
+    with django_assert_num_queries(4):
+        response = client.get(url, {"day": later}, **HTMX)
+    assert len(response.context["plans"]) == 3
 
 
 # --- reschedule and skip -------------------------------------------------------------------
@@ -281,8 +375,8 @@ def test_the_agenda_query_count_does_not_grow_with_rows(
         )
     client.force_login(am)
 
-    # session, user, config, overdue, planned, skipped, done and their follow-ups, upcoming,
-    # follow-ups due, unread notifications
+    # session, user, config, overdue, planned, skipped, done and their follow-ups, the days
+    # ahead (their plans' ids and codes), follow-ups due, unread notifications
     with django_assert_num_queries(11):
         response = client.get(reverse("visits:agenda"))
     agenda = response.context["agenda"]

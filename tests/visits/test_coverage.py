@@ -272,3 +272,98 @@ def test_coverage_total_adds_the_lines_up():
     assert (total.overdue, total.visits, total.follow_ups_overdue) == (1, 10, 3)
     assert total.visits_per_day == pytest.approx(0.5)
     assert selectors.coverage_total([]).share is None
+
+
+# --- the figures counted in SQL are the drill-down's, added up -------------------------------
+
+
+def totals_of_rows(rows, manager_id):
+    mine = [r for r in rows if r.account_manager_id == manager_id]
+    return (
+        len(mine),
+        sum(r.in_cycle for r in mine),
+        sum(r.overdue_since is not None for r in mine),
+    )
+
+
+def test_the_lines_add_up_the_drill_down_at_the_edges_of_the_cycles(areas, make_user):
+    # given: one manager's shops on the edges of their cycles (local times, Asia/Shanghai)
+    th = areas["TH"]
+    am = make_user(Role.ACCOUNT_MANAGER, [th], username="am_edges")
+    sup = make_user(Role.SUPERVISOR, [th], username="sup_edges")
+    elsewhere = make_user(Role.ACCOUNT_MANAGER, [areas["YX"]], username="am_elsewhere")
+    shops = {
+        # weekly: the last day a visit covers is T-6 (from 00:00); T-7 at 23:59 is out
+        "weekly_t6_midnight": ("weekly", None, at(6, 0, 0)),
+        "weekly_t7_late": ("weekly", None, at(7, 23, 59)),
+        # fortnightly: T-13 in, T-14 out
+        "fortnightly_t13": ("fortnightly", None, at(13)),
+        "fortnightly_t14": ("fortnightly", None, at(14)),
+        # monthly (30 days): T-29 in, T-30 out
+        "monthly_t29": ("monthly", None, at(29, 23, 0)),
+        "monthly_t30": ("monthly", None, at(30, 1, 0)),
+        # a cycle the settings do not know, or none: the default (monthly)
+        "odd_t20": ("quarterly", None, at(20)),
+        "blank_t31": ("", None, at(31)),
+        # potential value: one step shorter, weekly stays weekly
+        "potential_monthly_t13": ("monthly", ValueTier.POTENTIAL, at(13)),
+        "potential_monthly_t14": ("monthly", ValueTier.POTENTIAL, at(14)),
+        "potential_weekly_t6": ("weekly", ValueTier.POTENTIAL, at(6)),
+        "potential_blank_t15": ("", ValueTier.POTENTIAL, at(15)),
+        "never": ("weekly", None, None),
+    }
+    made = {}
+    for name, (cycle, tier, visited_at) in shops.items():
+        customer = make_customer(th, am, visit_cycle="" if cycle == "quarterly" else cycle)
+        if cycle == "quarterly":  # a value of older data the choices no longer hold
+            CustomerDynamic.objects.filter(pk=customer.pk).update(visit_cycle=cycle)
+        if tier:
+            CustomerSystem.objects.filter(pk=customer.pk).update(value_tier=tier)
+        if visited_at:
+            log_visit(customer, am, visited_at=visited_at)
+        made[name] = customer
+    # two overdue plans on one shop count once
+    make_plan(made["never"], today() - days(3))
+    make_plan(made["never"], today() - days(1))
+    # a shop of TH now handled by a manager of another district: not in this team's figures
+    reassigned = make_customer(th, elsewhere, visit_cycle="weekly")
+    log_visit(reassigned, elsewhere, visited_at=at(1))
+    make_plan(reassigned, today() - days(2))
+    t = today()
+
+    # when
+    lines = selectors.coverage(user=sup, today=t)
+    rows = selectors.coverage_customers(user=sup, today=t)
+
+    # then: in cycle by hand, and the same as the drill-down's rows added up
+    line = line_of(lines, am)
+    in_cycle = {
+        "weekly_t6_midnight",
+        "fortnightly_t13",
+        "monthly_t29",
+        "odd_t20",
+        "potential_monthly_t13",
+        "potential_weekly_t6",
+    }
+    assert {
+        name for name, c in made.items() for r in rows if r.customer_id == c.pk and r.in_cycle
+    } == in_cycle
+    assert (line.customers, line.in_cycle, line.overdue) == (13, len(in_cycle), 1)
+    assert (line.customers, line.in_cycle, line.overdue) == totals_of_rows(rows, am.pk)
+    assert [line.manager.username for line in lines] == ["am_edges"]
+
+
+def test_the_lines_of_every_watcher_add_up_their_drill_down(world):
+    t = today()
+    for who in ("sup_th", "sup_yx", "sup_gz", "admin", "am"):
+        rows = selectors.coverage_customers(user=world[who], today=t)
+        lines = selectors.coverage(user=world[who], today=t)
+        for line in lines:
+            assert (line.customers, line.in_cycle, line.overdue) == totals_of_rows(
+                rows, line.manager.pk
+            ), (who, line.manager.username)
+        # the home card's shares are the same lines without the visits and follow-ups
+        shares = selectors.coverage_shares(user=world[who], today=t)
+        assert [(s.manager, s.customers, s.in_cycle, s.overdue) for s in shares] == [
+            (line.manager, line.customers, line.in_cycle, line.overdue) for line in lines
+        ]

@@ -325,15 +325,15 @@ def test_coverage_page_query_count_does_not_grow(
     url = reverse("visits:coverage")
     client.get(url)  # warm caches (content types, the settings row)
     # session, user, unread notifications, areas in scope (the user's areas, the area tree),
-    # settings row, managers, settings row again, customers, last visits, overdue plans,
-    # visits in the period, overdue follow-ups, areas of the filter
-    with django_assert_num_queries(14):
+    # settings row, managers, the customers' figures per manager (one aggregate), visits in
+    # the period, overdue follow-ups, areas of the filter
+    with django_assert_num_queries(11):
         client.get(url)
     other = make_user(Role.ACCOUNT_MANAGER, [areas["TH"]], username="am_other")
     for _ in range(3):
         customer = make_customer(areas["TH"], other)
         log(customer, other, days_ago(1))
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(11):
         response = client.get(url)
     assert len(response.context["rows"]) == 2
 
@@ -470,8 +470,82 @@ def test_account_manager_home_shows_today(client, customer_world):
     assert reverse("visits:agenda") in panel
     assert 'data-testid="home-planned-today">1<' in panel
     assert 'data-testid="home-overdue">1<' in panel
+    assert 'data-testid="home-done-today">0<' in panel
     assert "送宣传品" in panel
     assert 'data-testid="home-visit-coverage"' not in html
+
+
+def test_account_manager_home_counts_the_day_as_the_agenda_lists_it(client, customer_world):
+    # given: two shops planned today (one skipped), one overdue, one tomorrow; one visit today
+    am, th = customer_world["am_th"], customer_world["c_th"].area
+    today_ = timezone.localdate()
+    shops = [make_customer(th, am) for _ in range(5)]
+    log(shops[4], am, today_)
+    PlannedVisit.objects.filter(customer__in=shops).delete()
+    for shop, day, status in (
+        (shops[0], today_, "planned"),
+        (shops[1], today_, "skipped"),
+        (shops[2], today_ - dt.timedelta(days=2), "planned"),
+        (shops[3], today_ + dt.timedelta(days=1), "planned"),
+    ):
+        PlannedVisit.objects.create(customer=shop, planned_for=day, cycle_days=30, status=status)
+    PlannedVisit.objects.filter(customer=customer_world["c_th"]).delete()
+    client.force_login(am)
+
+    # when
+    html = client.get(reverse("home")).content.decode()
+    agenda = client.get(reverse("visits:agenda")).context["agenda"]
+
+    # then: the home's figures are the agenda's
+    panel = html[html.index('data-testid="home-visits-today"') :]
+    assert (len(agenda.planned), len(agenda.overdue), len(agenda.done)) == (1, 1, 1)
+    assert 'data-testid="home-planned-today">1<' in panel
+    assert 'data-testid="home-overdue">1<' in panel
+    assert 'data-testid="home-done-today">1<' in panel
+
+
+def test_a_big_teams_home_shows_its_total_and_its_lowest_shares(
+    client, areas, make_user, monkeypatch
+):
+    # given: a team of four (one without customers), the home showing two lines at most
+    monkeypatch.setattr("visits.panels.HOME_COVERAGE_LINES", 2)
+    th = areas["TH"]
+    sup = make_user(Role.SUPERVISOR, [th], username="sup_big")
+    today_ = timezone.localdate()
+    shares = {"am_a": (2, 2), "am_b": (2, 0), "am_c": (2, 1)}  # customers, visited this week
+    for username, (customers, visited) in shares.items():
+        am = make_user(Role.ACCOUNT_MANAGER, [th], username=username)
+        for n in range(customers):
+            customer = make_customer(th, am, visit_cycle="weekly")
+            if n < visited:
+                log(customer, am, today_ - dt.timedelta(days=1))
+    make_user(Role.ACCOUNT_MANAGER, [th], username="am_d")  # no customers yet
+    client.force_login(sup)
+
+    # when
+    html = client.get(reverse("home")).content.decode()
+
+    # then: the team (3 of 6 customers in cycle), then am_b (0 %) and am_c (50 %), and a link
+    # to all four on the coverage page
+    panel = html[html.index('data-testid="home-visit-coverage"') :]
+    team = panel[panel.index('data-testid="home-coverage-team"') :]
+    assert "The team: 4 account managers" in team
+    assert 'data-share="50.0"' in team[: team.index("</li>")]
+    assert "The 2 lowest shares:" in panel
+    managers = [m for m in ("am_a", "am_b", "am_c", "am_d") if f'data-manager="{m}"' in panel]
+    assert managers == ["am_b", "am_c"]
+    assert panel.index('data-manager="am_b"') < panel.index('data-manager="am_c"')
+    assert "All 4 account managers on the coverage page" in panel
+
+
+def test_a_small_teams_home_shows_every_account_manager(client, customer_world):
+    client.force_login(customer_world["sup_th"])
+
+    html = client.get(reverse("home")).content.decode()
+
+    panel = html[html.index('data-testid="home-visit-coverage"') :]
+    assert 'data-manager="am_th"' in panel and 'data-manager="am_th2"' in panel
+    assert 'data-testid="home-coverage-team"' not in panel
 
 
 def test_chart_data_is_json(client, case, today):

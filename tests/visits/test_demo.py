@@ -77,7 +77,7 @@ def test_seed_demo_logs_visits_plans_an_agenda_for_today_and_is_idempotent(db, s
     # ... and visits tomorrow too (the offline route keeps both days on the phone)
     upcoming = selectors.agenda(user=zhang, account_manager=zhang, day=today).upcoming
     tomorrow = today + dt.timedelta(days=1)
-    assert sum(len(plans) for day, plans in upcoming if day == tomorrow) >= 2
+    assert sum(len(c.plans) for c in upcoming if c.day == tomorrow) >= 2
     assert int(re.search(r"am_zhang \d+ today, (\d+) tomorrow", first).group(1)) >= 2
 
     # when: seeded again (the same day)

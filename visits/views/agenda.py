@@ -1,6 +1,6 @@
 """The account manager's day: the agenda (today's planned visits in route order, overdue, done,
-skipped, the days ahead, follow-ups due), rescheduling and skipping a planned visit, and the
-follow-up list with its "mark done".
+skipped, follow-ups due, the days ahead opened one at a time), rescheduling and skipping a
+planned visit, and the follow-up list with its "mark done".
 
 The actions answer htmx with the row they changed (the error inside it, if any); a plain form
 post (no JavaScript) goes back to the page it came from with the outcome as a message.
@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from crm.choices import AuditSource, Role
 from crm.exceptions import DomainError
+from crm.models import User
 from crm.services import Actor
 from crm.views import is_htmx, page_context, people_only, redirect_back
 from visits import policies, selectors, services
@@ -45,28 +46,38 @@ def _is_supervising(user) -> bool:
 # --- the agenda ----------------------------------------------------------------------------
 
 
+def _whose_agenda(request: HttpRequest) -> tuple[User | None, list[User]]:
+    """Whose agenda the user looks at and whose they may switch to: an account manager their
+    own (?am= naming anyone else: 404); a supervisor or administrator the account manager
+    ?am= names among those they watch (404 for anyone else), or None when ?am= is missing."""
+    user = request.user
+    wanted = request.GET.get("am", "").strip()
+    if user.role == Role.ACCOUNT_MANAGER:
+        if wanted and wanted != user.username:
+            raise Http404
+        return user, []
+    managers = list(selectors.account_managers_in_scope(user=user))
+    if not wanted:
+        return None, managers
+    manager = next((m for m in managers if m.username == wanted), None)
+    if manager is None:
+        raise Http404
+    return manager, managers
+
+
 @people_only
 def agenda_view(request: HttpRequest) -> HttpResponse:
     """One account manager's day. An account manager sees their own; supervisors and
     administrators pick one of the account managers they watch with ?am=; licence officers
-    have no agenda (they get a page saying so). ?day=YYYY-MM-DD shows another day."""
+    have no agenda (they get a page saying so). ?day=YYYY-MM-DD shows another day. The days
+    ahead show their number of visits; a day's visits load when it is opened
+    (`agenda_coming_day`), or on that day's agenda without JavaScript."""
     user = request.user
     if user.role == Role.LICENSE_OFFICER:
         return render(request, "visits/agenda.html", {"no_agenda": True})
-    wanted = request.GET.get("am", "").strip()
-    managers = []  # whose agenda the user may switch to (none for an account manager)
-    if user.role == Role.ACCOUNT_MANAGER:
-        manager = user
-        if wanted and wanted != user.username:
-            raise Http404
-    elif wanted:
-        managers = list(selectors.account_managers_in_scope(user=user))
-        manager = next((m for m in managers if m.username == wanted), None)
-        if manager is None:
-            raise Http404
-    else:
+    manager, managers = _whose_agenda(request)
+    if manager is None:
         # A supervisor first chooses whose day to look at.
-        managers = list(selectors.account_managers_in_scope(user=user))
         return render(request, "visits/agenda.html", {"managers": managers, "choose_manager": True})
     today = timezone.localdate()
     day = _parse_day(request.GET.get("day")) or today
@@ -91,6 +102,23 @@ def agenda_view(request: HttpRequest) -> HttpResponse:
             "offline_urls": keep,
         },
     )
+
+
+@people_only
+def agenda_coming_day(request: HttpRequest) -> HttpResponse:
+    """A day ahead on the agenda, opened: its planned visits in route order (an htmx fragment
+    for the agenda's "Coming days"; ?am= and ?day= as on the agenda). Asked for as a page (no
+    htmx), it is that day's agenda."""
+    day = _parse_day(request.GET.get("day"))
+    if day is None or request.user.role == Role.LICENSE_OFFICER:
+        raise Http404
+    manager, _managers = _whose_agenda(request)
+    if manager is None:
+        raise Http404
+    if not is_htmx(request):
+        return redirect(f"{reverse('visits:agenda')}?{request.GET.urlencode()}")
+    plans = selectors.planned_on(user=request.user, account_manager=manager, day=day)
+    return render(request, "visits/inc/agenda_coming_day.html", {"plans": plans, "day": day})
 
 
 # --- rescheduling and skipping -------------------------------------------------------------
