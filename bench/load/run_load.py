@@ -190,14 +190,7 @@ def prepare(url: str, *, customers: int, per_district: int, scratch: Path) -> li
         flush=True,
     )
 
-    managers = bench_visits.ensure_managers(per_district)
-    # Interleaved by district, so the first users spread over every district.
-    usernames = [
-        managers[code][n]
-        for n in range(max(len(names) for names in managers.values()))
-        for code in sorted(managers)
-        if n < len(managers[code])
-    ]
+    usernames = load_usernames(per_district)
     updated = User.objects.filter(username__in=usernames, role=Role.ACCOUNT_MANAGER).update(
         password=make_password(PASSWORD), is_active=True
     )
@@ -212,6 +205,20 @@ def prepare(url: str, *, customers: int, per_district: int, scratch: Path) -> li
     print(f"ANALYZE in {time.perf_counter() - started:.0f} s", flush=True)
     connections.close_all()
     return usernames
+
+
+def load_usernames(per_district: int) -> list[str]:
+    """The account managers the simulated users sign in as, in order (user n takes the n-th):
+    interleaved by district, so the first users spread over every district."""
+    import bench_visits
+
+    managers = bench_visits.ensure_managers(per_district)
+    return [
+        managers[code][n]
+        for n in range(max(len(names) for names in managers.values()))
+        for code in sorted(managers)
+        if n < len(managers[code])
+    ]
 
 
 _FACTS_SQL = {
