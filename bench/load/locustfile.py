@@ -44,6 +44,7 @@ CLIENT_ID_RE = re.compile(r'name="client_id" value="([^"]+)"')
 CUSTOMER_LINK_RE = re.compile(r'<td><a href="/customers/(\d+)/">')
 CUSTOMER_COUNT_RE = re.compile(r'data-testid="customer-count">(\d+)<')
 STATIC_RE = re.compile(r'(?:href|src)="(/static/[^"]+)"')
+ADDRESS_RE = re.compile(r" (?:object )?at 0x[0-9a-f]+")
 VISIT_SAVED_RE = re.compile(r"^(?:https?://[^/]+)?/visits/(\d+)/$")
 
 
@@ -119,9 +120,10 @@ class AccountManager(HttpUser):
         or a status other than 2xx/3xx. The request then counts once, under its page's name,
         in locust's failures."""
         if response.status_code == 0:
-            # The error's class, not its text: the text names a connection object's address,
-            # and locust groups failures by their message.
-            response.failure(f"no answer ({type(response.error).__name__})")
+            # Without the addresses of connection objects the text may name: locust groups
+            # failures by their message.
+            reason = ADDRESS_RE.sub("", str(response.error))[:160]
+            response.failure(f"no answer ({type(response.error).__name__}: {reason})")
         elif not 200 <= response.status_code < 400:
             response.failure(f"HTTP {response.status_code}")
         else:

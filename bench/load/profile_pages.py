@@ -5,12 +5,15 @@
         [--database-url postgres://postgres@127.0.0.1:5432/crm_load]
 
 Against the load database run_load.py fills (crm_load; run `run_load.py --fill-only` first),
-through Django's test client with DEBUG off (the whole middleware stack, the templates, the
-session; no gunicorn, no whitenoise), signed in as `--managers` of the account managers the
-load test signs in as, each opening pages of its own customers, round-robin. For each page: the
-median and p95 of `--runs` requests in ms, the queries per request (least-most), the median
-time in the database driver (the SQL, including its round trips) and the rest (Python: views,
-forms, templates). The load test's server times are these plus the queueing for a free core.
+through Django's test client with the settings run_load.py gives gunicorn (production, DEBUG
+off: the whole middleware stack, the templates, the session; no gunicorn), signed in as
+`--managers` of the account managers the load test signs in as, each opening pages of its own
+customers, round-robin. For each page: the median and p95 of `--runs` requests in ms, the
+queries per request (least-most), the median time in the database driver (the SQL, including
+its round trips) and the rest (Python: views, forms, templates), and the CPU a request took in
+this process and in its PostgreSQL backend: the steadier figure on a shared machine, and what
+bounds the load test's throughput. The load test's server times are these plus the queueing
+for a free core.
 
 `--profile PAGE` runs cProfile over that page's requests and prints the 35 costliest functions
 (by own time and by cumulative time); `--queries PAGE` prints each query of one request with its
@@ -50,16 +53,14 @@ OTHERS = ("home", "agenda", "visits", "list")
 
 
 def setup(url: str) -> None:
-    os.environ.update(
-        {
-            "DATABASE_URL": url,
-            "DJANGO_SETTINGS_MODULE": "crm.settings.local",
-            "DJANGO_DEBUG": "false",
-            "ALLOWED_HOSTS": "testserver",
-            "CRM_VAR_DIR": tempfile.mkdtemp(prefix="crm-profile-"),
-            "LOG_LEVEL": "WARNING",
-        }
-    )
+    """Django with the server's settings as run_load.py starts gunicorn (production settings,
+    whitenoise's manifest storage: so `collectstatic` into a temporary directory first)."""
+    from run_load import collectstatic, server_env
+
+    env = server_env(url, Path(tempfile.mkdtemp(prefix="crm-profile-")))
+    env["ALLOWED_HOSTS"] = "testserver"
+    collectstatic(env)
+    os.environ.update(env)
     import django
 
     django.setup()
@@ -76,7 +77,7 @@ class Manager:
         self.client = Client()
         self.client.force_login(user)
         codes = list(
-            Customer.objects.filter(account_manager=user, status="active")
+            Customer.objects.filter(account_manager=user, dynamic__status="active")
             .order_by("customer_code")
             .values_list("customer_code", flat=True)[:300]
         )
@@ -174,18 +175,29 @@ class Recorder:
 
 
 def measure(page: str, crowd: list[Manager], runs: int, profiler=None) -> dict:
+    """`runs` requests of `page`: each one's wall time, SQL time and queries, and the CPU
+    seconds they took in this process and in its PostgreSQL backend (what a request costs on a
+    machine shared with others, whose load makes the wall times noisy)."""
+    from bench_order_sync import cpu_seconds
     from django.db import connection
 
     walls, sqls, counts = [], [], []
+    cpu = {"python": 0.0, "postgres": 0.0}
     for n in range(runs):
         call, status = request(page, crowd[n % len(crowd)])
+        connection.ensure_connection()
+        backend = connection.connection.info.backend_pid
         recorder = Recorder()
         with connection.execute_wrapper(recorder):
             if profiler is not None:
                 profiler.enable()
+            before = cpu_seconds([backend]).get(backend, 0.0)
+            own = time.process_time()
             started = time.perf_counter()
             response = call()
             wall = time.perf_counter() - started
+            cpu["python"] += time.process_time() - own
+            cpu["postgres"] += cpu_seconds([backend]).get(backend, before) - before
             if profiler is not None:
                 profiler.disable()
         if response.status_code != status:
@@ -193,7 +205,7 @@ def measure(page: str, crowd: list[Manager], runs: int, profiler=None) -> dict:
         walls.append(wall * 1000)
         sqls.append(sum(t for t, _ in recorder.queries) * 1000)
         counts.append(len(recorder.queries))
-    return {"walls": walls, "sqls": sqls, "counts": counts}
+    return {"walls": walls, "sqls": sqls, "counts": counts, "cpu": cpu}
 
 
 def p95(values: list[float]) -> float:
@@ -243,18 +255,25 @@ def main() -> None:
     crowd = managers(args.managers, args.managers_per_district)
     for page in pages:  # warm-up: URL resolvers, templates, translations, connections
         measure(page, crowd, 2)
-    print(f"{len(crowd)} account managers, {args.runs} requests per page (test client, DEBUG off)")
-    print("| page | median ms | p95 ms | queries | SQL median ms | rest median ms |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        f"{len(crowd)} account managers, {args.runs} requests per page "
+        "(test client, production settings)"
+    )
+    print(
+        "| page | median ms | p95 ms | queries | SQL median ms | rest median ms "
+        "| CPU ms: Python + PostgreSQL |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for page in pages:
         profiler = cProfile.Profile() if page == args.profile else None
         got = measure(page, crowd, args.runs, profiler)
         rest = [w - s for w, s in zip(got["walls"], got["sqls"], strict=True)]
-        counts = got["counts"]
+        counts, cpu = got["counts"], got["cpu"]
         print(
             f"| {page} | {statistics.median(got['walls']):.1f} | {p95(got['walls']):.1f} | "
             f"{min(counts)}-{max(counts)} | {statistics.median(got['sqls']):.1f} | "
-            f"{statistics.median(rest):.1f} |",
+            f"{statistics.median(rest):.1f} | {cpu['python'] * 1000 / args.runs:.1f} + "
+            f"{cpu['postgres'] * 1000 / args.runs:.1f} |",
             flush=True,
         )
         if profiler is not None:
