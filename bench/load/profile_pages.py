@@ -76,6 +76,9 @@ class Manager:
 
         self.client = Client()
         self.client.force_login(user)
+        # Each test client loads the middleware on its first request (whitenoise then reads
+        # every static file's headers: about 40 ms), as each gunicorn worker does once.
+        self.client.get("/health/")
         codes = list(
             Customer.objects.filter(account_manager=user, dynamic__status="active")
             .order_by("customer_code")
