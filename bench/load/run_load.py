@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/load/run_load.py [--users 50] [--spawn-rate 5] [--steady 180]
         [--customers 200000] [--managers-per-district 75] [--workers 4] [--threads 2]
-        [--database-url postgres://postgres@127.0.0.1:5432/crm_load] [--fresh] [--fill-only]
-        [--out DIR]
+        [--keep-alive 10] [--database-url postgres://postgres@127.0.0.1:5432/crm_load] [--fresh]
+        [--fill-only] [--out DIR]
 
 1. Fills the PostgreSQL database `crm_load` (created and migrated when missing; `--fresh`
    drops it first): `--customers` customers over the nine bench districts and
@@ -17,8 +17,9 @@
    page's sales card and the grading overview are empty).
 2. `collectstatic`, then `gunicorn crm.wsgi` on a free port of 127.0.0.1 with the production
    settings (DEBUG off, whitenoise's compressed manifest storage, `DJANGO_HTTPS=false` as
-   nothing terminates TLS here), `--workers` gthread workers × `--threads` threads, the access
-   log to a file.
+   nothing terminates TLS here), `--workers` gthread workers × `--threads` threads, idle
+   connections kept `--keep-alive` seconds (longer than the think time), the access log to a
+   file.
 3. locust, headless (bench/load/locustfile.py, in its own venv bench/load/.venv, made from
    requirements-load.txt when missing): `--users` account managers, each signing in as a
    different one, spawned at `--spawn-rate` per second; statistics reset once all are running
@@ -282,7 +283,7 @@ def collectstatic(env: dict[str, str]) -> None:
 
 
 def start_gunicorn(
-    env: dict[str, str], *, workers: int, threads: int, out: Path
+    env: dict[str, str], *, workers: int, threads: int, keep_alive: int, out: Path
 ) -> tuple[subprocess.Popen, int]:
     port = free_port()
     log = (out / "gunicorn.log").open("w")
@@ -300,6 +301,12 @@ def start_gunicorn(
             str(threads),
             "--timeout",
             "60",
+            # Longer than a simulated user's thinking (1-3 s): with gunicorn's default of 2 s the
+            # server closed idle connections just as users sent their next request on them, and
+            # python-requests, unlike a browser, does not resend such a request on a new
+            # connection: 2% of the requests failed with a connection error no user would see.
+            "--keep-alive",
+            str(keep_alive),
             "--access-logfile",
             str(out / "access.log"),
             "--access-logformat",
@@ -615,6 +622,12 @@ def main() -> None:
     parser.add_argument("--steady", type=int, default=180, help="Seconds after the ramp-up.")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn gthread workers.")
     parser.add_argument("--threads", type=int, default=2, help="Threads per gunicorn worker.")
+    parser.add_argument(
+        "--keep-alive",
+        type=int,
+        default=10,
+        help="Seconds gunicorn keeps an idle connection open (longer than the think time).",
+    )
     parser.add_argument("--fresh", action="store_true", help="Drop and refill the database.")
     parser.add_argument("--fill-only", action="store_true", help="Prepare the database and stop.")
     parser.add_argument(
@@ -654,11 +667,13 @@ def main() -> None:
         out.mkdir(parents=True, exist_ok=True)
         env = server_env(args.database_url, scratch)
         collectstatic(env)
-        server, port = start_gunicorn(env, workers=args.workers, threads=args.threads, out=out)
+        server, port = start_gunicorn(
+            env, workers=args.workers, threads=args.threads, keep_alive=args.keep_alive, out=out
+        )
         try:
             print(
                 f"gunicorn on 127.0.0.1:{port}: {args.workers} gthread workers × "
-                f"{args.threads} threads (production settings)",
+                f"{args.threads} threads, keep-alive {args.keep_alive} s (production settings)",
                 flush=True,
             )
             warm_up(port, requests=4 * args.workers * args.threads)
@@ -687,7 +702,8 @@ def main() -> None:
         "the last ones spawned may count).",
         f"Machine: {os.cpu_count()} cores, {memory_gb():.0f} GB; PostgreSQL {facts['version']} "
         f"(shared_buffers {facts['shared_buffers']}, work_mem {facts['work_mem']}) on the same "
-        f"host; gunicorn {args.workers} gthread workers × {args.threads} threads, production "
+        f"host; gunicorn {args.workers} gthread workers × {args.threads} threads (keep-alive "
+        f"{args.keep_alive} s), production "
         f"settings; locust on the same cores; {code_version()}.",
         f"Data: {facts['customers']} customers, {len(usernames)} account managers (about "
         f"{int(facts['customers'].replace(',', '')) // max(1, len(usernames)):,} customers "
