@@ -29,12 +29,11 @@ import time
 from zoneinfo import ZoneInfo
 
 from locust import HttpUser, between, events, task
+from visit_form import VISIT_PURPOSE, visit_form_data
 
 USERNAMES = [name for name in os.environ.get("LOAD_USERS", "").split(",") if name]
 PASSWORD = os.environ.get("LOAD_PASSWORD", "")
 TZ = ZoneInfo(os.environ.get("LOAD_TZ", "Asia/Shanghai"))
-# Purpose of the visits this test stores, so run_load.py can take them away before a rerun.
-VISIT_PURPOSE = "负载测试拜访"
 PAGE_SIZE = 50  # customers per list page (customers.views.CustomerListView.paginate_by)
 
 _next_user = itertools.count()
@@ -249,23 +248,13 @@ class AccountManager(HttpUser):
         now = dt.datetime.now(TZ).replace(second=0, microsecond=0)
         data = {
             "csrfmiddlewaretoken": token,
-            "visited_at": f"{now - dt.timedelta(minutes=15):%Y-%m-%dT%H:%M}",
-            "ended_at": f"{now - dt.timedelta(minutes=1):%Y-%m-%dT%H:%M}",
-            "visit_type": "routine",
-            "purpose": VISIT_PURPOSE,
-            "stock_level": self.rng.choice(["sufficient", "low", ""]),
-            "stock_notes": "",
-            "price_display": self.rng.choice(["compliant", "partial", ""]),
-            "competitor_notes": "",
-            "customer_requests": "",
-            "latitude": "",
-            "longitude": "",
-            "location_accuracy_m": "",
-            "client_id": client_id,
+            **visit_form_data(
+                now,
+                client_id,
+                stock_level=self.rng.choice(["sufficient", "low", ""]),
+                price_display=self.rng.choice(["compliant", "partial", ""]),
+            ),
         }
-        for row in range(3):  # the follow-up rows, left empty
-            data[f"fu{row}-action"] = ""
-            data[f"fu{row}-due_date"] = ""
         with self.client.post(
             f"/visits/log/?customer={code}",
             data=data,

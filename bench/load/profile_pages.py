@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import datetime as dt
 import io
 import os
 import pstats
@@ -46,7 +45,6 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_load"
-VISIT_PURPOSE = "负载测试拜访"  # as locustfile.VISIT_PURPOSE: run_load.py deletes these visits
 CLIENT_ID_RE = re.compile(r'name="client_id" value="([^"]+)"')
 MINE = ("customer", "form", "save", "visit", "queue")
 OTHERS = ("home", "agenda", "visits", "list")
@@ -106,27 +104,10 @@ def managers(count: int, per_district: int) -> list[Manager]:
 
 def visit_data(client_id: str) -> dict[str, str]:
     from django.utils import timezone
+    from visit_form import visit_form_data
 
     now = timezone.localtime().replace(second=0, microsecond=0)
-    data = {
-        "visited_at": f"{now - dt.timedelta(minutes=15):%Y-%m-%dT%H:%M}",
-        "ended_at": f"{now - dt.timedelta(minutes=1):%Y-%m-%dT%H:%M}",
-        "visit_type": "routine",
-        "purpose": VISIT_PURPOSE,
-        "stock_level": "low",
-        "stock_notes": "",
-        "price_display": "compliant",
-        "competitor_notes": "",
-        "customer_requests": "",
-        "latitude": "",
-        "longitude": "",
-        "location_accuracy_m": "",
-        "client_id": client_id,
-    }
-    for row in range(3):
-        data[f"fu{row}-action"] = ""
-        data[f"fu{row}-due_date"] = ""
-    return data
+    return visit_form_data(now, client_id, stock_level="low", price_display="compliant")
 
 
 def request(page: str, manager: Manager):
@@ -229,6 +210,8 @@ def show_queries(page: str, crowd: list[Manager]) -> None:
 
 
 def clean_up() -> int:
+    from visit_form import VISIT_PURPOSE
+
     from visits.models import Visit
 
     deleted, _ = Visit.objects.filter(purpose=VISIT_PURPOSE).delete()

@@ -63,10 +63,10 @@ from bench_order_sync import (  # noqa: E402
     machine_cpu,
     worker_pids,
 )
+from visit_form import VISIT_PURPOSE  # noqa: E402 (the visits the test stores)
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_load"
 PASSWORD = "load-test-only-9"  # noqa: S105 (the account managers' password in the load database)
-VISIT_PURPOSE = "负载测试拜访"  # as locustfile.VISIT_PURPOSE: the visits the test stores
 LOCUST_VENV = HERE / ".venv"
 # gunicorn's default access log line plus the time the request took in the server (µs).
 ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)s'
