@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import Role
@@ -66,17 +68,36 @@ def key_facts_context(request, customer) -> dict[str, Any]:
 
 def information_context(request, customer) -> dict[str, Any]:
     user = request.user
+    # Each field's maintenance badge, drawn once per page rather than by a {% translate %}
+    # and an {% if %} chain on each of the card's eighty rows.
+    badges = {
+        maintenance: format_html('<span class="badge {}" title="{}">{}</span>', css, title, letter)
+        for maintenance, css, letter, title in (
+            (Maintenance.STATIC, "text-bg-secondary", "S", gettext("static")),
+            (Maintenance.DYNAMIC, "text-bg-success", "D", gettext("dynamic")),
+            (Maintenance.SYSTEM, "text-bg-info", "G", gettext("system")),
+        )
+    }
     sections = []
     for category in Category:
-        rows = [
-            {
-                "spec": spec,
-                "value": display_value(customer, spec.name),
-                "direct": policies.can_edit_directly(user, customer, spec),
-            }
-            for spec in FIELDS
-            if spec.category == category
-        ]
+        rows = []
+        for spec in FIELDS:
+            if spec.category != category:
+                continue
+            value = display_value(customer, spec.name)
+            rows.append(
+                {
+                    "spec": spec,
+                    # The names the card reads on each row, flat (a lookup through the spec
+                    # would try it as a dict first, failing, on every row).
+                    "label": spec.label,
+                    "name": spec.name,
+                    "value": value,
+                    "badge": badges.get(spec.maintenance, badges[Maintenance.SYSTEM]),
+                    # A computed field the nightly job has not filled yet.
+                    "pending": spec.maintenance == Maintenance.SYSTEM and value == "—",
+                }
+            )
         sections.append({"category": category, "rows": rows})
     return {
         "sections": sections,

@@ -110,9 +110,8 @@ def change_request_get(*, user: User, pk: int) -> ChangeRequest:
 
 
 def change_requests_for(*, customer: Customer) -> QuerySet[ChangeRequest]:
-    return customer.change_requests.select_related("requested_by", "decided_by").order_by(
-        "-created_at"
-    )
+    """The customer page's list of change requests: who asked and when (not who decided)."""
+    return customer.change_requests.select_related("requested_by").order_by("-created_at")
 
 
 def customer_monthly_frame(

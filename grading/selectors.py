@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from crm import jobs, monthly, versioning
+from crm.choices import SchemeStatus
 from crm.dates import add_months, month_start
 from crm.frames import query_frame
 from customers.choices import BusinessFormat, BusinessScale, MarketType
@@ -151,8 +152,10 @@ def customer_grade_result(
 ) -> GradeResult | None:
     """The customer's result for `month` (default: the latest one not after this month),
     with its scheme."""
+    # The override's approver is shown with the grade; who proposed it is shown in the list of
+    # overrides (overrides_for), not here.
     qs = GradeResult.objects.filter(customer=customer).select_related(
-        "scheme", "override", "override__proposed_by", "override__decided_by"
+        "scheme", "override", "override__decided_by"
     )
     if month is not None:
         qs = qs.filter(month=month_start(month))
@@ -461,8 +464,17 @@ def customer_grading_card(
         "chart": None,
         "category_changes": [],
     }
-    active = scheme_active_or_none()
-    weights = (active.parameters.get("grades") or {}).get("weights") or {} if active else {}
+    # The result's own scheme is usually the active one (one at most is: a constraint): no
+    # second read of it then; otherwise only the active scheme's parameters are read.
+    if result is not None and result.scheme.status == SchemeStatus.ACTIVE:
+        parameters = result.scheme.parameters
+    else:
+        parameters = (
+            GradingScheme.objects.filter(status=SchemeStatus.ACTIVE)
+            .values_list("parameters", flat=True)
+            .first()
+        )
+    weights = ((parameters or {}).get("grades") or {}).get("weights") or {}
     card["active_assessment_weight"] = _plain(round(100 * (weights.get("assessment") or 0), 2))
     if result is None:
         return card

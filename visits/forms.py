@@ -137,6 +137,30 @@ class VisitForm(BootstrapMixin, forms.Form):
         return {name: self.cleaned_data.get(name) for name in self.SERVICE_FIELDS}
 
 
+class OwnerField(forms.ChoiceField):
+    """A follow-up's owner among `owners`, people read once for the form's rows: a
+    ModelChoiceField queries its queryset for every row twice (the options, and the widget's
+    `required` check on the first one) and once more to clean each posted value."""
+
+    def __init__(self, *, owners: Sequence[User] = (), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.owners = owners
+
+    @property
+    def owners(self) -> Sequence[User]:
+        return self._owners
+
+    @owners.setter
+    def owners(self, owners: Sequence[User]) -> None:
+        self._owners = owners
+        self._by_pk = {str(user.pk): user for user in owners}
+        self.choices = [(user.pk, str(user)) for user in owners]
+
+    def clean(self, value: Any) -> User | None:
+        value = super().clean(value)
+        return self._by_pk[value] if value else None
+
+
 class FollowUpForm(BootstrapMixin, forms.Form):
     """One follow-up row of the visit form; a row left empty is no follow-up."""
 
@@ -147,13 +171,13 @@ class FollowUpForm(BootstrapMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     due_date = forms.DateField(label=_("Due date"), required=False, widget=date_widget())
-    owner = forms.ModelChoiceField(
-        label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=None
-    )
+    owner = OwnerField(label=_("Owner"), required=False)
 
-    def __init__(self, *args: Any, owners: Any, default_owner: User | None, **kwargs: Any):
+    def __init__(
+        self, *args: Any, owners: Sequence[User], default_owner: User | None, **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners
+        self.fields["owner"].owners = owners
         if default_owner is not None:
             self.fields["owner"].initial = default_owner.pk
         self._style()
@@ -167,9 +191,10 @@ class FollowUpForm(BootstrapMixin, forms.Form):
 
 
 def follow_up_forms(
-    data: Mapping[str, Any] | None, *, owners: Any, default_owner: User | None
+    data: Mapping[str, Any] | None, *, owners: Sequence[User], default_owner: User | None
 ) -> list[FollowUpForm]:
-    """The follow-up rows, prefixed fu0, fu1, …"""
+    """The follow-up rows, prefixed fu0, fu1, …; `owners` (a list, read once) are whom each
+    row's owner may be."""
     return [
         FollowUpForm(data, prefix=f"fu{i}", owners=owners, default_owner=default_owner)
         for i in range(FOLLOW_UP_ROWS)

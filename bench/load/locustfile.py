@@ -12,8 +12,10 @@ Environment (run_load.py sets it):
     LOAD_TZ        the site's time zone, for the visit's time (default Asia/Shanghai)
 
 Requests are named by page ("customer detail", "visit form: save"…), so locust's statistics
-group by page. A request fails when it answers anything but 2xx/3xx, when it ends on the
-sign-in page (session lost), or when the page lacks what it must show (a marker in the body).
+group by page. A request fails when no answer comes back (a refused or dropped connection or a
+timeout: locust's status 0), when it answers anything but 2xx/3xx, when it ends on the sign-in
+page (session lost), or when the page lacks what it must show (a marker in the body); each
+failure counts once, under its page's name (run_load.py's summary lists them per page).
 """
 
 from __future__ import annotations
@@ -27,12 +29,11 @@ import time
 from zoneinfo import ZoneInfo
 
 from locust import HttpUser, between, events, task
+from visit_form import VISIT_PURPOSE, visit_form_data
 
 USERNAMES = [name for name in os.environ.get("LOAD_USERS", "").split(",") if name]
 PASSWORD = os.environ.get("LOAD_PASSWORD", "")
 TZ = ZoneInfo(os.environ.get("LOAD_TZ", "Asia/Shanghai"))
-# Purpose of the visits this test stores, so run_load.py can take them away before a rerun.
-VISIT_PURPOSE = "负载测试拜访"
 PAGE_SIZE = 50  # customers per list page (customers.views.CustomerListView.paginate_by)
 
 _next_user = itertools.count()
@@ -42,6 +43,7 @@ CLIENT_ID_RE = re.compile(r'name="client_id" value="([^"]+)"')
 CUSTOMER_LINK_RE = re.compile(r'<td><a href="/customers/(\d+)/">')
 CUSTOMER_COUNT_RE = re.compile(r'data-testid="customer-count">(\d+)<')
 STATIC_RE = re.compile(r'(?:href|src)="(/static/[^"]+)"')
+ADDRESS_RE = re.compile(r" (?:object )?at 0x[0-9a-f]+")
 VISIT_SAVED_RE = re.compile(r"^(?:https?://[^/]+)?/visits/(\d+)/$")
 
 
@@ -66,9 +68,11 @@ class AccountManager(HttpUser):
         self.first_list()
 
     def sign_in(self) -> None:
+        token, statics = None, []
         with self.client.get("/login/", name="sign-in page", catch_response=True) as response:
-            token = self._match(response, CSRF_RE, "no CSRF token on the sign-in page")
-            statics = STATIC_RE.findall(response.text)
+            if not self._unanswered(response):
+                token = self._match(response, CSRF_RE, "no CSRF token on the sign-in page")
+                statics = STATIC_RE.findall(response.text)
         # The sign-in page's first form is the language switch: post the sign-in form's fields.
         with self.client.post(
             "/login/",
@@ -82,7 +86,9 @@ class AccountManager(HttpUser):
             allow_redirects=False,
             catch_response=True,
         ) as response:
-            if response.status_code != 302 or "/login/" in response.headers.get("Location", ""):
+            if self._unanswered(response):
+                pass
+            elif response.status_code != 302 or "/login/" in response.headers.get("Location", ""):
                 response.failure(f"sign-in of {self.username} refused ({response.status_code})")
         # A browser's first visit fetches the static files once (whitenoise serves them).
         for path in statics:
@@ -98,17 +104,41 @@ class AccountManager(HttpUser):
         """GET a page; fail it when it lands on the sign-in page, lacks one of `markers` or
         has none of `any_of`."""
         with self.client.get(path, name=name, catch_response=True) as response:
-            if response.status_code >= 400:
-                response.failure(f"HTTP {response.status_code}")
-            elif "/login/" in response.url:
-                response.failure("redirected to the sign-in page (session lost)")
-            else:
+            if not self._failed(response):
                 text = response.text
                 missing = [m for m in markers if m not in text]
                 if missing:
                     response.failure(f"page lacks {missing[0]!r}")
                 elif any_of and not any(m in text for m in any_of):
                     response.failure(f"page has none of {any_of!r}")
+
+    @staticmethod
+    def _unanswered(response) -> bool:
+        """Marks `response` failed and says so when no page came back: no answer at all (a
+        refused or dropped connection, a timeout: locust gives status 0, no URL and no body)
+        or a status other than 2xx/3xx. The request then counts once, under its page's name,
+        in locust's failures."""
+        if response.status_code == 0:
+            # Without the addresses of connection objects the text may name: locust groups
+            # failures by their message.
+            reason = ADDRESS_RE.sub("", str(response.error))[:160]
+            response.failure(f"no answer ({type(response.error).__name__}: {reason})")
+        elif not 200 <= response.status_code < 400:
+            response.failure(f"HTTP {response.status_code}")
+        else:
+            return False
+        return True
+
+    @classmethod
+    def _failed(cls, response) -> bool:
+        """As `_unanswered`, and also when the page is the sign-in page (the session was lost
+        and the page redirected there)."""
+        if cls._unanswered(response):
+            return True
+        if "/login/" in (response.url or ""):
+            response.failure("redirected to the sign-in page (session lost)")
+            return True
+        return False
 
     @staticmethod
     def _match(response, pattern: re.Pattern[str], message: str) -> str | None:
@@ -120,11 +150,7 @@ class AccountManager(HttpUser):
 
     def customer_list(self, path: str, name: str, *, rows_expected: bool = True) -> None:
         with self.client.get(path, name=name, catch_response=True) as response:
-            if response.status_code >= 400:
-                response.failure(f"HTTP {response.status_code}")
-                return
-            if "/login/" in response.url:
-                response.failure("redirected to the sign-in page (session lost)")
+            if self._failed(response):
                 return
             text = response.text
             codes = CUSTOMER_LINK_RE.findall(text)
@@ -209,8 +235,7 @@ class AccountManager(HttpUser):
         with self.client.get(
             f"/visits/log/?customer={code}", name="visit form", catch_response=True
         ) as response:
-            if response.status_code >= 400 or "/login/" in response.url:
-                response.failure(f"HTTP {response.status_code} at {response.url}")
+            if self._failed(response):
                 return
             if 'data-testid="visit-form"' not in response.text:
                 response.failure("no visit form")
@@ -223,23 +248,13 @@ class AccountManager(HttpUser):
         now = dt.datetime.now(TZ).replace(second=0, microsecond=0)
         data = {
             "csrfmiddlewaretoken": token,
-            "visited_at": f"{now - dt.timedelta(minutes=15):%Y-%m-%dT%H:%M}",
-            "ended_at": f"{now - dt.timedelta(minutes=1):%Y-%m-%dT%H:%M}",
-            "visit_type": "routine",
-            "purpose": VISIT_PURPOSE,
-            "stock_level": self.rng.choice(["sufficient", "low", ""]),
-            "stock_notes": "",
-            "price_display": self.rng.choice(["compliant", "partial", ""]),
-            "competitor_notes": "",
-            "customer_requests": "",
-            "latitude": "",
-            "longitude": "",
-            "location_accuracy_m": "",
-            "client_id": client_id,
+            **visit_form_data(
+                now,
+                client_id,
+                stock_level=self.rng.choice(["sufficient", "low", ""]),
+                price_display=self.rng.choice(["compliant", "partial", ""]),
+            ),
         }
-        for row in range(3):  # the follow-up rows, left empty
-            data[f"fu{row}-action"] = ""
-            data[f"fu{row}-due_date"] = ""
         with self.client.post(
             f"/visits/log/?customer={code}",
             data=data,
@@ -248,6 +263,8 @@ class AccountManager(HttpUser):
             catch_response=True,
         ) as response:
             location = response.headers.get("Location", "")
+            if self._unanswered(response):
+                return
             if response.status_code != 302 or not VISIT_SAVED_RE.match(location):
                 response.failure(f"visit not saved ({response.status_code}, Location {location!r})")
                 return

@@ -102,6 +102,32 @@ def test_card_shows_the_result_and_why_for_a_thresholds_grade(client, graded):
     assert "not counted" not in html
 
 
+def test_card_names_the_active_schemes_assessment_weight(client, graded):
+    """The assessment's weight comes from the active scheme: for a graded customer its result's
+    own scheme (no second read of it), for a customer not graded yet a read of the active one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from grading.models import GradingScheme
+
+    scheme = GradingScheme.objects.get(status="active")
+    weights = scheme.parameters["grades"].setdefault("weights", {})
+    weights["assessment"] = 0.25
+    scheme.save(update_fields=["parameters"])
+    ungraded = make_customer(graded["c_th"].area, graded["am_th"])
+    for customer, scheme_reads in ((graded["c_th"], 0), (ungraded, 1)):
+        with CaptureQueriesContext(connection) as queries:
+            html = card_html(client, graded["am_th"], customer)
+        assert "the active scheme weights it 25%." in html
+        assert (
+            sum(q["sql"].lstrip().startswith('SELECT "grading_gradingscheme"') for q in queries)
+            == scheme_reads
+        )
+    scheme.status = "retired"
+    scheme.save(update_fields=["status"])
+    assert "the active scheme does not use it." in card_html(client, graded["am_th"], ungraded)
+
+
 def test_card_history_chart_data_and_table(client, graded):
     client.force_login(graded["sup_th"])
     response = client.get(detail_url(graded["c_th"]))

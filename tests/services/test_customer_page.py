@@ -124,6 +124,28 @@ def test_card_lists_the_newest_five_of_each(client, customer_world):
     assert timeline["open_count"] == 7
 
 
+def test_open_count_of_a_customer_with_fewer_requests_than_shown(
+    client, customer_world, django_assert_max_num_queries
+):
+    customer, am = customer_world["c_th"], customer_world["am_th"]
+    client.force_login(am)
+    client.get(detail_url(customer))  # warm caches
+    with django_assert_max_num_queries(21) as none:
+        client.get(detail_url(customer))
+    # given: three requests, one of them in progress and one closed
+    raise_request(customer, am)
+    act(raise_request(customer, am), am, "start")
+    closed_request(customer, am, satisfaction=4)
+    # when: the card lists them all (fewer than five), the open ones are counted from the list
+    with django_assert_max_num_queries(len(none)) as three:
+        response = client.get(detail_url(customer))
+    # then
+    timeline = response.context["service_timeline"]
+    assert len(timeline["requests"]) == 3
+    assert timeline["open_count"] == 2
+    assert len(three) == len(none)
+
+
 @pytest.mark.parametrize("who", ["am_th", "sup_th", "lo_th", "admin"])
 def test_buttons_for_those_who_may_serve(client, customer_world, who):
     customer = customer_world["c_th"]

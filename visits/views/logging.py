@@ -69,7 +69,7 @@ def visit_log_view(request: HttpRequest) -> HttpResponse:
     if not policies.can_log_visit(request.user, customer):
         raise PermissionDenied
     plan = _plan_of(request, customer)
-    owners = selectors.follow_up_owners(customer=customer)
+    owners = list(selectors.follow_up_owners(customer=customer))
     default_owner = _default_owner(request.user, customer, owners)
     if request.method == "POST":
         form = VisitForm(request.POST, request.FILES)
