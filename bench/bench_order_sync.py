@@ -2,16 +2,20 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench \
         .venv/bin/python bench/bench_order_sync.py [--batches 20] [--clients 2] [--workers 3]
-        [--customers 20000] [--products 200] [--profile 3] [--idempotency-key] [--keep | --reuse]
+        [--customers 200000] [--products 200] [--profile 3] [--replays 10] [--code DIR]
+        [--idempotency-key] [--keep | --reuse]
 
 Fills a throwaway PostgreSQL database (same handling as bench_import.py) with customers
 (through `customer_upsert_many`, so each has its CustomerSystem row), products (through
 `product_upsert_many`) and an integration client, starts `gunicorn crm.wsgi` on a free port
 of 127.0.0.1 with the production settings (DJANGO_HTTPS=false, since nothing terminates TLS
-here), and POSTs batches of 1,000 orders × 20 lines to /api/v1/orders/sync/ with
+here), and POSTs batches of 1,000 orders × 10 lines to /api/v1/orders/sync/ with
 `Authorization: Token …` from --clients threads. After two all-new warm-up batches, every timed
 batch is half new orders and half earlier orders sent again: half of those unchanged (replays)
-and half changed (status placed -> delivered, payment date, one line's quantity).
+and half changed (status placed -> delivered, payment date, one line's quantity). Then
+--replays of those bodies are sent again verbatim (every order unchanged) and timed apart.
+--code DIR serves the requests from another checkout (the code before a change, same schema),
+so old and new code can be run alternately on the same database.
 
 In the same run it times a raw COPY of the same line rows into a scratch table shaped like
 orders_orderline (same columns, indexes and checks; no foreign keys), the yardstick of the
@@ -72,19 +76,19 @@ PRICES = ["620.00", "450.00", "380.00", "270.00", "230.00", "180.00", "140.00", 
 PRICES += ["95.00", "75.00", "60.00", "48.00", "30.00", "25.00", "18.00"]
 
 
-def code_version() -> str:
-    """The commit the product code is at, and whether it has uncommitted changes."""
+def code_version(root: Path = ROOT) -> str:
+    """The commit the product code at `root` is at, and whether it has uncommitted changes."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
-            cwd=ROOT,
+            cwd=root,
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--", "*.py", ":!bench"],  # noqa: S607
-            cwd=ROOT,
+            cwd=root,
             capture_output=True,
             text=True,
             check=True,
@@ -252,9 +256,22 @@ def make_batches(
     maker: OrderMaker, *, count: int, size: int, clients: int
 ) -> tuple[list[bytes], list[bytes]]:
     """Warm-up bodies (all new) and `count` bodies of half new, a quarter replays and a quarter
-    changes. Earlier orders are taken round-robin from those of batches at least `clients`
-    back (the sender waits for those to finish), so no two batches in flight share an order.
-    Each body is encoded when made: it holds the orders as they are sent then."""
+    changes (see `make_batches_and_replays`)."""
+    warm_bodies, bodies, _replays = make_batches_and_replays(
+        maker, count=count, size=size, clients=clients
+    )
+    return warm_bodies, bodies
+
+
+def make_batches_and_replays(
+    maker: OrderMaker, *, count: int, size: int, clients: int, replays: int = 0, after: int = 0
+) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    """Warm-up bodies (all new), `count` bodies of half new, a quarter replays and a quarter
+    changes, and `replays` bodies of the orders of the last `replays` of the first `after`
+    bodies as they stand once those are sent: posted after them, every order is unchanged.
+    Earlier orders are taken round-robin from those of batches at least `clients` back (the
+    sender waits for those to finish), so no two batches in flight share an order. Each body
+    is encoded when made: it holds the orders as they are sent then."""
 
     def encode(batch: list[dict]) -> bytes:
         return json.dumps({"orders": batch}).encode()
@@ -264,9 +281,13 @@ def make_batches(
     pool: list[dict] = [order for batch in warm for order in batch]
     pointer = 0
     bodies: list[bytes] = []
+    batches: list[list[dict]] = []
+    replay_bodies: list[bytes] = []
     waiting: list[list[dict]] = []
     half = size // 2
     for _ in range(count):
+        if len(bodies) == after and replays:
+            replay_bodies = [encode(batch) for batch in batches[-replays:]]
         if len(waiting) >= clients:
             pool += waiting.pop(0)
         earlier = []
@@ -280,8 +301,11 @@ def make_batches(
         batch = new + earlier
         maker.rng.shuffle(batch)
         bodies.append(encode(batch))
+        batches.append(batch)
         waiting.append(new)
-    return warm_bodies, bodies
+    if len(bodies) == after and replays:
+        replay_bodies = [encode(batch) for batch in batches[-replays:]]
+    return warm_bodies, bodies, replay_bodies
 
 
 # --- gunicorn ----------------------------------------------------------------------------
@@ -293,7 +317,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(*, workers: int, settings: str, scratch: Path) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(
+    *, workers: int, settings: str, scratch: Path, code: Path = ROOT
+) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = dict(os.environ)  # DATABASE_URL, CRM_VAR_DIR from bench_database
     env.update(
@@ -322,7 +348,7 @@ def start_gunicorn(*, workers: int, settings: str, scratch: Path) -> tuple[subpr
             "--log-level",
             "warning",
         ],
-        cwd=ROOT,
+        cwd=code,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -657,8 +683,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--batches", type=int, default=20, help="Timed batches (default 20).")
     parser.add_argument("--orders", type=int, default=1000, help="Orders per batch.")
-    parser.add_argument("--lines", type=int, default=20, help="Lines per order.")
-    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--lines", type=int, default=10, help="Lines per order.")
+    parser.add_argument("--customers", type=int, default=200_000)
+    parser.add_argument(
+        "--replays",
+        type=int,
+        default=10,
+        help="Timed bodies sent again verbatim afterwards, timed apart (default 10).",
+    )
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=ROOT,
+        help="Serve from this checkout (e.g. a worktree of main: the code before a change).",
+    )
     parser.add_argument("--products", type=int, default=200)
     parser.add_argument("--clients", type=int, default=2, choices=range(1, 5), metavar="1-4")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3).")
@@ -686,7 +724,8 @@ def main() -> None:
             f"{timezone.localdate()}; {database}; CPUs: {os.cpu_count()}; "
             f"{args.batches} batches × {args.orders:,} orders × {args.lines} lines; "
             f"{args.clients} client thread(s); gunicorn {args.workers} workers "
-            f"({args.settings} settings); {code_version()}",
+            f"({args.settings} settings); served: {args.code}, {code_version(args.code)}; "
+            f"load average {Path('/proc/loadavg').read_text().strip()}",
             flush=True,
         )
         customers = ensure_customers(args.customers)
@@ -704,8 +743,13 @@ def main() -> None:
             prefix=f"B{int(time.time())}-",
         )
         started = time.perf_counter()
-        warm, bodies = make_batches(
-            maker, count=args.batches + args.profile, size=args.orders, clients=args.clients
+        warm, bodies, replay_bodies = make_batches_and_replays(
+            maker,
+            count=args.batches + args.profile,
+            size=args.orders,
+            clients=args.clients,
+            replays=min(args.replays, args.batches),
+            after=args.batches,
         )
         profile_bodies, bodies = bodies[args.batches :], bodies[: args.batches]
         print(
@@ -715,7 +759,9 @@ def main() -> None:
         )
 
         scratch = Path(os.environ["CRM_VAR_DIR"])
-        server, port = start_gunicorn(workers=args.workers, settings=args.settings, scratch=scratch)
+        server, port = start_gunicorn(
+            workers=args.workers, settings=args.settings, scratch=scratch, code=args.code
+        )
         try:
             wait_until_up(server, port, token, scratch / "gunicorn.log")
             warm_wall, _lat, warm_reports = post_all(
@@ -726,11 +772,17 @@ def main() -> None:
             workers = worker_pids(server.pid)
             before = (cpu_seconds(workers), cpu_seconds(postgres_pids()), machine_cpu())
             own = os.times()
+            idempotent = args.idempotency_key
             wall, latencies, reports = post_all(
-                port, token, bodies, clients=args.clients, idempotency=args.idempotency_key
+                port, token, bodies, clients=args.clients, idempotency=idempotent
             )
             own_after = os.times()
             after = (cpu_seconds(workers), cpu_seconds(postgres_pids()), machine_cpu())
+            replay_wall, replay_latencies, replay_reports = 0.0, [0.0], []
+            if replay_bodies:
+                replay_wall, replay_latencies, replay_reports = post_all(
+                    port, token, replay_bodies, clients=args.clients, idempotency=idempotent
+                )
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -747,6 +799,11 @@ def main() -> None:
             f"{totals['unchanged']:,} unchanged, {errors} refused"
         )
 
+        replayed = {key: sum(r[key] for r in replay_reports) for key in totals}
+        replay_lines = len(replay_bodies) * args.orders * args.lines
+        if replay_bodies and replayed["unchanged"] != len(replay_bodies) * args.orders:
+            sys.exit(f"Replays were not all unchanged: {replayed}")
+
         rows = line_rows(bodies, {code: pk for code, pk, _price in products})
         copies, fk_columns = copy_baseline(url, rows, args.orders * args.lines)
         per_batch = f"{args.orders * args.lines:,} rows"
@@ -761,12 +818,22 @@ def main() -> None:
                 f"{label:<58} {lines_sent:>10,} {seconds:>8.2f} {lines_sent / seconds:>9,.0f} "
                 f"{seconds / copies['one']:>6.2f}×"
             )
+        copy_rate = lines_sent / copies["one"]
         sync_rate = lines_sent / wall
         print(
-            f"\nSync: {sync_rate:,.0f} lines/s = {sync_rate / (lines_sent / copies['one']):.0%} "
+            f"\nSync: {sync_rate:,.0f} lines/s = {sync_rate / copy_rate:.0%} "
             f"of one COPY; request latency median {statistics.median(latencies):.2f} s, "
             f"max {max(latencies):.2f} s"
         )
+        if replay_bodies:
+            replay_rate = replay_lines / replay_wall
+            print(
+                f"Replays (the orders of the last {len(replay_bodies)} bodies again, "
+                f"{replay_lines:,} lines, "
+                f"every order unchanged): {replay_rate:,.0f} lines/s = "
+                f"{replay_rate / copy_rate:.0%} of one COPY; request latency median "
+                f"{statistics.median(replay_latencies):.2f} s"
+            )
         busy = after[2][0] - before[2][0]
         capacity = after[2][1] - before[2][1]
         client_cpu = (own_after.user + own_after.system) - (own.user + own.system)
@@ -788,6 +855,7 @@ def main() -> None:
             spans, statements = profile(profile_bodies, client=client)
             print_profile(spans, statements, args.profile, args.orders * args.lines)
         print(f"\nmax RSS of this process {peak_rss_mb():.0f} MB")
+        print(f"load average at the end {Path('/proc/loadavg').read_text().strip()}")
 
 
 if __name__ == "__main__":

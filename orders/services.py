@@ -48,7 +48,16 @@ from orders.models import (
     Product,
     SalesFactPending,
 )
-from orders.sync import CleanOrder, ItemError, clean_order, iso_date, money, text, unknown_fields
+from orders.sync import (
+    CleanOrder,
+    ItemError,
+    Seen,
+    clean_order,
+    iso_date,
+    money,
+    text,
+    unknown_fields,
+)
 
 log = logging.getLogger(__name__)
 
@@ -495,10 +504,11 @@ def _clean_orders(rows: Sequence[Any], report: SyncReport) -> list[CleanOrder]:
     dates = OrdersConfig.current().order_date_range(timezone.localdate())
     valid: list[CleanOrder] = []
     first_index: dict[str, int] = {}
+    seen = Seen()
     for index, raw in enumerate(rows):
         try:
             order = clean_order(
-                raw, index=index, customers=customers, products=products, dates=dates
+                raw, index=index, customers=customers, products=products, dates=dates, seen=seen
             )
         except ItemError as exc:
             report.refuse(
