@@ -452,7 +452,9 @@ def order_sync_many(
     def store() -> _Outcome:
         outcome = _store_orders(valid, source=source, actor=actor)
         if refresh_facts:
-            sales_facts_refresh(keys=outcome.keys)
+            sales_facts_add(
+                orders=[order for _pk, order in outcome.stored], recount=outcome.recount
+            )
         else:
             sales_facts_mark_pending(keys=outcome.keys)
         # The quotas the orders use (supply allocation): recounted, and the orders that took
@@ -542,6 +544,8 @@ class _Outcome:
     stored: list[tuple[int, CleanOrder]] = field(default_factory=list)
     # What the replaced orders were, by id (their shop, date, status and lines).
     before: dict[int, OrderBefore] = field(default_factory=dict)
+    # The (customer, month) pairs a replaced order counted in before.
+    recount: set[Key] = field(default_factory=set)
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -657,6 +661,8 @@ def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Out
         }
         line_orders += [(row[0], order) for order, row in changed]
         outcome.keys.update((row[3], row[4]) for _order, row in changed)
+        # The facts these orders counted in lose them: recounted from the orders.
+        outcome.recount = {(row[3], row[4]) for _order, row in changed if row[5] in counted}
     _insert_lines(line_orders)
     outcome.stored = line_orders
     outcome.created = len(created_ids)
@@ -977,14 +983,25 @@ def sales_facts_refresh(*, keys: Iterable[Key]) -> int:
     if not keys:
         return 0
     customer_ids = sorted({customer_id for customer_id, _month in keys})
-    # Lock the customers' system rows (sorted): a concurrent sync of the same customers waits
-    # here, and its aggregate, run after we commit, sees our lines.
+    _lock_customers(customer_ids)
+    written = _facts_recount(keys)
+    purchase_figures_refresh(customer_ids=customer_ids)
+    return written
+
+
+def _lock_customers(customer_ids: Sequence[int]) -> None:
+    """Locks the customers' system rows (sorted): a concurrent sync of the same customers
+    waits here, and its facts, written after we commit, see our orders."""
     list(
         CustomerSystem.objects.select_for_update()
         .filter(customer_id__in=customer_ids)
         .order_by("customer_id")
         .values_list("customer_id", flat=True)
     )
+
+
+def _facts_recount(keys: Sequence[Key]) -> int:
+    """Recomputes the facts of the (customer, month) pairs `keys` (sorted) from the orders."""
     low_tar = OrdersConfig.current().low_tar_max_mg
     written = 0
     table = MonthlySalesFact._meta.db_table
@@ -1020,8 +1037,135 @@ def sales_facts_refresh(*, keys: Iterable[Key]) -> int:
                 where = f"(o.customer_id, o.month) IN (VALUES {values})"
                 cursor.execute(_facts_sql(where), [*flat, low_tar, *flat])
             written += cursor.rowcount
-    purchase_figures_refresh(customer_ids=customer_ids)
     return written
+
+
+# The additive columns of a fact, in `_FACT_COLUMNS` order after (customer_id, month).
+_FACT_SUMS = _FACT_COLUMNS[2:-2]
+# The kind of a line whose product is gone: in no split (the facts' join drops it).
+_NO_PRODUCT = (None, False, False, False)
+
+
+def sales_facts_add(*, orders: Sequence[CleanOrder], recount: Iterable[Key] = ()) -> None:
+    """Brings the facts up to date after a sync stored `orders` (new ones and the new
+    versions of changed ones), and the purchase figures of their customers. Call inside the
+    transaction that stored them.
+
+    The facts of `recount` (pairs a replaced order counted in: what it takes away, and its
+    first or last order date, cannot be added) are recomputed from the orders; every other
+    pair gets the batch's own figures added to what it holds (`INSERT … ON CONFLICT DO
+    UPDATE`), so a batch costs the same whatever the history behind it. Each figure is the
+    sum `_facts_sql` takes over the same orders, so the result is what a rebuild gives."""
+    recount = set(recount)
+    counted = set(_COUNTED)
+    adding = [o for o in orders if o.status in counted and (o.customer_id, o.month) not in recount]
+    customer_ids = sorted({c for c, _m in recount} | {o.customer_id for o in adding})
+    if not customer_ids:
+        return
+    _lock_customers(customer_ids)
+    if recount:
+        _facts_recount(sorted(recount))
+    if adding:
+        _facts_upsert(_facts_of(adding))
+    purchase_figures_refresh(customer_ids=customer_ids)
+
+
+def _facts_of(orders: Sequence[CleanOrder]) -> dict[Key, list]:
+    """The fact figures of the (counted) `orders`, by (customer, month): `_FACT_SUMS` then
+    the first and the last order date, as `_facts_sql` computes them."""
+    low_tar = OrdersConfig.current().low_tar_max_mg
+    product_ids = {line[0] for order in orders for line in order.lines}
+    # per product: (index of its price-class figure or None, key brand, new, low tar)
+    kinds = {
+        pk: (
+            _FACT_SUMS.index(f"class_{price_class}_cartons") if 1 <= price_class <= 5 else None,
+            is_key_brand,
+            is_new_product,
+            tar_mg is not None and tar_mg <= low_tar,
+        )
+        for pk, price_class, is_key_brand, is_new_product, tar_mg in Product.objects.filter(
+            id__in=product_ids
+        ).values_list("id", "price_class", "is_key_brand", "is_new_product", "tar_mg")
+    }
+    key_brand, new_product, low_tar_at = (
+        _FACT_SUMS.index(name)
+        for name in ("key_brand_cartons", "new_product_cartons", "low_tar_cartons")
+    )
+    electronic_orders, electronic_amount = (
+        _FACT_SUMS.index("electronic_orders"),
+        _FACT_SUMS.index("electronic_amount"),
+    )
+    on_time, late = _FACT_SUMS.index("on_time_orders"), _FACT_SUMS.index("late_orders")
+    facts: dict[Key, list] = {}
+    for order in orders:
+        fact = facts.get((order.customer_id, order.month))
+        if fact is None:
+            fact = facts[(order.customer_id, order.month)] = [
+                *(Decimal("0.00") if "amount" in name else 0 for name in _FACT_SUMS),
+                order.order_date,
+                order.order_date,
+            ]
+        fact[0] += order.cartons
+        fact[1] += order.amount
+        fact[2] += 1
+        fact[3] += len(order.lines)
+        for product_id, cartons, _price, _amount in order.lines:
+            price_class, is_key_brand, is_new_product, is_low_tar = kinds.get(
+                product_id, _NO_PRODUCT
+            )
+            if price_class is not None:
+                fact[price_class] += cartons
+            if is_key_brand:
+                fact[key_brand] += cartons
+            if is_new_product:
+                fact[new_product] += cartons
+            if is_low_tar:
+                fact[low_tar_at] += cartons
+        if order.payment_method == _ELECTRONIC:
+            fact[electronic_orders] += 1
+            fact[electronic_amount] += order.amount
+        if order.paid_on_time is True:
+            fact[on_time] += 1
+        elif order.paid_on_time is False:
+            fact[late] += 1
+        fact[-2] = min(fact[-2], order.order_date)
+        fact[-1] = max(fact[-1], order.order_date)
+    return facts
+
+
+def _facts_upsert(facts: Mapping[Key, list]) -> None:
+    """Adds `facts` (`_facts_of`) to the facts held, creating those missing."""
+    table = MonthlySalesFact._meta.db_table
+    keys = sorted(facts)  # key order, as every writer of facts: no deadlock between them
+    rows = [(*key, *facts[key]) for key in keys]
+    postgres = connection.vendor == "postgresql"
+    least, greatest = ("LEAST", "GREATEST") if postgres else ("MIN", "MAX")
+    updates = ", ".join(
+        [
+            *(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in _FACT_SUMS),
+            f"first_order_date = {least}({table}.first_order_date, EXCLUDED.first_order_date)",
+            f"last_order_date = {greatest}({table}.last_order_date, EXCLUDED.last_order_date)",
+        ]
+    )
+    conflict = f"ON CONFLICT (customer_id, month) DO UPDATE SET {updates}"
+    columns = ", ".join(_FACT_COLUMNS)
+    with connection.cursor() as cursor:
+        if postgres:
+            # One statement with one array per column: no VALUES list of 20,000 parameters.
+            types = ["bigint", "date"]
+            types += ["numeric" if "amount" in name else "integer" for name in _FACT_SUMS]
+            types += ["date", "date"]
+            arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {conflict}",  # noqa: S608
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
+        marks = ", ".join(["%s"] * len(_FACT_COLUMNS))
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks}) {conflict}",  # noqa: S608
+            rows,
+        )
 
 
 @transaction.atomic

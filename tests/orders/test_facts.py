@@ -515,3 +515,85 @@ def test_a_product_changing_class_or_flags_moves_its_cartons(
     assert (row["class_3_cartons"], row["class_1_cartons"]) == (0, 4)
     assert (row["key_brand_cartons"], row["low_tar_cartons"]) == (4, 4)
     assert_facts_match_a_rebuild()
+
+
+def every_fact_column() -> list[tuple]:
+    columns = [f.attname for f in MonthlySalesFact._meta.concrete_fields if f.name != "id"]
+    return list(MonthlySalesFact.objects.order_by("customer_id", "month").values_list(*columns))
+
+
+def test_a_batch_adds_its_own_figures_and_recounts_what_changed_orders_leave(sync, th, th2, p):
+    """The sync adds a batch's own figures to the facts already held (no recount of the
+    month's history) and recounts only the months a replaced order counted in: after each
+    batch every column is what a rebuild from the orders gives."""
+
+    def assert_every_column_as_rebuilt() -> None:
+        kept = every_fact_column()
+        sales_facts_rebuild()
+        assert every_fact_column() == kept
+
+    sync(
+        [
+            order_payload("AD-1", th, [(p[1], 5, "230"), (p[4], 1, "25")], order_date="2026-10-05"),
+            order_payload(
+                "AD-2", th, [(p[2], 2, "100")], order_date="2026-10-20", paid_on_time=False
+            ),
+            order_payload(
+                "AD-3", th2, [(p[3], 3, "50")], order_date="2026-09-02", payment_method="cash"
+            ),
+            order_payload(
+                "AD-4", th2, [(p[5], 9, "15")], order_date="2026-09-30", paid_on_time=None
+            ),
+        ]
+    )
+    assert_every_column_as_rebuilt()
+    assert fact(th, OCT) == figures(
+        cartons=8, amount="1375.00", orders=2, lines=3, class_1_cartons=5, class_2_cartons=2,
+        class_4_cartons=1, key_brand_cartons=6, new_product_cartons=2, low_tar_cartons=3,
+        electronic_orders=2, electronic_amount="1375.00", first_order_date="2026-10-05",
+        last_order_date="2026-10-20",
+    )  # fmt: skip
+
+    # Added to the months held: a new order of th in October (earlier than the first), and
+    # one of th2 in a month it had none.
+    sync(
+        [
+            order_payload("AD-5", th, [(p[3], 4, "50")], order_date="2026-10-01"),
+            order_payload("AD-6", th2, [(p[1], 1, "230")], order_date="2026-10-31"),
+        ]
+    )
+    assert_every_column_as_rebuilt()
+    assert fact(th, OCT)["first_order_date"] == datetime.date(2026, 10, 1)
+    assert fact(th, OCT)["cartons"] == 12
+
+    # Changed, cancelled and moved orders beside new ones in the same months.
+    sync(
+        [
+            # a line's quantity and the payment changed
+            order_payload("AD-1", th, [(p[1], 6, "230"), (p[4], 1, "25")], order_date="2026-10-05",
+                          payment_method="cash"),
+            # cancelled: the last order of October goes
+            order_payload("AD-2", th, [(p[2], 2, "100")], order_date="2026-10-20",
+                          status="cancelled"),
+            # moved to the other customer
+            order_payload("AD-3", th, [(p[3], 3, "50")], order_date="2026-09-02",
+                          payment_method="cash"),
+            # moved to another month
+            order_payload("AD-4", th2, [(p[5], 9, "15")], order_date="2026-08-15",
+                          paid_on_time=None),
+            # new, in a month being recounted and in one only added to
+            order_payload("AD-7", th2, [(p[2], 1, "100")], order_date="2026-09-10"),
+            order_payload("AD-8", th, [(p[5], 2, "15")], order_date="2026-08-01"),
+        ]
+    )  # fmt: skip
+    assert_every_column_as_rebuilt()
+    assert fact(th, OCT)["last_order_date"] == datetime.date(2026, 10, 5)
+    assert fact(th, OCT)["orders"] == 2
+    assert fact(th2, SEP)["orders"] == 1  # AD-3 left it, AD-7 came
+
+    # A cancelled order reinstated (it counted nowhere before: only added).
+    sync(
+        [order_payload("AD-2", th, [(p[2], 2, "100")], order_date="2026-10-20", paid_on_time=False)]
+    )
+    assert_every_column_as_rebuilt()
+    assert fact(th, OCT)["orders"] == 3
