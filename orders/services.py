@@ -585,13 +585,12 @@ def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Out
     #    are skipped here and handled as existing below.
     created_ids: dict[str, int] = {}
     table = Order._meta.db_table
-    placeholders = "(" + ", ".join(["%s"] * len(_ORDER_COLUMNS)) + ")"
+    columns = ", ".join(_ORDER_COLUMNS)
     with connection.cursor() as cursor:
         for start in range(0, len(valid), _INSERT_CHUNK):
             chunk = valid[start : start + _INSERT_CHUNK]
-            params: list[Any] = []
-            for o in chunk:
-                params += [
+            rows = [
+                (
                     source,
                     o.external_id,
                     o.customer_id,
@@ -607,11 +606,22 @@ def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Out
                     o.content_hash,
                     now,
                     now,
-                ]
+                )
+                for o in chunk
+            ]
+            if connection.vendor == "postgresql":
+                # One array per column: 15 parameters, not 15 per order (psycopg spent
+                # 30-40 ms splitting the placeholders of a 15,000-parameter statement).
+                arrays = ", ".join(f"%s::{_ORDER_COLUMN_TYPES[c]}[]" for c in _ORDER_COLUMNS)
+                sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
+                params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+            else:
+                row_marks = "(" + ", ".join(["%s"] * len(_ORDER_COLUMNS)) + ")"
+                values = ", ".join([row_marks] * len(chunk))
+                sql = f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608
+                params = [value for row in rows for value in row]
             cursor.execute(
-                f"INSERT INTO {table} ({', '.join(_ORDER_COLUMNS)}) "  # noqa: S608 - names are ours
-                f"VALUES {', '.join([placeholders] * len(chunk))} "
-                "ON CONFLICT (source, external_id) DO NOTHING RETURNING id, external_id",
+                f"{sql} ON CONFLICT (source, external_id) DO NOTHING RETURNING id, external_id",
                 params,
             )
             created_ids.update((external_id, pk) for pk, external_id in cursor.fetchall())
@@ -746,6 +756,9 @@ def _replace_orders(
 # PostgreSQL types of the replaced columns: a VALUES list holding only NULLs in a column
 # (say, no payment date in the batch) would otherwise be typed text.
 _ORDER_COLUMN_TYPES = {
+    "source": "text",
+    "external_id": "text",
+    "created_at": "timestamptz",
     "customer_id": "bigint",
     "order_date": "date",
     "month": "date",
