@@ -585,8 +585,10 @@ _STEPS = (
     "_store_orders",
     "_replace_orders",
     "_insert_lines",
-    "sales_facts_refresh",
+    "sales_facts_add",
+    "_facts_recount",
     "purchase_figures_refresh",
+    "orders_recorded",
 )
 
 
@@ -646,15 +648,17 @@ def profile(bodies: Sequence[bytes], *, client) -> tuple[dict[str, float], dict[
 def print_profile(
     spans: dict[str, float], statements: dict[str, float], batches: int, lines: int
 ) -> None:
-    per = {name: seconds / batches * 1000 for name, seconds in spans.items()}
+    per: dict[str, float] = defaultdict(float)
+    per.update((name, seconds / batches * 1000) for name, seconds in spans.items())
     total = per["json.loads"] + per["order_sync_many"]
     store_own = per["_store_orders"] - per["_replace_orders"] - per["_insert_lines"]
-    facts_own = per["sales_facts_refresh"] - per["purchase_figures_refresh"]
+    facts_own = per["sales_facts_add"] - per["purchase_figures_refresh"]
     rest = (
         per["order_sync_many"]
         - per["_clean_orders"]
         - per["_store_orders"]
-        - per["sales_facts_refresh"]
+        - per["sales_facts_add"]
+        - per["orders_recorded"]
     )
     rows = [
         ("json.loads of the body", per["json.loads"]),
@@ -662,8 +666,10 @@ def print_profile(
         ("orders: INSERT … ON CONFLICT, SELECT … FOR UPDATE", store_own),
         ("changed orders: UPDATE, DELETE lines, audit", per["_replace_orders"]),
         ("lines: COPY", per["_insert_lines"]),
-        ("monthly facts (lock, DELETE, INSERT … SELECT)", facts_own),
+        ("monthly facts (lock, add the batch's, recount the changed)", facts_own),
+        ("  of which recounting months a changed order left", per["_facts_recount"]),
         ("purchase figures (UPDATE customersystem)", per["purchase_figures_refresh"]),
+        ("quota check (allocation orders_recorded)", per["orders_recorded"]),
         ("commit (deferred FK checks, WAL flush) + rest", rest),
     ]
     print(f"\nIn-process, per batch of {lines:,} lines (mean of {batches}):")
