@@ -442,6 +442,21 @@ def postgres_pids() -> list[int]:
     return pids
 
 
+def backend_pids(url: str) -> list[int]:
+    """The PostgreSQL backends of this database's clients (the gunicorn workers' connections,
+    kept open between requests), not of other databases' sessions nor autovacuum."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+        ]
+
+
 def machine_cpu() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
@@ -592,27 +607,44 @@ _STEPS = (
 )
 
 
-def profile(bodies: Sequence[bytes], *, client) -> tuple[dict[str, float], dict[str, float]]:
+def profile(bodies: Sequence[bytes], *, client) -> tuple[dict[str, list], dict[str, float]]:
     """Runs the bodies through order_sync_many in this process with its steps timed, and
     each SQL statement and commit (seconds summed over the bodies; nested steps are included
-    in their callers). Returns (steps, statements)."""
+    in their callers). Each step is timed three ways: wall clock, this process's CPU
+    (`time.process_time`) and its PostgreSQL backend's CPU (from /proc, 10 ms ticks), so a
+    busy machine shows in the wall clock and not in the CPU. Returns (steps, statements)."""
     from django.db import connection
 
     from crm.choices import AuditSource
     from crm.services import Actor
     from orders import services
 
-    spans: dict[str, float] = defaultdict(float)
+    spans: dict[str, list] = defaultdict(lambda: [0.0, 0.0, 0.0])
     statements: dict[str, float] = defaultdict(float)
     originals: dict[str, Callable] = {name: getattr(services, name) for name in _STEPS}
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
 
-    def wrap(name: str, original: Callable, into: dict[str, float]) -> Callable:
+    def clocks() -> tuple[float, float, float]:
+        return (
+            time.perf_counter(),
+            time.process_time(),
+            cpu_seconds([backend]).get(backend, 0.0),
+        )
+
+    def add(name: str, started: tuple[float, float, float]) -> None:
+        for i, (now, then) in enumerate(zip(clocks(), started, strict=True)):
+            spans[name][i] += now - then
+
+    def wrap(name: str, original: Callable) -> Callable:
         def timed(*args, **kwargs):
-            started = time.perf_counter()
+            started = clocks()
             try:
                 return original(*args, **kwargs)
             finally:
-                into[name] += time.perf_counter() - started
+                add(name, started)
 
         return timed
 
@@ -625,19 +657,27 @@ def profile(bodies: Sequence[bytes], *, client) -> tuple[dict[str, float], dict[
             statements[words[:48]] += time.perf_counter() - started
 
     for name, original in originals.items():
-        setattr(services, name, wrap(name, original, spans))
-    connection.ensure_connection()
-    connection.commit = wrap("COMMIT", connection.commit, statements)
+        setattr(services, name, wrap(name, original))
+    original_commit = connection.commit
+
+    def commit():
+        started = time.perf_counter()
+        try:
+            return original_commit()
+        finally:
+            statements["COMMIT"] += time.perf_counter() - started
+
+    connection.commit = commit
     actor = Actor(user=client, source=AuditSource.API, label=client.username)
     try:
         with connection.execute_wrapper(sql_timer):
             for body in bodies:
-                started = time.perf_counter()
+                started = clocks()
                 rows = json.loads(body)["orders"]
-                parsed = time.perf_counter()
+                add("json.loads", started)
+                started = clocks()
                 services.order_sync_many(rows=rows, source=client.username, actor=actor)
-                spans["json.loads"] += parsed - started
-                spans["order_sync_many"] += time.perf_counter() - parsed
+                add("order_sync_many", started)
     finally:
         for name, original in originals.items():
             setattr(services, name, original)
@@ -646,37 +686,50 @@ def profile(bodies: Sequence[bytes], *, client) -> tuple[dict[str, float], dict[
 
 
 def print_profile(
-    spans: dict[str, float], statements: dict[str, float], batches: int, lines: int
+    spans: dict[str, list], statements: dict[str, float], batches: int, lines: int
 ) -> None:
-    per: dict[str, float] = defaultdict(float)
-    per.update((name, seconds / batches * 1000) for name, seconds in spans.items())
-    total = per["json.loads"] + per["order_sync_many"]
-    store_own = per["_store_orders"] - per["_replace_orders"] - per["_insert_lines"]
-    facts_own = per["sales_facts_add"] - per["purchase_figures_refresh"]
-    rest = (
-        per["order_sync_many"]
-        - per["_clean_orders"]
-        - per["_store_orders"]
-        - per["sales_facts_add"]
-        - per["orders_recorded"]
-    )
+    def per(name: str) -> list[float]:
+        return [seconds / batches * 1000 for seconds in spans.get(name, [0.0, 0.0, 0.0])]
+
+    def minus(a: list[float], *others: list[float]) -> list[float]:
+        return [x - sum(o[i] for o in others) for i, x in enumerate(a)]
+
+    total = [a + b for a, b in zip(per("json.loads"), per("order_sync_many"), strict=True)]
     rows = [
-        ("json.loads of the body", per["json.loads"]),
-        ("checks + content hash (_clean_orders, 2 look-ups)", per["_clean_orders"]),
-        ("orders: INSERT … ON CONFLICT, SELECT … FOR UPDATE", store_own),
-        ("changed orders: UPDATE, DELETE lines, audit", per["_replace_orders"]),
-        ("lines: COPY", per["_insert_lines"]),
-        ("monthly facts (lock, add the batch's, recount the changed)", facts_own),
-        ("  of which recounting months a changed order left", per["_facts_recount"]),
-        ("purchase figures (UPDATE customersystem)", per["purchase_figures_refresh"]),
-        ("quota check (allocation orders_recorded)", per["orders_recorded"]),
-        ("commit (deferred FK checks, WAL flush) + rest", rest),
+        ("json.loads of the body", per("json.loads")),
+        ("digests, replays, checks (_clean_orders)", per("_clean_orders")),
+        (
+            "orders: INSERT … ON CONFLICT, SELECT … FOR UPDATE",
+            minus(per("_store_orders"), per("_replace_orders"), per("_insert_lines")),
+        ),
+        ("changed orders: UPDATE, DELETE lines, audit", per("_replace_orders")),
+        ("lines: COPY", per("_insert_lines")),
+        (
+            "monthly facts (lock, add the batch's, recount the changed)",
+            minus(per("sales_facts_add"), per("purchase_figures_refresh")),
+        ),
+        ("  of which recounting months a changed order left", per("_facts_recount")),
+        ("purchase figures (UPDATE customersystem)", per("purchase_figures_refresh")),
+        ("quota check (allocation orders_recorded)", per("orders_recorded")),
+        (
+            "commit (WAL flush, deferred checks) + rest",
+            minus(
+                per("order_sync_many"),
+                per("_clean_orders"),
+                per("_store_orders"),
+                per("sales_facts_add"),
+                per("orders_recorded"),
+            ),
+        ),
     ]
     print(f"\nIn-process, per batch of {lines:,} lines (mean of {batches}):")
-    print(f"  {'step':<52} {'ms':>8} {'share':>6}")
-    for label, ms in rows:
-        print(f"  {label:<52} {ms:>8.1f} {ms / total:>6.0%}")
-    print(f"  {'total':<52} {total:>8.1f}   -> {lines / total * 1000:,.0f} lines/s on one core")
+    print(f"  {'step':<52} {'wall ms':>8} {'share':>6} {'CPU ms':>7} {'PG CPU':>7}")
+    for label, (wall, cpu, pg) in rows:
+        print(f"  {label:<52} {wall:>8.1f} {wall / total[0]:>6.0%} {cpu:>7.1f} {pg:>7.1f}")
+    print(
+        f"  {'total':<52} {total[0]:>8.1f} {'':>6} {total[1]:>7.1f} {total[2]:>7.1f}"
+        f"   -> {lines / total[0] * 1000:,.0f} lines/s on one core"
+    )
     print("  of which waiting on PostgreSQL, by statement (COPY not included):")
     for words, seconds in sorted(statements.items(), key=lambda item: -item[1])[:10]:
         print(f"    {words:<50} {seconds / batches * 1000:>8.1f}")
@@ -776,19 +829,34 @@ def main() -> None:
             autovacuum = vacuum_analyze()
             connections.close_all()
             workers = worker_pids(server.pid)
-            before = (cpu_seconds(workers), cpu_seconds(postgres_pids()), machine_cpu())
+            backends = backend_pids(url)
+            before = (
+                cpu_seconds(workers),
+                cpu_seconds(postgres_pids()),
+                machine_cpu(),
+                cpu_seconds(backends),
+            )
             own = os.times()
             idempotent = args.idempotency_key
             wall, latencies, reports = post_all(
                 port, token, bodies, clients=args.clients, idempotency=idempotent
             )
             own_after = os.times()
-            after = (cpu_seconds(workers), cpu_seconds(postgres_pids()), machine_cpu())
+            backends = sorted({*backends, *backend_pids(url)})
+            after = (
+                cpu_seconds(workers),
+                cpu_seconds(postgres_pids()),
+                machine_cpu(),
+                cpu_seconds(backends),
+            )
+            replay_cpu = (cpu_seconds(workers), cpu_seconds(backends))
             replay_wall, replay_latencies, replay_reports = 0.0, [0.0], []
             if replay_bodies:
                 replay_wall, replay_latencies, replay_reports = post_all(
                     port, token, replay_bodies, clients=args.clients, idempotency=idempotent
                 )
+            backends = sorted({*backends, *backend_pids(url)})
+            replay_cpu_after = (cpu_seconds(workers), cpu_seconds(backends))
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -852,10 +920,21 @@ def main() -> None:
             f"bench client {client_cpu:.1f} s, anything else {other_cpu:.1f} s; "
             f"machine busy {busy / capacity:.0%}"
         )
+        backend_cpu = cpu_used(before[3], after[3])
         print(
             f"Per batch: {server_cpu / args.batches * 1000:.0f} ms Python in gunicorn, "
-            f"{pg_cpu / args.batches * 1000:.0f} ms PostgreSQL"
+            f"{backend_cpu / args.batches * 1000:.0f} ms in the workers' PostgreSQL backends "
+            f"({pg_cpu / args.batches * 1000:.0f} ms all PostgreSQL processes, other "
+            "sessions' included)"
         )
+        if replay_bodies:
+            print(
+                f"Per replay batch: "
+                f"{cpu_used(replay_cpu[0], replay_cpu_after[0]) / len(replay_bodies) * 1000:.0f}"
+                f" ms Python in gunicorn, "
+                f"{cpu_used(replay_cpu[1], replay_cpu_after[1]) / len(replay_bodies) * 1000:.0f}"
+                " ms in their PostgreSQL backends"
+            )
 
         if args.profile:
             spans, statements = profile(profile_bodies, client=client)

