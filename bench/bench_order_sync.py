@@ -536,17 +536,20 @@ def line_rows(bodies: Sequence[bytes], product_ids: dict[str, int]) -> list[tupl
     return rows
 
 
-def copy_baseline(url: str, rows: Sequence[tuple], per_batch: int) -> tuple[dict, list[str]]:
+def copy_baseline(url: str, rows: Sequence[tuple], per_batch: int) -> tuple[dict, dict, list[str]]:
     """Seconds to COPY the rows into a scratch table shaped like orders_orderline (same
     columns, indexes and checks): in one statement; in statements of `per_batch` rows, each
     committed; and the same with the foreign keys orders_orderline has (read from the
     catalogue; deferred, so checked at commit), the one to orders pointing at a scratch table
-    of order ids. Returns the timings and the columns that have foreign keys."""
+    of order ids. Returns the timings, the CPU seconds of each (label -> (this process's,
+    its PostgreSQL backend's)) and the columns that have foreign keys."""
     import psycopg
 
     orders = max(row[0] for row in rows)
     timings: dict[str, float] = {}
+    cpu: dict[str, tuple[float, float]] = {}
     with psycopg.connect(url) as conn:
+        backend = conn.info.backend_pid
         keys = conn.execute(
             "SELECT a.attname, c.confrelid::regclass::text FROM pg_constraint c "
             "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
@@ -573,9 +576,14 @@ def copy_baseline(url: str, rows: Sequence[tuple], per_batch: int) -> tuple[dict
                 )
             conn.commit()
             started = time.perf_counter()
+            cpu_started = (time.process_time(), cpu_seconds([backend])[backend])
             for start in range(0, len(rows), chunk_size):
                 copy(rows[start : start + chunk_size])
             timings[label] = time.perf_counter() - started
+            cpu[label] = (
+                time.process_time() - cpu_started[0],
+                cpu_seconds([backend])[backend] - cpu_started[1],
+            )
 
         conn.execute("DROP TABLE IF EXISTS bench_copy_orders")
         conn.execute(
@@ -590,7 +598,7 @@ def copy_baseline(url: str, rows: Sequence[tuple], per_batch: int) -> tuple[dict
         conn.execute("DROP TABLE bench_copy_lines")
         conn.execute("DROP TABLE bench_copy_orders")
         conn.commit()
-    return timings, [column for column, _table in keys]
+    return timings, cpu, [column for column, _table in keys]
 
 
 # --- the in-process profile --------------------------------------------------------------
@@ -879,7 +887,7 @@ def main() -> None:
             sys.exit(f"Replays were not all unchanged: {replayed}")
 
         rows = line_rows(bodies, {code: pk for code, pk, _price in products})
-        copies, fk_columns = copy_baseline(url, rows, args.orders * args.lines)
+        copies, copy_cpu, fk_columns = copy_baseline(url, rows, args.orders * args.lines)
         per_batch = f"{args.orders * args.lines:,} rows"
         print(f"\n{'what':<58} {'lines':>10} {'seconds':>8} {'lines/s':>9} {'time':>7}")
         for label, seconds in (
@@ -921,6 +929,17 @@ def main() -> None:
             f"machine busy {busy / capacity:.0%}"
         )
         backend_cpu = cpu_used(before[3], after[3])
+        batches_of_copy = lines_sent / (args.orders * args.lines)
+        copy_client, copy_backend = (
+            seconds / batches_of_copy * 1000 for seconds in copy_cpu["one"]
+        )
+        sync_cpu = (server_cpu + backend_cpu) / args.batches * 1000
+        print(
+            f"CPU per {args.orders * args.lines:,} lines: COPY {copy_backend:.0f} ms in its "
+            f"PostgreSQL backend (+ {copy_client:.0f} ms psycopg formatting the rows here); "
+            f"the sync {sync_cpu:.0f} ms (gunicorn + its backends) = "
+            f"{copy_backend / sync_cpu:.0%} of COPY's lines per CPU second (its backend's)"
+        )
         print(
             f"Per batch: {server_cpu / args.batches * 1000:.0f} ms Python in gunicorn, "
             f"{backend_cpu / args.batches * 1000:.0f} ms in the workers' PostgreSQL backends "
@@ -928,12 +947,15 @@ def main() -> None:
             "sessions' included)"
         )
         if replay_bodies:
+            replay_python, replay_backend = (
+                cpu_used(replay_cpu[i], replay_cpu_after[i]) / len(replay_bodies) * 1000
+                for i in (0, 1)
+            )
             print(
-                f"Per replay batch: "
-                f"{cpu_used(replay_cpu[0], replay_cpu_after[0]) / len(replay_bodies) * 1000:.0f}"
-                f" ms Python in gunicorn, "
-                f"{cpu_used(replay_cpu[1], replay_cpu_after[1]) / len(replay_bodies) * 1000:.0f}"
-                " ms in their PostgreSQL backends"
+                f"Per replay batch: {replay_python:.0f} ms Python in gunicorn, "
+                f"{replay_backend:.0f} ms in their PostgreSQL backends = "
+                f"{copy_backend / (replay_python + replay_backend):.0%} of COPY's lines per CPU "
+                "second"
             )
 
         if args.profile:

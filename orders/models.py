@@ -214,6 +214,14 @@ class OrderLine(models.Model):
         on_delete=models.CASCADE,
         related_name="lines",
         db_index=False,  # served by orders_line_order_product_uniq
+        # No database foreign key (like the product's, below): PostgreSQL checks one per
+        # line at commit, a deferred trigger each, which cost as much again as the COPY of
+        # the lines (bench/bench_order_sync.py: "with its foreign keys"). Lines are written
+        # only by the order services, for orders they inserted or locked (`SELECT … FOR
+        # UPDATE`) in the same transaction; orders are never deleted (customers PROTECT
+        # them, nothing else deletes one), and if one were, Django's CASCADE deletes its
+        # lines first.
+        db_constraint=False,
     )
     # The order's month, repeated: the partition key of lines on PostgreSQL at scale.
     month = models.DateField(_("month"))
