@@ -1391,7 +1391,7 @@ def purchase_figures_refresh(
     start = add_months(month_start(today), -(months - 1))
     system, fact = CustomerSystem._meta.db_table, MonthlySalesFact._meta.db_table
 
-    def sql(where: str) -> str:
+    def sql(customers: str, where: str = "1 = 1", outer: str = "") -> str:
         # One pass over the customers' facts. "* 1.0": SQLite stores whole amounts as
         # integers and would divide them as integers.
         return f"""
@@ -1410,24 +1410,36 @@ def purchase_figures_refresh(
                        SUM(CASE WHEN f.month >= %s THEN f.amount END) AS amount,
                        SUM(CASE WHEN f.month >= %s THEN f.electronic_amount END) AS e_amount,
                        MAX(f.last_order_date) AS last_date
-                FROM {system} s LEFT JOIN {fact} f ON f.customer_id = s.customer_id
+                FROM {customers} LEFT JOIN {fact} f ON f.customer_id = s.customer_id
                 WHERE {where}
                 GROUP BY s.customer_id
             ) a
-            WHERE {system}.customer_id = a.customer_id
+            WHERE {system}.customer_id = a.customer_id {outer}
         """  # noqa: S608 - table names are ours; values are parameters
 
     params: list[Any] = [timezone.now(), start, start, start]
     updated = 0
     with connection.cursor() as cursor:
         if customer_ids is None:
-            cursor.execute(sql("1 = 1"), params)
+            cursor.execute(sql(f"{system} s"), params)
             return cursor.rowcount
         ids = sorted(set(customer_ids))
         for chunk_start in range(0, len(ids), _FACT_KEYS_CHUNK):
             chunk = ids[chunk_start : chunk_start + _FACT_KEYS_CHUNK]
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(sql(f"s.customer_id IN ({marks})"), [*params, *chunk])
+            if connection.vendor == "postgresql":
+                # The customers as an array, named again for the rows updated: without it
+                # PostgreSQL joined the aggregate to every CustomerSystem row (a sequential
+                # scan of 200,000, half of this statement's time in a sync batch).
+                cursor.execute(
+                    sql(
+                        "unnest(%s::bigint[]) AS s(customer_id)",
+                        outer=f"AND {system}.customer_id = ANY(%s::bigint[])",
+                    ),
+                    [*params, chunk, chunk],
+                )
+            else:
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(sql(f"{system} s", f"s.customer_id IN ({marks})"), [*params, *chunk])
             updated += cursor.rowcount
     return updated
 
