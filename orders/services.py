@@ -498,10 +498,7 @@ def _clean_orders(rows: Sequence[Any], report: SyncReport, source: str) -> list[
         digests.append(sent_digest(raw))
         if isinstance(raw, Mapping) and isinstance(raw.get("customer_code"), str):
             customer_codes.add(raw["customer_code"].strip())
-    customer_codes = {code for code in customer_codes if is_storable(code)}
-    customers = dict(
-        Customer.objects.filter(customer_code__in=customer_codes).values_list("customer_code", "id")
-    )
+    customers = _ids_by_code(Customer._meta.db_table, "customer_code", customer_codes)
     dates = OrdersConfig.current().order_date_range(timezone.localdate())
     replayed = _replayed(rows, digests, source=source, customers=customers, dates=dates)
     product_codes = set()
@@ -511,12 +508,7 @@ def _clean_orders(rows: Sequence[Any], report: SyncReport, source: str) -> list[
             for line in lines if isinstance(lines, list) else ():
                 if isinstance(line, Mapping) and isinstance(line.get("product_code"), str):
                     product_codes.add(line["product_code"].strip())
-    product_codes = {code for code in product_codes if is_storable(code)}
-    products = (
-        dict(Product.objects.filter(code__in=product_codes).values_list("code", "id"))
-        if product_codes
-        else {}
-    )
+    products = _ids_by_code(Product._meta.db_table, "code", product_codes)
     valid: list[CleanOrder] = []
     first_index: dict[str, int] = {}
     seen = Seen()
@@ -552,6 +544,25 @@ def _clean_orders(rows: Sequence[Any], report: SyncReport, source: str) -> list[
             order.sent_hash = digests[index] or ""
             valid.append(order)
     return valid
+
+
+def _ids_by_code(table: str, column: str, codes: set[str]) -> dict[str, int]:
+    """{code: id} of the rows of `table` whose `column` is one of `codes` (those the database
+    cannot hold are not looked up: `clean_order` refuses them). On PostgreSQL the codes go as
+    one array: psycopg spent milliseconds splitting a placeholder per code."""
+    codes = sorted(code for code in codes if is_storable(code))
+    if not codes:
+        return {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT {column}, id FROM {table} WHERE {column} = ANY(%s::text[])",  # noqa: S608
+                [codes],
+            )
+        else:
+            marks = ", ".join(["%s"] * len(codes))
+            cursor.execute(f"SELECT {column}, id FROM {table} WHERE {column} IN ({marks})", codes)  # noqa: S608
+        return dict(cursor.fetchall())
 
 
 def _replayed(
@@ -827,12 +838,20 @@ def _replace_orders(
     # The old lines go, read by the same statement: what the replaced orders were of counts
     # out of the quotas they counted in (supply allocation).
     old_lines: dict[int, list[tuple[int, int]]] = {row[0]: [] for _order, row in changed}
+    table = OrderLine._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {OrderLine._meta.db_table} WHERE order_id IN "  # noqa: S608 - ours
-            f"({', '.join(['%s'] * len(old_lines))}) RETURNING order_id, product_id, cartons",
-            list(old_lines),
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"DELETE FROM {table} WHERE order_id = ANY(%s::bigint[]) "  # noqa: S608 - ours
+                "RETURNING order_id, product_id, cartons",
+                [list(old_lines)],
+            )
+        else:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE order_id IN "  # noqa: S608 - ours
+                f"({', '.join(['%s'] * len(old_lines))}) RETURNING order_id, product_id, cartons",
+                list(old_lines),
+            )
         for order_id, product_id, cartons in cursor.fetchall():
             old_lines[order_id].append((product_id, cartons))
     AuditEntry.objects.bulk_create(audits, batch_size=500)
@@ -864,7 +883,7 @@ _ORDER_COLUMN_TYPES = {
 def _update_orders(updates: list[Order]) -> None:
     """Writes the replaced columns of changed orders.
 
-    On PostgreSQL one `UPDATE … FROM (VALUES …)` per chunk: Django's `bulk_update` builds a
+    On PostgreSQL one `UPDATE … FROM unnest(…)` per chunk: Django's `bulk_update` builds a
     CASE expression per column and row, which cost half of a sync's time when half of a
     1,000-order batch changed (bench/bench_order_sync.py).
     """
@@ -872,20 +891,18 @@ def _update_orders(updates: list[Order]) -> None:
         Order.objects.bulk_update(updates, _ORDER_REPLACED_COLUMNS, batch_size=500)
         return
     columns = _ORDER_REPLACED_COLUMNS
-    row = "(%s::bigint, " + ", ".join(f"%s::{_ORDER_COLUMN_TYPES[c]}" for c in columns) + ")"
+    arrays = ", ".join(["%s::bigint[]", *(f"%s::{_ORDER_COLUMN_TYPES[c]}[]" for c in columns)])
     assignments = ", ".join(f"{c} = v.{c}" for c in columns)
     table = Order._meta.db_table
     with connection.cursor() as cursor:
         for start in range(0, len(updates), _INSERT_CHUNK):
             chunk = updates[start : start + _INSERT_CHUNK]
-            params = [
-                value
-                for order in chunk
-                for value in (order.id, *(getattr(order, c) for c in columns))
-            ]
+            # One array per column, as the inserts: not 15 placeholders per order.
+            params = [[order.id for order in chunk]]
+            params += [[getattr(order, c) for order in chunk] for c in columns]
             cursor.execute(
                 f"UPDATE {table} AS o SET {assignments} "  # noqa: S608 - names are ours
-                f"FROM (VALUES {', '.join([row] * len(chunk))}) AS v(id, {', '.join(columns)}) "
+                f"FROM unnest({arrays}) AS v(id, {', '.join(columns)}) "
                 "WHERE o.id = v.id",
                 params,
             )
@@ -1093,12 +1110,20 @@ def sales_facts_refresh(*, keys: Iterable[Key]) -> int:
 def _lock_customers(customer_ids: Sequence[int]) -> None:
     """Locks the customers' system rows (sorted): a concurrent sync of the same customers
     waits here, and its facts, written after we commit, see our orders."""
-    list(
-        CustomerSystem.objects.select_for_update()
-        .filter(customer_id__in=customer_ids)
-        .order_by("customer_id")
-        .values_list("customer_id", flat=True)
-    )
+    if connection.vendor != "postgresql":
+        list(
+            CustomerSystem.objects.select_for_update()
+            .filter(customer_id__in=customer_ids)
+            .order_by("customer_id")
+            .values_list("customer_id", flat=True)
+        )
+        return
+    with connection.cursor() as cursor:  # one array, not a placeholder per customer
+        cursor.execute(
+            f"SELECT customer_id FROM {CustomerSystem._meta.db_table} "  # noqa: S608 - ours
+            "WHERE customer_id = ANY(%s::bigint[]) ORDER BY customer_id FOR UPDATE",
+            [sorted(customer_ids)],
+        )
 
 
 def _facts_recount(keys: Sequence[Key]) -> int:
@@ -1109,27 +1134,29 @@ def _facts_recount(keys: Sequence[Key]) -> int:
     with connection.cursor() as cursor:
         for start in range(0, len(keys), _FACT_KEYS_CHUNK):
             chunk = keys[start : start + _FACT_KEYS_CHUNK]
-            flat = [value for key in chunk for value in key]
             if connection.vendor == "postgresql":
                 # Joined to the keys by customer and date range, so each key is an index
                 # range scan on (customer, order_date); `IN (VALUES …)` made PostgreSQL hash
                 # the keys and scan every order (bench/bench_order_sync.py on 10 M lines).
-                pairs = ", ".join(["(%s::bigint, %s::date)"] * len(chunk))
+                # The keys as arrays: psycopg split a placeholder per value otherwise.
+                customers = [c for c, _m in chunk]
                 cursor.execute(
-                    f"DELETE FROM {table} f USING (VALUES {pairs}) AS k(customer_id, month) "  # noqa: S608
+                    f"DELETE FROM {table} f "  # noqa: S608
+                    "USING unnest(%s::bigint[], %s::date[]) AS k(customer_id, month) "
                     "WHERE f.customer_id = k.customer_id AND f.month = k.month",
-                    flat,
+                    [customers, [m for _c, m in chunk]],
                 )
-                ranges = ", ".join(["(%s::bigint, %s::date, %s::date)"] * len(chunk))
                 orders = (
-                    f"{Order._meta.db_table} o JOIN (VALUES {ranges}) "
+                    f"{Order._meta.db_table} o JOIN "
+                    "unnest(%s::bigint[], %s::date[], %s::date[]) "
                     "AS k(customer_id, first_day, next_first_day) "
                     "ON o.customer_id = k.customer_id AND o.order_date >= k.first_day "
                     "AND o.order_date < k.next_first_day"
                 )
-                bounds = [v for c, m in chunk for v in (c, m, add_months(m, 1))]
+                bounds = [customers, [m for _c, m in chunk], [add_months(m, 1) for _c, m in chunk]]
                 cursor.execute(_facts_sql("1 = 1", orders), [*bounds, low_tar, *bounds])
             else:
+                flat = [value for key in chunk for value in key]
                 values = ", ".join(["(%s, %s)"] * len(chunk))
                 cursor.execute(
                     f"DELETE FROM {table} WHERE (customer_id, month) IN (VALUES {values})",  # noqa: S608
