@@ -455,7 +455,7 @@ def order_sync_many(
         outcome = _store_orders(valid, source=source, actor=actor)
         if refresh_facts:
             sales_facts_add(
-                orders=[order for _pk, order in outcome.stored], recount=outcome.recount
+                orders=[order for _pk, order in outcome.stored], removed=outcome.removed
             )
         else:
             sales_facts_mark_pending(keys=outcome.keys)
@@ -638,8 +638,9 @@ class _Outcome:
     stored: list[tuple[int, CleanOrder]] = field(default_factory=list)
     # What the replaced orders were, by id (their shop, date, status and lines).
     before: dict[int, OrderBefore] = field(default_factory=dict)
-    # The (customer, month) pairs a replaced order counted in before.
-    recount: set[Key] = field(default_factory=set)
+    # What the replaced orders that counted were (their facts lose them); their lines'
+    # prices and amounts are not read (0).
+    removed: list[CleanOrder] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -724,23 +725,7 @@ def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Out
 
     # 2. Existing orders: locked, compared by content hash, replaced when they differ.
     existing_keys = [o.external_id for o in valid if o.external_id not in created_ids]
-    existing = {
-        row[1]: row
-        for row in Order.objects.select_for_update()
-        .filter(source=source, external_id__in=existing_keys)
-        .order_by("external_id")
-        .values_list(
-            "id",
-            "external_id",
-            "content_hash",
-            "customer_id",
-            "month",
-            "status",
-            "cartons",
-            "amount",
-            "order_date",
-        )
-    }
+    existing = {row[1]: row for row in _lock_orders(source, existing_keys)}
     changed: list[tuple[CleanOrder, tuple]] = []
     for external_id in existing_keys:
         row = existing[external_id]
@@ -767,14 +752,72 @@ def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Out
         }
         line_orders += [(row[0], order) for order, row in changed]
         outcome.keys.update((row[3], row[4]) for _order, row in changed)
-        # The facts these orders counted in lose them: recounted from the orders.
-        outcome.recount = {(row[3], row[4]) for _order, row in changed if row[5] in counted}
+        # The facts these orders counted in lose them.
+        outcome.removed = [
+            CleanOrder(
+                index=order.index,
+                external_id=row[1],
+                customer_id=row[3],
+                order_date=row[8],
+                month=row[4],
+                status=row[5],
+                payment_method=row[9],
+                paid_on_time=row[10],
+                payment_date=None,
+                lines=[
+                    (product_id, cartons, _ZERO, _ZERO) for product_id, cartons in old_lines[row[0]]
+                ],
+                cartons=row[6],
+                amount=row[7],
+            )
+            for order, row in changed
+            if row[5] in counted
+        ]
     _insert_lines(line_orders)
     outcome.stored = line_orders
     outcome.created = len(created_ids)
     outcome.updated = len(changed)
     outcome.keys.update((o.customer_id, o.month) for _pk, o in line_orders)
     return outcome
+
+
+# The columns of the existing orders a sync locks, in this order (`_store_orders` reads
+# them by position).
+_LOCKED_COLUMNS = (
+    "id",
+    "external_id",
+    "content_hash",
+    "customer_id",
+    "month",
+    "status",
+    "cartons",
+    "amount",
+    "order_date",
+    "payment_method",
+    "paid_on_time",
+)
+_ZERO = Decimal("0.00")
+
+
+def _lock_orders(source: str, external_ids: Sequence[str]) -> list[tuple]:
+    """The orders of `source` numbered `external_ids`, locked in key order (`SELECT … FOR
+    UPDATE`): `_LOCKED_COLUMNS` of each."""
+    if not external_ids:
+        return []
+    if connection.vendor != "postgresql":
+        return list(
+            Order.objects.select_for_update()
+            .filter(source=source, external_id__in=external_ids)
+            .order_by("external_id")
+            .values_list(*_LOCKED_COLUMNS)
+        )
+    with connection.cursor() as cursor:  # one array, not a placeholder per order
+        cursor.execute(
+            f"SELECT {', '.join(_LOCKED_COLUMNS)} FROM {Order._meta.db_table} "  # noqa: S608
+            "WHERE source = %s AND external_id = ANY(%s::text[]) ORDER BY external_id FOR UPDATE",
+            [source, list(external_ids)],
+        )
+        return cursor.fetchall()
 
 
 def _replace_orders(
@@ -786,7 +829,7 @@ def _replace_orders(
     audits: list[AuditEntry] = []
     content_type = ContentType.objects.get_for_model(Order)
     for order, row in changed:
-        pk, external_id, _hash, customer_id, _month, status, cartons, amount, order_date = row
+        pk, external_id, _hash, customer_id, _month, status, cartons, amount, order_date = row[:9]
         updates.append(
             Order(
                 id=pk,
@@ -1174,37 +1217,98 @@ _FACT_SUMS = _FACT_COLUMNS[2:-2]
 _NO_PRODUCT = (None, False, False, False)
 
 
-def sales_facts_add(*, orders: Sequence[CleanOrder], recount: Iterable[Key] = ()) -> None:
+def sales_facts_add(*, orders: Sequence[CleanOrder], removed: Sequence[CleanOrder] = ()) -> None:
     """Brings the facts up to date after a sync stored `orders` (new ones and the new
-    versions of changed ones), and the purchase figures of their customers. Call inside the
-    transaction that stored them.
+    versions of changed ones) in place of `removed` (the old versions of the changed ones),
+    and the purchase figures of their customers. Call inside the transaction that stored
+    them.
 
-    The facts of `recount` (pairs a replaced order counted in: what it takes away, and its
-    first or last order date, cannot be added) are recomputed from the orders; every other
-    pair gets the batch's own figures added to what it holds (`INSERT … ON CONFLICT DO
-    UPDATE`), so a batch costs the same whatever the history behind it. Each figure is the
-    sum `_facts_sql` takes over the same orders, so the result is what a rebuild gives."""
-    recount = set(recount)
+    Each (customer, month) gets the figures of its orders added and those of its removed
+    orders taken away (`INSERT … ON CONFLICT DO UPDATE`), so a batch costs the same whatever
+    the history behind it: each figure is a sum `_facts_sql` takes over the same orders, so
+    the result is what a rebuild gives. Only the first and the last order date cannot be
+    taken away: a pair whose removed order was dated on its first (last) day, with no order
+    of the batch on or before (after) that day, is recounted from the orders."""
     counted = set(_COUNTED)
-    adding = [o for o in orders if o.status in counted and (o.customer_id, o.month) not in recount]
-    customer_ids = sorted({c for c, _m in recount} | {o.customer_id for o in adding})
+    adding = [o for o in orders if o.status in counted]
+    removed = [o for o in removed if o.status in counted]
+    customer_ids = sorted({o.customer_id for o in (*adding, *removed)})
     if not customer_ids:
         return
     _lock_customers(customer_ids)
+    kinds = _product_kinds([*adding, *removed])
+    added = _facts_of(adding, kinds)
+    taken = _facts_of(removed, kinds)
+    held = _facts_dates(sorted(taken)) if taken else {}
+    removed_days: dict[Key, set[dt.date]] = {}
+    for order in removed:
+        removed_days.setdefault((order.customer_id, order.month), set()).add(order.order_date)
+    recount: set[Key] = set()
+    for key, days in removed_days.items():
+        first_last, plus = held.get(key), added.get(key)
+        if first_last is None:  # a fact missing: nothing to take from, recounted
+            recount.add(key)
+            continue
+        first, last = first_last
+        if (first in days and (plus is None or plus[-2] > first)) or (
+            last in days and (plus is None or plus[-1] < last)
+        ):
+            recount.add(key)
     if recount:
         _facts_recount(sorted(recount))
-    if adding:
-        _facts_upsert(_facts_of(adding))
+    net = {key: fact for key, fact in added.items() if key not in recount}
+    for key, fact in taken.items():
+        if key in recount:
+            continue
+        row = net.get(key)
+        if row is None:  # nothing added: its dates stay (LEAST/GREATEST of the same)
+            row = net[key] = [_ZERO if "amount" in name else 0 for name in _FACT_SUMS]
+            row += held[key]
+        for i in range(len(_FACT_SUMS)):
+            row[i] -= fact[i]
+    # Pairs held are updated (a figure taken away would fail the facts' checks as the row
+    # an INSERT … ON CONFLICT proposes); the others are inserted, or added to if a
+    # concurrent sync inserted them meanwhile.
+    if changing := {key: fact for key, fact in net.items() if key in held}:
+        _facts_update(changing)
+    if adding_only := {key: fact for key, fact in net.items() if key not in held}:
+        _facts_upsert(adding_only)
     purchase_figures_refresh(customer_ids=customer_ids)
 
 
-def _facts_of(orders: Sequence[CleanOrder]) -> dict[Key, list]:
-    """The fact figures of the (counted) `orders`, by (customer, month): `_FACT_SUMS` then
-    the first and the last order date, as `_facts_sql` computes them."""
+def _facts_dates(keys: Sequence[Key]) -> dict[Key, tuple[dt.date, dt.date]]:
+    """The first and last order dates of the facts held for `keys` (sorted)."""
+    table = MonthlySalesFact._meta.db_table
+    held: dict[Key, tuple[dt.date, dt.date]] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), _FACT_KEYS_CHUNK):
+            chunk = keys[start : start + _FACT_KEYS_CHUNK]
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT f.customer_id, f.month, f.first_order_date, f.last_order_date "  # noqa: S608
+                    f"FROM {table} f JOIN unnest(%s::bigint[], %s::date[]) "
+                    "AS k(customer_id, month) "
+                    "ON f.customer_id = k.customer_id AND f.month = k.month",
+                    [[c for c, _m in chunk], [m for _c, m in chunk]],
+                )
+            else:
+                values = ", ".join(["(%s, %s)"] * len(chunk))
+                cursor.execute(
+                    "SELECT customer_id, month, first_order_date, last_order_date "  # noqa: S608
+                    f"FROM {table} WHERE (customer_id, month) IN (VALUES {values})",
+                    [value for key in chunk for value in key],
+                )
+            for customer_id, month, first, last in cursor.fetchall():
+                held[(customer_id, month)] = (first, last)
+    return held
+
+
+def _product_kinds(orders: Iterable[CleanOrder]) -> dict[int, tuple]:
+    """Per product of the orders' lines: (index of its price-class figure in `_FACT_SUMS` or
+    None, key brand, new product, low tar)."""
     low_tar = OrdersConfig.current().low_tar_max_mg
     product_ids = {line[0] for order in orders for line in order.lines}
-    # per product: (index of its price-class figure or None, key brand, new, low tar)
-    kinds = {
+    return {
         pk: (
             _FACT_SUMS.index(f"class_{price_class}_cartons") if 1 <= price_class <= 5 else None,
             is_key_brand,
@@ -1215,6 +1319,12 @@ def _facts_of(orders: Sequence[CleanOrder]) -> dict[Key, list]:
             id__in=product_ids
         ).values_list("id", "price_class", "is_key_brand", "is_new_product", "tar_mg")
     }
+
+
+def _facts_of(orders: Sequence[CleanOrder], kinds: Mapping[int, tuple]) -> dict[Key, list]:
+    """The fact figures of the (counted) `orders`, by (customer, month): `_FACT_SUMS` then
+    the first and the last order date, as `_facts_sql` computes them. `kinds`:
+    `_product_kinds` of (at least) their products."""
     key_brand, new_product, low_tar_at = (
         _FACT_SUMS.index(name)
         for name in ("key_brand_cartons", "new_product_cartons", "low_tar_cartons")
@@ -1293,6 +1403,46 @@ def _facts_upsert(facts: Mapping[Key, list]) -> None:
         cursor.executemany(
             f"INSERT INTO {table} ({columns}) VALUES ({marks}) {conflict}",  # noqa: S608
             rows,
+        )
+
+
+def _facts_update(facts: Mapping[Key, list]) -> None:
+    """Adds `facts` (figures that may be negative, `_facts_of` shape) to facts held."""
+    table = MonthlySalesFact._meta.db_table
+    keys = sorted(facts)  # key order, as every writer of facts: no deadlock between them
+    rows = [(*key, *facts[key]) for key in keys]
+    postgres = connection.vendor == "postgresql"
+    least, greatest = ("LEAST", "GREATEST") if postgres else ("MIN", "MAX")
+    with connection.cursor() as cursor:
+        if postgres:
+            sets = ", ".join(
+                [
+                    *(f"{name} = f.{name} + v.{name}" for name in _FACT_SUMS),
+                    f"first_order_date = {least}(f.first_order_date, v.first_order_date)",
+                    f"last_order_date = {greatest}(f.last_order_date, v.last_order_date)",
+                ]
+            )
+            types = ["bigint", "date"]
+            types += ["numeric" if "amount" in name else "integer" for name in _FACT_SUMS]
+            types += ["date", "date"]
+            arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+            cursor.execute(
+                f"UPDATE {table} AS f SET {sets} "  # noqa: S608 - names are ours
+                f"FROM unnest({arrays}) AS v({', '.join(_FACT_COLUMNS)}) "
+                "WHERE f.customer_id = v.customer_id AND f.month = v.month",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
+        sets = ", ".join(
+            [
+                *(f"{name} = {name} + %s" for name in _FACT_SUMS),
+                f"first_order_date = {least}(first_order_date, %s)",
+                f"last_order_date = {greatest}(last_order_date, %s)",
+            ]
+        )
+        cursor.executemany(
+            f"UPDATE {table} SET {sets} WHERE customer_id = %s AND month = %s",  # noqa: S608
+            [(*row[2:], row[0], row[1]) for row in rows],
         )
 
 

@@ -597,3 +597,87 @@ def test_a_batch_adds_its_own_figures_and_recounts_what_changed_orders_leave(syn
     )
     assert_every_column_as_rebuilt()
     assert fact(th, OCT)["orders"] == 3
+
+
+def test_a_changed_order_s_old_figures_are_taken_away_and_its_dates_kept_right(sync, th, th2, p):
+    """A replaced order's old figures are taken from its month and the new ones added; the
+    first and last order dates, which cannot be taken away, stay what the orders say: after
+    each batch every column is what a rebuild gives."""
+
+    def assert_every_column_as_rebuilt() -> None:
+        kept = every_fact_column()
+        sales_facts_rebuild()
+        assert every_fact_column() == kept
+
+    def order(number, day, cartons=1, customer=th, **extra):
+        return order_payload(number, customer, [(p[1], cartons, "230")], order_date=day, **extra)
+
+    # October of th: two orders on the 3rd (the first day), one on the 12th, one on the 28th
+    # (the last day); September of th2: one order alone
+    sync(
+        [
+            order("DT-1", "2026-10-03"),
+            order("DT-2", "2026-10-03", 2),
+            order("DT-3", "2026-10-12", 3),
+            order("DT-4", "2026-10-28", 4),
+            order("DT-5", "2026-09-15", 5, customer=th2),
+        ]
+    )
+    assert_every_column_as_rebuilt()
+
+    # the same days, other figures (delivered late, more cartons): taken away and added
+    sync(
+        [
+            order("DT-1", "2026-10-03", 7, paid_on_time=False),
+            order("DT-4", "2026-10-28", 1, payment_method="cash"),
+            order("DT-5", "2026-09-15", 2, customer=th2, paid_on_time=None),
+        ]
+    )
+    assert_every_column_as_rebuilt()
+    assert fact(th, OCT)["cartons"] == 7 + 2 + 3 + 1
+
+    # one of the two orders of the first day moves later: the other keeps the first day
+    sync([order("DT-1", "2026-10-20", 7)])
+    assert_every_column_as_rebuilt()
+    assert fact(th, OCT)["first_order_date"] == datetime.date(2026, 10, 3)
+
+    # the last order moves earlier, and the only order of the first day moves earlier still
+    sync([order("DT-4", "2026-10-10", 1), order("DT-2", "2026-10-01", 2)])
+    assert_every_column_as_rebuilt()
+    assert (fact(th, OCT)["first_order_date"], fact(th, OCT)["last_order_date"]) == (
+        datetime.date(2026, 10, 1),
+        datetime.date(2026, 10, 20),
+    )
+
+    # a middle order changes day within the month; th2's only order of September leaves it
+    sync([order("DT-3", "2026-10-11", 3), order("DT-5", "2026-08-15", 2, customer=th2)])
+    assert_every_column_as_rebuilt()
+    assert fact(th2, SEP) is None
+
+    # the only order of the first day moves later, the only one of the last day earlier:
+    # the next orders' days become the first and the last
+    sync([order("DT-2", "2026-10-15", 2)])
+    assert_every_column_as_rebuilt()
+    sync([order("DT-1", "2026-10-12", 7)])
+    assert_every_column_as_rebuilt()
+    assert (fact(th, OCT)["first_order_date"], fact(th, OCT)["last_order_date"]) == (
+        datetime.date(2026, 10, 10),
+        datetime.date(2026, 10, 15),
+    )
+
+    # October's orders cancelled, two at a time: the fact goes with the last
+    sync(
+        [
+            order(n, d, status="cancelled")
+            for n, d in [("DT-1", "2026-10-12"), ("DT-3", "2026-10-11")]
+        ]
+    )
+    assert_every_column_as_rebuilt()
+    sync(
+        [
+            order("DT-2", "2026-10-15", 2, status="cancelled"),
+            order("DT-4", "2026-10-10", 1, status="cancelled"),
+        ]
+    )
+    assert_every_column_as_rebuilt()
+    assert fact(th, OCT) is None
