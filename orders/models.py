@@ -171,10 +171,11 @@ class Order(models.Model):
     amount = models.DecimalField(_("amount"), **_money)
     line_count = models.PositiveIntegerField(_("lines"))
     content_hash = models.CharField(max_length=32, editable=False)
-    # A digest of the order exactly as the sync received it (`orders.sync.sent_digest`):
-    # a replay whose every order is the text already stored is recognised before any
-    # checking. Empty for orders stored otherwise (a bulk load, rows from before it existed,
-    # rows written in SQL): those take the full checks.
+    # A digest of the order exactly as the sync received it, bound to `content_hash`
+    # (`orders.sync.sent_hash`): a replay whose every order is the text already stored is
+    # recognised before any checking. Empty for orders stored otherwise (a bulk load, rows
+    # from before it existed, rows written in SQL): those take the full checks; and one whose
+    # content another writer changed no longer matches.
     sent_hash = models.CharField(max_length=32, blank=True, db_default="", editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)

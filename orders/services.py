@@ -56,6 +56,7 @@ from orders.sync import (
     iso_date,
     money,
     sent_digest,
+    sent_hash,
     text,
     unknown_fields,
 )
@@ -541,7 +542,7 @@ def _clean_orders(rows: Sequence[Any], report: SyncReport, source: str) -> list[
         if index in replayed:
             report.unchanged += 1
         else:
-            order.sent_hash = digests[index] or ""
+            order.sent_hash = sent_hash(digests[index], order.content_hash)
             valid.append(order)
     return valid
 
@@ -574,9 +575,9 @@ def _replayed(
     dates: tuple[dt.date, dt.date],
 ) -> dict[int, str]:
     """The items (index -> order number) that are replays of a stored order: sent exactly as
-    it was stored (the same `sent_digest`), so checking them again would give what is stored
-    and storing them would change nothing. One query, before any checking; the lines are not
-    read.
+    it was stored (the same `sent_digest`, bound to the content stored: `sent_hash`), so
+    checking them again would give what is stored and storing them would change nothing.
+    One query, before any checking; the lines are not read.
 
     The same text is *not* a replay, and is checked in full, when what the checks compare it
     with has changed since: its customer code now names another customer or none, or its
@@ -594,7 +595,7 @@ def _replayed(
     if not wanted:
         return {}
     table = Order._meta.db_table
-    columns = "external_id, sent_hash, customer_id, order_date, payment_date"
+    columns = "external_id, sent_hash, content_hash, customer_id, order_date, payment_date"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # one array, not a placeholder per order
             cursor.execute(
@@ -614,9 +615,9 @@ def _replayed(
     replayed: dict[int, str] = {}
     for index, number in keys.items():
         row = stored.get(number)
-        if row is None or row[0] != digests[index]:
+        if row is None or row[0] != sent_hash(digests[index], row[1]):
             continue
-        _digest, customer_id, order_date, payment_date = row
+        _sent, _content, customer_id, order_date, payment_date = row
         code = rows[index].get("customer_code")
         if (
             type(code) is str

@@ -79,7 +79,7 @@ class CleanOrder:
     cartons: int = 0
     amount: Decimal = Decimal("0.00")
     content_hash: str = ""
-    # `sent_digest` of the item as received; "" when it has none (stored without one).
+    # `sent_hash` of the item as received and this content; "" when it has none.
     sent_hash: str = ""
 
 
@@ -393,6 +393,18 @@ def sent_digest(raw: Any) -> str | None:
     except TypeError:  # orjson.JSONEncodeError is one
         return None
     return hashlib.blake2b(dumped, digest_size=16, person=_SENT_DIGEST_PERSON).hexdigest()
+
+
+def sent_hash(digest: str | None, content: str) -> str:
+    """What an order stores of the text it was sent as (`Order.sent_hash`): the item's
+    `sent_digest` bound to the `content_hash` stored from it, so that a writer which changes
+    an order's content without knowing of this digest (an older version of this code, a
+    bulk load) leaves a digest that no longer matches. "" for an item without a digest."""
+    if digest is None:
+        return ""
+    return hashlib.blake2b(
+        f"{digest}:{content}".encode(), digest_size=16, person=_SENT_DIGEST_PERSON
+    ).hexdigest()
 
 
 def content_hash(order: CleanOrder) -> str:

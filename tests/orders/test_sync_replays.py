@@ -270,3 +270,19 @@ def test_a_dry_run_counts_a_replay_unchanged(shops, products):
 
     assert (report["created"], report["updated"], report["unchanged"]) == (1, 0, 1)
     assert Order.objects.count() == 1
+
+
+def test_an_order_another_writer_changed_is_not_taken_for_a_replay(shops, products):
+    # given an order stored from this text, then changed by a writer that keeps no digest
+    # (an older version of the sync: it rewrote the row and its content hash only)
+    rows = [order_payload("SO-1", shops[0], [(products["A"], 5, "230.00")])]
+
+    def rewrite_elsewhere():
+        Order.objects.update(status="cancelled", content_hash="0" * 32)
+
+    with_digest, full = both_ways(rows, rewrite_elsewhere, rows)
+
+    # then the text sent again is a change, as the full checks find
+    assert with_digest == full
+    assert (with_digest[0]["updated"], with_digest[0]["unchanged"]) == (1, 0)
+    assert with_digest[1][0][0][3] == "delivered"
