@@ -1372,13 +1372,32 @@ def _facts_of(orders: Sequence[CleanOrder], kinds: Mapping[int, tuple]) -> dict[
     return facts
 
 
+# The fact columns as arrays (PostgreSQL), in `_FACT_COLUMNS` order.
+_FACT_ARRAYS = ", ".join(
+    f"%s::{kind}[]"
+    for kind in (
+        "bigint",
+        "date",
+        *("numeric" if "amount" in name else "integer" for name in _FACT_SUMS),
+        "date",
+        "date",
+    )
+)
+
+
+def _fact_rows(facts: Mapping[Key, list]) -> tuple[list[tuple], bool, str, str]:
+    """(rows of `_FACT_COLUMNS` in key order — as every writer of facts, so no deadlock
+    between them —, whether on PostgreSQL, its names of the least and greatest of two)."""
+    rows = [(*key, *facts[key]) for key in sorted(facts)]
+    postgres = connection.vendor == "postgresql"
+    least, greatest = ("LEAST", "GREATEST") if postgres else ("MIN", "MAX")
+    return rows, postgres, least, greatest
+
+
 def _facts_upsert(facts: Mapping[Key, list]) -> None:
     """Adds `facts` (`_facts_of`) to the facts held, creating those missing."""
     table = MonthlySalesFact._meta.db_table
-    keys = sorted(facts)  # key order, as every writer of facts: no deadlock between them
-    rows = [(*key, *facts[key]) for key in keys]
-    postgres = connection.vendor == "postgresql"
-    least, greatest = ("LEAST", "GREATEST") if postgres else ("MIN", "MAX")
+    rows, postgres, least, greatest = _fact_rows(facts)
     updates = ", ".join(
         [
             *(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in _FACT_SUMS),
@@ -1391,12 +1410,8 @@ def _facts_upsert(facts: Mapping[Key, list]) -> None:
     with connection.cursor() as cursor:
         if postgres:
             # One statement with one array per column: no VALUES list of 20,000 parameters.
-            types = ["bigint", "date"]
-            types += ["numeric" if "amount" in name else "integer" for name in _FACT_SUMS]
-            types += ["date", "date"]
-            arrays = ", ".join(f"%s::{kind}[]" for kind in types)
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {conflict}",  # noqa: S608
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({_FACT_ARRAYS}) {conflict}",  # noqa: S608
                 [list(column) for column in zip(*rows, strict=True)],
             )
             return
@@ -1410,10 +1425,7 @@ def _facts_upsert(facts: Mapping[Key, list]) -> None:
 def _facts_update(facts: Mapping[Key, list]) -> None:
     """Adds `facts` (figures that may be negative, `_facts_of` shape) to facts held."""
     table = MonthlySalesFact._meta.db_table
-    keys = sorted(facts)  # key order, as every writer of facts: no deadlock between them
-    rows = [(*key, *facts[key]) for key in keys]
-    postgres = connection.vendor == "postgresql"
-    least, greatest = ("LEAST", "GREATEST") if postgres else ("MIN", "MAX")
+    rows, postgres, least, greatest = _fact_rows(facts)
     with connection.cursor() as cursor:
         if postgres:
             sets = ", ".join(
@@ -1423,13 +1435,9 @@ def _facts_update(facts: Mapping[Key, list]) -> None:
                     f"last_order_date = {greatest}(f.last_order_date, v.last_order_date)",
                 ]
             )
-            types = ["bigint", "date"]
-            types += ["numeric" if "amount" in name else "integer" for name in _FACT_SUMS]
-            types += ["date", "date"]
-            arrays = ", ".join(f"%s::{kind}[]" for kind in types)
             cursor.execute(
                 f"UPDATE {table} AS f SET {sets} "  # noqa: S608 - names are ours
-                f"FROM unnest({arrays}) AS v({', '.join(_FACT_COLUMNS)}) "
+                f"FROM unnest({_FACT_ARRAYS}) AS v({', '.join(_FACT_COLUMNS)}) "
                 "WHERE f.customer_id = v.customer_id AND f.month = v.month",
                 [list(column) for column in zip(*rows, strict=True)],
             )
