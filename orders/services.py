@@ -1247,7 +1247,7 @@ def sales_facts_add(*, orders: Sequence[CleanOrder], removed: Sequence[CleanOrde
     recount: set[Key] = set()
     for key, days in removed_days.items():
         first_last, plus = held.get(key), added.get(key)
-        if first_last is None:  # a fact missing: nothing to take from, recounted
+        if first_last is None:  # no fact, or one pending: nothing to take from, recounted
             recount.add(key)
             continue
         first, last = first_last
@@ -1278,8 +1278,14 @@ def sales_facts_add(*, orders: Sequence[CleanOrder], removed: Sequence[CleanOrde
 
 
 def _facts_dates(keys: Sequence[Key]) -> dict[Key, tuple[dt.date, dt.date]]:
-    """The first and last order dates of the facts held for `keys` (sorted)."""
+    """The first and last order dates of the facts held for `keys` (sorted), of those not
+    marked pending (`SalesFactPending`: a load stored orders it does not count yet, so
+    nothing can be taken from it)."""
     table = MonthlySalesFact._meta.db_table
+    fresh = (
+        f"NOT EXISTS (SELECT 1 FROM {SalesFactPending._meta.db_table} p "  # noqa: S608
+        "WHERE p.customer_id = f.customer_id AND p.month = f.month)"
+    )
     held: dict[Key, tuple[dt.date, dt.date]] = {}
     with connection.cursor() as cursor:
         for start in range(0, len(keys), _FACT_KEYS_CHUNK):
@@ -1289,14 +1295,15 @@ def _facts_dates(keys: Sequence[Key]) -> dict[Key, tuple[dt.date, dt.date]]:
                     "SELECT f.customer_id, f.month, f.first_order_date, f.last_order_date "  # noqa: S608
                     f"FROM {table} f JOIN unnest(%s::bigint[], %s::date[]) "
                     "AS k(customer_id, month) "
-                    "ON f.customer_id = k.customer_id AND f.month = k.month",
+                    f"ON f.customer_id = k.customer_id AND f.month = k.month WHERE {fresh}",
                     [[c for c, _m in chunk], [m for _c, m in chunk]],
                 )
             else:
                 values = ", ".join(["(%s, %s)"] * len(chunk))
                 cursor.execute(
                     "SELECT customer_id, month, first_order_date, last_order_date "  # noqa: S608
-                    f"FROM {table} WHERE (customer_id, month) IN (VALUES {values})",
+                    f"FROM {table} f WHERE (customer_id, month) IN (VALUES {values}) "
+                    f"AND {fresh}",
                     [value for key in chunk for value in key],
                 )
             for customer_id, month, first, last in cursor.fetchall():

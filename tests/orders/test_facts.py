@@ -681,3 +681,21 @@ def test_a_changed_order_s_old_figures_are_taken_away_and_its_dates_kept_right(s
     )
     assert_every_column_as_rebuilt()
     assert fact(th, OCT) is None
+
+
+def test_a_change_to_an_order_whose_month_is_pending_recounts_that_month(sync, th, p):
+    # given a month whose fact counts one order, and a second order stored by a load that
+    # leaves the month's fact to a later refresh (marked pending)
+    from orders.services import order_sync_many
+    from tests.orders.factories import ACTOR
+
+    sync([order_payload("PD-1", th, [(p[1], 5, "230")], order_date="2026-10-05")])
+    loaded = order_payload("PD-2", th, [(p[2], 9, "100")], order_date="2026-10-09")
+    order_sync_many(rows=[loaded], source="erp", actor=ACTOR, refresh_facts=False)
+    assert fact(th, OCT)["cartons"] == 5
+
+    # when the loaded order changes through the sync, then nothing is taken from a fact that
+    # never counted it: the month is counted from its orders
+    sync([{**loaded, "lines": [{"product_code": "P2", "quantity": 1, "unit_price": "100"}]}])
+    assert fact(th, OCT)["cartons"] == 6
+    assert_facts_match_a_rebuild()
