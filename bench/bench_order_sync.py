@@ -2,16 +2,20 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench \
         .venv/bin/python bench/bench_order_sync.py [--batches 20] [--clients 2] [--workers 3]
-        [--customers 20000] [--products 200] [--profile 3] [--idempotency-key] [--keep | --reuse]
+        [--customers 200000] [--products 200] [--profile 3] [--replays 10] [--code DIR]
+        [--idempotency-key] [--keep | --reuse]
 
 Fills a throwaway PostgreSQL database (same handling as bench_import.py) with customers
 (through `customer_upsert_many`, so each has its CustomerSystem row), products (through
 `product_upsert_many`) and an integration client, starts `gunicorn crm.wsgi` on a free port
 of 127.0.0.1 with the production settings (DJANGO_HTTPS=false, since nothing terminates TLS
-here), and POSTs batches of 1,000 orders × 20 lines to /api/v1/orders/sync/ with
+here), and POSTs batches of 1,000 orders × 10 lines to /api/v1/orders/sync/ with
 `Authorization: Token …` from --clients threads. After two all-new warm-up batches, every timed
 batch is half new orders and half earlier orders sent again: half of those unchanged (replays)
-and half changed (status placed -> delivered, payment date, one line's quantity).
+and half changed (status placed -> delivered, payment date, one line's quantity). Then
+--replays of those bodies are sent again verbatim (every order unchanged) and timed apart.
+--code DIR serves the requests from another checkout (the code before a change, same schema),
+so old and new code can be run alternately on the same database.
 
 In the same run it times a raw COPY of the same line rows into a scratch table shaped like
 orders_orderline (same columns, indexes and checks; no foreign keys), the yardstick of the
@@ -72,19 +76,19 @@ PRICES = ["620.00", "450.00", "380.00", "270.00", "230.00", "180.00", "140.00", 
 PRICES += ["95.00", "75.00", "60.00", "48.00", "30.00", "25.00", "18.00"]
 
 
-def code_version() -> str:
-    """The commit the product code is at, and whether it has uncommitted changes."""
+def code_version(root: Path = ROOT) -> str:
+    """The commit the product code at `root` is at, and whether it has uncommitted changes."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
-            cwd=ROOT,
+            cwd=root,
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--", "*.py", ":!bench"],  # noqa: S607
-            cwd=ROOT,
+            cwd=root,
             capture_output=True,
             text=True,
             check=True,
@@ -252,9 +256,22 @@ def make_batches(
     maker: OrderMaker, *, count: int, size: int, clients: int
 ) -> tuple[list[bytes], list[bytes]]:
     """Warm-up bodies (all new) and `count` bodies of half new, a quarter replays and a quarter
-    changes. Earlier orders are taken round-robin from those of batches at least `clients`
-    back (the sender waits for those to finish), so no two batches in flight share an order.
-    Each body is encoded when made: it holds the orders as they are sent then."""
+    changes (see `make_batches_and_replays`)."""
+    warm_bodies, bodies, _replays = make_batches_and_replays(
+        maker, count=count, size=size, clients=clients
+    )
+    return warm_bodies, bodies
+
+
+def make_batches_and_replays(
+    maker: OrderMaker, *, count: int, size: int, clients: int, replays: int = 0, after: int = 0
+) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    """Warm-up bodies (all new), `count` bodies of half new, a quarter replays and a quarter
+    changes, and `replays` bodies of the orders of the last `replays` of the first `after`
+    bodies as they stand once those are sent: posted after them, every order is unchanged.
+    Earlier orders are taken round-robin from those of batches at least `clients` back (the
+    sender waits for those to finish), so no two batches in flight share an order. Each body
+    is encoded when made: it holds the orders as they are sent then."""
 
     def encode(batch: list[dict]) -> bytes:
         return json.dumps({"orders": batch}).encode()
@@ -264,9 +281,13 @@ def make_batches(
     pool: list[dict] = [order for batch in warm for order in batch]
     pointer = 0
     bodies: list[bytes] = []
+    batches: list[list[dict]] = []
+    replay_bodies: list[bytes] = []
     waiting: list[list[dict]] = []
     half = size // 2
     for _ in range(count):
+        if len(bodies) == after and replays:
+            replay_bodies = [encode(batch) for batch in batches[-replays:]]
         if len(waiting) >= clients:
             pool += waiting.pop(0)
         earlier = []
@@ -280,8 +301,11 @@ def make_batches(
         batch = new + earlier
         maker.rng.shuffle(batch)
         bodies.append(encode(batch))
+        batches.append(batch)
         waiting.append(new)
-    return warm_bodies, bodies
+    if len(bodies) == after and replays:
+        replay_bodies = [encode(batch) for batch in batches[-replays:]]
+    return warm_bodies, bodies, replay_bodies
 
 
 # --- gunicorn ----------------------------------------------------------------------------
@@ -293,7 +317,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(*, workers: int, settings: str, scratch: Path) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(
+    *, workers: int, settings: str, scratch: Path, code: Path = ROOT
+) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = dict(os.environ)  # DATABASE_URL, CRM_VAR_DIR from bench_database
     env.update(
@@ -322,7 +348,7 @@ def start_gunicorn(*, workers: int, settings: str, scratch: Path) -> tuple[subpr
             "--log-level",
             "warning",
         ],
-        cwd=ROOT,
+        cwd=code,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -416,6 +442,21 @@ def postgres_pids() -> list[int]:
     return pids
 
 
+def backend_pids(url: str) -> list[int]:
+    """The PostgreSQL backends of this database's clients (the gunicorn workers' connections,
+    kept open between requests), not of other databases' sessions nor autovacuum."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+        ]
+
+
 def machine_cpu() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
@@ -495,17 +536,20 @@ def line_rows(bodies: Sequence[bytes], product_ids: dict[str, int]) -> list[tupl
     return rows
 
 
-def copy_baseline(url: str, rows: Sequence[tuple], per_batch: int) -> tuple[dict, list[str]]:
+def copy_baseline(url: str, rows: Sequence[tuple], per_batch: int) -> tuple[dict, dict, list[str]]:
     """Seconds to COPY the rows into a scratch table shaped like orders_orderline (same
     columns, indexes and checks): in one statement; in statements of `per_batch` rows, each
     committed; and the same with the foreign keys orders_orderline has (read from the
     catalogue; deferred, so checked at commit), the one to orders pointing at a scratch table
-    of order ids. Returns the timings and the columns that have foreign keys."""
+    of order ids. Returns the timings, the CPU seconds of each (label -> (this process's,
+    its PostgreSQL backend's)) and the columns that have foreign keys."""
     import psycopg
 
     orders = max(row[0] for row in rows)
     timings: dict[str, float] = {}
+    cpu: dict[str, tuple[float, float]] = {}
     with psycopg.connect(url) as conn:
+        backend = conn.info.backend_pid
         keys = conn.execute(
             "SELECT a.attname, c.confrelid::regclass::text FROM pg_constraint c "
             "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
@@ -532,9 +576,14 @@ def copy_baseline(url: str, rows: Sequence[tuple], per_batch: int) -> tuple[dict
                 )
             conn.commit()
             started = time.perf_counter()
+            cpu_started = (time.process_time(), cpu_seconds([backend])[backend])
             for start in range(0, len(rows), chunk_size):
                 copy(rows[start : start + chunk_size])
             timings[label] = time.perf_counter() - started
+            cpu[label] = (
+                time.process_time() - cpu_started[0],
+                cpu_seconds([backend])[backend] - cpu_started[1],
+            )
 
         conn.execute("DROP TABLE IF EXISTS bench_copy_orders")
         conn.execute(
@@ -549,7 +598,7 @@ def copy_baseline(url: str, rows: Sequence[tuple], per_batch: int) -> tuple[dict
         conn.execute("DROP TABLE bench_copy_lines")
         conn.execute("DROP TABLE bench_copy_orders")
         conn.commit()
-    return timings, [column for column, _table in keys]
+    return timings, cpu, [column for column, _table in keys]
 
 
 # --- the in-process profile --------------------------------------------------------------
@@ -559,32 +608,51 @@ _STEPS = (
     "_store_orders",
     "_replace_orders",
     "_insert_lines",
-    "sales_facts_refresh",
+    "sales_facts_add",
+    "_facts_recount",
     "purchase_figures_refresh",
+    "orders_recorded",
 )
 
 
-def profile(bodies: Sequence[bytes], *, client) -> tuple[dict[str, float], dict[str, float]]:
+def profile(bodies: Sequence[bytes], *, client) -> tuple[dict[str, list], dict[str, float]]:
     """Runs the bodies through order_sync_many in this process with its steps timed, and
     each SQL statement and commit (seconds summed over the bodies; nested steps are included
-    in their callers). Returns (steps, statements)."""
+    in their callers). Each step is timed three ways: wall clock, this process's CPU
+    (`time.process_time`) and its PostgreSQL backend's CPU (from /proc, 10 ms ticks), so a
+    busy machine shows in the wall clock and not in the CPU. Returns (steps, statements)."""
     from django.db import connection
 
     from crm.choices import AuditSource
     from crm.services import Actor
     from orders import services
 
-    spans: dict[str, float] = defaultdict(float)
+    spans: dict[str, list] = defaultdict(lambda: [0.0, 0.0, 0.0])
     statements: dict[str, float] = defaultdict(float)
     originals: dict[str, Callable] = {name: getattr(services, name) for name in _STEPS}
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
 
-    def wrap(name: str, original: Callable, into: dict[str, float]) -> Callable:
+    def clocks() -> tuple[float, float, float]:
+        return (
+            time.perf_counter(),
+            time.process_time(),
+            cpu_seconds([backend]).get(backend, 0.0),
+        )
+
+    def add(name: str, started: tuple[float, float, float]) -> None:
+        for i, (now, then) in enumerate(zip(clocks(), started, strict=True)):
+            spans[name][i] += now - then
+
+    def wrap(name: str, original: Callable) -> Callable:
         def timed(*args, **kwargs):
-            started = time.perf_counter()
+            started = clocks()
             try:
                 return original(*args, **kwargs)
             finally:
-                into[name] += time.perf_counter() - started
+                add(name, started)
 
         return timed
 
@@ -597,19 +665,27 @@ def profile(bodies: Sequence[bytes], *, client) -> tuple[dict[str, float], dict[
             statements[words[:48]] += time.perf_counter() - started
 
     for name, original in originals.items():
-        setattr(services, name, wrap(name, original, spans))
-    connection.ensure_connection()
-    connection.commit = wrap("COMMIT", connection.commit, statements)
+        setattr(services, name, wrap(name, original))
+    original_commit = connection.commit
+
+    def commit():
+        started = time.perf_counter()
+        try:
+            return original_commit()
+        finally:
+            statements["COMMIT"] += time.perf_counter() - started
+
+    connection.commit = commit
     actor = Actor(user=client, source=AuditSource.API, label=client.username)
     try:
         with connection.execute_wrapper(sql_timer):
             for body in bodies:
-                started = time.perf_counter()
+                started = clocks()
                 rows = json.loads(body)["orders"]
-                parsed = time.perf_counter()
+                add("json.loads", started)
+                started = clocks()
                 services.order_sync_many(rows=rows, source=client.username, actor=actor)
-                spans["json.loads"] += parsed - started
-                spans["order_sync_many"] += time.perf_counter() - parsed
+                add("order_sync_many", started)
     finally:
         for name, original in originals.items():
             setattr(services, name, original)
@@ -618,33 +694,50 @@ def profile(bodies: Sequence[bytes], *, client) -> tuple[dict[str, float], dict[
 
 
 def print_profile(
-    spans: dict[str, float], statements: dict[str, float], batches: int, lines: int
+    spans: dict[str, list], statements: dict[str, float], batches: int, lines: int
 ) -> None:
-    per = {name: seconds / batches * 1000 for name, seconds in spans.items()}
-    total = per["json.loads"] + per["order_sync_many"]
-    store_own = per["_store_orders"] - per["_replace_orders"] - per["_insert_lines"]
-    facts_own = per["sales_facts_refresh"] - per["purchase_figures_refresh"]
-    rest = (
-        per["order_sync_many"]
-        - per["_clean_orders"]
-        - per["_store_orders"]
-        - per["sales_facts_refresh"]
-    )
+    def per(name: str) -> list[float]:
+        return [seconds / batches * 1000 for seconds in spans.get(name, [0.0, 0.0, 0.0])]
+
+    def minus(a: list[float], *others: list[float]) -> list[float]:
+        return [x - sum(o[i] for o in others) for i, x in enumerate(a)]
+
+    total = [a + b for a, b in zip(per("json.loads"), per("order_sync_many"), strict=True)]
     rows = [
-        ("json.loads of the body", per["json.loads"]),
-        ("checks + content hash (_clean_orders, 2 look-ups)", per["_clean_orders"]),
-        ("orders: INSERT … ON CONFLICT, SELECT … FOR UPDATE", store_own),
-        ("changed orders: UPDATE, DELETE lines, audit", per["_replace_orders"]),
-        ("lines: COPY", per["_insert_lines"]),
-        ("monthly facts (lock, DELETE, INSERT … SELECT)", facts_own),
-        ("purchase figures (UPDATE customersystem)", per["purchase_figures_refresh"]),
-        ("commit (deferred FK checks, WAL flush) + rest", rest),
+        ("json.loads of the body", per("json.loads")),
+        ("digests, replays, checks (_clean_orders)", per("_clean_orders")),
+        (
+            "orders: INSERT … ON CONFLICT, SELECT … FOR UPDATE",
+            minus(per("_store_orders"), per("_replace_orders"), per("_insert_lines")),
+        ),
+        ("changed orders: UPDATE, DELETE lines, audit", per("_replace_orders")),
+        ("lines: COPY", per("_insert_lines")),
+        (
+            "monthly facts (lock, add the batch's, recount the changed)",
+            minus(per("sales_facts_add"), per("purchase_figures_refresh")),
+        ),
+        ("  of which recounting months a changed order left", per("_facts_recount")),
+        ("purchase figures (UPDATE customersystem)", per("purchase_figures_refresh")),
+        ("quota check (allocation orders_recorded)", per("orders_recorded")),
+        (
+            "commit (WAL flush, deferred checks) + rest",
+            minus(
+                per("order_sync_many"),
+                per("_clean_orders"),
+                per("_store_orders"),
+                per("sales_facts_add"),
+                per("orders_recorded"),
+            ),
+        ),
     ]
     print(f"\nIn-process, per batch of {lines:,} lines (mean of {batches}):")
-    print(f"  {'step':<52} {'ms':>8} {'share':>6}")
-    for label, ms in rows:
-        print(f"  {label:<52} {ms:>8.1f} {ms / total:>6.0%}")
-    print(f"  {'total':<52} {total:>8.1f}   -> {lines / total * 1000:,.0f} lines/s on one core")
+    print(f"  {'step':<52} {'wall ms':>8} {'share':>6} {'CPU ms':>7} {'PG CPU':>7}")
+    for label, (wall, cpu, pg) in rows:
+        print(f"  {label:<52} {wall:>8.1f} {wall / total[0]:>6.0%} {cpu:>7.1f} {pg:>7.1f}")
+    print(
+        f"  {'total':<52} {total[0]:>8.1f} {'':>6} {total[1]:>7.1f} {total[2]:>7.1f}"
+        f"   -> {lines / total[0] * 1000:,.0f} lines/s on one core"
+    )
     print("  of which waiting on PostgreSQL, by statement (COPY not included):")
     for words, seconds in sorted(statements.items(), key=lambda item: -item[1])[:10]:
         print(f"    {words:<50} {seconds / batches * 1000:>8.1f}")
@@ -657,8 +750,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--batches", type=int, default=20, help="Timed batches (default 20).")
     parser.add_argument("--orders", type=int, default=1000, help="Orders per batch.")
-    parser.add_argument("--lines", type=int, default=20, help="Lines per order.")
-    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--lines", type=int, default=10, help="Lines per order.")
+    parser.add_argument("--customers", type=int, default=200_000)
+    parser.add_argument(
+        "--replays",
+        type=int,
+        default=10,
+        help="Timed bodies sent again verbatim afterwards, timed apart (default 10).",
+    )
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=ROOT,
+        help="Serve from this checkout (e.g. a worktree of main: the code before a change).",
+    )
     parser.add_argument("--products", type=int, default=200)
     parser.add_argument("--clients", type=int, default=2, choices=range(1, 5), metavar="1-4")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3).")
@@ -686,7 +791,8 @@ def main() -> None:
             f"{timezone.localdate()}; {database}; CPUs: {os.cpu_count()}; "
             f"{args.batches} batches × {args.orders:,} orders × {args.lines} lines; "
             f"{args.clients} client thread(s); gunicorn {args.workers} workers "
-            f"({args.settings} settings); {code_version()}",
+            f"({args.settings} settings); served: {args.code}, {code_version(args.code)}; "
+            f"load average {Path('/proc/loadavg').read_text().strip()}",
             flush=True,
         )
         customers = ensure_customers(args.customers)
@@ -704,8 +810,13 @@ def main() -> None:
             prefix=f"B{int(time.time())}-",
         )
         started = time.perf_counter()
-        warm, bodies = make_batches(
-            maker, count=args.batches + args.profile, size=args.orders, clients=args.clients
+        warm, bodies, replay_bodies = make_batches_and_replays(
+            maker,
+            count=args.batches + args.profile,
+            size=args.orders,
+            clients=args.clients,
+            replays=min(args.replays, args.batches),
+            after=args.batches,
         )
         profile_bodies, bodies = bodies[args.batches :], bodies[: args.batches]
         print(
@@ -715,7 +826,9 @@ def main() -> None:
         )
 
         scratch = Path(os.environ["CRM_VAR_DIR"])
-        server, port = start_gunicorn(workers=args.workers, settings=args.settings, scratch=scratch)
+        server, port = start_gunicorn(
+            workers=args.workers, settings=args.settings, scratch=scratch, code=args.code
+        )
         try:
             wait_until_up(server, port, token, scratch / "gunicorn.log")
             warm_wall, _lat, warm_reports = post_all(
@@ -724,13 +837,34 @@ def main() -> None:
             autovacuum = vacuum_analyze()
             connections.close_all()
             workers = worker_pids(server.pid)
-            before = (cpu_seconds(workers), cpu_seconds(postgres_pids()), machine_cpu())
+            backends = backend_pids(url)
+            before = (
+                cpu_seconds(workers),
+                cpu_seconds(postgres_pids()),
+                machine_cpu(),
+                cpu_seconds(backends),
+            )
             own = os.times()
+            idempotent = args.idempotency_key
             wall, latencies, reports = post_all(
-                port, token, bodies, clients=args.clients, idempotency=args.idempotency_key
+                port, token, bodies, clients=args.clients, idempotency=idempotent
             )
             own_after = os.times()
-            after = (cpu_seconds(workers), cpu_seconds(postgres_pids()), machine_cpu())
+            backends = sorted({*backends, *backend_pids(url)})
+            after = (
+                cpu_seconds(workers),
+                cpu_seconds(postgres_pids()),
+                machine_cpu(),
+                cpu_seconds(backends),
+            )
+            replay_cpu = (cpu_seconds(workers), cpu_seconds(backends))
+            replay_wall, replay_latencies, replay_reports = 0.0, [0.0], []
+            if replay_bodies:
+                replay_wall, replay_latencies, replay_reports = post_all(
+                    port, token, replay_bodies, clients=args.clients, idempotency=idempotent
+                )
+            backends = sorted({*backends, *backend_pids(url)})
+            replay_cpu_after = (cpu_seconds(workers), cpu_seconds(backends))
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -747,8 +881,13 @@ def main() -> None:
             f"{totals['unchanged']:,} unchanged, {errors} refused"
         )
 
+        replayed = {key: sum(r[key] for r in replay_reports) for key in totals}
+        replay_lines = len(replay_bodies) * args.orders * args.lines
+        if replay_bodies and replayed["unchanged"] != len(replay_bodies) * args.orders:
+            sys.exit(f"Replays were not all unchanged: {replayed}")
+
         rows = line_rows(bodies, {code: pk for code, pk, _price in products})
-        copies, fk_columns = copy_baseline(url, rows, args.orders * args.lines)
+        copies, copy_cpu, fk_columns = copy_baseline(url, rows, args.orders * args.lines)
         per_batch = f"{args.orders * args.lines:,} rows"
         print(f"\n{'what':<58} {'lines':>10} {'seconds':>8} {'lines/s':>9} {'time':>7}")
         for label, seconds in (
@@ -761,12 +900,22 @@ def main() -> None:
                 f"{label:<58} {lines_sent:>10,} {seconds:>8.2f} {lines_sent / seconds:>9,.0f} "
                 f"{seconds / copies['one']:>6.2f}×"
             )
+        copy_rate = lines_sent / copies["one"]
         sync_rate = lines_sent / wall
         print(
-            f"\nSync: {sync_rate:,.0f} lines/s = {sync_rate / (lines_sent / copies['one']):.0%} "
+            f"\nSync: {sync_rate:,.0f} lines/s = {sync_rate / copy_rate:.0%} "
             f"of one COPY; request latency median {statistics.median(latencies):.2f} s, "
             f"max {max(latencies):.2f} s"
         )
+        if replay_bodies:
+            replay_rate = replay_lines / replay_wall
+            print(
+                f"Replays (the orders of the last {len(replay_bodies)} bodies again, "
+                f"{replay_lines:,} lines, "
+                f"every order unchanged): {replay_rate:,.0f} lines/s = "
+                f"{replay_rate / copy_rate:.0%} of one COPY; request latency median "
+                f"{statistics.median(replay_latencies):.2f} s"
+            )
         busy = after[2][0] - before[2][0]
         capacity = after[2][1] - before[2][1]
         client_cpu = (own_after.user + own_after.system) - (own.user + own.system)
@@ -779,15 +928,41 @@ def main() -> None:
             f"bench client {client_cpu:.1f} s, anything else {other_cpu:.1f} s; "
             f"machine busy {busy / capacity:.0%}"
         )
+        backend_cpu = cpu_used(before[3], after[3])
+        batches_of_copy = lines_sent / (args.orders * args.lines)
+        copy_client, copy_backend = (
+            seconds / batches_of_copy * 1000 for seconds in copy_cpu["one"]
+        )
+        sync_cpu = (server_cpu + backend_cpu) / args.batches * 1000
+        print(
+            f"CPU per {args.orders * args.lines:,} lines: COPY {copy_backend:.0f} ms in its "
+            f"PostgreSQL backend (+ {copy_client:.0f} ms psycopg formatting the rows here); "
+            f"the sync {sync_cpu:.0f} ms (gunicorn + its backends) = "
+            f"{copy_backend / sync_cpu:.0%} of COPY's lines per CPU second (its backend's)"
+        )
         print(
             f"Per batch: {server_cpu / args.batches * 1000:.0f} ms Python in gunicorn, "
-            f"{pg_cpu / args.batches * 1000:.0f} ms PostgreSQL"
+            f"{backend_cpu / args.batches * 1000:.0f} ms in the workers' PostgreSQL backends "
+            f"({pg_cpu / args.batches * 1000:.0f} ms all PostgreSQL processes, other "
+            "sessions' included)"
         )
+        if replay_bodies:
+            replay_python, replay_backend = (
+                cpu_used(replay_cpu[i], replay_cpu_after[i]) / len(replay_bodies) * 1000
+                for i in (0, 1)
+            )
+            print(
+                f"Per replay batch: {replay_python:.0f} ms Python in gunicorn, "
+                f"{replay_backend:.0f} ms in their PostgreSQL backends = "
+                f"{copy_backend / (replay_python + replay_backend):.0%} of COPY's lines per CPU "
+                "second"
+            )
 
         if args.profile:
             spans, statements = profile(profile_bodies, client=client)
             print_profile(spans, statements, args.profile, args.orders * args.lines)
         print(f"\nmax RSS of this process {peak_rss_mb():.0f} MB")
+        print(f"load average at the end {Path('/proc/loadavg').read_text().strip()}")
 
 
 if __name__ == "__main__":

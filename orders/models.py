@@ -171,6 +171,12 @@ class Order(models.Model):
     amount = models.DecimalField(_("amount"), **_money)
     line_count = models.PositiveIntegerField(_("lines"))
     content_hash = models.CharField(max_length=32, editable=False)
+    # A digest of the order exactly as the sync received it, bound to `content_hash`
+    # (`orders.sync.sent_hash`): a replay whose every order is the text already stored is
+    # recognised before any checking. Empty for orders stored otherwise (a bulk load, rows
+    # from before it existed, rows written in SQL): those take the full checks; and one whose
+    # content another writer changed no longer matches.
+    sent_hash = models.CharField(max_length=32, blank=True, db_default="", editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
@@ -209,6 +215,14 @@ class OrderLine(models.Model):
         on_delete=models.CASCADE,
         related_name="lines",
         db_index=False,  # served by orders_line_order_product_uniq
+        # No database foreign key (like the product's, below): PostgreSQL checks one per
+        # line at commit, a deferred trigger each, which cost as much again as the COPY of
+        # the lines (bench/bench_order_sync.py: "with its foreign keys"). Lines are written
+        # only by the order services, for orders they inserted or locked (`SELECT … FOR
+        # UPDATE`) in the same transaction; orders are never deleted (customers PROTECT
+        # them, nothing else deletes one), and if one were, Django's CASCADE deletes its
+        # lines first.
+        db_constraint=False,
     )
     # The order's month, repeated: the partition key of lines on PostgreSQL at scale.
     month = models.DateField(_("month"))

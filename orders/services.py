@@ -48,13 +48,24 @@ from orders.models import (
     Product,
     SalesFactPending,
 )
-from orders.sync import CleanOrder, ItemError, clean_order, iso_date, money, text, unknown_fields
+from orders.sync import (
+    CleanOrder,
+    ItemError,
+    Seen,
+    clean_order,
+    iso_date,
+    money,
+    sent_digest,
+    sent_hash,
+    text,
+    unknown_fields,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_ORDERS_PER_SYNC = 1000
 MAX_PRODUCTS_PER_SYNC = 1000
-# Rows per INSERT statement: 15 parameters each stays far below PostgreSQL's 65,535 limit.
+# Rows per INSERT statement: 16 parameters each stays far below PostgreSQL's 65,535 limit.
 _INSERT_CHUNK = 1000
 # (customer, month) pairs per facts statement: keeps the VALUES list and the plan small.
 _FACT_KEYS_CHUNK = 2000
@@ -412,8 +423,9 @@ def order_sync_many(
 
     Each order is all-or-nothing: a bad one is reported (`errors`, by index) and the others
     are stored, in one transaction. A replay reports every order unchanged and writes
-    nothing; a changed order replaces its lines. With `refresh_facts` the monthly facts and
-    purchase figures of the touched customers are brought up to date in the same
+    nothing (an order sent exactly as it was stored is known by one query before any
+    checking: `_replayed`); a changed order replaces its lines. With `refresh_facts` the
+    monthly facts and purchase figures of the touched customers are brought up to date in the same
     transaction; otherwise the touched (customer, month) pairs are marked pending in the
     same transaction (`SalesFactPending`), for `sales_facts_pending_drain` to refresh later
     (the backfill command does that once at the end): a load that stops half-way leaves the
@@ -421,7 +433,7 @@ def order_sync_many(
     `dry_run` checks and counts what would happen, and writes nothing.
     """
     report = SyncReport(key_name="external_id", warnings=[])
-    valid = _clean_orders(rows, report)
+    valid = _clean_orders(rows, report, source)
     if not valid:
         return report
     if dry_run:
@@ -443,7 +455,9 @@ def order_sync_many(
     def store() -> _Outcome:
         outcome = _store_orders(valid, source=source, actor=actor)
         if refresh_facts:
-            sales_facts_refresh(keys=outcome.keys)
+            sales_facts_add(
+                orders=[order for _pk, order in outcome.stored], removed=outcome.removed
+            )
         else:
             sales_facts_mark_pending(keys=outcome.keys)
         # The quotas the orders use (supply allocation): recounted, and the orders that took
@@ -475,51 +489,144 @@ def order_sync_many(
     return report
 
 
-def _clean_orders(rows: Sequence[Any], report: SyncReport) -> list[CleanOrder]:
+def _clean_orders(rows: Sequence[Any], report: SyncReport, source: str) -> list[CleanOrder]:
+    """The orders to store, checked (`clean_order`); the refused ones go to `report`, and so
+    do the replayed ones (counted unchanged, see `_replayed`)."""
     # Codes the database cannot hold are not looked up: `clean_order` refuses them.
-    customer_codes, product_codes = set(), set()
+    customer_codes = set()
+    digests: list[str | None] = []
     for raw in rows:
-        if isinstance(raw, Mapping):
-            if isinstance(raw.get("customer_code"), str):
-                customer_codes.add(raw["customer_code"].strip())
+        digests.append(sent_digest(raw))
+        if isinstance(raw, Mapping) and isinstance(raw.get("customer_code"), str):
+            customer_codes.add(raw["customer_code"].strip())
+    customers = _ids_by_code(Customer._meta.db_table, "customer_code", customer_codes)
+    dates = OrdersConfig.current().order_date_range(timezone.localdate())
+    replayed = _replayed(rows, digests, source=source, customers=customers, dates=dates)
+    product_codes = set()
+    for index, raw in enumerate(rows):
+        if index not in replayed and isinstance(raw, Mapping):
             lines = raw.get("lines")
             for line in lines if isinstance(lines, list) else ():
                 if isinstance(line, Mapping) and isinstance(line.get("product_code"), str):
                     product_codes.add(line["product_code"].strip())
-    customer_codes = {code for code in customer_codes if is_storable(code)}
-    product_codes = {code for code in product_codes if is_storable(code)}
-    customers = dict(
-        Customer.objects.filter(customer_code__in=customer_codes).values_list("customer_code", "id")
-    )
-    products = dict(Product.objects.filter(code__in=product_codes).values_list("code", "id"))
-    dates = OrdersConfig.current().order_date_range(timezone.localdate())
+    products = _ids_by_code(Product._meta.db_table, "code", product_codes)
     valid: list[CleanOrder] = []
     first_index: dict[str, int] = {}
+    seen = Seen()
     for index, raw in enumerate(rows):
-        try:
-            order = clean_order(
-                raw, index=index, customers=customers, products=products, dates=dates
-            )
-        except ItemError as exc:
-            report.refuse(
-                index, raw.get("external_id") if isinstance(raw, Mapping) else None, exc.errors
-            )
-            continue
-        if order.external_id in first_index:
+        external_id = replayed.get(index)
+        if external_id is None:
+            try:
+                order = clean_order(
+                    raw, index=index, customers=customers, products=products, dates=dates, seen=seen
+                )
+            except ItemError as exc:
+                report.refuse(
+                    index, raw.get("external_id") if isinstance(raw, Mapping) else None, exc.errors
+                )
+                continue
+            external_id = order.external_id
+        if external_id in first_index:
             report.refuse(
                 index,
-                order.external_id,
+                external_id,
                 {
                     "external_id": [
                         _("This order is also at index %(i)d of this request.")
-                        % {"i": first_index[order.external_id]}
+                        % {"i": first_index[external_id]}
                     ]
                 },
             )
             continue
-        first_index[order.external_id] = index
-        valid.append(order)
+        first_index[external_id] = index
+        if index in replayed:
+            report.unchanged += 1
+        else:
+            order.sent_hash = sent_hash(digests[index], order.content_hash)
+            valid.append(order)
     return valid
+
+
+def _ids_by_code(table: str, column: str, codes: set[str]) -> dict[str, int]:
+    """{code: id} of the rows of `table` whose `column` is one of `codes` (those the database
+    cannot hold are not looked up: `clean_order` refuses them). On PostgreSQL the codes go as
+    one array: psycopg spent milliseconds splitting a placeholder per code."""
+    codes = sorted(code for code in codes if is_storable(code))
+    if not codes:
+        return {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT {column}, id FROM {table} WHERE {column} = ANY(%s::text[])",  # noqa: S608
+                [codes],
+            )
+        else:
+            marks = ", ".join(["%s"] * len(codes))
+            cursor.execute(f"SELECT {column}, id FROM {table} WHERE {column} IN ({marks})", codes)  # noqa: S608
+        return dict(cursor.fetchall())
+
+
+def _replayed(
+    rows: Sequence[Any],
+    digests: Sequence[str | None],
+    *,
+    source: str,
+    customers: Mapping[str, int],
+    dates: tuple[dt.date, dt.date],
+) -> dict[int, str]:
+    """The items (index -> order number) that are replays of a stored order: sent exactly as
+    it was stored (the same `sent_digest`, bound to the content stored: `sent_hash`), so
+    checking them again would give what is stored and storing them would change nothing.
+    One query, before any checking; the lines are not read.
+
+    The same text is *not* a replay, and is checked in full, when what the checks compare it
+    with has changed since: its customer code now names another customer or none, or its
+    order or payment date is outside the dates accepted today (`OrdersConfig`). The checks'
+    own rules are in the digest (`orders.sync._SENT_DIGEST_PERSON`). A replay of an order
+    that another sync is changing at this moment reads the last committed version, unlocked:
+    it is reported unchanged as of that version (as if it had come just before the other)."""
+    keys: dict[int, str] = {}
+    for index, digest in enumerate(digests):
+        if digest is not None and type(number := rows[index].get("external_id")) is str:
+            number = number.strip()
+            if number and len(number) <= Order._meta.get_field("external_id").max_length:
+                keys[index] = number
+    wanted = sorted({number for number in keys.values() if is_storable(number)})
+    if not wanted:
+        return {}
+    table = Order._meta.db_table
+    columns = "external_id, sent_hash, content_hash, customer_id, order_date, payment_date"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # one array, not a placeholder per order
+            cursor.execute(
+                f"SELECT {columns} FROM {table} "  # noqa: S608 - names are ours
+                "WHERE source = %s AND external_id = ANY(%s::text[]) AND sent_hash <> ''",
+                [source, wanted],
+            )
+        else:
+            cursor.execute(
+                f"SELECT {columns} FROM {table} WHERE source = %s "  # noqa: S608
+                f"AND external_id IN ({', '.join(['%s'] * len(wanted))}) "
+                "AND sent_hash <> ''",
+                [source, *wanted],
+            )
+        stored = {row[0]: row[1:] for row in cursor.fetchall()}
+    first, last = dates
+    replayed: dict[int, str] = {}
+    for index, number in keys.items():
+        row = stored.get(number)
+        if row is None or row[0] != sent_hash(digests[index], row[1]):
+            continue
+        _sent, _content, customer_id, order_date, payment_date = row
+        code = rows[index].get("customer_code")
+        if (
+            type(code) is str
+            and customers.get(code.strip()) == customer_id
+            and first <= order_date <= last
+            and (payment_date is None or first <= payment_date <= last)
+        ):
+            replayed[index] = number
+    return replayed
 
 
 @dataclass
@@ -532,6 +639,9 @@ class _Outcome:
     stored: list[tuple[int, CleanOrder]] = field(default_factory=list)
     # What the replaced orders were, by id (their shop, date, status and lines).
     before: dict[int, OrderBefore] = field(default_factory=dict)
+    # What the replaced orders that counted were (their facts lose them); their lines'
+    # prices and amounts are not read (0).
+    removed: list[CleanOrder] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -549,6 +659,7 @@ _ORDER_COLUMNS = (
     "amount",
     "line_count",
     "content_hash",
+    "sent_hash",
     "created_at",
     "updated_at",
 )
@@ -571,13 +682,12 @@ def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Out
     #    are skipped here and handled as existing below.
     created_ids: dict[str, int] = {}
     table = Order._meta.db_table
-    placeholders = "(" + ", ".join(["%s"] * len(_ORDER_COLUMNS)) + ")"
+    columns = ", ".join(_ORDER_COLUMNS)
     with connection.cursor() as cursor:
         for start in range(0, len(valid), _INSERT_CHUNK):
             chunk = valid[start : start + _INSERT_CHUNK]
-            params: list[Any] = []
-            for o in chunk:
-                params += [
+            rows = [
+                (
                     source,
                     o.external_id,
                     o.customer_id,
@@ -591,36 +701,32 @@ def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Out
                     o.amount,
                     len(o.lines),
                     o.content_hash,
+                    o.sent_hash,
                     now,
                     now,
-                ]
+                )
+                for o in chunk
+            ]
+            if connection.vendor == "postgresql":
+                # One array per column: 16 parameters, not 16 per order (psycopg spent
+                # 30-40 ms splitting the placeholders of a 15,000-parameter statement).
+                arrays = ", ".join(f"%s::{_ORDER_COLUMN_TYPES[c]}[]" for c in _ORDER_COLUMNS)
+                sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
+                params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+            else:
+                row_marks = "(" + ", ".join(["%s"] * len(_ORDER_COLUMNS)) + ")"
+                values = ", ".join([row_marks] * len(chunk))
+                sql = f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608
+                params = [value for row in rows for value in row]
             cursor.execute(
-                f"INSERT INTO {table} ({', '.join(_ORDER_COLUMNS)}) "  # noqa: S608 - names are ours
-                f"VALUES {', '.join([placeholders] * len(chunk))} "
-                "ON CONFLICT (source, external_id) DO NOTHING RETURNING id, external_id",
+                f"{sql} ON CONFLICT (source, external_id) DO NOTHING RETURNING id, external_id",
                 params,
             )
             created_ids.update((external_id, pk) for pk, external_id in cursor.fetchall())
 
     # 2. Existing orders: locked, compared by content hash, replaced when they differ.
     existing_keys = [o.external_id for o in valid if o.external_id not in created_ids]
-    existing = {
-        row[1]: row
-        for row in Order.objects.select_for_update()
-        .filter(source=source, external_id__in=existing_keys)
-        .order_by("external_id")
-        .values_list(
-            "id",
-            "external_id",
-            "content_hash",
-            "customer_id",
-            "month",
-            "status",
-            "cartons",
-            "amount",
-            "order_date",
-        )
-    }
+    existing = {row[1]: row for row in _lock_orders(source, existing_keys)}
     changed: list[tuple[CleanOrder, tuple]] = []
     for external_id in existing_keys:
         row = existing[external_id]
@@ -647,12 +753,72 @@ def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Out
         }
         line_orders += [(row[0], order) for order, row in changed]
         outcome.keys.update((row[3], row[4]) for _order, row in changed)
+        # The facts these orders counted in lose them.
+        outcome.removed = [
+            CleanOrder(
+                index=order.index,
+                external_id=row[1],
+                customer_id=row[3],
+                order_date=row[8],
+                month=row[4],
+                status=row[5],
+                payment_method=row[9],
+                paid_on_time=row[10],
+                payment_date=None,
+                lines=[
+                    (product_id, cartons, _ZERO, _ZERO) for product_id, cartons in old_lines[row[0]]
+                ],
+                cartons=row[6],
+                amount=row[7],
+            )
+            for order, row in changed
+            if row[5] in counted
+        ]
     _insert_lines(line_orders)
     outcome.stored = line_orders
     outcome.created = len(created_ids)
     outcome.updated = len(changed)
     outcome.keys.update((o.customer_id, o.month) for _pk, o in line_orders)
     return outcome
+
+
+# The columns of the existing orders a sync locks, in this order (`_store_orders` reads
+# them by position).
+_LOCKED_COLUMNS = (
+    "id",
+    "external_id",
+    "content_hash",
+    "customer_id",
+    "month",
+    "status",
+    "cartons",
+    "amount",
+    "order_date",
+    "payment_method",
+    "paid_on_time",
+)
+_ZERO = Decimal("0.00")
+
+
+def _lock_orders(source: str, external_ids: Sequence[str]) -> list[tuple]:
+    """The orders of `source` numbered `external_ids`, locked in key order (`SELECT … FOR
+    UPDATE`): `_LOCKED_COLUMNS` of each."""
+    if not external_ids:
+        return []
+    if connection.vendor != "postgresql":
+        return list(
+            Order.objects.select_for_update()
+            .filter(source=source, external_id__in=external_ids)
+            .order_by("external_id")
+            .values_list(*_LOCKED_COLUMNS)
+        )
+    with connection.cursor() as cursor:  # one array, not a placeholder per order
+        cursor.execute(
+            f"SELECT {', '.join(_LOCKED_COLUMNS)} FROM {Order._meta.db_table} "  # noqa: S608
+            "WHERE source = %s AND external_id = ANY(%s::text[]) ORDER BY external_id FOR UPDATE",
+            [source, list(external_ids)],
+        )
+        return cursor.fetchall()
 
 
 def _replace_orders(
@@ -664,7 +830,7 @@ def _replace_orders(
     audits: list[AuditEntry] = []
     content_type = ContentType.objects.get_for_model(Order)
     for order, row in changed:
-        pk, external_id, _hash, customer_id, _month, status, cartons, amount, order_date = row
+        pk, external_id, _hash, customer_id, _month, status, cartons, amount, order_date = row[:9]
         updates.append(
             Order(
                 id=pk,
@@ -679,6 +845,7 @@ def _replace_orders(
                 amount=order.amount,
                 line_count=len(order.lines),
                 content_hash=order.content_hash,
+                sent_hash=order.sent_hash,
                 updated_at=now,
             )
         )
@@ -715,12 +882,20 @@ def _replace_orders(
     # The old lines go, read by the same statement: what the replaced orders were of counts
     # out of the quotas they counted in (supply allocation).
     old_lines: dict[int, list[tuple[int, int]]] = {row[0]: [] for _order, row in changed}
+    table = OrderLine._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {OrderLine._meta.db_table} WHERE order_id IN "  # noqa: S608 - ours
-            f"({', '.join(['%s'] * len(old_lines))}) RETURNING order_id, product_id, cartons",
-            list(old_lines),
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"DELETE FROM {table} WHERE order_id = ANY(%s::bigint[]) "  # noqa: S608 - ours
+                "RETURNING order_id, product_id, cartons",
+                [list(old_lines)],
+            )
+        else:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE order_id IN "  # noqa: S608 - ours
+                f"({', '.join(['%s'] * len(old_lines))}) RETURNING order_id, product_id, cartons",
+                list(old_lines),
+            )
         for order_id, product_id, cartons in cursor.fetchall():
             old_lines[order_id].append((product_id, cartons))
     AuditEntry.objects.bulk_create(audits, batch_size=500)
@@ -730,6 +905,9 @@ def _replace_orders(
 # PostgreSQL types of the replaced columns: a VALUES list holding only NULLs in a column
 # (say, no payment date in the batch) would otherwise be typed text.
 _ORDER_COLUMN_TYPES = {
+    "source": "text",
+    "external_id": "text",
+    "created_at": "timestamptz",
     "customer_id": "bigint",
     "order_date": "date",
     "month": "date",
@@ -741,6 +919,7 @@ _ORDER_COLUMN_TYPES = {
     "amount": "numeric",
     "line_count": "integer",
     "content_hash": "text",
+    "sent_hash": "text",
     "updated_at": "timestamptz",
 }
 
@@ -748,7 +927,7 @@ _ORDER_COLUMN_TYPES = {
 def _update_orders(updates: list[Order]) -> None:
     """Writes the replaced columns of changed orders.
 
-    On PostgreSQL one `UPDATE … FROM (VALUES …)` per chunk: Django's `bulk_update` builds a
+    On PostgreSQL one `UPDATE … FROM unnest(…)` per chunk: Django's `bulk_update` builds a
     CASE expression per column and row, which cost half of a sync's time when half of a
     1,000-order batch changed (bench/bench_order_sync.py).
     """
@@ -756,20 +935,18 @@ def _update_orders(updates: list[Order]) -> None:
         Order.objects.bulk_update(updates, _ORDER_REPLACED_COLUMNS, batch_size=500)
         return
     columns = _ORDER_REPLACED_COLUMNS
-    row = "(%s::bigint, " + ", ".join(f"%s::{_ORDER_COLUMN_TYPES[c]}" for c in columns) + ")"
+    arrays = ", ".join(["%s::bigint[]", *(f"%s::{_ORDER_COLUMN_TYPES[c]}[]" for c in columns)])
     assignments = ", ".join(f"{c} = v.{c}" for c in columns)
     table = Order._meta.db_table
     with connection.cursor() as cursor:
         for start in range(0, len(updates), _INSERT_CHUNK):
             chunk = updates[start : start + _INSERT_CHUNK]
-            params = [
-                value
-                for order in chunk
-                for value in (order.id, *(getattr(order, c) for c in columns))
-            ]
+            # One array per column, as the inserts: not 15 placeholders per order.
+            params = [[order.id for order in chunk]]
+            params += [[getattr(order, c) for order in chunk] for c in columns]
             cursor.execute(
                 f"UPDATE {table} AS o SET {assignments} "  # noqa: S608 - names are ours
-                f"FROM (VALUES {', '.join([row] * len(chunk))}) AS v(id, {', '.join(columns)}) "
+                f"FROM unnest({arrays}) AS v(id, {', '.join(columns)}) "
                 "WHERE o.id = v.id",
                 params,
             )
@@ -813,6 +990,7 @@ def _orders_insert(orders: Sequence[CleanOrder], source: str) -> int:
             order.amount,
             len(order.lines),
             order.content_hash,
+            order.sent_hash,
             now,
             now,
         )
@@ -967,41 +1145,62 @@ def sales_facts_refresh(*, keys: Iterable[Key]) -> int:
     if not keys:
         return 0
     customer_ids = sorted({customer_id for customer_id, _month in keys})
-    # Lock the customers' system rows (sorted): a concurrent sync of the same customers waits
-    # here, and its aggregate, run after we commit, sees our lines.
-    list(
-        CustomerSystem.objects.select_for_update()
-        .filter(customer_id__in=customer_ids)
-        .order_by("customer_id")
-        .values_list("customer_id", flat=True)
-    )
+    _lock_customers(customer_ids)
+    written = _facts_recount(keys)
+    purchase_figures_refresh(customer_ids=customer_ids)
+    return written
+
+
+def _lock_customers(customer_ids: Sequence[int]) -> None:
+    """Locks the customers' system rows (sorted): a concurrent sync of the same customers
+    waits here, and its facts, written after we commit, see our orders."""
+    if connection.vendor != "postgresql":
+        list(
+            CustomerSystem.objects.select_for_update()
+            .filter(customer_id__in=customer_ids)
+            .order_by("customer_id")
+            .values_list("customer_id", flat=True)
+        )
+        return
+    with connection.cursor() as cursor:  # one array, not a placeholder per customer
+        cursor.execute(
+            f"SELECT customer_id FROM {CustomerSystem._meta.db_table} "  # noqa: S608 - ours
+            "WHERE customer_id = ANY(%s::bigint[]) ORDER BY customer_id FOR UPDATE",
+            [sorted(customer_ids)],
+        )
+
+
+def _facts_recount(keys: Sequence[Key]) -> int:
+    """Recomputes the facts of the (customer, month) pairs `keys` (sorted) from the orders."""
     low_tar = OrdersConfig.current().low_tar_max_mg
     written = 0
     table = MonthlySalesFact._meta.db_table
     with connection.cursor() as cursor:
         for start in range(0, len(keys), _FACT_KEYS_CHUNK):
             chunk = keys[start : start + _FACT_KEYS_CHUNK]
-            flat = [value for key in chunk for value in key]
             if connection.vendor == "postgresql":
                 # Joined to the keys by customer and date range, so each key is an index
                 # range scan on (customer, order_date); `IN (VALUES …)` made PostgreSQL hash
                 # the keys and scan every order (bench/bench_order_sync.py on 10 M lines).
-                pairs = ", ".join(["(%s::bigint, %s::date)"] * len(chunk))
+                # The keys as arrays: psycopg split a placeholder per value otherwise.
+                customers = [c for c, _m in chunk]
                 cursor.execute(
-                    f"DELETE FROM {table} f USING (VALUES {pairs}) AS k(customer_id, month) "  # noqa: S608
+                    f"DELETE FROM {table} f "  # noqa: S608
+                    "USING unnest(%s::bigint[], %s::date[]) AS k(customer_id, month) "
                     "WHERE f.customer_id = k.customer_id AND f.month = k.month",
-                    flat,
+                    [customers, [m for _c, m in chunk]],
                 )
-                ranges = ", ".join(["(%s::bigint, %s::date, %s::date)"] * len(chunk))
                 orders = (
-                    f"{Order._meta.db_table} o JOIN (VALUES {ranges}) "
+                    f"{Order._meta.db_table} o JOIN "
+                    "unnest(%s::bigint[], %s::date[], %s::date[]) "
                     "AS k(customer_id, first_day, next_first_day) "
                     "ON o.customer_id = k.customer_id AND o.order_date >= k.first_day "
                     "AND o.order_date < k.next_first_day"
                 )
-                bounds = [v for c, m in chunk for v in (c, m, add_months(m, 1))]
+                bounds = [customers, [m for _c, m in chunk], [add_months(m, 1) for _c, m in chunk]]
                 cursor.execute(_facts_sql("1 = 1", orders), [*bounds, low_tar, *bounds])
             else:
+                flat = [value for key in chunk for value in key]
                 values = ", ".join(["(%s, %s)"] * len(chunk))
                 cursor.execute(
                     f"DELETE FROM {table} WHERE (customer_id, month) IN (VALUES {values})",  # noqa: S608
@@ -1010,8 +1209,257 @@ def sales_facts_refresh(*, keys: Iterable[Key]) -> int:
                 where = f"(o.customer_id, o.month) IN (VALUES {values})"
                 cursor.execute(_facts_sql(where), [*flat, low_tar, *flat])
             written += cursor.rowcount
-    purchase_figures_refresh(customer_ids=customer_ids)
     return written
+
+
+# The additive columns of a fact, in `_FACT_COLUMNS` order after (customer_id, month).
+_FACT_SUMS = _FACT_COLUMNS[2:-2]
+# The kind of a line whose product is gone: in no split (the facts' join drops it).
+_NO_PRODUCT = (None, False, False, False)
+
+
+def sales_facts_add(*, orders: Sequence[CleanOrder], removed: Sequence[CleanOrder] = ()) -> None:
+    """Brings the facts up to date after a sync stored `orders` (new ones and the new
+    versions of changed ones) in place of `removed` (the old versions of the changed ones),
+    and the purchase figures of their customers. Call inside the transaction that stored
+    them.
+
+    Each (customer, month) gets the figures of its orders added and those of its removed
+    orders taken away (`INSERT … ON CONFLICT DO UPDATE`), so a batch costs the same whatever
+    the history behind it: each figure is a sum `_facts_sql` takes over the same orders, so
+    the result is what a rebuild gives. Only the first and the last order date cannot be
+    taken away: a pair whose removed order was dated on its first (last) day, with no order
+    of the batch on or before (after) that day, is recounted from the orders."""
+    counted = set(_COUNTED)
+    adding = [o for o in orders if o.status in counted]
+    removed = [o for o in removed if o.status in counted]
+    customer_ids = sorted({o.customer_id for o in (*adding, *removed)})
+    if not customer_ids:
+        return
+    _lock_customers(customer_ids)
+    kinds = _product_kinds([*adding, *removed])
+    added = _facts_of(adding, kinds)
+    taken = _facts_of(removed, kinds)
+    held = _facts_dates(sorted(taken)) if taken else {}
+    removed_days: dict[Key, set[dt.date]] = {}
+    for order in removed:
+        removed_days.setdefault((order.customer_id, order.month), set()).add(order.order_date)
+    recount: set[Key] = set()
+    for key, days in removed_days.items():
+        first_last, plus = held.get(key), added.get(key)
+        if first_last is None:  # no fact, or one pending: nothing to take from, recounted
+            recount.add(key)
+            continue
+        first, last = first_last
+        if (first in days and (plus is None or plus[-2] > first)) or (
+            last in days and (plus is None or plus[-1] < last)
+        ):
+            recount.add(key)
+    if recount:
+        _facts_recount(sorted(recount))
+    net = {key: fact for key, fact in added.items() if key not in recount}
+    for key, fact in taken.items():
+        if key in recount:
+            continue
+        row = net.get(key)
+        if row is None:  # nothing added: its dates stay (LEAST/GREATEST of the same)
+            row = net[key] = [_ZERO if "amount" in name else 0 for name in _FACT_SUMS]
+            row += held[key]
+        for i in range(len(_FACT_SUMS)):
+            row[i] -= fact[i]
+    # Pairs held are updated (a figure taken away would fail the facts' checks as the row
+    # an INSERT … ON CONFLICT proposes); the others are inserted, or added to if a
+    # concurrent sync inserted them meanwhile.
+    if changing := {key: fact for key, fact in net.items() if key in held}:
+        _facts_update(changing)
+    if adding_only := {key: fact for key, fact in net.items() if key not in held}:
+        _facts_upsert(adding_only)
+    purchase_figures_refresh(customer_ids=customer_ids)
+
+
+def _facts_dates(keys: Sequence[Key]) -> dict[Key, tuple[dt.date, dt.date]]:
+    """The first and last order dates of the facts held for `keys` (sorted), of those not
+    marked pending (`SalesFactPending`: a load stored orders it does not count yet, so
+    nothing can be taken from it)."""
+    table = MonthlySalesFact._meta.db_table
+    fresh = (
+        f"NOT EXISTS (SELECT 1 FROM {SalesFactPending._meta.db_table} p "  # noqa: S608
+        "WHERE p.customer_id = f.customer_id AND p.month = f.month)"
+    )
+    held: dict[Key, tuple[dt.date, dt.date]] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), _FACT_KEYS_CHUNK):
+            chunk = keys[start : start + _FACT_KEYS_CHUNK]
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT f.customer_id, f.month, f.first_order_date, f.last_order_date "  # noqa: S608
+                    f"FROM {table} f JOIN unnest(%s::bigint[], %s::date[]) "
+                    "AS k(customer_id, month) "
+                    f"ON f.customer_id = k.customer_id AND f.month = k.month WHERE {fresh}",
+                    [[c for c, _m in chunk], [m for _c, m in chunk]],
+                )
+            else:
+                values = ", ".join(["(%s, %s)"] * len(chunk))
+                cursor.execute(
+                    "SELECT customer_id, month, first_order_date, last_order_date "  # noqa: S608
+                    f"FROM {table} f WHERE (customer_id, month) IN (VALUES {values}) "
+                    f"AND {fresh}",
+                    [value for key in chunk for value in key],
+                )
+            for customer_id, month, first, last in cursor.fetchall():
+                held[(customer_id, month)] = (first, last)
+    return held
+
+
+def _product_kinds(orders: Iterable[CleanOrder]) -> dict[int, tuple]:
+    """Per product of the orders' lines: (index of its price-class figure in `_FACT_SUMS` or
+    None, key brand, new product, low tar)."""
+    low_tar = OrdersConfig.current().low_tar_max_mg
+    product_ids = {line[0] for order in orders for line in order.lines}
+    return {
+        pk: (
+            _FACT_SUMS.index(f"class_{price_class}_cartons") if 1 <= price_class <= 5 else None,
+            is_key_brand,
+            is_new_product,
+            tar_mg is not None and tar_mg <= low_tar,
+        )
+        for pk, price_class, is_key_brand, is_new_product, tar_mg in Product.objects.filter(
+            id__in=product_ids
+        ).values_list("id", "price_class", "is_key_brand", "is_new_product", "tar_mg")
+    }
+
+
+def _facts_of(orders: Sequence[CleanOrder], kinds: Mapping[int, tuple]) -> dict[Key, list]:
+    """The fact figures of the (counted) `orders`, by (customer, month): `_FACT_SUMS` then
+    the first and the last order date, as `_facts_sql` computes them. `kinds`:
+    `_product_kinds` of (at least) their products."""
+    key_brand, new_product, low_tar_at = (
+        _FACT_SUMS.index(name)
+        for name in ("key_brand_cartons", "new_product_cartons", "low_tar_cartons")
+    )
+    electronic_orders, electronic_amount = (
+        _FACT_SUMS.index("electronic_orders"),
+        _FACT_SUMS.index("electronic_amount"),
+    )
+    on_time, late = _FACT_SUMS.index("on_time_orders"), _FACT_SUMS.index("late_orders")
+    facts: dict[Key, list] = {}
+    for order in orders:
+        fact = facts.get((order.customer_id, order.month))
+        if fact is None:
+            fact = facts[(order.customer_id, order.month)] = [
+                *(Decimal("0.00") if "amount" in name else 0 for name in _FACT_SUMS),
+                order.order_date,
+                order.order_date,
+            ]
+        fact[0] += order.cartons
+        fact[1] += order.amount
+        fact[2] += 1
+        fact[3] += len(order.lines)
+        for product_id, cartons, _price, _amount in order.lines:
+            price_class, is_key_brand, is_new_product, is_low_tar = kinds.get(
+                product_id, _NO_PRODUCT
+            )
+            if price_class is not None:
+                fact[price_class] += cartons
+            if is_key_brand:
+                fact[key_brand] += cartons
+            if is_new_product:
+                fact[new_product] += cartons
+            if is_low_tar:
+                fact[low_tar_at] += cartons
+        if order.payment_method == _ELECTRONIC:
+            fact[electronic_orders] += 1
+            fact[electronic_amount] += order.amount
+        if order.paid_on_time is True:
+            fact[on_time] += 1
+        elif order.paid_on_time is False:
+            fact[late] += 1
+        fact[-2] = min(fact[-2], order.order_date)
+        fact[-1] = max(fact[-1], order.order_date)
+    return facts
+
+
+# The fact columns as arrays (PostgreSQL), in `_FACT_COLUMNS` order.
+_FACT_ARRAYS = ", ".join(
+    f"%s::{kind}[]"
+    for kind in (
+        "bigint",
+        "date",
+        *("numeric" if "amount" in name else "integer" for name in _FACT_SUMS),
+        "date",
+        "date",
+    )
+)
+
+
+def _fact_rows(facts: Mapping[Key, list]) -> tuple[list[tuple], bool, str, str]:
+    """(rows of `_FACT_COLUMNS` in key order — as every writer of facts, so no deadlock
+    between them —, whether on PostgreSQL, its names of the least and greatest of two)."""
+    rows = [(*key, *facts[key]) for key in sorted(facts)]
+    postgres = connection.vendor == "postgresql"
+    least, greatest = ("LEAST", "GREATEST") if postgres else ("MIN", "MAX")
+    return rows, postgres, least, greatest
+
+
+def _facts_upsert(facts: Mapping[Key, list]) -> None:
+    """Adds `facts` (`_facts_of`) to the facts held, creating those missing."""
+    table = MonthlySalesFact._meta.db_table
+    rows, postgres, least, greatest = _fact_rows(facts)
+    updates = ", ".join(
+        [
+            *(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in _FACT_SUMS),
+            f"first_order_date = {least}({table}.first_order_date, EXCLUDED.first_order_date)",
+            f"last_order_date = {greatest}({table}.last_order_date, EXCLUDED.last_order_date)",
+        ]
+    )
+    conflict = f"ON CONFLICT (customer_id, month) DO UPDATE SET {updates}"
+    columns = ", ".join(_FACT_COLUMNS)
+    with connection.cursor() as cursor:
+        if postgres:
+            # One statement with one array per column: no VALUES list of 20,000 parameters.
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({_FACT_ARRAYS}) {conflict}",  # noqa: S608
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
+        marks = ", ".join(["%s"] * len(_FACT_COLUMNS))
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks}) {conflict}",  # noqa: S608
+            rows,
+        )
+
+
+def _facts_update(facts: Mapping[Key, list]) -> None:
+    """Adds `facts` (figures that may be negative, `_facts_of` shape) to facts held."""
+    table = MonthlySalesFact._meta.db_table
+    rows, postgres, least, greatest = _fact_rows(facts)
+    with connection.cursor() as cursor:
+        if postgres:
+            sets = ", ".join(
+                [
+                    *(f"{name} = f.{name} + v.{name}" for name in _FACT_SUMS),
+                    f"first_order_date = {least}(f.first_order_date, v.first_order_date)",
+                    f"last_order_date = {greatest}(f.last_order_date, v.last_order_date)",
+                ]
+            )
+            cursor.execute(
+                f"UPDATE {table} AS f SET {sets} "  # noqa: S608 - names are ours
+                f"FROM unnest({_FACT_ARRAYS}) AS v({', '.join(_FACT_COLUMNS)}) "
+                "WHERE f.customer_id = v.customer_id AND f.month = v.month",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
+        sets = ", ".join(
+            [
+                *(f"{name} = {name} + %s" for name in _FACT_SUMS),
+                f"first_order_date = {least}(first_order_date, %s)",
+                f"last_order_date = {greatest}(last_order_date, %s)",
+            ]
+        )
+        cursor.executemany(
+            f"UPDATE {table} SET {sets} WHERE customer_id = %s AND month = %s",  # noqa: S608
+            [(*row[2:], row[0], row[1]) for row in rows],
+        )
 
 
 @transaction.atomic
@@ -1136,7 +1584,7 @@ def purchase_figures_refresh(
     start = add_months(month_start(today), -(months - 1))
     system, fact = CustomerSystem._meta.db_table, MonthlySalesFact._meta.db_table
 
-    def sql(where: str) -> str:
+    def sql(customers: str, where: str = "1 = 1", outer: str = "") -> str:
         # One pass over the customers' facts. "* 1.0": SQLite stores whole amounts as
         # integers and would divide them as integers.
         return f"""
@@ -1155,24 +1603,36 @@ def purchase_figures_refresh(
                        SUM(CASE WHEN f.month >= %s THEN f.amount END) AS amount,
                        SUM(CASE WHEN f.month >= %s THEN f.electronic_amount END) AS e_amount,
                        MAX(f.last_order_date) AS last_date
-                FROM {system} s LEFT JOIN {fact} f ON f.customer_id = s.customer_id
+                FROM {customers} LEFT JOIN {fact} f ON f.customer_id = s.customer_id
                 WHERE {where}
                 GROUP BY s.customer_id
             ) a
-            WHERE {system}.customer_id = a.customer_id
+            WHERE {system}.customer_id = a.customer_id {outer}
         """  # noqa: S608 - table names are ours; values are parameters
 
     params: list[Any] = [timezone.now(), start, start, start]
     updated = 0
     with connection.cursor() as cursor:
         if customer_ids is None:
-            cursor.execute(sql("1 = 1"), params)
+            cursor.execute(sql(f"{system} s"), params)
             return cursor.rowcount
         ids = sorted(set(customer_ids))
         for chunk_start in range(0, len(ids), _FACT_KEYS_CHUNK):
             chunk = ids[chunk_start : chunk_start + _FACT_KEYS_CHUNK]
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(sql(f"s.customer_id IN ({marks})"), [*params, *chunk])
+            if connection.vendor == "postgresql":
+                # The customers as an array, named again for the rows updated: without it
+                # PostgreSQL joined the aggregate to every CustomerSystem row (a sequential
+                # scan of 200,000, half of this statement's time in a sync batch).
+                cursor.execute(
+                    sql(
+                        "unnest(%s::bigint[]) AS s(customer_id)",
+                        outer=f"AND {system}.customer_id = ANY(%s::bigint[])",
+                    ),
+                    [*params, chunk, chunk],
+                )
+            else:
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(sql(f"{system} s", f"s.customer_id IN ({marks})"), [*params, *chunk])
             updated += cursor.rowcount
     return updated
 

@@ -515,3 +515,187 @@ def test_a_product_changing_class_or_flags_moves_its_cartons(
     assert (row["class_3_cartons"], row["class_1_cartons"]) == (0, 4)
     assert (row["key_brand_cartons"], row["low_tar_cartons"]) == (4, 4)
     assert_facts_match_a_rebuild()
+
+
+def every_fact_column() -> list[tuple]:
+    columns = [f.attname for f in MonthlySalesFact._meta.concrete_fields if f.name != "id"]
+    return list(MonthlySalesFact.objects.order_by("customer_id", "month").values_list(*columns))
+
+
+def test_a_batch_adds_its_own_figures_and_recounts_what_changed_orders_leave(sync, th, th2, p):
+    """The sync adds a batch's own figures to the facts already held (no recount of the
+    month's history) and recounts only the months a replaced order counted in: after each
+    batch every column is what a rebuild from the orders gives."""
+
+    def assert_every_column_as_rebuilt() -> None:
+        kept = every_fact_column()
+        sales_facts_rebuild()
+        assert every_fact_column() == kept
+
+    sync(
+        [
+            order_payload("AD-1", th, [(p[1], 5, "230"), (p[4], 1, "25")], order_date="2026-10-05"),
+            order_payload(
+                "AD-2", th, [(p[2], 2, "100")], order_date="2026-10-20", paid_on_time=False
+            ),
+            order_payload(
+                "AD-3", th2, [(p[3], 3, "50")], order_date="2026-09-02", payment_method="cash"
+            ),
+            order_payload(
+                "AD-4", th2, [(p[5], 9, "15")], order_date="2026-09-30", paid_on_time=None
+            ),
+        ]
+    )
+    assert_every_column_as_rebuilt()
+    assert fact(th, OCT) == figures(
+        cartons=8, amount="1375.00", orders=2, lines=3, class_1_cartons=5, class_2_cartons=2,
+        class_4_cartons=1, key_brand_cartons=6, new_product_cartons=2, low_tar_cartons=3,
+        electronic_orders=2, electronic_amount="1375.00", first_order_date="2026-10-05",
+        last_order_date="2026-10-20",
+    )  # fmt: skip
+
+    # Added to the months held: a new order of th in October (earlier than the first), and
+    # one of th2 in a month it had none.
+    sync(
+        [
+            order_payload("AD-5", th, [(p[3], 4, "50")], order_date="2026-10-01"),
+            order_payload("AD-6", th2, [(p[1], 1, "230")], order_date="2026-10-31"),
+        ]
+    )
+    assert_every_column_as_rebuilt()
+    assert fact(th, OCT)["first_order_date"] == datetime.date(2026, 10, 1)
+    assert fact(th, OCT)["cartons"] == 12
+
+    # Changed, cancelled and moved orders beside new ones in the same months.
+    sync(
+        [
+            # a line's quantity and the payment changed
+            order_payload("AD-1", th, [(p[1], 6, "230"), (p[4], 1, "25")], order_date="2026-10-05",
+                          payment_method="cash"),
+            # cancelled: the last order of October goes
+            order_payload("AD-2", th, [(p[2], 2, "100")], order_date="2026-10-20",
+                          status="cancelled"),
+            # moved to the other customer
+            order_payload("AD-3", th, [(p[3], 3, "50")], order_date="2026-09-02",
+                          payment_method="cash"),
+            # moved to another month
+            order_payload("AD-4", th2, [(p[5], 9, "15")], order_date="2026-08-15",
+                          paid_on_time=None),
+            # new, in a month being recounted and in one only added to
+            order_payload("AD-7", th2, [(p[2], 1, "100")], order_date="2026-09-10"),
+            order_payload("AD-8", th, [(p[5], 2, "15")], order_date="2026-08-01"),
+        ]
+    )  # fmt: skip
+    assert_every_column_as_rebuilt()
+    assert fact(th, OCT)["last_order_date"] == datetime.date(2026, 10, 5)
+    assert fact(th, OCT)["orders"] == 2
+    assert fact(th2, SEP)["orders"] == 1  # AD-3 left it, AD-7 came
+
+    # A cancelled order reinstated (it counted nowhere before: only added).
+    sync(
+        [order_payload("AD-2", th, [(p[2], 2, "100")], order_date="2026-10-20", paid_on_time=False)]
+    )
+    assert_every_column_as_rebuilt()
+    assert fact(th, OCT)["orders"] == 3
+
+
+def test_a_changed_order_s_old_figures_are_taken_away_and_its_dates_kept_right(sync, th, th2, p):
+    """A replaced order's old figures are taken from its month and the new ones added; the
+    first and last order dates, which cannot be taken away, stay what the orders say: after
+    each batch every column is what a rebuild gives."""
+
+    def assert_every_column_as_rebuilt() -> None:
+        kept = every_fact_column()
+        sales_facts_rebuild()
+        assert every_fact_column() == kept
+
+    def order(number, day, cartons=1, customer=th, **extra):
+        return order_payload(number, customer, [(p[1], cartons, "230")], order_date=day, **extra)
+
+    # October of th: two orders on the 3rd (the first day), one on the 12th, one on the 28th
+    # (the last day); September of th2: one order alone
+    sync(
+        [
+            order("DT-1", "2026-10-03"),
+            order("DT-2", "2026-10-03", 2),
+            order("DT-3", "2026-10-12", 3),
+            order("DT-4", "2026-10-28", 4),
+            order("DT-5", "2026-09-15", 5, customer=th2),
+        ]
+    )
+    assert_every_column_as_rebuilt()
+
+    # the same days, other figures (delivered late, more cartons): taken away and added
+    sync(
+        [
+            order("DT-1", "2026-10-03", 7, paid_on_time=False),
+            order("DT-4", "2026-10-28", 1, payment_method="cash"),
+            order("DT-5", "2026-09-15", 2, customer=th2, paid_on_time=None),
+        ]
+    )
+    assert_every_column_as_rebuilt()
+    assert fact(th, OCT)["cartons"] == 7 + 2 + 3 + 1
+
+    # one of the two orders of the first day moves later: the other keeps the first day
+    sync([order("DT-1", "2026-10-20", 7)])
+    assert_every_column_as_rebuilt()
+    assert fact(th, OCT)["first_order_date"] == datetime.date(2026, 10, 3)
+
+    # the last order moves earlier, and the only order of the first day moves earlier still
+    sync([order("DT-4", "2026-10-10", 1), order("DT-2", "2026-10-01", 2)])
+    assert_every_column_as_rebuilt()
+    assert (fact(th, OCT)["first_order_date"], fact(th, OCT)["last_order_date"]) == (
+        datetime.date(2026, 10, 1),
+        datetime.date(2026, 10, 20),
+    )
+
+    # a middle order changes day within the month; th2's only order of September leaves it
+    sync([order("DT-3", "2026-10-11", 3), order("DT-5", "2026-08-15", 2, customer=th2)])
+    assert_every_column_as_rebuilt()
+    assert fact(th2, SEP) is None
+
+    # the only order of the first day moves later, the only one of the last day earlier:
+    # the next orders' days become the first and the last
+    sync([order("DT-2", "2026-10-15", 2)])
+    assert_every_column_as_rebuilt()
+    sync([order("DT-1", "2026-10-12", 7)])
+    assert_every_column_as_rebuilt()
+    assert (fact(th, OCT)["first_order_date"], fact(th, OCT)["last_order_date"]) == (
+        datetime.date(2026, 10, 10),
+        datetime.date(2026, 10, 15),
+    )
+
+    # October's orders cancelled, two at a time: the fact goes with the last
+    sync(
+        [
+            order(n, d, status="cancelled")
+            for n, d in [("DT-1", "2026-10-12"), ("DT-3", "2026-10-11")]
+        ]
+    )
+    assert_every_column_as_rebuilt()
+    sync(
+        [
+            order("DT-2", "2026-10-15", 2, status="cancelled"),
+            order("DT-4", "2026-10-10", 1, status="cancelled"),
+        ]
+    )
+    assert_every_column_as_rebuilt()
+    assert fact(th, OCT) is None
+
+
+def test_a_change_to_an_order_whose_month_is_pending_recounts_that_month(sync, th, p):
+    # given a month whose fact counts one order, and a second order stored by a load that
+    # leaves the month's fact to a later refresh (marked pending)
+    from orders.services import order_sync_many
+    from tests.orders.factories import ACTOR
+
+    sync([order_payload("PD-1", th, [(p[1], 5, "230")], order_date="2026-10-05")])
+    loaded = order_payload("PD-2", th, [(p[2], 9, "100")], order_date="2026-10-09")
+    order_sync_many(rows=[loaded], source="erp", actor=ACTOR, refresh_facts=False)
+    assert fact(th, OCT)["cartons"] == 5
+
+    # when the loaded order changes through the sync, then nothing is taken from a fact that
+    # never counted it: the month is counted from its orders
+    sync([{**loaded, "lines": [{"product_code": "P2", "quantity": 1, "unit_price": "100"}]}])
+    assert fact(th, OCT)["cartons"] == 6
+    assert_facts_match_a_rebuild()

@@ -961,6 +961,32 @@ def test_a_key_left_running_by_a_dead_worker_of_the_earlier_version_is_retryable
     assert IdempotencyRecord.objects.get().status_code == 200
 
 
+def test_a_key_recorded_by_the_earlier_version_still_answers_its_retry(erp, customer, products):
+    # given a key whose record the earlier version kept, with the digest it took of the body
+    # (sha256 of json.dumps with sorted keys), and the orders it stored
+    import hashlib
+
+    orders = [order_payload("SO-1", customer, [(products["A"], 1, "230.00")])]
+    first = report_of(sync_orders(erp, orders))
+    body = json.dumps({"orders": orders}, sort_keys=True, ensure_ascii=False)
+    IdempotencyRecord.objects.create(
+        client=User.objects.get(username="erp"),
+        endpoint="OrderSyncAPIView",
+        key="batch-10",
+        request_hash=hashlib.sha256(body.encode()).hexdigest(),
+        status_code=200,
+        response=json.dumps(first),
+    )
+
+    # when the client retries the same body after the upgrade, then it gets that answer
+    retry = sync_orders(erp, orders, HTTP_IDEMPOTENCY_KEY="batch-10")
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json() == first
+    # and another body under that key is still a conflict
+    other = [order_payload("SO-1", customer, [(products["A"], 2, "230.00")])]
+    api_error(sync_orders(erp, other, HTTP_IDEMPOTENCY_KEY="batch-10"), 409)
+
+
 def test_an_idempotency_key_over_100_characters_is_refused(erp, customer, products):
     orders = [order_payload("SO-1", customer, [(products["A"], 1, "230.00")])]
 
