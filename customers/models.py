@@ -260,6 +260,12 @@ class CustomerDynamic(models.Model):
     class Meta:
         verbose_name = _("dynamic customer information")
         verbose_name_plural = _("dynamic customer information")
+        indexes = [
+            # The customer list's status filter: the statuses people filter by (suspended,
+            # closed) are about 1% of the shops each; without it the list joined every
+            # shop's dynamic row to find them (290 ms for a district's supervisor).
+            models.Index(fields=["status"], name="customers_dynamic_status_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} dynamic"

@@ -188,7 +188,10 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["customer", "order_date"], name="orders_order_customer_date_idx"),
-            models.Index(fields=["order_date"], name="orders_order_date_idx"),
+            # The order list's sort (newest first: -order_date, -id) read backwards, so a page
+            # is the index's first 50 entries; date ranges use it too. order_date alone left
+            # an incremental sort of every order of the latest day (57 ms at 400,000 orders).
+            models.Index(fields=["order_date", "id"], name="orders_order_date_id_idx"),
         ]
 
     def __str__(self) -> str:

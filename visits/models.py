@@ -185,6 +185,9 @@ class Visit(models.Model):
         indexes = [
             models.Index(fields=["customer", "-visited_at"], name="visits_visit_customer_idx"),
             models.Index(fields=["visited_by", "-visited_at"], name="visits_visit_user_idx"),
+            # The visit list's sort (newest first: -visited_at, -id) read backwards: without
+            # it, a company-wide list sorted every visit (2 s at 870,000 visits).
+            models.Index(fields=["visited_at", "id"], name="visits_visit_visited_idx"),
         ]
 
     def __str__(self) -> str:
