@@ -2,7 +2,8 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench_lists \
         .venv/bin/python bench/bench_lists.py [--customers 200000] [--order-lines 4000000]
-        [--runs 20] [--only customers,orders] [--explain] [--fill-only] [--keep | --reuse]
+        [--runs 20] [--only customers,orders] [--case LABEL] [--user LABEL] [--explain]
+        [--fill-only] [--keep | --reuse]
 
 Fills a throwaway PostgreSQL database (same handling as bench_import.py) straight in SQL:
 `--customers` shops as bench_visits.py makes them (its dynamic and system rows, 8 weeks of
@@ -206,6 +207,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--only", default="", help="Pages to time, comma separated.")
     parser.add_argument("--case", default="", help="Only cases whose label contains this.")
+    parser.add_argument("--user", default="", help="Only users whose label contains this.")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE slow queries.")
     parser.add_argument("--fill-only", action="store_true")
     add_database_arguments(parser)
@@ -241,6 +243,8 @@ def main() -> None:
             if (only and page not in only) or args.case not in label:
                 continue
             for user, who in users:
+                if args.user not in who:
+                    continue
                 client = Client()
                 client.force_login(user)
                 result = time_page(client, path, args.runs)
