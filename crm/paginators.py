@@ -101,3 +101,30 @@ class CountedPaginator(CappedPaginator):
 
     def validate_number(self, number):
         return Paginator.validate_number(self, number)
+
+
+class DeepPagePaginator(CappedPaginator):
+    """A CappedPaginator that fetches a page after the first by a deferred join: the page's
+    primary keys in a subquery (ORDER BY … LIMIT 50 OFFSET n, which reads only the sort
+    columns and the key, so an index can answer it alone), then those rows, with everything
+    the list joins, for those keys only. One query, as before.
+
+    With OFFSET alone, PostgreSQL fetched and joined every whole row it skipped: page 50 of an
+    account manager's orders hashed all 400,000 orders against his shops and sorted 11,000
+    wide rows (130 ms); through orders_order_cust_date_id_idx the keys take 30-40 ms.
+    For lists whose OFFSET reads an index: their rows keep the list's order and scope (the
+    outer query is the list itself, filtered by the keys)."""
+
+    def page(self, number):
+        page = super().page(number)
+        rows = page.object_list
+        if (
+            isinstance(rows, QuerySet)
+            and rows.query.low_mark > 0
+            and rows.query.combinator is None
+            and rows.query.group_by is None
+        ):
+            low, high = rows.query.low_mark, rows.query.high_mark
+            keys = self.object_list.values("pk")[low:high]
+            page.object_list = self.object_list.filter(pk__in=keys)
+        return page
