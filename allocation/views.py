@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -28,6 +27,7 @@ from allocation.forms import DEFAULT_GRADES, PlanForm
 from allocation.models import AllocationPlan, AllocationQuota
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
+from crm.paginators import CappedPaginator
 from crm.selectors import area_choices
 from crm.services import Actor
 from crm.views import list_query_context, page_context, people_allowed, people_only, version_actions
@@ -56,7 +56,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     if status not in PlanStatus.values:
         status = ""
     q = request.GET.get("q", "").strip()[:64]
-    page = Paginator(selectors.plan_list(status=status, q=q), PLANS_PER_PAGE).get_page(
+    page = CappedPaginator(selectors.plan_list(status=status, q=q), PLANS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     return render(
@@ -184,7 +184,7 @@ def _quotas(request: HttpRequest, plan: AllocationPlan) -> tuple[Any, str]:
     rows = _visible_quotas(request, plan)
     if q:
         rows = rows.filter(customer__customer_code__icontains=q)
-    return Paginator(rows, QUOTAS_PER_PAGE).get_page(request.GET.get("page")), q
+    return CappedPaginator(rows, QUOTAS_PER_PAGE).get_page(request.GET.get("page")), q
 
 
 @people_only

@@ -23,6 +23,7 @@ from allocation.choices import ExceptionStatus
 from allocation.policies import can_read_exceptions, can_review_exceptions
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
+from crm.paginators import CappedPaginator
 from crm.services import Actor
 from crm.views import list_query_context, people_allowed, redirect_back
 
@@ -56,6 +57,7 @@ class ExceptionListView(ListView):
     template_name = "allocation/exception_list.html"
     context_object_name = "exceptions"
     paginate_by = EXCEPTIONS_PER_PAGE
+    paginator_class = CappedPaginator
 
     def get_queryset(self):
         status = _status(self.request)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,6 +25,7 @@ from audits.forms import AuditFormForm, QuestionForm
 from audits.models import AuditForm, AuditQuestion
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
+from crm.paginators import CappedPaginator
 from crm.selectors import area_choices
 from crm.services import Actor
 from crm.views import list_query_context, page_context, people_allowed, version_actions
@@ -52,7 +52,7 @@ def form_list(request: HttpRequest) -> HttpResponse:
     if status not in FormStatus.values:
         status = ""
     q = request.GET.get("q", "").strip()[:64]
-    page = Paginator(selectors_forms.form_list(status=status, q=q), FORMS_PER_PAGE).get_page(
+    page = CappedPaginator(selectors_forms.form_list(status=status, q=q), FORMS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     return render(

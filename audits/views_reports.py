@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from audits import policies, reports
 from crm.models import Area
+from crm.paginators import CappedPaginator
 from crm.views import list_query_context, page_context, people_allowed
 from customers import io
 from orders.selectors import product_by_code
@@ -62,7 +62,7 @@ def _filters(request: HttpRequest) -> dict[str, Any]:
 
 
 def _paged(request: HttpRequest, rows) -> dict[str, Any]:
-    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     return {
         "rows": page.object_list,
         **page_context(page),

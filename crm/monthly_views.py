@@ -20,7 +20,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -35,6 +34,7 @@ from crm.exceptions import DomainError
 from crm.forms import form_domain_error
 from crm.models import JobRun, VersionedScheme
 from crm.monthly import MonthlyRules, transition_matrix
+from crm.paginators import CappedPaginator
 from crm.services import Actor
 from crm.views import administrators_only, people_only
 
@@ -94,7 +94,7 @@ class MonthlyPages:
         `extra` is the context of the app's side includes."""
         versions = versioning.scheme_list(self.rules.scheme_model)
         active = versions.filter(status=SchemeStatus.ACTIVE).first()
-        page = Paginator(versions.exclude(status=SchemeStatus.ACTIVE), PAGE_SIZE).get_page(
+        page = CappedPaginator(versions.exclude(status=SchemeStatus.ACTIVE), PAGE_SIZE).get_page(
             request.GET.get("page")
         )
         for scheme in page.object_list:
@@ -268,7 +268,7 @@ class MonthlyPages:
             return self._run_start(request)
         runs = jobs.run_list(self.rules.run_model)
         jobs.runs_abandon_dead(runs.model)
-        page_obj = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page_obj = CappedPaginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
         for run in page_obj.object_list:
             self._decorate(run)
         query = request.GET.copy()

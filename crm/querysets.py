@@ -17,7 +17,7 @@ class ScopedQuerySet(models.QuerySet):
         """Rows `user` may see, by the one scope rule in `crm.scope`."""
         from crm.scope import scope_q
 
-        return self.filter(scope_q(user, self.model.scope_paths))
+        return self.filter(scope_q(user, self.model.scope_paths, self.model))
 
 
 class AreaQuerySet(ScopedQuerySet):

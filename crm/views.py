@@ -22,6 +22,7 @@ from crm import selectors, services
 from crm.exceptions import DomainError
 from crm.filtersets import AreaFilterSet
 from crm.forms import LoginForm, form_domain_error  # noqa: F401 (views import it from here)
+from crm.paginators import CappedPaginator
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +143,7 @@ class AreaListView(PeopleOnlyMixin, ListView):
     template_name = "crm/area_list.html"
     context_object_name = "areas"
     paginate_by = 25
+    paginator_class = CappedPaginator
 
     def get_queryset(self):
         return selectors.area_list(user=self.request.user, filters=self.request.GET)

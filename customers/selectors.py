@@ -13,6 +13,7 @@ from django.db.models import Count, FilteredRelation, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from crm.choices import Role
 from crm.frames import query_frame
 from crm.models import AuditEntry, User
 from customers import policies
@@ -28,8 +29,19 @@ def customer_list(*, user: User, filters: Mapping[str, Any] | None = None) -> Qu
     filterset = CustomerFilterSet(filters or {}, queryset=qs)
     # An invalid filter value filters nothing rather than failing the page.
     qs = filterset.qs if filterset.is_valid() else qs
+    ordering = qs.query.order_by
+    if getattr(user, "role", None) != Role.ACCOUNT_MANAGER and any(
+        str(key).lstrip("-").startswith("system__") for key in ordering
+    ):
+        # Sorted by a system figure (purchase amount, grade…) over an area or the company:
+        # every customer has its system row (customer_create makes it), so an INNER join gives
+        # the same rows and lets the database walk that figure's index from the top (a
+        # district's purchase sort hashed and sorted all 200,000 system rows: 250-290 → 75-100
+        # ms). An account manager's own few thousand shops are faster sorted whole (80 ms; the
+        # index walk probes the company's rows for his: 140 ms), so his list keeps the LEFT join.
+        qs = qs.filter(system__isnull=False)
     # customer_code last, so rows with equal sort values keep their page.
-    return qs.order_by(*qs.query.order_by, "customer_code")
+    return qs.order_by(*ordering, "customer_code")
 
 
 def customer_in_scope(*, user: User, customer: Customer) -> bool:

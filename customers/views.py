@@ -9,7 +9,6 @@ from functools import partial
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +23,7 @@ from crm import panels as crm_panels
 from crm import uploads
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
+from crm.paginators import CappedPaginator
 from crm.services import Actor
 from crm.views import (
     PeopleOnlyMixin,
@@ -60,6 +60,7 @@ class CustomerListView(PeopleOnlyMixin, ListView):
     template_name = "customers/customer_list.html"
     context_object_name = "customers"
     paginate_by = 50
+    paginator_class = CappedPaginator
 
     def get_queryset(self):
         return selectors.customer_list(user=self.request.user, filters=self.request.GET)
@@ -466,7 +467,7 @@ def customer_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if outcome not in imports.REPORT_FILTERS:
         outcome = ""
     rows = imports.report_rows(report, outcome=outcome)
-    page = Paginator(rows, IMPORT_REPORT_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, IMPORT_REPORT_ROWS_PER_PAGE).get_page(request.GET.get("page"))
     counts = report.get("counts") or {}
     words = _import_outcome_words(customer_import.status == ImportStatus.APPLIED)
     filters = [

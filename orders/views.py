@@ -13,6 +13,7 @@ from django.views.generic import ListView
 
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
+from crm.paginators import CappedPaginator, DeepPagePaginator
 from crm.services import Actor
 from crm.views import (
     AdministratorsOnlyMixin,
@@ -44,6 +45,7 @@ class ProductListView(AdministratorsOnlyMixin, ListView):
     template_name = "orders/product_list.html"
     context_object_name = "products"
     paginate_by = 50
+    paginator_class = CappedPaginator
 
     def get_queryset(self):
         return selectors.product_list(filters=self.request.GET)
@@ -113,6 +115,7 @@ class OrderListView(PeopleOnlyMixin, ListView):
     template_name = "orders/order_list.html"
     context_object_name = "orders"
     paginate_by = 50
+    paginator_class = DeepPagePaginator
 
     def get_queryset(self):
         return selectors.order_list(user=self.request.user, filters=self.request.GET)

@@ -185,6 +185,17 @@ class Visit(models.Model):
         indexes = [
             models.Index(fields=["customer", "-visited_at"], name="visits_visit_customer_idx"),
             models.Index(fields=["visited_by", "-visited_at"], name="visits_visit_user_idx"),
+            # The visit list's sort (newest first: -visited_at, -id) read backwards: without
+            # it, a company-wide list sorted every visit (2 s at 870,000 visits).
+            models.Index(fields=["visited_at", "id"], name="visits_visit_visited_idx"),
+            # The visit list's "far from the shop" filter (about 2% of visits), newest first:
+            # its page walks this small index instead of the whole one, and its count reads
+            # the flagged visits alone (an account manager's page: 370 → 47 ms for the rows).
+            models.Index(
+                fields=["visited_at", "id"],
+                condition=models.Q(location_flagged=True),
+                name="visits_visit_flagged_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -25,6 +25,7 @@ from django.views.generic import ListView
 from crm.choices import AuditSource
 from crm.dates import month_start
 from crm.exceptions import DomainError
+from crm.paginators import CappedPaginator
 from crm.services import Actor
 from crm.views import PeopleOnlyMixin, list_query_context, people_only, redirect_back
 from customers import selectors as customer_selectors
@@ -89,6 +90,7 @@ class OverrideListView(PeopleOnlyMixin, ListView):
     template_name = "grading/override_list.html"
     context_object_name = "overrides"
     paginate_by = OVERRIDES_PER_PAGE
+    paginator_class = CappedPaginator
 
     def _tab(self) -> str:
         tab = self.request.GET.get("status", "waiting")

@@ -12,13 +12,13 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.dates import parse_month
+from crm.paginators import CappedPaginator
 from crm.views import list_query_context, page_context, people_only
 from customers import io
 from customers.choices import BusinessScale
@@ -165,7 +165,7 @@ def overview_context(request: HttpRequest, month: dt.date) -> dict[str, Any]:
     summary = selectors.grading_overview(user=request.user, month=month, filters=summary_filters)
     results = selectors.grade_results(user=request.user, month=month, filters=request.GET)
     distributions = _distributions(request, summary)
-    page_obj = Paginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    page_obj = CappedPaginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
     clear = dict.fromkeys(LIST_ONLY_FILTERS)
     publication = selectors.publication_of(month=month)
     return {

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -26,6 +25,7 @@ from crm.choices import AuditSource, Role
 from crm.exceptions import DomainError
 from crm.forms import form_domain_error
 from crm.models import User
+from crm.paginators import CappedPaginator
 from crm.services import Actor
 from crm.views import PeopleOnlyMixin, list_query_context, page_context, people_only, redirect_back
 from customers import selectors as customer_selectors
@@ -112,7 +112,7 @@ def _overview(request: HttpRequest, today) -> dict[str, Any]:
         if m.pk not in counts
     )
     totals = sum(counts.values(), Counter())
-    page = Paginator(rows, MANAGERS_PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, MANAGERS_PER_PAGE).get_page(request.GET.get("page"))
     return {
         "overview": True,
         "rows": page.object_list,
@@ -132,7 +132,7 @@ def _manager_list(request: HttpRequest, manager, today) -> dict[str, Any]:
     if kind not in CARE_TABS:
         kind = ""
     shown = [item for item in items if item.kind == kind] if kind else items
-    page = Paginator(shown, CARE_PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(shown, CARE_PER_PAGE).get_page(request.GET.get("page"))
     next_url = request.get_full_path()
     am_query = "" if user.role == Role.ACCOUNT_MANAGER else manager.username
     rows = [
@@ -195,6 +195,7 @@ class ActivityListView(PeopleOnlyMixin, ListView):
     template_name = "services/activity_list.html"
     context_object_name = "activities"
     paginate_by = ACTIVITIES_PER_PAGE
+    paginator_class = CappedPaginator
 
     def get_queryset(self):
         return selectors.activity_list(user=self.request.user, filters=self.request.GET)

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_POST
 from crm.choices import AuditAction, AuditSource
 from crm.exceptions import DomainError
 from crm.forms import form_domain_error
+from crm.paginators import CappedPaginator
 from crm.services import Actor
 from crm.views import list_query_context, page_context, people_only
 from customers import io
@@ -69,7 +69,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     queue = _queue_of(request)
     requests = selectors.request_queue(user=user, queue=queue, filters=request.GET, now=now)
-    page = Paginator(requests, REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(requests, REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
     counts = selectors.request_counts(user=user, now=now)
     filter_query = request.GET.copy()
     for name in ("queue", "page"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.views.generic import ListView
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.forms import form_domain_error
+from crm.paginators import CappedPaginator
 from crm.services import Actor
 from crm.views import PeopleOnlyMixin, list_query_context, page_context, people_only
 from services import policies, selectors, services
@@ -30,6 +30,7 @@ class TrainingListView(PeopleOnlyMixin, ListView):
     template_name = "services/training_list.html"
     context_object_name = "sessions"
     paginate_by = SESSIONS_PER_PAGE
+    paginator_class = CappedPaginator
 
     def get_queryset(self):
         return selectors.training_list(user=self.request.user)
@@ -86,7 +87,7 @@ def training_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One session and the attendees the user sees (404 outside the user's areas)."""
     session = selectors.training_get(user=request.user, pk=pk)
     attendees = selectors.training_attendees(user=request.user, session=session)
-    page = Paginator(attendees, ATTENDEES_PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(attendees, ATTENDEES_PER_PAGE).get_page(request.GET.get("page"))
     total = session.attendances.count()
     return render(
         request,

@@ -98,3 +98,59 @@ def test_cached_scope_is_dropped_on_request(world, areas, make_user):
     sup.areas.add(areas["SZ"])
     forget_cached_scope(sup)
     assert visible(sup) == ["sz", "th1", "th2"]
+
+
+def _sql(qs) -> str:
+    return str(qs.query)
+
+
+def test_supervisor_of_the_whole_tree_sees_every_row_without_an_area_filter(
+    world, areas, make_user
+):
+    whole = make_user(Role.SUPERVISOR, [areas["GZ"], areas["SZ"]])
+    every_area = list(Area.objects.values_list("pk", flat=True))
+    # Exactly the rows the area filter over every area gave.
+    assert visible(whole) == sorted(str(s) for s in Shop.objects.filter(area__in=every_area))
+    assert visible(whole) == ["gz", "sz", "th1", "th2", "yx"]
+    assert visible(whole, ShopNote) == [f"note {name}" for name in visible(whole)]
+    # …with no area condition for the database to check (nor a join to reach one).
+    assert "WHERE" not in _sql(Shop.objects.visible_to(whole))
+    assert "JOIN" not in _sql(ShopNote.objects.visible_to(whole))
+
+
+def test_a_supervisor_of_a_part_keeps_the_area_filter(world, areas, make_user):
+    city = make_user(Role.SUPERVISOR, [areas["GZ"]])
+    assert visible(city) == ["gz", "th1", "th2", "yx"]
+    assert "area_id" in _sql(Shop.objects.visible_to(city))
+
+
+def test_a_new_root_area_is_outside_the_former_whole_tree(world, areas, make_user):
+    whole = make_user(Role.SUPERVISOR, [areas["GZ"], areas["SZ"]])
+    city = make_user(Role.SUPERVISOR, [areas["GZ"]])
+    district = make_user(Role.ACCOUNT_MANAGER, [areas["TH"]])
+    assert visible(whole) == ["gz", "sz", "th1", "th2", "yx"]
+    hk = Area.objects.create(code="HK", name="香港")
+    Shop.objects.create(name="hk", area=hk)
+    ShopNote.objects.create(shop=Shop.objects.get(name="hk"), text="note hk")
+    # The next request (a fresh user object) reads the tree again: GZ and SZ are no longer
+    # every area, so the filter is back and the new root's shop stays out.
+    for user in (whole, city, district):
+        forget_cached_scope(user)
+    assert visible(whole) == ["gz", "sz", "th1", "th2", "yx"]
+    assert "note hk" not in visible(whole, ShopNote)
+    assert visible(city) == ["gz", "th1", "th2", "yx"]
+    assert [a.code for a in Area.objects.visible_to(district)] == ["TH"]
+    assert [a.code for a in Area.objects.visible_to(whole)] == ["GZ", "SZ", "TH", "YX"]
+
+
+def test_whole_tree_scope_without_the_model_still_excludes_rows_without_an_area(
+    world, areas, make_user
+):
+    """Called without the model (it cannot tell whether the area path may be null), the rule
+    for a scope of every area still requires an area."""
+    from crm.scope import scope_q
+
+    whole = make_user(Role.SUPERVISOR, [areas["GZ"], areas["SZ"]])
+    qs = ShopNote.objects.filter(scope_q(whole, ShopNote.scope_paths))
+    assert sorted(str(n) for n in qs) == visible(whole, ShopNote)
+    assert "IS NOT NULL" in _sql(qs)

@@ -110,7 +110,7 @@ def test_list_item_has_the_code_and_three_blocks(as_user, customer_world):
     # then each item carries the code and the static, dynamic and system blocks
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"count", "next", "previous", "results"}
+    assert set(body) == {"count", "count_exact", "next", "previous", "results"}
     assert body["count"] == 3
     item = next(row for row in body["results"] if row["customer_code"] == c_th.customer_code)
     assert set(item) == {"customer_code", "static", "dynamic", "system"}

@@ -37,6 +37,36 @@ def test_list_search_filter_and_sort(client, customer_world):
     assert names == sorted(names, reverse=True)
 
 
+def test_list_sorted_by_purchase_amount_shows_every_customer_in_order(client, customer_world):
+    """Sorted by purchase amount (a system figure): the same customers, largest first (a
+    customer not computed yet first, as PostgreSQL sorts NULL), ties by code, for a
+    supervisor (whose list joins the system rows INNER) and an account manager alike."""
+    from customers.models import CustomerSystem
+
+    amounts = {"c_th": "500.00", "c_th2": "500.00", "c_yx": "900.00"}
+    for key, amount in amounts.items():
+        CustomerSystem.objects.filter(customer=customer_world[key]).update(purchase_amount=amount)
+    url = reverse("customers:list")
+
+    def names(user, ordering):
+        client.force_login(customer_world[user])
+        response = client.get(url, {"ordering": ordering})
+        return [c.store_name for c in response.context["customers"]]
+
+    th_by_code = sorted(
+        [customer_world["c_th"], customer_world["c_th2"]], key=lambda c: c.customer_code
+    )
+    tie = [c.store_name for c in th_by_code]
+    assert names("sup_gz", "-purchase_amount") == ["越秀店", *tie]
+    assert names("sup_gz", "purchase_amount") == [*tie, "越秀店"]
+    assert names("sup_th", "-purchase_amount") == tie
+    assert names("admin", "-purchase_amount") == ["越秀店", *tie]
+    assert names("am_th", "-purchase_amount") == ["天河一号店"]
+    # A customer whose figures are not computed yet is still listed.
+    CustomerSystem.objects.filter(customer=customer_world["c_th"]).update(purchase_amount=None)
+    assert len(names("sup_gz", "-purchase_amount")) == 3
+
+
 def test_list_query_count_does_not_grow_with_rows(
     client, customer_world, areas, django_assert_num_queries
 ):

@@ -450,3 +450,36 @@ def test_settings_shows_the_services_refusal_on_the_field(client, customer_world
     assert response.status_code == 200
     assert "low_tar_max_mg" in response.context["form"].errors
     assert OrdersConfig.current().class_1_min == Decimal("130.00")  # nothing saved
+
+
+def test_order_list_deep_pages_show_the_same_rows_in_order_and_scope(
+    client, orders_world, monkeypatch, django_assert_num_queries
+):
+    """Pages after the first are fetched by their keys (crm.paginators.DeepPagePaginator): the
+    pages together are exactly the manager's orders newest first, with no colleague's order,
+    each page in as many queries as the first."""
+    from orders.views import OrderListView
+
+    monkeypatch.setattr(OrderListView, "paginate_by", 2)
+    product = Product.objects.get(code="6901")
+    for day in (3, 1, 2, 2, 5):
+        make_order(orders_world["c_th"], [(product, 1, "100.00")], order_date=date(2026, 3, day))
+    make_order(orders_world["c_th2"], [(product, 1, "100.00")], order_date=date(2026, 3, 4))
+    client.force_login(orders_world["am_th"])
+    url = reverse("orders:list")
+    expected = list(
+        Order.objects.filter(customer=orders_world["c_th"])
+        .order_by("-order_date", "-id")
+        .values_list("external_id", flat=True)
+    )
+    assert len(expected) == 6
+    client.get(url)  # warm caches
+    seen = []
+    for number in (1, 2, 3):
+        with django_assert_num_queries(5):  # the customer comes with each row
+            response = client.get(url, {"page": number})
+            customers = {o.customer.customer_code for o in response.context["orders"]}
+        seen += [o.external_id for o in response.context["orders"]]
+        assert customers == {orders_world["c_th"].customer_code}
+    assert seen == expected
+    assert not response.context["page_obj"].has_next()

@@ -126,7 +126,7 @@ def test_order_list_item_has_the_order_and_its_lines(erp, orders):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"count", "next", "previous", "results"}
+    assert set(body) == {"count", "count_exact", "next", "previous", "results"}
     assert body["count"] == 4
     item = next(row for row in body["results"] if row["external_id"] == "SO-1")
     assert set(item) == ORDER_FIELDS
@@ -282,7 +282,7 @@ def test_product_list_item(as_user, customer_world, products):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"count", "next", "previous", "results"}
+    assert set(body) == {"count", "count_exact", "next", "previous", "results"}
     assert body["count"] == 3
     by_code = {row["code"]: row for row in body["results"]}
     assert set(by_code["A001"]) == PRODUCT_FIELDS

@@ -301,3 +301,42 @@ def test_yx_detail_urls_are_404_for_th_users(w):
             reverse("services:activity_new") + f"?customer={YX_CODE}",
         ):
             assert client.get(path).status_code == 404, f"{path} as {user}"
+
+
+def test_a_supervisor_of_every_area_sees_every_customer_and_no_new_root(w):
+    """A supervisor of every root area is filtered on no area (crm.scope): he sees every
+    customer, on the list, the search and the API; a root area added later is not his, and its
+    shop stays out of his pages and out of a supervisor of a part's."""
+    from django.test import Client
+
+    from crm.choices import Role
+    from tests.crm.factories import AreaFactory, UserFactory
+    from tests.customers.factories import make_customer
+
+    whole = UserFactory(role=Role.SUPERVISOR, areas=[w["areas"]["GZ"], w["areas"]["SZ"]])
+    client = Client()
+    client.force_login(whole)
+    names = [w[key].store_name for key in ("c_th", "c_th2", "c_yx")]
+
+    def page(path: str) -> str:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        return response.content.decode()
+
+    listing = page(reverse("customers:list"))
+    assert all(name in listing for name in names)
+    api = page(reverse("customers_api:customer_list"))
+    assert all(w[key].customer_code in api for key in ("c_th", "c_th2", "c_yx"))
+
+    hk = AreaFactory(code="HK", name="香港")
+    outside = make_customer(hk, store_name="香港新店")
+    for path in (
+        reverse("customers:list"),
+        reverse("customers:list") + "?q=香港",
+        reverse("customers_api:customer_list"),
+    ):
+        assert outside.store_name not in page(path), path
+        assert outside.customer_code not in page(path), path
+        assert outside.store_name not in client_as(w, "sup_gz").get(path).content.decode()
+    assert all(name in page(reverse("customers:list")) for name in names)
+    assert client.get(reverse("customers:detail", args=[outside.customer_code])).status_code == 404

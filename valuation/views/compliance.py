@@ -21,6 +21,7 @@ from django.views.generic import ListView
 
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
+from crm.paginators import CappedPaginator
 from crm.services import Actor
 from crm.views import PeopleOnlyMixin, form_domain_error, list_query_context, people_only
 from valuation import policies, services
@@ -49,6 +50,7 @@ class ComplianceListView(PeopleOnlyMixin, ListView):
     template_name = "valuation/compliance_list.html"
     context_object_name = "records"
     paginate_by = RECORDS_PER_PAGE
+    paginator_class = CappedPaginator
     add_form: ComplianceRecordForm | None = None
 
     def get_queryset(self):

@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.dates import parse_month
+from crm.paginators import CountedPaginator
 from crm.views import people_only
 from customers import io
 from customers.choices import TIER_COLOURS, ValueTier
@@ -143,15 +144,6 @@ def _chart_data(by_area: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-class _CountedPaginator(Paginator):
-    """A paginator told its count: the summary has counted the core and problem customers
-    already, so the lists skip a COUNT over the month's results each."""
-
-    def __init__(self, object_list, per_page: int, *, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self.__dict__["count"] = count  # fills the cached_property
-
-
 def _list(
     request: HttpRequest, month: dt.date, key: str, results, summary, scheme, title: str
 ) -> dict[str, Any]:
@@ -161,7 +153,7 @@ def _list(
     tier = _tier(request) if key == TIER_LIST else None
     qs = _listed(results, key, tier)
     count = summary["by_tier"][tier]["n"] if tier else summary[key]
-    paginator = _CountedPaginator(qs, LIST_PER_PAGE, count=count)
+    paginator = CountedPaginator(qs, LIST_PER_PAGE, count=count)
     page: Page = paginator.get_page(request.GET.get(param))
     rows = list(page.object_list)
     parameters = scheme.parameters if scheme else None

@@ -22,6 +22,7 @@ from django.views.generic import ListView
 
 from crm.choices import AuditSource
 from crm.exceptions import DomainError
+from crm.paginators import CappedPaginator
 from crm.services import Actor
 from crm.views import PeopleOnlyMixin, is_htmx, list_query_context, people_only, redirect_back
 from valuation import policies, services
@@ -49,6 +50,7 @@ class WarningListView(PeopleOnlyMixin, ListView):
     template_name = "valuation/warning_list.html"
     context_object_name = "warnings"
     paginate_by = WARNINGS_PER_PAGE
+    paginator_class = CappedPaginator
 
     def get_queryset(self):
         return selectors.warning_list(user=self.request.user, filters=self.request.GET)

@@ -12,7 +12,6 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_POST
 from crm.choices import AuditSource, Role
 from crm.exceptions import DomainError
 from crm.models import User
+from crm.paginators import CappedPaginator
 from crm.services import Actor
 from crm.views import is_htmx, page_context, people_only, redirect_back
 from visits import policies, selectors, services
@@ -211,7 +211,7 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
     follow_ups = selectors.follow_up_list(
         user=user, owner=None if tab == "area" else user, overdue_only=tab == "overdue"
     )
-    page = Paginator(follow_ups, FOLLOW_UPS_PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(follow_ups, FOLLOW_UPS_PER_PAGE).get_page(request.GET.get("page"))
     rows = [
         {"follow_up": f, "may_complete": policies.can_complete_follow_up(user, f)}
         for f in page.object_list

@@ -17,7 +17,6 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.models import Area, User
+from crm.paginators import CappedPaginator
 from crm.views import int_choice_param, page_context, people_allowed
 from customers import io
 from visits import policies, selectors
@@ -156,7 +156,7 @@ def coverage_detail(request: HttpRequest, username: str) -> HttpResponse:
     rows = selectors.coverage_customers(user=request.user, today=today, account_manager=manager)
     tab = _tab(request)
     counts = {key: len(_tab_rows(rows, key)) for key in TABS}
-    page = Paginator(_tab_rows(rows, tab), PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(_tab_rows(rows, tab), PER_PAGE).get_page(request.GET.get("page"))
     summary = selectors.ManagerCoverage(
         manager=manager,
         customers=counts["all"],

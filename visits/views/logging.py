@@ -27,6 +27,7 @@ from crm import uploads
 from crm.choices import AuditSource, Role
 from crm.exceptions import DomainError
 from crm.middleware import browser_features
+from crm.paginators import CappedPaginator
 from crm.services import Actor
 from crm.views import PeopleOnlyMixin, list_query_context, people_only
 from customers import policies as customer_policies
@@ -262,6 +263,7 @@ class VisitListView(PeopleOnlyMixin, ListView):
     template_name = "visits/visit_list.html"
     context_object_name = "visits"
     paginate_by = 50
+    paginator_class = CappedPaginator
 
     def get_queryset(self):
         return selectors.visit_list(user=self.request.user, filters=self.request.GET)
