@@ -50,7 +50,7 @@ class CappedPaginator(Paginator):
         super().__init__(object_list, per_page, *args, **kwargs)
         self.cap = COUNT_CAP if cap is None else cap
         # How many rows the count reaches to: the cap, or the end of the page asked for.
-        self.reach = cap
+        self.reach = self.cap
 
     def validate_number(self, number):
         if "count" not in self.__dict__:
