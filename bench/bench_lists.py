@@ -45,7 +45,7 @@ from bench_import import (  # noqa: E402
     bench_database,
     ensure_user,
 )
-from bench_order_sync import code_version, require_postgres  # noqa: E402
+from bench_order_sync import code_version, cpu_seconds, require_postgres  # noqa: E402
 
 # Account managers per district (bench_visits' default).
 PER_DISTRICT = 4
@@ -181,16 +181,26 @@ def time_page(client, path: str, runs: int) -> dict | None:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(path)
     queries = len(captured.captured_queries)
+    backend = connection.connection.info.backend_pid
     times = []
+    python_cpu = postgres_cpu = 0.0
     for _ in range(runs):
+        before = cpu_seconds([backend]).get(backend, 0.0)
+        own = time.process_time()
         started = time.perf_counter()
         client.get(path)
         times.append((time.perf_counter() - started) * 1000)
+        python_cpu += time.process_time() - own
+        postgres_cpu += cpu_seconds([backend]).get(backend, before) - before
     times.sort()
     return {
         "status": 200,
         "p50": statistics.median(times),
         "p95": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
+        # CPU per request, this process and its PostgreSQL backend (parallel workers not
+        # counted): steadier than the wall times on a shared machine.
+        "python_cpu": python_cpu / runs * 1000,
+        "postgres_cpu": postgres_cpu / runs * 1000,
         "queries": queries,
         "shown": shown_count(response.content.decode()),
     }
@@ -261,7 +271,10 @@ def main() -> None:
         ]
         only = {name for name in args.only.split(",") if name}
         print(f"load average before: {loadavg()}", flush=True)
-        print(f"{'page':<10} {'case':<28} {'user':<26} {'p50 ms':>7} {'p95 ms':>7} {'q':>3}  shown")
+        print(
+            f"{'page':<10} {'case':<28} {'user':<26} {'p50 ms':>7} {'p95 ms':>7} "
+            f"{'cpu py':>6} {'cpu pg':>6} {'q':>3}  shown"
+        )
         for page, label, path in CASES:
             if (only and page not in only) or args.case not in label:
                 continue
@@ -275,7 +288,8 @@ def main() -> None:
                     continue
                 print(
                     f"{page:<10} {label:<28} {who:<26} {result['p50']:>7.1f} "
-                    f"{result['p95']:>7.1f} {result['queries']:>3}  {result['shown']}",
+                    f"{result['p95']:>7.1f} {result['python_cpu']:>6.1f} "
+                    f"{result['postgres_cpu']:>6.1f} {result['queries']:>3}  {result['shown']}",
                     flush=True,
                 )
                 if args.explain:

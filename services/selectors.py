@@ -231,28 +231,43 @@ def _care_customers(user: User, account_manager: User | None) -> QuerySet[Custom
     return qs
 
 
-def _due_rows(customers: QuerySet[Customer], today: dt.date) -> list[_Due]:
-    """The rule of `care_due` on a set of customers, read as plain values (a few queries,
-    whatever the number of customers)."""
+@dataclass(frozen=True)
+class _DueSources:
+    """The rule of `care_due` as querysets over a set of customers (the scope's active ones):
+    read row by row for a list, or grouped per account manager in SQL for the counts (a
+    company-wide count then reads a row per account manager, not 6,000 shops, and no holiday
+    week makes it draw every core shop's greeting in Python)."""
+
+    # The customers whose family service falls due by the week's end.
+    family: QuerySet[Customer]
+    # (pk, account_manager_id, owner_birthday) whose birthday may fall in the week; the
+    # Python rule (`workflow.birthdays_between`, the greetings of the birthday's year) decides.
+    birthday_candidates: list[tuple[int, int | None, dt.date]]
+    # The birthday greetings already logged for the week's years: (customer_id, occasion).
+    birthdays_greeted: set[tuple[int, str]]
+    # Each holiday greeting due in the window and the customers not yet greeted for it.
+    holidays: list[tuple[Holiday, QuerySet[Customer]]]
+    week_start: dt.date
+    week_end: dt.date
+    family_interval_days: int
+
+
+def _due_sources(customers: QuerySet[Customer], today: dt.date) -> _DueSources:
+    """The care due this week among `customers`: family service, birthday and holiday
+    greetings (`care_due` says the rule). Reads the birthday candidates and the holidays
+    (three queries); the family and holiday querysets are left to the caller to read."""
     config = ServicesConfig.current()
     week_start, week_end = workflow.week_bounds(today)
     customers = customers.filter(dynamic__status=CustomerStatus.ACTIVE).order_by()
-    rows: list[_Due] = []
 
-    last_family = (
-        ServiceActivity.objects.filter(customer=OuterRef("pk"), kind=ActivityKind.FAMILY)
-        .order_by("-performed_on")
-        .values("performed_on")[:1]
+    # Due by the week's end (`workflow.family_due_on` <= week_end): never served, or last
+    # served on or before `interval` days before the week's end, so no family service after.
+    served_since = ServiceActivity.objects.filter(
+        customer=OuterRef("pk"),
+        kind=ActivityKind.FAMILY,
+        performed_on__gt=week_end - dt.timedelta(days=config.family_interval_days),
     )
-    family = (
-        customers.exclude(dynamic__care_need="")
-        .annotate(last_family=Subquery(last_family))
-        .values_list("pk", "account_manager_id", "last_family")
-    )
-    for pk, manager_id, last in family:
-        due = workflow.family_due_on(last, config.family_interval_days, today)
-        if due <= week_end:
-            rows.append(_Due(pk, manager_id, ActivityKind.FAMILY, due, last_done=last))
+    family = customers.exclude(dynamic__care_need="").filter(~Exists(served_since))
 
     birthday_q = Q()
     for day in (week_start + dt.timedelta(days=n) for n in range(7)):
@@ -273,30 +288,71 @@ def _due_rows(customers: QuerySet[Customer], today: dt.date) -> list[_Due]:
             occasion__in=[f"birthday:{year}" for year in {week_start.year, week_end.year}],
         ).values_list("customer_id", "occasion")
     )
-    for pk, manager_id, birthday in candidates:
-        day = workflow.birthdays_between(birthday, week_start, week_end)
-        if day is not None and (pk, f"birthday:{day.year}") not in greeted:
-            rows.append(_Due(pk, manager_id, ActivityKind.BIRTHDAY_GREETING, day))
 
-    holidays = Holiday.objects.filter(
+    audience = customers
+    if config.greeting_audience == GreetingAudience.CARE:
+        audience = audience.exclude(dynamic__care_need="")
+    elif config.greeting_audience == GreetingAudience.CARE_AND_CORE:
+        audience = audience.filter(~Q(dynamic__care_need="") | Q(system__is_core=True))
+    holidays = []
+    for holiday in Holiday.objects.filter(
         date__gte=week_start, date__lte=week_end + dt.timedelta(days=config.greeting_lead_days)
-    )
-    for holiday in holidays:
-        audience = customers
-        if config.greeting_audience == GreetingAudience.CARE:
-            audience = audience.exclude(dynamic__care_need="")
-        elif config.greeting_audience == GreetingAudience.CARE_AND_CORE:
-            audience = audience.filter(~Q(dynamic__care_need="") | Q(system__is_core=True))
+    ):
         greeted_for = ServiceActivity.objects.filter(
             customer=OuterRef("pk"),
             kind=ActivityKind.HOLIDAY_GREETING,
             occasion=holiday.occasion,
         )
+        holidays.append((holiday, audience.filter(~Exists(greeted_for))))
+    return _DueSources(
+        family=family,
+        birthday_candidates=candidates,
+        birthdays_greeted=greeted,
+        holidays=holidays,
+        week_start=week_start,
+        week_end=week_end,
+        family_interval_days=config.family_interval_days,
+    )
+
+
+def _birthdays_due(sources: _DueSources) -> list[tuple[int, int | None, dt.date]]:
+    """(pk, account_manager_id, the day) of each birthday greeting due in the week."""
+    due = []
+    for pk, manager_id, birthday in sources.birthday_candidates:
+        day = workflow.birthdays_between(birthday, sources.week_start, sources.week_end)
+        if day is not None and (pk, f"birthday:{day.year}") not in sources.birthdays_greeted:
+            due.append((pk, manager_id, day))
+    return due
+
+
+def _due_rows(customers: QuerySet[Customer], today: dt.date) -> list[_Due]:
+    """The care due among `customers`, one row each, as plain values (a few queries,
+    whatever the number of customers)."""
+    sources = _due_sources(customers, today)
+    last_family = (
+        ServiceActivity.objects.filter(customer=OuterRef("pk"), kind=ActivityKind.FAMILY)
+        .order_by("-performed_on")
+        .values("performed_on")[:1]
+    )
+    family = sources.family.annotate(last_family=Subquery(last_family))
+    rows = [
+        _Due(
+            pk,
+            manager_id,
+            ActivityKind.FAMILY,
+            workflow.family_due_on(last, sources.family_interval_days, today),
+            last_done=last,
+        )
+        for pk, manager_id, last in family.values_list("pk", "account_manager_id", "last_family")
+    ]
+    rows.extend(
+        _Due(pk, manager_id, ActivityKind.BIRTHDAY_GREETING, day)
+        for pk, manager_id, day in _birthdays_due(sources)
+    )
+    for holiday, audience in sources.holidays:
         rows.extend(
             _Due(pk, manager_id, ActivityKind.HOLIDAY_GREETING, holiday.date, holiday=holiday)
-            for pk, manager_id in audience.filter(~Exists(greeted_for)).values_list(
-                "pk", "account_manager_id"
-            )
+            for pk, manager_id in audience.values_list("pk", "account_manager_id")
         )
     return rows
 
@@ -334,9 +390,21 @@ def care_due_counts(
     """How many care services of each kind are due this week, per account manager id (None:
     customers without one), among `customers` — the caller scopes them (`visible_to(user)` on
     pages; every customer for the daily notice)."""
+    sources = _due_sources(customers, today or timezone.localdate())
     counts: dict[int | None, Counter] = defaultdict(Counter)
-    for row in _due_rows(customers, today or timezone.localdate()):
-        counts[row.manager_id][row.kind] += 1
+    per_manager = [(ActivityKind.FAMILY, sources.family)] + [
+        (ActivityKind.HOLIDAY_GREETING, audience) for _holiday, audience in sources.holidays
+    ]
+    for kind, qs in per_manager:
+        # Grouped in SQL: the rows themselves are not needed, only how many per manager.
+        for manager_id, n in (
+            qs.values_list("account_manager_id")
+            .annotate(n=Count("pk"))
+            .values_list("account_manager_id", "n")
+        ):
+            counts[manager_id][kind] += n
+    for _pk, manager_id, _day in _birthdays_due(sources):
+        counts[manager_id][ActivityKind.BIRTHDAY_GREETING] += 1
     return dict(counts)
 
 

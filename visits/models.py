@@ -188,13 +188,17 @@ class Visit(models.Model):
             # The visit list's sort (newest first: -visited_at, -id) read backwards: without
             # it, a company-wide list sorted every visit (2 s at 870,000 visits).
             models.Index(fields=["visited_at", "id"], name="visits_visit_visited_idx"),
-            # The visit list's "far from the shop" filter (about 2% of visits), newest first:
-            # its page walks this small index instead of the whole one, and its count reads
-            # the flagged visits alone (an account manager's page: 370 → 47 ms for the rows).
+            # The visit list's "far from the shop" filter (about 2-4% of visits), newest first:
+            # its page walks this small index instead of the whole one (an account manager's
+            # page: 370 → 47 ms for the rows). Its count joins every flagged visit to the
+            # scope's shops: the customer carried in the index (PostgreSQL) lets that count
+            # read the index alone instead of a heap page per flagged visit (32,000 visits
+            # on 15,500 pages at 870,000 visits: 120 → 3 ms for that part of the count).
             models.Index(
                 fields=["visited_at", "id"],
+                include=["customer"],
                 condition=models.Q(location_flagged=True),
-                name="visits_visit_flagged_idx",
+                name="visits_visit_flagged_cust_idx",
             ),
         ]
 

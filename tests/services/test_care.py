@@ -349,6 +349,37 @@ def test_care_due_counted_by_manager_and_kind(everyone_due):
     assert {pk: sum(kinds.values()) for pk, kinds in counts.items()} == listed
 
 
+def test_care_due_counts_agree_with_the_lists_in_a_holiday_week(w):
+    # given: c_th served within the interval (no family service due), c_th2 served long ago
+    # (due) with a birthday this week, c_yx a core customer whose birthday this week was
+    # greeted already; two holidays, c_th greeted for the first
+    mark_care(w["c_th"])
+    log_activity(w["c_th"], w["am_th"], "family", dt.date(2026, 6, 5))
+    mark_care(w["c_th2"], birthday=dt.date(1970, 6, 12))
+    log_activity(w["c_th2"], w["am_th2"], "family", dt.date(2026, 5, 10))
+    make_core(w["c_yx"])
+    mark_care(w["c_yx"], care_need="", birthday=dt.date(1980, 6, 9))
+    log_activity(w["c_yx"], w["am_yx"], "birthday_greeting", dt.date(2026, 6, 8))
+    festival = holiday(dt.date(2026, 6, 12))
+    holiday(dt.date(2026, 6, 16), "Another festival")
+    log_activity(w["c_th"], w["am_th"], "holiday_greeting", dt.date(2026, 6, 9), holiday=festival)
+
+    # when
+    counts = selectors.care_due_counts(customers=Customer.objects.visible_to(w["admin"]), today=WED)
+
+    # then: counted in SQL per manager as the list draws them one by one
+    assert counts == {
+        w["am_th"].pk: Counter({"holiday_greeting": 1}),
+        w["am_th2"].pk: Counter({"family": 1, "birthday_greeting": 1, "holiday_greeting": 2}),
+        w["am_yx"].pk: Counter({"holiday_greeting": 2}),
+    }
+    listed = Counter(
+        (item.customer.account_manager_id, item.kind)
+        for item in selectors.care_due(user=w["admin"], today=WED)
+    )
+    assert {(pk, kind): n for pk, kinds in counts.items() for kind, n in kinds.items()} == listed
+
+
 # --- the daily notice ------------------------------------------------------------------------
 
 
