@@ -36,6 +36,7 @@ from crm.choices import AuditAction
 from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
 from crm.models import AuditEntry
+from crm.pgarrays import array_literal
 from crm.services import Actor, audit_build
 from crm.text import is_storable
 from customers.models import Customer, CustomerSystem
@@ -558,7 +559,7 @@ def _ids_by_code(table: str, column: str, codes: set[str]) -> dict[str, int]:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"SELECT {column}, id FROM {table} WHERE {column} = ANY(%s::text[])",  # noqa: S608
-                [codes],
+                [array_literal(codes, "text")],
             )
         else:
             marks = ", ".join(["%s"] * len(codes))
@@ -601,7 +602,7 @@ def _replayed(
             cursor.execute(
                 f"SELECT {columns} FROM {table} "  # noqa: S608 - names are ours
                 "WHERE source = %s AND external_id = ANY(%s::text[]) AND sent_hash <> ''",
-                [source, wanted],
+                [source, array_literal(wanted, "text")],
             )
         else:
             cursor.execute(
@@ -708,11 +709,26 @@ def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Out
                 for o in chunk
             ]
             if connection.vendor == "postgresql":
-                # One array per column: 16 parameters, not 16 per order (psycopg spent
-                # 30-40 ms splitting the placeholders of a 15,000-parameter statement).
-                arrays = ", ".join(f"%s::{_ORDER_COLUMN_TYPES[c]}[]" for c in _ORDER_COLUMNS)
-                sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
-                params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+                # One array per column, not 16 parameters per order (psycopg spent 30-40 ms
+                # splitting the placeholders of a 15,000-parameter statement), written by
+                # `array_literal`; the source and the two times, the same for every order
+                # (the first and the last two columns), once.
+                varying = _ORDER_COLUMNS[1:-2]
+                arrays = ", ".join(f"%s::{_ORDER_COLUMN_TYPES[c]}[]" for c in varying)
+                sql = (
+                    f"INSERT INTO {table} ({columns}) "  # noqa: S608 - names are ours
+                    f"SELECT %s, v.*, %s, %s FROM unnest({arrays}) AS v"
+                )
+                values_by_column = list(zip(*rows, strict=True))[1:-2]
+                params: list[Any] = [
+                    source,
+                    now,
+                    now,
+                    *(
+                        array_literal(values, _ORDER_COLUMN_TYPES[column])
+                        for column, values in zip(varying, values_by_column, strict=True)
+                    ),
+                ]
             else:
                 row_marks = "(" + ", ".join(["%s"] * len(_ORDER_COLUMNS)) + ")"
                 values = ", ".join([row_marks] * len(chunk))
@@ -816,7 +832,7 @@ def _lock_orders(source: str, external_ids: Sequence[str]) -> list[tuple]:
         cursor.execute(
             f"SELECT {', '.join(_LOCKED_COLUMNS)} FROM {Order._meta.db_table} "  # noqa: S608
             "WHERE source = %s AND external_id = ANY(%s::text[]) ORDER BY external_id FOR UPDATE",
-            [source, list(external_ids)],
+            [source, array_literal(external_ids, "text")],
         )
         return cursor.fetchall()
 
@@ -888,7 +904,7 @@ def _replace_orders(
             cursor.execute(
                 f"DELETE FROM {table} WHERE order_id = ANY(%s::bigint[]) "  # noqa: S608 - ours
                 "RETURNING order_id, product_id, cartons",
-                [list(old_lines)],
+                [array_literal(old_lines, "bigint")],
             )
         else:
             cursor.execute(
@@ -942,8 +958,11 @@ def _update_orders(updates: list[Order]) -> None:
         for start in range(0, len(updates), _INSERT_CHUNK):
             chunk = updates[start : start + _INSERT_CHUNK]
             # One array per column, as the inserts: not 15 placeholders per order.
-            params = [[order.id for order in chunk]]
-            params += [[getattr(order, c) for order in chunk] for c in columns]
+            params = [array_literal([order.id for order in chunk], "bigint")]
+            params += [
+                array_literal([getattr(order, c) for order in chunk], _ORDER_COLUMN_TYPES[c])
+                for c in columns
+            ]
             cursor.execute(
                 f"UPDATE {table} AS o SET {assignments} "  # noqa: S608 - names are ours
                 f"FROM unnest({arrays}) AS v(id, {', '.join(columns)}) "
@@ -1166,7 +1185,7 @@ def _lock_customers(customer_ids: Sequence[int]) -> None:
         cursor.execute(
             f"SELECT customer_id FROM {CustomerSystem._meta.db_table} "  # noqa: S608 - ours
             "WHERE customer_id = ANY(%s::bigint[]) ORDER BY customer_id FOR UPDATE",
-            [sorted(customer_ids)],
+            [array_literal(sorted(customer_ids), "bigint")],
         )
 
 
@@ -1296,7 +1315,10 @@ def _facts_dates(keys: Sequence[Key]) -> dict[Key, tuple[dt.date, dt.date]]:
                     f"FROM {table} f JOIN unnest(%s::bigint[], %s::date[]) "
                     "AS k(customer_id, month) "
                     f"ON f.customer_id = k.customer_id AND f.month = k.month WHERE {fresh}",
-                    [[c for c, _m in chunk], [m for _c, m in chunk]],
+                    [
+                        array_literal([c for c, _m in chunk], "bigint"),
+                        array_literal([m for _c, m in chunk], "date"),
+                    ],
                 )
             else:
                 values = ", ".join(["(%s, %s)"] * len(chunk))
@@ -1379,17 +1401,24 @@ def _facts_of(orders: Sequence[CleanOrder], kinds: Mapping[int, tuple]) -> dict[
     return facts
 
 
-# The fact columns as arrays (PostgreSQL), in `_FACT_COLUMNS` order.
-_FACT_ARRAYS = ", ".join(
-    f"%s::{kind}[]"
-    for kind in (
-        "bigint",
-        "date",
-        *("numeric" if "amount" in name else "integer" for name in _FACT_SUMS),
-        "date",
-        "date",
-    )
+# The types of the fact columns, in `_FACT_COLUMNS` order, and the columns as arrays
+# (PostgreSQL).
+_FACT_KINDS = (
+    "bigint",
+    "date",
+    *("numeric" if "amount" in name else "integer" for name in _FACT_SUMS),
+    "date",
+    "date",
 )
+_FACT_ARRAYS = ", ".join(f"%s::{kind}[]" for kind in _FACT_KINDS)
+
+
+def _fact_arrays(rows: Sequence[tuple]) -> list[str]:
+    """The parameters of `_FACT_ARRAYS`: the rows' columns as array literals."""
+    return [
+        array_literal(column, kind)
+        for column, kind in zip(zip(*rows, strict=True), _FACT_KINDS, strict=True)
+    ]
 
 
 def _fact_rows(facts: Mapping[Key, list]) -> tuple[list[tuple], bool, str, str]:
@@ -1419,7 +1448,7 @@ def _facts_upsert(facts: Mapping[Key, list]) -> None:
             # One statement with one array per column: no VALUES list of 20,000 parameters.
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({_FACT_ARRAYS}) {conflict}",  # noqa: S608
-                [list(column) for column in zip(*rows, strict=True)],
+                _fact_arrays(rows),
             )
             return
         marks = ", ".join(["%s"] * len(_FACT_COLUMNS))
@@ -1446,7 +1475,7 @@ def _facts_update(facts: Mapping[Key, list]) -> None:
                 f"UPDATE {table} AS f SET {sets} "  # noqa: S608 - names are ours
                 f"FROM unnest({_FACT_ARRAYS}) AS v({', '.join(_FACT_COLUMNS)}) "
                 "WHERE f.customer_id = v.customer_id AND f.month = v.month",
-                [list(column) for column in zip(*rows, strict=True)],
+                _fact_arrays(rows),
             )
             return
         sets = ", ".join(
@@ -1524,7 +1553,11 @@ def sales_facts_mark_pending(*, keys: Iterable[Key]) -> None:
                 "SELECT k.customer_id, k.month, %s "
                 "FROM unnest(%s::bigint[], %s::date[]) AS k(customer_id, month) "
                 "ON CONFLICT (customer_id, month) DO UPDATE SET marked_at = EXCLUDED.marked_at",
-                [now, [c for c, _m in keys], [m for _c, m in keys]],
+                [
+                    now,
+                    array_literal([c for c, _m in keys], "bigint"),
+                    array_literal([m for _c, m in keys], "date"),
+                ],
             )
         return
     SalesFactPending.objects.bulk_create(
@@ -1620,6 +1653,7 @@ def purchase_figures_refresh(
         for chunk_start in range(0, len(ids), _FACT_KEYS_CHUNK):
             chunk = ids[chunk_start : chunk_start + _FACT_KEYS_CHUNK]
             if connection.vendor == "postgresql":
+                customers = array_literal(chunk, "bigint")
                 # The customers as an array, named again for the rows updated: without it
                 # PostgreSQL joined the aggregate to every CustomerSystem row (a sequential
                 # scan of 200,000, half of this statement's time in a sync batch).
@@ -1628,7 +1662,7 @@ def purchase_figures_refresh(
                         "unnest(%s::bigint[]) AS s(customer_id)",
                         outer=f"AND {system}.customer_id = ANY(%s::bigint[])",
                     ),
-                    [*params, chunk, chunk],
+                    [*params, customers, customers],
                 )
             else:
                 marks = ", ".join(["%s"] * len(chunk))
