@@ -47,6 +47,7 @@ _WRITERS: dict[str, Callable[[Any], str]] = {
     "timestamptz": lambda value: f'"{value.isoformat()}"',
     "boolean": _boolean,
     "text": _quoted,
+    "jsonb": _quoted,  # the JSON text
 }
 
 

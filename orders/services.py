@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -37,7 +36,7 @@ from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
 from crm.models import AuditEntry
 from crm.pgarrays import array_literal
-from crm.services import Actor, audit_build
+from crm.services import Actor, AuditRow, audit_build, audit_insert_many
 from crm.text import is_storable
 from customers.models import Customer, CustomerSystem
 from orders.choices import OrderStatus, PaymentMethod
@@ -842,27 +841,30 @@ def _replace_orders(
 ) -> dict[int, list[tuple[int, int]]]:
     """Replaces changed orders (their row, audit and lines; the new lines are inserted by the
     caller). Returns the lines replaced, (product id, cartons) by order id."""
-    updates = []
-    audits: list[AuditEntry] = []
-    content_type = ContentType.objects.get_for_model(Order)
+    # (id, the replaced columns' values in `_ORDER_REPLACED_COLUMNS` order) per order, and
+    # its audit row: plain tuples (a model instance each cost more than the rest).
+    updates: list[tuple[int, tuple]] = []
+    audits: list[AuditRow] = []
     for order, row in changed:
         pk, external_id, _hash, customer_id, _month, status, cartons, amount, order_date = row[:9]
         updates.append(
-            Order(
-                id=pk,
-                customer_id=order.customer_id,
-                order_date=order.order_date,
-                month=order.month,
-                status=order.status,
-                payment_method=order.payment_method,
-                paid_on_time=order.paid_on_time,
-                payment_date=order.payment_date,
-                cartons=order.cartons,
-                amount=order.amount,
-                line_count=len(order.lines),
-                content_hash=order.content_hash,
-                sent_hash=order.sent_hash,
-                updated_at=now,
+            (
+                pk,
+                (
+                    order.customer_id,
+                    order.order_date,
+                    order.month,
+                    order.status,
+                    order.payment_method,
+                    order.paid_on_time,
+                    order.payment_date,
+                    order.cartons,
+                    order.amount,
+                    len(order.lines),
+                    order.content_hash,
+                    order.sent_hash,
+                    now,
+                ),
             )
         )
         old = {
@@ -880,19 +882,7 @@ def _replace_orders(
         if customer_id != order.customer_id:
             old["customer_id"], new["customer_id"] = customer_id, order.customer_id
         audits.append(
-            AuditEntry(
-                actor=actor.user,
-                actor_label=actor.label[:150],
-                source=actor.source,
-                content_type=content_type,
-                object_id=str(pk),
-                object_repr=f"{source} {external_id}"[:200],
-                action=AuditAction.UPDATE,
-                field="order",
-                old_value=old,
-                new_value=new,
-                created_at=now,
-            )
+            (str(pk), f"{source} {external_id}"[:200], AuditAction.UPDATE, "order", old, new)
         )
     _update_orders(updates)
     # The old lines go, read by the same statement: what the replaced orders were of counts
@@ -914,7 +904,7 @@ def _replace_orders(
             )
         for order_id, product_id, cartons in cursor.fetchall():
             old_lines[order_id].append((product_id, cartons))
-    AuditEntry.objects.bulk_create(audits, batch_size=500)
+    audit_insert_many(actor=actor, model=Order, rows=audits, at=now)
     return old_lines
 
 
@@ -940,17 +930,22 @@ _ORDER_COLUMN_TYPES = {
 }
 
 
-def _update_orders(updates: list[Order]) -> None:
-    """Writes the replaced columns of changed orders.
+def _update_orders(updates: list[tuple[int, tuple]]) -> None:
+    """Writes the replaced columns of changed orders: (id, the values of
+    `_ORDER_REPLACED_COLUMNS` in that order) each.
 
     On PostgreSQL one `UPDATE … FROM unnest(…)` per chunk: Django's `bulk_update` builds a
     CASE expression per column and row, which cost half of a sync's time when half of a
     1,000-order batch changed (bench/bench_order_sync.py).
     """
-    if connection.vendor != "postgresql":
-        Order.objects.bulk_update(updates, _ORDER_REPLACED_COLUMNS, batch_size=500)
-        return
     columns = _ORDER_REPLACED_COLUMNS
+    if connection.vendor != "postgresql":
+        Order.objects.bulk_update(
+            [Order(id=pk, **dict(zip(columns, values, strict=True))) for pk, values in updates],
+            columns,
+            batch_size=500,
+        )
+        return
     arrays = ", ".join(["%s::bigint[]", *(f"%s::{_ORDER_COLUMN_TYPES[c]}[]" for c in columns)])
     assignments = ", ".join(f"{c} = v.{c}" for c in columns)
     table = Order._meta.db_table
@@ -958,10 +953,12 @@ def _update_orders(updates: list[Order]) -> None:
         for start in range(0, len(updates), _INSERT_CHUNK):
             chunk = updates[start : start + _INSERT_CHUNK]
             # One array per column, as the inserts: not 15 placeholders per order.
-            params = [array_literal([order.id for order in chunk], "bigint")]
+            params = [array_literal([pk for pk, _values in chunk], "bigint")]
             params += [
-                array_literal([getattr(order, c) for order in chunk], _ORDER_COLUMN_TYPES[c])
-                for c in columns
+                array_literal(values, _ORDER_COLUMN_TYPES[column])
+                for column, values in zip(
+                    columns, zip(*(values for _pk, values in chunk), strict=True), strict=True
+                )
             ]
             cursor.execute(
                 f"UPDATE {table} AS o SET {assignments} "  # noqa: S608 - names are ours

@@ -60,7 +60,7 @@ def test_postgresql_reads_back_the_values_sent(postgres, kind, values):
     # when
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT v FROM unnest(%s::{kind}[]) WITH ORDINALITY AS a(v, n) ORDER BY n",
+            f"SELECT v FROM unnest(%s::{kind}[]) WITH ORDINALITY AS a(v, n) ORDER BY n",  # noqa: S608
             [array_literal(values, kind)],
         )
         back = [row[0] for row in cursor.fetchall()]
