@@ -1052,21 +1052,39 @@ def _orders_insert(orders: Sequence[CleanOrder], source: str) -> int:
 _LINE_COLUMNS = ("order_id", "month", "product_id", "cartons", "unit_price", "amount")
 
 
+# Lines of COPY text sent at a time (~40 bytes each).
+_COPY_LINES_CHUNK = 10_000
+
+
 def _insert_lines(line_orders: Iterable[tuple[int, CleanOrder]]) -> None:
+    table = OrderLine._meta.db_table
+    if connection.vendor == "postgresql":
+        # COPY: ~10× faster than INSERT for thousands of rows (see bench/bench_order_sync.py).
+        # Its text is written here, a line per f-string: the values are whole numbers, a
+        # date and decimals (as `str` writes them, which is what psycopg sends), none with a
+        # character COPY escapes; psycopg's `write_row` converted value by value in Python
+        # (~1.5 µs a line, 12 ms of a 7,500-line batch).
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            with raw.copy(f"COPY {table} ({', '.join(_LINE_COLUMNS)}) FROM STDIN") as copy:
+                text: list[str] = []
+                for pk, order in line_orders:
+                    month = order.month.isoformat()
+                    text += [
+                        f"{pk}\t{month}\t{product_id}\t{cartons}\t{unit_price}\t{amount}\n"
+                        for product_id, cartons, unit_price, amount in order.lines
+                    ]
+                    if len(text) >= _COPY_LINES_CHUNK:
+                        copy.write("".join(text))
+                        text = []
+                if text:
+                    copy.write("".join(text))
+        return
     rows = (
         (pk, order.month, product_id, cartons, unit_price, amount)
         for pk, order in line_orders
         for product_id, cartons, unit_price, amount in order.lines
     )
-    table = OrderLine._meta.db_table
-    if connection.vendor == "postgresql":
-        # COPY: ~10× faster than INSERT for thousands of rows (see bench/bench_order_sync.py).
-        with connection.cursor() as cursor:
-            raw = cursor.cursor
-            with raw.copy(f"COPY {table} ({', '.join(_LINE_COLUMNS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return
     OrderLine.objects.bulk_create(
         (OrderLine(**dict(zip(_LINE_COLUMNS, row, strict=True))) for row in rows),
         batch_size=2000,
