@@ -502,13 +502,20 @@ def _clean_orders(rows: Sequence[Any], report: SyncReport, source: str) -> list[
     customers = _ids_by_code(Customer._meta.db_table, "customer_code", customer_codes)
     dates = OrdersConfig.current().order_date_range(timezone.localdate())
     replayed = _replayed(rows, digests, source=source, customers=customers, dates=dates)
-    product_codes = set()
+    # The codes as sent first (a few hundred distinct among thousands of lines), then
+    # stripped; a line that is a plain dict (all of a JSON body's) spares the ABC check.
+    sent_codes = set()
     for index, raw in enumerate(rows):
         if index not in replayed and isinstance(raw, Mapping):
             lines = raw.get("lines")
-            for line in lines if isinstance(lines, list) else ():
-                if isinstance(line, Mapping) and isinstance(line.get("product_code"), str):
-                    product_codes.add(line["product_code"].strip())
+            if isinstance(lines, list):
+                sent_codes.update(
+                    code
+                    for line in lines
+                    if (type(line) is dict or isinstance(line, Mapping))
+                    and isinstance(code := line.get("product_code"), str)
+                )
+    product_codes = {code.strip() for code in sent_codes}
     products = _ids_by_code(Product._meta.db_table, "code", product_codes)
     valid: list[CleanOrder] = []
     first_index: dict[str, int] = {}
