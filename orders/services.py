@@ -676,6 +676,29 @@ _ORDER_COLUMNS = (
 _ORDER_REPLACED_COLUMNS = [
     c for c in _ORDER_COLUMNS if c not in ("source", "external_id", "created_at")
 ]
+_ORDER_REPLACED_AT = [_ORDER_COLUMNS.index(c) for c in _ORDER_REPLACED_COLUMNS]
+
+
+def _order_row(order: CleanOrder, source: str, now: dt.datetime) -> tuple:
+    """The values of `_ORDER_COLUMNS` of a checked order stored (or replaced) at `now`."""
+    return (
+        source,
+        order.external_id,
+        order.customer_id,
+        order.order_date,
+        order.month,
+        order.status,
+        order.payment_method,
+        order.paid_on_time,
+        order.payment_date,
+        order.cartons,
+        order.amount,
+        len(order.lines),
+        order.content_hash,
+        order.sent_hash,
+        now,
+        now,
+    )
 
 
 def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Outcome:
@@ -693,27 +716,7 @@ def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Out
     with connection.cursor() as cursor:
         for start in range(0, len(valid), _INSERT_CHUNK):
             chunk = valid[start : start + _INSERT_CHUNK]
-            rows = [
-                (
-                    source,
-                    o.external_id,
-                    o.customer_id,
-                    o.order_date,
-                    o.month,
-                    o.status,
-                    o.payment_method,
-                    o.paid_on_time,
-                    o.payment_date,
-                    o.cartons,
-                    o.amount,
-                    len(o.lines),
-                    o.content_hash,
-                    o.sent_hash,
-                    now,
-                    now,
-                )
-                for o in chunk
-            ]
+            rows = [_order_row(o, source, now) for o in chunk]
             if connection.vendor == "postgresql":
                 # One array per column, not 16 parameters per order (psycopg spent 30-40 ms
                 # splitting the placeholders of a 15,000-parameter statement), written by
@@ -854,26 +857,8 @@ def _replace_orders(
     audits: list[AuditRow] = []
     for order, row in changed:
         pk, external_id, _hash, customer_id, _month, status, cartons, amount, order_date = row[:9]
-        updates.append(
-            (
-                pk,
-                (
-                    order.customer_id,
-                    order.order_date,
-                    order.month,
-                    order.status,
-                    order.payment_method,
-                    order.paid_on_time,
-                    order.payment_date,
-                    order.cartons,
-                    order.amount,
-                    len(order.lines),
-                    order.content_hash,
-                    order.sent_hash,
-                    now,
-                ),
-            )
-        )
+        stored = _order_row(order, source, now)
+        updates.append((pk, tuple(stored[i] for i in _ORDER_REPLACED_AT)))
         old = {
             "status": status,
             "order_date": order_date.isoformat(),
@@ -998,26 +983,6 @@ def _orders_insert(orders: Sequence[CleanOrder], source: str) -> int:
     now = timezone.now()
     table = Order._meta.db_table
 
-    def values(order: CleanOrder) -> tuple:
-        return (
-            source,
-            order.external_id,
-            order.customer_id,
-            order.order_date,
-            order.month,
-            order.status,
-            order.payment_method,
-            order.paid_on_time,
-            order.payment_date,
-            order.cartons,
-            order.amount,
-            len(order.lines),
-            order.content_hash,
-            order.sent_hash,
-            now,
-            now,
-        )
-
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -1028,7 +993,7 @@ def _orders_insert(orders: Sequence[CleanOrder], source: str) -> int:
             raw = cursor.cursor
             with raw.copy(f"COPY {table} (id, {', '.join(_ORDER_COLUMNS)}) FROM STDIN") as copy:
                 for pk, order in zip(ids, orders, strict=True):
-                    copy.write_row((pk, *values(order)))
+                    copy.write_row((pk, *_order_row(order, source, now)))
         _insert_lines(zip(ids, orders, strict=True))
         return len(orders)
     # SQLite (one writer at a time, so the ids after the highest are ours): plain
@@ -1042,7 +1007,7 @@ def _orders_insert(orders: Sequence[CleanOrder], source: str) -> int:
         marks = ", ".join(["%s"] * (len(_ORDER_COLUMNS) + 1))
         cursor.executemany(
             f"INSERT INTO {table} (id, {', '.join(_ORDER_COLUMNS)}) VALUES ({marks})",  # noqa: S608
-            [(pk, *values(order)) for pk, order in zip(ids, orders, strict=True)],
+            [(pk, *_order_row(order, source, now)) for pk, order in zip(ids, orders, strict=True)],
         )
         marks = ", ".join(["%s"] * len(_LINE_COLUMNS))
         cursor.executemany(
