@@ -3,6 +3,7 @@ in the same transaction (never through signals)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import smtplib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -37,6 +38,7 @@ from crm.models import (
     SettingsRow,
     User,
 )
+from crm.pgarrays import array_literal
 from crm.scope import forget_cached_scope
 from crm.stored_text import Text, columns, text
 
@@ -110,6 +112,73 @@ def audit_record(
             actor=actor, obj=obj, action=action, changes=changes, reason=reason, snapshot=snapshot
         )
     )
+
+
+# One audit row of `audit_insert_many`: object id, object repr, action, field, old, new.
+AuditRow = tuple[str, str, AuditAction, str, Any, Any]
+# The columns `audit_insert_many` writes, in this order: the actor's, the object type and
+# the time are the same for every row; reason, reason key and parameters are empty.
+_AUDIT_SHARED = ("actor_id", "actor_label", "source", "content_type_id", "created_at")
+_AUDIT_VARYING = ("object_id", "object_repr", "action", "field", "old_value", "new_value")
+
+
+def audit_insert_many(
+    *, actor: Actor, model: type[models.Model], rows: Sequence[AuditRow], at: datetime
+) -> None:
+    """Writes many audit rows of one actor, about objects of one model, at one time `at`,
+    with no reason: what `bulk_create` of `audit_build`'s rows writes, without a model
+    instance and a value conversion per field. For a bulk path's hundreds of rows (an order
+    sync replacing 250 orders spent ~15 ms of CPU on them). Call inside the service's
+    transaction."""
+    if not rows:
+        return
+    content_type = ContentType.objects.get_for_model(model)
+    label = actor.label[:150]
+    if connection.vendor != "postgresql":
+        AuditEntry.objects.bulk_create(
+            [
+                AuditEntry(
+                    actor=actor.user,
+                    actor_label=label,
+                    source=actor.source,
+                    content_type=content_type,
+                    object_id=object_id,
+                    object_repr=object_repr,
+                    action=action,
+                    field=field,
+                    old_value=old,
+                    new_value=new,
+                    created_at=at,
+                )
+                for object_id, object_repr, action, field, old, new in rows
+            ],
+            batch_size=500,
+        )
+        return
+    # One array per varying column (crm.pgarrays); the JSON values encoded as the field
+    # encodes them (jsonb keeps the value, not the text).
+    columns = list(zip(*rows, strict=True))
+    encoder = AuditEntry._meta.get_field("old_value").encoder
+    for at_json in (4, 5):
+        columns[at_json] = [
+            None if value is None else json.dumps(value, cls=encoder) for value in columns[at_json]
+        ]
+    kinds = ("text", "text", "text", "text", "jsonb", "jsonb")
+    arrays = ", ".join(f"%s::{kind}[]" for kind in kinds)
+    names = ", ".join((*_AUDIT_SHARED, *_AUDIT_VARYING, "reason", "reason_key", "reason_params"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AuditEntry._meta.db_table} ({names}) "  # noqa: S608 - names are ours
+            f"SELECT %s, %s, %s, %s, %s, v.*, '', '', '{{}}' FROM unnest({arrays}) AS v",
+            [
+                actor.user.pk if actor.user else None,
+                label,
+                str(actor.source),  # the choice's value (psycopg would write an enum's name)
+                content_type.pk,
+                at,
+                *(array_literal(values, kind) for values, kind in zip(columns, kinds, strict=True)),
+            ],
+        )
 
 
 # --- settings ----------------------------------------------------------------------------

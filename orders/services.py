@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -36,7 +35,8 @@ from crm.choices import AuditAction
 from crm.dates import add_months, month_start
 from crm.exceptions import DomainError
 from crm.models import AuditEntry
-from crm.services import Actor, audit_build
+from crm.pgarrays import array_literal
+from crm.services import Actor, AuditRow, audit_build, audit_insert_many
 from crm.text import is_storable
 from customers.models import Customer, CustomerSystem
 from orders.choices import OrderStatus, PaymentMethod
@@ -502,13 +502,20 @@ def _clean_orders(rows: Sequence[Any], report: SyncReport, source: str) -> list[
     customers = _ids_by_code(Customer._meta.db_table, "customer_code", customer_codes)
     dates = OrdersConfig.current().order_date_range(timezone.localdate())
     replayed = _replayed(rows, digests, source=source, customers=customers, dates=dates)
-    product_codes = set()
+    # The codes as sent first (a few hundred distinct among thousands of lines), then
+    # stripped; a line that is a plain dict (all of a JSON body's) spares the ABC check.
+    sent_codes = set()
     for index, raw in enumerate(rows):
         if index not in replayed and isinstance(raw, Mapping):
             lines = raw.get("lines")
-            for line in lines if isinstance(lines, list) else ():
-                if isinstance(line, Mapping) and isinstance(line.get("product_code"), str):
-                    product_codes.add(line["product_code"].strip())
+            if isinstance(lines, list):
+                sent_codes.update(
+                    code
+                    for line in lines
+                    if (type(line) is dict or isinstance(line, Mapping))
+                    and isinstance(code := line.get("product_code"), str)
+                )
+    product_codes = {code.strip() for code in sent_codes}
     products = _ids_by_code(Product._meta.db_table, "code", product_codes)
     valid: list[CleanOrder] = []
     first_index: dict[str, int] = {}
@@ -558,7 +565,7 @@ def _ids_by_code(table: str, column: str, codes: set[str]) -> dict[str, int]:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"SELECT {column}, id FROM {table} WHERE {column} = ANY(%s::text[])",  # noqa: S608
-                [codes],
+                [array_literal(codes, "text")],
             )
         else:
             marks = ", ".join(["%s"] * len(codes))
@@ -601,7 +608,7 @@ def _replayed(
             cursor.execute(
                 f"SELECT {columns} FROM {table} "  # noqa: S608 - names are ours
                 "WHERE source = %s AND external_id = ANY(%s::text[]) AND sent_hash <> ''",
-                [source, wanted],
+                [source, array_literal(wanted, "text")],
             )
         else:
             cursor.execute(
@@ -669,6 +676,29 @@ _ORDER_COLUMNS = (
 _ORDER_REPLACED_COLUMNS = [
     c for c in _ORDER_COLUMNS if c not in ("source", "external_id", "created_at")
 ]
+_ORDER_REPLACED_AT = [_ORDER_COLUMNS.index(c) for c in _ORDER_REPLACED_COLUMNS]
+
+
+def _order_row(order: CleanOrder, source: str, now: dt.datetime) -> tuple:
+    """The values of `_ORDER_COLUMNS` of a checked order stored (or replaced) at `now`."""
+    return (
+        source,
+        order.external_id,
+        order.customer_id,
+        order.order_date,
+        order.month,
+        order.status,
+        order.payment_method,
+        order.paid_on_time,
+        order.payment_date,
+        order.cartons,
+        order.amount,
+        len(order.lines),
+        order.content_hash,
+        order.sent_hash,
+        now,
+        now,
+    )
 
 
 def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Outcome:
@@ -686,33 +716,28 @@ def _store_orders(valid: list[CleanOrder], *, source: str, actor: Actor) -> _Out
     with connection.cursor() as cursor:
         for start in range(0, len(valid), _INSERT_CHUNK):
             chunk = valid[start : start + _INSERT_CHUNK]
-            rows = [
-                (
-                    source,
-                    o.external_id,
-                    o.customer_id,
-                    o.order_date,
-                    o.month,
-                    o.status,
-                    o.payment_method,
-                    o.paid_on_time,
-                    o.payment_date,
-                    o.cartons,
-                    o.amount,
-                    len(o.lines),
-                    o.content_hash,
-                    o.sent_hash,
-                    now,
-                    now,
-                )
-                for o in chunk
-            ]
+            rows = [_order_row(o, source, now) for o in chunk]
             if connection.vendor == "postgresql":
-                # One array per column: 16 parameters, not 16 per order (psycopg spent
-                # 30-40 ms splitting the placeholders of a 15,000-parameter statement).
-                arrays = ", ".join(f"%s::{_ORDER_COLUMN_TYPES[c]}[]" for c in _ORDER_COLUMNS)
-                sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
-                params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+                # One array per column, not 16 parameters per order (psycopg spent 30-40 ms
+                # splitting the placeholders of a 15,000-parameter statement), written by
+                # `array_literal`; the source and the two times, the same for every order
+                # (the first and the last two columns), once.
+                varying = _ORDER_COLUMNS[1:-2]
+                arrays = ", ".join(f"%s::{_ORDER_COLUMN_TYPES[c]}[]" for c in varying)
+                sql = (
+                    f"INSERT INTO {table} ({columns}) "  # noqa: S608 - names are ours
+                    f"SELECT %s, v.*, %s, %s FROM unnest({arrays}) AS v"
+                )
+                values_by_column = list(zip(*rows, strict=True))[1:-2]
+                params: list[Any] = [
+                    source,
+                    now,
+                    now,
+                    *(
+                        array_literal(values, _ORDER_COLUMN_TYPES[column])
+                        for column, values in zip(varying, values_by_column, strict=True)
+                    ),
+                ]
             else:
                 row_marks = "(" + ", ".join(["%s"] * len(_ORDER_COLUMNS)) + ")"
                 values = ", ".join([row_marks] * len(chunk))
@@ -816,7 +841,7 @@ def _lock_orders(source: str, external_ids: Sequence[str]) -> list[tuple]:
         cursor.execute(
             f"SELECT {', '.join(_LOCKED_COLUMNS)} FROM {Order._meta.db_table} "  # noqa: S608
             "WHERE source = %s AND external_id = ANY(%s::text[]) ORDER BY external_id FOR UPDATE",
-            [source, list(external_ids)],
+            [source, array_literal(external_ids, "text")],
         )
         return cursor.fetchall()
 
@@ -826,29 +851,14 @@ def _replace_orders(
 ) -> dict[int, list[tuple[int, int]]]:
     """Replaces changed orders (their row, audit and lines; the new lines are inserted by the
     caller). Returns the lines replaced, (product id, cartons) by order id."""
-    updates = []
-    audits: list[AuditEntry] = []
-    content_type = ContentType.objects.get_for_model(Order)
+    # (id, the replaced columns' values in `_ORDER_REPLACED_COLUMNS` order) per order, and
+    # its audit row: plain tuples (a model instance each cost more than the rest).
+    updates: list[tuple[int, tuple]] = []
+    audits: list[AuditRow] = []
     for order, row in changed:
         pk, external_id, _hash, customer_id, _month, status, cartons, amount, order_date = row[:9]
-        updates.append(
-            Order(
-                id=pk,
-                customer_id=order.customer_id,
-                order_date=order.order_date,
-                month=order.month,
-                status=order.status,
-                payment_method=order.payment_method,
-                paid_on_time=order.paid_on_time,
-                payment_date=order.payment_date,
-                cartons=order.cartons,
-                amount=order.amount,
-                line_count=len(order.lines),
-                content_hash=order.content_hash,
-                sent_hash=order.sent_hash,
-                updated_at=now,
-            )
-        )
+        stored = _order_row(order, source, now)
+        updates.append((pk, tuple(stored[i] for i in _ORDER_REPLACED_AT)))
         old = {
             "status": status,
             "order_date": order_date.isoformat(),
@@ -864,19 +874,7 @@ def _replace_orders(
         if customer_id != order.customer_id:
             old["customer_id"], new["customer_id"] = customer_id, order.customer_id
         audits.append(
-            AuditEntry(
-                actor=actor.user,
-                actor_label=actor.label[:150],
-                source=actor.source,
-                content_type=content_type,
-                object_id=str(pk),
-                object_repr=f"{source} {external_id}"[:200],
-                action=AuditAction.UPDATE,
-                field="order",
-                old_value=old,
-                new_value=new,
-                created_at=now,
-            )
+            (str(pk), f"{source} {external_id}"[:200], AuditAction.UPDATE, "order", old, new)
         )
     _update_orders(updates)
     # The old lines go, read by the same statement: what the replaced orders were of counts
@@ -888,7 +886,7 @@ def _replace_orders(
             cursor.execute(
                 f"DELETE FROM {table} WHERE order_id = ANY(%s::bigint[]) "  # noqa: S608 - ours
                 "RETURNING order_id, product_id, cartons",
-                [list(old_lines)],
+                [array_literal(old_lines, "bigint")],
             )
         else:
             cursor.execute(
@@ -898,7 +896,7 @@ def _replace_orders(
             )
         for order_id, product_id, cartons in cursor.fetchall():
             old_lines[order_id].append((product_id, cartons))
-    AuditEntry.objects.bulk_create(audits, batch_size=500)
+    audit_insert_many(actor=actor, model=Order, rows=audits, at=now)
     return old_lines
 
 
@@ -924,17 +922,22 @@ _ORDER_COLUMN_TYPES = {
 }
 
 
-def _update_orders(updates: list[Order]) -> None:
-    """Writes the replaced columns of changed orders.
+def _update_orders(updates: list[tuple[int, tuple]]) -> None:
+    """Writes the replaced columns of changed orders: (id, the values of
+    `_ORDER_REPLACED_COLUMNS` in that order) each.
 
     On PostgreSQL one `UPDATE … FROM unnest(…)` per chunk: Django's `bulk_update` builds a
     CASE expression per column and row, which cost half of a sync's time when half of a
     1,000-order batch changed (bench/bench_order_sync.py).
     """
-    if connection.vendor != "postgresql":
-        Order.objects.bulk_update(updates, _ORDER_REPLACED_COLUMNS, batch_size=500)
-        return
     columns = _ORDER_REPLACED_COLUMNS
+    if connection.vendor != "postgresql":
+        Order.objects.bulk_update(
+            [Order(id=pk, **dict(zip(columns, values, strict=True))) for pk, values in updates],
+            columns,
+            batch_size=500,
+        )
+        return
     arrays = ", ".join(["%s::bigint[]", *(f"%s::{_ORDER_COLUMN_TYPES[c]}[]" for c in columns)])
     assignments = ", ".join(f"{c} = v.{c}" for c in columns)
     table = Order._meta.db_table
@@ -942,8 +945,13 @@ def _update_orders(updates: list[Order]) -> None:
         for start in range(0, len(updates), _INSERT_CHUNK):
             chunk = updates[start : start + _INSERT_CHUNK]
             # One array per column, as the inserts: not 15 placeholders per order.
-            params = [[order.id for order in chunk]]
-            params += [[getattr(order, c) for order in chunk] for c in columns]
+            params = [array_literal([pk for pk, _values in chunk], "bigint")]
+            params += [
+                array_literal(values, _ORDER_COLUMN_TYPES[column])
+                for column, values in zip(
+                    columns, zip(*(values for _pk, values in chunk), strict=True), strict=True
+                )
+            ]
             cursor.execute(
                 f"UPDATE {table} AS o SET {assignments} "  # noqa: S608 - names are ours
                 f"FROM unnest({arrays}) AS v(id, {', '.join(columns)}) "
@@ -975,26 +983,6 @@ def _orders_insert(orders: Sequence[CleanOrder], source: str) -> int:
     now = timezone.now()
     table = Order._meta.db_table
 
-    def values(order: CleanOrder) -> tuple:
-        return (
-            source,
-            order.external_id,
-            order.customer_id,
-            order.order_date,
-            order.month,
-            order.status,
-            order.payment_method,
-            order.paid_on_time,
-            order.payment_date,
-            order.cartons,
-            order.amount,
-            len(order.lines),
-            order.content_hash,
-            order.sent_hash,
-            now,
-            now,
-        )
-
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -1005,7 +993,7 @@ def _orders_insert(orders: Sequence[CleanOrder], source: str) -> int:
             raw = cursor.cursor
             with raw.copy(f"COPY {table} (id, {', '.join(_ORDER_COLUMNS)}) FROM STDIN") as copy:
                 for pk, order in zip(ids, orders, strict=True):
-                    copy.write_row((pk, *values(order)))
+                    copy.write_row((pk, *_order_row(order, source, now)))
         _insert_lines(zip(ids, orders, strict=True))
         return len(orders)
     # SQLite (one writer at a time, so the ids after the highest are ours): plain
@@ -1019,7 +1007,7 @@ def _orders_insert(orders: Sequence[CleanOrder], source: str) -> int:
         marks = ", ".join(["%s"] * (len(_ORDER_COLUMNS) + 1))
         cursor.executemany(
             f"INSERT INTO {table} (id, {', '.join(_ORDER_COLUMNS)}) VALUES ({marks})",  # noqa: S608
-            [(pk, *values(order)) for pk, order in zip(ids, orders, strict=True)],
+            [(pk, *_order_row(order, source, now)) for pk, order in zip(ids, orders, strict=True)],
         )
         marks = ", ".join(["%s"] * len(_LINE_COLUMNS))
         cursor.executemany(
@@ -1036,21 +1024,39 @@ def _orders_insert(orders: Sequence[CleanOrder], source: str) -> int:
 _LINE_COLUMNS = ("order_id", "month", "product_id", "cartons", "unit_price", "amount")
 
 
+# Lines of COPY text sent at a time (~40 bytes each).
+_COPY_LINES_CHUNK = 10_000
+
+
 def _insert_lines(line_orders: Iterable[tuple[int, CleanOrder]]) -> None:
+    table = OrderLine._meta.db_table
+    if connection.vendor == "postgresql":
+        # COPY: ~10× faster than INSERT for thousands of rows (see bench/bench_order_sync.py).
+        # Its text is written here, a line per f-string: the values are whole numbers, a
+        # date and decimals (as `str` writes them, which is what psycopg sends), none with a
+        # character COPY escapes; psycopg's `write_row` converted value by value in Python
+        # (~1.5 µs a line, 12 ms of a 7,500-line batch).
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            with raw.copy(f"COPY {table} ({', '.join(_LINE_COLUMNS)}) FROM STDIN") as copy:
+                text: list[str] = []
+                for pk, order in line_orders:
+                    month = order.month.isoformat()
+                    text += [
+                        f"{pk}\t{month}\t{product_id}\t{cartons}\t{unit_price}\t{amount}\n"
+                        for product_id, cartons, unit_price, amount in order.lines
+                    ]
+                    if len(text) >= _COPY_LINES_CHUNK:
+                        copy.write("".join(text))
+                        text = []
+                if text:
+                    copy.write("".join(text))
+        return
     rows = (
         (pk, order.month, product_id, cartons, unit_price, amount)
         for pk, order in line_orders
         for product_id, cartons, unit_price, amount in order.lines
     )
-    table = OrderLine._meta.db_table
-    if connection.vendor == "postgresql":
-        # COPY: ~10× faster than INSERT for thousands of rows (see bench/bench_order_sync.py).
-        with connection.cursor() as cursor:
-            raw = cursor.cursor
-            with raw.copy(f"COPY {table} ({', '.join(_LINE_COLUMNS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return
     OrderLine.objects.bulk_create(
         (OrderLine(**dict(zip(_LINE_COLUMNS, row, strict=True))) for row in rows),
         batch_size=2000,
@@ -1166,7 +1172,7 @@ def _lock_customers(customer_ids: Sequence[int]) -> None:
         cursor.execute(
             f"SELECT customer_id FROM {CustomerSystem._meta.db_table} "  # noqa: S608 - ours
             "WHERE customer_id = ANY(%s::bigint[]) ORDER BY customer_id FOR UPDATE",
-            [sorted(customer_ids)],
+            [array_literal(sorted(customer_ids), "bigint")],
         )
 
 
@@ -1296,7 +1302,10 @@ def _facts_dates(keys: Sequence[Key]) -> dict[Key, tuple[dt.date, dt.date]]:
                     f"FROM {table} f JOIN unnest(%s::bigint[], %s::date[]) "
                     "AS k(customer_id, month) "
                     f"ON f.customer_id = k.customer_id AND f.month = k.month WHERE {fresh}",
-                    [[c for c, _m in chunk], [m for _c, m in chunk]],
+                    [
+                        array_literal([c for c, _m in chunk], "bigint"),
+                        array_literal([m for _c, m in chunk], "date"),
+                    ],
                 )
             else:
                 values = ", ".join(["(%s, %s)"] * len(chunk))
@@ -1379,17 +1388,24 @@ def _facts_of(orders: Sequence[CleanOrder], kinds: Mapping[int, tuple]) -> dict[
     return facts
 
 
-# The fact columns as arrays (PostgreSQL), in `_FACT_COLUMNS` order.
-_FACT_ARRAYS = ", ".join(
-    f"%s::{kind}[]"
-    for kind in (
-        "bigint",
-        "date",
-        *("numeric" if "amount" in name else "integer" for name in _FACT_SUMS),
-        "date",
-        "date",
-    )
+# The types of the fact columns, in `_FACT_COLUMNS` order, and the columns as arrays
+# (PostgreSQL).
+_FACT_KINDS = (
+    "bigint",
+    "date",
+    *("numeric" if "amount" in name else "integer" for name in _FACT_SUMS),
+    "date",
+    "date",
 )
+_FACT_ARRAYS = ", ".join(f"%s::{kind}[]" for kind in _FACT_KINDS)
+
+
+def _fact_arrays(rows: Sequence[tuple]) -> list[str]:
+    """The parameters of `_FACT_ARRAYS`: the rows' columns as array literals."""
+    return [
+        array_literal(column, kind)
+        for column, kind in zip(zip(*rows, strict=True), _FACT_KINDS, strict=True)
+    ]
 
 
 def _fact_rows(facts: Mapping[Key, list]) -> tuple[list[tuple], bool, str, str]:
@@ -1419,7 +1435,7 @@ def _facts_upsert(facts: Mapping[Key, list]) -> None:
             # One statement with one array per column: no VALUES list of 20,000 parameters.
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({_FACT_ARRAYS}) {conflict}",  # noqa: S608
-                [list(column) for column in zip(*rows, strict=True)],
+                _fact_arrays(rows),
             )
             return
         marks = ", ".join(["%s"] * len(_FACT_COLUMNS))
@@ -1446,7 +1462,7 @@ def _facts_update(facts: Mapping[Key, list]) -> None:
                 f"UPDATE {table} AS f SET {sets} "  # noqa: S608 - names are ours
                 f"FROM unnest({_FACT_ARRAYS}) AS v({', '.join(_FACT_COLUMNS)}) "
                 "WHERE f.customer_id = v.customer_id AND f.month = v.month",
-                [list(column) for column in zip(*rows, strict=True)],
+                _fact_arrays(rows),
             )
             return
         sets = ", ".join(
@@ -1524,7 +1540,11 @@ def sales_facts_mark_pending(*, keys: Iterable[Key]) -> None:
                 "SELECT k.customer_id, k.month, %s "
                 "FROM unnest(%s::bigint[], %s::date[]) AS k(customer_id, month) "
                 "ON CONFLICT (customer_id, month) DO UPDATE SET marked_at = EXCLUDED.marked_at",
-                [now, [c for c, _m in keys], [m for _c, m in keys]],
+                [
+                    now,
+                    array_literal([c for c, _m in keys], "bigint"),
+                    array_literal([m for _c, m in keys], "date"),
+                ],
             )
         return
     SalesFactPending.objects.bulk_create(
@@ -1620,6 +1640,7 @@ def purchase_figures_refresh(
         for chunk_start in range(0, len(ids), _FACT_KEYS_CHUNK):
             chunk = ids[chunk_start : chunk_start + _FACT_KEYS_CHUNK]
             if connection.vendor == "postgresql":
+                customers = array_literal(chunk, "bigint")
                 # The customers as an array, named again for the rows updated: without it
                 # PostgreSQL joined the aggregate to every CustomerSystem row (a sequential
                 # scan of 200,000, half of this statement's time in a sync batch).
@@ -1628,7 +1649,7 @@ def purchase_figures_refresh(
                         "unnest(%s::bigint[]) AS s(customer_id)",
                         outer=f"AND {system}.customer_id = ANY(%s::bigint[])",
                     ),
-                    [*params, chunk, chunk],
+                    [*params, customers, customers],
                 )
             else:
                 marks = ", ".join(["%s"] * len(chunk))

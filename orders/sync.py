@@ -161,13 +161,16 @@ class Seen:
     most of a batch's checking time): raw value -> checked value. Only values that passed are
     kept; anything else goes through the full checks, which word the errors."""
 
-    __slots__ = ("amounts", "codes", "dates", "prices")
+    __slots__ = ("amounts", "codes", "dates", "lines", "prices")
 
     def __init__(self) -> None:
         self.codes: dict[str, int] = {}  # product code as sent -> product id
         self.prices: dict[str, tuple[Decimal, str]] = {}  # unit price as sent -> (price, text)
         self.amounts: dict[tuple[str, int], tuple[Decimal, str]] = {}  # (price, cartons)
         self.dates: dict[str, dt.date] = {}  # order date as sent -> date (in range)
+        # A usual line as sent (product code, cartons: an int, unit price) -> its checked
+        # line and its text in the content hash: one look-up for a line seen before.
+        self.lines: dict[tuple[str, int, str], tuple[tuple, tuple[int, str]]] = {}
 
 
 def clean_order(
@@ -195,8 +198,14 @@ def clean_order(
             errors.setdefault(key, []).append(str(exc))
             return None
 
-    external_id = read("external_id", text, max_length=64)
-    customer_code = read("customer_code", text, max_length=32)
+    # The usual value (plain text, a valid choice, a boolean) is taken at once; any other
+    # goes through its check, which words the error.
+    external_id = _plain_text(raw.get("external_id"), 64) or read(
+        "external_id", text, max_length=64
+    )
+    customer_code = _plain_text(raw.get("customer_code"), 32) or read(
+        "customer_code", text, max_length=32
+    )
     customer_id = customers.get(customer_code) if customer_code else None
     if customer_code and customer_id is None:
         errors["customer_code"] = [
@@ -208,9 +217,15 @@ def clean_order(
         order_date = read("order_date", iso_date, within=dates)
         if order_date is not None:
             seen.dates[raw_date] = order_date
-    status = read("status", _choice, _STATUSES)
-    payment_method = read("payment_method", _choice, _METHODS)
-    paid_on_time = read("paid_on_time", optional_bool)
+    status = raw.get("status")
+    if type(status) is not str or status not in _STATUSES:
+        status = read("status", _choice, _STATUSES)
+    payment_method = raw.get("payment_method")
+    if type(payment_method) is not str or payment_method not in _METHODS:
+        payment_method = read("payment_method", _choice, _METHODS)
+    paid_on_time = raw.get("paid_on_time")
+    if paid_on_time is not None and type(paid_on_time) is not bool:
+        paid_on_time = read("paid_on_time", optional_bool)
     payment_date = seen.dates.get(raw_payment_date) if type(raw_payment_date) is str else None
     if payment_date is None:
         payment_date = read("payment_date", iso_date, required=False, within=dates)
@@ -225,8 +240,24 @@ def clean_order(
         errors["lines"] = [_("An order has at most %(n)d lines.") % {"n": MAX_LINES_PER_ORDER}]
     else:
         in_order: set[int] = set()
-        codes, prices, amounts = seen.codes, seen.prices, seen.amounts
+        codes, prices, amounts, usual = seen.codes, seen.prices, seen.amounts, seen.lines
         for number, line in enumerate(lines):
+            # A usual line seen before in this batch (the same code, cartons and price, no
+            # amount; three keys, each of the right type, are exactly the usual keys) is
+            # one look-up; the cartons are typed first (5.0 and True equal 5 and 1).
+            if (
+                type(line) is dict
+                and len(line) == 3
+                and type(quantity := line.get("quantity")) is int
+                and type(raw_code := line.get("product_code")) is str
+                and type(raw_price := line.get("unit_price")) is str
+            ):
+                known = usual.get((raw_code, quantity, raw_price))
+                if known is not None and known[0][0] not in in_order:
+                    in_order.add(known[0][0])
+                    clean_lines.append(known[0])
+                    hashed.append(known[1])
+                    continue
             # The usual line (a known code, whole cartons in range, a price seen before, no
             # amount) costs dictionary look-ups; any other goes through every check.
             if (
@@ -255,8 +286,12 @@ def clean_order(
                             ]
                             continue
                         amount = amounts[(raw_price, quantity)] = (value, str(value))
-                    clean_lines.append((product_id, quantity, price[0], amount[0]))
-                    hashed.append((product_id, f"{product_id}:{quantity}:{price[1]}:{amount[1]}"))
+                    clean = (product_id, quantity, price[0], amount[0])
+                    hashed_line = (product_id, f"{product_id}:{quantity}:{price[1]}:{amount[1]}")
+                    if type(quantity) is int and len(line) == 3:
+                        usual[(raw_code, quantity, raw_price)] = (clean, hashed_line)
+                    clean_lines.append(clean)
+                    hashed.append(hashed_line)
                     continue
             parsed = _clean_line(line, number, products, in_order, errors)
             if parsed is not None:
@@ -289,6 +324,16 @@ def clean_order(
     hashed.sort()  # by product id, unique in an order: the order content_hash sorts lines in
     order.content_hash = _digest(order, [line for _product_id, line in hashed])
     return order
+
+
+def _plain_text(value: Any, max_length: int) -> str | None:
+    """`text(value, max_length=…)` of the usual value (ASCII text, no NUL, not blank, not
+    too long), or None for any other, which `text` checks (and words the error of)."""
+    if type(value) is str and value.isascii() and "\x00" not in value:
+        value = value.strip()
+        if value and len(value) <= max_length:
+            return value
+    return None
 
 
 def _clean_line(line, number, products, seen, errors) -> tuple[int, int, Decimal, Decimal] | None:

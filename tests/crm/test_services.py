@@ -1,11 +1,14 @@
 """Area and user services: validation, atomicity, audit rows."""
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
-from crm.choices import AuditAction, Role
+from crm.choices import AuditAction, AuditSource, Role
 from crm.exceptions import DomainError
 from crm.models import Area, AuditEntry, User
-from crm.services import area_upsert, user_create, user_update
+from crm.services import Actor, area_upsert, audit_insert_many, user_create, user_update
+from tests.crm.factories import UserFactory
 
 
 def test_area_upsert_creates_then_updates_with_audit(system_actor):
@@ -82,3 +85,43 @@ def test_password_never_reaches_the_audit_log(db, system_actor):
         username="li", role=Role.SUPERVISOR, password="Secret-pass-2026", actor=system_actor
     )
     assert not AuditEntry.objects.filter(new_value__icontains="Secret").exists()
+
+
+@pytest.mark.parametrize("with_user", [False, True])
+def test_audit_insert_many_writes_what_bulk_create_of_audit_rows_writes(db, with_user):
+    # given: the same rows written both ways, by a person and by a job
+    user = UserFactory(username="erp-audit") if with_user else None
+    actor = Actor(user=user, source=AuditSource.API, label="erp-audit")
+    at = timezone.now()
+    rows = [
+        ("7", 'erp SO-"1"', AuditAction.UPDATE, "order", {"status": "placed", "cartons": 3}, None),
+        ("8", "erp SO-\\2 中华", AuditAction.UPDATE, "order", {"amount": "1.50"}, {"a": [1, "{}"]}),
+        ("9", "", AuditAction.CREATE, "", None, {"nested": {"x": None, "y": True}}),
+    ]
+    # when
+    audit_insert_many(actor=actor, model=Area, rows=rows, at=at)
+    written = list(AuditEntry.objects.order_by("id").values())
+    AuditEntry.objects.all().delete()
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            actor=user,
+            actor_label="erp-audit",
+            source=AuditSource.API,
+            content_type=ContentType.objects.get_for_model(Area),
+            object_id=object_id,
+            object_repr=object_repr,
+            action=action,
+            field=field,
+            old_value=old,
+            new_value=new,
+            created_at=at,
+        )
+        for object_id, object_repr, action, field, old, new in rows
+    )
+    expected = list(AuditEntry.objects.order_by("id").values())
+    # then: every column but the id is the same
+    for row in (*written, *expected):
+        row.pop("id")
+    assert written == expected
+    assert written[0]["source"] == "api"
+    assert written[1]["new_value"] == {"a": [1, "{}"]}

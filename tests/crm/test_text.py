@@ -3,7 +3,11 @@ hand-made values, at depths no recursion could walk."""
 
 from __future__ import annotations
 
-from crm.api.parsers import json_depth_exceeds, nul_path
+import json
+
+import pytest
+
+from crm.api.parsers import json_depth_exceeds, nul_path, value_depth_exceeds
 from crm.text import strings, text_error, unstorable_text
 
 
@@ -62,3 +66,24 @@ def test_json_depth_counts_arrays_and_objects_outside_strings():
     # after an unterminated string are in it (the decoder stops there)
     assert json_depth_exceeds("[" * 40 + '"abc', 32)
     assert not json_depth_exceeds('["abc\\"' + "[" * 40, 32)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1",
+        '"[[["',
+        "[]",
+        "{}",
+        '{"a": [1, {"b": [2]}]}',
+        '["[[[[", "\\"[[[[\\"", {"x": "}}]]"}]',
+        '[[], [[]], {"a": {"b": {}}}]',
+        "[" * 40 + "]" * 40,
+        '{"orders": [{"lines": [{"q": 1}, {"q": [[2]]}]}, {"lines": []}]}',
+    ],
+)
+def test_the_depth_of_decoded_json_is_the_depth_of_its_text(text):
+    value = json.loads(text)
+
+    for limit in range(0, 42):
+        assert value_depth_exceeds(value, limit) == json_depth_exceeds(text, limit), limit

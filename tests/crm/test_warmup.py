@@ -26,9 +26,11 @@ def test_every_project_template_is_compiled_into_the_cached_loader():
 
 
 def test_prepare_freezes_what_is_loaded_and_later_objects_are_still_collected():
+    thresholds = gc.get_threshold()
     try:
         frozen = warmup.prepare()
         assert frozen == gc.get_freeze_count() > 10_000
+        assert gc.get_threshold() == (warmup.YOUNG_THRESHOLD, *thresholds[1:])
 
         class Cycle:
             pass
@@ -41,3 +43,4 @@ def test_prepare_freezes_what_is_loaded_and_later_objects_are_still_collected():
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)

@@ -64,6 +64,44 @@ def test_a_body_nested_thousands_of_levels_deep_is_refused_with_400(erp, db, nam
     assert "nest more than 32 levels deep" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        # decodes: judged from the values
+        '{"orders": ' + "[" * 33 + "]" * 33 + "}",
+        '{"orders": [{"lines": ' + "[" * 31 + "]" * 31 + "}]}",
+        # does not decode: judged from its brackets, the depth reported rather than the error
+        '{"orders": ' + "[" * 40 + '"unterminated',
+        '{"orders": ' + "[" * 40 + "1,,]",
+    ],
+)
+def test_a_body_one_level_too_deep_is_refused_whether_or_not_it_decodes(erp, db, body):
+    response = erp.post(url("order_sync"), body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        "JSON parse error - arrays and objects nest more than 32 levels deep."
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        # 32 levels and malformed: the decoder's own message, as before
+        (
+            '{"orders": ' + "[" * 31 + "1,,",
+            "JSON parse error - Expecting value: line 1 column 45 (char 44)",
+        ),
+        ('{"orders": []', "JSON parse error - Expecting ',' delimiter: line 1 column 14 (char 13)"),
+    ],
+)
+def test_a_malformed_body_within_the_depth_gets_the_decoders_message(erp, db, body, detail):
+    response = erp.post(url("order_sync"), body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == detail
+
+
 def test_the_nesting_limit_is_a_setting(erp, customer, products, settings):
     # An order sync body nests 5 levels: the object, its list, an order, its lines and a line.
     body = {"orders": [an_order("SO-1", customer, products)]}

@@ -609,6 +609,29 @@ def test_order_sync_reports_a_bad_line_field_by_its_index(erp, customer, product
     assert not OrderLine.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [
+        (1.0, "Expected a whole number of cartons."),
+        (True, "Expected a whole number of cartons."),
+        ("1", "Expected a whole number of cartons."),
+    ],
+)
+def test_a_line_equal_to_an_earlier_valid_one_but_for_its_json_type_is_refused(
+    erp, customer, products, quantity, message
+):
+    # given: the same product, cartons and price were taken on earlier orders of the batch
+    good = order_payload("SO-1", customer, [(products["A"], 1, "230.00")])
+    again = order_payload("SO-2", customer, [(products["A"], 1, "230.00")])
+    odd = order_payload("SO-3", customer, [(products["A"], quantity, "230.00")])
+
+    report = report_of(sync_orders(erp, [good, again, odd]))
+
+    assert counts(report) == (2, 0, 0)
+    [error] = report["errors"]
+    assert (error["index"], error["errors"]) == (2, {"lines.0.quantity": [message]})
+
+
 def test_order_sync_refuses_a_product_twice_in_one_order(erp, customer, products):
     order = order_payload(
         "SO-1",
