@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.choices import AuditSource, Role
@@ -52,18 +53,22 @@ def _is_supervising(user) -> bool:
 # --- the agenda ----------------------------------------------------------------------------
 
 
-def plan_links(plans: Iterable[PlannedVisit], *, next_url: str) -> None:
-    """Sets each plan's addresses on it for its agenda row (templates/visits/inc/agenda_plan.html):
-    its customer's page, the visit form started from the plan, and the reschedule and skip
-    forms (`*_url`: their pages, which come back to `next_url`; `*_post_url`: where they are
-    sent). Built from one `reverse()` per kind of address rather than the row's `{% url %}`
-    tags: some 50 rows made 440 `reverse()` calls a page."""
+def plan_rows(plans: Iterable[PlannedVisit], *, next_url: str) -> dict[str, str]:
+    """Readies plans for their agenda rows (templates/visits/inc/agenda_plan.html) and returns
+    the rows' fixed words (`row_text`). Sets on each plan its addresses: its customer's page,
+    the visit form started from the plan, the reschedule and skip forms (`*_url`: their pages,
+    which come back to `next_url`; `*_post_url`: where they are sent); and its cycle in words.
+
+    About 50 rows a page: their `{% url %}` tags made 440 `reverse()` calls, their
+    `{% translate %}` tags some 500 look-ups; here each address is reversed once per kind
+    and each word translated once."""
     customer_url = url_builder("customers:detail")
     reschedule_url = url_builder("visits:plan_reschedule")
     skip_url = url_builder("visits:plan_skip")
     log_url = reverse("visits:log")
     # As the templates' `urlencode` filter writes it (the offline copy keeps these addresses).
     back = f"?next={quote(next_url, safe='/')}" if next_url else ""
+    cycles: dict[int, str] = {}
     for plan in plans:
         code = plan.customer.customer_code
         plan.customer_url = customer_url(code)
@@ -72,6 +77,20 @@ def plan_links(plans: Iterable[PlannedVisit], *, next_url: str) -> None:
         plan.skip_post_url = skip_url(plan.pk)
         plan.reschedule_url = plan.reschedule_post_url + back
         plan.skip_url = plan.skip_post_url + back
+        n = plan.cycle_days
+        if n not in cycles:
+            cycles[n] = ngettext("cycle: every day", "cycle: every %(n)s days", n) % {"n": n}
+        plan.cycle_text = cycles[n]
+    return {
+        "route_place": _("Place on the route"),
+        "visit_batch": _("Visit batch"),
+        "delivery_route": _("Delivery route"),
+        "boosted": _("shorter cycle: potential value"),
+        "start_visit": _("Start visit"),
+        "reschedule": pgettext("planned visit", "Reschedule"),
+        "skip": pgettext("planned visit", "Skip"),
+        "open_form": _("Open the form"),
+    }
 
 
 def _whose_agenda(request: HttpRequest) -> tuple[User | None, list[User]]:
@@ -114,7 +133,7 @@ def agenda_view(request: HttpRequest) -> HttpResponse:
     # The account manager's own day is kept on the phone for the road (visits/offline.py).
     keep = offline_urls(agenda=agenda, today=today) if manager == user and day == today else []
     next_url = request.get_full_path()
-    plan_links([*agenda.overdue, *agenda.planned, *agenda.skipped], next_url=next_url)
+    row_text = plan_rows([*agenda.overdue, *agenda.planned, *agenda.skipped], next_url=next_url)
     return render(
         request,
         "visits/agenda.html",
@@ -129,6 +148,7 @@ def agenda_view(request: HttpRequest) -> HttpResponse:
             "may_manage": may_manage,
             "am_query": "" if user.role == Role.ACCOUNT_MANAGER else manager.username,
             "next_url": next_url,
+            "row_text": row_text,
             "offline_urls": keep,
         },
     )
@@ -173,7 +193,7 @@ def _plan_action_page(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = reverse("visits:agenda")
-    plan_links([plan], next_url=next_url)
+    plan_rows([plan], next_url=next_url)
     errors = list(errors or [])
     if plan.status != PlanStatus.PLANNED and not errors:
         errors = [_("Only a planned visit that is still open can be changed.")]
@@ -227,11 +247,11 @@ def _plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if is_htmx(request):
         plan = selectors.planned_visit_get(user=request.user, pk=pk)
         next_url = request.POST.get("next", "")
-        plan_links([plan], next_url=next_url)
         return render(
             request,
             "visits/inc/agenda_plan.html",
             {
+                "row_text": plan_rows([plan], next_url=next_url),
                 "plan": plan,
                 "may_manage": True,
                 "today": timezone.localdate(),
