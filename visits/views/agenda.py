@@ -200,6 +200,7 @@ def _plan_action_page(
     context = {
         "plan": plan,
         "action": action,
+        "post_url": plan.reschedule_post_url if action == "reschedule" else plan.skip_post_url,
         "today": timezone.localdate(),
         "next_url": next_url,
         "errors": errors,
