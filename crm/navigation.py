@@ -6,12 +6,15 @@ reach is readable in one place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import quote
 
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import Role
@@ -23,6 +26,31 @@ SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR})
 @lru_cache(maxsize=256)
 def _reversed(url_name: str, prefix: str, urlconf: str | None) -> str:
     return reverse(url_name, urlconf=urlconf)
+
+
+# Digits, so that it fits an <int:…> converter as well as a <str:…> one.
+_URL_MARK = "9081726354"
+
+
+@lru_cache(maxsize=256)
+def _reversed_around(url_name: str, prefix: str, urlconf: str | None) -> tuple[str, str]:
+    head, tail = reverse(url_name, args=[_URL_MARK], urlconf=urlconf).split(_URL_MARK)
+    return head, tail
+
+
+def url_builder(url_name: str) -> Callable[[object], str]:
+    """`reverse(url_name, args=[value])` for many values at the cost of one `reverse()`: the
+    address of a URL pattern with one `int` or `str` argument is reversed once (per URL
+    configuration and script prefix) around a mark, and each value is put in its place,
+    quoted as `reverse()` quotes it. A page of 50 rows with 8 links each spent about a
+    quarter of its rendering in `reverse()` (the agenda). The value is not checked against
+    the pattern: give it the pks and codes that `reverse()` would take."""
+    head, tail = _reversed_around(url_name, get_script_prefix(), get_urlconf(settings.ROOT_URLCONF))
+
+    def build(value: object) -> str:
+        return f"{head}{quote(str(value), safe=RFC3986_SUBDELIMS + '/~:@')}{tail}"
+
+    return build
 
 
 # Compared by identity (the entries are the module's own): a page compares each entry with the

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from django.urls import reverse
 
+from crm.navigation import url_builder
 from visits.selectors import Agenda
 
 
@@ -26,6 +27,7 @@ def offline_urls(*, agenda: Agenda, today: dt.date) -> list[str]:
     tomorrow = today + dt.timedelta(days=1)
     agenda_url = reverse("visits:agenda")
     log_url = reverse("visits:log")
+    customer_url = url_builder("customers:detail")
     plans = [(plan.pk, plan.customer.customer_code) for plan in (*agenda.overdue, *agenda.planned)]
     for coming in agenda.upcoming:
         if coming.day == tomorrow:
@@ -35,7 +37,7 @@ def offline_urls(*, agenda: Agenda, today: dt.date) -> list[str]:
         # As the templates' `urlencode` filter writes it, so the kept address is the one clicked.
         code = quote(customer_code, safe="/")
         urls += [
-            reverse("customers:detail", args=[customer_code]),
+            customer_url(customer_code),
             f"{log_url}?customer={code}&plan={pk}",
             f"{log_url}?customer={code}",
         ]

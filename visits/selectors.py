@@ -21,6 +21,7 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import TruncDate
 from django.http import Http404
@@ -111,11 +112,26 @@ class Agenda:
     follow_ups_due: list[FollowUp] = field(default_factory=list)
 
 
+# What an agenda row shows of a plan's customer (templates/visits/inc/agenda_plan.html): the
+# customer's 25 columns and its dynamic row's 27 (and the system row's 22, which no row shows)
+# cost the page more to load than its SQL. Reading any other field costs a query per row.
+AGENDA_CUSTOMER_FIELDS = (
+    "customer__customer_code",
+    "customer__store_name",
+    "customer__address",
+    "customer__area_id",
+    "customer__account_manager_id",
+    "customer__dynamic__visit_batch",
+    "customer__dynamic__delivery_route",
+)
+
+
 def _plans(user: User, account_manager: User) -> QuerySet[PlannedVisit]:
     return (
         PlannedVisit.objects.visible_to(user)
         .filter(customer__account_manager=account_manager)
-        .select_related("customer", "customer__dynamic", "customer__system")
+        .select_related("customer", "customer__dynamic")
+        .only(*(f.name for f in PlannedVisit._meta.concrete_fields), *AGENDA_CUSTOMER_FIELDS)
     )
 
 
@@ -172,22 +188,29 @@ def agenda(
     return result
 
 
+# Follow-ups the home page's Today card lists (the soonest due); it counts them all.
+HOME_FOLLOW_UPS = 5
+
+
 @dataclass
 class TodaySummary:
     """An account manager's day on the home page: how many visits are planned, overdue and
-    done, and the follow-ups due (the agenda's figures, without its rows)."""
+    done, and the follow-ups due: the first HOME_FOLLOW_UPS of them and how many in all (the
+    agenda's figures, without its rows)."""
 
     day: dt.date
     planned: int
     overdue: int
     done: int
     follow_ups_due: list[FollowUp]
+    follow_ups_due_count: int
 
 
 def today_summary(*, user: User, account_manager: User) -> TodaySummary:
     """`account_manager`'s today as `user` may see it, counted: the same planned and overdue
     visits as `agenda` lists (one conditional count), the visits done today, and the
-    follow-ups due."""
+    follow-ups due (the soonest, each with the customer's code and name, counted in the same
+    query: the card lists five of a few dozen)."""
     today = timezone.localdate()
     plans = (
         PlannedVisit.objects.visible_to(user)
@@ -207,7 +230,13 @@ def today_summary(*, user: User, account_manager: User) -> TodaySummary:
         FollowUp.objects.visible_to(user)
         .filter(owner=account_manager, status=FollowUpStatus.OPEN, due_date__lte=today)
         .select_related("customer")
-        .order_by("due_date", "id")
+        .only(
+            *(f.name for f in FollowUp._meta.concrete_fields),
+            "customer__customer_code",
+            "customer__store_name",
+        )
+        .annotate(due_count=Window(Count("pk")))  # over every row, before the LIMIT
+        .order_by("due_date", "id")[:HOME_FOLLOW_UPS]
     )
     return TodaySummary(
         day=today,
@@ -215,6 +244,7 @@ def today_summary(*, user: User, account_manager: User) -> TodaySummary:
         overdue=plans["overdue"],
         done=done,
         follow_ups_due=follow_ups,
+        follow_ups_due_count=follow_ups[0].due_count if follow_ups else 0,
     )
 
 

@@ -198,3 +198,66 @@ def test_a_day_ahead_opens_with_its_shops(live_server, page, visit_world, areas)
     shops.wait_for()
     text = shops.inner_text()
     assert text.index("路口便利店") < text.index("后街小卖部")
+
+
+def test_a_planned_visit_is_moved_and_skipped_from_its_row(live_server, page, visit_world, areas):
+    # given: a second shop planned today
+    other = make_customer(areas["TH"], visit_world["manager"], store_name="路口便利店")
+    second = PlannedVisit.objects.create(
+        customer=other, planned_for=timezone.localdate(), cycle_days=30
+    )
+    later = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    page.goto(f"{live_server.url}/visits/")
+    first_row = page.locator(f"#plan-{visit_world['plan'].pk}")
+
+    # when: its reschedule toggle is opened, the form loads into the row, and is sent
+    first_row.get_by_test_id("reschedule-toggle").click()
+    form = first_row.get_by_test_id("reschedule-form")
+    form.wait_for()
+    form.locator("input[name=new_date]").fill(later)
+    form.locator("input[name=reason]").fill("Owner away")
+    form.get_by_role("button").click()
+
+    # then: the row says where it went, and the plan moved
+    page.get_by_test_id("plan-done").get_by_text(f"Moved to {later}.").wait_for()
+    visit_world["plan"].refresh_from_db()
+    assert visit_world["plan"].planned_for.isoformat() == later
+
+    # when: the other shop's visit is skipped (the browser asks to confirm)
+    second_row = page.locator(f"#plan-{second.pk}")
+    second_row.get_by_test_id("skip-toggle").click()
+    skip = second_row.get_by_test_id("skip-form")
+    skip.wait_for()
+    skip.locator("input[name=reason]").fill("Closed for a funeral")
+    page.once("dialog", lambda dialog: dialog.accept())
+    skip.get_by_role("button").click()
+
+    # then
+    page.locator(f"#plan-{second.pk}").get_by_test_id("plan-status").wait_for()
+    second.refresh_from_db()
+    assert (second.status, second.reason) == (PlanStatus.SKIPPED, "Closed for a funeral")
+
+
+def test_without_javascript_a_planned_visit_is_skipped_on_its_own_page(
+    live_server, browser, visit_world
+):
+    # given: a phone with JavaScript off, signed in
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, live_server.url, "am")
+    page.goto(f"{live_server.url}/visits/")
+
+    # when: the skip toggle is opened, its link leads to the form's page, which is sent
+    row = page.locator(f"#plan-{visit_world['plan'].pk}")
+    row.get_by_test_id("skip-toggle").click()
+    row.get_by_role("link", name="Open the form").click()
+    page.get_by_test_id("plan-action-title").wait_for()
+    page.fill("input[name=reason]", "Road works")
+    page.get_by_test_id("skip-form").get_by_role("button").click()
+
+    # then: back on the agenda, which says so
+    page.get_by_test_id("agenda-title").wait_for()
+    assert "街角烟酒店: Skipped." in page.content()
+    visit_world["plan"].refresh_from_db()
+    assert visit_world["plan"].status == PlanStatus.SKIPPED
+    context.close()

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from crm.choices import AuditAction, AuditSource, Role
 from crm.models import AuditEntry, User
+from crm.navigation import url_builder
 
 
 def nav_links(response) -> list[str]:
@@ -213,3 +214,15 @@ def test_admin_password_change_is_audited_without_the_password(client, make_user
     entry = AuditEntry.objects.get(object_id=str(am.pk), field="password")
     assert (entry.old_value, entry.new_value) == (None, None)
     assert entry.actor == admin
+
+
+@pytest.mark.parametrize(
+    ("url_name", "value"),
+    [
+        ("customers:detail", "TH000123"),
+        ("customers:detail", "烟酒 店 #1?&"),  # quoted as reverse() quotes it
+        ("visits:plan_skip", 42),
+    ],
+)
+def test_url_builder_builds_what_reverse_does(url_name, value):
+    assert url_builder(url_name)(value) == reverse(url_name, args=[value])

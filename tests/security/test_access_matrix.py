@@ -142,8 +142,12 @@ allocation:scheme_delete              POST   th   go    403   403   403   403   
 
 visits:agenda                         GET    -    200   200   200   -     200   403    login
 visits:agenda_coming_day              GET    -    404   404   go    -     404   403    login
+visits:plan_reschedule                GET    th   200   200   200   404   403   403    login
+visits:plan_reschedule                GET    yx   200   404   404   404   404   403    login
 visits:plan_reschedule                POST   th   go    go    go    404   403   403    login
 visits:plan_reschedule                POST   yx   go    404   404   404   404   403    login
+visits:plan_skip                      GET    th   200   200   200   404   403   403    login
+visits:plan_skip                      GET    yx   200   404   404   404   404   403    login
 visits:plan_skip                      POST   th   go    go    go    404   403   403    login
 visits:plan_skip                      POST   yx   go    404   404   404   404   403    login
 visits:follow_ups                     GET    -    200   200   200   -     200   403    login

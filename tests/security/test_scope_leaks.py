@@ -90,6 +90,8 @@ visits:log                         -        ?q={name}                   admin   
 visits:list                        -        -                           admin   html
 visits:list                        -        ?customer_code={code}       admin   html
 visits:detail                      visit    -                           -       html
+visits:plan_reschedule             plan     -                           -       html
+visits:plan_skip                   plan     -                           -       html
 visits:coverage                    -        -                           -       html
 visits:coverage_export             -        -                           -       csv
 visits:coverage_export             -        ?am=am_th                   -       csv

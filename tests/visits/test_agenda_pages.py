@@ -3,10 +3,12 @@ the follow-up list."""
 
 import datetime as dt
 import re
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from crm.choices import AuditSource
 from crm.services import Actor
@@ -329,6 +331,86 @@ def test_skip_needs_a_reason(client, customer_world, today):
     assert "Only a planned visit that is still open can be changed." in again.content.decode()
 
 
+def test_the_rows_forms_load_when_opened(client, customer_world, today):
+    # given: a planned visit on today's agenda
+    planned = plan(customer_world["c_th"], today)
+    client.force_login(customer_world["am_th"])
+    agenda = reverse("visits:agenda") + f"?day={today.isoformat()}"
+    reschedule = reverse("visits:plan_reschedule", args=[planned.pk])
+    back = f"?next={quote(agenda, safe='/')}"
+
+    # when: the agenda is shown
+    html = client.get(agenda).content.decode()
+
+    # then: the row has its toggles, each loading its form when opened (htmx) and linking to
+    # the form's own page without JavaScript; no form is drawn in the row
+    assert 'data-testid="reschedule-toggle"' in html and 'data-testid="skip-toggle"' in html
+    assert 'data-testid="reschedule-form"' not in html and 'data-testid="skip-form"' not in html
+    link = escape(reschedule + back)
+    assert f'hx-get="{link}" hx-trigger="toggle once"' in html
+    assert f'href="{link}"' in html
+
+    # and: the form opened by htmx is a fragment posting back into the row, to come back to
+    # the agenda
+    fragment = client.get(reschedule + back, **HTMX).content.decode()
+    assert "<html" not in fragment
+    assert f'hx-post="{reschedule}" hx-target="#plan-{planned.pk}"' in fragment
+    assert f'name="next" value="{escape(agenda)}"' in fragment
+    assert 'name="csrfmiddlewaretoken"' in fragment
+    skip = client.get(reverse("visits:plan_skip", args=[planned.pk]) + back, **HTMX)
+    assert "hx-confirm=" in skip.content.decode()
+
+
+def test_without_javascript_each_action_has_its_own_page(client, customer_world, today):
+    planned = plan(customer_world["c_th"], today)
+    client.force_login(customer_world["am_th"])
+    agenda = reverse("visits:agenda") + f"?day={today.isoformat()}"
+    url = reverse("visits:plan_skip", args=[planned.pk])
+
+    # The toggle's link: the form on a page of its own, a plain form.
+    page = client.get(url, {"next": agenda}).content.decode()
+    assert 'data-testid="plan-action-title"' in page and "Skip a planned visit" in page
+    assert 'data-testid="skip-form"' in page and "hx-post" not in page
+    assert "A skipped visit cannot be put back on the plan." in page
+    assert f'href="{escape(agenda)}" data-testid="plan-action-back"' in page
+
+    # Refused there: the page again, with the error and what was typed.
+    refused = client.post(url, {"reason": "x" * 1001, "next": agenda, "shown_on": "page"})
+    html = refused.content.decode()
+    assert refused.status_code == 200
+    assert 'data-testid="plan-errors"' in html and 'data-testid="skip-form"' in html
+    assert f'value="{"x" * 1001}"' in html
+    planned.refresh_from_db()
+    assert planned.status == PlanStatus.PLANNED
+
+    # Done: back to the agenda with what happened.
+    done = client.post(
+        url, {"reason": "Road works", "next": agenda, "shown_on": "page"}, follow=True
+    )
+    assert done.redirect_chain == [(agenda, 302)]
+    assert "Skipped." in done.content.decode()
+    planned.refresh_from_db()
+    assert planned.status == PlanStatus.SKIPPED
+
+    # A plan no longer open has no form, on its page or in the row.
+    again = client.get(url, {"next": agenda}).content.decode()
+    assert "Only a planned visit that is still open can be changed." in again
+    assert 'data-testid="skip-form"' not in again
+    closed = client.get(url, **HTMX).content.decode()
+    assert 'data-testid="plan-closed"' in closed and 'data-testid="skip-form"' not in closed
+
+
+def test_an_action_page_goes_back_only_within_the_site(client, customer_world, today):
+    planned = plan(customer_world["c_th"], today)
+    client.force_login(customer_world["am_th"])
+    url = reverse("visits:plan_reschedule", args=[planned.pk])
+
+    for unsafe in ("https://example.com/", "javascript:alert(1)", ""):
+        page = client.get(url, {"next": unsafe}).content.decode()
+        assert f'href="{reverse("visits:agenda")}" data-testid="plan-action-back"' in page
+        assert f'name="next" value="{reverse("visits:agenda")}"' in page
+
+
 def test_plans_outside_the_scope_are_not_found(client, customer_world, today):
     planned = plan(customer_world["c_th"], today)
     client.force_login(customer_world["am_th2"])
@@ -351,7 +433,9 @@ def test_a_supervisor_skips_from_the_account_managers_agenda(client, customer_wo
     client.force_login(customer_world["sup_th"])
 
     html = client.get(reverse("visits:agenda"), {"am": "am_th"}).content.decode()
-    assert 'data-testid="skip-form"' in html
+    assert 'data-testid="skip-toggle"' in html
+    form = client.get(reverse("visits:plan_skip", args=[planned.pk]), **HTMX).content.decode()
+    assert 'data-testid="skip-form"' in form
     client.post(reverse("visits:plan_skip", args=[planned.pk]), {"reason": "Road works"})
 
     planned.refresh_from_db()

@@ -5,6 +5,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -17,7 +18,7 @@ from customers.choices import ValueTier
 from customers.models import CustomerSystem
 from tests.customers.factories import make_customer
 from visits import selectors
-from visits.models import PlannedVisit
+from visits.models import FollowUp, PlannedVisit
 from visits.services import visit_log
 
 TODAY = dt.date(2025, 6, 18)  # a Wednesday
@@ -502,6 +503,50 @@ def test_account_manager_home_counts_the_day_as_the_agenda_lists_it(client, cust
     assert 'data-testid="home-planned-today">1<' in panel
     assert 'data-testid="home-overdue">1<' in panel
     assert 'data-testid="home-done-today">1<' in panel
+
+
+def test_account_manager_home_lists_the_soonest_follow_ups_and_counts_them_all(
+    client, customer_world
+):
+    # given: seven open follow-ups due by today (one of another owner, one not yet due)
+    am, shop = customer_world["am_th"], customer_world["c_th"]
+    today_ = timezone.localdate()
+    visit = log(shop, am, today_)
+    for n in range(7):
+        FollowUp.objects.create(
+            visit=visit,
+            customer=shop,
+            action=f"Task {n}",
+            owner=am,
+            due_date=today_ - dt.timedelta(days=n),
+        )
+    FollowUp.objects.create(
+        visit=visit,
+        customer=shop,
+        action="Later",
+        owner=am,
+        due_date=today_ + dt.timedelta(days=1),
+    )
+    FollowUp.objects.create(
+        visit=visit,
+        customer=shop,
+        action="Not mine",
+        owner=customer_world["sup_th"],
+        due_date=today_,
+    )
+    client.force_login(am)
+
+    # when
+    html = client.get(reverse("home")).content.decode()
+
+    # then: the five due soonest (the longest overdue first), and all seven counted
+    panel = html[html.index('data-testid="home-follow-ups"') :]
+    panel = panel[: panel.index("</ul>")]
+    assert [f"Task {n}" for n in (6, 5, 4, 3, 2)] == re.findall(r"Task \d", panel)
+    assert "7 follow-ups are due" in panel
+    assert "Later" not in panel and "Not mine" not in panel
+    summary = selectors.today_summary(user=am, account_manager=am)
+    assert (len(summary.follow_ups_due), summary.follow_ups_due_count) == (5, 7)
 
 
 def test_a_big_teams_home_shows_its_total_and_its_lowest_shares(

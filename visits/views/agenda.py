@@ -9,6 +9,8 @@ post (no JavaScript) goes back to the page it came from with the outcome as a me
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -16,17 +18,22 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import ngettext, pgettext
+from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.choices import AuditSource, Role
 from crm.exceptions import DomainError
 from crm.models import User
+from crm.navigation import url_builder
 from crm.paginators import CappedPaginator
 from crm.services import Actor
 from crm.views import is_htmx, page_context, people_only, redirect_back
 from visits import policies, selectors, services
+from visits.choices import PlanStatus
 from visits.forms import FollowUpDoneForm, PlanRescheduleForm, PlanSkipForm
+from visits.models import PlannedVisit
 from visits.offline import offline_urls
 
 FOLLOW_UPS_PER_PAGE = 50
@@ -44,6 +51,46 @@ def _is_supervising(user) -> bool:
 
 
 # --- the agenda ----------------------------------------------------------------------------
+
+
+def plan_rows(plans: Iterable[PlannedVisit], *, next_url: str) -> dict[str, str]:
+    """Readies plans for their agenda rows (templates/visits/inc/agenda_plan.html) and returns
+    the rows' fixed words (`row_text`). Sets on each plan its addresses: its customer's page,
+    the visit form started from the plan, the reschedule and skip forms (`*_url`: their pages,
+    which come back to `next_url`; `*_post_url`: where they are sent); and its cycle in words.
+
+    About 50 rows a page: their `{% url %}` tags made 440 `reverse()` calls, their
+    `{% translate %}` tags some 500 look-ups; here each address is reversed once per kind
+    and each word translated once."""
+    customer_url = url_builder("customers:detail")
+    reschedule_url = url_builder("visits:plan_reschedule")
+    skip_url = url_builder("visits:plan_skip")
+    log_url = reverse("visits:log")
+    # As the templates' `urlencode` filter writes it (the offline copy keeps these addresses).
+    back = f"?next={quote(next_url, safe='/')}" if next_url else ""
+    cycles: dict[int, str] = {}
+    for plan in plans:
+        code = plan.customer.customer_code
+        plan.customer_url = customer_url(code)
+        plan.start_url = f"{log_url}?customer={quote(code, safe='/')}&plan={plan.pk}"
+        plan.reschedule_post_url = reschedule_url(plan.pk)
+        plan.skip_post_url = skip_url(plan.pk)
+        plan.reschedule_url = plan.reschedule_post_url + back
+        plan.skip_url = plan.skip_post_url + back
+        n = plan.cycle_days
+        if n not in cycles:
+            cycles[n] = ngettext("cycle: every day", "cycle: every %(n)s days", n) % {"n": n}
+        plan.cycle_text = cycles[n]
+    return {
+        "route_place": _("Place on the route"),
+        "visit_batch": _("Visit batch"),
+        "delivery_route": _("Delivery route"),
+        "boosted": _("shorter cycle: potential value"),
+        "start_visit": _("Start visit"),
+        "reschedule": pgettext("planned visit", "Reschedule"),
+        "skip": pgettext("planned visit", "Skip"),
+        "open_form": _("Open the form"),
+    }
 
 
 def _whose_agenda(request: HttpRequest) -> tuple[User | None, list[User]]:
@@ -85,6 +132,8 @@ def agenda_view(request: HttpRequest) -> HttpResponse:
     may_manage = _is_supervising(user) or user.pk == manager.pk
     # The account manager's own day is kept on the phone for the road (visits/offline.py).
     keep = offline_urls(agenda=agenda, today=today) if manager == user and day == today else []
+    next_url = request.get_full_path()
+    row_text = plan_rows([*agenda.overdue, *agenda.planned, *agenda.skipped], next_url=next_url)
     return render(
         request,
         "visits/agenda.html",
@@ -98,7 +147,8 @@ def agenda_view(request: HttpRequest) -> HttpResponse:
             "next_day": day + dt.timedelta(days=1),
             "may_manage": may_manage,
             "am_query": "" if user.role == Role.ACCOUNT_MANAGER else manager.username,
-            "next_url": request.get_full_path(),
+            "next_url": next_url,
+            "row_text": row_text,
             "offline_urls": keep,
         },
     )
@@ -124,12 +174,55 @@ def agenda_coming_day(request: HttpRequest) -> HttpResponse:
 # --- rescheduling and skipping -------------------------------------------------------------
 
 
+PLAN_ACTION_FORMS = {"reschedule": PlanRescheduleForm, "skip": PlanSkipForm}
+
+
+def _plan_action_page(
+    request: HttpRequest,
+    plan: PlannedVisit,
+    action: str,
+    *,
+    errors: list[str] | None = None,
+    posted=None,
+) -> HttpResponse:
+    """The action's form: the fragment the agenda row's toggle loads (htmx), else its own page
+    (no JavaScript; a refused action sent from that page shows it again with what was typed).
+    It comes back to `next` (the agenda the row was on)."""
+    next_url = (request.POST if request.method == "POST" else request.GET).get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("visits:agenda")
+    plan_rows([plan], next_url=next_url)
+    errors = list(errors or [])
+    if plan.status != PlanStatus.PLANNED and not errors:
+        errors = [_("Only a planned visit that is still open can be changed.")]
+    context = {
+        "plan": plan,
+        "action": action,
+        "post_url": plan.reschedule_post_url if action == "reschedule" else plan.skip_post_url,
+        "today": timezone.localdate(),
+        "next_url": next_url,
+        "errors": errors,
+        "posted": posted or {},
+    }
+    if is_htmx(request):
+        closed = errors[0] if plan.status != PlanStatus.PLANNED else ""
+        return render(request, "visits/inc/agenda_plan_form.html", {**context, "closed": closed})
+    titles = {
+        "reschedule": _("Reschedule a planned visit"),
+        "skip": _("Skip a planned visit"),
+    }
+    return render(request, "visits/plannedvisit_action.html", {**context, "title": titles[action]})
+
+
 def _plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     plan = selectors.planned_visit_get(user=request.user, pk=pk)
     if not policies.can_manage_plan(request.user, plan.customer):
         raise PermissionDenied
-    form_class = PlanRescheduleForm if action == "reschedule" else PlanSkipForm
-    form = form_class(request.POST)
+    if request.method == "GET":
+        return _plan_action_page(request, plan, action)
+    form = PLAN_ACTION_FORMS[action](request.POST)
     errors: list[str] = []
     done = ""
     if form.is_valid():
@@ -154,20 +247,26 @@ def _plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         errors = [str(e) for msgs in form.errors.values() for e in msgs]
     if is_htmx(request):
         plan = selectors.planned_visit_get(user=request.user, pk=pk)
+        next_url = request.POST.get("next", "")
         return render(
             request,
             "visits/inc/agenda_plan.html",
             {
+                "row_text": plan_rows([plan], next_url=next_url),
                 "plan": plan,
                 "may_manage": True,
                 "today": timezone.localdate(),
-                "next_url": request.POST.get("next", ""),
+                "next_url": next_url,
                 "errors": errors,
                 "failed_action": action if errors else "",
                 "posted": request.POST if errors else {},
                 "done": done,
             },
         )
+    if errors and request.POST.get("shown_on") == "page":
+        # Refused on the action's own page (no JavaScript): that page again, with what was typed.
+        plan = selectors.planned_visit_get(user=request.user, pk=pk)
+        return _plan_action_page(request, plan, action, errors=errors, posted=request.POST)
     for message in errors:
         messages.error(request, message)
     if done:
@@ -179,17 +278,18 @@ def _plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return redirect_back(request, reverse("visits:agenda"))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @people_only
 def plan_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
-    """Moves a planned visit to another day, with a reason."""
+    """Moves a planned visit to another day, with a reason (GET: the form, see
+    `_plan_action_page`)."""
     return _plan_action(request, pk, "reschedule")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @people_only
 def plan_skip(request: HttpRequest, pk: int) -> HttpResponse:
-    """Skips a planned visit, with a reason."""
+    """Skips a planned visit, with a reason (GET: the form, see `_plan_action_page`)."""
     return _plan_action(request, pk, "skip")
 
 
