@@ -38,6 +38,11 @@ from django.utils.translation import gettext as _
 # pages by hand, and a count of 10,001 rows stays within a few milliseconds at 200,000 shops.
 COUNT_CAP = 10_000
 
+# The farthest a count reaches, whatever page is asked for: its LIMIT must fit a signed 64-bit
+# integer on SQLite and PostgreSQL (page 288230376151711743 of 200 rows asked a LIMIT that did
+# not, and the API answered 500). No list comes near it; a page past the end is still refused.
+MAX_REACH = 2**62
+
 
 class CappedPaginator(Paginator):
     """A paginator whose count is exact up to `cap` rows (or the end of the page asked for,
@@ -59,7 +64,7 @@ class CappedPaginator(Paginator):
                 wanted = int(number)
             except (TypeError, ValueError):
                 wanted = 1
-            self.reach = max(self.cap, wanted * self.per_page)
+            self.reach = max(self.cap, min(wanted * self.per_page, MAX_REACH))
         return super().validate_number(number)
 
     @cached_property

@@ -100,6 +100,17 @@ def test_the_chinese_page_says_more_than_in_chinese(client, seven_customers):
     assert "第 1 页，共超过 2 页" in html
 
 
+@pytest.mark.parametrize("number", [2**58, 2**63, 10**30])
+def test_an_absurd_page_number_is_not_found_not_an_error(client, seven_customers, erp, number):
+    # when a page whose rows would start past a 64-bit integer is asked for
+    page = _page(client, seven_customers["sup_th"], f"?page={number}")
+    api = erp.get(reverse("customers_api:customer_list") + f"?page_size=200&page={number}")
+    # then both answer that there is no such page (the count's LIMIT stays within 64 bits)
+    assert (page.status_code, api.status_code) == (404, 404)
+    # and a function view's get_page falls back to the true last page (13 rows, 200 a page)
+    assert paginators.CappedPaginator(Customer.objects.all(), 200).get_page(number).number == 1
+
+
 def test_function_views_fall_back_to_the_true_last_page(seven_customers):
     # given the eight customers of customer_world and the five made here
     paginator = paginators.CappedPaginator(Customer.objects.order_by("pk"), PER_PAGE)
