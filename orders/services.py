@@ -1589,6 +1589,43 @@ def sales_facts_pending_drain(*, per_transaction: int = _PENDING_PER_TRANSACTION
     return drained
 
 
+# `purchase_figures_refresh` of some customers on PostgreSQL: the same figures from the
+# window's facts and each customer's latest fact only (its last order date is the latest:
+# a fact holds the orders of its month, so its dates lie in that month), not from every
+# fact a customer has, each a heap page of its own (bench/bench_order_sync.py on 10 M
+# lines of history). tests/orders/test_facts.py holds it equal to the full refresh.
+# The customers' purchase figures from `a` (customer_id, cartons, amount, e_amount,
+# last_date over the window). "* 1.0": SQLite stores whole amounts as integers and would
+# divide them as integers.
+_PURCHASE_SET = """
+    UPDATE {system} SET
+        purchase_quantity = COALESCE(a.cartons, 0),
+        purchase_amount = COALESCE(a.amount, 0),
+        average_price = CASE WHEN a.cartons > 0
+            THEN ROUND(a.amount * 1.0 / a.cartons, 2) END,
+        e_settlement_rate = CASE WHEN a.amount > 0
+            THEN ROUND(a.e_amount * 1.0 / a.amount, 4) END,
+        last_order_date = a.last_date,
+        computed_at = %s
+"""
+_PURCHASE_OF_CUSTOMERS = f"""{_PURCHASE_SET}
+    FROM (
+        SELECT s.customer_id, w.cartons, w.amount, w.e_amount, l.last_order_date AS last_date
+        FROM unnest(%s::bigint[]) AS s(customer_id)
+        CROSS JOIN LATERAL (
+            SELECT SUM(f.cartons) AS cartons, SUM(f.amount) AS amount,
+                   SUM(f.electronic_amount) AS e_amount
+            FROM {{fact}} f WHERE f.customer_id = s.customer_id AND f.month >= %s
+        ) w
+        LEFT JOIN LATERAL (
+            SELECT f.last_order_date FROM {{fact}} f WHERE f.customer_id = s.customer_id
+            ORDER BY f.month DESC LIMIT 1
+        ) l ON true
+    ) a
+    WHERE {{system}}.customer_id = a.customer_id AND {{system}}.customer_id = ANY(%s::bigint[])
+"""  # noqa: S608 - table names are ours; values are parameters
+
+
 def purchase_figures_refresh(
     *, customer_ids: Sequence[int] | None = None, today: dt.date | None = None
 ) -> int:
@@ -1604,19 +1641,9 @@ def purchase_figures_refresh(
     start = add_months(month_start(today), -(months - 1))
     system, fact = CustomerSystem._meta.db_table, MonthlySalesFact._meta.db_table
 
-    def sql(customers: str, where: str = "1 = 1", outer: str = "") -> str:
-        # One pass over the customers' facts. "* 1.0": SQLite stores whole amounts as
-        # integers and would divide them as integers.
-        return f"""
-            UPDATE {system} SET
-                purchase_quantity = COALESCE(a.cartons, 0),
-                purchase_amount = COALESCE(a.amount, 0),
-                average_price = CASE WHEN a.cartons > 0
-                    THEN ROUND(a.amount * 1.0 / a.cartons, 2) END,
-                e_settlement_rate = CASE WHEN a.amount > 0
-                    THEN ROUND(a.e_amount * 1.0 / a.amount, 4) END,
-                last_order_date = a.last_date,
-                computed_at = %s
+    def sql(customers: str, where: str = "1 = 1") -> str:
+        # One pass over the customers' facts.
+        return f"""{_PURCHASE_SET.format(system=system)}
             FROM (
                 SELECT s.customer_id,
                        SUM(CASE WHEN f.month >= %s THEN f.cartons END) AS cartons,
@@ -1627,7 +1654,7 @@ def purchase_figures_refresh(
                 WHERE {where}
                 GROUP BY s.customer_id
             ) a
-            WHERE {system}.customer_id = a.customer_id {outer}
+            WHERE {system}.customer_id = a.customer_id
         """  # noqa: S608 - table names are ours; values are parameters
 
     params: list[Any] = [timezone.now(), start, start, start]
@@ -1645,11 +1672,8 @@ def purchase_figures_refresh(
                 # PostgreSQL joined the aggregate to every CustomerSystem row (a sequential
                 # scan of 200,000, half of this statement's time in a sync batch).
                 cursor.execute(
-                    sql(
-                        "unnest(%s::bigint[]) AS s(customer_id)",
-                        outer=f"AND {system}.customer_id = ANY(%s::bigint[])",
-                    ),
-                    [*params, customers, customers],
+                    _PURCHASE_OF_CUSTOMERS.format(system=system, fact=fact),
+                    [params[0], customers, start, customers],
                 )
             else:
                 marks = ", ".join(["%s"] * len(chunk))

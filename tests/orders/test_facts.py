@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from customers.models import CustomerSystem
 from orders.models import MonthlySalesFact, OrdersConfig
-from orders.services import sales_facts_rebuild
+from orders.services import purchase_figures_refresh, sales_facts_rebuild
 from tests.orders.factories import integration_client, make_product, order_payload, url
 
 FACT_FIELDS = [
@@ -490,6 +490,102 @@ def test_purchase_figures_follow_changes_cancellations_and_moves(sync, th, th2, 
     assert system_of(th).last_order_date is None
     assert system_of(th).purchase_quantity in (0, None)
     assert (system_of(th2).purchase_quantity, system_of(th2).last_order_date) == (3, earlier)
+
+
+PURCHASE_FIELDS = [
+    "purchase_quantity",
+    "purchase_amount",
+    "average_price",
+    "e_settlement_rate",
+    "last_order_date",
+]
+
+
+def purchase_rows() -> list[dict]:
+    return list(
+        CustomerSystem.objects.order_by("customer_id").values("customer_id", *PURCHASE_FIELDS)
+    )
+
+
+def assert_purchase_figures_match_a_full_refresh() -> None:
+    kept = purchase_rows()
+    purchase_figures_refresh()
+    assert purchase_rows() == kept
+
+
+def test_figures_of_old_facts_and_backfilled_orders_match_a_full_refresh(sync, th, th2, p):
+    # What a sync writes (on PostgreSQL the figures of the synced customers read only the
+    # window's facts and the latest one) is what a full recompute of the facts and the
+    # figures gives.
+    purchase_figures_refresh()  # every customer's figures computed (0, not None, if none)
+    today = timezone.localdate()
+    day = datetime.timedelta(days=3)
+    # th: facts only older than the window
+    sync(
+        [
+            order_payload(
+                "SO-1", th, [(p[1], 2, "230")], order_date=str(months_back(today, 14) + day)
+            ),
+            order_payload("SO-2", th, [(p[2], 1, "100")], order_date=str(months_back(today, 20))),
+        ]
+    )
+    assert_purchase_figures_match_a_full_refresh()  # first: a rebuild refreshes them too
+    assert_facts_match_a_rebuild()
+    assert system_of(th).purchase_quantity in (0, None)
+    assert system_of(th).last_order_date == months_back(today, 14) + day
+
+    # th2: a recent order, then older ones sent later (in the window and before it)
+    sync([order_payload("SO-3", th2, [(p[3], 4, "50")], order_date=today.isoformat())])
+    backfilled = order_payload(
+        "SO-4", th2, [(p[1], 1, "230")], order_date=str(months_back(today, 5) + day)
+    )
+    sync(
+        [
+            backfilled,
+            order_payload(
+                "SO-5",
+                th2,
+                [(p[4], 6, "25")],
+                order_date=str(months_back(today, 13)),
+                payment_method="cash",
+            ),
+            # the first month of the window
+            order_payload("SO-6", th2, [(p[5], 2, "15")], order_date=str(months_back(today, 11))),
+        ]
+    )
+    assert_purchase_figures_match_a_full_refresh()  # first: a rebuild refreshes them too
+    assert_facts_match_a_rebuild()
+    assert (system_of(th2).purchase_quantity, system_of(th2).last_order_date) == (7, today)
+
+    # the backfilled order changed, the recent one cancelled, th's latest old order cancelled
+    sync(
+        [
+            {
+                **backfilled,
+                "payment_method": "cash",
+                "lines": [{"product_code": "P1", "quantity": 3, "unit_price": "230"}],
+            }
+        ]
+    )
+    sync(
+        [
+            {
+                **order_payload("SO-3", th2, [(p[3], 4, "50")], order_date=today.isoformat()),
+                "status": "cancelled",
+            },
+            {
+                **order_payload(
+                    "SO-1", th, [(p[1], 2, "230")], order_date=str(months_back(today, 14) + day)
+                ),
+                "status": "cancelled",
+            },
+        ]
+    )
+    assert_purchase_figures_match_a_full_refresh()  # first: a rebuild refreshes them too
+    assert_facts_match_a_rebuild()
+    assert system_of(th2).purchase_quantity == 5
+    assert system_of(th2).last_order_date == months_back(today, 5) + day
+    assert system_of(th).last_order_date == months_back(today, 20)
 
 
 def test_a_product_changing_class_or_flags_moves_its_cartons(
