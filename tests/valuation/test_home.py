@@ -142,5 +142,15 @@ def test_the_panels_pin_their_query_count(client, world, django_assert_num_queri
     # warning counts, latest warnings, customer totals, core list, problem list
     with django_assert_num_queries(5):
         panels = value_home_panels(user=world["am_th"])
+        # what the lists show is read with them (no deferred column loaded row by row)
+        shown = [
+            (c.customer_code, c.store_name, c.system.current_value, c.system.credit_score)
+            + (c.system.compliance_flag,)
+            for kind in ("core", "problem")
+            for c in panels[kind]["customers"]
+        ]
+    assert [row[0] for row in shown] == [
+        c.customer_code for kind in ("core", "problem") for c in panels[kind]["customers"]
+    ]
     assert panels["warnings"]["total"] == 2
     assert [c.customer_code for c in panels["core"]["customers"]] == [world["c_th"].customer_code]

@@ -325,7 +325,14 @@ def value_home_panels(*, user: User, limit: int = HOME_LIST_LENGTH) -> dict[str,
         core=Count("pk", filter=Q(system__is_core=True)),
         problem=Count("pk", filter=Q(system__is_problem=True)),
     )
-    listed = customers.select_related("system", "area")
+    # Only what the lists show (a customer row and its system row are some 120 columns).
+    listed = customers.select_related("system").only(
+        "customer_code",
+        "store_name",
+        "system__current_value",
+        "system__credit_score",
+        "system__compliance_flag",
+    )
     return {
         "warnings": warning_home_panel(user=user, limit=limit),
         "core": {
