@@ -6,12 +6,27 @@ the agenda and the customer page link to it. The agenda lists these addresses in
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from urllib.parse import quote
 
 from django.urls import reverse
 
 from crm.navigation import url_builder
 from visits.selectors import Agenda
+
+
+def visit_log_links() -> Callable[..., str]:
+    """A builder of the visit form's address started for a customer, and for a plan when
+    given: what the agenda's "Start visit" button links to and what the phone keeps, so the
+    two are one address. The code is written as the templates' `urlencode` filter writes it
+    (the customer page's button); `visits:log` is reversed once."""
+    log_url = reverse("visits:log")
+
+    def link(customer_code: str, plan: int | None = None) -> str:
+        url = f"{log_url}?customer={quote(customer_code, safe='/')}"
+        return url if plan is None else f"{url}&plan={plan}"
+
+    return link
 
 
 def offline_urls(*, agenda: Agenda, today: dt.date) -> list[str]:
@@ -26,7 +41,7 @@ def offline_urls(*, agenda: Agenda, today: dt.date) -> list[str]:
     kept agenda instead."""
     tomorrow = today + dt.timedelta(days=1)
     agenda_url = reverse("visits:agenda")
-    log_url = reverse("visits:log")
+    visit_log = visit_log_links()
     customer_url = url_builder("customers:detail")
     plans = [(plan.pk, plan.customer.customer_code) for plan in (*agenda.overdue, *agenda.planned)]
     for coming in agenda.upcoming:
@@ -34,11 +49,9 @@ def offline_urls(*, agenda: Agenda, today: dt.date) -> list[str]:
             plans.extend(coming.plans)
     urls = [agenda_url, f"{agenda_url}?day={tomorrow.isoformat()}"]
     for pk, customer_code in plans:
-        # As the templates' `urlencode` filter writes it, so the kept address is the one clicked.
-        code = quote(customer_code, safe="/")
         urls += [
             customer_url(customer_code),
-            f"{log_url}?customer={code}&plan={pk}",
-            f"{log_url}?customer={code}",
+            visit_log(customer_code, pk),
+            visit_log(customer_code),
         ]
     return list(dict.fromkeys(urls))

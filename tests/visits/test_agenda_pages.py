@@ -2,6 +2,7 @@
 the follow-up list."""
 
 import datetime as dt
+import html
 import re
 from urllib.parse import quote
 
@@ -582,6 +583,10 @@ def test_the_own_agenda_of_today_lists_the_pages_to_keep_offline(
         ]
     assert response.context["offline_urls"] == expected
     assert 'id="offline-urls"' in response.content.decode()
+    # and each "Start visit" button opens an address the phone keeps
+    starts = re.findall(r'data-testid="start-visit"\s+href="([^"]+)"', response.content.decode())
+    assert len(starts) == 2  # overdue and today's
+    assert {html.unescape(href) for href in starts} <= set(expected)
 
 
 def test_no_page_is_kept_from_another_day_or_anothers_agenda(client, customer_world, route, today):

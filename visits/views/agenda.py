@@ -34,7 +34,7 @@ from visits import policies, selectors, services
 from visits.choices import PlanStatus
 from visits.forms import FollowUpDoneForm, PlanRescheduleForm, PlanSkipForm
 from visits.models import PlannedVisit
-from visits.offline import offline_urls
+from visits.offline import offline_urls, visit_log_links
 
 FOLLOW_UPS_PER_PAGE = 50
 
@@ -65,14 +65,14 @@ def plan_rows(plans: Iterable[PlannedVisit], *, next_url: str) -> dict[str, str]
     customer_url = url_builder("customers:detail")
     reschedule_url = url_builder("visits:plan_reschedule")
     skip_url = url_builder("visits:plan_skip")
-    log_url = reverse("visits:log")
+    visit_log = visit_log_links()
     # As the templates' `urlencode` filter writes it (the offline copy keeps these addresses).
     back = f"?next={quote(next_url, safe='/')}" if next_url else ""
     cycles: dict[int, str] = {}
     for plan in plans:
         code = plan.customer.customer_code
         plan.customer_url = customer_url(code)
-        plan.start_url = f"{log_url}?customer={quote(code, safe='/')}&plan={plan.pk}"
+        plan.start_url = visit_log(code, plan.pk)
         plan.reschedule_post_url = reschedule_url(plan.pk)
         plan.skip_post_url = skip_url(plan.pk)
         plan.reschedule_url = plan.reschedule_post_url + back
