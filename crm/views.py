@@ -56,14 +56,18 @@ def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def redirect_back(request: HttpRequest, default: str) -> HttpResponse:
-    """To the page the form named in `next` (same site only), else to `default`."""
-    target = request.POST.get("next", "")
+def safe_next(request: HttpRequest, target: str) -> str:
+    """`target` (a `next` a form or link names) if it is a page of this site, else ""."""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(target)
-    return redirect(default)
+        return target
+    return ""
+
+
+def redirect_back(request: HttpRequest, default: str) -> HttpResponse:
+    """To the page the form named in `next` (same site only), else to `default`."""
+    return redirect(safe_next(request, request.POST.get("next", "")) or default)
 
 
 class PeopleOnlyMixin:

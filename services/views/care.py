@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.generic import ListView
 
@@ -27,7 +27,14 @@ from crm.forms import form_domain_error
 from crm.models import User
 from crm.paginators import CappedPaginator
 from crm.services import Actor
-from crm.views import PeopleOnlyMixin, list_query_context, page_context, people_only, redirect_back
+from crm.views import (
+    PeopleOnlyMixin,
+    list_query_context,
+    page_context,
+    people_only,
+    redirect_back,
+    safe_next,
+)
 from customers import selectors as customer_selectors
 from customers.models import Customer
 from services import policies, selectors, services, workflow
@@ -236,14 +243,6 @@ def _visit_of(request: HttpRequest, customer: Customer) -> Visit | None:
     return visit
 
 
-def _safe_next(request: HttpRequest, target: str) -> str:
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return ""
-
-
 @people_only
 def activity_new(request: HttpRequest) -> HttpResponse:
     """Logs a care or value-added service for ?customer=CODE (preset with ?kind=, ?holiday=,
@@ -290,7 +289,7 @@ def activity_new(request: HttpRequest) -> HttpResponse:
             },
             holiday_id=holiday_id,
         )
-    back = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+    back = safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
     return render(
         request,
         "services/activity_form.html",

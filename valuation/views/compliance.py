@@ -14,7 +14,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
@@ -23,7 +22,13 @@ from crm.choices import AuditSource
 from crm.exceptions import DomainError
 from crm.paginators import CappedPaginator
 from crm.services import Actor
-from crm.views import PeopleOnlyMixin, form_domain_error, list_query_context, people_only
+from crm.views import (
+    PeopleOnlyMixin,
+    form_domain_error,
+    list_query_context,
+    people_only,
+    safe_next,
+)
 from valuation import policies, services
 from valuation.choices import RecordType
 from valuation.filtersets import ANY_VIOLATION, ComplianceRecordFilterSet
@@ -35,12 +40,7 @@ RECORDS_PER_PAGE = 25
 
 def _safe_next(request: HttpRequest) -> str:
     """The `next` the form names, if it is a page of this site; else ""."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return ""
+    return safe_next(request, request.POST.get("next", ""))
 
 
 class ComplianceListView(PeopleOnlyMixin, ListView):

@@ -18,7 +18,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -29,7 +28,7 @@ from crm.models import User
 from crm.navigation import url_builder
 from crm.paginators import CappedPaginator
 from crm.services import Actor
-from crm.views import is_htmx, page_context, people_only, redirect_back
+from crm.views import is_htmx, page_context, people_only, redirect_back, safe_next
 from visits import policies, selectors, services
 from visits.choices import PlanStatus
 from visits.forms import FollowUpDoneForm, PlanRescheduleForm, PlanSkipForm
@@ -188,11 +187,8 @@ def _plan_action_page(
     """The action's form: the fragment the agenda row's toggle loads (htmx), else its own page
     (no JavaScript; a refused action sent from that page shows it again with what was typed).
     It comes back to `next` (the agenda the row was on)."""
-    next_url = (request.POST if request.method == "POST" else request.GET).get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = reverse("visits:agenda")
+    asked = (request.POST if request.method == "POST" else request.GET).get("next", "")
+    next_url = safe_next(request, asked) or reverse("visits:agenda")
     plan_rows([plan], next_url=next_url)
     errors = list(errors or [])
     if plan.status != PlanStatus.PLANNED and not errors:
