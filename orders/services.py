@@ -1681,10 +1681,21 @@ def purchase_figures_refresh(
 
     params: list[Any] = [start, timezone.now(), start, start, start]
     updated = 0
-    with connection.cursor() as cursor:
-        if customer_ids is None:
+    if customer_ids is None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # Every system row locked first, in key order as a sync locks its customers:
+                # a sync still open is waited for, so the UPDATE (a snapshot taken after the
+                # locks) sees its facts — else it would write figures without its batch, which
+                # the next batch's deltas would then carry on from — and a sync started
+                # meanwhile waits, then adds its batch to these figures.
+                cursor.execute(
+                    f"SELECT COUNT(*) FROM (SELECT 1 FROM {system} "  # noqa: S608 - ours
+                    "ORDER BY customer_id FOR UPDATE) locked"
+                )
             cursor.execute(sql(f"{system} s"), params)
             return cursor.rowcount
+    with connection.cursor() as cursor:
         ids = sorted(set(customer_ids))
         for chunk_start in range(0, len(ids), _FACT_KEYS_CHUNK):
             chunk = ids[chunk_start : chunk_start + _FACT_KEYS_CHUNK]
