@@ -1599,46 +1599,55 @@ def sales_facts_pending_drain(*, per_transaction: int = _PENDING_PER_TRANSACTION
 # - `purchase_figures_add` adds an order sync's own batch to them (the figures its facts
 #   gained and lost), reading no fact, and falls back to the first for a customer whose
 #   figures it cannot bring up to date exactly that way.
-# Both end in `_PURCHASE_SET`, so the rounding is the same; the refresh also stores what the
-# adding needs: the window's e-settled amount and the first month of the window.
+# Both write through `_purchase_set`, so the rounding is the same; the refresh also stores what
+# the adding needs: the window's e-settled amount and the first month of the window.
 # tests/orders/test_facts.py holds each way equal to a full refresh.
 
-# The customers' purchase figures from `a` (customer_id, cartons, amount, e_amount,
-# last_date over the window). "* 1.0": SQLite stores whole amounts as integers and would
-# divide them as integers. Parameters: the time, the first month of the window.
+# The customers' purchase figures from the window's cartons, amount and e-settled amount and
+# the latest order date. "* 1.0": SQLite stores whole amounts as integers and would divide
+# them as integers. Parameters: the first month of the window, the time.
 _PURCHASE_SET = """
     UPDATE {system} SET
-        purchase_quantity = COALESCE(a.cartons, 0),
-        purchase_amount = COALESCE(a.amount, 0),
-        average_price = CASE WHEN a.cartons > 0
-            THEN ROUND(a.amount * 1.0 / a.cartons, 2) END,
-        e_settlement_rate = CASE WHEN a.amount > 0
-            THEN ROUND(a.e_amount * 1.0 / a.amount, 4) END,
-        purchase_e_amount = COALESCE(a.e_amount, 0),
-        last_order_date = a.last_date,
+        purchase_quantity = COALESCE({cartons}, 0),
+        purchase_amount = COALESCE({amount}, 0),
+        average_price = CASE WHEN {cartons} > 0
+            THEN ROUND({amount} * 1.0 / {cartons}, 2) END,
+        e_settlement_rate = CASE WHEN {amount} > 0
+            THEN ROUND({e_amount} * 1.0 / {amount}, 4) END,
+        purchase_e_amount = COALESCE({e_amount}, 0),
+        last_order_date = {last_date},
         purchase_window_start = %s,
         computed_at = %s
 """
+
+
+def _purchase_set(system: str, **figures: str) -> str:
+    """`_PURCHASE_SET` of the table `system` from the expressions `figures` (cartons, amount,
+    e_amount, last_date), by default the columns of a FROM item `a`."""
+    of_a = {name: f"a.{name}" for name in ("cartons", "amount", "e_amount", "last_date")}
+    return _PURCHASE_SET.format(system=system, **{**of_a, **figures})
+
+
 # `purchase_figures_refresh` of some customers on PostgreSQL: the same figures from the
 # window's facts and each customer's latest fact only (its last order date is the latest:
 # a fact holds the orders of its month, so its dates lie in that month), not from every
 # fact a customer has, each a heap page of its own (bench/bench_order_sync.py on 10 M
 # lines of history).
-_PURCHASE_OF_CUSTOMERS = f"""{_PURCHASE_SET}
+_PURCHASE_OF_CUSTOMERS = """
     FROM (
         SELECT s.customer_id, w.cartons, w.amount, w.e_amount, l.last_order_date AS last_date
         FROM unnest(%s::bigint[]) AS s(customer_id)
         CROSS JOIN LATERAL (
             SELECT SUM(f.cartons) AS cartons, SUM(f.amount) AS amount,
                    SUM(f.electronic_amount) AS e_amount
-            FROM {{fact}} f WHERE f.customer_id = s.customer_id AND f.month >= %s
+            FROM {fact} f WHERE f.customer_id = s.customer_id AND f.month >= %s
         ) w
         LEFT JOIN LATERAL (
-            SELECT f.last_order_date FROM {{fact}} f WHERE f.customer_id = s.customer_id
+            SELECT f.last_order_date FROM {fact} f WHERE f.customer_id = s.customer_id
             ORDER BY f.month DESC LIMIT 1
         ) l ON true
     ) a
-    WHERE {{system}}.customer_id = a.customer_id AND {{system}}.customer_id = ANY(%s::bigint[])
+    WHERE {system}.customer_id = a.customer_id AND {system}.customer_id = ANY(%s::bigint[])
 """  # noqa: S608 - table names are ours; values are parameters
 
 
@@ -1665,7 +1674,7 @@ def purchase_figures_refresh(
 
     def sql(customers: str, where: str = "1 = 1") -> str:
         # One pass over the customers' facts.
-        return f"""{_PURCHASE_SET.format(system=system)}
+        return f"""{_purchase_set(system)}
             FROM (
                 SELECT s.customer_id,
                        SUM(CASE WHEN f.month >= %s THEN f.cartons END) AS cartons,
@@ -1705,7 +1714,7 @@ def purchase_figures_refresh(
                 # PostgreSQL joined the aggregate to every CustomerSystem row (a sequential
                 # scan of 200,000, half of this statement's time in a sync batch).
                 cursor.execute(
-                    _PURCHASE_OF_CUSTOMERS.format(system=system, fact=fact),
+                    _purchase_set(system) + _PURCHASE_OF_CUSTOMERS.format(system=system, fact=fact),
                     [*params[:2], customers, start, customers],
                 )
             else:
@@ -1778,24 +1787,28 @@ def _purchase_deltas_write(sums: Mapping[int, list], start: dt.date) -> set[int]
     rows = [(customer_id, *sums[customer_id]) for customer_id in sorted(sums)]
     postgres = connection.vendor == "postgresql"
     # SQLite's MAX(x, NULL) is NULL; PostgreSQL's GREATEST leaves NULLs out.
-    held, new = "s.last_order_date", "d.last_date"
+    held, new = f"{system}.last_order_date", "d.last_date"
     latest = (
         f"GREATEST({held}, {new})"
         if postgres
         else f"MAX(COALESCE({held}, {new}), COALESCE({new}, {held}))"
     )
+    # The sums held plus the deltas, each row's own (a SET expression reads the row as it
+    # was): no second read of the rows.
+    figures = _purchase_set(
+        system,
+        cartons=f"({system}.purchase_quantity + d.cartons)",
+        amount=f"({system}.purchase_amount + d.amount)",
+        e_amount=f"({system}.purchase_e_amount + d.e_amount)",
+        last_date=latest,
+    )
 
     def sql(deltas: str, only: str = "") -> str:
         return f"""WITH d (customer_id, cartons, amount, e_amount, last_date) AS ({deltas})
-            {_PURCHASE_SET.format(system=system)}
-            FROM (
-                SELECT s.customer_id, s.purchase_quantity + d.cartons AS cartons,
-                       s.purchase_amount + d.amount AS amount,
-                       s.purchase_e_amount + d.e_amount AS e_amount, {latest} AS last_date
-                FROM d JOIN {system} s ON s.customer_id = d.customer_id
-                WHERE s.purchase_window_start = %s
-            ) a
-            WHERE {system}.customer_id = a.customer_id{only}
+            {figures}
+            FROM d
+            WHERE {system}.customer_id = d.customer_id AND {system}.purchase_window_start = %s
+                {only}
             RETURNING {system}.customer_id
         """  # noqa: S608 - table names are ours; values are parameters
 
@@ -1808,7 +1821,7 @@ def _purchase_deltas_write(sums: Mapping[int, list], start: dt.date) -> set[int]
             cursor.execute(
                 sql(
                     f"SELECT * FROM unnest({_PURCHASE_DELTAS})",  # noqa: S608 - ours
-                    f" AND {system}.customer_id = ANY(%s::bigint[])",
+                    f"AND {system}.customer_id = ANY(%s::bigint[])",
                 ),
                 [
                     *map(array_literal, columns, _PURCHASE_DELTA_KINDS),
