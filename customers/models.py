@@ -323,6 +323,21 @@ class CustomerSystem(models.Model):
         _label("e_settlement_rate"), max_digits=5, decimal_places=4, null=True, blank=True
     )
     last_order_date = models.DateField(_label("last_order_date"), null=True, blank=True)
+    # What the figures above were computed over, so an order sync can add its own batch to
+    # them instead of reading every synced shop's facts again
+    # (orders.services.purchase_figures_add): the window's e-settled amount (the rate alone
+    # is rounded) and the first month of the window. Neither is shown anywhere.
+    purchase_e_amount = models.DecimalField(
+        _("e-settled purchase amount"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    purchase_window_start = models.DateField(
+        _("purchase window start"), null=True, blank=True, editable=False
+    )
     compliance_flag = models.BooleanField(_label("compliance_flag"), null=True, blank=True)
     computed_at = models.DateTimeField(_("computed at"), null=True, blank=True, editable=False)
 

@@ -1280,7 +1280,7 @@ def sales_facts_add(*, orders: Sequence[CleanOrder], removed: Sequence[CleanOrde
         _facts_update(changing)
     if adding_only := {key: fact for key, fact in net.items() if key not in held}:
         _facts_upsert(adding_only)
-    purchase_figures_refresh(customer_ids=customer_ids)
+    purchase_figures_add(customer_ids=customer_ids, changes=net, recounted=recount)
 
 
 def _facts_dates(keys: Sequence[Key]) -> dict[Key, tuple[dt.date, dt.date]]:
@@ -1589,41 +1589,73 @@ def sales_facts_pending_drain(*, per_transaction: int = _PENDING_PER_TRANSACTION
     return drained
 
 
+# --- purchase figures -----------------------------------------------------------------------
+#
+# The customers' system-generated purchase figures (CustomerSystem: quantity, amount, average
+# price and e-settlement rate over the purchase window, the latest order date) are written in
+# this section only, two ways:
+# - `purchase_figures_refresh` recomputes them from the monthly facts (everyone: the daily
+#   task, a rebuild, a settings change; some customers: a recount of their facts);
+# - `purchase_figures_add` adds an order sync's own batch to them (the figures its facts
+#   gained and lost), reading no fact, and falls back to the first for a customer whose
+#   figures it cannot bring up to date exactly that way.
+# Both write through `_purchase_set`, so the rounding is the same; the refresh also stores what
+# the adding needs: the window's e-settled amount and the first month of the window.
+# tests/orders/test_facts.py holds each way equal to a full refresh.
+
+# The customers' purchase figures from the window's cartons, amount and e-settled amount and
+# the latest order date. "* 1.0": SQLite stores whole amounts as integers and would divide
+# them as integers. Parameters: the first month of the window, the time.
+_PURCHASE_SET = """
+    UPDATE {system} SET
+        purchase_quantity = COALESCE({cartons}, 0),
+        purchase_amount = COALESCE({amount}, 0),
+        average_price = CASE WHEN {cartons} > 0
+            THEN ROUND({amount} * 1.0 / {cartons}, 2) END,
+        e_settlement_rate = CASE WHEN {amount} > 0
+            THEN ROUND({e_amount} * 1.0 / {amount}, 4) END,
+        purchase_e_amount = COALESCE({e_amount}, 0),
+        last_order_date = {last_date},
+        purchase_window_start = %s,
+        computed_at = %s
+"""
+
+
+def _purchase_set(system: str, **figures: str) -> str:
+    """`_PURCHASE_SET` of the table `system` from the expressions `figures` (cartons, amount,
+    e_amount, last_date), by default the columns of a FROM item `a`."""
+    of_a = {name: f"a.{name}" for name in ("cartons", "amount", "e_amount", "last_date")}
+    return _PURCHASE_SET.format(system=system, **{**of_a, **figures})
+
+
 # `purchase_figures_refresh` of some customers on PostgreSQL: the same figures from the
 # window's facts and each customer's latest fact only (its last order date is the latest:
 # a fact holds the orders of its month, so its dates lie in that month), not from every
 # fact a customer has, each a heap page of its own (bench/bench_order_sync.py on 10 M
-# lines of history). tests/orders/test_facts.py holds it equal to the full refresh.
-# The customers' purchase figures from `a` (customer_id, cartons, amount, e_amount,
-# last_date over the window). "* 1.0": SQLite stores whole amounts as integers and would
-# divide them as integers.
-_PURCHASE_SET = """
-    UPDATE {system} SET
-        purchase_quantity = COALESCE(a.cartons, 0),
-        purchase_amount = COALESCE(a.amount, 0),
-        average_price = CASE WHEN a.cartons > 0
-            THEN ROUND(a.amount * 1.0 / a.cartons, 2) END,
-        e_settlement_rate = CASE WHEN a.amount > 0
-            THEN ROUND(a.e_amount * 1.0 / a.amount, 4) END,
-        last_order_date = a.last_date,
-        computed_at = %s
-"""
-_PURCHASE_OF_CUSTOMERS = f"""{_PURCHASE_SET}
+# lines of history).
+_PURCHASE_OF_CUSTOMERS = """
     FROM (
         SELECT s.customer_id, w.cartons, w.amount, w.e_amount, l.last_order_date AS last_date
         FROM unnest(%s::bigint[]) AS s(customer_id)
         CROSS JOIN LATERAL (
             SELECT SUM(f.cartons) AS cartons, SUM(f.amount) AS amount,
                    SUM(f.electronic_amount) AS e_amount
-            FROM {{fact}} f WHERE f.customer_id = s.customer_id AND f.month >= %s
+            FROM {fact} f WHERE f.customer_id = s.customer_id AND f.month >= %s
         ) w
         LEFT JOIN LATERAL (
-            SELECT f.last_order_date FROM {{fact}} f WHERE f.customer_id = s.customer_id
+            SELECT f.last_order_date FROM {fact} f WHERE f.customer_id = s.customer_id
             ORDER BY f.month DESC LIMIT 1
         ) l ON true
     ) a
-    WHERE {{system}}.customer_id = a.customer_id AND {{system}}.customer_id = ANY(%s::bigint[])
+    WHERE {system}.customer_id = a.customer_id AND {system}.customer_id = ANY(%s::bigint[])
 """  # noqa: S608 - table names are ours; values are parameters
+
+
+def _purchase_window_start(today: dt.date) -> dt.date:
+    """The first month of the purchase window on `today`: the configured number of calendar
+    months, the current one included (facts of later months, orders dated ahead, count too)."""
+    months = OrdersConfig.current().purchase_window_months
+    return add_months(month_start(today), -(months - 1))
 
 
 def purchase_figures_refresh(
@@ -1633,17 +1665,16 @@ def purchase_figures_refresh(
     quantity, amount, average price and e-settlement rate over the purchase window (the
     current month and the months before it), and the latest order date. Returns rows updated.
 
-    CustomerSystem holds what jobs and order sync compute; this set-based UPDATE is the one
-    place the purchase figures are written (a daily task keeps the window current).
+    CustomerSystem holds what jobs and order sync compute; this set-based UPDATE and
+    `purchase_figures_add` beside it are the one place the purchase figures are written (a
+    daily task keeps the window current).
     """
-    today = today or timezone.localdate()
-    months = OrdersConfig.current().purchase_window_months
-    start = add_months(month_start(today), -(months - 1))
+    start = _purchase_window_start(today or timezone.localdate())
     system, fact = CustomerSystem._meta.db_table, MonthlySalesFact._meta.db_table
 
     def sql(customers: str, where: str = "1 = 1") -> str:
         # One pass over the customers' facts.
-        return f"""{_PURCHASE_SET.format(system=system)}
+        return f"""{_purchase_set(system)}
             FROM (
                 SELECT s.customer_id,
                        SUM(CASE WHEN f.month >= %s THEN f.cartons END) AS cartons,
@@ -1657,12 +1688,23 @@ def purchase_figures_refresh(
             WHERE {system}.customer_id = a.customer_id
         """  # noqa: S608 - table names are ours; values are parameters
 
-    params: list[Any] = [timezone.now(), start, start, start]
+    params: list[Any] = [start, timezone.now(), start, start, start]
     updated = 0
-    with connection.cursor() as cursor:
-        if customer_ids is None:
+    if customer_ids is None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # Every system row locked first, in key order as a sync locks its customers:
+                # a sync still open is waited for, so the UPDATE (a snapshot taken after the
+                # locks) sees its facts — else it would write figures without its batch, which
+                # the next batch's deltas would then carry on from — and a sync started
+                # meanwhile waits, then adds its batch to these figures.
+                cursor.execute(
+                    f"SELECT COUNT(*) FROM (SELECT 1 FROM {system} "  # noqa: S608 - ours
+                    "ORDER BY customer_id FOR UPDATE) locked"
+                )
             cursor.execute(sql(f"{system} s"), params)
             return cursor.rowcount
+    with connection.cursor() as cursor:
         ids = sorted(set(customer_ids))
         for chunk_start in range(0, len(ids), _FACT_KEYS_CHUNK):
             chunk = ids[chunk_start : chunk_start + _FACT_KEYS_CHUNK]
@@ -1672,14 +1714,144 @@ def purchase_figures_refresh(
                 # PostgreSQL joined the aggregate to every CustomerSystem row (a sequential
                 # scan of 200,000, half of this statement's time in a sync batch).
                 cursor.execute(
-                    _PURCHASE_OF_CUSTOMERS.format(system=system, fact=fact),
-                    [params[0], customers, start, customers],
+                    _purchase_set(system) + _PURCHASE_OF_CUSTOMERS.format(system=system, fact=fact),
+                    [*params[:2], customers, start, customers],
                 )
             else:
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(sql(f"{system} s", f"s.customer_id IN ({marks})"), [*params, *chunk])
             updated += cursor.rowcount
     return updated
+
+
+# The figures of `_FACT_SUMS` the purchase figures add up, by their index there.
+_PURCHASE_SUMS = tuple(
+    _FACT_SUMS.index(name) for name in ("cartons", "amount", "electronic_amount")
+)
+
+
+def purchase_figures_add(
+    *,
+    customer_ids: Sequence[int],
+    changes: Mapping[Key, list],
+    recounted: Iterable[Key] = (),
+    today: dt.date | None = None,
+) -> None:
+    """Brings the purchase figures of `customer_ids` up to date after an order sync changed
+    their facts, without reading the facts: what `purchase_figures_refresh` would write, for
+    a batch's cost whatever the history behind it. `changes`: what was added to each fact
+    (`_facts_of` shape by (customer, month), figures taken away negative; its dates those
+    the fact's are LEAST/GREATEST-ed with); `recounted`: the facts recomputed from the orders
+    instead. Call inside the transaction that changed the facts, with the customers' system
+    rows locked (`_lock_customers`).
+
+    The window's sums move by the changes of the months from the window's first on (later
+    months too, as the refresh counts them); the latest order date becomes the later of the
+    one held and the latest of the changes, as each fact's last date does. No fact's last
+    date goes back but by a recount (`sales_facts_add` recounts a month whose removed order
+    was on its last day with no order as late added), and a customer with a recounted fact
+    is refreshed from the facts instead, as is one whose figures were computed for another
+    window (never, or before the month or the settings changed: the first month stored
+    differs)."""
+    start = _purchase_window_start(today or timezone.localdate())
+    refresh = {customer_id for customer_id, _month in recounted}
+    sums: dict[int, list] = {
+        customer_id: [0, _ZERO, _ZERO, None]
+        for customer_id in customer_ids
+        if customer_id not in refresh
+    }
+    for (customer_id, month), fact in changes.items():
+        row = sums.get(customer_id)
+        if row is None:
+            continue
+        if month >= start:
+            for i, at in enumerate(_PURCHASE_SUMS):
+                row[i] += fact[at]
+        if row[3] is None or fact[-1] > row[3]:
+            row[3] = fact[-1]
+    written = _purchase_deltas_write(sums, start) if sums else set()
+    if missed := [customer_id for customer_id in customer_ids if customer_id not in written]:
+        purchase_figures_refresh(customer_ids=missed, today=today)
+
+
+# The columns `_purchase_deltas_write` adds, as arrays (PostgreSQL).
+_PURCHASE_DELTA_KINDS = ("bigint", "integer", "numeric", "numeric", "date")
+_PURCHASE_DELTAS = ", ".join(f"%s::{kind}[]" for kind in _PURCHASE_DELTA_KINDS)
+
+
+def _purchase_deltas_write(sums: Mapping[int, list], start: dt.date) -> set[int]:
+    """Adds `sums` (customer → [cartons, amount, e-settled amount, latest order date or
+    None]) to the purchase figures of the customers whose figures are of the window starting
+    `start`; returns those customers."""
+    system = CustomerSystem._meta.db_table
+    rows = [(customer_id, *sums[customer_id]) for customer_id in sorted(sums)]
+    postgres = connection.vendor == "postgresql"
+    # SQLite's MAX(x, NULL) is NULL; PostgreSQL's GREATEST leaves NULLs out.
+    held, new = f"{system}.last_order_date", "d.last_date"
+    latest = (
+        f"GREATEST({held}, {new})"
+        if postgres
+        else f"MAX(COALESCE({held}, {new}), COALESCE({new}, {held}))"
+    )
+    # The sums held plus the deltas, each row's own (a SET expression reads the row as it
+    # was): no second read of the rows.
+    figures = _purchase_set(
+        system,
+        cartons=f"({system}.purchase_quantity + d.cartons)",
+        amount=f"({system}.purchase_amount + d.amount)",
+        e_amount=f"({system}.purchase_e_amount + d.e_amount)",
+        last_date=latest,
+    )
+
+    def sql(deltas: str, only: str = "") -> str:
+        return f"""WITH d (customer_id, cartons, amount, e_amount, last_date) AS ({deltas})
+            {figures}
+            FROM d
+            WHERE {system}.customer_id = d.customer_id AND {system}.purchase_window_start = %s
+                {only}
+            RETURNING {system}.customer_id
+        """  # noqa: S608 - table names are ours; values are parameters
+
+    written: set[int] = set()
+    with connection.cursor() as cursor:
+        if postgres:
+            # One array per column; the customers named again for the rows updated, as in
+            # _PURCHASE_OF_CUSTOMERS.
+            columns = zip(*rows, strict=True)
+            cursor.execute(
+                sql(
+                    f"SELECT * FROM unnest({_PURCHASE_DELTAS})",  # noqa: S608 - ours
+                    f"AND {system}.customer_id = ANY(%s::bigint[])",
+                ),
+                [
+                    *map(array_literal, columns, _PURCHASE_DELTA_KINDS),
+                    start,
+                    timezone.now(),
+                    start,
+                    array_literal([row[0] for row in rows], "bigint"),
+                ],
+            )
+            written.update(customer_id for (customer_id,) in cursor.fetchall())
+            return written
+        for chunk_start in range(0, len(rows), _FACT_KEYS_CHUNK):
+            chunk = rows[chunk_start : chunk_start + _FACT_KEYS_CHUNK]
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                sql(f"VALUES {values}"),
+                # The dates as text, as SQLite stores them (its adapter for dates is deprecated).
+                [
+                    *(
+                        value.isoformat() if isinstance(value, dt.date) else value
+                        for row in chunk
+                        for value in row
+                    ),
+                    start,
+                    timezone.now(),
+                    start,
+                ],
+            )
+            written.update(customer_id for (customer_id,) in cursor.fetchall())
+    return written
 
 
 def _enqueue_facts_rebuild() -> None:

@@ -7,22 +7,25 @@ every order must hold exactly one of the versions sent (never a mix), the monthl
 equal a rebuild from scratch, and each order number must have been reported created once.
 """
 
+import functools
 import threading
 import time
 from collections import defaultdict
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from crm.choices import AuditSource
 from crm.services import Actor, api_client_create
+from customers.models import CustomerSystem
 from orders.models import MonthlySalesFact, Order
-from orders.services import sales_facts_rebuild
+from orders.services import order_sync_many, purchase_figures_refresh, sales_facts_rebuild
 from tests.customers.factories import make_customer
-from tests.orders.factories import make_product, order_payload, url
+from tests.orders.factories import ACTOR, make_product, order_payload, url
 
 BATCH = 50
 SHARED = 25
@@ -164,13 +167,66 @@ def test_overlapping_syncs_at_the_same_time(postgres, areas):
         assert order.cartons == sum(line.cartons for line in lines)
         assert order.amount == sum(line.amount for line in lines)
 
-    # the facts kept along the way equal a rebuild from scratch
-    kept = fact_rows()
+    # the facts kept along the way equal a rebuild from scratch, and so do the purchase
+    # figures (after the first round, each batch added to them)
+    kept, figures = fact_rows(), purchase_rows()
     assert kept
     sales_facts_rebuild()
     rebuilt = fact_rows()
     strip = [{k: v for k, v in row.items() if k != "id"} for row in kept]
     assert strip == [{k: v for k, v in row.items() if k != "id"} for row in rebuilt]
+    assert purchase_rows() == figures
+
+
+def purchase_rows() -> list[dict]:
+    return list(
+        CustomerSystem.objects.order_by("customer_id").values(
+            "customer_id",
+            "purchase_quantity",
+            "purchase_amount",
+            "purchase_e_amount",
+            "last_order_date",
+            "purchase_window_start",
+        )
+    )
+
+
+def test_the_daily_refresh_beside_a_sync_misses_none_of_its_orders(postgres, areas):
+    # given a customer whose figures are kept by each batch's own changes
+    customer = make_customer(areas["TH"])
+    product = make_product("C1", "45.00")
+    today = timezone.localdate()
+    sync = functools.partial(order_sync_many, source="erp", actor=ACTOR)
+    sync(rows=[order_payload("SO-1", customer, [(product, 2, "45")], order_date=str(today))])
+    purchase_figures_refresh()
+    committing, refreshed = threading.Event(), []
+
+    def refresh() -> None:
+        try:
+            committing.wait(timeout=30)
+            refreshed.append(purchase_figures_refresh())
+        finally:
+            connection.close()
+
+    # when the daily refresh starts while a sync's transaction, its figures written, is
+    # still open (its commit comes a moment later)
+    thread = threading.Thread(target=refresh)
+    thread.start()
+    with transaction.atomic():
+        sync(rows=[order_payload("SO-2", customer, [(product, 3, "45")], order_date=str(today))])
+        committing.set()
+        time.sleep(1)
+    thread.join(timeout=60)
+
+    # then the refresh waited for the sync and counted its order: the figures are what a
+    # refresh gives now, and the next batch adds to them
+    assert refreshed
+    assert CustomerSystem.objects.get(customer=customer).purchase_quantity == 5
+    sync(rows=[order_payload("SO-3", customer, [(product, 1, "45")], order_date=str(today))])
+    figures = purchase_rows()
+    purchase_figures_refresh()
+    assert purchase_rows() == figures
+    assert CustomerSystem.objects.get(customer=customer).purchase_quantity == 6
 
 
 def test_a_duplicate_sent_while_the_first_request_runs_gets_a_quick_409(

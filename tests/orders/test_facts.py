@@ -9,13 +9,15 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from customers.models import CustomerSystem
 from orders.models import MonthlySalesFact, OrdersConfig
-from orders.services import purchase_figures_refresh, sales_facts_rebuild
-from tests.orders.factories import integration_client, make_product, order_payload, url
+from orders.services import orders_config_update, purchase_figures_refresh, sales_facts_rebuild
+from tests.orders.factories import ACTOR, integration_client, make_product, order_payload, url
 
 FACT_FIELDS = [
     "cartons",
@@ -498,19 +500,25 @@ PURCHASE_FIELDS = [
     "average_price",
     "e_settlement_rate",
     "last_order_date",
+    # what a sync adds its batch to: the window's e-settled amount and first month
+    "purchase_e_amount",
+    "purchase_window_start",
 ]
 
 
-def purchase_rows() -> list[dict]:
-    return list(
-        CustomerSystem.objects.order_by("customer_id").values("customer_id", *PURCHASE_FIELDS)
-    )
+def purchase_rows(*customers) -> list[dict]:
+    rows = CustomerSystem.objects.order_by("customer_id")
+    if customers:
+        rows = rows.filter(customer__in=customers)
+    return list(rows.values("customer_id", *PURCHASE_FIELDS))
 
 
-def assert_purchase_figures_match_a_full_refresh() -> None:
-    kept = purchase_rows()
+def assert_purchase_figures_match_a_full_refresh(*customers) -> None:
+    """What the syncs wrote (of `customers`, default all) is what a full recompute of the
+    figures from the facts gives."""
+    kept = purchase_rows(*customers)
     purchase_figures_refresh()
-    assert purchase_rows() == kept
+    assert purchase_rows(*customers) == kept
 
 
 def test_figures_of_old_facts_and_backfilled_orders_match_a_full_refresh(sync, th, th2, p):
@@ -795,3 +803,147 @@ def test_a_change_to_an_order_whose_month_is_pending_recounts_that_month(sync, t
     sync([{**loaded, "lines": [{"product_code": "P2", "quantity": 1, "unit_price": "100"}]}])
     assert fact(th, OCT)["cartons"] == 6
     assert_facts_match_a_rebuild()
+
+
+# --- the purchase figures kept by each batch's own changes -----------------------------
+
+
+@pytest.fixture
+def refreshed(sync, monkeypatch):
+    """Posts orders; returns the customers whose purchase figures were recomputed from their
+    facts. The others had the batch's own changes added to the figures held, and no
+    statement writing the figures read a fact for them."""
+    from orders import services
+
+    def post(orders) -> set[int]:
+        original = services.purchase_figures_refresh
+        customers: set[int] = set()
+
+        def spy(**kwargs):
+            customers.update(kwargs["customer_ids"])
+            return original(**kwargs)
+
+        monkeypatch.setattr(services, "purchase_figures_refresh", spy)
+        with CaptureQueriesContext(connection) as queries:
+            sync(orders)
+        monkeypatch.setattr(services, "purchase_figures_refresh", original)
+        writes = [q["sql"] for q in queries if "UPDATE customers_customersystem SET" in q["sql"]]
+        reads = [sql for sql in writes if "orders_monthlysalesfact" in sql]
+        assert bool(reads) == bool(customers)
+        return customers
+
+    return post
+
+
+def test_a_batch_adds_its_own_figures_to_the_figures_held(refreshed, th, th2, p):
+    today = timezone.localdate()
+    purchase_figures_refresh()  # every customer's figures of this window (zero if no facts)
+    in_window = months_back(today, 3)
+    next_month = months_back(today, -1)  # dated ahead (31 days are accepted): counted
+
+    def order(number, day, cartons=1, customer=th, **extra):
+        return order_payload(
+            number, customer, [(p[1], cartons, "230")], order_date=str(day), **extra
+        )
+
+    # new orders: this month, three in an earlier month (days 3, 10, 20), one dated ahead;
+    # th2's only order older than the window
+    batch = [
+        order("DE-1", today, 2),
+        order("DE-2", in_window + datetime.timedelta(days=2), 3, payment_method="cash"),
+        order("DE-3", in_window + datetime.timedelta(days=9), 4),
+        order("DE-4", in_window + datetime.timedelta(days=19), 5),
+        order("DE-8", in_window + datetime.timedelta(days=14), 1),
+        order("DE-5", next_month, 6, payment_method="cash"),
+        order("DE-6", months_back(today, 14) + datetime.timedelta(days=4), 7, customer=th2),
+    ]
+    assert refreshed(batch) == set()
+    assert_purchase_figures_match_a_full_refresh()
+    assert system_of(th).purchase_quantity == 2 + 3 + 4 + 5 + 1 + 6
+    assert system_of(th).last_order_date == next_month
+    assert system_of(th2).purchase_quantity == 0
+    assert system_of(th2).last_order_date == months_back(today, 14) + datetime.timedelta(days=4)
+
+    # changes: more cartons, fewer cartons and cash, middle orders of a month to another
+    # day of it, to this month and out of the window: by deltas
+    for change in [
+        order("DE-1", today, 9),
+        order("DE-1", today, 1, payment_method="cash"),
+        order("DE-3", in_window + datetime.timedelta(days=11), 4),
+        order("DE-3", today, 4),
+        order("DE-8", months_back(today, 13), 1),
+    ]:
+        assert refreshed([change]) == set()
+        assert_purchase_figures_match_a_full_refresh()
+    # the order dated ahead, th's latest and the only one of its month, to th2: th's month
+    # is recounted, so th's figures come from the facts; th2 gains it by deltas
+    assert refreshed([order("DE-5", next_month, 6, customer=th2, payment_method="cash")]) == {th.pk}
+    assert_purchase_figures_match_a_full_refresh()
+    assert system_of(th2).last_order_date == next_month
+
+    # a cancelled middle order (neither the first nor the last of its month)
+    cancel = order("DE-2", in_window + datetime.timedelta(days=2), 3, status="cancelled")
+    assert refreshed([order("DE-7", in_window, 1), cancel]) == set()
+    assert_purchase_figures_match_a_full_refresh()
+
+    # an order of th's latest day cancelled (DE-3 stays on it): that month is recounted,
+    # th's figures come from the facts
+    assert refreshed([order("DE-1", today, 1, status="cancelled")]) == {th.pk}
+    assert_purchase_figures_match_a_full_refresh()
+    assert system_of(th).last_order_date == today
+    assert_facts_match_a_rebuild()
+
+
+def test_a_shop_s_first_order_mid_month(refreshed, th, th2, p):
+    today = timezone.localdate()
+    mid_month = months_back(today, 1) + datetime.timedelta(days=14)
+    # th2's figures computed (zero: no facts yet); th's never (a shop new to this version)
+    purchase_figures_refresh(customer_ids=[th2.pk])
+    first = [
+        order_payload("FM-1", th, [(p[2], 3, "100")], order_date=str(mid_month)),
+        order_payload("FM-2", th2, [(p[2], 4, "100")], order_date=str(mid_month)),
+    ]
+    assert refreshed(first) == {th.pk}
+    assert_purchase_figures_match_a_full_refresh(th, th2)
+    assert (system_of(th2).purchase_quantity, system_of(th2).last_order_date) == (4, mid_month)
+    # and th's next order by deltas
+    later = order_payload("FM-3", th, [(p[1], 1, "230")], order_date=str(mid_month))
+    assert refreshed([later]) == set()
+    assert_purchase_figures_match_a_full_refresh()
+
+
+def test_a_new_month_or_window_recomputes_the_figures_from_the_facts(
+    sync, refreshed, th, th2, p, monkeypatch
+):
+    today = timezone.localdate()
+    first_of_window = months_back(today, 11)
+    sync(
+        [
+            order_payload("NM-1", th, [(p[1], 2, "230")], order_date=str(first_of_window)),
+            order_payload("NM-2", th, [(p[2], 3, "100")], order_date=str(today)),
+            order_payload("NM-3", th2, [(p[3], 5, "50")], order_date=str(months_back(today, 2))),
+        ]
+    )
+    purchase_figures_refresh()
+
+    # the purchase window shortened to 3 months; its refresh, queued for after the commit,
+    # has not run yet: the figures held are of the 12-month window, so a sync of th
+    # recomputes them from the facts (th2's stay as they are until the queued refresh)
+    orders_config_update(data={"purchase_window_months": 3}, actor=ACTOR)
+    nm4 = order_payload("NM-4", th, [(p[1], 1, "230")], order_date=str(today))
+    assert refreshed([nm4]) == {th.pk}
+    assert system_of(th).purchase_quantity == 3 + 1
+    assert_purchase_figures_match_a_full_refresh(th)
+
+    # the next month begins: the window moves, the figures held are of the month before
+    later = months_back(today, -1) + datetime.timedelta(days=14)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: later)
+    # (th's figures stay those of last month until the daily refresh)
+    nm5 = order_payload("NM-5", th2, [(p[1], 1, "230")], order_date=str(later))
+    assert refreshed([nm5]) == {th2.pk}
+    assert_purchase_figures_match_a_full_refresh(th2)
+    assert system_of(th2).purchase_quantity == 1  # NM-3, two months back, left the window
+    more = {**nm5, "lines": [{"product_code": "P1", "quantity": 3, "unit_price": "230"}]}
+    assert refreshed([more]) == set()  # then by deltas again
+    assert_purchase_figures_match_a_full_refresh(th2)
+    assert system_of(th2).purchase_quantity == 3
