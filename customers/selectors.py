@@ -191,23 +191,27 @@ def change_request_home_panel(*, user: User, limit: int = 5) -> dict[str, Any]:
     return {"deciding": deciding, "total": qs.count(), "requests": list(qs[:limit])}
 
 
-def customer_grade_tier_counts(*, user: User) -> dict[str, dict[Any, int]]:
+def customer_portfolio_counts(*, user: User) -> dict[str, Any]:
     """The customers `user` sees, counted by their current grade and by their current value
-    tier (the system fields the latest graded and valued month wrote; None for none yet).
-    One grouped query, whatever the number of customers."""
+    tier (the system fields the latest graded and valued month wrote; None for none yet), and
+    how many are core and problem customers. One grouped query, whatever the number of
+    customers."""
     rows = (
         Customer.objects.visible_to(user)
         .order_by()
-        .values_list("system__grade", "system__value_tier")
+        .values_list("system__grade", "system__value_tier", "system__is_core", "system__is_problem")
         .annotate(n=Count("pk"))
     )
     by_grade: dict[int | None, int] = {}
     by_tier: dict[str | None, int] = {}
-    for grade, tier, n in rows:
+    core = problem = 0
+    for grade, tier, is_core, is_problem, n in rows:
         by_grade[grade] = by_grade.get(grade, 0) + n
         tier = tier or None
         by_tier[tier] = by_tier.get(tier, 0) + n
-    return {"by_grade": by_grade, "by_tier": by_tier}
+        core += n if is_core else 0
+        problem += n if is_problem else 0
+    return {"by_grade": by_grade, "by_tier": by_tier, "core": core, "problem": problem}
 
 
 def customers_with_month_pair(

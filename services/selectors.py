@@ -492,16 +492,40 @@ def _sum(scores: list[workflow.MonthScore]) -> workflow.MonthScore:
 # --- home page -----------------------------------------------------------------------------------
 
 
+# What a request's card (templates/services/inc/request_card.html) shows: the home panel
+# reads only these, not the ~90 columns of a request with its customer, area and three users.
+REQUEST_CARD_FIELDS = (
+    "request_type",
+    "priority",
+    "status",
+    "due_at",
+    "escalated_at",
+    "customer__customer_code",
+    "customer__store_name",
+    "assignee__name",
+    "assignee__username",
+    "escalated_to__name",
+    "escalated_to__username",
+)
+
+
 def request_home_panel(
     *, user: User, queue: str = Queue.MINE, limit: int = 5, now: dt.datetime | None = None
 ) -> dict[str, Any]:
     """The home page's service requests: the queue counts (`request_counts`) and the `limit`
-    most pressing requests of `queue` (soonest due first). Two queries."""
+    most pressing requests of `queue` (soonest due first), with what their cards show. Two
+    queries."""
     now = now or timezone.now()
+    cards = (
+        request_queue(user=user, queue=queue, now=now)
+        .select_related(None)
+        .select_related("customer", "assignee", "escalated_to")
+        .only(*REQUEST_CARD_FIELDS)
+    )
     return {
         "queue": queue,
         "counts": request_counts(user=user, now=now),
-        "requests": list(request_queue(user=user, queue=queue, now=now)[:limit]),
+        "requests": list(cards[:limit]),
         "now": now,
     }
 
