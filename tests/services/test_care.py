@@ -663,18 +663,3 @@ def test_people_over_the_city_train_shops_of_both_districts(w, areas, who):
 def test_a_licence_officer_trains_the_shops_of_the_area(w, areas):
     session = train(w["lo_th"], [w["c_th"], w["c_th2"]], areas["TH"])
     assert session.attendances.count() == 2
-
-
-@pytest.mark.django_db
-def test_the_birthday_statistics_keep_every_month_and_day(postgres):
-    """customers 0015: with a count for each of the 366 month/day pairs, PostgreSQL plans an
-    account manager's week of birthdays from his own shops rather than from the company's
-    (bench/README.md, issue 23's third pass)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT stxstattarget FROM pg_statistic_ext WHERE stxname = %s",
-            ["customers_dynamic_birthday_stats"],
-        )
-        assert cursor.fetchone() == (1000,)
