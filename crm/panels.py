@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from django.http import HttpRequest
 
@@ -169,6 +169,20 @@ def gather(
     for rank, item in enumerate(by_phone, start=1):
         item.phone_rank = min(rank, PHONE_RANKS)
     return drawn, merged
+
+
+T = TypeVar("T")
+
+
+def shared(request: HttpRequest, key: str, compute: Callable[[], T]) -> T:
+    """What several panels of one page read, read once for the request: the first panel to
+    ask runs `compute`, the others get its result (the account manager's home counts his
+    customers by grade, tier, core and problem once for the customer mix and the value
+    panels). Lives as long as the request, so no page shows another's figures."""
+    memo = request.__dict__.setdefault("_panels_shared", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 def keys(panels: Iterable[Panel | Drawn]) -> list[str]:

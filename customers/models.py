@@ -81,6 +81,8 @@ class Customer(models.Model):
         null=True,
         blank=True,
         related_name="customers",
+        # Indexed by customers_manager_idx below, which carries the customer's id.
+        db_index=False,
     )
     registered_capital = models.DecimalField(
         _label("registered_capital"),
@@ -151,6 +153,10 @@ class Customer(models.Model):
         ]
         indexes = [
             models.Index(fields=["area", "account_manager"], name="customers_scope_idx"),
+            # An account manager's customers, with their ids (PostgreSQL: INCLUDE): each of his
+            # pages joins his ~300 shops to their plans, requests, system rows…, which the
+            # index alone answers (5 pages read, not one heap page per shop).
+            models.Index(fields=["account_manager"], include=["id"], name="customers_manager_idx"),
             models.Index(fields=["market_type", "business_format"], name="customers_group_idx"),
             models.Index(fields=["store_name"], name="customers_store_name_idx"),
         ]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import Role
-from crm.panels import Panel, Surface, Tab, register
+from crm.panels import Panel, Surface, Tab, register, shared
 from customers import policies, selectors
 from customers.catalogue import CATALOGUE, FIELDS, Category, Maintenance, display_value
 
@@ -123,6 +123,16 @@ def history_context(request, customer) -> dict[str, Any]:
 
 
 # --- home pages ----------------------------------------------------------------------------
+
+
+def portfolio_counts(request) -> dict[str, Any]:
+    """`selectors.customer_portfolio_counts` of the signed-in user, read once per page: the
+    account manager's customer mix and the value panels both show them."""
+    return shared(
+        request,
+        "portfolio-counts",
+        lambda: selectors.customer_portfolio_counts(user=request.user),
+    )
 
 
 def home_change_requests_context(request) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, FilteredRelation, Q, QuerySet
+from django.db.models import Count, FilteredRelation, Q, QuerySet, Window
 from django.http import Http404
 from django.utils import timezone
 
@@ -182,32 +182,39 @@ def customer_monthly_frame(
 def change_request_home_panel(*, user: User, limit: int = 5) -> dict[str, Any]:
     """The home page's change requests: for people who decide them (supervisors,
     administrators), the pending queue of their scope, oldest first; for everyone else, their
-    own pending requests, newest first. Two queries."""
+    own pending requests, newest first. One query: the total is counted over every pending row
+    before the LIMIT (pending requests are a few dozen, not thousands)."""
     deciding = policies.can_decide_requests(user)
     if deciding:
         qs = change_request_queue(user=user)
     else:
         qs = change_request_mine(user=user).filter(status=ChangeRequestStatus.PENDING)
-    return {"deciding": deciding, "total": qs.count(), "requests": list(qs[:limit])}
+    requests = list(qs.annotate(pending_total=Window(Count("pk")))[:limit])
+    total = requests[0].pending_total if requests else 0
+    return {"deciding": deciding, "total": total, "requests": requests}
 
 
-def customer_grade_tier_counts(*, user: User) -> dict[str, dict[Any, int]]:
+def customer_portfolio_counts(*, user: User) -> dict[str, Any]:
     """The customers `user` sees, counted by their current grade and by their current value
-    tier (the system fields the latest graded and valued month wrote; None for none yet).
-    One grouped query, whatever the number of customers."""
+    tier (the system fields the latest graded and valued month wrote; None for none yet), and
+    how many are core and problem customers. One grouped query, whatever the number of
+    customers."""
     rows = (
         Customer.objects.visible_to(user)
         .order_by()
-        .values_list("system__grade", "system__value_tier")
+        .values_list("system__grade", "system__value_tier", "system__is_core", "system__is_problem")
         .annotate(n=Count("pk"))
     )
     by_grade: dict[int | None, int] = {}
     by_tier: dict[str | None, int] = {}
-    for grade, tier, n in rows:
+    core = problem = 0
+    for grade, tier, is_core, is_problem, n in rows:
         by_grade[grade] = by_grade.get(grade, 0) + n
         tier = tier or None
         by_tier[tier] = by_tier.get(tier, 0) + n
-    return {"by_grade": by_grade, "by_tier": by_tier}
+        core += n if is_core else 0
+        problem += n if is_problem else 0
+    return {"by_grade": by_grade, "by_tier": by_tier, "core": core, "problem": problem}
 
 
 def customers_with_month_pair(

@@ -17,7 +17,7 @@ from audits import selectors_forms as audit_forms
 from crm import monthly, selectors
 from crm.choices import Role
 from crm.panels import Panel, Surface, register
-from customers import selectors as customers_selectors
+from customers import panels as customers_panels
 from customers.choices import TIER_COLOURS, ValueTier
 from grading import selectors as grading_selectors
 from orders import selectors as orders_selectors
@@ -228,14 +228,14 @@ def _movements(grades: dict[str, Any] | None, tiers: dict[str, Any] | None) -> d
 
 
 def customer_mix_context(request) -> dict[str, Any]:
-    mix = customer_mix(request.user)
+    mix = customer_mix(customers_panels.portfolio_counts(request))
     return {"mix": mix, "home_chart": {"grades": mix["grades"], "tiers": mix["tiers"]}}
 
 
-def customer_mix(user) -> dict[str, Any]:
-    """An account manager's customers by current grade and by value tier: the chart series
-    and the rows under them, each linking to the customer list filtered by it."""
-    counts = customers_selectors.customer_grade_tier_counts(user=user)
+def customer_mix(counts: dict[str, Any]) -> dict[str, Any]:
+    """An account manager's customers by current grade and by value tier
+    (`customer_portfolio_counts`): the chart series and the rows under them, each linking to
+    the customer list filtered by it."""
     graded = [grade for grade in counts["by_grade"] if grade is not None]
     grade_rows = [
         {

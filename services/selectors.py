@@ -254,8 +254,9 @@ class _DueSources:
 
 def _due_sources(customers: QuerySet[Customer], today: dt.date) -> _DueSources:
     """The care due this week among `customers`: family service, birthday and holiday
-    greetings (`care_due` says the rule). Reads the birthday candidates and the holidays
-    (three queries); the family and holiday querysets are left to the caller to read."""
+    greetings (`care_due` says the rule). Reads the settings, the birthday candidates with
+    their greetings, and the holidays (three queries); the family and holiday querysets are
+    left to the caller to read."""
     config = ServicesConfig.current()
     week_start, week_end = workflow.week_bounds(today)
     customers = customers.filter(dynamic__status=CustomerStatus.ACTIVE).order_by()
@@ -276,18 +277,27 @@ def _due_sources(customers: QuerySet[Customer], today: dt.date) -> _DueSources:
         )
         if day.month == 2 and day.day == 28:  # 29 February birthdays in other years
             birthday_q |= Q(dynamic__owner_birthday__month=2, dynamic__owner_birthday__day=29)
-    candidates = list(
+    # Read with whether each was greeted in the week's years (one query, not two).
+    occasions = sorted({f"birthday:{year}" for year in (week_start.year, week_end.year)})
+    greeted_in = {
+        f"greeted_{n}": Exists(
+            ServiceActivity.objects.filter(
+                customer=OuterRef("pk"), kind=ActivityKind.BIRTHDAY_GREETING, occasion=occasion
+            )
+        )
+        for n, occasion in enumerate(occasions)
+    }
+    candidates, greeted = [], set()
+    for pk, manager_id, birthday, *flags in (
         customers.filter(dynamic__owner_birthday__isnull=False)
         .filter(birthday_q)
-        .values_list("pk", "account_manager_id", "dynamic__owner_birthday")
-    )
-    greeted = set(
-        ServiceActivity.objects.filter(
-            kind=ActivityKind.BIRTHDAY_GREETING,
-            customer__in=[pk for pk, _m, _b in candidates],
-            occasion__in=[f"birthday:{year}" for year in {week_start.year, week_end.year}],
-        ).values_list("customer_id", "occasion")
-    )
+        .annotate(**greeted_in)
+        .values_list("pk", "account_manager_id", "dynamic__owner_birthday", *greeted_in)
+    ):
+        candidates.append((pk, manager_id, birthday))
+        greeted.update(
+            (pk, occasion) for occasion, flag in zip(occasions, flags, strict=True) if flag
+        )
 
     audience = customers
     if config.greeting_audience == GreetingAudience.CARE:
@@ -492,16 +502,40 @@ def _sum(scores: list[workflow.MonthScore]) -> workflow.MonthScore:
 # --- home page -----------------------------------------------------------------------------------
 
 
+# What a request's card (templates/services/inc/request_card.html) shows: the home panel
+# reads only these, not the ~90 columns of a request with its customer, area and three users.
+REQUEST_CARD_FIELDS = (
+    "request_type",
+    "priority",
+    "status",
+    "due_at",
+    "escalated_at",
+    "customer__customer_code",
+    "customer__store_name",
+    "assignee__name",
+    "assignee__username",
+    "escalated_to__name",
+    "escalated_to__username",
+)
+
+
 def request_home_panel(
     *, user: User, queue: str = Queue.MINE, limit: int = 5, now: dt.datetime | None = None
 ) -> dict[str, Any]:
     """The home page's service requests: the queue counts (`request_counts`) and the `limit`
-    most pressing requests of `queue` (soonest due first). Two queries."""
+    most pressing requests of `queue` (soonest due first), with what their cards show. Two
+    queries."""
     now = now or timezone.now()
+    cards = (
+        request_queue(user=user, queue=queue, now=now)
+        .select_related(None)
+        .select_related("customer", "assignee", "escalated_to")
+        .only(*REQUEST_CARD_FIELDS)
+    )
     return {
         "queue": queue,
         "counts": request_counts(user=user, now=now),
-        "requests": list(request_queue(user=user, queue=queue, now=now)[:limit]),
+        "requests": list(cards[:limit]),
         "now": now,
     }
 

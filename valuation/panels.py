@@ -9,6 +9,7 @@ from typing import Any
 
 from crm.choices import Role
 from crm.panels import Panel, Surface, Tab, register
+from customers import panels as customers_panels
 from valuation.selectors import customer as customer_selectors
 from valuation.selectors import warnings as warning_selectors
 
@@ -21,7 +22,8 @@ def value_context(request, customer) -> dict[str, Any]:
 
 def home_value_context(request) -> dict[str, Any]:
     """Open warnings, core and problem customers of the user's customers (or areas)."""
-    return {"panels": customer_selectors.value_home_panels(user=request.user)}
+    counts = customers_panels.portfolio_counts(request)
+    return {"panels": customer_selectors.value_home_panels(user=request.user, counts=counts)}
 
 
 def violations_context(request) -> dict[str, Any]:

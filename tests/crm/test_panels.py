@@ -202,3 +202,35 @@ def test_home_panels_take_their_phone_order(client, customer_world):
     ]
     assert cells["value-panels"] < cells["change-requests"]
     assert cells["visits-today"] == 1 and cells["people"] == 6
+
+
+def test_a_shared_figure_is_read_once_per_request(rf):
+    """crm.panels.shared: the panels of one page that show the same figure read it once; the
+    next request reads it again (nothing outlives its page)."""
+    reads = []
+
+    def compute():
+        reads.append(1)
+        return len(reads)
+
+    first = rf.get("/")
+    assert panels.shared(first, "figure", compute) == 1
+    assert panels.shared(first, "figure", compute) == 1
+    assert panels.shared(first, "other", compute) == 2
+    assert panels.shared(rf.get("/"), "figure", compute) == 3
+    assert len(reads) == 3
+
+
+def test_the_customer_mix_and_the_value_panels_share_one_count(client, customer_world):
+    """An account manager's home counts his customers by grade, tier, core and problem once
+    for both cards."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(customer_world["am_th"])
+    client.get("/")
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/").content.decode()
+    assert 'data-panel="customer-mix"' in html and 'data-panel="value-panels"' in html
+    grouped = [q["sql"] for q in queries if '"system__is_problem"' in q["sql"]]
+    assert len(grouped) == 1

@@ -129,6 +129,9 @@ def test_the_lists_are_short_and_link_to_the_rest(client, world, areas):
     warnings = section(html, "home-warnings")
     assert warnings.count("data-warning=") == 5
     assert "See all 8 unresolved warnings" in warnings
+    # counted over every unresolved warning, not the five listed
+    assert 'data-testid="home-warnings-open">7 open<' in warnings
+    assert 'data-testid="home-warnings-acknowledged">1 acknowledged<' in warnings
 
 
 @pytest.mark.parametrize("who", ["lo_th", "admin"])
@@ -139,8 +142,8 @@ def test_others_get_no_value_panels(client, world, who):
 def test_the_panels_pin_their_query_count(client, world, django_assert_num_queries):
     from valuation.selectors.customer import value_home_panels
 
-    # warning counts, latest warnings, customer totals, core list, problem list
-    with django_assert_num_queries(5):
+    # customer totals, latest warnings counted with their list, core list, problem list
+    with django_assert_num_queries(4):
         panels = value_home_panels(user=world["am_th"])
         # what the lists show is read with them (no deferred column loaded row by row)
         shown = [

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from crm import jobs
+from customers import selectors as customer_selectors
 from customers.choices import OutletSize, TradeArea
 from customers.models import Customer
 from valuation import policies
@@ -315,16 +315,17 @@ def customer_value_card(*, customer: Customer, user: User) -> dict[str, Any]:
 # --- the home page ------------------------------------------------------------------------
 
 
-def value_home_panels(*, user: User, limit: int = HOME_LIST_LENGTH) -> dict[str, Any]:
+def value_home_panels(
+    *, user: User, limit: int = HOME_LIST_LENGTH, counts: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The home page's value panels for `user`'s customers (an account manager's own, a
     supervisor's areas): the warnings panel, and short lists of the core customers (highest
     current value first) and of the problem customers (lowest credit first) as of the latest
-    valuation, with their totals. Five queries."""
+    valuation, with their totals (`counts`: `customers.selectors.customer_portfolio_counts`,
+    read here when not given). Four queries: the counts, the warnings, the two lists."""
+    if counts is None:
+        counts = customer_selectors.customer_portfolio_counts(user=user)
     customers = Customer.objects.visible_to(user)
-    totals = customers.aggregate(
-        core=Count("pk", filter=Q(system__is_core=True)),
-        problem=Count("pk", filter=Q(system__is_problem=True)),
-    )
     # Only what the lists show (a customer row and its system row are some 120 columns).
     listed = customers.select_related("system").only(
         "customer_code",
@@ -336,7 +337,7 @@ def value_home_panels(*, user: User, limit: int = HOME_LIST_LENGTH) -> dict[str,
     return {
         "warnings": warning_home_panel(user=user, limit=limit),
         "core": {
-            "total": totals["core"] or 0,
+            "total": counts["core"],
             "customers": list(
                 listed.filter(system__is_core=True).order_by(
                     "-system__current_value", "customer_code"
@@ -344,7 +345,7 @@ def value_home_panels(*, user: User, limit: int = HOME_LIST_LENGTH) -> dict[str,
             ),
         },
         "problem": {
-            "total": totals["problem"] or 0,
+            "total": counts["problem"],
             "customers": list(
                 listed.filter(system__is_problem=True).order_by(
                     "system__credit_score", "customer_code"

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
 from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -98,21 +98,23 @@ def warning_refresh_latest() -> WarningRefresh | None:
 
 def warning_home_panel(*, user: User, limit: int = 5) -> dict[str, Any]:
     """The home page's warnings panel: how many warnings of `user`'s customers are open or
-    acknowledged, and the latest unresolved ones with their words (two queries)."""
-    qs = EarlyWarning.objects.visible_to(user)
-    counts = qs.aggregate(
-        open=Count("pk", filter=Q(status=WarningStatus.OPEN)),
-        acknowledged=Count("pk", filter=Q(status=WarningStatus.ACKNOWLEDGED)),
-    )
+    acknowledged, and the latest of them with their words. One query: the counts are taken
+    over every unresolved row before the LIMIT (as the Today card counts its follow-ups)."""
     latest = list(
         _warnings(user)
         .filter(status__in=WarningStatus.unresolved())
+        .annotate(
+            open_count=Window(Count("pk", filter=Q(status=WarningStatus.OPEN))),
+            acknowledged_count=Window(Count("pk", filter=Q(status=WarningStatus.ACKNOWLEDGED))),
+        )
         .order_by("-opened_at", "-id")[:limit]
     )
+    opened = latest[0].open_count if latest else 0
+    acknowledged = latest[0].acknowledged_count if latest else 0
     return {
-        "open": counts["open"] or 0,
-        "acknowledged": counts["acknowledged"] or 0,
-        "total": (counts["open"] or 0) + (counts["acknowledged"] or 0),
+        "open": opened,
+        "acknowledged": acknowledged,
+        "total": opened + acknowledged,
         "latest": [{"warning": w, "summary": warning_summary(w)} for w in latest],
     }
 
