@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_birthday_statistics_keep_every_month_and_day(postgres):
-    """customers 0015: with a count for each of the 366 month/day pairs, the week's birthdays
+    """customers 0016: with a count for each of the 366 month/day pairs, the week's birthdays
     of one account manager are read from his own shops, not from the company's."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -22,7 +22,7 @@ def test_the_birthday_statistics_keep_every_month_and_day(postgres):
 
 
 def test_an_account_managers_customers_are_listed_with_their_ids(postgres):
-    """customers 0016: the account manager's index carries the customer's id, so joining his
+    """customers 0017: the account manager's index carries the customer's id, so joining his
     shops to their plans or requests reads the index alone; the plain one is gone."""
     with connection.cursor() as cursor:
         cursor.execute(

@@ -13,7 +13,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("crm", "0006_stored_text_rows"),
-        ("customers", "0015_birthday_statistics_target"),
+        ("customers", "0016_birthday_statistics_target"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -23,6 +23,6 @@ def default_target(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0014_birthday_statistics")]
+    dependencies = [("customers", "0015_purchase_deltas")]
 
     operations = [migrations.RunPython(raise_target, default_target)]
