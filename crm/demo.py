@@ -546,6 +546,8 @@ DEMO_SEEDERS = [
     "allocation.demo.seed_allocation",
     # After the visits (its audits are logged on visits) and values this month again.
     "audits.demo.seed_audits",
+    # Last: the planning job around what the stages after the visits changed.
+    "visits.demo.settle_plans",
 ]
 
 

@@ -131,6 +131,19 @@ def seed_visits(report: SeedReport, *, actor: Actor) -> None:
     )
 
 
+def settle_plans(report: SeedReport, *, actor: Actor) -> None:
+    """The last stage: the planning job again, as it runs every morning, around what the
+    stages after the visits changed — the audit visits, and this month's values recomputed
+    with the audits' answers, which move a potential shop's cycle (a weekly plan of a shop now
+    valued on a fortnightly cycle is withdrawn). So the demo's plans are those the job keeps,
+    and seeding again changes none."""
+    run = services.plan_refresh(today=timezone.localdate())
+    report.lines.append(
+        f"Visit plan after the later stages: {run.planned} planned, {run.withdrawn} withdrawn, "
+        f"{run.missed} missed."
+    )
+
+
 # --- the history -------------------------------------------------------------------------
 
 
