@@ -69,12 +69,19 @@ class Panel:
     # A role's own place, where a panel comes earlier for one role than for another (the
     # change requests come first for supervisors, who decide them).
     order_for: dict[str, int] = field(default_factory=dict)
-    # The customer page's tab holding the card.
+    # The customer page's tab holding the card, and the element ids in the card that a link may
+    # name as its #fragment (empty: the card's key): a link to one opens the tab, loading it.
     tab: Tab | None = None
+    anchors: tuple[str, ...] = ()
     # Customer page: the panel's facts in the summary header and its primary actions there
     # (templates drawn with the same context, after every panel's context is gathered).
     summary_template: str | None = None
     actions_template: str | None = None
+    # Customer page: what those two templates read when the card itself is not drawn with the
+    # page (the page draws its open tab and loads the others on demand): the same names as
+    # `context`, holding only what the summary and the actions show, so it costs a query or two
+    # rather than the card's. None: `context` is run for them. May answer None, as `context`.
+    summary: ContextFunction | None = None
     # Home page: the Bootstrap column classes of its cell in the panels' row.
     width: str = "col-12"
 
@@ -136,6 +143,9 @@ class Drawn:
     # Its place among the drawn panels on a narrow screen, 1-12 (crm.css has an order class
     # for each: panel-phone-N).
     phone_rank: int = 1
+    # Not drawn with this page (`gather`'s `deferred`): `context` holds only what its summary
+    # and actions templates read; the card is drawn by a request of its own.
+    deferred: bool = False
 
     @property
     def key(self) -> str:
@@ -143,20 +153,37 @@ class Drawn:
 
 
 def gather(
-    surface: Surface, request: HttpRequest, **data: Any
+    surface: Surface,
+    request: HttpRequest,
+    *,
+    only: Callable[[Panel], bool] | None = None,
+    deferred: Callable[[Panel], bool] | None = None,
+    **data: Any,
 ) -> tuple[list[Drawn], dict[str, Any]]:
     """Runs the context function of each panel `request.user` sees, in order. Returns the
     drawn panels (those whose function did not answer None) and every panel's names merged into
     one dict: the page's context, so the card templates read their data under their own names
-    and a summary or action template may read another panel's data."""
+    and a summary or action template may read another panel's data.
+
+    `only` leaves out the panels it answers False for (a tab loaded on its own). A panel that
+    `deferred` answers True for is not drawn with the page: only what its summary and actions
+    templates read is gathered (`Panel.summary`, else its `context`; nothing for a panel with
+    neither template), and it comes back marked `deferred`."""
     drawn: list[Drawn] = []
     merged: dict[str, Any] = {}
     for panel in panels_for(surface, request.user):
-        ctx = panel.context(request, **data) if panel.context is not None else {}
+        if only is not None and not only(panel):
+            continue
+        later = deferred is not None and deferred(panel)
+        function = panel.context
+        if later:
+            has_header = panel.summary_template or panel.actions_template
+            function = (panel.summary or panel.context) if has_header else None
+        ctx = function(request, **data) if function is not None else {}
         if ctx is None:
             continue
         merged.update(ctx)
-        drawn.append(Drawn(panel, ctx))
+        drawn.append(Drawn(panel, ctx, deferred=later))
     user = request.user
     by_phone = sorted(
         drawn,

@@ -181,6 +181,7 @@ def register_all() -> None:
             tab=Tab.INFORMATION,
             template="customers/inc/customer_information.html",
             context=information_context,
+            anchors=("dynamic", *Category.values),
             order=30,
         ),
         Panel(

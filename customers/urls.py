@@ -27,6 +27,7 @@ urlpatterns = [
         name="change_request_bulk_approve",
     ),
     path("<str:code>/", views.customer_detail, name="detail"),
+    path("<str:code>/tab/<slug:tab>/", views.customer_tab, name="tab"),
     path("<str:code>/dynamic/", views.customer_dynamic_edit, name="dynamic_edit"),
     path("<str:code>/change/", views.customer_change, name="change"),
 ]

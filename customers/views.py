@@ -10,13 +10,20 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import ListView
 
 from crm import panels as crm_panels
@@ -78,42 +85,109 @@ class CustomerListView(PeopleOnlyMixin, ListView):
         return ctx
 
 
+# A request for the whole customer page, every tab drawn: the phone's copy kept for offline use
+# (static/js/offline.js asks with it). A page drawn with its other tabs left to load on demand
+# says so in TABS_ON_DEMAND, so the service worker does not keep it in place of the whole one.
+WHOLE_PAGE_HEADER = "X-CRM-Whole-Page"
+TABS_ON_DEMAND_HEADER = "X-CRM-Tabs-On-Demand"
+
+
 @people_only
 def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
     """The customer page: a summary header (who, grade and tier, last visit and order, open
     warnings and requests, call / map, the primary actions) over tabs of cards. Every card
     is a panel of the registry (crm.panels) declared by the app that owns its data, so this
-    view reads no other app: it gathers the panels the user sees and lays them out in tabs."""
+    view reads no other app: it gathers the panels the user sees and lays them out in tabs.
+
+    Only the open tab (?tab=, else the first) is drawn with the page; the header reads the
+    other cards' summaries (Panel.summary) and each other tab loads when it is opened
+    (customer_tab). A customer page cost some 70 ms of CPU with all seven tabs drawn, most of
+    it cards few visits look at."""
     customer = selectors.customer_get(user=request.user, code=code)
-    drawn, ctx = crm_panels.gather(crm_panels.Surface.CUSTOMER, request, customer=customer)
-    return render(
+    keys = _tab_keys(request.user)
+    selected = request.GET.get("tab", "")
+    active = selected if selected in keys else keys[0]
+    whole = request.headers.get(WHOLE_PAGE_HEADER) == "1"
+    drawn, ctx = crm_panels.gather(
+        crm_panels.Surface.CUSTOMER,
+        request,
+        deferred=None if whole else (lambda panel: panel.tab != active),
+        customer=customer,
+    )
+    if "can_change" not in ctx:  # the information card says it too, when it is drawn
+        ctx["can_change"] = bool(policies.changeable_fields(request.user, customer))
+    tabs = _tabs(drawn, keys, active, code)
+    response = render(
         request,
         "customers/customer_detail.html",
         {
             **ctx,
             "customer": customer,
             "panels": drawn,
-            "tabs": _tabs(drawn, request.GET.get("tab", "")),
+            "tabs": tabs,
             "contact": _contact(customer),
         },
     )
+    patch_vary_headers(response, (WHOLE_PAGE_HEADER,))
+    if any(tab["on_demand"] for tab in tabs):
+        response[TABS_ON_DEMAND_HEADER] = "1"
+    return response
 
 
-def _tabs(drawn: list[crm_panels.Drawn], selected: str) -> list[dict]:
-    """The customer page's tabs that hold a card, in order; `selected` (?tab=) is open, or
-    the first one. A link or a page without JavaScript opens a tab by its key."""
-    tabs = [
-        {
-            "key": tab.value,
-            "label": label,
-            "panels": [item for item in drawn if item.panel.tab == tab],
-        }
-        for tab, label in customer_panels.TAB_LABELS.items()
-    ]
-    tabs = [tab for tab in tabs if tab["panels"]]
-    active = selected if any(tab["key"] == selected for tab in tabs) else tabs[0]["key"]
-    for tab in tabs:
-        tab["active"] = tab["key"] == active
+@people_only
+@require_GET
+def customer_tab(request: HttpRequest, code: str, tab: str) -> HttpResponse:
+    """One tab of the customer page, drawn alone: the htmx fragment the page loads when the
+    tab is opened. Asked for as a page (no htmx), it is the customer page with that tab open."""
+    customer = selectors.customer_get(user=request.user, code=code)
+    if tab not in _tab_keys(request.user):
+        raise Http404
+    if not is_htmx(request):
+        return redirect(f"{reverse('customers:detail', args=[code])}?tab={tab}")
+    drawn, ctx = crm_panels.gather(
+        crm_panels.Surface.CUSTOMER,
+        request,
+        only=lambda panel: panel.tab == tab,
+        customer=customer,
+    )
+    return render(
+        request,
+        "customers/inc/customer_tab.html",
+        {**ctx, "customer": customer, "panels": drawn},
+    )
+
+
+def _tab_keys(user) -> list[str]:
+    """The keys of the customer page's tabs that hold a card `user` sees, in order."""
+    held = {panel.tab for panel in crm_panels.panels_for(crm_panels.Surface.CUSTOMER, user)}
+    return [tab.value for tab in customer_panels.TAB_LABELS if tab in held]
+
+
+def _tabs(drawn: list[crm_panels.Drawn], keys: list[str], active: str, code: str) -> list[dict]:
+    """The customer page's tabs, in order: those that hold a drawn card, and the open one
+    (`active`: it says so when none of its cards has anything to show). A tab whose cards are
+    deferred is drawn empty, with the address it loads from (`on_demand`). A link or a page
+    without JavaScript opens a tab by its key (?tab=)."""
+    tabs = []
+    for key in keys:
+        panels = [item for item in drawn if item.panel.tab == key]
+        if not panels and key != active:
+            continue
+        on_demand = bool(panels) and all(item.deferred for item in panels)
+        tabs.append(
+            {
+                "key": key,
+                "label": customer_panels.TAB_LABELS[crm_panels.Tab(key)],
+                "panels": panels,
+                "active": key == active,
+                "on_demand": reverse("customers:tab", args=[code, key]) if on_demand else "",
+                # What a #fragment may name in the tab: static/js/customer_tabs.js opens a tab
+                # still to load for a link to one of them.
+                "anchors": " ".join(
+                    anchor for item in panels for anchor in item.panel.anchors or (item.key,)
+                ),
+            }
+        )
     return tabs
 
 

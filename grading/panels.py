@@ -13,6 +13,12 @@ def grading_context(request, customer) -> dict[str, Any]:
     return {"grading": selectors.customer_grading_card(customer=customer, user=request.user)}
 
 
+def grading_summary(request, customer) -> dict[str, Any]:
+    """The summary header's grade and structure class, when the grading card is not drawn: the
+    latest result (one query)."""
+    return {"grading": {"result": selectors.customer_grade_summary(customer=customer)}}
+
+
 def register_all() -> None:
     register(
         Panel(
@@ -22,6 +28,7 @@ def register_all() -> None:
             template="grading/inc/customer_grading.html",
             summary_template="grading/inc/customer_summary.html",
             context=grading_context,
+            summary=grading_summary,
             order=40,
         )
     )

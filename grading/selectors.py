@@ -147,6 +147,18 @@ def customer_grade_history(
     )
 
 
+def customer_grade_summary(*, customer: Customer) -> GradeResult | None:
+    """The customer's latest result (not after this month), its grades and structure class
+    only: the customer page's summary header (`customer_grade_result` joins the scheme and the
+    override, the card's needs)."""
+    return (
+        GradeResult.objects.filter(customer=customer, month__lte=jobs.this_month())
+        .only("month", "grade", "computed_grade", "structure_class")
+        .order_by("-month")
+        .first()
+    )
+
+
 def customer_grade_result(
     *, customer: Customer, month: dt.date | None = None
 ) -> GradeResult | None:

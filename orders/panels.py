@@ -14,6 +14,11 @@ def sales_context(request, customer) -> dict[str, Any]:
     return {"sales": selectors.customer_sales_summary(customer=customer)}
 
 
+def sales_summary(request, customer) -> dict[str, Any]:
+    """The summary header's last order, when the sales card is not drawn (one query)."""
+    return {"sales": {"latest_order": selectors.customer_latest_order(customer=customer)}}
+
+
 def register_all() -> None:
     register(
         Panel(
@@ -23,6 +28,7 @@ def register_all() -> None:
             template="orders/inc/customer_sales.html",
             summary_template="orders/inc/customer_summary.html",
             context=sales_context,
+            summary=sales_summary,
             order=70,
         )
     )

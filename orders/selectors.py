@@ -83,6 +83,12 @@ def _percent(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(_TENTH)
 
 
+def customer_latest_order(*, customer: Customer) -> Order | None:
+    """The customer's latest order, any status (the customer page's summary header: the first
+    of `customer_sales_summary`'s recent orders, read alone). The caller has checked the scope."""
+    return Order.objects.filter(customer=customer).order_by("-order_date", "-id").first()
+
+
 def customer_sales_summary(
     *, customer: Customer, months: int = 12, today: date | None = None
 ) -> dict[str, Any]:
@@ -104,6 +110,7 @@ def customer_sales_summary(
                      "average_price": Decimal | None,       # amount / cartons
                      "e_settlement_share": Decimal | None}, # percent of the amount
           "recent_orders": [Order, ...],   # the last 10, any status (`line_count` on each)
+          "latest_order": Order | None,    # the first of them
           "has_orders": bool,              # the customer has any order at all
           "has_sales": bool,               # some cartons were bought in the window
           "chart": {"labels": ["2025-01", ...], "cartons": [int], "amount": [float],
@@ -163,6 +170,7 @@ def customer_sales_summary(
             "e_settlement_share": _percent(electronic, amount),
         },
         "recent_orders": recent_orders,
+        "latest_order": recent_orders[0] if recent_orders else None,
         "has_orders": bool(recent_orders),
         "has_sales": cartons > 0,
         "chart": {

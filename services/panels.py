@@ -30,6 +30,17 @@ def services_context(request, customer) -> dict[str, Any]:
     }
 
 
+def services_summary(request, customer) -> dict[str, Any]:
+    """The summary header's open requests and "Raise a request", when the service card is not
+    drawn (one count)."""
+    return {
+        "service_timeline": {
+            "open_count": selectors.customer_open_request_count(customer=customer)
+        },
+        "can_serve": policies.can_serve(request.user, customer),
+    }
+
+
 def home_requests_context(request) -> dict[str, Any]:
     """Supervisors: the overdue requests of their areas, the most overdue first; the others:
     their own requests, soonest due (a licence officer's licence matters)."""
@@ -55,6 +66,7 @@ def register_all() -> None:
             summary_template="services/inc/customer_summary.html",
             actions_template="services/inc/customer_actions.html",
             context=services_context,
+            summary=services_summary,
             order=80,
         ),
         Panel(

@@ -185,10 +185,14 @@ def customer_service_timeline(*, customer: Customer, limit: int = 20) -> dict[st
         # Every request of the customer is in the list (most customers have none or a few).
         open_count = sum(1 for item in requests if item.status in workflow.UNFINISHED)
     else:
-        open_count = ServiceRequest.objects.filter(
-            customer=customer, status__in=workflow.UNFINISHED
-        ).count()
+        open_count = customer_open_request_count(customer=customer)
     return {"requests": requests, "activities": activities, "open_count": open_count}
+
+
+def customer_open_request_count(*, customer: Customer) -> int:
+    """How many of the customer's requests are not finished (one count). The caller has
+    checked the scope."""
+    return ServiceRequest.objects.filter(customer=customer, status__in=workflow.UNFINISHED).count()
 
 
 # --- care due ------------------------------------------------------------------------------------

@@ -20,6 +20,12 @@ def value_context(request, customer) -> dict[str, Any]:
     }
 
 
+def value_summary(request, customer) -> dict[str, Any]:
+    """The summary header's value tier and open warnings, when the value card is not drawn
+    (two queries)."""
+    return {"valuation": customer_selectors.customer_value_summary(customer=customer)}
+
+
 def home_value_context(request) -> dict[str, Any]:
     """Open warnings, core and problem customers of the user's customers (or areas)."""
     counts = customers_panels.portfolio_counts(request)
@@ -39,6 +45,8 @@ def register_all() -> None:
             template="valuation/inc/customer_value.html",
             summary_template="valuation/inc/customer_summary.html",
             context=value_context,
+            summary=value_summary,
+            anchors=("value", "value-warnings", "value-compliance"),
             order=50,
         ),
         Panel(

@@ -22,6 +22,15 @@ def visits_context(request, customer) -> dict[str, Any]:
     }
 
 
+def visits_summary(request, customer) -> dict[str, Any]:
+    """The summary header's last visit and "Log a visit", when the visit card is not drawn
+    (one query)."""
+    return {
+        "visits": {"latest": selectors.customer_latest_visit(customer=customer)},
+        "can_log_visit": policies.can_log_visit(request.user, customer),
+    }
+
+
 def today_context(request) -> dict[str, Any]:
     """Today's visits: planned, overdue, done (counted), and the follow-ups due."""
     user = request.user
@@ -56,6 +65,7 @@ def register_all() -> None:
             summary_template="visits/inc/customer_summary.html",
             actions_template="visits/inc/customer_actions.html",
             context=visits_context,
+            summary=visits_summary,
             order=60,
         ),
         Panel(

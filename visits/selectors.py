@@ -297,6 +297,12 @@ def visit_get(*, user: User, pk: int) -> Visit:
     return visit
 
 
+def customer_latest_visit(*, customer: Customer) -> Visit | None:
+    """The customer's latest visit (the customer page's summary header: the first of
+    `customer_visit_timeline`'s visits, read alone). The caller has checked the scope."""
+    return Visit.objects.filter(customer=customer).order_by("-visited_at", "-id").first()
+
+
 def customer_visit_timeline(*, customer: Customer, limit: int = 20) -> dict[str, Any]:
     """The customer page's visit card: the latest visits with their follow-ups, the next
     planned visit, and how many visits there were in all. The caller has checked the scope."""
@@ -313,6 +319,7 @@ def customer_visit_timeline(*, customer: Customer, limit: int = 20) -> dict[str,
     )
     return {
         "visits": visits,
+        "latest": visits[0] if visits else None,
         "next_plan": next_plan,
         "total": Visit.objects.filter(customer=customer).count()
         if len(visits) == limit

@@ -3,8 +3,9 @@
 Each simulated user signs in as an account manager of its own, through the sign-in form, and
 then, with 1-3 s of thinking between pages, browses a weighted mix of what an account manager
 opens in a day: the home page, the customer list (first page, a search, a filter, a later page),
-the page of one of their customers, the agenda and the visit list, the visit form (shown, then
-sent: a visit is stored), the service requests queue and now and then the grading overview.
+the page of one of their customers (every other time, one of its other tabs too: mix.py), the
+agenda and the visit list, the visit form (shown, then sent: a visit is stored), the service
+requests queue and now and then the grading overview.
 
 Environment (run_load.py sets it):
     LOAD_USERS     comma-separated account manager usernames; user n takes the n-th (cycling)
@@ -29,6 +30,7 @@ import time
 from zoneinfo import ZoneInfo
 
 from locust import HttpUser, between, events, task
+from mix import TAB_OPENED, TAB_WEIGHTS, TABS
 from visit_form import VISIT_PURPOSE, visit_form_data
 
 USERNAMES = [name for name in os.environ.get("LOAD_USERS", "").split(",") if name]
@@ -214,9 +216,23 @@ class AccountManager(HttpUser):
 
     @task(14)
     def customer_detail(self) -> None:
+        """A customer page (its overview tab); every other time, after a look at it, one of its
+        other tabs, which the page loads on demand (htmx)."""
         code = self.some_code()
-        if code is not None:
-            self._page(f"/customers/{code}/", "customer detail", 'data-testid="customer-name"')
+        if code is None:
+            return
+        self._page(f"/customers/{code}/", "customer detail", 'data-testid="customer-name"')
+        if self.rng.random() < TAB_OPENED:
+            time.sleep(self.rng.uniform(1, 3))
+            tab = self.rng.choices(TABS, weights=TAB_WEIGHTS)[0]
+            with self.client.get(
+                f"/customers/{code}/tab/{tab}/",
+                name="customer tab (on demand)",
+                headers={"HX-Request": "true"},
+                catch_response=True,
+            ) as response:
+                if not self._failed(response) and "data-panel=" not in response.text:
+                    response.failure("the tab holds no card")
 
     @task(7)
     def agenda(self) -> None:

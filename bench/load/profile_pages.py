@@ -20,7 +20,9 @@ for a free core.
 time. Pages: customer (the customer page), form (the visit form shown), save (the visit form
 sent: a visit is stored, with the load test's purpose, so run_load.py deletes it before its next
 run; this script deletes its own at the end too), visit (the visit's page), queue (the service
-request queue); for comparison: home, agenda, visits (the visit list), list (the customer list).
+request queue), tab (one of the customer page's other tabs, loaded on demand, chosen as the load
+test chooses them), whole (the customer page with every tab drawn: the phone's offline copy);
+for comparison: home, agenda, visits (the visit list), list (the customer list).
 To compare two versions of the code, copy this script into a worktree of the other one and run
 both against the same database one after the other (see bench/README.md).
 """
@@ -46,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_load"
 CLIENT_ID_RE = re.compile(r'name="client_id" value="([^"]+)"')
-MINE = ("customer", "form", "save", "visit", "queue")
+MINE = ("customer", "tab", "whole", "form", "save", "visit", "queue")
 OTHERS = ("home", "agenda", "visits", "list")
 
 
@@ -115,6 +117,18 @@ def request(page: str, manager: Manager):
     client = manager.client
     if page == "customer":
         return lambda: client.get(f"/customers/{manager.code()}/"), 200
+    if page == "tab":
+        # One of the customer page's other tabs, loaded on demand, as the load test opens them.
+        from mix import TAB_WEIGHTS, TABS
+
+        tab = manager.rng.choices(TABS, weights=TAB_WEIGHTS)[0]
+        url = f"/customers/{manager.code()}/tab/{tab}/"
+        return lambda: client.get(url, HTTP_HX_REQUEST="true"), 200
+    if page == "whole":
+        # The customer page with every tab drawn (the phone's offline copy; every customer
+        # page before the tabs loaded on demand).
+        url = f"/customers/{manager.code()}/"
+        return lambda: client.get(url, HTTP_X_CRM_WHOLE_PAGE="1"), 200
     if page == "form":
         return lambda: client.get(f"/visits/log/?customer={manager.code()}"), 200
     if page == "save":

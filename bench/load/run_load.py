@@ -63,6 +63,7 @@ from bench_order_sync import (  # noqa: E402
     machine_cpu,
     worker_pids,
 )
+from mix import TAB_OPENED  # noqa: E402
 from visit_form import VISIT_PURPOSE  # noqa: E402 (the visits the test stores)
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_load"
@@ -519,6 +520,8 @@ def page_of(method: str, target: str) -> str:
         return "customer list: filter" if params else "customer list"
     if re.fullmatch(r"/customers/[^/]+/", path):
         return "customer detail"
+    if re.fullmatch(r"/customers/[^/]+/tab/[^/]+/", path):
+        return "customer tab (on demand)"
     if path == "/visits/log/":
         return "visit form: save" if method == "POST" else "visit form"
     if re.fullmatch(r"/visits/\d+/", path):
@@ -704,7 +707,8 @@ def main() -> None:
         f"(shared_buffers {facts['shared_buffers']}, work_mem {facts['work_mem']}) on the same "
         f"host; gunicorn {args.workers} gthread workers × {args.threads} threads (keep-alive "
         f"{args.keep_alive} s), production "
-        f"settings; locust on the same cores; {code_version()}.",
+        f"settings; locust on the same cores; {code_version()}; a customer page opens another "
+        f"tab {TAB_OPENED:.0%} of the time (LOAD_TAB_SHARE).",
         f"Data: {facts['customers']} customers, {len(usernames)} account managers (about "
         f"{int(facts['customers'].replace(',', '')) // max(1, len(usernames)):,} customers "
         f"each), {facts['visits']} visits, {facts['planned']} planned visits, "

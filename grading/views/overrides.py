@@ -67,7 +67,7 @@ def _actor(request: HttpRequest) -> Actor:
 
 
 def _customer_url(code: str) -> str:
-    return reverse("customers:detail", args=[code]) + "#grading"
+    return reverse("customers:detail", args=[code]) + "?tab=grade-value#grading"
 
 
 def _form_errors(request: HttpRequest, form: forms.Form) -> None:

@@ -4,10 +4,12 @@
    product its name, prices (null where not seen) and suggested price (null when none). The
    word for the suggested price comes from the canvas's data-label-srp attribute; the same
    figures are in the table below the chart. */
-(function () {
+/* Drawn for the page and for a tab loaded on demand (htmx.onLoad: the customer page loads the
+   tabs it does not open with the page when they are opened). */
+htmx.onLoad(function (root) {
   "use strict";
-  var source = document.getElementById("audit-price-data");
-  var canvas = document.getElementById("audit-price-chart");
+  var source = root.querySelector("#audit-price-data");
+  var canvas = root.querySelector("#audit-price-chart");
   if (!source || !canvas || typeof window.Chart === "undefined") {
     return;
   }
@@ -44,4 +46,4 @@
       scales: { y: { beginAtZero: false } }
     }
   });
-})();
+});

@@ -4,10 +4,12 @@
    the month was not graded). Series names come from the canvas's data-label-* attributes, so
    every word is translated by the template; the same figures are in the table below it.
    Grade 1 and structure class 1 are the best, so both axes are reversed (1 on top). */
-(function () {
+/* Drawn for the page and for a tab loaded on demand (htmx.onLoad: the customer page loads the
+   tabs it does not open with the page when they are opened). */
+htmx.onLoad(function (root) {
   "use strict";
-  var source = document.getElementById("grading-history-data");
-  var canvas = document.getElementById("grading-history-chart");
+  var source = root.querySelector("#grading-history-data");
+  var canvas = root.querySelector("#grading-history-chart");
   if (!source || !canvas || typeof window.Chart === "undefined") {
     return;
   }
@@ -89,4 +91,4 @@
       }
     }
   });
-})();
+});

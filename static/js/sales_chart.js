@@ -2,9 +2,11 @@
    (orders.selectors.customer_sales_summary()["chart"]); series names from the canvas's
    data-label-* attributes, so every word on the chart is translated by the template.
    The same figures are in tables next to the charts for screen readers and without JS. */
-(function () {
+/* Drawn for the page and for a tab loaded on demand (htmx.onLoad: the customer page loads the
+   tabs it does not open with the page when they are opened). */
+htmx.onLoad(function (root) {
   "use strict";
-  var source = document.getElementById("sales-data");
+  var source = root.querySelector("#sales-data");
   if (!source || typeof window.Chart === "undefined") {
     return;
   }
@@ -15,7 +17,7 @@
   var reduceMotion = window.crmCharts.reduceMotion;
   var animation = reduceMotion ? false : undefined;
 
-  var monthly = document.getElementById("sales-monthly-chart");
+  var monthly = root.querySelector("#sales-monthly-chart");
   if (monthly) {
     new window.Chart(monthly, {
       data: {
@@ -54,7 +56,7 @@
     });
   }
 
-  var mix = document.getElementById("sales-class-chart");
+  var mix = root.querySelector("#sales-class-chart");
   if (mix) {
     new window.Chart(mix, {
       type: "doughnut",
@@ -75,4 +77,4 @@
       }
     });
   }
-})();
+});

@@ -5,8 +5,10 @@
 
    - /static/ files: from the cache of this version (kept at install), else the network.
    - Pages (navigations): the network first, so that a page online is always the server's
-     answer; a page that the "crm-pages" cache holds is refreshed with it. With no network, the
-     kept copy, else a short page saying that this page was not kept.
+     answer; a page that the "crm-pages" cache holds is refreshed with it, unless the answer
+     leaves parts to load on demand (a customer page's other tabs: header X-CRM-Tabs-On-Demand;
+     the kept copy is the whole page, which offline.js asks for). With no network, the kept
+     copy, else a short page saying that this page was not kept.
    - Anything else (posts, htmx fragments, photos, the API): the network, untouched. Visits
      logged with no network are not the worker's business: offline.js queues them in IndexedDB
      and sends them from the page once the network returns (a page can say what it sent). */
@@ -53,7 +55,7 @@ function notKept(request) {
 
 function page(request) {
   return fetch(request).then(function (response) {
-    if (response.ok && !response.redirected) {
+    if (response.ok && !response.redirected && !response.headers.get("X-CRM-Tabs-On-Demand")) {
       var copy = response.clone();
       caches.open(PAGES_CACHE).then(function (cache) {
         return cache.match(request, { ignoreVary: true }).then(function (kept) {

@@ -4,10 +4,12 @@
    indicator labels, the month, the scores and `previous` (null without an earlier month).
    The previous series' name comes from the canvas's data-label-previous attribute, so every
    word is translated by the template; the same scores are in the table beside the chart. */
-(function () {
+/* Drawn for the page and for a tab loaded on demand (htmx.onLoad: the customer page loads the
+   tabs it does not open with the page when they are opened). */
+htmx.onLoad(function (root) {
   "use strict";
-  var source = document.getElementById("value-radar-data");
-  var canvas = document.getElementById("value-radar-chart");
+  var source = root.querySelector("#value-radar-data");
+  var canvas = root.querySelector("#value-radar-chart");
   if (!source || !canvas || typeof window.Chart === "undefined") {
     return;
   }
@@ -61,4 +63,4 @@
       }
     }
   });
-})();
+});

@@ -43,7 +43,8 @@ ZH, LQ = "6901000000001", "6901000000002"
 
 
 def detail_url(customer) -> str:
-    return reverse("customers:detail", args=[customer.customer_code])
+    """The customer page with the card's tab open."""
+    return reverse("customers:detail", args=[customer.customer_code]) + "?tab=grade-value"
 
 
 def order(customer, cartons: int, external_id: str):
@@ -197,7 +198,7 @@ def test_account_managers_home_shows_their_shops_quotas_per_plan(client, allocat
     assert (lines["LQ-1"]["shops"], lines["LQ-1"]["quota"]) == (2, 8)
     panel = section(text(response), "home-allocation")
     assert "1 shop over quota:" in panel
-    assert f'href="{detail_url(w["c_th"])}?tab=grade-value#allocation"' in panel
+    assert f'href="{detail_url(w["c_th"])}#allocation"' in panel
 
 
 def test_the_home_panel_is_scoped_to_the_account_managers_shops(client, allocated):

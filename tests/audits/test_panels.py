@@ -103,7 +103,9 @@ def audited(customer_world):
 
 def page(client, user, customer):
     client.force_login(user)
-    response = client.get(reverse("customers:detail", args=[customer.customer_code]))
+    response = client.get(
+        reverse("customers:detail", args=[customer.customer_code]) + "?tab=visits"
+    )
     assert response.status_code == 200
     return response, response.content.decode()
 
@@ -157,7 +159,7 @@ def test_a_shop_never_audited_has_no_panel(client, customer_world):
 
     assert 'data-testid="customer-audits"' not in html
     assert "audit_panel" not in response.context
-    assert "js/audits_customer.js" not in html
+    assert "audit-price-data" not in html
 
 
 @pytest.mark.parametrize("who", ["am_th", "sup_th"])

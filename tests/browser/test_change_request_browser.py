@@ -57,6 +57,7 @@ def test_proposal_approved_in_the_queue_shows_on_the_customer(live_server, page,
     # The customer page shows the new name and who changed it, through which door.
     page.goto(f"{live_server.url}/customers/{customer.customer_code}/")
     assert page.get_by_test_id("customer-name").inner_text() == "老字号烟酒（新店）"
+    page.get_by_role("tab", name="History").click()  # loaded when opened
     history = page.get_by_test_id("history").inner_text()
     assert "老字号烟酒 → 老字号烟酒（新店）" in history.replace("\n", " ")
     assert "Approved change request" in history

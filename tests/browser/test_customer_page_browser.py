@@ -98,3 +98,37 @@ def test_tabs_switch_by_click_and_keyboard_and_stay_in_the_address(
     expect(page.get_by_test_id("service-timeline")).to_be_visible()
     assert "tab=services" in page.url
     journey.check()
+
+
+def test_a_tab_loads_when_first_opened_and_says_so_when_it_cannot(shop, page, journey, live_server):
+    """The page draws its overview; another tab comes from the server when first opened (one
+    request, not two), and says so, with a way to open it anyway, when it does not come."""
+    sign_in(page, live_server.url, "am_th")
+    asked: list[str] = []
+    page.on("request", lambda request: "/tab/" in request.url and asked.append(request.url))
+    page.goto(shop["url"])
+    expect(page.get_by_test_id("key-facts")).to_be_visible()
+    assert asked == []
+
+    journey.step("a tab loads when first opened")
+    page.get_by_role("tab", name="Grade and value").click()
+    expect(page.get_by_test_id("customer-grading")).to_be_visible()
+    page.get_by_role("tab", name="Overview").click()
+    page.get_by_role("tab", name="Grade and value").click()
+    expect(page.get_by_test_id("customer-value")).to_be_visible()
+    assert len(asked) == 1 and asked[0].endswith("/tab/grade-value/")
+
+    journey.step("a tab that does not come says so")
+    page.route("**/tab/history/", lambda route: route.abort())
+    page.get_by_role("tab", name="History").click()
+    failed = page.locator("#tab-history [data-tab-failed]")
+    expect(failed).to_be_visible()
+    expect(failed).to_contain_text("This section could not be loaded.")
+    expect(page.locator("#tab-history [data-tab-loading]")).to_be_hidden()
+    # The browser and htmx report the failed request in the console: this test failed it.
+    journey.forgive("?tab=history: ")
+    page.unroute("**/tab/history/")
+    failed.get_by_role("link", name="Try again").click()
+    expect(page.get_by_test_id("history")).to_be_visible()
+    assert page.url.endswith("?tab=history")
+    journey.check()

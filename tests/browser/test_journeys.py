@@ -135,6 +135,7 @@ def test_account_manager_finds_a_shop_logs_a_visit_and_proposes_a_change(world, 
     journey.step("the visit on the customer page")
     page.get_by_test_id("visit-customer-link").click()
     page.wait_for_url("**/customers/4401*/")
+    page.get_by_role("tab", name="Visits").click()  # loaded when opened
     timeline = page.get_by_test_id("visit-timeline")
     expect(timeline).to_contain_text("Monthly round")
     expect(timeline).to_contain_text("Running low")
@@ -153,17 +154,19 @@ def test_account_manager_finds_a_shop_logs_a_visit_and_proposes_a_change(world, 
 
     journey.step("propose a change that needs approval")
     today.get_by_role("link", name="天河一号店").click()  # the follow-up links to the shop
-    page.wait_for_url("**/customers/4401*/#visits")
+    page.wait_for_url("**/customers/4401*/?tab=visits#visits")
     page.get_by_test_id("propose-change").click()
     page.wait_for_url("**/change/")
     page.fill("#id_address", NEW_ADDRESS)
     page.fill("#id_reason", "The shop moved next door")
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("was sent for approval").wait_for()
-    expect(field(page, "address")).not_to_have_text(NEW_ADDRESS)  # not before approval
     requests = page.get_by_test_id("customer-change-requests")
     expect(requests).to_contain_text("Pending")
     expect(requests).to_contain_text("The shop moved next door")
+    page.get_by_role("tab", name="Information").click()
+    expect(field(page, "address")).to_be_visible()
+    expect(field(page, "address")).not_to_have_text(NEW_ADDRESS)  # not before approval
     journey.check()
 
 
@@ -211,7 +214,9 @@ def test_supervisor_approves_a_change_and_reads_grades_and_values(graded, page, 
     page.wait_for_url("**/change-requests/?status=approved")
     page.get_by_test_id(f"request-{cr.pk}").get_by_role("link", name="天河一号店").click()
     page.wait_for_url("**/customers/4401*/")
+    page.get_by_role("tab", name="Information").click()
     expect(field(page, "address")).to_have_text(NEW_ADDRESS)
+    page.get_by_role("tab", name="History").click()
     history = page.get_by_test_id("history")
     expect(history).to_contain_text(f"→ {NEW_ADDRESS}")
     expect(history).to_contain_text("Approved change request")
@@ -296,7 +301,7 @@ def test_licence_officer_records_a_compliance_finding(world, page, journey):
     page.get_by_text("Recorded: Selling counterfeit cigarettes at 天河二号店").wait_for()
 
     journey.step("the record on the customer")
-    page.wait_for_url("**/customers/4401*/#value-compliance")
+    page.wait_for_url("**/customers/4401*/?tab=grade-value#value-compliance")
     records = page.get_by_test_id("customer-records")
     expect(records).to_contain_text("Selling counterfeit cigarettes")
     expect(records).to_contain_text("Two cartons of fake Zhonghua on the shelf")

@@ -95,6 +95,12 @@ def test_the_account_managers_day_with_the_network_cut(live_server, page, road):
     page.context.set_offline(True)
     assert page.evaluate("navigator.onLine") is False
 
+    # The kept copy is the whole customer page (online, its other tabs load on demand): a tab
+    # opens with no network.
+    page.goto(f"{base}/customers/{shop.customer_code}/")
+    page.get_by_role("tab", name="Visits").click()
+    page.get_by_test_id("visit-timeline").wait_for()
+
     # The visit form opens from the phone (the worker answers with the kept copy) ...
     page.locator(f'a[href="/visits/log/?customer={shop.customer_code}"]').first.click()
     page.get_by_test_id("visit-customer").wait_for()

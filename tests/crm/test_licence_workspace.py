@@ -138,7 +138,7 @@ def test_the_licence_officers_home_shows_the_three_panels_first(client, licences
     reviews = card(html, "home-annual-reviews")
     assert "今日年审店" in reviews and "today" in reviews
     violations = card(html, "home-violations")
-    assert f'href="/customers/{code}/#value-compliance">将到期店</a>' in violations
+    assert f'href="/customers/{code}/?tab=grade-value#value-compliance">将到期店</a>' in violations
     assert "Selling counterfeit cigarettes" in violations
     assert "作废记录店" not in violations
 

@@ -159,24 +159,157 @@ def test_an_action_the_user_may_not_take_is_not_offered(client, shop, monkeypatc
     assert 'data-testid="propose-change"' not in head
 
 
-def test_the_seven_tabs_hold_every_card_and_the_overview_is_open(client, shop):
+# Each tab and a card it holds.
+TAB_CARDS = {
+    "overview": ("key-facts", "customer-change-requests"),
+    "information": ("section-management",),
+    "sales": ("customer-sales",),
+    "grade-value": ("customer-grading", "customer-value"),
+    "visits": ("visit-timeline",),
+    "services": ("service-timeline",),
+    "history": ("history",),
+}
+
+
+def panes(html: str) -> dict[str, str]:
+    """Each tab pane's HTML, by its key."""
+    return {
+        key: html[html.index(f'id="tab-{key}"') :].split('role="tabpanel"')[1] for key in TAB_CARDS
+    }
+
+
+def fragment(client, customer, tab: str):
+    return client.get(
+        reverse("customers:tab", args=[customer.customer_code, tab]), HTTP_HX_REQUEST="true"
+    )
+
+
+def test_the_seven_tabs_are_there_the_overview_is_drawn_and_the_others_load_on_demand(client, shop):
     html = page(client, shop["am_th"], shop["c_th"])
     tabs = re.findall(r'data-tab="([\w-]+)"', html)
-    assert tabs == [tab.value for tab in Tab]
+    assert tabs == [tab.value for tab in Tab] == list(TAB_CARDS)
     assert html.count('aria-selected="true"') == 1
     assert 'class="nav-link active" id="tab-overview-link"' in html
-    panes = {
-        key: html[html.index(f'id="tab-{key}"') :].split('role="tabpanel"')[1]
-        for key in ("overview", "information", "grade-value", "visits", "services", "history")
+    code = shop["c_th"].customer_code
+    for key, pane in panes(html).items():
+        if key == "overview":
+            assert "hx-get" not in pane.split(">")[0]
+            assert all(f'data-testid="{card}"' in pane for card in TAB_CARDS[key])
+        else:
+            # Empty, saying it loads, with the address it loads from when first opened.
+            assert f'hx-get="/customers/{code}/tab/{key}/" hx-trigger="crm:open once"' in pane
+            assert "Loading…" in pane and "data-tab-failed hidden" in pane
+            assert not any(f'data-testid="{card}"' in pane for card in TAB_CARDS[key])
+
+
+@pytest.mark.parametrize("tab", list(TAB_CARDS))
+def test_a_tab_loaded_on_demand_holds_its_cards_and_no_page(client, shop, tab):
+    client.force_login(shop["am_th"])
+    response = fragment(client, shop["c_th"], tab)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert all(f'data-testid="{card}"' in html for card in TAB_CARDS[tab])
+    others = {card for key, cards in TAB_CARDS.items() if key != tab for card in cards}
+    assert not any(f'data-testid="{card}"' in html for card in others)
+    assert "<html" not in html and 'data-testid="customer-summary"' not in html
+
+
+def test_the_summary_says_the_same_whichever_tab_is_open(client, shop):
+    """The header reads the cards' own data when their tab is drawn and the cards' summaries
+    (Panel.summary) when it is not: both say the same."""
+    facts = (
+        "summary-grade",
+        "summary-structure-class",
+        "summary-tier",
+        "summary-last-visit",
+        "summary-last-order",
+        "summary-warnings",
+        "summary-requests",
+    )
+    seen = {
+        tab: [fact(page(client, shop["am_th"], shop["c_th"], tab=tab), f) for f in facts]
+        for tab in TAB_CARDS
     }
-    assert 'data-testid="key-facts"' in panes["overview"]
-    assert 'data-testid="customer-change-requests"' in panes["overview"]
-    assert 'data-testid="section-management"' in panes["information"]
-    assert 'data-testid="customer-grading"' in panes["grade-value"]
-    assert 'data-testid="customer-value"' in panes["grade-value"]
-    assert 'data-testid="visit-timeline"' in panes["visits"]
-    assert 'data-testid="service-timeline"' in panes["services"]
-    assert 'data-testid="history"' in panes["history"]
+    assert len({tuple(v) for v in seen.values()}) == 1, seen
+    assert seen["overview"][-1] == "Open requests 2"
+
+
+def test_a_tab_asked_for_as_a_page_is_the_customer_page_with_it_open(client, shop):
+    client.force_login(shop["am_th"])
+    code = shop["c_th"].customer_code
+    response = client.get(reverse("customers:tab", args=[code, "visits"]))
+    assert response.status_code == 302
+    assert response["Location"] == f"/customers/{code}/?tab=visits"
+
+
+def test_a_tab_of_someone_elses_customer_or_no_tab_at_all_is_not_found(client, shop):
+    client.force_login(shop["am_th2"])  # the same area, not the same portfolio
+    assert fragment(client, shop["c_th"], "visits").status_code == 404
+    client.force_login(shop["am_th"])
+    assert fragment(client, shop["c_th"], "nonsense").status_code == 404
+
+
+def test_the_page_kept_for_the_road_holds_every_tab(client, shop):
+    """offline.js asks for the whole page (the phone's copy has no network to load a tab);
+    the page drawn with tabs on demand says so, so the service worker does not keep it."""
+    client.force_login(shop["am_th"])
+    url = detail_url(shop["c_th"])
+    whole = client.get(url, HTTP_X_CRM_WHOLE_PAGE="1")
+    assert whole.status_code == 200
+    assert "X-CRM-Tabs-On-Demand" not in whole
+    assert "X-CRM-Whole-Page" in whole["Vary"]
+    html = whole.content.decode()
+    assert "data-on-demand" not in html
+    for key, pane in panes(html).items():
+        assert all(f'data-testid="{card}"' in pane for card in TAB_CARDS[key])
+    partial = client.get(url)
+    assert partial["X-CRM-Tabs-On-Demand"] == "1"
+    assert "X-CRM-Whole-Page" in partial["Vary"]
+
+
+def test_a_tab_with_nothing_to_show_says_so(client, shop):
+    """A tab whose cards all answer None (a shop with no quota and never audited would leave
+    only such cards in a tab): opened, it says there is nothing yet."""
+    from crm import panels as crm_panels
+
+    empty = crm_panels.Panel(
+        key="test-empty",
+        surface=crm_panels.Surface.CUSTOMER,
+        tab=Tab.HISTORY,
+        template="customers/inc/customer_history.html",
+        context=lambda request, customer: None,
+        order=1,
+    )
+    history = next(
+        p for p in crm_panels.registered(crm_panels.Surface.CUSTOMER) if p.key == "history"
+    )
+    crm_panels.unregister(crm_panels.Surface.CUSTOMER, "history")
+    crm_panels.register(empty)
+    try:
+        client.force_login(shop["am_th"])
+        html = fragment(client, shop["c_th"], "history").content.decode()
+        assert 'data-testid="tab-empty"' in html and "Nothing to show here yet." in html
+        html = page(client, shop["am_th"], shop["c_th"], tab="history")
+        assert 'data-testid="tab-empty"' in panes(html)["history"]
+    finally:
+        crm_panels.unregister(crm_panels.Surface.CUSTOMER, "test-empty")
+        crm_panels.register(history)
+
+
+def test_the_customer_page_and_a_tab_take_few_queries(client, shop, django_assert_num_queries):
+    """The overview: session, user, the customer, its change requests, the summary header's
+    figures of the cards not drawn (7: the last order, the grade, the value tier and the open
+    warnings, the last visit, the open requests, the quotas), unread notifications: 12 (it was
+    22 with every tab drawn). A tab alone: session, user, the customer and its cards (the
+    history: 1)."""
+    client.force_login(shop["am_th"])
+    url = detail_url(shop["c_th"])
+    client.get(url)  # warm up: content types
+    fragment(client, shop["c_th"], "history")
+    with django_assert_num_queries(12):
+        client.get(url)
+    with django_assert_num_queries(4):
+        fragment(client, shop["c_th"], "history")
 
 
 def test_a_link_opens_a_tab_without_javascript(client, shop):

@@ -29,7 +29,8 @@ def test_a_new_customer_without_the_flag_is_unknown_on_the_page_and_in_the_api(
     assert c_th.is_model_outlet is None
     client.force_login(customer_world["am_th"])
 
-    html = client.get(reverse("customers:detail", args=[c_th.customer_code])).content.decode()
+    url = reverse("customers:detail", args=[c_th.customer_code]) + "?tab=information"
+    html = client.get(url).content.decode()
     api = APIClient()
     api.force_login(customer_world["am_th"])
     body = api.get(reverse("customers_api:customer_detail", args=[c_th.customer_code])).json()

@@ -94,7 +94,7 @@ def test_detail_is_404_outside_scope(client, customer_world):
 
 def test_detail_shows_the_five_sections_and_marks_classes(client, customer_world):
     client.force_login(customer_world["am_th"])
-    html = client.get(detail_url(customer_world["c_th"])).content.decode()
+    html = client.get(detail_url(customer_world["c_th"]) + "?tab=information").content.decode()
     for section in ("basic", "network", "management", "business", "personal"):
         assert f'data-testid="section-{section}"' in html
     assert "天河一号店" in html
@@ -104,7 +104,9 @@ def test_detail_shows_the_five_sections_and_marks_classes(client, customer_world
 def test_detail_in_chinese(client, customer_world):
     client.force_login(customer_world["am_th"])
     with translation.override("zh-hans"):
-        html = client.get(detail_url(customer_world["c_th"]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+        html = client.get(
+            detail_url(customer_world["c_th"]) + "?tab=information", HTTP_ACCEPT_LANGUAGE="zh-hans"
+        )
     text = html.content.decode()
     assert "店铺名称" in text and "基本信息" in text
 

@@ -50,9 +50,14 @@ def detail_url(customer) -> str:
     return reverse("customers:detail", args=[customer.customer_code])
 
 
+def card_url(customer) -> str:
+    """The customer page with its grade and value tab open (the grading card's)."""
+    return detail_url(customer) + "?tab=grade-value"
+
+
 def card_html(client, user, customer) -> str:
     client.force_login(user)
-    response = client.get(detail_url(customer))
+    response = client.get(card_url(customer))
     assert response.status_code == 200
     return response.content.decode()
 
@@ -79,7 +84,7 @@ def test_card_empty_state_before_any_grading(client, customer_world):
     assert 'data-testid="customer-grading"' in html
     assert 'data-testid="not-graded"' in html
     assert 'data-testid="override-propose-form"' not in html
-    assert "grading_history.js" not in html
+    assert "grading-history-data" not in html
 
 
 def test_card_shows_the_result_and_why_for_a_thresholds_grade(client, graded):
@@ -130,7 +135,7 @@ def test_card_names_the_active_schemes_assessment_weight(client, graded):
 
 def test_card_history_chart_data_and_table(client, graded):
     client.force_login(graded["sup_th"])
-    response = client.get(detail_url(graded["c_th"]))
+    response = client.get(card_url(graded["c_th"]))
     html = response.content.decode()
     data = response.context["grading"]["chart"]
     assert len(data["labels"]) == 12
@@ -273,7 +278,7 @@ def test_forms_appear_only_for_the_right_roles(client, graded, who, propose_form
 
 def test_the_propose_form_offers_the_other_grades_of_the_result_month(client, graded):
     client.force_login(graded["sup_th"])
-    response = client.get(detail_url(graded["c_th"]))
+    response = client.get(card_url(graded["c_th"]))
     assert response.context["grading"]["grade_choices"] == [1, 2, 4, 5, 6, 7, 8]
     assert f'name="month" value="{MONTH:%Y-%m-%d}"' in response.content.decode()
 
@@ -308,7 +313,7 @@ def test_propose_posts_and_redirects_to_the_card(client, graded):
     url = reverse("grading:override_propose", args=[graded["c_th"].customer_code])
     response = client.post(url, {"month": f"{MONTH:%Y-%m-%d}", "grade": "2", "reason": "Bigger"})
     assert response.status_code == 302
-    assert response["Location"] == detail_url(graded["c_th"]) + "#grading"
+    assert response["Location"] == detail_url(graded["c_th"]) + "?tab=grade-value#grading"
     override = GradeOverride.objects.get()
     assert (override.grade, override.computed_grade, override.proposed_by) == (
         2,
@@ -327,7 +332,7 @@ def test_propose_errors_are_shown_as_messages(client, graded):
     )
     assert "That is the computed grade already." in response.content.decode()
     response = client.post(url, {"month": "", "grade": "2", "reason": "x"}, follow=True)
-    assert response.redirect_chain[-1][0] == detail_url(graded["c_th"]) + "#grading"
+    assert response.redirect_chain[-1][0] == detail_url(graded["c_th"]) + "?tab=grade-value#grading"
     assert "Grade month" in response.content.decode()
     assert not GradeOverride.objects.exists()
 
@@ -358,7 +363,7 @@ def test_approve_posts_and_changes_the_grade(client, graded):
     override = propose(graded)
     client.force_login(graded["sup_th2"])
     response = client.post(decide_url(override, "approve"), follow=True)
-    assert response.redirect_chain[0][0] == detail_url(graded["c_th"]) + "#grading"
+    assert response.redirect_chain[0][0] == detail_url(graded["c_th"]) + "?tab=grade-value#grading"
     assert "grade 2 is now in force" in response.content.decode()
     assert GradeResult.objects.get(customer=graded["c_th"], month=MONTH).grade == 2
 
@@ -398,7 +403,7 @@ def test_decide_goes_back_to_a_local_next_only(client, graded):
     assert response["Location"] == queue
     other = propose(graded, "c_th2")
     response = client.post(decide_url(other, "approve"), {"next": "https://evil.example/"})
-    assert response["Location"] == detail_url(graded["c_th2"]) + "#grading"
+    assert response["Location"] == detail_url(graded["c_th2"]) + "?tab=grade-value#grading"
 
 
 def test_decide_refuses_unknown_actions_and_get(client, graded):
@@ -412,7 +417,7 @@ def test_assessment_posts_creates_and_updates(client, graded):
     client.force_login(graded["am_th"])
     url = reverse("grading:assessment", args=[graded["c_th"].customer_code])
     response = client.post(url, {"score": "85", "note": "Tidy shop"})
-    assert response["Location"] == detail_url(graded["c_th"]) + "#grading"
+    assert response["Location"] == detail_url(graded["c_th"]) + "?tab=grade-value#grading"
     assessment = GradeAssessment.objects.get()
     assert (assessment.month, assessment.score, assessment.note) == (MONTH, 85, "Tidy shop")
     client.force_login(graded["sup_th"])

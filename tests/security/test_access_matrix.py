@@ -81,6 +81,8 @@ customers:change_request_attachment   GET    yx   200   404   404   404   404   
 customers:change_request_bulk_approve POST   -    go    go    go    -     go    403    login
 customers:detail                      GET    th   200   200   200   404   200   403    login
 customers:detail                      GET    yx   200   404   404   404   404   403    login
+customers:tab                         GET    th   go    go    go    404   go    403    login
+customers:tab                         GET    yx   go    404   404   404   404   403    login
 customers:dynamic_edit                GET    th   200   200   200   404   403   403    login
 customers:dynamic_edit                GET    yx   200   404   404   404   404   403    login
 customers:change                      GET    th   200   200   200   404   200   403    login

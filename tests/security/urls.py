@@ -125,6 +125,8 @@ KWARG_VALUES = {
     "customer_code": lambda w, yx: w["c_yx" if yx else "c_th"].customer_code,
     "username": lambda w, yx: w["am_yx" if yx else "am_th"].username,
     "kind": lambda w, yx: "full",
+    # A tab of the customer page (asked for without htmx: the page with that tab open).
+    "tab": lambda w, yx: "visits",
     "product_code": lambda w, yx: w["audit_product"].code,
     # A valid password reset link of am_th (the page takes it from the URL to the session).
     "uidb64": lambda w, yx: urlsafe_base64_encode(force_bytes(w["am_th"].pk)),

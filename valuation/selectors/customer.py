@@ -25,6 +25,7 @@ from valuation.models import ValueResult
 from valuation.selectors.warnings import (
     compliance_records_for,
     money,
+    warning_count_for,
     warning_home_panel,
     warning_summary,
     warnings_for,
@@ -306,10 +307,23 @@ def customer_value_card(*, customer: Customer, user: User) -> dict[str, Any]:
         "may_record_compliance": policies.may_record_compliance(user),
         "record_types": RecordType.choices,
     }
+    card["warning_count"] = len(card["warnings"])
     if result is not None:
         card["why"] = value_explanation(result=result, customer=customer)
         card["chart"] = _radar(result, results[1] if len(results) > 1 else None)
     return card
+
+
+def customer_value_summary(*, customer: Customer) -> dict[str, Any]:
+    """What the customer page's summary header shows of the value card, read alone: the latest
+    result and how many warnings are unresolved (two queries). The caller has checked the
+    scope."""
+    return {
+        "result": ValueResult.objects.filter(customer=customer, month__lte=jobs.this_month())
+        .order_by("-month")
+        .first(),
+        "warning_count": warning_count_for(customer=customer),
+    }
 
 
 # --- the home page ------------------------------------------------------------------------

@@ -91,6 +91,14 @@ def warnings_for(*, customer: Customer) -> list[EarlyWarning]:
     )
 
 
+def warning_count_for(*, customer: Customer) -> int:
+    """How many of the customer's warnings are unresolved (one count; the caller reached
+    `customer` through the scope rule)."""
+    return EarlyWarning.objects.filter(
+        customer=customer, status__in=WarningStatus.unresolved()
+    ).count()
+
+
 def warning_refresh_latest() -> WarningRefresh | None:
     """The latest refresh of the warnings (finished, failed or still running)."""
     return WarningRefresh.objects.order_by("-started_at", "-id").first()
