@@ -118,14 +118,18 @@ class DeepPagePaginator(CappedPaginator):
     account manager's orders hashed all 400,000 orders against his shops and sorted 11,000
     wide rows (130 ms); through orders_order_cust_date_id_idx the keys take 30-40 ms.
     For lists whose OFFSET reads an index: their rows keep the list's order and scope (the
-    outer query is the list itself, filtered by the keys)."""
+    outer query is the list itself, filtered by the keys). `first_page_too`: the first page as
+    well, for a list whose keys an index gives in order but whose rows are scattered (an
+    account manager's visits: the sort read every one of his visits' heap rows)."""
+
+    first_page_too = False
 
     def page(self, number):
         page = super().page(number)
         rows = page.object_list
         if (
             isinstance(rows, QuerySet)
-            and rows.query.low_mark > 0
+            and (rows.query.low_mark > 0 or self.first_page_too)
             and rows.query.combinator is None
             and rows.query.group_by is None
         ):

@@ -124,7 +124,7 @@ class Visit(models.Model):
         verbose_name=_("customer"),
         on_delete=models.PROTECT,
         related_name="visits",
-        db_index=False,  # served by visits_visit_customer_idx
+        db_index=False,  # served by visits_visit_cust_seen_idx
     )
     visited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -183,7 +183,13 @@ class Visit(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["customer", "-visited_at"], name="visits_visit_customer_idx"),
+            # A shop's visits newest first (its timeline, its latest visit) and, with the id, the
+            # keys of an account manager's visit list read from the index alone (its first page
+            # sorted the heap rows of every visit of his ~300 shops, ~1,300 pages: 16-20 ms of
+            # PostgreSQL a page; crm.paginators.DeepPagePaginator, first page too).
+            models.Index(
+                fields=["customer", "-visited_at", "-id"], name="visits_visit_cust_seen_idx"
+            ),
             models.Index(fields=["visited_by", "-visited_at"], name="visits_visit_user_idx"),
             # The visit list's sort (newest first: -visited_at, -id) read backwards: without
             # it, a company-wide list sorted every visit (2 s at 870,000 visits).

@@ -508,6 +508,43 @@ def test_the_visit_list_query_count_does_not_grow_with_rows(
     assert len(response.context["visits"]) == 6
 
 
+def test_the_visit_list_pages_by_their_keys_in_order_and_scope(
+    client, customer_world, monkeypatch
+):
+    """Every page, the first too, is fetched by its keys (visits.views.VisitPaginator: the keys
+    from visits_visit_cust_seen_idx, then those rows): the pages together are the manager's
+    visits newest first (ties by id), with no colleague's visit."""
+    from visits.views.logging import VisitListView
+
+    monkeypatch.setattr(VisitListView, "paginate_by", 2)
+    actor = Actor.of(customer_world["sup_th"], AuditSource.PAGE)
+    when = timezone.now().replace(microsecond=0)
+    for customer, hours in [("c_th", 3), ("c_th", 1), ("c_th", 2), ("c_th", 2), ("c_th2", 1)]:
+        services.visit_log(
+            customer=customer_world[customer],
+            data={
+                "visited_at": when - dt.timedelta(hours=hours),
+                "visit_type": "routine",
+                "purpose": "Round",
+            },
+            actor=actor,
+        )
+    expected = list(
+        Visit.objects.filter(customer=customer_world["c_th"])
+        .order_by("-visited_at", "-id")
+        .values_list("pk", flat=True)
+    )
+    assert len(expected) == 4
+    client.force_login(customer_world["am_th"])
+    seen = []
+    for number in (1, 2):
+        response = client.get(reverse("visits:list"), {"page": number})
+        assert "IN (SELECT" in str(response.context["visits"].query)
+        seen += [visit.pk for visit in response.context["visits"]]
+    assert seen == expected
+    assert not response.context["page_obj"].has_next()
+
+
 # --- the form on a phone (issue 20) ----------------------------------------------------------
 
 

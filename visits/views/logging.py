@@ -27,7 +27,7 @@ from crm import uploads
 from crm.choices import AuditSource, Role
 from crm.exceptions import DomainError
 from crm.middleware import browser_features
-from crm.paginators import CappedPaginator
+from crm.paginators import DeepPagePaginator
 from crm.services import Actor
 from crm.views import PeopleOnlyMixin, list_query_context, people_only
 from customers import policies as customer_policies
@@ -257,13 +257,20 @@ def _customer_picker(request: HttpRequest) -> HttpResponse:
 # --- reading visits ------------------------------------------------------------------------
 
 
+class VisitPaginator(DeepPagePaginator):
+    """Every page by its keys, the first too (visits_visit_cust_seen_idx gives an account
+    manager's visit keys in order)."""
+
+    first_page_too = True
+
+
 class VisitListView(PeopleOnlyMixin, ListView):
     """Every visit the user may see, newest first, filtered by VisitFilterSet."""
 
     template_name = "visits/visit_list.html"
     context_object_name = "visits"
     paginate_by = 50
-    paginator_class = CappedPaginator
+    paginator_class = VisitPaginator
 
     def get_queryset(self):
         return selectors.visit_list(user=self.request.user, filters=self.request.GET)
