@@ -101,7 +101,7 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
 
     Only the open tab (?tab=, else the first) is drawn with the page; the header reads the
     other cards' summaries (Panel.summary) and each other tab loads when it is opened
-    (customer_tab). A customer page cost some 70 ms of CPU with all seven tabs drawn, most of
+    (customer_tab). A customer page cost some 60 ms of CPU with all seven tabs drawn, most of
     it cards few visits look at."""
     customer = selectors.customer_get(user=request.user, code=code)
     keys = _tab_keys(request.user)

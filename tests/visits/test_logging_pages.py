@@ -508,9 +508,7 @@ def test_the_visit_list_query_count_does_not_grow_with_rows(
     assert len(response.context["visits"]) == 6
 
 
-def test_the_visit_list_pages_by_their_keys_in_order_and_scope(
-    client, customer_world, monkeypatch
-):
+def test_the_visit_list_pages_by_their_keys_in_order_and_scope(client, customer_world, monkeypatch):
     """Every page, the first too, is fetched by its keys (visits.views.VisitPaginator: the keys
     from visits_visit_cust_seen_idx, then those rows): the pages together are the manager's
     visits newest first (ties by id), with no colleague's visit."""
