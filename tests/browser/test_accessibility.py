@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from crm.panels import Tab
 from tests.security.conftest import _sign_in_everyone
 from tests.security.test_access_matrix import PATTERNS, ROLE_USERS, ROWS
 from tests.security.urls import QUERIES, build_url
@@ -114,6 +115,11 @@ def test_every_page_has_no_serious_accessibility_violation(browser, live_server,
     urls = [
         (name, build_url(PATTERNS[name], world) + QUERIES.get(name, "")) for name in pages_of(role)
     ]
+    # The customer page's other tabs, each opened from the server (?tab=): the page loads them
+    # on demand, so the page the walk opens holds only its overview.
+    detail = dict(urls).get("customers:detail")
+    if detail:
+        urls += [(f"customers:detail?tab={tab}", f"{detail}?tab={tab}") for tab in list(Tab)[1:]]
     problems: list[str] = []
     not_html: set[str] = set()  # a row that answers something else (a new JSON or script URL)
     checked = 0
