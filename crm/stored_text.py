@@ -92,6 +92,7 @@ CATALOGUE: dict[str, Promise | Plural | str] = {
     "customers.import.same_phone_row": _("Same phone as row %(row)s of this file."),
     "customers.import.same_address_customers": _("Same address as customer(s) %(codes)s."),
     "customers.import.same_address_row": _("Same address as row %(row)s of this file."),
+    "customers.import.outside_scope": _("%(code)s (outside your scope, area %(area)s)"),
     "customers.import.and_more": _("and %(n)s more"),
     "customers.import.codes_and_more": "%(codes)s %(more)s",  # no words: nothing to translate
     # --- why an import's file was refused (customers.io) ---

@@ -10,14 +10,12 @@ a bad row is reported and never stops the valid ones. Empty cells never clear a 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePath
 from typing import IO, Any
 
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,23 +23,20 @@ from crm.choices import AuditAction, AuditSource
 from crm.exceptions import DomainError
 from crm.models import User
 from crm.services import Actor, audit_record
-from crm.stored_text import display, nested, storable, text
+from crm.stored_text import display, items, nested, storable, text
 from customers import policies
 from customers.catalogue import field_label
 from customers.choices import ImportStatus
 from customers.io import Table, check_file_limits, check_file_type, read_table
-from customers.models import Customer, CustomerImport
+from customers.models import CustomerImport
+from customers.selectors import DUPLICATES_SHOWN, DuplicateMatch, written_duplicates
 from customers.services import UpsertReport, customer_upsert_many
-from customers.validators import normalise_address
 
 # A report keeps every error row and every row with a warning, but at most this many of the
 # other rows: a 50,000-row file would otherwise store tens of MB of JSON that no page shows.
 REPORT_MAX_OK_ROWS = 500
-# New rows per duplicate-lookup query: one query for a usual file, while a large one stays
-# under SQLite's 32,766 bound parameters (two per row: phone and address key).
-DUPLICATE_LOOKUP_BATCH = 5000
-# Codes listed in one duplicate warning (like the create page's `customer_similar`).
-DUPLICATE_CODES_SHOWN = 5
+# Codes listed in one duplicate warning (as many as the create page's warning lists).
+DUPLICATE_CODES_SHOWN = DUPLICATES_SHOWN
 
 
 def _import_actor(user: User) -> Actor:
@@ -289,71 +284,42 @@ def build_report(
 
 
 def _duplicate_warnings(table: Table, upsert: UpsertReport, user: User) -> dict[int, list[dict]]:
-    """For each row that would create a customer, the existing customers (in the user's
-    scope) — and earlier new rows of the file — with the same phone or normalised address:
-    catalogue texts (crm.stored_text), shown in each reader's language (`report_rows_shown`).
-
-    One query per DUPLICATE_LOOKUP_BATCH new rows, never one per row.
+    """For each row that would create a customer, or change a customer's phone or address,
+    the customers of the whole company — and earlier such rows of the file — with the same
+    phone or address, both normalised (`customers.validators`); a customer outside the
+    user's scope is named by its code and area only. Catalogue texts (crm.stored_text),
+    shown in each reader's language (`report_rows_shown`). A few queries per file
+    (`written_duplicates`), never one per row.
     """
-    new: list[tuple[int, str, str]] = []  # (row index, phone, address key)
-    for result in upsert.results:
-        if result.outcome == "created":
-            row = table.rows[result.index]
-            new.append(
-                (
-                    result.index,
-                    (row.get("phone") or "").strip(),
-                    normalise_address(row.get("address") or ""),
-                )
-            )
-    if not new:
-        return {}
-
-    by_phone: dict[str, list[str]] = defaultdict(list)
-    by_address: dict[str, list[str]] = defaultdict(list)
-    for start in range(0, len(new), DUPLICATE_LOOKUP_BATCH):
-        batch = new[start : start + DUPLICATE_LOOKUP_BATCH]
-        phones = {phone for _i, phone, _k in batch if phone}
-        keys = {key for _i, _p, key in batch if key}
-        if not phones and not keys:
-            continue
-        matches = (
-            Customer.objects.visible_to(user)
-            .filter(Q(dynamic__phone__in=phones) | Q(address_key__in=keys))
-            .order_by("customer_code")
-            .values_list("customer_code", "dynamic__phone", "address_key")
-        )
-        for code, phone, key in matches:
-            if phone in phones:
-                by_phone[phone].append(code)
-            if key in keys:
-                by_address[key].append(code)
-
     warnings: dict[int, list[dict]] = {}
     first_row_with: dict[tuple[str, str], int] = {}
-    for index, phone, key in new:
-        found: list[dict] = []
-        for kind, value, existing in (("phone", phone, by_phone), ("address", key, by_address)):
-            if not value:
-                continue
-            earlier = first_row_with.setdefault((kind, value), index)
-            params = {
-                "codes": _codes_text(existing.get(value, [])),
-                "row": table.row_numbers[earlier],
-            }
-            if existing.get(value):
-                found.append(
-                    nested(text(f"customers.import.same_{kind}_customers", codes=params["codes"]))
-                )
-            if earlier != index:
-                found.append(nested(text(f"customers.import.same_{kind}_row", row=params["row"])))
-        if found:
-            warnings[index] = found
+    for row in written_duplicates(user=user, rows=table.rows, results=upsert.results):
+        messages: list[dict] = []
+        for kind, key in row.keys.items():
+            same = [match for match in row.matches if kind in match.reasons]
+            if same:
+                codes = _codes_text([_match_text(match) for match in same])
+                message = text(f"customers.import.same_{kind}_customers", codes=codes)
+                messages.append(nested(message))
+            earlier = first_row_with.setdefault((kind, key), row.index)
+            if earlier != row.index:
+                row_number = table.row_numbers[earlier]
+                messages.append(nested(text(f"customers.import.same_{kind}_row", row=row_number)))
+        if messages:
+            warnings[row.index] = messages
     return warnings
 
 
-def _codes_text(codes: Sequence[str]) -> str | dict:
-    shown = ", ".join(codes[:DUPLICATE_CODES_SHOWN])
+def _match_text(match: DuplicateMatch) -> str | dict:
+    """A matching customer in a warning: its code, or for one outside the importer's scope
+    its code and area, said to be outside it."""
+    if match.visible:
+        return match.code
+    return nested(text("customers.import.outside_scope", code=match.code, area=match.area))
+
+
+def _codes_text(codes: Sequence[str | dict]) -> dict:
+    shown = items(list(codes[:DUPLICATE_CODES_SHOWN]))
     if len(codes) <= DUPLICATE_CODES_SHOWN:
         return shown
     more = text("customers.import.and_more", n=len(codes) - DUPLICATE_CODES_SHOWN)

@@ -200,6 +200,9 @@ class CustomerDynamic(models.Model):
     phone = models.CharField(
         _label("phone"), max_length=32, blank=True, validators=[validate_phone], db_index=True
     )
+    # The phone's digits without country prefix (`normalise_phone`), kept in step by the
+    # services, for the company-wide duplicate check ("139-0000-0001" is 13900000001).
+    phone_key = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
     contact_person = models.CharField(_label("contact_person"), max_length=100, blank=True)
     payment_method = models.CharField(
         _label("payment_method"), max_length=20, choices=choices.PaymentMethod.choices, blank=True
@@ -487,3 +490,41 @@ class CustomerImport(models.Model):
         if not self.progress_total:
             return 0
         return min(100, round(100 * self.progress_done / self.progress_total))
+
+
+class DuplicateDismissal(models.Model):
+    """Two customers someone with the right to judge (a supervisor, an administrator) said are
+    not duplicates, with why: the duplicates page no longer lists the pair. The pair is kept
+    with the lower id first, so it is stored once whichever way it was shown."""
+
+    customer_a = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", verbose_name=_("customer")
+    )
+    customer_b = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", verbose_name=_("other customer")
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("dismissed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    dismissed_at = models.DateTimeField(_("dismissed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("dismissed duplicate")
+        verbose_name_plural = _("dismissed duplicates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_a", "customer_b"], name="customers_dup_dismissal_pair_uniq"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(customer_a__lt=models.F("customer_b")),
+                name="customers_dup_dismissal_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_a_id}/{self.customer_b_id}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,8 +20,8 @@ from crm.models import AuditEntry, User
 from customers import policies
 from customers.choices import ChangeRequestStatus, CustomerStatus
 from customers.filtersets import CustomerFilterSet
-from customers.models import ChangeRequest, Customer
-from customers.validators import normalise_address
+from customers.models import ChangeRequest, Customer, CustomerDynamic
+from customers.validators import normalise_address, normalise_phone
 
 
 def customer_list(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Customer]:
@@ -71,21 +72,138 @@ def customer_history(*, customer: Customer, limit: int = 200) -> QuerySet[AuditE
     ).select_related("actor")[:limit]
 
 
-def customer_similar(
+# Matches listed per duplicate warning (the page, the import report, the sync warnings).
+DUPLICATES_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    """An existing customer that looks like the one being written: same phone (digits, no
+    country prefix) or same address (normalised). Company-wide: a match outside the asking
+    user's scope is `visible=False` and shown by its code and area only (`customer` is then
+    None: nothing else of it may reach the page)."""
+
+    code: str
+    area: str
+    visible: bool
+    reasons: frozenset[str]  # "phone", "address"
+    customer: Customer | None = None
+
+
+# What one written customer is compared by: (phone, address, its own id or None).
+DuplicateProbe = tuple[str, str, "int | None"]
+
+
+def customer_duplicates_many(
+    *, user: User, probes: Sequence[DuplicateProbe], shown: int | None = DUPLICATES_SHOWN
+) -> list[list[DuplicateMatch]]:
+    """For each probe, the existing customers of the whole company with its normalised phone
+    or address (the first `shown` by code; all with None), itself excluded. Two queries per call
+    (the matches, then which of them the user may see), whatever the number of probes:
+    callers pass a batch (an import's or a sync's rows)."""
+    keyed = [
+        (normalise_phone(phone), normalise_address(address), exclude)
+        for phone, address, exclude in probes
+    ]
+    phones = {phone for phone, _address, _pk in keyed if phone}
+    addresses = {address for _phone, address, _pk in keyed if address}
+    if not phones and not addresses:
+        return [[] for _probe in probes]
+    # The phone as a subquery, so the OR does not span the two tables' rows.
+    by_phone = CustomerDynamic.objects.filter(phone_key__in=phones).values("customer_id")
+    found = list(
+        Customer.objects.filter(Q(pk__in=by_phone) | Q(address_key__in=addresses))
+        .select_related("area", "dynamic", "account_manager")
+        .order_by("customer_code")
+    )
+    visible = set(
+        Customer.objects.visible_to(user)
+        .filter(pk__in=[customer.pk for customer in found])
+        .values_list("pk", flat=True)
+    )
+    by_key: dict[tuple[str, str], list[Customer]] = {}
+    for customer in found:  # by code: each list keeps that order
+        by_key.setdefault(("phone", customer.dynamic.phone_key), []).append(customer)
+        by_key.setdefault(("address", customer.address_key), []).append(customer)
+    results: list[list[DuplicateMatch]] = []
+    for phone, address, exclude in keyed:
+        reasons: dict[int, set[str]] = {}
+        same: dict[int, Customer] = {}
+        for reason, value in (("phone", phone), ("address", address)):
+            for customer in by_key.get((reason, value), []) if value else []:
+                if customer.pk != exclude:
+                    reasons.setdefault(customer.pk, set()).add(reason)
+                    same[customer.pk] = customer
+        listed = sorted(same.values(), key=lambda c: c.customer_code)[:shown]
+        results.append(
+            [
+                DuplicateMatch(
+                    code=customer.customer_code,
+                    area=customer.area.name,
+                    visible=customer.pk in visible,
+                    reasons=frozenset(reasons[customer.pk]),
+                    customer=customer if customer.pk in visible else None,
+                )
+                for customer in listed
+            ]
+        )
+    return results
+
+
+# Rows per duplicate look-up of a batch write (two queries each): a usual file or sync in one,
+# while a large import stays under SQLite's 32,766 bound parameters (two per row).
+DUPLICATE_LOOKUP_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class WrittenDuplicates:
+    """The possible duplicates of one row a batch write (import, sync) created, or whose
+    phone or address it changed: `keys` holds the normalised phone and address compared
+    (kind -> key, those the row wrote), `matches` every customer found, by code."""
+
+    index: int
+    keys: dict[str, str]
+    matches: list[DuplicateMatch]
+
+
+def written_duplicates(
+    *, user: User, rows: Sequence[Mapping[str, Any]], results: Sequence[Any]
+) -> list[WrittenDuplicates]:
+    """The rows of a batch upsert (`customers.services.customer_upsert_many`: its
+    `results`, the `rows` it was given) that created a customer or changed a phone or an
+    address, with the customers of the whole company having the same phone or address
+    (`customer_duplicates_many`). A created row's own customer is not its duplicate, but two
+    rows of the batch with the same phone are each other's once stored."""
+    probed: list[tuple[int, str, str, int | None]] = []
+    for result in results:
+        created = result.outcome == "created"
+        changed = result.outcome == "updated" and {"phone", "address"} & result.changes.keys()
+        if not (created or changed):
+            continue
+        row = rows[result.index]
+        wrote = {
+            kind: str(row.get(kind) or "") if created or kind in result.changes else ""
+            for kind in ("phone", "address")
+        }
+        probed.append((result.index, wrote["phone"], wrote["address"], result.customer_id))
+    written: list[WrittenDuplicates] = []
+    for start in range(0, len(probed), DUPLICATE_LOOKUP_BATCH):
+        batch = probed[start : start + DUPLICATE_LOOKUP_BATCH]
+        found = customer_duplicates_many(
+            user=user, probes=[probe[1:] for probe in batch], shown=None
+        )
+        for (index, phone, address, _pk), matches in zip(batch, found, strict=True):
+            keys = {"phone": normalise_phone(phone), "address": normalise_address(address)}
+            written.append(WrittenDuplicates(index, {k: v for k, v in keys.items() if v}, matches))
+    return written
+
+
+def customer_duplicates(
     *, user: User, phone: str = "", address: str = "", exclude_pk: int | None = None
-) -> QuerySet[Customer]:
-    """Customers (in the user's scope) with the same phone or normalised address: the
-    duplicate warning shown when creating or importing."""
-    key = normalise_address(address)
-    match = Q(pk__in=[])
-    if phone:
-        match |= Q(dynamic__phone=phone.strip())
-    if key:
-        match |= Q(address_key=key)
-    qs = Customer.objects.visible_to(user).filter(match)
-    if exclude_pk is not None:
-        qs = qs.exclude(pk=exclude_pk)
-    return qs.order_by("customer_code")[:5]
+) -> list[DuplicateMatch]:
+    """`customer_duplicates_many` of one customer being created or edited: the duplicate
+    warning of the create and change pages."""
+    return customer_duplicates_many(user=user, probes=[(phone, address, exclude_pk)])[0]
 
 
 def change_request_queue(*, user: User, status: str = ChangeRequestStatus.PENDING):

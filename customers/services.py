@@ -51,7 +51,7 @@ from customers.catalogue import (
 from customers.choices import ChangeRequestStatus
 from customers.models import ChangeRequest, Customer, CustomerDynamic, CustomerSystem
 from customers.selectors import customer_in_scope
-from customers.validators import normalise_address
+from customers.validators import normalise_address, normalise_phone
 
 # Rows per transaction in a batch upsert: three bulk INSERTs (customer, dynamic, system) and
 # one of audit rows per batch. 1,000 rows keep a batch under ~20 MB and a second or two.
@@ -148,6 +148,8 @@ def _prepare(
             changes[name] = (external(name, old), external(name, new))
     if "address" in changes or existing is None:
         customer.address_key = normalise_address(customer.address)
+    if "phone" in changes or existing is None:
+        dynamic.phone_key = normalise_phone(dynamic.phone)
 
     _validate(customer, dynamic, changes, errors=errors)
     if errors:
@@ -321,10 +323,14 @@ def _write(prepared: list[tuple[RowResult, _Prepared]], actor: Actor) -> None:
     AuditEntry.objects.bulk_create(entries)
 
 
+# The comparison keys the services keep in step, and the field each is made from.
+_KEY_SOURCES = {"address_key": "address", "phone_key": "phone"}
+
+
 def _bulk_update_changed(model, pairs, columns: list[str]) -> None:
     """bulk_update each column over just the rows whose change touches it."""
     for column in columns:
-        name = "address" if column == "address_key" else column
+        name = _KEY_SOURCES.get(column, column)
         objs = [obj for p, obj in pairs if name in p.changes]
         if objs:
             model.objects.bulk_update(objs, [column], batch_size=BATCH_SIZE)
@@ -335,6 +341,7 @@ def _changed_columns(all_changes: Iterable[Mapping[str, Any]]) -> tuple[list[str
     static = sorted(n for n in names if CATALOGUE[n].part == "static")
     dynamic = sorted(n for n in names if CATALOGUE[n].part == "dynamic")
     static += ["updated_at"] + (["address_key"] if "address" in names else [])
+    dynamic += ["phone_key"] if "phone" in names else []
     return static, dynamic
 
 

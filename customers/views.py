@@ -213,7 +213,10 @@ def customer_dynamic_edit(request: HttpRequest, code: str) -> HttpResponse:
     if not specs:
         raise PermissionDenied
     form = catalogue_form(specs, user=request.user, customer=customer, data=request.POST or None)
+    duplicates = []
     if request.method == "POST" and form.is_valid():
+        duplicates = _unconfirmed_duplicates(request, changed_values(form), customer=customer)
+    if request.method == "POST" and form.is_valid() and not duplicates:
         try:
             changes = services.customer_edit(
                 customer=customer, user=request.user, data=changed_values(form)
@@ -236,7 +239,7 @@ def customer_dynamic_edit(request: HttpRequest, code: str) -> HttpResponse:
         if is_htmx(request)
         else "customers/customer_dynamic_edit.html"
     )
-    return render(request, template, {"customer": customer, "form": form})
+    return render(request, template, {"customer": customer, "form": form, "duplicates": duplicates})
 
 
 @people_only
@@ -261,7 +264,10 @@ def customer_change(request: HttpRequest, code: str) -> HttpResponse:
         with_reason=True,
     )
     form.initial["reason"] = request.GET.get("reason", "")[:500]
+    duplicates = []
     if request.method == "POST" and form.is_valid():
+        duplicates = _unconfirmed_duplicates(request, changed_values(form), customer=customer)
+    if request.method == "POST" and form.is_valid() and not duplicates:
         try:
             outcome = services.customer_propose(
                 customer=customer,
@@ -291,6 +297,7 @@ def customer_change(request: HttpRequest, code: str) -> HttpResponse:
             "groups": _by_category(form, specs),
             "only_field": only,
             "reason": form.initial["reason"],
+            "duplicates": duplicates,
         },
     )
 
@@ -301,19 +308,12 @@ def customer_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     specs = [spec for spec in FIELDS if not spec.is_system]
     form = catalogue_form(specs, user=request.user, data=request.POST or None)
-    similar = []
+    duplicates = []
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
-        similar = list(
-            selectors.customer_similar(
-                user=request.user, phone=data.get("phone", ""), address=data.get("address", "")
-            )
-        )
-        if similar and not request.POST.get("confirm_duplicates"):
-            messages.warning(
-                request,
-                _("Customers with the same phone or address exist. Check them, then confirm."),
-            )
+        duplicates = _unconfirmed_duplicates(request, data)
+        if duplicates:
+            messages.warning(request, DUPLICATES_FOUND)
         else:
             try:
                 customer = services.customer_create(
@@ -327,7 +327,28 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "customers/customer_create.html",
-        {"form": form, "groups": _by_category(form, specs), "similar": similar},
+        {"form": form, "groups": _by_category(form, specs), "duplicates": duplicates},
+    )
+
+
+DUPLICATES_FOUND = gettext_lazy(
+    "Customers with the same phone or address exist. Check them, then confirm."
+)
+
+
+def _unconfirmed_duplicates(
+    request: HttpRequest, data: dict, *, customer=None
+) -> list[selectors.DuplicateMatch]:
+    """The customers of the whole company with the phone or address `data` writes (a new
+    customer's, or an edit's when it changes them), unless the user has ticked that this is
+    a different shop. Matches outside the user's scope are shown by code and area only."""
+    if request.POST.get("confirm_duplicates") or not ({"phone", "address"} & data.keys()):
+        return []
+    return selectors.customer_duplicates(
+        user=request.user,
+        phone=data.get("phone") or "",
+        address=data.get("address") or "",
+        exclude_pk=customer.pk if customer is not None else None,
     )
 
 

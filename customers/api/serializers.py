@@ -202,3 +202,26 @@ class SyncReportSerializer(serializers.Serializer):
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     errors = SyncItemErrorSerializer(many=True)
+
+
+class CustomerSyncWarningSerializer(serializers.Serializer):
+    """A customer stored but worth a word: today, one whose phone or address another customer
+    of the company has too (compared normalised: digits without the country prefix; the
+    address without spaces, punctuation, full-width or traditional forms). The item is
+    stored as sent all the same; the duplicates page lists the pair."""
+
+    index = serializers.IntegerField(help_text=_("Position of the item in the request (from 0)"))
+    customer_code = serializers.CharField(help_text=_("The item's customer_code, as sent"))
+    code = serializers.CharField(
+        help_text=_("What it is: possible_duplicate (more codes may be added)")
+    )
+    field = serializers.CharField(help_text=_("The field compared: phone or address"))
+    message = serializers.CharField()
+    matches = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=_("The codes of the customers with the same value (at most 5)"),
+    )
+
+
+class CustomerSyncReportSerializer(SyncReportSerializer):
+    warnings = CustomerSyncWarningSerializer(many=True)

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
@@ -31,11 +32,13 @@ from customers.api.serializers import (
     AreaSyncItemSerializer,
     AreaSyncRequestSerializer,
     CustomerSerializer,
+    CustomerSyncReportSerializer,
     CustomerSyncRequestSerializer,
     SyncReportSerializer,
 )
 from customers.filtersets import CustomerFilterSet
 from customers.models import Customer
+from customers.selectors import DUPLICATES_SHOWN
 from customers.services import customer_upsert_many
 
 # --- customers (read) --------------------------------------------------------------------
@@ -147,7 +150,7 @@ class CustomerSyncAPIView(BulkSyncAPIView):
     items_key = "customers"
     max_items = MAX_CUSTOMERS_PER_SYNC
     request_serializer = CustomerSyncRequestSerializer
-    report_serializer = SyncReportSerializer
+    report_serializer = CustomerSyncReportSerializer
 
     def sync(self, items: list[Any], request: Request) -> dict[str, Any]:
         # An item that is not an object is stored as nothing: an empty row keeps the indexes
@@ -163,4 +166,27 @@ class CustomerSyncAPIView(BulkSyncAPIView):
             }
             for error in report.errors()
         ]
-        return SyncReportSerializer({**report.counts(), "errors": errors}).data
+        warnings = [
+            {
+                "index": row.index,
+                "customer_code": str(rows[row.index].get("customer_code") or "").strip(),
+                "code": "possible_duplicate",
+                "field": kind,
+                "message": _DUPLICATE_MESSAGES[kind] % {"codes": ", ".join(codes)},
+                "matches": codes,
+            }
+            for row in selectors.written_duplicates(
+                user=request.user, rows=rows, results=report.results
+            )
+            for kind in row.keys
+            if (codes := [m.code for m in row.matches if kind in m.reasons][:DUPLICATES_SHOWN])
+        ]
+        return CustomerSyncReportSerializer(
+            {**report.counts(), "errors": errors, "warnings": warnings}
+        ).data
+
+
+_DUPLICATE_MESSAGES = {
+    "phone": gettext_lazy("Stored; customer(s) %(codes)s have the same phone."),
+    "address": gettext_lazy("Stored; customer(s) %(codes)s have the same address."),
+}

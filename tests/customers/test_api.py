@@ -382,7 +382,13 @@ def test_customer_sync_creates_customers(erp, customer_world):
     response = erp.post(CUSTOMER_SYNC, {"customers": rows}, format="json")
 
     assert response.status_code == 200
-    assert response.json() == {"created": 2, "updated": 0, "unchanged": 0, "errors": []}
+    assert response.json() == {
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "errors": [],
+        "warnings": [],
+    }
     created = Customer.objects.select_related("dynamic").get(customer_code="440199990001")
     assert created.account_manager == customer_world["am_th"]
     assert created.dynamic.phone == "13900000001"
@@ -410,8 +416,54 @@ def test_customer_sync_replay_is_unchanged_and_writes_no_history(erp, customer_w
 
     report = erp.post(CUSTOMER_SYNC, {"customers": rows}, format="json").json()
 
-    assert report == {"created": 0, "updated": 0, "unchanged": 2, "errors": []}
+    assert report == {"created": 0, "updated": 0, "unchanged": 2, "errors": [], "warnings": []}
     assert AuditEntry.objects.count() == before
+
+
+def test_customer_sync_warns_of_possible_duplicates_and_stores_the_items(erp, customer_world):
+    # given c_th (phone 13800000001) and a shop on 天河路 5 号
+    c_th = customer_world["c_th"]
+    erp.post(CUSTOMER_SYNC, {"customers": [new_customer(1, address="天河路 5 号")]}, format="json")
+    rows = [
+        # the same phone written another way
+        new_customer(2, phone="+86 138-0000-0001"),
+        # the same address written another way, in another area
+        new_customer(3, address="天河路５號", area="YX"),
+        new_customer(4, phone="13700000000"),
+    ]
+
+    report = erp.post(CUSTOMER_SYNC, {"customers": rows}, format="json").json()
+
+    assert report["created"] == 3 and not report["errors"]
+    by_index = {(w["index"], w["field"]): w for w in report["warnings"]}
+    assert set(by_index) == {(0, "phone"), (1, "address")}
+    phone = by_index[(0, "phone")]
+    assert phone["code"] == "possible_duplicate"
+    assert phone["customer_code"] == "440199990002"
+    assert phone["matches"] == [c_th.customer_code]
+    assert c_th.customer_code in phone["message"]
+    assert by_index[(1, "address")]["matches"] == ["440199990001"]
+    # stored as sent
+    stored = Customer.objects.select_related("dynamic").get(customer_code="440199990002")
+    assert stored.dynamic.phone == "+86 138-0000-0001"
+
+
+def test_customer_sync_warns_when_an_update_takes_another_shops_phone(erp, customer_world):
+    erp.post(CUSTOMER_SYNC, {"customers": [new_customer(1)]}, format="json")
+    c_th = customer_world["c_th"]
+
+    changed = erp.post(
+        CUSTOMER_SYNC, {"customers": [new_customer(1, phone="138 0000 0001")]}, format="json"
+    ).json()
+    again = erp.post(
+        CUSTOMER_SYNC, {"customers": [new_customer(1, phone="138 0000 0001")]}, format="json"
+    ).json()
+
+    assert changed["updated"] == 1
+    assert [(w["field"], w["matches"]) for w in changed["warnings"]] == [
+        ("phone", [c_th.customer_code])
+    ]
+    assert again["unchanged"] == 1 and again["warnings"] == []
 
 
 def test_customer_sync_takes_json_numbers_digit_for_digit(erp, customer_world):

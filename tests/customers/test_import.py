@@ -312,6 +312,36 @@ def test_check_warns_of_duplicates_by_phone_and_by_address(customer_world, areas
     assert customer_import.report["counts"]["warnings"] == 2
 
 
+def test_check_compares_normalised_phones_and_warns_of_an_edited_phone(customer_world, areas):
+    # given c_th with phone 13800000001 and yx, an existing shop of another area
+    admin, th = customer_world["admin"], customer_world["c_th"]
+    yx = customer_world["c_yx"]
+    upload = _upload(
+        [
+            {**NEW, "phone": "+86 138-0000-0001"},
+            # an existing shop of the file whose phone the file changes to th's
+            {
+                "customer_code": yx.customer_code,
+                "store_name": yx.store_name,
+                "license_number": yx.license_number,
+                "business_format": yx.business_format,
+                "market_type": yx.market_type,
+                "area": "YX",
+                "phone": "0086 13800000001",
+            },
+        ]
+    )
+
+    customer_import = customer_import_check(uploaded_file=upload, user=admin)
+
+    rows = _by_code(customer_import.report)
+    assert rows["440199000001"]["warnings"] == [f"Same phone as customer(s) {th.customer_code}."]
+    assert rows[yx.customer_code]["warnings"] == [
+        f"Same phone as customer(s) {th.customer_code}.",
+        "Same phone as row 2 of this file.",
+    ]
+
+
 def test_check_warns_of_duplicates_within_the_file(customer_world):
     admin = customer_world["admin"]
     second = {**NEW, "customer_code": "440199000002", "license_number": "990199000002"}

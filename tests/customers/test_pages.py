@@ -191,6 +191,73 @@ def test_create_warns_about_a_duplicate_phone_until_confirmed(client, customer_w
     assert Customer.objects.filter(customer_code="440199999999").exists()
 
 
+def test_create_warns_of_a_shop_in_another_area_by_its_code_and_area_only(
+    client, customer_world, areas
+):
+    # given sup_yx, who cannot see c_th (天河一号店, 13800000001)
+    c_th = customer_world["c_th"]
+    client.force_login(customer_world["sup_yx"])
+    data = {
+        "customer_code": "440199999999",
+        "store_name": "新店",
+        "license_number": "440199999998",
+        "business_format": "B",
+        "market_type": "C",
+        "area": areas["YX"].pk,
+        "phone": "138-0000-0001",
+        "status": "active",
+    }
+
+    page = client.post(reverse("customers:create"), data).content.decode()
+
+    assert 'data-testid="duplicate-warning"' in page
+    assert f"A shop outside your scope: {c_th.customer_code}, area {c_th.area.name}" in page
+    assert c_th.store_name not in page
+    assert reverse("customers:detail", args=[c_th.customer_code]) not in page
+    assert not Customer.objects.filter(customer_code="440199999999").exists()
+
+
+def test_editing_a_phone_to_another_shops_warns_until_confirmed(client, customer_world, areas):
+    # given am_th2's shop, and c_th (am_th's, 13800000001) which am_th2 cannot see
+    shop = make_customer(areas["TH"], customer_world["am_th2"], store_name="二号店")
+    client.force_login(customer_world["am_th2"])
+    url = reverse("customers:dynamic_edit", args=[shop.customer_code])
+    form = client.get(url).context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data["phone"] = "+86 138 0000 0001"
+
+    warned = client.post(url, data)
+    shop.dynamic.refresh_from_db()
+    assert warned.status_code == 200
+    assert b'data-testid="duplicate-warning"' in warned.content
+    assert "A shop outside your scope" in warned.content.decode()
+    assert shop.dynamic.phone == ""
+
+    saved = client.post(url, {**data, "confirm_duplicates": "1"})
+    shop.dynamic.refresh_from_db()
+    assert saved.status_code == 302
+    assert shop.dynamic.phone == "+86 138 0000 0001"
+    assert shop.dynamic.phone_key == "13800000001"
+
+
+def test_proposing_another_shops_address_warns_before_the_request_is_made(client, customer_world):
+    # given two shops of sup_th's area
+    c_th = customer_world["c_th"]
+    other = make_customer("TH", customer_world["am_th"], store_name="二号店", address="天河路 9 号")
+    client.force_login(customer_world["am_th"])
+    url = reverse("customers:change", args=[c_th.customer_code]) + "?field=address"
+
+    warned = client.post(url, {"address": "天河路9號", "reason": "moved"})
+    assert b'data-testid="duplicate-warning"' in warned.content
+    assert other.store_name in warned.content.decode()  # in scope: named and linked
+    assert not ChangeRequest.objects.filter(customer=c_th).exists()
+
+    client.post(url, {"address": "天河路9號", "reason": "moved", "confirm_duplicates": "1"})
+    # the address needs approval: confirmed, it becomes a change request
+    request = ChangeRequest.objects.get(customer=c_th)
+    assert request.fields == ["address"]
+
+
 def test_account_managers_cannot_create_customers(client, customer_world):
     client.force_login(customer_world["am_th"])
     assert client.get(reverse("customers:create")).status_code == 403

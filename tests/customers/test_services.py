@@ -12,7 +12,12 @@ from crm.exceptions import DomainError
 from crm.models import AuditEntry
 from customers.choices import ChangeRequestStatus
 from customers.models import ChangeRequest, Customer
-from customers.selectors import customer_get, customer_history, customer_list, customer_similar
+from customers.selectors import (
+    customer_duplicates,
+    customer_get,
+    customer_history,
+    customer_list,
+)
 from customers.services import (
     customer_create,
     customer_edit,
@@ -20,6 +25,7 @@ from customers.services import (
     customer_update,
     customer_upsert_many,
 )
+from customers.validators import normalise_address, normalise_phone
 from tests.customers.factories import make_customer
 
 # Codes outside the ranges tests.customers.factories hands out (4401…, 9901…).
@@ -741,35 +747,95 @@ def test_supervisor_edits_direct_fields_and_requests_approval_fields(customer_wo
 # --- duplicates warning ------------------------------------------------------------------
 
 
-def test_similar_finds_a_customer_by_phone(customer_world):
-    found = customer_similar(user=customer_world["sup_th"], phone=" 13800000001 ")
-    assert list(found) == [customer_world["c_th"]]
+def _codes(matches) -> list[str]:
+    return [match.code for match in matches]
 
 
-@pytest.mark.parametrize("typed", ["天河路1号", "天河路 1 号", "天河路１号", " 天河路，1号 "])
-def test_similar_finds_a_customer_by_normalised_address(customer_world, typed):
+@pytest.mark.parametrize(
+    "typed",
+    [" 13800000001 ", "138-0000-0001", "138 0000 0001", "+86 138 0000 0001", "008613800000001"],
+)
+def test_duplicates_find_a_customer_by_normalised_phone(customer_world, typed):
+    found = customer_duplicates(user=customer_world["sup_th"], phone=typed)
+    assert _codes(found) == [customer_world["c_th"].customer_code]
+    assert found[0].visible and found[0].customer == customer_world["c_th"]
+    assert found[0].reasons == {"phone"}
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["天河路1号", "天河路 1 号", "天河路１号", " 天河路，1号 ", "天河路1號", "天河路\u30001号"],
+)
+def test_duplicates_find_a_customer_by_normalised_address(customer_world, typed):
     shop = make_customer("TH", customer_world["am_th"], address="天河路 1 号")
-    assert list(customer_similar(user=customer_world["sup_th"], address=typed)) == [shop]
+    found = customer_duplicates(user=customer_world["sup_th"], address=typed)
+    assert _codes(found) == [shop.customer_code]
+    assert found[0].reasons == {"address"}
 
 
-def test_similar_follows_an_address_change(customer_world, system_actor):
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("+86 139-0000-0001", "13900000001"),
+        ("0086 13900000001", "13900000001"),
+        ("8613900000001", "13900000001"),
+        ("139 0000 0001", "13900000001"),
+        ("+86 20 8888 0000", "02088880000"),
+        ("020-8888-0000", "02088880000"),
+        ("+82 10-1234-5678", "01012345678"),
+        ("010-1234-5678", "01012345678"),
+        ("+1 415 555 0100", "14155550100"),
+        ("", ""),
+    ],
+)
+def test_phone_normalisation(typed, key):
+    assert normalise_phone(typed) == key
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("天河路１號", "天河路1号"),
+        ("廣州市 天河區 天河路 1 號 2 樓", "广州市天河区天河路1号2楼"),
+        ("No. 1, Tianhe Road", "no1tianheroad"),
+        ("ＮＯ．１　Tianhe Rd", "no1tianherd"),
+    ],
+)
+def test_address_normalisation(typed, key):
+    assert normalise_address(typed) == key
+
+
+def test_duplicates_follow_a_phone_and_address_change(customer_world, system_actor):
     c_th = customer_world["c_th"]
-    customer_update(customer=c_th, data={"address": "体育西路 100 号"}, actor=system_actor)
-    assert list(customer_similar(user=customer_world["admin"], address="体育西路100号")) == [c_th]
+    customer_update(
+        customer=c_th,
+        data={"address": "体育西路 100 号", "phone": "020-3888 0000"},
+        actor=system_actor,
+    )
+    admin = customer_world["admin"]
+    assert _codes(customer_duplicates(user=admin, address="体育西路100号")) == [c_th.customer_code]
+    assert _codes(customer_duplicates(user=admin, phone="+86 20 3888 0000")) == [c_th.customer_code]
+    assert not customer_duplicates(user=admin, phone="13800000001")
 
 
-def test_similar_excludes_the_customer_itself_and_stays_in_scope(customer_world):
+def test_duplicates_are_company_wide_but_show_nothing_out_of_scope(customer_world):
     c_th = customer_world["c_th"]
-    assert not customer_similar(
+    assert not customer_duplicates(
         user=customer_world["sup_th"], phone="13800000001", exclude_pk=c_th.pk
     )
-    assert not customer_similar(user=customer_world["am_th2"], phone="13800000001")
-    assert not customer_similar(user=customer_world["sup_yx"], phone="13800000001")
+    for outsider in ("am_th2", "sup_yx"):
+        # given a user who may not see c_th
+        found = customer_duplicates(user=customer_world[outsider], phone="13800000001")
+        # then the match is there, by its code and area only
+        assert _codes(found) == [c_th.customer_code]
+        assert not found[0].visible and found[0].customer is None
+        assert found[0].area == c_th.area.name
 
 
-def test_similar_with_nothing_to_compare_finds_nothing(customer_world):
-    assert not customer_similar(user=customer_world["admin"])
-    assert not customer_similar(user=customer_world["admin"], phone="13999999999")
+def test_duplicates_with_nothing_to_compare_find_nothing(customer_world):
+    assert not customer_duplicates(user=customer_world["admin"])
+    assert not customer_duplicates(user=customer_world["admin"], phone="13999999999")
+    assert not customer_duplicates(user=customer_world["admin"], phone="-", address="，。")
 
 
 # --- history -----------------------------------------------------------------------------
