@@ -92,6 +92,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Warnings"), "valuation:warnings", "exclamation-triangle", FIELD),
     NavItem(_("Compliance"), "valuation:compliance", "shield-check", LICENCE),
     NavItem(_("Change requests"), "customers:change_requests", "inbox", PEOPLE, more=True),
+    NavItem(_("Duplicates"), "customers:duplicates", "files", SUPERVISING, more=True),
     NavItem(_("Orders"), "orders:list", "receipt", PEOPLE, more=True),
     NavItem(_("Allocation"), "allocation:overview", "boxes", PEOPLE, more=True),
     NavItem(_("Audits"), "audits:prices", "clipboard-check", FIELD, more=True),

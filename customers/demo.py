@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -259,6 +260,7 @@ def seed_customers(report: SeedReport, *, actor: Actor) -> None:
         "Customers: {created} created, {kept} existing left as they are.".format(**totals)
     )
     _seed_change_requests(report)
+    _seed_duplicate(report)
 
 
 def demo_sample(options: DemoOptions) -> set[int]:
@@ -323,3 +325,45 @@ def _seed_change_requests(report: SeedReport) -> None:
             reason=reason,
         )
     report.lines.append("Change requests: 2 pending for the supervisors.")
+
+
+def _seed_duplicate(report: SeedReport) -> None:
+    """Once: a second record of one of am_zhang's shops, entered by a supervisor who typed its
+    phone with the country prefix and dashes and its address with a full-width number and a
+    traditional 號 — what the duplicates page and the duplicate warnings exist to catch."""
+    if not seed_once("customers.duplicate"):
+        return
+    original = (
+        Customer.objects.filter(account_manager__username="am_zhang")
+        .select_related("dynamic", "area")
+        .order_by("customer_code")
+        .first()
+    )
+    if original is None or not original.address:
+        return
+    prefix = original.customer_code[:4]
+    phone = original.dynamic.phone
+    full_width = str.maketrans("0123456789", "０１２３４５６７８９")
+    address = re.sub(
+        r"(\d+)号$", lambda m: m.group(1).translate(full_width) + "號", original.address
+    )
+    row = {
+        "customer_code": f"{prefix}90000001",
+        "license_number": f"{prefix}90050001",
+        "store_name": original.store_name + "店",
+        "address": address,
+        "business_format": original.business_format,
+        "market_type": original.market_type,
+        "area": original.area.code,
+        "account_manager": "am_zhang",
+        "phone": f"+86 {phone[:3]}-{phone[3:7]}-{phone[7:]}" if len(phone) == 11 else phone,
+        "status": "active",
+    }
+    actor = Actor.system("seed_demo")
+    result = customer_upsert_many(rows=[row], actor=actor, mode=Mode.CREATE)
+    if result.errors():
+        raise RuntimeError(f"Demo duplicate refused: {result.errors()}")
+    report.lines.append(
+        f"Duplicates: {row['customer_code']} is a second record of {original.customer_code} "
+        "(same phone and address, typed differently)."
+    )

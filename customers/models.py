@@ -42,6 +42,13 @@ def _label(name: str):
     return lazy(resolve, str)()
 
 
+# What a customer's audit rows may name besides its catalogue fields.
+AUDIT_ONLY_LABELS = {
+    # a pair of likely duplicates judged two shops (`customers.services.duplicate_dismiss`)
+    "not_duplicate_of": _("Not a duplicate of"),
+}
+
+
 class CustomerQuerySet(ScopedQuerySet):
     def with_parts(self) -> CustomerQuerySet:
         """Joins the dynamic and system parts, the area and the account manager (one query)."""
@@ -170,6 +177,8 @@ class Customer(models.Model):
         included): the catalogue's, in the active language."""
         from customers.catalogue import field_label
 
+        if name in AUDIT_ONLY_LABELS:
+            return str(AUDIT_ONLY_LABELS[name])
         return field_label(name)
 
     def clean(self) -> None:

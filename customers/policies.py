@@ -66,3 +66,9 @@ def can_decide_requests(user: User) -> bool:
 
 def can_import(user: User) -> bool:
     return _is_admin(user)
+
+
+def can_review_duplicates(user: User) -> bool:
+    """Supervisors (the pairs within their areas) and administrators (all) see the likely
+    duplicates and may dismiss a pair that is two shops."""
+    return _is_admin(user) or _is_area_supervisor(user)

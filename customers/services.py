@@ -49,7 +49,13 @@ from customers.catalogue import (
     to_internal,
 )
 from customers.choices import ChangeRequestStatus
-from customers.models import ChangeRequest, Customer, CustomerDynamic, CustomerSystem
+from customers.models import (
+    ChangeRequest,
+    Customer,
+    CustomerDynamic,
+    CustomerSystem,
+    DuplicateDismissal,
+)
 from customers.selectors import customer_in_scope
 from customers.validators import normalise_address, normalise_phone
 
@@ -731,6 +737,44 @@ def _ensure_visible(user: User, customer: Customer) -> None:
     """Services trust no caller with scope: a customer outside the user's scope is refused."""
     if not customer_in_scope(user=user, customer=customer):
         raise DomainError(_("This customer is outside your areas."))
+
+
+# --- likely duplicates ------------------------------------------------------------------
+
+
+@transaction.atomic
+def duplicate_dismiss(
+    *, first: Customer, second: Customer, user: User, reason: str
+) -> DuplicateDismissal:
+    """Records that two customers the duplicates page paired are two shops, and why: the page
+    no longer lists the pair. Audited on both customers (their timelines say who judged them
+    distinct); dismissing a pair again keeps the first judgement."""
+    if not policies.can_review_duplicates(user):
+        raise DomainError(_("Only supervisors and administrators may judge duplicates."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(errors={"reason": [_("Say why these are two different shops.")]})
+    if first.pk == second.pk:
+        raise DomainError(_("A customer is not a duplicate of itself."))
+    for customer in (first, second):
+        _ensure_visible(user, customer)
+    low, high = sorted((first, second), key=lambda customer: customer.pk)
+    dismissal, created = DuplicateDismissal.objects.get_or_create(
+        customer_a=low,
+        customer_b=high,
+        defaults={"reason": reason[:500], "dismissed_by": user},
+    )
+    if created:
+        actor = Actor.of(user, AuditSource.PAGE)
+        for customer, other in ((low, high), (high, low)):
+            audit_record(
+                actor=actor,
+                obj=customer,
+                action=AuditAction.UPDATE,
+                changes={"not_duplicate_of": (None, other.customer_code)},
+                reason=dismissal.reason,
+            )
+    return dismissal
 
 
 def _customer_link(customer: Customer) -> str:

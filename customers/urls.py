@@ -10,6 +10,8 @@ urlpatterns = [
     path("export/", views.customer_export, name="export"),
     path("import/", views.customer_import, name="import"),
     path("import/<int:pk>/", views.customer_import_detail, name="import_detail"),
+    path("duplicates/", views.duplicate_list, name="duplicates"),
+    path("duplicates/dismiss/", views.duplicate_dismiss, name="duplicate_dismiss"),
     path("change-requests/", views.change_request_list, name="change_requests"),
     path(
         "change-requests/<int:pk>/decide/",

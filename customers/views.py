@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from functools import partial
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import (
     Http404,
@@ -39,6 +41,7 @@ from crm.views import (
     list_query_context,
     page_context,
     people_only,
+    redirect_back,
 )
 from customers import imports, io, policies, selectors, services, tasks
 from customers import panels as customer_panels
@@ -364,6 +367,83 @@ def _by_category(form, specs) -> list[dict]:
     return [group for group in groups if group["fields"]]
 
 
+# --- likely duplicates ------------------------------------------------------------------
+
+DUPLICATES_PER_PAGE = 25
+DUPLICATE_REASONS = {
+    "phone": gettext_lazy("Same phone"),
+    "address": gettext_lazy("Same address"),
+    "name": gettext_lazy("Similar names at the same address"),
+}
+# The reasons the page filters by (names are compared for the pairs shown only).
+DUPLICATE_FILTERS = ("phone", "address")
+
+
+@people_only
+@require_GET
+def duplicate_list(request: HttpRequest) -> HttpResponse:
+    """Supervisors and administrators: pairs of likely duplicates among the customers they
+    see, strongest first (`?reason=` narrows them), and the pairs dismissed as two shops
+    (`?show=dismissed`)."""
+    if not policies.can_review_duplicates(request.user):
+        raise PermissionDenied
+    dismissed = request.GET.get("show") == "dismissed"
+    reason = request.GET.get("reason", "")
+    shared = []
+    if dismissed:
+        rows = selectors.duplicate_dismissals(user=request.user)
+        query = {"show": "dismissed"}
+    else:
+        reason = reason if reason in DUPLICATE_FILTERS else ""
+        rows = selectors.duplicate_pairs(user=request.user, kind=reason)
+        shared = rows.shared_values()
+        query = {"reason": reason} if reason else {}
+    paginator = Paginator(rows, DUPLICATES_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "customers/duplicate_list.html",
+        {
+            "page_obj": page,
+            "paginator": paginator,
+            "is_paginated": page.has_other_pages(),
+            "query_string": urlencode(query),
+            "dismissed": dismissed,
+            "reason": reason,
+            "reasons": DUPLICATE_REASONS,
+            "filters": {kind: DUPLICATE_REASONS[kind] for kind in DUPLICATE_FILTERS},
+            "shared": shared,
+            "pair_count": paginator.count,
+        },
+    )
+
+
+@people_only
+@require_POST
+def duplicate_dismiss(request: HttpRequest) -> HttpResponse:
+    """Records that a listed pair is two shops, with the reason typed."""
+    if not policies.can_review_duplicates(request.user):
+        raise PermissionDenied
+    codes = [request.POST.get("first", "").strip(), request.POST.get("second", "").strip()]
+    if not all(codes):
+        messages.error(request, _("Choose a pair of customers from the list."))
+        return redirect_back(request, reverse("customers:duplicates"))
+    first, second = (selectors.customer_get(user=request.user, code=code) for code in codes)
+    try:
+        services.duplicate_dismiss(
+            first=first, second=second, user=request.user, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(a)s and %(b)s are no longer listed as duplicates.")
+            % {"a": first.customer_code, "b": second.customer_code},
+        )
+    return redirect_back(request, reverse("customers:duplicates"))
+
+
 # --- change requests --------------------------------------------------------------------
 
 
@@ -383,7 +463,7 @@ def change_request_list(request: HttpRequest) -> HttpResponse:
         request,
         "customers/changerequest_list.html",
         {
-            "queue": [_with_labels(cr) for cr in queue[:200]],
+            "queue": _with_duplicates(user, [_with_labels(cr) for cr in queue[:200]]),
             "mine": [_with_labels(cr) for cr in selectors.change_request_mine(user=user)[:50]],
             "can_decide": policies.can_decide_requests(user),
             "status": status,
@@ -400,6 +480,30 @@ def change_request_attachment(request: HttpRequest, pk: int) -> HttpResponse:
     return uploads.file_response(
         change_request.attachment, download_name=f"change-request-{change_request.pk}"
     )
+
+
+def _with_duplicates(user, requests: list[ChangeRequest]) -> list[ChangeRequest]:
+    """Sets `duplicates` on each pending request that would give its customer another
+    customer's phone or address (`selectors.customer_duplicates_many`: two queries for the
+    whole queue, none when no request changes either), for the one who decides it."""
+    pending = [
+        (cr, {item["field"]: item["new"] for item in cr.changes})
+        for cr in requests
+        if cr.status == ChangeRequestStatus.PENDING and {"phone", "address"} & set(cr.fields)
+    ]
+    for cr in requests:
+        cr.duplicates = []
+    if pending:
+        found = selectors.customer_duplicates_many(
+            user=user,
+            probes=[
+                (str(new.get("phone") or ""), str(new.get("address") or ""), cr.customer_id)
+                for cr, new in pending
+            ],
+        )
+        for (cr, _new), matches in zip(pending, found, strict=True):
+            cr.duplicates = matches
+    return requests
 
 
 def _with_labels(change_request: ChangeRequest) -> ChangeRequest:

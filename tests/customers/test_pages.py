@@ -11,7 +11,7 @@ from crm.choices import AuditSource, Role
 from crm.models import AuditEntry, Notification
 from customers.choices import ChangeRequestStatus
 from customers.models import ChangeRequest, Customer
-from customers.services import change_request_create
+from customers.services import change_request_create, customer_update
 from tests.customers.factories import make_customer
 
 
@@ -381,6 +381,38 @@ def test_queue_query_count_is_bounded(client, customer_world, django_assert_max_
     with django_assert_max_num_queries(10):
         response = client.get(reverse("customers:change_requests"))
     assert len(response.context["queue"]) == 6
+
+
+def test_queue_warns_of_a_requested_address_another_shop_has(
+    client, customer_world, system_actor, django_assert_max_num_queries
+):
+    # given c_yx (越秀) at 越秀路 8 号, and a request to move c_th (天河) to the same address
+    customer_update(
+        customer=customer_world["c_yx"], data={"address": "越秀路 8 号"}, actor=system_actor
+    )
+    moved = change_request_create(
+        customer=customer_world["c_th"],
+        user=customer_world["am_th"],
+        data={"address": "越秀路８號"},
+        reason="搬迁",
+    )
+    renamed = change_request_create(
+        customer=customer_world["c_th2"],
+        user=customer_world["am_th2"],
+        data={"store_name": "新名"},
+        reason="r",
+    )
+    client.force_login(customer_world["sup_th"])
+
+    with django_assert_max_num_queries(12):
+        html = client.get(reverse("customers:change_requests")).content.decode()
+
+    warning = html.split(f'data-testid="request-{moved.pk}"')[1].split('data-testid="request-')[0]
+    assert 'data-testid="cr-duplicates"' in warning
+    assert f"A shop outside your scope: {customer_world['c_yx'].customer_code}" in warning
+    assert customer_world["c_yx"].store_name not in html
+    other = html.split(f'data-testid="request-{renamed.pk}"')[1]
+    assert 'data-testid="cr-duplicates"' not in other.split('data-testid="request-')[0]
 
 
 @pytest.mark.parametrize("role", [Role.ACCOUNT_MANAGER, Role.SUPERVISOR, Role.LICENSE_OFFICER])

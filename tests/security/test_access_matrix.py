@@ -74,6 +74,8 @@ customers:export                      GET    -    200   200   200   -     200   
 customers:import                      GET    -    200   403   403   -     403   403    login
 customers:import_detail               GET    th   200   403   403   403   403   403    login
 customers:change_requests             GET    -    200   200   200   -     200   403    login
+customers:duplicates                  GET    -    200   200   403   -     403   403    login
+customers:duplicate_dismiss           POST   -    go    go    403   -     403   403    login
 customers:change_request_decide       POST   th   go    go    go    404   go    403    login
 customers:change_request_decide       POST   yx   go    404   404   404   404   403    login
 customers:change_request_attachment   GET    th   200   200   200   404   200   403    login

@@ -55,6 +55,7 @@ customers:detail                   c_th     -                           -       
 customers:change                   c_th     -                           -       html
 customers:dynamic_edit             c_th     -                           -       html
 customers:change_requests          -        -                           sup_yx  html
+customers:duplicates               -        -                           admin   html
 customers:change_requests          -        ?status=all                 sup_yx  html
 notifications                      -        -                           am_yx   html
 home                               -        -                           am_yx   html

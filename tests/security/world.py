@@ -113,6 +113,11 @@ def build_world() -> dict[str, Any]:
         license_number=YX_LICENSE,
         address="越秀区秘密路1号",
     )
+    # c_yx's address written another way: the administrator's duplicates page pairs them,
+    # a TH supervisor's must not (c_yx is outside TH).
+    w["c_th_dup"] = make_customer(
+        areas["TH"], w["am_th"], store_name="天河三号店", address="越秀区 秘密路 1 號"
+    )
 
     # Change requests (an approval field), one per side, each with a PDF attachment.
     from tests.crm.upload_files import pdf_bytes
