@@ -66,3 +66,8 @@ def can_decide_requests(user: User) -> bool:
 
 def can_import(user: User) -> bool:
     return _is_admin(user)
+
+
+def can_merge(user: User) -> bool:
+    """Merging two customer records (customers.services.customer_merge) is for administrators."""
+    return _is_admin(user)

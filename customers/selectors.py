@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,7 @@ from crm.models import AuditEntry, User
 from customers import policies
 from customers.choices import ChangeRequestStatus, CustomerStatus
 from customers.filtersets import CustomerFilterSet
-from customers.models import ChangeRequest, Customer
+from customers.models import ChangeRequest, Customer, CustomerAlias
 from customers.validators import normalise_address
 
 
@@ -52,22 +52,52 @@ def customer_in_scope(*, user: User, customer: Customer) -> bool:
 
 def customer_get(*, user: User, code: str) -> Customer:
     """One customer by code; 404 when it does not exist or lies outside the user's scope."""
-    customer = (
-        Customer.objects.visible_to(user)
-        .with_parts()
-        .select_related("license_officer")
-        .filter(customer_code=code)
-        .first()
-    )
+    found = Customer.objects.visible_to(user).with_parts().select_related("license_officer")
+    customer = found.filter(customer_code=code).first()
+    if customer is None:
+        # The code of a record merged into another names the survivor (CustomerAlias): one
+        # more query, only for a code no customer holds. The caller can tell by the code.
+        customer = found.filter(aliases__code=code).first()
     if customer is None:
         raise Http404
     return customer
 
 
+def customer_ids_by_alias(*, codes: Iterable[str]) -> dict[str, int]:
+    """{merged code: surviving customer's id} for those of `codes` that are aliases (the
+    order sync resolves a merged shop's code to the survivor). One query."""
+    return dict(
+        CustomerAlias.objects.filter(code__in=list(codes)).values_list("code", "customer_id")
+    )
+
+
+def alias_survivors(*, codes: Iterable[str]) -> dict[str, str]:
+    """{merged code: surviving customer's code} for those of `codes` that are aliases (a new
+    customer may not take one). One query."""
+    return dict(
+        CustomerAlias.objects.filter(code__in=list(codes)).values_list(
+            "code", "customer__customer_code"
+        )
+    )
+
+
+def customer_aliases(*, customer: Customer) -> QuerySet[CustomerAlias]:
+    """The codes of the records merged into `customer`, oldest merge first."""
+    return customer.aliases.order_by("merged_at", "code")
+
+
 def customer_history(*, customer: Customer, limit: int = 200) -> QuerySet[AuditEntry]:
-    """Every recorded change of the customer, newest first."""
+    """Every recorded change of the customer, newest first, with those of the records merged
+    into it (their audit rows keep naming the merged record's id, as written: the log is
+    never rewritten; `CustomerAlias.merged_id` finds them)."""
+    ids = [str(customer.pk)] + [
+        str(pk)
+        for pk in CustomerAlias.objects.filter(customer=customer).values_list(
+            "merged_id", flat=True
+        )
+    ]
     return AuditEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
+        content_type=ContentType.objects.get_for_model(Customer), object_id__in=ids
     ).select_related("actor")[:limit]
 
 

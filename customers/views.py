@@ -14,6 +14,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponsePermanentRedirect,
     HttpResponseRedirect,
     StreamingHttpResponse,
 )
@@ -104,6 +105,9 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
     (customer_tab). A customer page cost some 60 ms of CPU with all seven tabs drawn, most of
     it cards few visits look at."""
     customer = selectors.customer_get(user=request.user, code=code)
+    if customer.customer_code != code:
+        # The code of a record merged into this one (an alias): the survivor's own address.
+        return _to_survivor(request, "customers:detail", customer)
     keys = _tab_keys(request.user)
     selected = request.GET.get("tab", "")
     active = selected if selected in keys else keys[0]
@@ -329,6 +333,15 @@ def customer_create(request: HttpRequest) -> HttpResponse:
         "customers/customer_create.html",
         {"form": form, "groups": _by_category(form, specs), "similar": similar},
     )
+
+
+def _to_survivor(request: HttpRequest, name: str, customer, **kwargs) -> HttpResponse:
+    """A permanent redirect from a merged record's code to the same page of the survivor,
+    with the query string kept."""
+    url = reverse(name, kwargs={"code": customer.customer_code, **kwargs})
+    if query := request.META.get("QUERY_STRING"):
+        url = f"{url}?{query}"
+    return HttpResponsePermanentRedirect(url)
 
 
 def _by_category(form, specs) -> list[dict]:
