@@ -57,7 +57,14 @@ from customers.models import (
     CustomerDynamic,
     CustomerSystem,
 )
-from customers.selectors import alias_survivors, customer_in_scope
+from customers.selectors import (
+    MERGED,
+    SURVIVOR,
+    alias_survivors,
+    customer_in_scope,
+    customer_merge_conflicts,
+    mergeable_fields,
+)
 from customers.validators import normalise_address
 
 # Rows per transaction in a batch upsert: three bulk INSERTs (customer, dynamic, system) and
@@ -783,16 +790,6 @@ def system_fields_copy(*, results: type[models.Model], month, fields: Sequence[s
 
 # --- merging two customer records ---------------------------------------------------------
 
-# Which record a merged field's value comes from.
-SURVIVOR, MERGED = "survivor", "merged"
-
-
-def mergeable_fields() -> list[Any]:
-    """The catalogue fields whose value a merge chooses, one side or the other: every field
-    people maintain except the code (the survivor keeps its own; the merged one becomes its
-    alias). System fields are the jobs' to compute again."""
-    return [spec for spec in FIELDS if not spec.is_system and spec.name != "customer_code"]
-
 
 @dataclass
 class MergeOutcome:
@@ -802,18 +799,6 @@ class MergeOutcome:
     changes: dict[str, tuple[Any, Any]]
     # Rows given to the survivor, by kind (crm.merging steps' kinds, and change_requests).
     moved: dict[str, int]
-
-
-def customer_merge_conflicts(*, survivor: Customer, merged: Customer) -> list[Any]:
-    """The months in which both customers have orders that count, when their account
-    managers differ (a merge must then be confirmed); [] otherwise."""
-    if survivor.account_manager_id == merged.account_manager_id:
-        return []
-    months: set[Any] = set()
-    for step in merging.steps():
-        if step.shared_months is not None:
-            months.update(step.shared_months(survivor.pk, merged.pk))
-    return sorted(months)
 
 
 @transaction.atomic

@@ -46,7 +46,7 @@ from customers import panels as customer_panels
 from customers.catalogue import CATALOGUE, FIELDS, Category, display_value
 from customers.choices import ChangeRequestStatus, ImportStatus
 from customers.filtersets import ORDERING, CustomerFilterSet
-from customers.forms import DecisionForm, catalogue_form, changed_values
+from customers.forms import DecisionForm, MergePickForm, catalogue_form, changed_values
 from customers.models import ChangeRequest, CustomerImport
 
 LIST_COLUMNS = [
@@ -130,6 +130,7 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
             "panels": drawn,
             "tabs": tabs,
             "contact": _contact(customer),
+            "can_merge": policies.can_merge(request.user),
         },
     )
     patch_vary_headers(response, (WHOLE_PAGE_HEADER,))
@@ -620,3 +621,64 @@ def _import_summary(status: str, figures: dict[str, int]) -> str:
             % figures
         )
     return ""
+
+
+@people_only
+def customer_merge(request: HttpRequest) -> HttpResponse:
+    """Administrators merge two customer records: the two codes (prefilled from ?a=&b=), then
+    the two side by side with a choice per differing field (the survivor's value chosen), what
+    moves, the months to confirm when they apply; the POST merges and goes to the survivor."""
+    if not policies.can_merge(request.user):
+        raise PermissionDenied
+    data = request.POST if request.method == "POST" else request.GET
+    pick = MergePickForm(data if {"a", "b"} & set(data) else None)
+    preview = None
+    if pick.is_valid():
+        try:
+            preview = selectors.customer_merge_preview(
+                user=request.user,
+                survivor_code=pick.cleaned_data["a"],
+                merged_code=pick.cleaned_data["b"],
+            )
+        except DomainError as exc:
+            form_domain_error(pick, exc)
+    error = ""
+    if request.method == "POST" and preview is not None and request.POST.get("merge"):
+        values = {
+            row["spec"].name: request.POST.get(f"pick_{row['spec'].name}", selectors.SURVIVOR)
+            for row in preview.fields
+            if row["differs"]
+        }
+        try:
+            outcome = services.customer_merge(
+                survivor=preview.survivor,
+                merged=preview.merged,
+                values=values,
+                confirm_months=request.POST.get("confirm_months") == "1",
+                actor=Actor.of(request.user, AuditSource.PAGE),
+            )
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request,
+                _("Customer %(merged)s was merged into %(survivor)s.")
+                % {"merged": outcome.alias.code, "survivor": outcome.survivor},
+            )
+            return redirect("customers:detail", code=outcome.survivor.customer_code)
+    chosen = request.POST if request.method == "POST" else {}
+    return render(
+        request,
+        "customers/customer_merge.html",
+        {
+            "pick": pick,
+            "preview": preview,
+            "error": error,
+            "rows": [
+                {**row, "take_merged": chosen.get(f"pick_{row['spec'].name}") == selectors.MERGED}
+                for row in (preview.fields if preview else [])
+            ],
+            "confirmed": chosen.get("confirm_months") == "1",
+            "months": [month.strftime("%Y-%m") for month in (preview.months if preview else [])],
+        },
+    )

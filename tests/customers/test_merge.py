@@ -339,3 +339,106 @@ def test_a_monthly_result_both_records_have_keeps_the_survivors(customer_world):
     assert sorted(
         GradeAssessment.objects.filter(customer=survivor).values_list("month", "score")
     ) == [(september, 40), (october, 70)]
+
+
+# --- the merge page -----------------------------------------------------------------------
+
+
+def test_merge_page_is_for_administrators_only(client, customer_world):
+    for role in ("sup_th", "am_th", "lo_th"):
+        client.force_login(customer_world[role])
+        assert client.get(reverse("customers:merge")).status_code == 403
+        assert client.post(reverse("customers:merge"), {"a": "1", "b": "2"}).status_code == 403
+
+
+def test_merge_page_compares_the_two_records_without_a_query_per_field(
+    client, customer_world, pair, django_assert_max_num_queries
+):
+    # given
+    survivor, duplicate, _rows = pair
+    client.force_login(customer_world["admin"])
+    url = reverse("customers:merge")
+    # when: prefilled from ?a=&b= (a fixed number of queries: the two records, a count per
+    # kind of row that moves, the months; ~45 fields compared)
+    with django_assert_max_num_queries(40):
+        response = client.get(url, {"a": survivor.customer_code, "b": duplicate.customer_code})
+    # then: each differing field has a radio per side, the survivor's chosen
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'name="pick_store_name" id="pick_store_name_s" value="survivor" checked' in body
+    assert 'id="pick_store_name_m" value="merged">' in body
+    assert "天河一号店（重复）" in body
+    moves = dict(response.context["preview"].moves)
+    assert moves[str(Order._meta.verbose_name_plural).capitalize()] == 2
+    assert response.context["preview"].months == []  # one account manager: nothing to confirm
+
+
+def test_merge_page_merges_with_the_chosen_values_and_goes_to_the_survivor(
+    client, customer_world, pair
+):
+    survivor, duplicate, _rows = pair
+    client.force_login(customer_world["admin"])
+    response = client.post(
+        reverse("customers:merge"),
+        {
+            "a": survivor.customer_code,
+            "b": duplicate.customer_code,
+            "pick_store_name": "merged",
+            "pick_license_number": "survivor",
+            "merge": "1",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("customers:detail", args=[survivor.customer_code])
+    survivor.refresh_from_db()
+    assert survivor.store_name == "天河一号店（重复）"
+    assert CustomerAlias.objects.get(code=duplicate.customer_code).customer == survivor
+    followed = client.get(response["Location"])
+    assert duplicate.customer_code in " ".join(str(m) for m in followed.context["messages"])
+
+
+def test_merge_page_asks_to_confirm_shared_months(client, customer_world, product):
+    w = customer_world
+    a, b = w["c_th"], w["c_th2"]
+    order_sync_many(
+        rows=[
+            order_payload("A-1", a, [(product, 2, "230.00")]),
+            order_payload("B-1", b, [(product, 2, "230.00")]),
+        ],
+        source=SOURCE,
+        actor=Actor.system("erp"),
+    )
+    client.force_login(w["admin"])
+    url = reverse("customers:merge")
+    codes = {"a": a.customer_code, "b": b.customer_code}
+    shown = client.get(url, codes)
+    assert 'name="confirm_months"' in shown.content.decode()
+    # unconfirmed: refused on the page, nothing merged
+    refused = client.post(url, {**codes, "merge": "1"})
+    assert refused.status_code == 200
+    assert "2026-10" in refused.context["error"]
+    assert Customer.objects.filter(pk=b.pk).exists()
+    # confirmed: merged
+    done = client.post(url, {**codes, "merge": "1", "confirm_months": "1"})
+    assert done.status_code == 302
+    assert not Customer.objects.filter(pk=b.pk).exists()
+
+
+def test_merge_page_names_an_unknown_code(client, customer_world):
+    client.force_login(customer_world["admin"])
+    response = client.get(
+        reverse("customers:merge"), {"a": customer_world["c_th"].customer_code, "b": "440199999999"}
+    )
+    assert response.status_code == 200
+    assert response.context["preview"] is None
+    assert response.context["pick"].errors["b"]
+
+
+def test_customer_page_links_administrators_to_the_merge(client, customer_world):
+    code = customer_world["c_th"].customer_code
+    client.force_login(customer_world["admin"])
+    body = client.get(reverse("customers:detail", args=[code])).content.decode()
+    assert f"{reverse('customers:merge')}?a={code}" in body
+    client.force_login(customer_world["sup_th"])
+    body = client.get(reverse("customers:detail", args=[code])).content.decode()
+    assert reverse("customers:merge") not in body

@@ -73,6 +73,8 @@ customers:create                      GET    -    200   200   403   -     403   
 customers:export                      GET    -    200   200   200   -     200   403    login
 customers:import                      GET    -    200   403   403   -     403   403    login
 customers:import_detail               GET    th   200   403   403   403   403   403    login
+customers:merge                       GET    -    200   403   403   -     403   403    login
+customers:merge                       POST   -    200   403   403   -     403   403    login
 customers:change_requests             GET    -    200   200   200   -     200   403    login
 customers:change_request_decide       POST   th   go    go    go    404   go    403    login
 customers:change_request_decide       POST   yx   go    404   404   404   404   403    login
