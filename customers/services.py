@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -888,7 +889,15 @@ def customer_merge(
     # Everything of it has moved: what is left (its dynamic and system parts, the monthly
     # results the survivor held for the same months) goes with it. Its licence number is free
     # from here on, for the survivor to take.
-    merged.delete()
+    try:
+        merged.delete()
+    except ProtectedError as exc:
+        # A row a step does not move (an app added a table and no step for it): nothing of
+        # the merge is kept, rather than a shop left half-merged.
+        raise DomainError(
+            _("Customer %(code)s still has records that cannot be moved; nothing was merged.")
+            % {"code": merged_code}
+        ) from exc
     alias = CustomerAlias.objects.create(
         code=merged_code,
         customer=survivor,

@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from crm import merging
 from crm.choices import AuditAction, AuditSource
 from crm.exceptions import DomainError
 from crm.models import AuditEntry
@@ -23,6 +24,7 @@ from orders.models import MonthlySalesFact, Order
 from orders.services import order_sync_many, sales_facts_rebuild
 from tests.customers.factories import make_customer
 from tests.orders.factories import integration_client, make_product, order_payload
+from tests.services.factories import raise_request
 
 SOURCE = "erp"
 
@@ -442,3 +444,22 @@ def test_customer_page_links_administrators_to_the_merge(client, customer_world)
     client.force_login(customer_world["sup_th"])
     body = client.get(reverse("customers:detail", args=[code])).content.decode()
     assert reverse("customers:merge") not in body
+
+
+def test_a_row_no_step_moves_stops_the_whole_merge(customer_world, monkeypatch):
+    # given: a service request (customers PROTECT them) and no step that moves it
+    w = customer_world
+    survivor, merged = w["c_th"], w["c_th2"]
+    raise_request(merged, w["am_th2"])
+    registry = {k: v for k, v in merging._REGISTRY.items() if k != "services"}
+    monkeypatch.setattr(merging, "_REGISTRY", registry)
+    order_count = Order.objects.count()
+    # when / then: refused, and nothing of it is kept
+    with pytest.raises(DomainError) as refused:
+        customer_merge(
+            survivor=survivor, merged=merged, values={}, confirm_months=True, actor=admin_actor(w)
+        )
+    assert merged.customer_code in refused.value.message
+    assert Customer.objects.filter(pk=merged.pk).exists()
+    assert not CustomerAlias.objects.exists()
+    assert Order.objects.count() == order_count
