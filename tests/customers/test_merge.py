@@ -463,3 +463,20 @@ def test_a_row_no_step_moves_stops_the_whole_merge(customer_world, monkeypatch):
     assert Customer.objects.filter(pk=merged.pk).exists()
     assert not CustomerAlias.objects.exists()
     assert Order.objects.count() == order_count
+
+
+def test_the_survivors_history_tab_shows_the_merged_records_rows(client, customer_world):
+    w = customer_world
+    survivor, merged = w["c_th"], w["c_th2"]
+    customer_merge(
+        survivor=survivor, merged=merged, values={}, confirm_months=False, actor=admin_actor(w)
+    )
+    client.force_login(w["sup_th"])
+    response = client.get(
+        reverse("customers:tab", args=[survivor.customer_code, "history"]), HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert f"Merged record {merged.customer_code} (天河二号店) into this one." in body
+    assert f"Merged record {merged}" in body  # the badge on the merged record's own rows
+    assert "Deleted the record." in body
+    assert "merged_from" not in body
