@@ -886,9 +886,9 @@ def customer_merge(
         snapshot=snapshot,
         reason=text("customers.merge.merged_into", code=survivor.customer_code),
     )
-    # Everything of it has moved: what is left (its dynamic and system parts, the monthly
-    # results the survivor held for the same months) goes with it. Its licence number is free
-    # from here on, for the survivor to take.
+    # Everything of it has moved (the rows the steps dropped are gone already): what is left,
+    # its dynamic and system parts, goes with it. Its licence number is free from here on, for
+    # the survivor to take.
     try:
         merged.delete()
     except ProtectedError as exc:
