@@ -12,3 +12,7 @@ class AllocationConfig(AppConfig):
         from allocation import monthly, panels  # noqa: F401
 
         panels.register_all()
+        # Its part of a customer merge (crm.merging).
+        from allocation import merging
+
+        merging.register_all()

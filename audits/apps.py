@@ -11,3 +11,7 @@ class AuditsConfig(AppConfig):
         from audits import panels
 
         panels.register_all()
+        # Its part of a customer merge (crm.merging).
+        from audits import merging
+
+        merging.register_all()

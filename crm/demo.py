@@ -539,6 +539,8 @@ DEMO_SEEDERS = [
     "crm.demo.seed_organisation",
     "customers.demo.seed_customers",
     "orders.demo.seed_orders",
+    # One shop entered twice, merged (after its orders, before the monthly stages).
+    "customers.demo.seed_merge",
     "grading.demo.seed_grading",
     "valuation.demo.seed_valuation",
     "visits.demo.seed_visits",

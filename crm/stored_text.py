@@ -131,6 +131,9 @@ CATALOGUE: dict[str, Promise | Plural | str] = {
     "customers.upsert.required": _("This field is required."),
     "customers.upsert.repeated_code": _("Appears again: first at index %(i)s."),
     "customers.upsert.code_exists": _("A customer with this code already exists."),
+    "customers.upsert.code_merged": _(
+        "Code %(code)s was merged into customer %(survivor)s: use that code."
+    ),
     "customers.upsert.licence_taken": _("Licence number %(n)s belongs to customer %(code)s."),
     "customers.upsert.unknown_reference": _("Unknown %(what)s: %(value)s."),
     "crm.text.nul": _("Text may not contain NUL characters (\\u0000)."),
@@ -138,6 +141,8 @@ CATALOGUE: dict[str, Promise | Plural | str] = {
     # --- audit reasons written by the system ---
     "services.request.overdue_since": _("Overdue since %(due)s"),
     "customers.change_request.applied": _("Change request #%(id)s: %(reason)s"),
+    "customers.merge.merged_into": _("Merged into customer %(code)s"),
+    "customers.merge.merged_from": _("Customer %(code)s merged into this one"),
     "customers.change_request.stale_fields": _("Stale: %(fields)s changed since the request."),
     "crm.password.reset_link": _("Password reset link created"),
     "crm.password.reset_done": _("Set with a password reset link"),

@@ -32,8 +32,14 @@ from crm.demo import (
 from crm.models import User
 from crm.services import Actor
 from customers.choices import CustomerStatus
-from customers.models import ChangeRequest, Customer
-from customers.services import Mode, change_request_create, customer_upsert_many
+from customers.models import ChangeRequest, Customer, CustomerAlias
+from customers.selectors import mergeable_fields
+from customers.services import (
+    Mode,
+    change_request_create,
+    customer_merge,
+    customer_upsert_many,
+)
 
 FORMAT_WEIGHTS = {"Z": 40, "B": 20, "Y": 15, "S": 8, "F": 8, "N": 3, "Q": 6}
 NAME_PARTS = {
@@ -366,4 +372,62 @@ def _seed_duplicate(report: SeedReport) -> None:
     report.lines.append(
         f"Duplicates: {row['customer_code']} is a second record of {original.customer_code} "
         "(same phone and address, typed differently)."
+    )
+
+
+def seed_merge(report: SeedReport, *, actor: Actor) -> None:
+    """One shop entered twice, once: a second record of the first demo shop (another code and
+    licence, the same phone and address, an order of its own) merged into it, so the demo
+    shows a merge — the alias its code became (the shop's page and search find it), the
+    merged record's history on the survivor's page, its order moved — and the merge page
+    compares two records. After the orders, before the monthly stages that read them."""
+    from customers.catalogue import external_value
+    from orders.selectors import product_by_code
+    from orders.services import order_sync_many
+
+    if not seed_once("customers.merge", made=CustomerAlias.objects.exists):
+        return
+    shop = Customer.objects.with_parts().select_related("license_officer").first()
+    if shop is None:
+        return
+    product = product_by_code("6901028180566")  # 玉溪(软), one of the demo's products
+    prefix = shop.customer_code[:4]
+    row = {
+        spec.name: value
+        for spec in mergeable_fields()
+        if (value := external_value(shop, spec.name)) not in (None, "")
+    }
+    row.update(
+        customer_code=f"{prefix}99000001",
+        license_number=f"{prefix}99500001",
+        store_name=f"{shop.store_name}（重复录入）",
+    )
+    created = customer_upsert_many(rows=[row], actor=actor, mode=Mode.CREATE)
+    if created.errors():  # the demo's own data: a refusal is a bug here
+        raise RuntimeError(f"Demo duplicate refused: {created.errors()}")
+    duplicate = Customer.objects.get(pk=created.results[0].customer_id)
+    if product is not None:
+        day = timezone.localdate() - dt.timedelta(days=3)
+        order_sync_many(
+            rows=[
+                {
+                    "external_id": "DEMO-DUPLICATE-1",
+                    "customer_code": duplicate.customer_code,
+                    "order_date": day.isoformat(),
+                    "status": "delivered",
+                    "payment_method": "electronic",
+                    "paid_on_time": True,
+                    "payment_date": day.isoformat(),
+                    "lines": [
+                        {"product_code": product.code, "quantity": 2, "unit_price": "220.00"}
+                    ],
+                }
+            ],
+            source=actor.label,
+            actor=actor,
+        )
+    customer_merge(survivor=shop, merged=duplicate, values={}, confirm_months=True, actor=actor)
+    report.lines.append(
+        f"Merge: record {duplicate.customer_code} merged into {shop.customer_code} "
+        "(its code is an alias of the shop now)."
     )

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.filtersets import AreaTreeFilter, OrderingFilter
 from customers import choices
-from customers.models import ChangeRequest, Customer, CustomerDynamic
+from customers.models import ChangeRequest, Customer, CustomerAlias, CustomerDynamic
 
 # Sortable columns: the name a client sends -> the database column.
 ORDERING = {
@@ -72,6 +72,7 @@ class CustomerFilterSet(django_filters.FilterSet):
                 Q(customer_code__startswith=value)
                 | Q(license_number__startswith=value)
                 | Q(pk__in=phones.values("customer_id"))
+                | Q(pk__in=_merged_into(value))
             )
         # On PostgreSQL, trigram indexes on UPPER(store_name) and UPPER(address) serve these.
         return queryset.filter(
@@ -79,7 +80,14 @@ class CustomerFilterSet(django_filters.FilterSet):
             | Q(address__icontains=value)
             | Q(customer_code=value)
             | Q(license_number=value)
+            | Q(pk__in=_merged_into(value))
         )
+
+
+def _merged_into(code: str):
+    """The customer a merged record's code (an alias) names: the list search finds the
+    survivor by the code of a record merged into it (exact code; the alias index serves it)."""
+    return CustomerAlias.objects.filter(code=code).values("customer_id")
 
 
 class ChangeRequestFilterSet(django_filters.FilterSet):

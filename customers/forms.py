@@ -99,3 +99,18 @@ class DecisionForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class MergePickForm(forms.Form):
+    """The two records of a merge, by code: `a` survives, `b` is merged into it."""
+
+    a = forms.CharField(
+        label=_("Surviving record (its code stays)"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"class": "form-control", "inputmode": "numeric"}),
+    )
+    b = forms.CharField(
+        label=_("Record merged into it (its code becomes an alias)"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"class": "form-control", "inputmode": "numeric"}),
+    )

@@ -537,3 +537,44 @@ class DuplicateDismissal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_a_id}/{self.customer_b_id}"
+
+
+class CustomerAlias(models.Model):
+    """The code of a customer record merged into another (`customers.services.customer_merge`):
+    the merged record is deleted, its code stays here naming the survivor, so the page, the
+    list search, the API and the order sync still find the shop by it. A code is unique
+    across customers and aliases: a customer cannot be created under an alias code."""
+
+    code = models.CharField(_label("customer_code"), max_length=32, unique=True)
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("surviving customer"),
+        on_delete=models.CASCADE,
+        related_name="aliases",
+    )
+    # The merged record's id (its audit rows still name it: the survivor's history reads
+    # them through this) and its licence number, as they were.
+    merged_id = models.PositiveBigIntegerField(_("merged record"), unique=True)
+    license_number = models.CharField(_label("license_number"), max_length=32, blank=True)
+    store_name = models.CharField(_label("store_name"), max_length=200, blank=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("merged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    merged_by_label = models.CharField(_("merged by"), max_length=150, blank=True)
+    merged_at = models.DateTimeField(_("merged at"), default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_paths = ScopePaths(area="customer__area", owner="customer__account_manager")
+
+    class Meta:
+        verbose_name = _("customer alias")
+        verbose_name_plural = _("customer aliases")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} → {self.customer_id}"

@@ -116,6 +116,8 @@ def history_context(request, customer) -> dict[str, Any]:
             {
                 "entry": entry,
                 "label": entry.field_label,
+                # A row of a record merged into this one: which record it was.
+                "merged_record": entry.object_repr if entry.object_id != str(customer.pk) else "",
             }
             for entry in selectors.customer_history(customer=customer)
         ]

@@ -72,3 +72,8 @@ def can_review_duplicates(user: User) -> bool:
     """Supervisors (the pairs within their areas) and administrators (all) see the likely
     duplicates and may dismiss a pair that is two shops."""
     return _is_admin(user) or _is_area_supervisor(user)
+
+
+def can_merge(user: User) -> bool:
+    """Merging two customer records (customers.services.customer_merge) is for administrators."""
+    return _is_admin(user)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -13,18 +13,29 @@ import pandas as pd
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, FilteredRelation, Min, Q, QuerySet, Window
+from django.db.models import CharField, Count, FilteredRelation, Min, Q, QuerySet, Window
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from crm import merging
 from crm.choices import Role
+from crm.exceptions import DomainError
 from crm.frames import query_frame
 from crm.models import AuditEntry, ScopePaths, User
 from crm.scope import scope_q
 from customers import policies
+from customers.catalogue import FIELDS, FieldSpec, display, external, internal_value
 from customers.choices import ChangeRequestStatus, CustomerStatus
 from customers.filtersets import CustomerFilterSet
-from customers.models import ChangeRequest, Customer, CustomerDynamic, DuplicateDismissal
+from customers.models import (
+    ChangeRequest,
+    Customer,
+    CustomerAlias,
+    CustomerDynamic,
+    DuplicateDismissal,
+)
 from customers.validators import normalise_address, normalise_phone
 
 
@@ -57,22 +68,50 @@ def customer_in_scope(*, user: User, customer: Customer) -> bool:
 
 def customer_get(*, user: User, code: str) -> Customer:
     """One customer by code; 404 when it does not exist or lies outside the user's scope."""
-    customer = (
-        Customer.objects.visible_to(user)
-        .with_parts()
-        .select_related("license_officer")
-        .filter(customer_code=code)
-        .first()
-    )
+    found = Customer.objects.visible_to(user).with_parts().select_related("license_officer")
+    customer = found.filter(customer_code=code).first()
+    if customer is None:
+        # The code of a record merged into another names the survivor (CustomerAlias): one
+        # more query, only for a code no customer holds. The caller can tell by the code.
+        customer = found.filter(aliases__code=code).first()
     if customer is None:
         raise Http404
     return customer
 
 
+def customer_ids_by_alias(*, codes: Iterable[str]) -> dict[str, int]:
+    """{merged code: surviving customer's id} for those of `codes` that are aliases (the
+    order sync resolves a merged shop's code to the survivor). One query."""
+    return dict(
+        CustomerAlias.objects.filter(code__in=list(codes)).values_list("code", "customer_id")
+    )
+
+
+def alias_survivors(*, codes: Iterable[str]) -> dict[str, str]:
+    """{merged code: surviving customer's code} for those of `codes` that are aliases (a new
+    customer may not take one). One query."""
+    return dict(
+        CustomerAlias.objects.filter(code__in=list(codes)).values_list(
+            "code", "customer__customer_code"
+        )
+    )
+
+
+def customer_aliases(*, customer: Customer) -> QuerySet[CustomerAlias]:
+    """The codes of the records merged into `customer`, oldest merge first."""
+    return customer.aliases.order_by("merged_at", "code")
+
+
 def customer_history(*, customer: Customer, limit: int = 200) -> QuerySet[AuditEntry]:
-    """Every recorded change of the customer, newest first."""
+    """Every recorded change of the customer, newest first, with those of the records merged
+    into it (their audit rows keep naming the merged record's id, as written: the log is
+    never rewritten; `CustomerAlias.merged_id` finds them)."""
+    merged_ids = CustomerAlias.objects.filter(customer=customer).values_list(
+        Cast("merged_id", CharField()), flat=True
+    )
     return AuditEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
+        Q(object_id=str(customer.pk)) | Q(object_id__in=merged_ids),
+        content_type=ContentType.objects.get_for_model(Customer),
     ).select_related("actor")[:limit]
 
 
@@ -615,3 +654,83 @@ def licence_due_panel(
         "until": until,
         "days": days,
     }
+
+
+# --- merging two customer records ---------------------------------------------------------
+
+# Which record a merged field's value comes from.
+SURVIVOR, MERGED = "survivor", "merged"
+
+
+def mergeable_fields() -> list[FieldSpec]:
+    """The catalogue fields whose value a merge chooses, one side or the other: every field
+    people maintain except the code (the survivor keeps its own; the merged one becomes its
+    alias). System fields are the jobs' to compute again."""
+    return [spec for spec in FIELDS if not spec.is_system and spec.name != "customer_code"]
+
+
+def customer_merge_conflicts(*, survivor: Customer, merged: Customer) -> list[dt.date]:
+    """The months in which both customers have orders that count, when their account
+    managers differ (a merge must then be confirmed); [] otherwise. The orders are the
+    orders app's: asked through its merge step (crm.merging)."""
+    if survivor.account_manager_id == merged.account_manager_id:
+        return []
+    months: set[dt.date] = set()
+    for step in merging.steps():
+        if step.shared_months is not None:
+            months.update(step.shared_months(survivor.pk, merged.pk))
+    return sorted(months)
+
+
+@dataclass
+class MergePreview:
+    """What the merge page shows before the merge: the two records field by field, what
+    would move, and the months to confirm."""
+
+    survivor: Customer
+    merged: Customer
+    # One per mergeable field: its spec, each side's value as shown, whether they differ.
+    fields: list[dict[str, Any]]
+    # (label, rows of the merged record) per kind of row that moves.
+    moves: list[tuple[str, int]]
+    months: list[dt.date]
+
+
+def customer_merge_preview(*, user: User, survivor_code: str, merged_code: str) -> MergePreview:
+    """The merge page's comparison of two customers `user` sees, by code (a merged code names
+    its survivor). DomainError naming `a` or `b` when a code names no customer, or both the
+    same. A fixed number of queries: each record with its parts, one count per kind of row."""
+    records = []
+    for name, code in (("a", survivor_code), ("b", merged_code)):
+        try:
+            records.append(customer_get(user=user, code=code.strip()))
+        except Http404:
+            raise DomainError(
+                _("No customer with the code %(code)s.") % {"code": code}, field=name
+            ) from None
+    survivor, merged = records
+    if survivor.pk == merged.pk:
+        raise DomainError(_("Both codes name the same customer record."), field="b")
+    fields = []
+    for spec in mergeable_fields():
+        theirs, ours = internal_value(merged, spec.name), internal_value(survivor, spec.name)
+        fields.append(
+            {
+                "spec": spec,
+                "survivor": display(spec.name, ours),
+                "merged": display(spec.name, theirs),
+                "differs": external(spec.name, ours) != external(spec.name, theirs),
+            }
+        )
+    moves = []
+    for step in merging.steps():
+        counts = step.count(merged.pk)
+        moves += [(str(label), counts.get(kind, 0)) for kind, label in step.kinds.items()]
+    moves.append((str(_("Change requests")), merged.change_requests.count()))
+    return MergePreview(
+        survivor=survivor,
+        merged=merged,
+        fields=fields,
+        moves=moves,
+        months=customer_merge_conflicts(survivor=survivor, merged=merged),
+    )

@@ -18,10 +18,12 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models import ProtectedError, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm import merging
 from crm.choices import AuditAction, AuditSource
 from crm.exceptions import DomainError
 from crm.models import AuditEntry, User
@@ -52,11 +54,19 @@ from customers.choices import ChangeRequestStatus
 from customers.models import (
     ChangeRequest,
     Customer,
+    CustomerAlias,
     CustomerDynamic,
     CustomerSystem,
     DuplicateDismissal,
 )
-from customers.selectors import customer_in_scope
+from customers.selectors import (
+    MERGED,
+    SURVIVOR,
+    alias_survivors,
+    customer_in_scope,
+    customer_merge_conflicts,
+    mergeable_fields,
+)
 from customers.validators import normalise_address, normalise_phone
 
 # Rows per transaction in a batch upsert: three bulk INSERTs (customer, dynamic, system) and
@@ -243,6 +253,10 @@ def _upsert_chunk(chunk, offset, actor, dry_run, mode, seen) -> list[RowResult]:
         .select_related("dynamic", "area", "account_manager", "license_officer")
         .select_for_update(of=("self",))
     }
+    # A new code that a merged record had names the survivor: no second shop is made under it
+    # (one query, only when the chunk holds codes no customer has).
+    new_codes = {code for code in codes if code and code not in existing}
+    merged_codes = alias_survivors(codes=new_codes) if new_codes else {}
     licences = {str(row.get("license_number") or "").strip() for row in chunk} - {""}
     licence_owner = dict(
         Customer.objects.filter(license_number__in=licences).values_list(
@@ -270,6 +284,13 @@ def _upsert_chunk(chunk, offset, actor, dry_run, mode, seen) -> list[RowResult]:
             continue
         seen[code] = offset + i
         current = existing.get(code)
+        if current is None and code in merged_codes:
+            result.errors = {
+                "customer_code": [
+                    rendered("customers.upsert.code_merged", code=code, survivor=merged_codes[code])
+                ]
+            }
+            continue
         if current is not None and mode == Mode.CREATE:
             result.errors = {"customer_code": [rendered("customers.upsert.code_exists")]}
             continue
@@ -423,6 +444,16 @@ def _uniqueness_errors(customer: Customer, changes: Mapping[str, Any]) -> dict[s
         errors["customer_code"] = [
             _("A customer with the code %(code)s already exists.")
             % {"code": customer.customer_code}
+        ]
+    elif "customer_code" in changes and (
+        survivor := alias_survivors(codes=[customer.customer_code]).get(customer.customer_code)
+    ):
+        errors["customer_code"] = [
+            str(
+                rendered(
+                    "customers.upsert.code_merged", code=customer.customer_code, survivor=survivor
+                )
+            )
         ]
     if "license_number" in changes:
         holder = (
@@ -802,3 +833,170 @@ def system_fields_copy(*, results: type[models.Model], month, fields: Sequence[s
             f"AND ({changed})",
             [month],
         )
+
+
+# --- merging two customer records ---------------------------------------------------------
+
+
+@dataclass
+class MergeOutcome:
+    survivor: Customer
+    alias: CustomerAlias
+    # The fields that took the merged record's value: {field: (old, new)}, external form.
+    changes: dict[str, tuple[Any, Any]]
+    # Rows given to the survivor, by kind (crm.merging steps' kinds, and change_requests).
+    moved: dict[str, int]
+
+
+@transaction.atomic
+def _move_dismissals(*, survivor_pk: int, merged_pk: int) -> None:
+    """The pairs judged two shops that name the merged record name the survivor instead (a
+    shop judged distinct from the merged record is distinct from the shop it was part of);
+    one between the two, or one the survivor already has, goes with the merged record."""
+    held = DuplicateDismissal.objects.filter(
+        Q(customer_a_id=survivor_pk) | Q(customer_b_id=survivor_pk)
+    ).values_list("customer_a_id", "customer_b_id")
+    others_held = {a if b == survivor_pk else b for a, b in held}
+    for dismissal in DuplicateDismissal.objects.filter(
+        Q(customer_a_id=merged_pk) | Q(customer_b_id=merged_pk)
+    ):
+        other = (
+            dismissal.customer_b_id
+            if dismissal.customer_a_id == merged_pk
+            else dismissal.customer_a_id
+        )
+        if other == survivor_pk or other in others_held:
+            continue  # deleted with the merged record
+        others_held.add(other)
+        dismissal.customer_a_id, dismissal.customer_b_id = sorted((survivor_pk, other))
+        dismissal.save(update_fields=["customer_a", "customer_b"])
+
+
+def customer_merge(
+    *,
+    survivor: Customer,
+    merged: Customer,
+    values: Mapping[str, str],
+    confirm_months: bool,
+    actor: Actor,
+) -> MergeOutcome:
+    """Merges the record `merged` into `survivor`: for each field of `values` ({field:
+    "survivor" | "merged"}; fields left out keep the survivor's value) the chosen value;
+    every app's rows of the merged record go to the survivor (each app's own step,
+    `crm.merging`), its change requests too; the merged record is deleted and its code kept
+    as an alias of the survivor (`CustomerAlias`), which the page, the list search, the API
+    and the order sync still find. The survivor's monthly facts and purchase figures are
+    rebuilt from its orders by the orders step; its grade and value tier stay until the next
+    monthly runs, which grade and value it on the merged orders.
+
+    Refused when both have orders that count in one month and their account managers differ,
+    unless `confirm_months`. Audited: the merged record's deletion (with its values), each
+    field taken from it, and the merge itself on the survivor (what moved). Only
+    administrators merge; a system actor (the demo) may too."""
+    if actor.user is not None and not policies.can_merge(actor.user):
+        raise DomainError(_("Only administrators merge customer records."))
+    if survivor.pk == merged.pk:
+        raise DomainError(_("Choose two different customer records."), field="merged")
+    # Both locked, in key order (as syncs lock customers), then read afresh.
+    list(
+        Customer.objects.filter(pk__in=[survivor.pk, merged.pk])
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+    parts = Customer.objects.with_parts().select_related("license_officer")
+    survivor, merged = parts.get(pk=survivor.pk), parts.get(pk=merged.pk)
+
+    allowed = {spec.name for spec in mergeable_fields()}
+    errors = {
+        name: [_("Choose the surviving or the merged record's value.")]
+        for name, side in values.items()
+        if name not in allowed or side not in (SURVIVOR, MERGED)
+    }
+    if errors:
+        raise DomainError(errors=errors)
+    months = customer_merge_conflicts(survivor=survivor, merged=merged)
+    if months and not confirm_months:
+        raise DomainError(
+            _(
+                "Both customers have orders in %(months)s under different account managers. "
+                "Confirm to merge them anyway."
+            )
+            % {"months": ", ".join(month.strftime("%Y-%m") for month in months)},
+            field="confirm_months",
+        )
+
+    merged_code, merged_pk = merged.customer_code, merged.pk
+    snapshot = {
+        spec.name: value
+        for spec in FIELDS
+        if not spec.is_system and (value := external_value(merged, spec.name)) not in (None, "")
+    }
+    data = {
+        name: external_value(merged, name)
+        for name, side in values.items()
+        if side == MERGED
+        and not _same(internal_value(survivor, name), internal_value(merged, name))
+    }
+
+    moved: dict[str, int] = {}
+    for step in merging.steps():
+        moved.update(step.move(survivor_id=survivor.pk, merged_id=merged_pk, actor=actor))
+    moved["change_requests"] = ChangeRequest.objects.filter(customer_id=merged_pk).update(
+        customer_id=survivor.pk
+    )
+    # Records merged into the merged one before now name the survivor.
+    CustomerAlias.objects.filter(customer_id=merged_pk).update(customer_id=survivor.pk)
+    _move_dismissals(survivor_pk=survivor.pk, merged_pk=merged_pk)
+
+    audit_record(
+        actor=actor,
+        obj=merged,
+        action=AuditAction.DELETE,
+        snapshot=snapshot,
+        reason=text("customers.merge.merged_into", code=survivor.customer_code),
+    )
+    # Everything of it has moved (the rows the steps dropped are gone already): what is left,
+    # its dynamic and system parts, goes with it. Its licence number is free from here on, for
+    # the survivor to take.
+    try:
+        merged.delete()
+    except ProtectedError as exc:
+        # A row a step does not move (an app added a table and no step for it): nothing of
+        # the merge is kept, rather than a shop left half-merged.
+        raise DomainError(
+            _("Customer %(code)s still has records that cannot be moved; nothing was merged.")
+            % {"code": merged_code}
+        ) from exc
+    alias = CustomerAlias.objects.create(
+        code=merged_code,
+        customer=survivor,
+        merged_id=merged_pk,
+        license_number=merged.license_number,
+        store_name=merged.store_name,
+        merged_by=actor.user,
+        merged_by_label=actor.label[:150],
+    )
+    reason = text("customers.merge.merged_from", code=merged_code)
+    changes = (
+        customer_update(customer=survivor, data=data, actor=actor, reason=reason) if data else {}
+    )
+    audit_record(
+        actor=actor,
+        obj=survivor,
+        action=AuditAction.UPDATE,
+        changes={
+            "merged_from": (
+                None,
+                {
+                    "customer_code": merged_code,
+                    "license_number": merged.license_number,
+                    "store_name": merged.store_name,
+                    "moved": {kind: n for kind, n in moved.items() if n},
+                },
+            )
+        },
+        reason=reason,
+    )
+    survivor = Customer.objects.with_parts().get(pk=survivor.pk)
+    return MergeOutcome(survivor=survivor, alias=alias, changes=changes, moved=moved)

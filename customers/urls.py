@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.customer_create, name="create"),
     path("export/", views.customer_export, name="export"),
     path("import/", views.customer_import, name="import"),
+    path("merge/", views.customer_merge, name="merge"),
     path("import/<int:pk>/", views.customer_import_detail, name="import_detail"),
     path("duplicates/", views.duplicate_list, name="duplicates"),
     path("duplicates/dismiss/", views.duplicate_dismiss, name="duplicate_dismiss"),

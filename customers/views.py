@@ -16,6 +16,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponsePermanentRedirect,
     HttpResponseRedirect,
     StreamingHttpResponse,
 )
@@ -48,7 +49,7 @@ from customers import panels as customer_panels
 from customers.catalogue import CATALOGUE, FIELDS, Category, display_value
 from customers.choices import ChangeRequestStatus, ImportStatus
 from customers.filtersets import ORDERING, CustomerFilterSet
-from customers.forms import DecisionForm, catalogue_form, changed_values
+from customers.forms import DecisionForm, MergePickForm, catalogue_form, changed_values
 from customers.models import ChangeRequest, CustomerImport
 
 LIST_COLUMNS = [
@@ -107,6 +108,9 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
     (customer_tab). A customer page cost some 60 ms of CPU with all seven tabs drawn, most of
     it cards few visits look at."""
     customer = selectors.customer_get(user=request.user, code=code)
+    if customer.customer_code != code:
+        # The code of a record merged into this one (an alias): the survivor's own address.
+        return _to_survivor(request, "customers:detail", customer)
     keys = _tab_keys(request.user)
     selected = request.GET.get("tab", "")
     active = selected if selected in keys else keys[0]
@@ -129,6 +133,7 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
             "panels": drawn,
             "tabs": tabs,
             "contact": _contact(customer),
+            "can_merge": policies.can_merge(request.user),
         },
     )
     patch_vary_headers(response, (WHOLE_PAGE_HEADER,))
@@ -355,6 +360,15 @@ def _unconfirmed_duplicates(
     )
 
 
+def _to_survivor(request: HttpRequest, name: str, customer, **kwargs) -> HttpResponse:
+    """A permanent redirect from a merged record's code to the same page of the survivor,
+    with the query string kept."""
+    url = reverse(name, kwargs={"code": customer.customer_code, **kwargs})
+    if query := request.META.get("QUERY_STRING"):
+        url = f"{url}?{query}"
+    return HttpResponsePermanentRedirect(url)
+
+
 def _by_category(form, specs) -> list[dict]:
     """The form's catalogue fields in the five content categories (empty ones left out)."""
     groups = [
@@ -414,6 +428,7 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
             "filters": {kind: DUPLICATE_REASONS[kind] for kind in DUPLICATE_FILTERS},
             "shared": shared,
             "pair_count": paginator.count,
+            "can_merge": policies.can_merge(request.user),
         },
     )
 
@@ -732,3 +747,64 @@ def _import_summary(status: str, figures: dict[str, int]) -> str:
             % figures
         )
     return ""
+
+
+@people_only
+def customer_merge(request: HttpRequest) -> HttpResponse:
+    """Administrators merge two customer records: the two codes (prefilled from ?a=&b=), then
+    the two side by side with a choice per differing field (the survivor's value chosen), what
+    moves, the months to confirm when they apply; the POST merges and goes to the survivor."""
+    if not policies.can_merge(request.user):
+        raise PermissionDenied
+    data = request.POST if request.method == "POST" else request.GET
+    pick = MergePickForm(data if {"a", "b"} & set(data) else None)
+    preview = None
+    if pick.is_valid():
+        try:
+            preview = selectors.customer_merge_preview(
+                user=request.user,
+                survivor_code=pick.cleaned_data["a"],
+                merged_code=pick.cleaned_data["b"],
+            )
+        except DomainError as exc:
+            form_domain_error(pick, exc)
+    error = ""
+    if request.method == "POST" and preview is not None and request.POST.get("merge"):
+        values = {
+            row["spec"].name: request.POST.get(f"pick_{row['spec'].name}", selectors.SURVIVOR)
+            for row in preview.fields
+            if row["differs"]
+        }
+        try:
+            outcome = services.customer_merge(
+                survivor=preview.survivor,
+                merged=preview.merged,
+                values=values,
+                confirm_months=request.POST.get("confirm_months") == "1",
+                actor=Actor.of(request.user, AuditSource.PAGE),
+            )
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request,
+                _("Customer %(merged)s was merged into %(survivor)s.")
+                % {"merged": outcome.alias.code, "survivor": outcome.survivor},
+            )
+            return redirect("customers:detail", code=outcome.survivor.customer_code)
+    chosen = request.POST if request.method == "POST" else {}
+    return render(
+        request,
+        "customers/customer_merge.html",
+        {
+            "pick": pick,
+            "preview": preview,
+            "error": error,
+            "rows": [
+                {**row, "take_merged": chosen.get(f"pick_{row['spec'].name}") == selectors.MERGED}
+                for row in (preview.fields if preview else [])
+            ],
+            "confirmed": chosen.get("confirm_months") == "1",
+            "months": [month.strftime("%Y-%m") for month in (preview.months if preview else [])],
+        },
+    )

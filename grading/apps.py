@@ -11,5 +11,8 @@ class GradingConfig(AppConfig):
         from grading import panels
 
         panels.register_all()
-        # Declares grading as a monthly result of the engine (crm.monthly).
-        from grading import monthly  # noqa: F401
+        # Declares grading as a monthly result of the engine (crm.monthly), on import; and
+        # its part of a customer merge (crm.merging).
+        from grading import merging, monthly  # noqa: F401
+
+        merging.register_all()

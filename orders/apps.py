@@ -11,3 +11,7 @@ class OrdersConfig(AppConfig):
         from orders import panels
 
         panels.register_all()
+        # Its part of a customer merge (crm.merging).
+        from orders import merging
+
+        merging.register_all()

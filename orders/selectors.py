@@ -16,7 +16,7 @@ from django.utils import timezone
 from crm.chain import FactsPart, read_at_once
 from crm.dates import add_months, month_start
 from crm.frames import query_frame
-from orders.choices import PriceClass
+from orders.choices import OrderStatus, PriceClass
 from orders.filtersets import OrderFilterSet, ProductFilterSet
 from orders.models import FACT_CLASS_FIELDS, MonthlySalesFact, Order, OrderLine, Product
 
@@ -453,3 +453,19 @@ def product_sync_summary() -> dict[str, Any]:
     """How many products the catalogue holds and when one last changed (products come from
     the ordering system's sync). One query."""
     return Product.objects.aggregate(products=Count("id"), last_changed=Max("updated_at"))
+
+
+def customers_shared_order_months(*, survivor_id: int, merged_id: int) -> list[date]:
+    """The months in which both customers have orders that count in sales (placed or
+    delivered): what a merge of the two asks to be confirmed when their account managers
+    differ. One query."""
+    counted = OrderStatus.counted()
+    theirs = Order.objects.filter(customer_id=survivor_id, status__in=counted).values("month")
+    return sorted(
+        set(
+            Order.objects.filter(customer_id=merged_id, status__in=counted, month__in=theirs)
+            .order_by()
+            .values_list("month", flat=True)
+            .distinct()
+        )
+    )

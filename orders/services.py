@@ -39,6 +39,7 @@ from crm.pgarrays import array_literal
 from crm.services import Actor, AuditRow, audit_build, audit_insert_many
 from crm.text import is_storable
 from customers.models import Customer, CustomerSystem
+from customers.selectors import customer_ids_by_alias
 from orders.choices import OrderStatus, PaymentMethod
 from orders.models import (
     MonthlySalesFact,
@@ -53,6 +54,7 @@ from orders.sync import (
     ItemError,
     Seen,
     clean_order,
+    content_hash,
     iso_date,
     money,
     sent_digest,
@@ -500,6 +502,10 @@ def _clean_orders(rows: Sequence[Any], report: SyncReport, source: str) -> list[
         if isinstance(raw, Mapping) and isinstance(raw.get("customer_code"), str):
             customer_codes.add(raw["customer_code"].strip())
     customers = _ids_by_code(Customer._meta.db_table, "customer_code", customer_codes)
+    if unknown := {code for code in customer_codes - customers.keys() if is_storable(code)}:
+        # The code of a customer record merged into another names the survivor (one more
+        # query, only when a code is not a customer's): its orders go on arriving under it.
+        customers.update(customer_ids_by_alias(codes=unknown))
     dates = OrdersConfig.current().order_date_range(timezone.localdate())
     replayed = _replayed(rows, digests, source=source, customers=customers, dates=dates)
     # The codes as sent first (a few hundred distinct among thousands of lines), then
@@ -1864,3 +1870,75 @@ def _enqueue_purchase_refresh() -> None:
     from orders.tasks import purchase_figures_refresh_task
 
     transaction.on_commit(purchase_figures_refresh_task.delay)
+
+
+# --- merging two customer records (customers.services.customer_merge, crm.merging) ----------
+
+
+def orders_customer_move(*, survivor_id: int, merged_id: int, actor: Actor) -> dict[str, int]:
+    """Gives every order of the merged customer to the survivor, then rebuilds both
+    customers' monthly facts and purchase figures from their orders (`sales_facts_rebuild`),
+    so the survivor's facts are exact. Each moved order's `content_hash` (its customer is part
+    of it) is computed again from its stored lines, and its `sent_hash` is cleared: the
+    digest of the text it was sent as is not kept, so a re-send under the old customer code
+    (an alias of the survivor now) takes the full checks and is found unchanged. Audited per
+    order (its customer, old → new). Call inside the merge's transaction."""
+    orders = list(
+        Order.objects.filter(customer_id=merged_id)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "external_id",
+            "order_date",
+            "status",
+            "payment_method",
+            "paid_on_time",
+            "payment_date",
+        )
+    )
+    facts = MonthlySalesFact.objects.filter(customer_id=merged_id).count()
+    if orders:
+        lines: dict[int, list[tuple[int, int, Decimal, Decimal]]] = {pk: [] for pk, *_ in orders}
+        for order_id, *line in OrderLine.objects.filter(order__customer_id=merged_id).values_list(
+            "order_id", "product_id", "cartons", "unit_price", "amount"
+        ):
+            lines[order_id].append(tuple(line))
+        now = timezone.now()
+        moved = []
+        for pk, external_id, order_date, status, method, on_time, paid in orders:
+            clean = CleanOrder(
+                index=0,
+                external_id=external_id,
+                customer_id=survivor_id,
+                order_date=order_date,
+                month=order_date.replace(day=1),
+                status=status,
+                payment_method=method,
+                paid_on_time=on_time,
+                payment_date=paid,
+                lines=lines[pk],
+            )
+            moved.append(
+                Order(
+                    pk=pk,
+                    customer_id=survivor_id,
+                    content_hash=content_hash(clean),
+                    sent_hash="",
+                    updated_at=now,
+                )
+            )
+        # A CASE per column over at most this many orders per statement.
+        Order.objects.bulk_update(
+            moved, ["customer_id", "content_hash", "sent_hash", "updated_at"], batch_size=500
+        )
+        audit_insert_many(
+            actor=actor,
+            model=Order,
+            rows=[
+                (str(pk), external_id, AuditAction.UPDATE, "customer", merged_id, survivor_id)
+                for pk, external_id, *_rest in orders
+            ],
+            at=now,
+        )
+    sales_facts_rebuild(customer_ids=[survivor_id, merged_id])
+    return {"orders": len(orders), "sales_facts": facts}

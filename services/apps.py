@@ -11,3 +11,7 @@ class ServicesConfig(AppConfig):
         from services import panels
 
         panels.register_all()
+        # Its part of a customer merge (crm.merging).
+        from services import merging
+
+        merging.register_all()

@@ -11,5 +11,8 @@ class ValuationConfig(AppConfig):
         from valuation import panels
 
         panels.register_all()
-        # Declares valuation as a monthly result of the engine (crm.monthly).
-        from valuation import monthly  # noqa: F401
+        # Declares valuation as a monthly result of the engine (crm.monthly), on import; and
+        # its part of a customer merge (crm.merging).
+        from valuation import merging, monthly  # noqa: F401
+
+        merging.register_all()

@@ -11,3 +11,7 @@ class VisitsConfig(AppConfig):
         from visits import panels
 
         panels.register_all()
+        # Its part of a customer merge (crm.merging).
+        from visits import merging
+
+        merging.register_all()

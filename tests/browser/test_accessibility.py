@@ -120,6 +120,12 @@ def test_every_page_has_no_serious_accessibility_violation(browser, live_server,
     detail = dict(urls).get("customers:detail")
     if detail:
         urls += [(f"customers:detail?tab={tab}", f"{detail}?tab={tab}") for tab in list(Tab)[1:]]
+    # The merge page with two records compared (the field table, what moves), not only the
+    # form that asks for their codes.
+    merge = dict(urls).get("customers:merge")
+    if merge:
+        codes = f"?a={world['c_th'].customer_code}&b={world['c_th2'].customer_code}"
+        urls.append(("customers:merge?a=&b=", f"{merge}{codes}"))
     problems: list[str] = []
     not_html: set[str] = set()  # a row that answers something else (a new JSON or script URL)
     checked = 0

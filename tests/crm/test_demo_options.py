@@ -97,7 +97,7 @@ def test_seed_demo_options_build_a_believable_reproducible_company(db, settings)
     out = seed(*args)
 
     # then: progress lines with each stage's time
-    assert "[3/10] seed_orders done in" in out
+    assert "[3/11] seed_orders done in" in out
     first = checksum()
 
     # customers and people: N shops, the named users and the plan's people of every role

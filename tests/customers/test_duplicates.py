@@ -159,3 +159,37 @@ def test_a_supervisor_cannot_dismiss_a_pair_outside_their_areas(client, customer
     response = client.post(reverse("customers:duplicate_dismiss"), {**pair, "reason": "x"})
     assert response.status_code == 404
     assert not DuplicateDismissal.objects.exists()
+
+
+def test_an_administrator_can_open_the_merge_page_from_a_pair(client, customer_world, shops):
+    a, b = shops["shop_a"], shops["shop_b"]
+    client.force_login(customer_world["admin"])
+    page = client.get(URL, {"reason": "address"}).content.decode()
+    merge = f"{reverse('customers:merge')}?a={a.customer_code}&amp;b={b.customer_code}"
+    assert merge in page
+    client.force_login(customer_world["sup_th"])
+    assert 'data-testid="merge-pair"' not in client.get(URL).content.decode()
+
+
+def test_a_merge_carries_the_merged_records_judgements_to_the_survivor(customer_world, shops):
+    from crm.choices import AuditSource
+    from crm.services import Actor
+    from customers.services import customer_merge, duplicate_dismiss
+
+    # given shop_b judged distinct from same_phone, and from shop_a (which it is merged into)
+    admin = customer_world["admin"]
+    a, b, other = shops["shop_a"], shops["shop_b"], shops["same_phone"]
+    duplicate_dismiss(first=b, second=other, user=admin, reason="两家店")
+    duplicate_dismiss(first=b, second=a, user=admin, reason="误判")
+
+    customer_merge(
+        survivor=a,
+        merged=b,
+        values={},
+        confirm_months=True,
+        actor=Actor.of(admin, AuditSource.PAGE),
+    )
+
+    assert list(DuplicateDismissal.objects.values_list("customer_a", "customer_b", "reason")) == [
+        (*sorted((a.pk, other.pk)), "两家店")
+    ]

@@ -73,6 +73,8 @@ customers:create                      GET    -    200   200   403   -     403   
 customers:export                      GET    -    200   200   200   -     200   403    login
 customers:import                      GET    -    200   403   403   -     403   403    login
 customers:import_detail               GET    th   200   403   403   403   403   403    login
+customers:merge                       GET    -    200   403   403   -     403   403    login
+customers:merge                       POST   -    200   403   403   -     403   403    login
 customers:change_requests             GET    -    200   200   200   -     200   403    login
 customers:duplicates                  GET    -    200   200   403   -     403   403    login
 customers:duplicate_dismiss           POST   -    go    go    403   -     403   403    login

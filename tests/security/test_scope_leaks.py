@@ -184,6 +184,7 @@ NOT_LISTINGS = {
     "admin:index": "administrators only",
     "customers:import": "administrators only",
     "customers:import_detail": "administrators only",
+    "customers:merge": "administrators only",
     "grading:runs": "administrators only",
     "grading:run_status": "administrators only",
     "grading:schemes": "administrators only",
