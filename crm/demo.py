@@ -539,8 +539,9 @@ DEMO_SEEDERS = [
     "crm.demo.seed_organisation",
     "customers.demo.seed_customers",
     "orders.demo.seed_orders",
-    # One shop entered twice, merged (after its orders, before the monthly stages).
-    "customers.demo.seed_merge",
+    # Data quality: one shop entered twice and merged, one entered twice and left for the
+    # duplicates page (after the orders, before the monthly stages).
+    "customers.demo.seed_duplicates",
     "grading.demo.seed_grading",
     "valuation.demo.seed_valuation",
     "visits.demo.seed_visits",

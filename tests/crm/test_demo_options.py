@@ -100,8 +100,9 @@ def test_seed_demo_options_build_a_believable_reproducible_company(db, settings)
     assert "[3/11] seed_orders done in" in out
     first = checksum()
 
-    # customers and people: N shops, the named users and the plan's people of every role
-    assert Customer.objects.count() == CUSTOMERS
+    # customers and people: N shops (and the one shop entered twice that the duplicates page
+    # lists: customers.demo._seed_duplicate), the named users and the plan's people of every role
+    assert Customer.objects.count() == CUSTOMERS + 1
     plan = organisation_plan(CUSTOMERS)
     for role in Role.people():
         assert User.objects.filter(role=role).count() == plan.role_counts().get(role, 0), role
