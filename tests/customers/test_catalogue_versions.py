@@ -388,6 +388,25 @@ def test_only_administrators_reach_the_catalogue_pages(client, customer_world, w
     assert not CatalogueVersion.objects.exists()
 
 
+# --- the demo ------------------------------------------------------------------------------
+
+
+def test_seed_demo_activates_a_catalogue_version_once(db, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("seed_demo", "--customers", "50", "--months", "2", stdout=StringIO())
+    [version] = CatalogueVersion.objects.all()
+    assert version.status == SchemeStatus.ACTIVE
+    assert spec("visit_batch").policy == Policy.SUPERVISOR
+    assert spec("order_cycle").policy == Policy.APPROVAL
+
+    call_command("seed_demo", "--customers", "50", "--months", "2", stdout=StringIO())
+    assert CatalogueVersion.objects.count() == 1
+
+
 # --- the API -------------------------------------------------------------------------------
 
 
