@@ -420,3 +420,35 @@ def test_the_sync_api_refuses_an_item_missing_a_field_made_required(erp, custome
     assert report["created"] == 0
     [error] = report["errors"]
     assert list(error["errors"]) == ["phone"]
+
+
+# --- query counts --------------------------------------------------------------------------
+
+
+def test_an_active_version_adds_no_query_to_the_customer_pages(client, customer_world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    shop = customer_world["c_th"]
+    client.force_login(customer_world["am_th"])
+    urls = [
+        reverse("customers:list"),
+        reverse("customers:detail", args=[shop.customer_code]),
+        reverse("customers:tab", args=[shop.customer_code, "information"]),
+        reverse("customers:change", args=[shop.customer_code]),
+    ]
+    htmx = {"HTTP_HX_REQUEST": "true"}
+
+    def counts():
+        for url in urls:
+            client.get(url, **htmx)  # warm up: content types, the catalogue's cache
+        result = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url, **htmx).status_code == 200
+            result.append(len(queries))
+        return result
+
+    before = counts()
+    activate(customer_world, contact_person=("dynamic", "approval", False))
+    assert counts() == before
