@@ -98,6 +98,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Audits"), "audits:prices", "clipboard-check", FIELD, more=True),
     NavItem(_("Areas & team"), "crm:area_list", "diagram-3", PEOPLE, more=True),
     NavItem(_("Products"), "orders:products", "box-seam", ADMINISTRATOR, more=True),
+    NavItem(
+        _("Field catalogue"), "customers:catalogue", "ui-checks-grid", ADMINISTRATOR, more=True
+    ),
     NavItem(_("API documentation"), "api:docs", "braces", ADMINISTRATOR, more=True),
     NavItem(_("Administration"), "admin:index", "gear", ADMINISTRATOR, more=True),
 )

@@ -7,7 +7,9 @@ the import headers all read this module; the storage (which of the three models 
 column) is found from the models themselves.
 
 To add a field: add the column to the right model (with a migration) and one entry here.
-To move a field to another class or policy: change its entry here.
+The entries here are the defaults: administrators override a field's class (static/dynamic),
+policy (direct/approval/supervisor) and "required" through catalogue versions
+(customers.services_catalogue), and every reader of those three asks `effective()`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
@@ -401,3 +403,103 @@ def fields_in(category: Category) -> list[FieldSpec]:
 def editable_fields() -> list[FieldSpec]:
     """Every field a person or a sync may write (all but system-generated)."""
     return [spec for spec in FIELDS if not spec.is_system]
+
+
+# --- the effective catalogue (code defaults + the active version's overrides) ---------------
+#
+# Administrators override a field's class, policy and "required" through catalogue versions
+# (customers.services_catalogue). Readers that depend on those three ask `effective()`; labels,
+# categories and storage come from the code only.
+#
+# Where it is cached: in Django's cache (Redis in production, shared by every web and worker
+# process), under a key naming the database, holding the active version's id and overrides,
+# so reading it costs no query. Activation deletes the key (at once and again on commit, so a
+# process that read the old state between the two cannot keep it): the next reader, in any
+# process, loads the new state in one query. The key also expires after CACHE_SECONDS, a bound
+# on staleness should a delete ever be lost. Each process keeps the built FieldSpecs per
+# active version id, so a read is one cache get and a dict lookup.
+
+CACHE_SECONDS = 300
+# Keyed by the overrides themselves (not the version id: ids can be reused after a rollback).
+_BUILT: dict[tuple, dict[str, FieldSpec]] = {}
+
+
+def cache_key() -> str:
+    from django.db import connection
+
+    # Named by database: test workers (and two sites) sharing one Redis keep apart.
+    return f"customers:catalogue:{connection.settings_dict['NAME']}"
+
+
+def _load() -> dict[str, Any]:
+    """The active version's id and overrides, from the cache or (one query) the database."""
+    from django.core.cache import cache
+
+    from crm.choices import SchemeStatus
+    from customers.models import CatalogueVersion
+
+    key = cache_key()
+    state = cache.get(key)
+    if state is None:
+        rows = CatalogueVersion.objects.filter(status=SchemeStatus.ACTIVE).values_list(
+            "pk",
+            "overrides__field",
+            "overrides__maintenance",
+            "overrides__policy",
+            "overrides__required",
+        )
+        state = {"id": 0, "overrides": {}}
+        for pk, name, maintenance, policy, required in rows:
+            state["id"] = pk
+            if name:
+                state["overrides"][name] = (maintenance, policy, required)
+        cache.set(key, state, CACHE_SECONDS)
+    return state
+
+
+def forget_effective() -> None:
+    """Drops the cached state (after an activation); see the note above `CACHE_SECONDS`."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    key = cache_key()
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+def with_overrides(overrides: Mapping[str, tuple[str, str, bool]]) -> dict[str, FieldSpec]:
+    """The catalogue with `overrides` (name -> (maintenance, policy, required)) applied, in the
+    code's order. Unknown and system fields in `overrides` are ignored (never overridden)."""
+    specs: dict[str, FieldSpec] = {}
+    for spec in FIELDS:
+        override = overrides.get(spec.name)
+        if override is not None and not spec.is_system:
+            maintenance, policy, required = override
+            spec = replace(
+                spec,
+                maintenance=Maintenance(maintenance),
+                policy=Policy(policy),
+                required=bool(required),
+            )
+        specs[spec.name] = spec
+    return specs
+
+
+def effective() -> dict[str, FieldSpec]:
+    """Every field's spec as administrators set it: name -> FieldSpec, in the code's order.
+    Callers read it once per operation (a page, a row, a request) and pass the specs on."""
+    overrides = _load()["overrides"]
+    if not overrides:
+        return CATALOGUE
+    key = tuple(sorted(overrides.items()))
+    built = _BUILT.get(key)
+    if built is None:
+        built = with_overrides(overrides)
+        _BUILT.clear()  # one active version at a time: keep only its specs
+        _BUILT[key] = built
+    return built
+
+
+def spec(name: str) -> FieldSpec:
+    """One field's effective spec (KeyError for a name outside the catalogue)."""
+    return effective()[name]

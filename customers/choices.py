@@ -158,3 +158,18 @@ CATEGORY_CODES: tuple[str, ...] = tuple(
     for f in BusinessFormat.values
     for s in BusinessScale.values
 )
+
+
+class OverridableMaintenance(models.TextChoices):
+    """The maintenance classes an administrator may give a field (system stays system)."""
+
+    STATIC = "static", _("Static")
+    DYNAMIC = "dynamic", _("Dynamic")
+
+
+class OverridablePolicy(models.TextChoices):
+    """The change policies an administrator may give a field (system stays system)."""
+
+    DIRECT = "direct", _("Edited directly by the assigned account manager")
+    APPROVAL = "approval", _("Needs a supervisor's approval")
+    SUPERVISOR = "supervisor", _("Set by a supervisor of the area")

@@ -266,6 +266,7 @@ def seed_customers(report: SeedReport, *, actor: Actor) -> None:
         "Customers: {created} created, {kept} existing left as they are.".format(**totals)
     )
     _seed_change_requests(report)
+    _seed_catalogue(report, actor=actor)
 
 
 def demo_sample(options: DemoOptions) -> set[int]:
@@ -330,6 +331,34 @@ def _seed_change_requests(report: SeedReport) -> None:
             reason=reason,
         )
     report.lines.append("Change requests: 2 pending for the supervisors.")
+
+
+def _seed_catalogue(report: SeedReport, *, actor: Actor) -> None:
+    """Once: an active field catalogue version with two overrides, as an administrator would
+    set them (the settings page shows them marked): the visit batch is set by supervisors,
+    who plan the routes, and a change of order cycle needs approval (it moves the shop's
+    deliveries). Through the catalogue services, audited."""
+    from customers.models import CatalogueVersion
+    from customers.services_catalogue import (
+        catalogue_activate,
+        catalogue_draft_start,
+        catalogue_draft_update,
+    )
+
+    if not seed_once("customers.catalogue", made=CatalogueVersion.objects.exists):
+        return
+    draft = catalogue_draft_start(actor=actor)
+    catalogue_draft_update(
+        version=draft,
+        settings={
+            "visit_batch": ("dynamic", "supervisor", False),
+            "order_cycle": ("dynamic", "approval", False),
+        },
+        note="Visit batches by supervisors; order cycles by approval",
+        actor=actor,
+    )
+    catalogue_activate(version=draft, actor=actor)
+    report.lines.append("Field catalogue: version 1 active with 2 overrides.")
 
 
 def _seed_duplicate(report: SeedReport) -> None:

@@ -114,3 +114,64 @@ class MergePickForm(forms.Form):
         max_length=32,
         widget=forms.TextInput(attrs={"class": "form-control", "inputmode": "numeric"}),
     )
+
+
+class CatalogueDraftForm(forms.Form):
+    """The draft catalogue version's settings: for every field an administrator may override,
+    its class, policy and whether it is required (fixed on when the database needs it)."""
+
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+
+    def __init__(self, *args, specs: Sequence[FieldSpec], needed: set[str], **kwargs):
+        from customers.choices import OverridableMaintenance, OverridablePolicy
+
+        super().__init__(*args, **kwargs)
+        self.specs = list(specs)
+        for spec in self.specs:
+            self.fields[f"{spec.name}__maintenance"] = forms.ChoiceField(
+                label=_("Class"),
+                choices=OverridableMaintenance.choices,
+                initial=spec.maintenance,
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )
+            self.fields[f"{spec.name}__policy"] = forms.ChoiceField(
+                label=_("Policy"),
+                choices=OverridablePolicy.choices,
+                initial=spec.policy,
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )
+            self.fields[f"{spec.name}__required"] = forms.BooleanField(
+                label=_("Required"),
+                required=False,
+                initial=spec.required,
+                # The database needs it: always required, shown but not changeable.
+                disabled=spec.name in needed,
+                widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+            )
+
+    def rows(self) -> list[dict]:
+        return [
+            {
+                "spec": spec,
+                "maintenance": self[f"{spec.name}__maintenance"],
+                "policy": self[f"{spec.name}__policy"],
+                "required": self[f"{spec.name}__required"],
+            }
+            for spec in self.specs
+        ]
+
+    def settings(self) -> dict[str, tuple[str, str, bool]]:
+        data = self.cleaned_data
+        return {
+            spec.name: (
+                data[f"{spec.name}__maintenance"],
+                data[f"{spec.name}__policy"],
+                bool(data[f"{spec.name}__required"]),
+            )
+            for spec in self.specs
+        }

@@ -24,6 +24,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from crm import stored_text
+from crm.choices import SchemeStatus
 from crm.models import ScopePaths
 from crm.querysets import ScopedQuerySet
 from crm.uploads import RandomName
@@ -578,3 +579,89 @@ class CustomerAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} → {self.customer_id}"
+
+
+class CatalogueVersion(models.Model):
+    """A version of the administrators' overrides of the field catalogue (`customers.catalogue`
+    stays the default): drafted, previewed, then activated; the active one is what every
+    reader sees (`customers.catalogue.effective`). At most one draft and one active version;
+    an activated version is never edited again (a new draft starts from it)."""
+
+    number = models.PositiveIntegerField(_("version"), unique=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=SchemeStatus.choices,
+        default=SchemeStatus.DRAFT,
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("activated by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("catalogue version")
+        verbose_name_plural = _("catalogue versions")
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status="draft"),
+                name="customers_catalogue_one_draft",
+            ),
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status="active"),
+                name="customers_catalogue_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number} ({self.status})"
+
+
+class CatalogueOverride(models.Model):
+    """One field of a catalogue version that differs from the code's default: its maintenance
+    class, change policy and whether it is needed to create a customer. The field's storage
+    never changes."""
+
+    version = models.ForeignKey(
+        CatalogueVersion,
+        verbose_name=_("catalogue version"),
+        on_delete=models.CASCADE,
+        related_name="overrides",
+    )
+    field = models.CharField(_("field"), max_length=64)
+    maintenance = models.CharField(
+        _("class"), max_length=10, choices=choices.OverridableMaintenance.choices
+    )
+    policy = models.CharField(_("policy"), max_length=10, choices=choices.OverridablePolicy.choices)
+    required = models.BooleanField(_("required"), default=False)
+
+    class Meta:
+        verbose_name = _("catalogue override")
+        verbose_name_plural = _("catalogue overrides")
+        ordering = ["version", "field"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "field"], name="customers_catalogue_override_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.maintenance}/{self.policy}"

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.choices import Role
 from crm.panels import Panel, Surface, Tab, register, shared
 from customers import policies, selectors
-from customers.catalogue import CATALOGUE, FIELDS, Category, Maintenance, display_value
+from customers.catalogue import CATALOGUE, Category, Maintenance, display_value, effective
 
 # The customer page's tabs, in order, with their names.
 TAB_LABELS = {
@@ -49,7 +49,7 @@ def dynamic_specs(user, customer) -> list:
     """The dynamic fields `user` may edit in place on `customer`."""
     return [
         spec
-        for spec in FIELDS
+        for spec in effective().values()
         if spec.maintenance == Maintenance.DYNAMIC
         and policies.can_edit_directly(user, customer, spec)
     ]
@@ -79,9 +79,10 @@ def information_context(request, customer) -> dict[str, Any]:
         )
     }
     sections = []
+    specs = effective()  # each field's class as administrators set it
     for category in Category:
         rows = []
-        for spec in FIELDS:
+        for spec in specs.values():
             if spec.category != category:
                 continue
             value = display_value(customer, spec.name)

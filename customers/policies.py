@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from crm.choices import Role
 from crm.models import User
-from customers.catalogue import FIELDS, Category, FieldSpec, Policy
+from customers.catalogue import Category, FieldSpec, Policy, effective
 from customers.models import Customer
 
 
@@ -47,10 +47,12 @@ def can_propose(user: User, customer: Customer, spec: FieldSpec) -> bool:
 
 
 def changeable_fields(user: User, customer: Customer) -> list[FieldSpec]:
-    """Every field `user` may change on `customer`, directly or by request."""
+    """Every field `user` may change on `customer`, directly or by request, by the effective
+    catalogue. `can_edit_directly` and `can_propose` judge the spec they are given: callers
+    pass specs from `customers.catalogue.effective()`."""
     return [
         spec
-        for spec in FIELDS
+        for spec in effective().values()
         if can_edit_directly(user, customer, spec) or can_propose(user, customer, spec)
     ]
 

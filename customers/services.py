@@ -44,6 +44,8 @@ from customers import policies
 from customers.catalogue import (
     CATALOGUE,
     FIELDS,
+    FieldSpec,
+    effective,
     external,
     external_value,
     internal_value,
@@ -129,10 +131,14 @@ def _same(old: Any, new: Any) -> bool:
 
 
 def _prepare(
-    row: Mapping[str, Any], existing: Customer | None, references: Mapping
+    row: Mapping[str, Any],
+    existing: Customer | None,
+    references: Mapping,
+    specs: Mapping[str, FieldSpec] | None = None,
 ) -> tuple[_Prepared | None, dict[str, list[str]]]:
     """Converts and validates one row of catalogue-named values against `existing` (or a new
-    customer), without saving. Mutates `existing` in place: callers pass a fresh instance."""
+    customer), without saving. Mutates `existing` in place: callers pass a fresh instance.
+    `specs` is the effective catalogue (read once per batch by batch callers)."""
     errors: dict[str, list[str]] = defaultdict(list)
     values: dict[str, Any] = {}
     for name, raw in row.items():
@@ -149,7 +155,8 @@ def _prepare(
 
     if existing is None:
         customer, dynamic = Customer(), CustomerDynamic()
-        for spec in FIELDS:
+        # Required as administrators set it (customers.catalogue.effective).
+        for spec in (effective() if specs is None else specs).values():
             if spec.required and values.get(spec.name) in (None, "") and spec.name not in errors:
                 errors[spec.name].append(rendered("customers.upsert.required"))
     else:
@@ -265,6 +272,7 @@ def _upsert_chunk(chunk, offset, actor, dry_run, mode, seen) -> list[RowResult]:
     )
     names = {name for row in chunk for name in row if name in CATALOGUE}
     references = reference_lookups(names, chunk)
+    specs = effective()
 
     results: list[RowResult] = []
     prepared: list[tuple[RowResult, _Prepared]] = []
@@ -294,7 +302,7 @@ def _upsert_chunk(chunk, offset, actor, dry_run, mode, seen) -> list[RowResult]:
         if current is not None and mode == Mode.CREATE:
             result.errors = {"customer_code": [rendered("customers.upsert.code_exists")]}
             continue
-        row_prepared, errors = _prepare(row, current, references)
+        row_prepared, errors = _prepare(row, current, references, specs)
         if row_prepared is not None:
             licence = row_prepared.customer.license_number
             owner = licence_owner.get(licence)
@@ -492,10 +500,11 @@ def customer_edit(
 ) -> dict[str, tuple[Any, Any]]:
     """A direct edit from a page: only fields the user may change without approval."""
     _ensure_visible(user, customer)
+    specs = effective()
     refused = [
         name
         for name in data
-        if name not in CATALOGUE or not policies.can_edit_directly(user, customer, CATALOGUE[name])
+        if name not in specs or not policies.can_edit_directly(user, customer, specs[name])
     ]
     if refused:
         raise DomainError(
@@ -528,8 +537,9 @@ def customer_propose(
     if not changed:
         raise DomainError(_("Nothing was changed."))
     direct, requested, refused = {}, {}, []
+    specs = effective()
     for name, value in changed.items():
-        spec = CATALOGUE.get(name)
+        spec = specs.get(name)
         if spec is not None and policies.can_edit_directly(user, customer, spec):
             direct[name] = value
         elif spec is not None and policies.can_propose(user, customer, spec):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import views
+from customers import views, views_catalogue
 
 app_name = "customers"
 
@@ -29,6 +29,13 @@ urlpatterns = [
         views.change_request_bulk_approve,
         name="change_request_bulk_approve",
     ),
+    path("catalogue/", views_catalogue.catalogue_settings, name="catalogue"),
+    path("catalogue/draft/", views_catalogue.catalogue_draft, name="catalogue_draft"),
+    path("catalogue/draft/preview/", views_catalogue.catalogue_preview, name="catalogue_preview"),
+    path(
+        "catalogue/draft/activate/", views_catalogue.catalogue_activate, name="catalogue_activate"
+    ),
+    path("catalogue/draft/discard/", views_catalogue.catalogue_discard, name="catalogue_discard"),
     path("<str:code>/", views.customer_detail, name="detail"),
     path("<str:code>/tab/<slug:tab>/", views.customer_tab, name="tab"),
     path("<str:code>/dynamic/", views.customer_dynamic_edit, name="dynamic_edit"),

@@ -46,7 +46,7 @@ from crm.views import (
 )
 from customers import imports, io, policies, selectors, services, tasks
 from customers import panels as customer_panels
-from customers.catalogue import CATALOGUE, FIELDS, Category, display_value
+from customers.catalogue import CATALOGUE, FIELDS, Category, display_value, effective
 from customers.choices import ChangeRequestStatus, ImportStatus
 from customers.filtersets import ORDERING, CustomerFilterSet
 from customers.forms import DecisionForm, MergePickForm, catalogue_form, changed_values
@@ -314,7 +314,7 @@ def customer_change(request: HttpRequest, code: str) -> HttpResponse:
 def customer_create(request: HttpRequest) -> HttpResponse:
     if not policies.can_create_customers(request.user):
         raise PermissionDenied
-    specs = [spec for spec in FIELDS if not spec.is_system]
+    specs = [spec for spec in effective().values() if not spec.is_system]
     form = catalogue_form(specs, user=request.user, data=request.POST or None)
     duplicates = []
     if request.method == "POST" and form.is_valid():

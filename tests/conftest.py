@@ -31,6 +31,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP))
 
 
+@pytest.fixture(autouse=True)
+def _catalogue_cache():
+    """The effective field catalogue's cache (customers.catalogue.effective) starts each test
+    as a fresh test database is, with no active version (so pinned query counts need no warm
+    request), and is dropped after: a rolled-back activation must not outlive its test."""
+    from django.core.cache import cache
+
+    from customers.catalogue import cache_key
+
+    cache.set(cache_key(), {"id": 0, "overrides": {}})
+    yield
+    cache.delete(cache_key())
+
+
 @pytest.fixture
 def areas(db):
     """A small tree: city GZ above districts TH and YX; SZ stands apart."""

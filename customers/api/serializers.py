@@ -162,6 +162,13 @@ class AreaSyncItemSerializer(StrictSerializer):
     )
 
 
+# The schema is built once from the code's catalogue, not the administrators' overrides
+# (customers.catalogue.effective): the OpenAPI document and the generated clients must not
+# change when a version is activated. That holds because the blocks go by storage (`part`),
+# which overrides never change, and because an override can only make a field *more*
+# required (a field the database needs cannot become optional): a field made required is
+# still documented as nullable here and refused per item by the sync service
+# (`_prepare` reads the effective "required"), with the field named in the item's errors.
 CustomerSyncItemSerializer = _catalogue_serializer(
     "CustomerSyncItem", editable_fields(), for_write=True
 )

@@ -33,6 +33,8 @@ AFTER_VISITS = ["/services/", "/grading/", "/valuation/"]
 MORE = ["/customers/change-requests/", "/orders/", "/allocation/", "/areas/"]
 # The retail audits' reports: for the field roles, after allocation.
 FIELD_MORE = [*MORE[:3], "/audits/prices/", *MORE[3:]]
+# Supervisors and administrators: the likely duplicates, after the change requests.
+SUPERVISING_MORE = [*FIELD_MORE[:1], "/customers/duplicates/", *FIELD_MORE[1:]]
 
 
 @pytest.mark.parametrize(
@@ -46,7 +48,7 @@ FIELD_MORE = [*MORE[:3], "/audits/prices/", *MORE[3:]]
         (
             Role.SUPERVISOR,
             ["/", *FIELD_PAGES, "/visits/coverage/", *AFTER_VISITS, "/valuation/warnings/"],
-            FIELD_MORE,
+            SUPERVISING_MORE,
         ),
         # Licence officers: the visits of their areas (they have no visit plan) and the
         # compliance records instead of the churn warnings they cannot act on.
@@ -58,7 +60,13 @@ FIELD_MORE = [*MORE[:3], "/audits/prices/", *MORE[3:]]
         (
             Role.ADMINISTRATOR,
             ["/", *FIELD_PAGES, "/visits/coverage/", *AFTER_VISITS, "/valuation/warnings/"],
-            [*FIELD_MORE, "/orders/products/", "/api/v1/docs/", "/admin/"],
+            [
+                *SUPERVISING_MORE,
+                "/orders/products/",
+                "/customers/catalogue/",
+                "/api/v1/docs/",
+                "/admin/",
+            ],
         ),
     ],
 )

@@ -75,6 +75,13 @@ customers:import                      GET    -    200   403   403   -     403   
 customers:import_detail               GET    th   200   403   403   403   403   403    login
 customers:merge                       GET    -    200   403   403   -     403   403    login
 customers:merge                       POST   -    200   403   403   -     403   403    login
+customers:catalogue                   GET    -    200   403   403   -     403   403    login
+customers:catalogue_draft             GET    -    200   403   403   -     403   403    login
+customers:catalogue_draft             POST   -    200   403   403   -     403   403    login
+customers:catalogue_preview           GET    -    go    403   403   -     403   403    login
+customers:catalogue_activate          POST   -    go    403   403   -     403   403    login
+customers:catalogue_discard           GET    -    go    403   403   -     403   403    login
+customers:catalogue_discard           POST   -    go    403   403   -     403   403    login
 customers:change_requests             GET    -    200   200   200   -     200   403    login
 customers:duplicates                  GET    -    200   200   403   -     403   403    login
 customers:duplicate_dismiss           POST   -    go    go    403   -     403   403    login

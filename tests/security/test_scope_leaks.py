@@ -185,6 +185,11 @@ NOT_LISTINGS = {
     "customers:import": "administrators only",
     "customers:import_detail": "administrators only",
     "customers:merge": "administrators only",
+    # The field catalogue's settings: field names and policies, no customer at all.
+    "customers:catalogue": "administrators only; lists fields, no customer",
+    "customers:catalogue_draft": "administrators only; lists fields, no customer",
+    "customers:catalogue_preview": "administrators only; lists fields, no customer",
+    "customers:catalogue_discard": "administrators only; names a draft, no customer",
     "grading:runs": "administrators only",
     "grading:run_status": "administrators only",
     "grading:schemes": "administrators only",
