@@ -137,13 +137,13 @@ class CatalogueDraftForm(forms.Form):
                 label=_("Class"),
                 choices=OverridableMaintenance.choices,
                 initial=spec.maintenance,
-                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+                widget=forms.Select(attrs={"class": "form-select form-select-sm catalogue-choice"}),
             )
             self.fields[f"{spec.name}__policy"] = forms.ChoiceField(
                 label=_("Policy"),
                 choices=OverridablePolicy.choices,
                 initial=spec.policy,
-                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+                widget=forms.Select(attrs={"class": "form-select form-select-sm catalogue-choice"}),
             )
             self.fields[f"{spec.name}__required"] = forms.BooleanField(
                 label=_("Required"),
