@@ -22,6 +22,8 @@ from crm.services import Actor, audit_record
 from crm.stored_text import Text, columns, text
 
 S = TypeVar("S", bound=VersionedScheme)
+# Any model versioned that way (a VersionedScheme, the field catalogue's versions).
+M = TypeVar("M")
 # The rules' verdict on a scheme's parameters: (scheme, parameters) → the clean parameters,
 # or a DomainError naming the fields.
 Validate = Callable[[VersionedScheme, dict[str, Any]], dict[str, Any]]
@@ -58,6 +60,38 @@ def locked_draft(scheme: S) -> S:
             % {"v": locked.version}
         )
     return locked
+
+
+def activate_version(draft: M, *, actor: Actor, changes: Mapping[str, tuple] | None = None) -> M:
+    """Makes `draft` (locked by the caller) the active version of its model and retires the
+    active one, each audited (`changes`: more of what activating it changed, for its audit
+    row). Every versioned model with a draft/active/retired `status` and `activated_by` /
+    `activated_at` shares this: grading and the other schemes, the field catalogue."""
+    model = type(draft)
+    previous = model.objects.select_for_update().filter(status=SchemeStatus.ACTIVE).first()
+    if previous is not None:
+        previous.status = SchemeStatus.RETIRED
+        previous.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            obj=previous,
+            action=AuditAction.UPDATE,
+            changes={"status": (SchemeStatus.ACTIVE.value, SchemeStatus.RETIRED.value)},
+        )
+    draft.status = SchemeStatus.ACTIVE
+    draft.activated_by = actor.user
+    draft.activated_at = timezone.now()
+    draft.save(update_fields=["status", "activated_by", "activated_at"])
+    audit_record(
+        actor=actor,
+        obj=draft,
+        action=AuditAction.UPDATE,
+        changes={
+            "status": (SchemeStatus.DRAFT.value, SchemeStatus.ACTIVE.value),
+            **(changes or {}),
+        },
+    )
+    return draft
 
 
 def clean_name(name: str) -> str:
@@ -205,27 +239,7 @@ class SchemeServices:
         that made them) until they are recomputed."""
         locked = locked_draft(scheme)
         self.validate(locked, locked.parameters)
-        previous = self.model.objects.select_for_update().filter(status=SchemeStatus.ACTIVE).first()
-        if previous is not None:
-            previous.status = SchemeStatus.RETIRED
-            previous.save(update_fields=["status"])
-            audit_record(
-                actor=actor,
-                obj=previous,
-                action=AuditAction.UPDATE,
-                changes={"status": (SchemeStatus.ACTIVE.value, SchemeStatus.RETIRED.value)},
-            )
-        locked.status = SchemeStatus.ACTIVE
-        locked.activated_by = actor.user
-        locked.activated_at = timezone.now()
-        locked.save(update_fields=["status", "activated_by", "activated_at"])
-        audit_record(
-            actor=actor,
-            obj=locked,
-            action=AuditAction.UPDATE,
-            changes={"status": (SchemeStatus.DRAFT.value, SchemeStatus.ACTIVE.value)},
-        )
-        return locked
+        return activate_version(locked, actor=actor)
 
     @transaction.atomic
     def delete_draft(self, *, scheme: VersionedScheme, actor: Actor) -> None:

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.choices import AuditAction, SchemeStatus
 from crm.exceptions import DomainError
 from crm.services import Actor, audit_record
+from crm.versioning import activate_version
 from customers.catalogue import (
     CATALOGUE,
     FieldSpec,
@@ -238,30 +238,10 @@ def catalogue_activate(*, version: CatalogueVersion, actor: Actor) -> CatalogueV
     (`customers.catalogue.forget_effective`)."""
     version = _editable_draft(version)
     diff = catalogue_version_diff(version=version)
-    previous = (
-        CatalogueVersion.objects.select_for_update().filter(status=SchemeStatus.ACTIVE).first()
-    )
-    if previous is not None:
-        previous.status = SchemeStatus.RETIRED
-        previous.save(update_fields=["status"])
-        audit_record(
-            actor=actor,
-            obj=previous,
-            action=AuditAction.UPDATE,
-            changes={"status": (SchemeStatus.ACTIVE.value, SchemeStatus.RETIRED.value)},
-        )
-    version.status = SchemeStatus.ACTIVE
-    version.activated_by = actor.user
-    version.activated_at = timezone.now()
-    version.save(update_fields=["status", "activated_by", "activated_at"])
-    audit_record(
+    activate_version(
+        version,
         actor=actor,
-        obj=version,
-        action=AuditAction.UPDATE,
-        changes={
-            "status": (SchemeStatus.DRAFT.value, SchemeStatus.ACTIVE.value),
-            **{d.spec.name: (list(setting_of(d.before)), list(setting_of(d.spec))) for d in diff},
-        },
+        changes={d.spec.name: (list(setting_of(d.before)), list(setting_of(d.spec))) for d in diff},
     )
     forget_effective()
     return version
