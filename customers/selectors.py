@@ -262,7 +262,7 @@ SHARED_VALUES_SHOWN = 20
 # similar names: two records of one shop rather than two shops in one building.
 SIMILAR_NAME_RATIO = 0.6
 DUPLICATE_KINDS = ("phone", "address")
-# Where each kind's comparison key is kept, and the customer's id in that table.
+# The column holding each kind's comparison key.
 _KEY_COLUMN = {"phone": "phone_key", "address": "address_key"}
 # The customer's id and code from the table holding each kind's key.
 _KEY_CUSTOMER = {
@@ -354,11 +354,7 @@ class DuplicatePairs:
             .filter(n__gte=2, n__lte=DUPLICATE_GROUP_MAX)
             .values(column)
         )
-        id_path, code_path = (
-            ("customer_id", "customer__customer_code")
-            if kind == "phone"
-            else ("pk", "customer_code")
-        )
+        id_path, code_path = _KEY_CUSTOMER[kind]
         return (
             self._keyed(kind)
             .filter(**{f"{column}__in": shared})
