@@ -24,6 +24,7 @@ from customers.choices import BusinessFormat, CustomerStatus, MarketType
 from customers.demo import customer_rows as demo_customer_rows
 from customers.demo import shop_profile
 from customers.models import Customer
+from customers.selectors import duplicate_pairs
 from grading.models import GradeResult, PeakMonth
 from orders.demo import _PRICE, shop_clean_orders, shop_orders
 from orders.models import MonthlySalesFact, Order, OrderLine
@@ -165,6 +166,14 @@ def test_seed_demo_options_build_a_believable_reproducible_company(db, settings)
 
     # price classes: lines in every class
     assert set(OrderLine.objects.values_list("product__price_class", flat=True)) == {1, 2, 3, 4, 5}
+
+    # data quality: the shop entered twice, its phone and address typed another way, is a pair
+    # of the duplicates page for am_zhang's supervisor
+    assert "Duplicates:" in out
+    pairs = duplicate_pairs(user=User.objects.get(username="sup_tianhe"))
+    [pair] = [p for p in pairs[0 : pairs.count()] if p.second.customer_code.endswith("90000001")]
+    assert pair.reasons == {"phone", "address", "name"}
+    assert pair.first.dynamic.phone != pair.second.dynamic.phone
 
     # when: seeded again with the same options
     audit_rows = AuditEntry.objects.count()
