@@ -443,6 +443,32 @@ def duplicate_dismissals(*, user: User) -> QuerySet[DuplicateDismissal]:
     )
 
 
+def change_requests_with_duplicates(
+    *, user: User, requests: list[ChangeRequest]
+) -> list[ChangeRequest]:
+    """Sets `duplicates` on each pending request that would give its customer another
+    customer's phone or address (`customer_duplicates_many`: one batch for the whole queue,
+    no query when no request changes either), for the one who decides it."""
+    pending = [
+        (cr, {item["field"]: item["new"] for item in cr.changes})
+        for cr in requests
+        if cr.status == ChangeRequestStatus.PENDING and {"phone", "address"} & set(cr.fields)
+    ]
+    for cr in requests:
+        cr.duplicates = []
+    if pending:
+        found = customer_duplicates_many(
+            user=user,
+            probes=[
+                (str(new.get("phone") or ""), str(new.get("address") or ""), cr.customer_id)
+                for cr, new in pending
+            ],
+        )
+        for (cr, _new), matches in zip(pending, found, strict=True):
+            cr.duplicates = matches
+    return requests
+
+
 def change_request_queue(*, user: User, status: str = ChangeRequestStatus.PENDING):
     """Change requests on customers the user sees (a supervisor's area; all for administrators)."""
     return (

@@ -478,7 +478,9 @@ def change_request_list(request: HttpRequest) -> HttpResponse:
         request,
         "customers/changerequest_list.html",
         {
-            "queue": _with_duplicates(user, [_with_labels(cr) for cr in queue[:200]]),
+            "queue": selectors.change_requests_with_duplicates(
+                user=user, requests=[_with_labels(cr) for cr in queue[:200]]
+            ),
             "mine": [_with_labels(cr) for cr in selectors.change_request_mine(user=user)[:50]],
             "can_decide": policies.can_decide_requests(user),
             "status": status,
@@ -495,30 +497,6 @@ def change_request_attachment(request: HttpRequest, pk: int) -> HttpResponse:
     return uploads.file_response(
         change_request.attachment, download_name=f"change-request-{change_request.pk}"
     )
-
-
-def _with_duplicates(user, requests: list[ChangeRequest]) -> list[ChangeRequest]:
-    """Sets `duplicates` on each pending request that would give its customer another
-    customer's phone or address (`selectors.customer_duplicates_many`: two queries for the
-    whole queue, none when no request changes either), for the one who decides it."""
-    pending = [
-        (cr, {item["field"]: item["new"] for item in cr.changes})
-        for cr in requests
-        if cr.status == ChangeRequestStatus.PENDING and {"phone", "address"} & set(cr.fields)
-    ]
-    for cr in requests:
-        cr.duplicates = []
-    if pending:
-        found = selectors.customer_duplicates_many(
-            user=user,
-            probes=[
-                (str(new.get("phone") or ""), str(new.get("address") or ""), cr.customer_id)
-                for cr, new in pending
-            ],
-        )
-        for (cr, _new), matches in zip(pending, found, strict=True):
-            cr.duplicates = matches
-    return requests
 
 
 def _with_labels(change_request: ChangeRequest) -> ChangeRequest:
